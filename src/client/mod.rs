@@ -1,0 +1,241 @@
+//! The client side of the native protocol: a [`Client`] connects, checks the protocol version,
+//! and offers list, stat, rm, put and get over one connection, pipelining requests so that many
+//! files do not cost a round trip each. It reports progress through [`Progress`] and never
+//! prints.
+
+mod get;
+mod put;
+
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{describe_io, Error, ErrorKind, Result};
+use crate::name::FileName;
+use crate::protocol::{self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply};
+
+pub use get::{GetJob, Sink};
+pub use put::PutJob;
+
+/// Requests sent ahead of the replies read; bounded so neither side's socket buffer fills
+/// with unread replies.
+const WINDOW: usize = 32;
+
+/// Longest reply line the client accepts.
+const MAX_REPLY: usize = 1 << 20;
+
+/// Size of each body chunk.
+const CHUNK: usize = 256 * 1024;
+
+/// Receives progress events; all methods default to doing nothing.
+pub trait Progress {
+    /// Transfer `index` of `name` starts: `total` bytes in all, `done` already there (resume).
+    fn begin(&self, _index: usize, _name: &str, _total: u64, _done: u64) {}
+    /// `bytes` more bytes of transfer `index` moved.
+    fn advance(&self, _index: usize, _bytes: u64) {}
+    /// Transfer `index` ended.
+    fn end(&self, _index: usize, _ok: bool) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A connection to an nf server.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: BufWriter<TcpStream>,
+    line: Vec<u8>,
+    addr: String,
+    /// The server's software string from the handshake.
+    pub server: String,
+}
+
+/// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
+pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
+    let with_port = if addr.parse::<SocketAddr>().is_ok() || has_port(addr) {
+        addr.to_string()
+    } else if addr.contains(':') && !addr.starts_with('[') {
+        format!("[{addr}]:{}", protocol::DEFAULT_PORT)
+    } else {
+        format!("{addr}:{}", protocol::DEFAULT_PORT)
+    };
+    let addrs: Vec<SocketAddr> = with_port
+        .to_socket_addrs()
+        .map_err(|e| Error::new(ErrorKind::Connect, format!("cannot resolve {addr}: {}", describe_io(&e))))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Error::new(ErrorKind::Connect, format!("cannot resolve {addr}: no addresses")));
+    }
+    Ok(addrs)
+}
+
+fn has_port(addr: &str) -> bool {
+    match addr.rsplit_once(':') {
+        Some((host, port)) => {
+            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
+        }
+        None => false,
+    }
+}
+
+impl Client {
+    /// Connects to `addr`, sends the greeting and hello, and checks the server's version.
+    pub fn connect(addr: &str, timeout: Duration, token: Option<&str>) -> Result<Client> {
+        let mut last = None;
+        let mut stream = None;
+        for sa in resolve(addr)? {
+            match TcpStream::connect_timeout(&sa, timeout.min(Duration::from_secs(10))) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            let why = last.map(|e| describe_io(&e)).unwrap_or_else(|| "no address".into());
+            Error::new(ErrorKind::Connect, format!("cannot connect to {addr}: {why}; is `nf serve` running there?"))
+        })?;
+        let io_err = |e: std::io::Error| Error::io(format!("cannot talk to {addr}"), &e);
+        stream.set_nodelay(true).map_err(io_err)?;
+        stream.set_read_timeout(Some(timeout)).map_err(io_err)?;
+        stream.set_write_timeout(Some(timeout)).map_err(io_err)?;
+        let write_half = stream.try_clone().map_err(io_err)?;
+        let mut client = Client {
+            reader: BufReader::with_capacity(CHUNK, stream),
+            writer: BufWriter::with_capacity(CHUNK, write_half),
+            line: Vec::new(),
+            addr: addr.to_string(),
+            server: String::new(),
+        };
+        client.handshake(token)?;
+        Ok(client)
+    }
+
+    fn handshake(&mut self, token: Option<&str>) -> Result<()> {
+        let hello = Request::Hello {
+            client: protocol::software(),
+            token: token.map(str::to_string),
+        };
+        let sent = self
+            .writer
+            .write_all(protocol::greeting().as_bytes())
+            .and_then(|()| protocol::write_message(&mut self.writer, &hello))
+            .and_then(|()| self.writer.flush());
+        if let Err(e) = sent {
+            return Err(Error::io(format!("cannot talk to {}", self.addr), &e));
+        }
+        let reply: HelloReply = self.read_reply().map_err(|e| match e.kind {
+            ErrorKind::Protocol => Error::new(
+                ErrorKind::Protocol,
+                format!("{} did not answer like an nf server ({})", self.addr, e.message),
+            ),
+            _ => e,
+        })?;
+        if reply.version != protocol::VERSION {
+            return Err(Error::new(
+                ErrorKind::Version,
+                format!(
+                    "the server at {} speaks nf protocol {}, this client speaks {} ({}); use the same nf version on both sides",
+                    self.addr,
+                    reply.version,
+                    protocol::VERSION,
+                    reply.server
+                ),
+            ));
+        }
+        self.server = reply.server;
+        Ok(())
+    }
+
+    /// Reads one reply line: an error reply becomes an `Err` of its kind.
+    fn read_reply<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let addr = &self.addr;
+        protocol::read_line(&mut self.reader, MAX_REPLY, &mut self.line).map_err(|e| match e {
+            LineError::Closed | LineError::Truncated => {
+                Error::new(ErrorKind::Connect, format!("the server at {addr} closed the connection"))
+            }
+            LineError::Io(io) => Error::io(format!("lost the connection to {addr}"), &io),
+            other => Error::new(ErrorKind::Protocol, other.to_string()),
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&self.line).map_err(|_| {
+            let shown = String::from_utf8_lossy(&self.line[..self.line.len().min(80)]).to_string();
+            Error::new(ErrorKind::Protocol, format!("unexpected reply {}", crate::name::quote(&shown)))
+        })?;
+        if value.get("ok") == Some(&serde_json::Value::Bool(false)) {
+            let err: ErrorReply = serde_json::from_value(value)
+                .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed error reply: {e}")))?;
+            return Err(Error::new(ErrorKind::from_code(&err.code), err.message));
+        }
+        serde_json::from_value(value).map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed reply: {e}")))
+    }
+
+    fn send(&mut self, request: &Request) -> Result<()> {
+        protocol::write_message(&mut self.writer, request).map_err(|e| self.lost(&e))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| self.lost(&e))
+    }
+
+    fn lost(&self, e: &std::io::Error) -> Error {
+        Error::io(format!("lost the connection to {}", self.addr), e)
+    }
+
+    /// Lists stored files (sorted by name), optionally only those matching a glob.
+    pub fn list(&mut self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+        self.send(&Request::List {
+            pattern: pattern.map(str::to_string),
+        })?;
+        self.flush()?;
+        let head: ListReply = self.read_reply()?;
+        let mut files = Vec::with_capacity(head.count.min(1 << 20) as usize);
+        for _ in 0..head.count {
+            files.push(self.read_reply::<FileInfo>()?);
+        }
+        Ok(files)
+    }
+
+    /// Runs one simple request per name, pipelined, and collects each reply.
+    fn each<T: DeserializeOwned>(&mut self, requests: Vec<Request>) -> Result<Vec<Result<T>>> {
+        let mut results = Vec::with_capacity(requests.len());
+        let mut sent = 0;
+        while results.len() < requests.len() {
+            while sent < requests.len() && sent < results.len() + WINDOW {
+                self.send(&requests[sent])?;
+                sent += 1;
+            }
+            self.flush()?;
+            let reply = self.read_reply::<T>();
+            if let Err(e) = &reply {
+                if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) {
+                    return Err(e.clone());
+                }
+            }
+            results.push(reply);
+        }
+        Ok(results)
+    }
+
+    /// What the server holds under each name: the file, and the bytes of a resumable partial.
+    pub fn stat(&mut self, names: &[FileName]) -> Result<Vec<Result<(Option<FileInfo>, u64)>>> {
+        let requests = names
+            .iter()
+            .map(|n| Request::Stat { name: n.to_string() })
+            .collect();
+        Ok(self
+            .each::<StatReply>(requests)?
+            .into_iter()
+            .map(|r| r.map(|s| (s.file, s.partial)))
+            .collect())
+    }
+
+    /// Deletes each name; one result per name.
+    pub fn remove(&mut self, names: &[FileName]) -> Result<Vec<Result<()>>> {
+        let requests = names.iter().map(|n| Request::Rm { name: n.to_string() }).collect();
+        Ok(self.each::<RmReply>(requests)?.into_iter().map(|r| r.map(|_| ())).collect())
+    }
+}

@@ -1,0 +1,215 @@
+//! Uploads: many files over one connection, each streamed as raw bytes and hashed while it is
+//! read, with up to `WINDOW` uploads awaiting their reply so that small files do not each cost
+//! a round trip.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use super::{Client, Progress, CHUNK, WINDOW};
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{quote, FileName};
+use crate::protocol::{self, FileInfo, PutReply, Request, Trailer};
+
+/// One file to upload: the local path and the name to store it under.
+#[derive(Debug, Clone)]
+pub struct PutJob {
+    pub path: PathBuf,
+    pub name: FileName,
+}
+
+impl Client {
+    /// Uploads every job; one result per job, in order. With `resume`, each upload continues
+    /// the server's partial of that name (and starts over if the partial turns out not to be a
+    /// prefix of the file).
+    pub fn put(&mut self, jobs: &[PutJob], force: bool, resume: bool, progress: &dyn Progress) -> Vec<Result<FileInfo>> {
+        let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
+        let mut offsets = vec![0u64; jobs.len()];
+        if !force || resume {
+            let names: Vec<FileName> = jobs.iter().map(|j| j.name.clone()).collect();
+            match self.stat(&names) {
+                Ok(stats) => {
+                    for (i, stat) in stats.into_iter().enumerate() {
+                        match stat {
+                            Ok((Some(_), _)) if !force => {
+                                results[i] = Some(Err(exists(&jobs[i].name)));
+                            }
+                            Ok((_, partial)) if resume => offsets[i] = partial,
+                            Ok(_) => {}
+                            Err(e) => results[i] = Some(Err(e)),
+                        }
+                    }
+                }
+                Err(e) => return vec![Err(e); jobs.len()],
+            }
+        }
+        let todo: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
+        self.put_pass(jobs, force, &offsets, &todo, &mut results, progress);
+        // A partial that was not a prefix of the file fails the whole-file check: start over.
+        let retry: Vec<usize> = todo
+            .into_iter()
+            .filter(|&i| offsets[i] > 0)
+            .filter(|&i| matches!(&results[i], Some(Err(e)) if e.kind == ErrorKind::HashMismatch))
+            .collect();
+        if !retry.is_empty() {
+            let fresh = vec![0u64; jobs.len()];
+            self.put_pass(jobs, force, &fresh, &retry, &mut results, progress);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "not attempted"))))
+            .collect()
+    }
+
+    /// Sends the jobs in `todo`, filling in their results as replies arrive.
+    fn put_pass(
+        &mut self,
+        jobs: &[PutJob],
+        force: bool,
+        offsets: &[u64],
+        todo: &[usize],
+        results: &mut [Option<Result<FileInfo>>],
+        progress: &dyn Progress,
+    ) {
+        let mut waiting: VecDeque<usize> = VecDeque::new();
+        let mut buf = vec![0u8; CHUNK];
+        let mut broken: Option<Error> = None;
+        for &i in todo {
+            let job = &jobs[i];
+            if let Some(e) = &broken {
+                results[i] = Some(Err(e.clone()));
+                continue;
+            }
+            match self.send_one(i, job, force, offsets[i], &mut buf, progress) {
+                Ok(()) => waiting.push_back(i),
+                Err(Sent::Nothing(e)) => {
+                    progress.end(i, false);
+                    results[i] = Some(Err(e));
+                }
+                Err(Sent::Partly(e)) => {
+                    progress.end(i, false);
+                    results[i] = Some(Err(e.clone()));
+                    broken = Some(Error::new(
+                        ErrorKind::Connect,
+                        format!("not sent: the connection was abandoned after an error ({})", e.message),
+                    ));
+                }
+            }
+            while waiting.len() > WINDOW && broken.is_none() {
+                self.receive_put(&mut waiting, results, &mut broken, progress);
+            }
+        }
+        while !waiting.is_empty() {
+            self.receive_put(&mut waiting, results, &mut broken, progress);
+        }
+    }
+
+    fn receive_put(
+        &mut self,
+        waiting: &mut VecDeque<usize>,
+        results: &mut [Option<Result<FileInfo>>],
+        broken: &mut Option<Error>,
+        progress: &dyn Progress,
+    ) {
+        let Some(i) = waiting.pop_front() else { return };
+        let reply = match broken {
+            Some(e) => Err(e.clone()),
+            None => match self.flush() {
+                Ok(()) => self.read_reply::<PutReply>().map(|r| r.file),
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = &reply {
+            if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) && broken.is_none() {
+                *broken = Some(e.clone());
+            }
+        }
+        progress.end(i, reply.is_ok());
+        results[i] = Some(reply);
+    }
+
+    /// Sends one put: header, body from `offset`, trailer.
+    fn send_one(&mut self, index: usize, job: &PutJob, force: bool, offset: u64, buf: &mut [u8], progress: &dyn Progress) -> Result<(), Sent> {
+        let shown = job.path.display().to_string();
+        let local = |what: &str, e: &std::io::Error| Error::io(format!("{what} {shown}"), e);
+        let mut file = File::open(&job.path).map_err(|e| Sent::Nothing(local("cannot open", &e)))?;
+        let md = file.metadata().map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
+        if md.is_dir() {
+            return Err(Sent::Nothing(Error::new(
+                ErrorKind::Usage,
+                format!("{shown} is a directory; nf put takes files (try `nf put {shown}/*`)"),
+            )));
+        }
+        let size = md.len();
+        let offset = if offset <= size { offset } else { 0 };
+        let mut hasher = blake3::Hasher::new();
+        if offset > 0 {
+            read_exact_into(&mut file, offset, buf, |chunk| {
+                hasher.update(chunk);
+            })
+            .map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
+        }
+        progress.begin(index, job.name.as_str(), size, offset);
+        let header = Request::Put {
+            name: job.name.to_string(),
+            size,
+            offset,
+            force,
+        };
+        self.send(&header).map_err(Sent::Partly)?;
+        let mut left = size - offset;
+        while left > 0 {
+            let want = buf.len().min(left as usize);
+            let n = match file.read(&mut buf[..want]) {
+                Ok(0) => {
+                    return Err(Sent::Partly(Error::new(
+                        ErrorKind::Other,
+                        format!("{shown} shrank while it was being uploaded"),
+                    )))
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Sent::Partly(local("cannot read", &e))),
+            };
+            hasher.update(&buf[..n]);
+            self.writer.write_all(&buf[..n]).map_err(|e| Sent::Partly(self.lost(&e)))?;
+            left -= n as u64;
+            progress.advance(index, n as u64);
+        }
+        let trailer = Trailer {
+            blake3: hasher.finalize().to_hex().to_string(),
+        };
+        protocol::write_message(&mut self.writer, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        Ok(())
+    }
+}
+
+/// How far a failed put got: nothing on the wire (the connection is fine), or part of it
+/// (the connection cannot be used again).
+enum Sent {
+    Nothing(Error),
+    Partly(Error),
+}
+
+fn exists(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::Exists,
+        format!("{} already exists on the server; use --force to overwrite it", quote(name.as_str())),
+    )
+}
+
+/// Reads exactly `len` bytes from `r`, passing each chunk to `f`.
+pub(super) fn read_exact_into(r: &mut impl Read, len: u64, buf: &mut [u8], mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let mut left = len;
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = r.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        f(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(())
+}

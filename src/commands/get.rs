@@ -1,0 +1,65 @@
+//! `nf get`: download files into the current directory, a directory, a file, or stdout.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::GetArgs;
+use crate::client::{GetJob, Sink};
+use crate::commands::{report_failures, Context};
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::FileName;
+use crate::{output, progress};
+
+pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
+    let names = args.names.iter().map(|n| FileName::parse(n)).collect::<Result<Vec<_>>>()?;
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && args.resume {
+        return Err(Error::new(ErrorKind::Usage, "--resume cannot be used with -o - (standard output)"));
+    }
+    let jobs = names
+        .iter()
+        .map(|name| {
+            let sink = if to_stdout {
+                Sink::Stdout
+            } else {
+                Sink::File {
+                    target: target_for(args.output.as_deref(), name, names.len())?,
+                    force: args.force,
+                }
+            };
+            Ok(GetJob { name: name.clone(), sink })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut client = ctx.connect()?;
+    let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), 0);
+    let results = client.get(&jobs, args.resume, &bars);
+    bars.clear();
+    let (files, bytes) = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
+    if !ctx.quiet && (files > 0 || results.is_empty()) {
+        eprintln!("{}", progress::summary("downloaded", files, bytes, bars.elapsed()));
+    }
+    report_failures(&results)
+}
+
+/// Where `name` goes given `-o`: the current directory, into a directory, or a file name.
+fn target_for(output: Option<&Path>, name: &FileName, count: usize) -> Result<PathBuf> {
+    let Some(out) = output else {
+        return Ok(PathBuf::from(name.as_str()));
+    };
+    if out.is_dir() {
+        return Ok(out.join(name.as_str()));
+    }
+    let text = out.to_string_lossy();
+    if text.ends_with('/') {
+        return Err(Error::new(ErrorKind::Usage, format!("-o {text}: no such directory")));
+    }
+    if count > 1 {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("-o {text}: with several names, -o must be an existing directory"),
+        ));
+    }
+    Ok(out.to_path_buf())
+}

@@ -1,0 +1,31 @@
+//! `nf ls`: a table sorted by name, or `--json`.
+
+use crate::cli::LsArgs;
+use crate::commands::Context;
+use crate::error::Result;
+use crate::{human, output};
+
+pub fn run(ctx: &Context, args: LsArgs) -> Result<()> {
+    let mut client = ctx.connect()?;
+    let files = client.list(args.pattern.as_deref())?;
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&files).expect("file infos serialize");
+        text.push('\n');
+        return output::print(&text);
+    }
+    let rows: Vec<(String, String, &str)> = files
+        .iter()
+        .map(|f| (human::size(f.size), short(&f.modified), f.name.as_str()))
+        .collect();
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (size, modified, name) in rows {
+        text.push_str(&format!("{size:>width$}  {modified}  {name}\n"));
+    }
+    output::print(&text)
+}
+
+/// `2026-11-24T04:22:44Z` → `2026-11-24 04:22:44`.
+fn short(rfc3339: &str) -> String {
+    rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
+}

@@ -1,0 +1,50 @@
+//! `nf put`: upload files, with progress bars on a terminal and a summary line otherwise.
+
+use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::cli::PutArgs;
+use crate::client::PutJob;
+use crate::commands::{report_failures, Context};
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{quote, FileName};
+use crate::{output, progress};
+
+pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
+    if args.as_name.is_some() && args.files.len() > 1 {
+        return Err(Error::new(ErrorKind::Usage, "--as names one file; give exactly one FILE with it"));
+    }
+    let mut jobs = Vec::with_capacity(args.files.len());
+    let mut seen = HashSet::new();
+    for path in &args.files {
+        let name = match &args.as_name {
+            Some(n) => FileName::parse(n)?,
+            None => {
+                let base = path.file_name().ok_or_else(|| {
+                    Error::new(ErrorKind::Usage, format!("{} does not name a file", path.display()))
+                })?;
+                FileName::parse_bytes(base.as_bytes()).map_err(|e| e.context(format!("cannot upload {}", path.display())))?
+            }
+        };
+        if !seen.insert(name.clone()) {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("two of the files would both be stored as {}; upload one of them with --as", quote(name.as_str())),
+            ));
+        }
+        jobs.push(PutJob { path: path.clone(), name });
+    }
+    let estimate: u64 = jobs.iter().filter_map(|j| std::fs::metadata(&j.path).ok()).map(|m| m.len()).sum();
+    let mut client = ctx.connect()?;
+    let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), estimate);
+    let results = client.put(&jobs, args.force, args.resume, &bars);
+    bars.clear();
+    let (files, bytes) = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
+    if !ctx.quiet && (files > 0 || results.is_empty()) {
+        eprintln!("{}", progress::summary("uploaded", files, bytes, bars.elapsed()));
+    }
+    report_failures(&results)
+}

@@ -1,0 +1,410 @@
+//! The one `Config`: every setting nf reads, where each value came from, and how to find and
+//! parse the TOML file. Precedence: flag > environment (`NF_*`) > file > built-in default.
+//! Errors name the file, the line and the key. [`KEYS`] is the single list of settings: the
+//! loader, `config.example.toml` and the docs all come from it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::human;
+
+/// One setting: its key (in the file), the kind of value, and the text that documents it.
+pub struct KeySpec {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Address,
+    Path,
+    Count,
+    Bytes,
+    Bool,
+}
+
+/// Every setting, in the order `config.example.toml` shows them.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "server",
+        kind: Kind::Address,
+        doc: "Address the client commands (put, get, ls, rm) talk to: HOST:PORT, or HOST for port 8889.",
+    },
+    KeySpec {
+        key: "listen",
+        kind: Kind::Address,
+        doc: "Address `nf serve` listens on. Use 0.0.0.0:8889 or [::]:8889 to accept other machines.",
+    },
+    KeySpec {
+        key: "root",
+        kind: Kind::Path,
+        doc: "Storage directory of `nf serve`; created if missing. Default: the platform data\n\
+              directory, ~/.local/share/nf/files on Linux.",
+    },
+    KeySpec {
+        key: "max_connections",
+        kind: Kind::Count,
+        doc: "Most client connections `nf serve` handles at once; more are answered `busy`.",
+    },
+    KeySpec {
+        key: "idle_timeout_secs",
+        kind: Kind::Count,
+        doc: "Seconds a connection may stay silent (or stop reading) before it is closed; the\n\
+              client uses the same limit while waiting for the server.",
+    },
+    KeySpec {
+        key: "max_header_bytes",
+        kind: Kind::Bytes,
+        doc: "Longest protocol header line accepted, in bytes.",
+    },
+    KeySpec {
+        key: "max_name_bytes",
+        kind: Kind::Count,
+        doc: "Longest file name accepted, in bytes (at most 255).",
+    },
+    KeySpec {
+        key: "max_file_size",
+        kind: Kind::Bytes,
+        doc: "Largest file `nf serve` accepts. A number of bytes, or a string such as \"10 GiB\".",
+    },
+    KeySpec {
+        key: "partial_max_age_hours",
+        kind: Kind::Count,
+        doc: "Interrupted uploads are kept this many hours for `nf put --resume`, then removed.",
+    },
+];
+
+/// Where a value came from, for `nf config` and for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(p) => write!(f, "file {}", p.display()),
+            Origin::Env(v) => write!(f, "environment {v}"),
+            Origin::Flag => f.write_str("flag"),
+        }
+    }
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub server: String,
+    pub listen: String,
+    pub root: PathBuf,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub max_name_bytes: usize,
+    pub max_file_size: u64,
+    pub partial_max_age: Duration,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// For each key, where its value came from.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+/// A raw value before it is checked against its key's kind.
+#[derive(Debug)]
+pub enum Raw<'a> {
+    Toml(&'a toml::Value),
+    Text(&'a str),
+}
+
+impl Config {
+    /// The built-in defaults.
+    pub fn defaults() -> Config {
+        Config {
+            server: "127.0.0.1:8889".into(),
+            listen: "127.0.0.1:8889".into(),
+            root: default_root(),
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(60),
+            max_header_bytes: crate::protocol::DEFAULT_MAX_HEADER,
+            max_name_bytes: crate::name::MAX_NAME_BYTES,
+            max_file_size: 1 << 40,
+            partial_max_age: Duration::from_secs(7 * 24 * 3600),
+            file: None,
+            origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
+        }
+    }
+
+    /// Loads the configuration: defaults, then the file (`explicit`, or the default path if it
+    /// exists), then `NF_*` variables from `env`, then `flags` (key, value) from the command line.
+    pub fn load(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: &[(&'static str, String)],
+    ) -> Result<Config> {
+        let mut cfg = Config::defaults();
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => default_path().filter(|p| p.exists()),
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("cannot read config file {}: {}", path.display(), crate::error::describe_io(&e)),
+                )
+            })?;
+            cfg.apply_file(&path, &text)?;
+            cfg.file = Some(path);
+        }
+        for spec in KEYS {
+            let var = env_var(spec.key);
+            if let Some(value) = env(&var) {
+                cfg.set(spec.key, Raw::Text(&value), Origin::Env(var.clone()))
+                    .map_err(|why| Error::new(ErrorKind::Usage, format!("environment variable {var}: {why}")))?;
+            }
+        }
+        for (key, value) in flags {
+            cfg.set(key, Raw::Text(value), Origin::Flag).map_err(|why| {
+                Error::new(ErrorKind::Usage, format!("--{}: {why}", key.replace('_', "-")))
+            })?;
+        }
+        Ok(cfg)
+    }
+
+    /// Applies the text of a config file found at `path`.
+    pub fn apply_file(&mut self, path: &Path, text: &str) -> Result<()> {
+        let fail = |line: Option<usize>, why: String| {
+            let at = match line {
+                Some(l) => format!("config file {}, line {l}", path.display()),
+                None => format!("config file {}", path.display()),
+            };
+            Error::new(ErrorKind::Usage, format!("{at}: {why}"))
+        };
+        let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            fail(line, e.message().trim().to_string())
+        })?;
+        for (key, value) in &table {
+            let line = Some(line_of(text, value.span().start));
+            let Some(spec) = KEYS.iter().find(|k| k.key == key) else {
+                return Err(fail(
+                    line,
+                    format!("unknown key `{key}` (known keys: {})", KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")),
+                ));
+            };
+            self.set(spec.key, Raw::Toml(value.get_ref()), Origin::File(path.to_path_buf()))
+                .map_err(|why| fail(line, format!("`{key}`: {why}")))?;
+        }
+        Ok(())
+    }
+
+    /// Sets one key from a raw value, checking it against the key's kind.
+    pub fn set(&mut self, key: &str, raw: Raw<'_>, origin: Origin) -> std::result::Result<(), String> {
+        let spec = KEYS.iter().find(|k| k.key == key).ok_or_else(|| format!("unknown key `{key}`"))?;
+        match key {
+            "server" => self.server = address(&raw)?,
+            "listen" => self.listen = address(&raw)?,
+            "root" => self.root = PathBuf::from(string(&raw)?),
+            "max_connections" => self.max_connections = positive(count(&raw)?)? as usize,
+            "idle_timeout_secs" => self.idle_timeout = Duration::from_secs(positive(count(&raw)?)?),
+            "max_header_bytes" => {
+                let n = bytes(&raw)?;
+                if !(1024..=16 << 20).contains(&n) {
+                    return Err("must be between 1024 and 16777216 bytes".into());
+                }
+                self.max_header_bytes = n as usize;
+            }
+            "max_name_bytes" => {
+                let n = count(&raw)?;
+                if !(1..=255).contains(&n) {
+                    return Err("must be between 1 and 255".into());
+                }
+                self.max_name_bytes = n as usize;
+            }
+            "max_file_size" => self.max_file_size = bytes(&raw)?,
+            "partial_max_age_hours" => self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600)),
+            _ => unreachable!("every key in KEYS is handled"),
+        }
+        self.origins.insert(spec.key, origin);
+        Ok(())
+    }
+
+    /// The value of `key` as it would be written in a config file.
+    pub fn value_toml(&self, key: &str) -> String {
+        let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+        match key {
+            "server" => quoted(&self.server),
+            "listen" => quoted(&self.listen),
+            "root" => quoted(&self.root.to_string_lossy()),
+            "max_connections" => self.max_connections.to_string(),
+            "idle_timeout_secs" => self.idle_timeout.as_secs().to_string(),
+            "max_header_bytes" => self.max_header_bytes.to_string(),
+            "max_name_bytes" => self.max_name_bytes.to_string(),
+            "max_file_size" => self.max_file_size.to_string(),
+            "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The environment variable for a key: `NF_` and the key in capitals.
+pub fn env_var(key: &str) -> String {
+    format!("NF_{}", key.to_ascii_uppercase())
+}
+
+/// The config file read when `--config` is not given: `~/.config/nf/config.toml` on Linux.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "nf").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// The storage directory used when none is configured: `~/.local/share/nf/files` on Linux.
+pub fn default_root() -> PathBuf {
+    directories::ProjectDirs::from("", "", "nf")
+        .map(|d| d.data_dir().join("files"))
+        .unwrap_or_else(|| PathBuf::from("nf-files"))
+}
+
+/// A commented config file with every key, each set to its built-in default.
+pub fn example_toml() -> String {
+    let defaults = Config::defaults();
+    let mut out = String::from(
+        "# nf configuration. Every key is optional; the values shown are the built-in defaults.\n\
+         # Precedence: command-line flag > environment variable (NF_<KEY>) > this file > default.\n\
+         # nf reads ~/.config/nf/config.toml (on Linux), or the file given with --config / NF_CONFIG.\n",
+    );
+    for spec in KEYS {
+        out.push('\n');
+        for line in spec.doc.lines() {
+            out.push_str(&format!("# {}\n", line.trim()));
+        }
+        out.push_str(&format!("# Environment: {}\n", env_var(spec.key)));
+        let value = if spec.key == "root" {
+            "\"~/.local/share/nf/files\"".to_string()
+        } else {
+            defaults.value_toml(spec.key)
+        };
+        out.push_str(&format!("# {} = {}\n", spec.key, value));
+    }
+    out
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+fn string(raw: &Raw<'_>) -> std::result::Result<String, String> {
+    match raw {
+        Raw::Text(s) => Ok(s.to_string()),
+        Raw::Toml(toml::Value::String(s)) => Ok(s.clone()),
+        Raw::Toml(v) => Err(format!("expected a string, found {}", v.type_str())),
+    }
+}
+
+fn address(raw: &Raw<'_>) -> std::result::Result<String, String> {
+    let s = string(raw)?;
+    if s.trim().is_empty() || s.contains(char::is_whitespace) {
+        return Err(format!("{s:?} is not an address; expected HOST:PORT"));
+    }
+    Ok(s)
+}
+
+fn count(raw: &Raw<'_>) -> std::result::Result<u64, String> {
+    match raw {
+        Raw::Text(s) => s.trim().parse().map_err(|_| format!("expected a whole number, found {s:?}")),
+        Raw::Toml(toml::Value::Integer(n)) => u64::try_from(*n).map_err(|_| format!("expected a whole number ≥ 0, found {n}")),
+        Raw::Toml(v) => Err(format!("expected a whole number, found {}", v.type_str())),
+    }
+}
+
+fn positive(n: u64) -> std::result::Result<u64, String> {
+    if n == 0 {
+        Err("must be at least 1".into())
+    } else {
+        Ok(n)
+    }
+}
+
+fn size_text(s: &str) -> std::result::Result<u64, String> {
+    human::parse_size(s).ok_or_else(|| format!("expected a size such as 65536 or \"64 KiB\", found {s:?}"))
+}
+
+fn bytes(raw: &Raw<'_>) -> std::result::Result<u64, String> {
+    match raw {
+        Raw::Toml(toml::Value::Integer(n)) => u64::try_from(*n).map_err(|_| format!("expected a size ≥ 0, found {n}")),
+        Raw::Text(s) => size_text(s),
+        Raw::Toml(toml::Value::String(s)) => size_text(s),
+        Raw::Toml(v) => Err(format!("expected a size, found {}", v.type_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config> {
+        let mut cfg = Config::defaults();
+        cfg.apply_file(Path::new("/etc/nf.toml"), text)?;
+        Ok(cfg)
+    }
+
+    #[test]
+    fn unknown_keys_name_the_file_line_and_key() {
+        let err = load_text("server = \"h:1\"\n\nlisen = \"x\"\n").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Usage);
+        assert!(err.message.contains("/etc/nf.toml, line 3"), "{}", err.message);
+        assert!(err.message.contains("`lisen`"), "{}", err.message);
+    }
+
+    #[test]
+    fn malformed_files_name_the_line() {
+        let err = load_text("server = \"h:1\"\nmax_connections = = 3\n").unwrap_err();
+        assert!(err.message.contains("line 2"), "{}", err.message);
+        let err = load_text("max_connections = \"many\"\n").unwrap_err();
+        assert!(err.message.contains("line 1") && err.message.contains("max_connections"), "{}", err.message);
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "server = \"file:1\"\nlisten = \"file:2\"\nroot = \"/file\"\nmax_file_size = \"2 KiB\"\n").unwrap();
+        let env = |v: &str| match v {
+            "NF_SERVER" => Some("env:1".to_string()),
+            "NF_LISTEN" => Some("env:2".to_string()),
+            _ => None,
+        };
+        let cfg = Config::load(Some(&file), &env, &[("server", "flag:1".into())]).unwrap();
+        assert_eq!(cfg.server, "flag:1");
+        assert_eq!(cfg.listen, "env:2");
+        assert_eq!(cfg.root, PathBuf::from("/file"));
+        assert_eq!(cfg.max_file_size, 2048);
+        assert_eq!(cfg.origins["server"], Origin::Flag);
+        assert_eq!(cfg.origins["listen"], Origin::Env("NF_LISTEN".into()));
+        assert_eq!(cfg.origins["root"], Origin::File(file.clone()));
+        assert_eq!(cfg.origins["max_connections"], Origin::Default);
+    }
+
+    #[test]
+    fn the_example_file_is_generated_from_keys_and_loads() {
+        let text = example_toml();
+        for spec in KEYS {
+            assert!(text.contains(&format!("# {} = ", spec.key)), "{}", spec.key);
+        }
+        // Uncommented, it loads and yields the defaults.
+        let live: String = text
+            .lines()
+            .filter(|l| l.starts_with("# ") && l.contains(" = "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        let cfg = load_text(&live).unwrap();
+        assert_eq!(cfg.max_connections, Config::defaults().max_connections);
+        assert_eq!(cfg.server, "127.0.0.1:8889");
+    }
+}

@@ -1,0 +1,190 @@
+//! The one error type of nf. Every failure a user can act on has its own [`ErrorKind`]; the
+//! kind decides the process exit code and the stable code sent on the wire. This module owns
+//! no I/O beyond classifying `std::io::Error`s.
+
+use std::fmt;
+use std::io;
+
+/// What went wrong, as far as a user (or a script reading the exit code) can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The named file does not exist.
+    NotFound,
+    /// The target name already exists and overwriting was not asked for.
+    Exists,
+    /// A file name breaks the naming rules.
+    BadName,
+    /// A size, count or length is over a configured limit.
+    TooLarge,
+    /// Content did not match its BLAKE3 hash.
+    HashMismatch,
+    /// Client and server speak different protocol versions.
+    Version,
+    /// Missing or wrong access token.
+    Auth,
+    /// The operation is not allowed (for example a read-only server).
+    Denied,
+    /// No space left (or a file-size limit) on the receiving side.
+    NoSpace,
+    /// The server is at its connection limit.
+    Busy,
+    /// Could not connect, or the connection broke or timed out.
+    Connect,
+    /// The peer sent something that is not valid protocol.
+    Protocol,
+    /// Bad command-line arguments or configuration.
+    Usage,
+    /// Interrupted by a signal.
+    Interrupted,
+    /// Any other failure (local I/O, server-side trouble).
+    Other,
+}
+
+impl ErrorKind {
+    /// The stable code used on the wire (docs/PROTOCOL.md lists them).
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Exists => "exists",
+            ErrorKind::BadName => "bad_name",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::HashMismatch => "hash_mismatch",
+            ErrorKind::Version => "version",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Denied => "denied",
+            ErrorKind::NoSpace => "no_space",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Other => "internal",
+        }
+    }
+
+    /// Parses a wire code; unknown codes (from a newer peer) become [`ErrorKind::Other`].
+    pub fn from_code(code: &str) -> ErrorKind {
+        const ALL: [ErrorKind; 15] = [
+            ErrorKind::NotFound,
+            ErrorKind::Exists,
+            ErrorKind::BadName,
+            ErrorKind::TooLarge,
+            ErrorKind::HashMismatch,
+            ErrorKind::Version,
+            ErrorKind::Auth,
+            ErrorKind::Denied,
+            ErrorKind::NoSpace,
+            ErrorKind::Busy,
+            ErrorKind::Connect,
+            ErrorKind::Protocol,
+            ErrorKind::Usage,
+            ErrorKind::Interrupted,
+            ErrorKind::Other,
+        ];
+        ALL.into_iter()
+            .find(|k| k.code() == code)
+            .unwrap_or(ErrorKind::Other)
+    }
+
+    /// The process exit code for this kind (README.md, "Exit codes").
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Usage | ErrorKind::BadName => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Exists => 4,
+            ErrorKind::Connect | ErrorKind::Busy => 5,
+            ErrorKind::HashMismatch => 6,
+            ErrorKind::Auth | ErrorKind::Denied => 7,
+            ErrorKind::Interrupted => 130,
+            _ => 1,
+        }
+    }
+}
+
+/// An error with a kind and a message written for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Adds context in front of the message: `context: message`.
+    pub fn context(self, what: impl fmt::Display) -> Error {
+        Error {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message),
+        }
+    }
+
+    /// Classifies an I/O error met while doing `what`.
+    pub fn io(what: impl fmt::Display, err: &io::Error) -> Error {
+        Error::new(kind_of_io(err), format!("{what}: {}", describe_io(err)))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Maps an I/O error to the kind a user can act on.
+pub fn kind_of_io(err: &io::Error) -> ErrorKind {
+    match err.kind() {
+        io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::AlreadyExists => ErrorKind::Exists,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
+            ErrorKind::NoSpace
+        }
+        io::ErrorKind::PermissionDenied => ErrorKind::Denied,
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::TimedOut
+        | io::ErrorKind::WouldBlock
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::AddrNotAvailable => ErrorKind::Connect,
+        io::ErrorKind::Interrupted => ErrorKind::Interrupted,
+        _ => match err.raw_os_error() {
+            Some(libc::EFBIG) | Some(libc::ENOSPC) | Some(libc::EDQUOT) => ErrorKind::NoSpace,
+            _ => ErrorKind::Other,
+        },
+    }
+}
+
+/// A short human description of an I/O error, without Rust's "(os error N)" noise.
+pub fn describe_io(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => "timed out".to_string(),
+        io::ErrorKind::UnexpectedEof => "connection closed early".to_string(),
+        _ => {
+            let text = err.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_lowercase(),
+                None => text,
+            }
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error whose message was already printed; it only carries the exit code.
+    pub fn reported(kind: ErrorKind) -> Error {
+        Error::new(kind, String::new())
+    }
+}

@@ -1,0 +1,22 @@
+//! nf: a fast, safe network file tool. The library holds everything; `main.rs` only parses
+//! the command line, calls [`run`], and maps the error to an exit code.
+//!
+//! Data flows one way: `cli` → `commands` → `client` → `protocol` ⇄ TCP ⇄ `protocol` →
+//! `server` → `store` → disk. See docs/ARCHITECTURE.md.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod human;
+pub mod name;
+pub mod output;
+pub mod progress;
+pub mod protocol;
+pub mod server;
+pub mod store;
+
+pub use commands::run;
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,33 @@
+//! Terminal manners shared by the commands: whether stderr is a terminal, `NO_COLOR`, and a
+//! closed stdout pipe (`nf ls | head -1`) that ends the program quietly with exit code 0.
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::error::Error;
+
+/// True when progress bars may be drawn: stderr is a terminal and not quiet.
+pub fn bars_allowed(quiet: bool) -> bool {
+    !quiet && io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// True when colour may be used on stderr.
+pub fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stderr().is_terminal()
+}
+
+/// Writes `text` to stdout; a closed pipe exits the process quietly with code 0.
+pub fn print(text: &str) -> Result<(), Error> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(&e))
+}
+
+/// Turns a write error on stdout into an error, exiting quietly with 0 on a closed pipe.
+pub fn stdout_error(e: &io::Error) -> Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    Error::io("cannot write to standard output", e)
+}

@@ -1,0 +1,165 @@
+//! The message types of protocol version 1, as serde structs. Field names here are the wire
+//! names; docs/PROTOCOL.md shows each one.
+
+use serde::{Deserialize, Serialize};
+
+/// A request from client to server: one JSON line whose `op` field names the operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// The first message after the greeting.
+    Hello {
+        #[serde(default)]
+        client: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Upload: followed by `size - offset` raw bytes, then a [`Trailer`] line.
+    Put {
+        name: String,
+        size: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        offset: u64,
+        #[serde(default, skip_serializing_if = "is_false")]
+        force: bool,
+    },
+    /// Download from `offset`: answered by a [`GetReply`] and `size - offset` raw bytes.
+    Get {
+        name: String,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        offset: u64,
+    },
+    /// What the server holds under a name: the file, and how much of a partial upload.
+    Stat { name: String },
+    /// List stored files, optionally only those matching a glob.
+    List {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pattern: Option<String>,
+    },
+    /// Delete a stored file.
+    Rm { name: String },
+}
+
+impl Request {
+    /// The operation's wire name, for logs.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Request::Hello { .. } => "hello",
+            Request::Put { .. } => "put",
+            Request::Get { .. } => "get",
+            Request::Stat { .. } => "stat",
+            Request::List { .. } => "list",
+            Request::Rm { .. } => "rm",
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The line after a `put` body: the BLAKE3 of the whole file, as 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trailer {
+    pub blake3: String,
+}
+
+/// One stored file, as `ls --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub name: String,
+    pub size: u64,
+    /// RFC 3339, UTC.
+    pub modified: String,
+    /// BLAKE3 of the content, 64 lowercase hex digits.
+    pub blake3: String,
+}
+
+/// Every failure reply: `{"ok":false,"code":"not_found","message":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub ok: bool,
+    pub code: String,
+    pub message: String,
+}
+
+/// The answer to `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloReply {
+    pub ok: bool,
+    pub version: u32,
+    pub server: String,
+}
+
+/// The answer to a `put`, after its body and trailer: the file as committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutReply {
+    pub ok: bool,
+    #[serde(flatten)]
+    pub file: FileInfo,
+}
+
+/// The answer to a `get`: followed by `size - offset` raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetReply {
+    pub ok: bool,
+    #[serde(flatten)]
+    pub file: FileInfo,
+    pub offset: u64,
+}
+
+/// The answer to `stat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatReply {
+    pub ok: bool,
+    pub file: Option<FileInfo>,
+    /// Bytes held in a partial upload of this name that `put` with an offset can continue.
+    pub partial: u64,
+}
+
+/// The answer to `list`: followed by `count` lines, one [`FileInfo`] each, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListReply {
+    pub ok: bool,
+    pub count: u64,
+}
+
+/// The answer to `rm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RmReply {
+    pub ok: bool,
+    pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_have_the_documented_shape() {
+        let put = Request::Put {
+            name: "a.txt".into(),
+            size: 5,
+            offset: 0,
+            force: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&put).unwrap(),
+            r#"{"op":"put","name":"a.txt","size":5}"#
+        );
+        let parsed: Request =
+            serde_json::from_str(r#"{"op":"get","name":"x","offset":3,"future":1}"#).unwrap();
+        assert_eq!(
+            parsed,
+            Request::Get {
+                name: "x".into(),
+                offset: 3
+            }
+        );
+        assert!(serde_json::from_str::<Request>(r#"{"op":"format_disk"}"#).is_err());
+    }
+}

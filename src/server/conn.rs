@@ -1,0 +1,400 @@
+//! One connection: the greeting, then the native request loop. Picks the dialect from the
+//! first line; talks to the store only through validated [`FileName`]s; every request gets
+//! exactly one reply, in order, and one log line.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use super::Shared;
+use crate::error::{Error, ErrorKind};
+use crate::name::{quote, FileName};
+use crate::protocol::{
+    self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply, Trailer,
+};
+
+/// Size of the socket read buffer and of each body chunk.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Bodies up to this size are copied through the reply buffer (so many small files share
+/// packets); larger ones go out with the kernel's sendfile.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// What to do after a request.
+enum Next {
+    Continue,
+    Close,
+}
+
+struct Conn<'a> {
+    shared: &'a Shared,
+    peer: String,
+    reader: BufReader<TcpStream>,
+    writer: BufWriter<TcpStream>,
+    line: Vec<u8>,
+}
+
+/// Serves one connection until it closes, errs, idles out or the server stops.
+pub(super) fn handle(stream: TcpStream, shared: &Shared) {
+    let peer = stream
+        .peer_addr()
+        .map(|a: SocketAddr| a.to_string())
+        .unwrap_or_else(|_| "?".into());
+    let timeout = Some(shared.settings.idle_timeout);
+    let setup = stream
+        .set_nodelay(true)
+        .and_then(|()| stream.set_read_timeout(timeout))
+        .and_then(|()| stream.set_write_timeout(timeout))
+        .and_then(|()| stream.try_clone());
+    let write_half = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            shared.log.line(&format!("{peer} setup failed: {}", crate::error::describe_io(&e)));
+            return;
+        }
+    };
+    let mut conn = Conn {
+        shared,
+        peer,
+        reader: BufReader::with_capacity(CHUNK, stream),
+        writer: BufWriter::with_capacity(64 * 1024, write_half),
+        line: Vec::new(),
+    };
+    shared.log.debug(&format!("{} connected", conn.peer));
+    conn.run();
+    let _ = conn.writer.flush();
+    shared.log.debug(&format!("{} closed", conn.peer));
+}
+
+impl Conn<'_> {
+    fn run(&mut self) {
+        if !self.handshake() {
+            return;
+        }
+        loop {
+            if self.reader.buffer().is_empty() && self.writer.flush().is_err() {
+                return;
+            }
+            let max = self.shared.settings.max_header_bytes;
+            let request = match protocol::read_message::<Request>(&mut self.reader, max, &mut self.line) {
+                Ok(r) => r,
+                Err(LineError::Closed) => return,
+                Err(e) => {
+                    self.fail_line(&e);
+                    return;
+                }
+            };
+            let started = Instant::now();
+            let op = request.op();
+            let (next, name, bytes, result) = self.dispatch(request);
+            let outcome = match &result {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("error {}: {}", e.kind.code(), e.message),
+            };
+            self.shared.log.line(&format!(
+                "{} {op} {} {} {} {outcome}",
+                self.peer,
+                name.as_deref().map(quote).unwrap_or_else(|| "-".into()),
+                bytes,
+                crate::human::duration(started.elapsed())
+            ));
+            if let Next::Close = next {
+                return;
+            }
+        }
+    }
+
+    /// Reads the greeting and the hello; answers a version mismatch in words.
+    fn handshake(&mut self) -> bool {
+        let started = Instant::now();
+        if let Err(e) = protocol::read_line(&mut self.reader, 64, &mut self.line) {
+            if !matches!(e, LineError::Closed) {
+                self.fail_line(&e);
+            }
+            return false;
+        }
+        let version = match protocol::parse_greeting(&self.line) {
+            Some(v) => v,
+            None => {
+                let err = Error::new(
+                    ErrorKind::Protocol,
+                    format!("this is an nf server (protocol {}); expected the greeting NF/{}", protocol::VERSION, protocol::VERSION),
+                );
+                self.log_refusal("greeting", &err, started);
+                let _ = self.send_error(&err);
+                return false;
+            }
+        };
+        if version != protocol::VERSION {
+            let err = Error::new(
+                ErrorKind::Version,
+                format!(
+                    "this server speaks nf protocol {}, the client speaks {version}; use the same nf version on both sides (server: {})",
+                    protocol::VERSION,
+                    protocol::software()
+                ),
+            );
+            self.log_refusal("hello", &err, started);
+            let _ = self.send_error(&err);
+            return false;
+        }
+        match protocol::read_message::<Request>(&mut self.reader, self.shared.settings.max_header_bytes, &mut self.line) {
+            Ok(Request::Hello { .. }) => {}
+            Ok(other) => {
+                let err = Error::new(ErrorKind::Protocol, format!("expected hello, got {}", other.op()));
+                let _ = self.send_error(&err);
+                return false;
+            }
+            Err(e) => {
+                self.fail_line(&e);
+                return false;
+            }
+        }
+        let reply = HelloReply {
+            ok: true,
+            version: protocol::VERSION,
+            server: protocol::software(),
+        };
+        protocol::write_message(&mut self.writer, &reply).is_ok()
+    }
+
+    fn log_refusal(&self, op: &str, err: &Error, started: Instant) {
+        self.shared.log.line(&format!(
+            "{} {op} - 0 {} error {}: {}",
+            self.peer,
+            crate::human::duration(started.elapsed()),
+            err.kind.code(),
+            err.message
+        ));
+    }
+
+    /// Answers a header that could not be read, then the connection closes.
+    fn fail_line(&mut self, e: &LineError) {
+        let kind = match e {
+            LineError::TooLong(_) => ErrorKind::TooLarge,
+            LineError::Io(err) => crate::error::kind_of_io(err),
+            _ => ErrorKind::Protocol,
+        };
+        let err = Error::new(kind, e.to_string());
+        self.shared.log.line(&format!("{} bad request: {}", self.peer, err.message));
+        if !matches!(e, LineError::Io(_) | LineError::Truncated) {
+            let _ = self.send_error(&err);
+        }
+    }
+
+    fn send_error(&mut self, err: &Error) -> io::Result<()> {
+        let reply = ErrorReply {
+            ok: false,
+            code: err.kind.code().to_string(),
+            message: err.message.clone(),
+        };
+        protocol::write_message(&mut self.writer, &reply)?;
+        self.writer.flush()
+    }
+
+    fn name(&self, raw: &str) -> Result<FileName, Error> {
+        FileName::parse_with_limit(raw, self.shared.settings.max_name_bytes)
+    }
+
+    /// Runs one request; returns what to do next, the name and byte count for the log, and
+    /// the result.
+    fn dispatch(&mut self, request: Request) -> (Next, Option<String>, u64, Result<(), Error>) {
+        match request {
+            Request::Put { name, size, offset, force } => {
+                let (next, bytes, result) = self.put(&name, size, offset, force);
+                (next, Some(name), bytes, result)
+            }
+            Request::Get { name, offset } => {
+                let (next, bytes, result) = self.get(&name, offset);
+                (next, Some(name), bytes, result)
+            }
+            Request::Stat { name } => {
+                let result = self.name(&name).and_then(|n| self.shared.store.stat(&n));
+                let result = match result {
+                    Ok((file, partial)) => self.reply(&StatReply { ok: true, file, partial }),
+                    Err(e) => self.reply_error(e),
+                };
+                (Next::Continue, Some(name), 0, result)
+            }
+            Request::List { pattern } => {
+                let result = match self.shared.store.list(pattern.as_deref()) {
+                    Ok(files) => {
+                        let count = files.len() as u64;
+                        let sent = self.reply(&ListReply { ok: true, count }).and_then(|()| {
+                            for f in &files {
+                                protocol::write_message(&mut self.writer, f).map_err(|e| Error::io("send", &e))?;
+                            }
+                            Ok(())
+                        });
+                        sent
+                    }
+                    Err(e) => self.reply_error(e),
+                };
+                (Next::Continue, pattern, 0, result)
+            }
+            Request::Rm { name } => {
+                let result = self.name(&name).and_then(|n| self.shared.store.remove(&n));
+                let result = match result {
+                    Ok(()) => self.reply(&RmReply { ok: true, name: name.clone() }),
+                    Err(e) => self.reply_error(e),
+                };
+                (Next::Continue, Some(name), 0, result)
+            }
+            Request::Hello { .. } => {
+                let err = Error::new(ErrorKind::Protocol, "hello was already received");
+                let result = self.reply_error(err);
+                (Next::Close, None, 0, result)
+            }
+        }
+    }
+
+    fn reply<T: serde::Serialize>(&mut self, msg: &T) -> Result<(), Error> {
+        protocol::write_message(&mut self.writer, msg).map_err(|e| Error::io("cannot send the reply", &e))
+    }
+
+    /// Sends `err` as the reply and returns it as the request's result (for the log).
+    fn reply_error(&mut self, err: Error) -> Result<(), Error> {
+        let reply = ErrorReply {
+            ok: false,
+            code: err.kind.code().to_string(),
+            message: err.message.clone(),
+        };
+        match protocol::write_message(&mut self.writer, &reply) {
+            Ok(()) => Err(err),
+            Err(e) => Err(Error::io("cannot send the reply", &e)),
+        }
+    }
+
+    fn put(&mut self, raw_name: &str, size: u64, offset: u64, force: bool) -> (Next, u64, Result<(), Error>) {
+        let limits = &self.shared.settings;
+        if size > limits.max_file_size || offset > size {
+            // The body cannot be trusted or skipped: answer and close.
+            let err = if offset > size {
+                Error::new(ErrorKind::Protocol, format!("offset {offset} is past the end of a {size}-byte file"))
+            } else {
+                Error::new(
+                    ErrorKind::TooLarge,
+                    format!("{size} bytes is over this server's limit of {} bytes", limits.max_file_size),
+                )
+            };
+            let result = self.reply_error(err);
+            return (Next::Close, 0, result);
+        }
+        let body = size - offset;
+        let store = &self.shared.store;
+        let prepared = self.name(raw_name).and_then(|name| {
+            if !force && store.exists(&name) {
+                return Err(Error::new(
+                    ErrorKind::Exists,
+                    format!("{} already exists; use --force to overwrite it", quote(name.as_str())),
+                ));
+            }
+            store.begin_upload(&name, offset)
+        });
+        let mut upload = match prepared {
+            Ok(u) => u,
+            Err(err) => {
+                // Refused before the body: skip it to keep the stream in step, then answer.
+                if self.skip(body).and_then(|()| self.read_trailer()).is_err() {
+                    return (Next::Close, 0, Err(err));
+                }
+                let result = self.reply_error(err);
+                return (Next::Continue, 0, result);
+            }
+        };
+        let mut left = body;
+        while left > 0 {
+            let chunk = match self.reader.fill_buf() {
+                Ok([]) => return (Next::Close, body - left, Err(interrupted(body - left, body))),
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return (Next::Close, body - left, Err(Error::io("upload interrupted", &e))),
+            };
+            let n = chunk.len().min(left as usize);
+            if let Err(err) = upload.write(&chunk[..n]) {
+                // Disk full or similar: drop the partial, skip the rest, answer.
+                self.reader.consume(n);
+                left -= n as u64;
+                upload.discard();
+                if self.skip(left).and_then(|()| self.read_trailer()).is_err() {
+                    return (Next::Close, body - left, Err(err));
+                }
+                let result = self.reply_error(err);
+                return (Next::Continue, body - left, result);
+            }
+            self.reader.consume(n);
+            left -= n as u64;
+        }
+        let trailer = match self.read_trailer() {
+            Ok(t) => t,
+            Err(e) => return (Next::Close, body, Err(e)),
+        };
+        let result = match upload.commit(&trailer.blake3, force) {
+            Ok(file) => self.reply(&PutReply { ok: true, file }),
+            Err(e) => self.reply_error(e),
+        };
+        (Next::Continue, body, result)
+    }
+
+    /// Reads and discards `n` body bytes.
+    fn skip(&mut self, n: u64) -> Result<(), Error> {
+        let copied = io::copy(&mut (&mut self.reader).take(n), &mut io::sink())
+            .map_err(|e| Error::io("connection failed", &e))?;
+        if copied < n {
+            return Err(interrupted(copied, n));
+        }
+        Ok(())
+    }
+
+    fn read_trailer(&mut self) -> Result<Trailer, Error> {
+        protocol::read_message::<Trailer>(&mut self.reader, self.shared.settings.max_header_bytes, &mut self.line)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("bad trailer after the body: {e}")))
+    }
+
+    fn get(&mut self, raw_name: &str, offset: u64) -> (Next, u64, Result<(), Error>) {
+        let opened = self.name(raw_name).and_then(|n| self.shared.store.read(&n));
+        let (mut file, info) = match opened {
+            Ok(x) => x,
+            Err(e) => return (Next::Continue, 0, self.reply_error(e)),
+        };
+        if offset > info.size {
+            let err = Error::new(
+                ErrorKind::Protocol,
+                format!("offset {offset} is past the end of {} ({} bytes)", quote(raw_name), info.size),
+            );
+            return (Next::Continue, 0, self.reply_error(err));
+        }
+        let body = info.size - offset;
+        if let Err(e) = self.reply(&GetReply { ok: true, file: info, offset }) {
+            return (Next::Close, 0, Err(e));
+        }
+        match self.send_body(&mut file, offset, body) {
+            Ok(()) => (Next::Continue, body, Ok(())),
+            Err(e) => (Next::Close, 0, Err(e)),
+        }
+    }
+
+    fn send_body(&mut self, file: &mut File, offset: u64, body: u64) -> Result<(), Error> {
+        let fail = |e: io::Error| Error::io("download interrupted", &e);
+        file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+        let sent = if body <= SMALL_BODY {
+            io::copy(&mut file.take(body), &mut self.writer).map_err(fail)?
+        } else {
+            self.writer.flush().map_err(fail)?;
+            // File → TcpStream: std uses sendfile/splice here, so the bytes never enter nf.
+            io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
+        };
+        if sent < body {
+            return Err(Error::new(ErrorKind::Other, "the stored file shrank while it was being sent"));
+        }
+        Ok(())
+    }
+}
+
+fn interrupted(got: u64, want: u64) -> Error {
+    Error::new(
+        ErrorKind::Connect,
+        format!("upload interrupted after {got} of {want} bytes; the partial is kept for --resume"),
+    )
+}

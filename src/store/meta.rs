@@ -1,0 +1,176 @@
+//! A stored file's metadata (size, modification time, BLAKE3), kept in the extended attribute
+//! `user.nf.meta` of the file itself. Because the attribute is written on the partial file
+//! before it is renamed into place, a name always shows content and hash of one version. The
+//! value records size and mtime too, so a file edited behind nf's back is noticed and hashed
+//! again ("adopted") rather than served with a stale hash.
+
+use std::ffi::CString;
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::human;
+use crate::name::FileName;
+use crate::protocol::FileInfo;
+
+const ATTR: &[u8] = b"user.nf.meta\0";
+
+/// What nf knows about one stored file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub blake3: blake3::Hash,
+    pub size: u64,
+    pub mtime_sec: i64,
+    pub mtime_nsec: i64,
+}
+
+impl Meta {
+    pub fn of_empty(_now: SystemTime) -> Meta {
+        Meta {
+            blake3: blake3::hash(b""),
+            size: 0,
+            mtime_sec: 0,
+            mtime_nsec: 0,
+        }
+    }
+
+    /// The metadata for content with `hash`, as it is on disk per `md`.
+    pub fn from_metadata(hash: blake3::Hash, md: &Metadata) -> Meta {
+        Meta {
+            blake3: hash,
+            size: md.len(),
+            mtime_sec: md.mtime(),
+            mtime_nsec: md.mtime_nsec(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        format!(
+            "nf1 {} {} {}.{:09}",
+            self.blake3.to_hex(),
+            self.size,
+            self.mtime_sec,
+            self.mtime_nsec
+        )
+    }
+
+    fn decode(raw: &[u8]) -> Option<Meta> {
+        let text = std::str::from_utf8(raw).ok()?;
+        let mut parts = text.split(' ');
+        if parts.next()? != "nf1" {
+            return None;
+        }
+        let blake3 = blake3::Hash::from_hex(parts.next()?).ok()?;
+        let size = parts.next()?.parse().ok()?;
+        let (sec, nsec) = parts.next()?.split_once('.')?;
+        Some(Meta {
+            blake3,
+            size,
+            mtime_sec: sec.parse().ok()?,
+            mtime_nsec: nsec.parse().ok()?,
+        })
+    }
+
+    /// True when this metadata still describes the file whose `stat` is `md`.
+    fn matches(&self, md: &Metadata) -> bool {
+        self.size == md.len() && self.mtime_sec == md.mtime() && self.mtime_nsec == md.mtime_nsec()
+    }
+
+    pub fn modified(&self) -> SystemTime {
+        if self.mtime_sec >= 0 {
+            UNIX_EPOCH + Duration::new(self.mtime_sec as u64, self.mtime_nsec as u32)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(self.mtime_sec.unsigned_abs())
+        }
+    }
+
+    pub fn info(&self, name: &FileName) -> FileInfo {
+        FileInfo {
+            name: name.as_str().to_string(),
+            size: self.size,
+            modified: human::rfc3339(self.modified()),
+            blake3: self.blake3.to_hex().to_string(),
+        }
+    }
+}
+
+/// Reads and checks the metadata of the file at `path` (not following symlinks).
+pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut buf = [0u8; 256];
+    // SAFETY: c_path and ATTR are NUL-terminated; buf is valid for buf.len() bytes.
+    let n = unsafe {
+        libc::lgetxattr(
+            c_path.as_ptr(),
+            ATTR.as_ptr().cast(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let meta = Meta::decode(buf.get(..usize::try_from(n).ok()?)?)?;
+    meta.matches(md).then_some(meta)
+}
+
+/// Reads and checks the metadata of an open file.
+pub fn read_fd(file: &File, md: &Metadata) -> Option<Meta> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the fd is open for the duration of the call; ATTR is NUL-terminated.
+    let n = unsafe {
+        libc::fgetxattr(
+            file.as_raw_fd(),
+            ATTR.as_ptr().cast(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let meta = Meta::decode(buf.get(..usize::try_from(n).ok()?)?)?;
+    meta.matches(md).then_some(meta)
+}
+
+/// Stores `meta` on an open file.
+pub fn write(file: &File, meta: &Meta) -> io::Result<()> {
+    let value = meta.encode();
+    // SAFETY: the fd is open; ATTR is NUL-terminated; value is valid for its length.
+    let rc = unsafe {
+        libc::fsetxattr(
+            file.as_raw_fd(),
+            ATTR.as_ptr().cast(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Hashes a file that has no valid metadata (placed in the storage directory by hand, or
+/// edited there) and records the result, so that it is hashed only once.
+pub fn adopt(file: &File) -> io::Result<Meta> {
+    let before = file.metadata()?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut pos = 0u64;
+    loop {
+        let n = file.read_at(&mut buf, pos)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        pos += n as u64;
+    }
+    let after = file.metadata()?;
+    let meta = Meta::from_metadata(hasher.finalize(), &after);
+    if before.mtime() == after.mtime() && before.mtime_nsec() == after.mtime_nsec() && pos == after.len() {
+        // Best effort: a read-only file system just means hashing again next time.
+        let _ = write(file, &meta);
+    }
+    Ok(meta)
+}
