@@ -19,7 +19,13 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// Read this config file instead of the default one.
-    #[arg(short = 'c', long = "config", value_name = "PATH", env = "NF_CONFIG", global = true)]
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "PATH",
+        env = "NF_CONFIG",
+        global = true
+    )]
     pub config: Option<PathBuf>,
 
     /// Print nothing but data and errors (no progress, no summary, no server log).

@@ -157,7 +157,11 @@ impl Config {
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 Error::new(
                     ErrorKind::Usage,
-                    format!("cannot read config file {}: {}", path.display(), crate::error::describe_io(&e)),
+                    format!(
+                        "cannot read config file {}: {}",
+                        path.display(),
+                        crate::error::describe_io(&e)
+                    ),
                 )
             })?;
             cfg.apply_file(&path, &text)?;
@@ -167,13 +171,14 @@ impl Config {
             let var = env_var(spec.key);
             if let Some(value) = env(&var) {
                 cfg.set(spec.key, Raw::Text(&value), Origin::Env(var.clone()))
-                    .map_err(|why| Error::new(ErrorKind::Usage, format!("environment variable {var}: {why}")))?;
+                    .map_err(|why| {
+                        Error::new(ErrorKind::Usage, format!("environment variable {var}: {why}"))
+                    })?;
             }
         }
         for (key, value) in flags {
-            cfg.set(key, Raw::Text(value), Origin::Flag).map_err(|why| {
-                Error::new(ErrorKind::Usage, format!("--{}: {why}", key.replace('_', "-")))
-            })?;
+            cfg.set(key, Raw::Text(value), Origin::Flag)
+                .map_err(|why| Error::new(ErrorKind::Usage, format!("--{}: {why}", key.replace('_', "-"))))?;
         }
         Ok(cfg)
     }
@@ -196,22 +201,32 @@ impl Config {
             let Some(spec) = KEYS.iter().find(|k| k.key == key) else {
                 return Err(fail(
                     line,
-                    format!("unknown key `{key}` (known keys: {})", KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "unknown key `{key}` (known keys: {})",
+                        KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             };
-            self.set(spec.key, Raw::Toml(value.get_ref()), Origin::File(path.to_path_buf()))
-                .map_err(|why| fail(line, format!("`{key}`: {why}")))?;
+            self.set(
+                spec.key,
+                Raw::Toml(value.get_ref()),
+                Origin::File(path.to_path_buf()),
+            )
+            .map_err(|why| fail(line, format!("`{key}`: {why}")))?;
         }
         Ok(())
     }
 
     /// Sets one key from a raw value, checking it against the key's kind.
     pub fn set(&mut self, key: &str, raw: Raw<'_>, origin: Origin) -> std::result::Result<(), String> {
-        let spec = KEYS.iter().find(|k| k.key == key).ok_or_else(|| format!("unknown key `{key}`"))?;
+        let spec = KEYS
+            .iter()
+            .find(|k| k.key == key)
+            .ok_or_else(|| format!("unknown key `{key}`"))?;
         match key {
             "server" => self.server = address(&raw)?,
             "listen" => self.listen = address(&raw)?,
-            "root" => self.root = PathBuf::from(string(&raw)?),
+            "root" => self.root = expand_home(&string(&raw)?),
             "max_connections" => self.max_connections = positive(count(&raw)?)? as usize,
             "idle_timeout_secs" => self.idle_timeout = Duration::from_secs(positive(count(&raw)?)?),
             "max_header_bytes" => {
@@ -229,7 +244,9 @@ impl Config {
                 self.max_name_bytes = n as usize;
             }
             "max_file_size" => self.max_file_size = bytes(&raw)?,
-            "partial_max_age_hours" => self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600)),
+            "partial_max_age_hours" => {
+                self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
+            }
             _ => unreachable!("every key in KEYS is handled"),
         }
         self.origins.insert(spec.key, origin);
@@ -295,8 +312,20 @@ pub fn example_toml() -> String {
     out
 }
 
+/// `~/x` → `$HOME/x`; other paths unchanged.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn string(raw: &Raw<'_>) -> std::result::Result<String, String> {
@@ -317,8 +346,13 @@ fn address(raw: &Raw<'_>) -> std::result::Result<String, String> {
 
 fn count(raw: &Raw<'_>) -> std::result::Result<u64, String> {
     match raw {
-        Raw::Text(s) => s.trim().parse().map_err(|_| format!("expected a whole number, found {s:?}")),
-        Raw::Toml(toml::Value::Integer(n)) => u64::try_from(*n).map_err(|_| format!("expected a whole number ≥ 0, found {n}")),
+        Raw::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a whole number, found {s:?}")),
+        Raw::Toml(toml::Value::Integer(n)) => {
+            u64::try_from(*n).map_err(|_| format!("expected a whole number ≥ 0, found {n}"))
+        }
         Raw::Toml(v) => Err(format!("expected a whole number, found {}", v.type_str())),
     }
 }
@@ -337,7 +371,9 @@ fn size_text(s: &str) -> std::result::Result<u64, String> {
 
 fn bytes(raw: &Raw<'_>) -> std::result::Result<u64, String> {
     match raw {
-        Raw::Toml(toml::Value::Integer(n)) => u64::try_from(*n).map_err(|_| format!("expected a size ≥ 0, found {n}")),
+        Raw::Toml(toml::Value::Integer(n)) => {
+            u64::try_from(*n).map_err(|_| format!("expected a size ≥ 0, found {n}"))
+        }
         Raw::Text(s) => size_text(s),
         Raw::Toml(toml::Value::String(s)) => size_text(s),
         Raw::Toml(v) => Err(format!("expected a size, found {}", v.type_str())),
@@ -367,14 +403,22 @@ mod tests {
         let err = load_text("server = \"h:1\"\nmax_connections = = 3\n").unwrap_err();
         assert!(err.message.contains("line 2"), "{}", err.message);
         let err = load_text("max_connections = \"many\"\n").unwrap_err();
-        assert!(err.message.contains("line 1") && err.message.contains("max_connections"), "{}", err.message);
+        assert!(
+            err.message.contains("line 1") && err.message.contains("max_connections"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn flags_beat_environment_beat_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, "server = \"file:1\"\nlisten = \"file:2\"\nroot = \"/file\"\nmax_file_size = \"2 KiB\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "server = \"file:1\"\nlisten = \"file:2\"\nroot = \"/file\"\nmax_file_size = \"2 KiB\"\n",
+        )
+        .unwrap();
         let env = |v: &str| match v {
             "NF_SERVER" => Some("env:1".to_string()),
             "NF_LISTEN" => Some("env:2".to_string()),

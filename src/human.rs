@@ -25,9 +25,7 @@ pub fn size(bytes: u64) -> String {
 /// Parses `"64 KiB"`, `"10M"`, `"1GiB"`, `"4096"` into bytes (k/M/G/T are binary multiples).
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let n: u64 = digits.parse().ok()?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {

@@ -25,12 +25,7 @@ impl FileName {
 
     /// Checks `raw` against the naming rules, allowing at most `max_bytes` bytes.
     pub fn parse_with_limit(raw: &str, max_bytes: usize) -> Result<FileName, Error> {
-        let bad = |why: &str| {
-            Error::new(
-                ErrorKind::BadName,
-                format!("invalid name {}: {why}", quote(raw)),
-            )
-        };
+        let bad = |why: &str| Error::new(ErrorKind::BadName, format!("invalid name {}: {why}", quote(raw)));
         if raw.is_empty() {
             return Err(bad("names cannot be empty"));
         }
@@ -103,7 +98,15 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for ok in ["a", "corona.jpg", ".hidden", "naïve café.txt", "a b", "..a", "x".repeat(255).as_str()] {
+        for ok in [
+            "a",
+            "corona.jpg",
+            ".hidden",
+            "naïve café.txt",
+            "a b",
+            "..a",
+            "x".repeat(255).as_str(),
+        ] {
             assert_eq!(FileName::parse(ok).unwrap().as_str(), ok);
         }
     }
@@ -111,12 +114,31 @@ mod tests {
     #[test]
     fn rejects_every_bad_name() {
         let long = "x".repeat(256);
-        for bad in ["", ".", "..", ".nf", "a/b", "../../etc/passwd", "/etc/passwd", "a\\b", "a\0b", "a\nb", "\u{7f}", long.as_str()] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".nf",
+            "a/b",
+            "../../etc/passwd",
+            "/etc/passwd",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            "\u{7f}",
+            long.as_str(),
+        ] {
             let err = FileName::parse(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::BadName, "{bad:?}");
         }
-        assert_eq!(FileName::parse_bytes(b"a\xffb").unwrap_err().kind, ErrorKind::BadName);
-        assert_eq!(FileName::parse_with_limit("abcd", 3).unwrap_err().kind, ErrorKind::BadName);
+        assert_eq!(
+            FileName::parse_bytes(b"a\xffb").unwrap_err().kind,
+            ErrorKind::BadName
+        );
+        assert_eq!(
+            FileName::parse_with_limit("abcd", 3).unwrap_err().kind,
+            ErrorKind::BadName
+        );
     }
 
     #[test]

@@ -26,9 +26,11 @@ impl Bars {
             Some(m) if files > 1 => {
                 let bar = m.add(ProgressBar::new(total_bytes));
                 bar.set_style(
-                    ProgressStyle::with_template("total {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} ETA {eta} {msg}")
-                        .expect("valid template")
-                        .progress_chars("=> "),
+                    ProgressStyle::with_template(
+                        "total {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} ETA {eta} {msg}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
                 );
                 bar.set_message(format!("0/{files} files"));
                 bar.enable_steady_tick(Duration::from_millis(200));
@@ -77,9 +79,11 @@ impl Progress for Bars {
         let Some(multi) = &self.multi else { return };
         let bar = multi.insert_from_back(usize::from(self.total.is_some()), ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template("{msg:30!} {bytes:>10}/{total_bytes:<10} {wide_bar} {binary_bytes_per_sec:>12} ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:30!} {bytes:>10}/{total_bytes:<10} {wide_bar} {binary_bytes_per_sec:>12} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message(crate::name::quote(name));
         bar.set_position(done);
@@ -103,8 +107,19 @@ impl Progress for Bars {
             bar.finish_and_clear();
         }
         if let Some(t) = &self.total {
-            let done = t.message().split('/').next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0) + 1;
-            let of = t.message().split('/').nth(1).map(str::to_string).unwrap_or_default();
+            let done = t
+                .message()
+                .split('/')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+                + 1;
+            let of = t
+                .message()
+                .split('/')
+                .nth(1)
+                .map(str::to_string)
+                .unwrap_or_default();
             t.set_message(format!("{done}/{of}"));
         }
     }

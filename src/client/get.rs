@@ -32,12 +32,18 @@ pub struct GetJob {
 /// The partial file a download of `target` writes to.
 pub fn partial_path(target: &Path) -> PathBuf {
     let dir = target.parent().unwrap_or(Path::new(""));
-    let file = target.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let file = target
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
     let name = format!(".{file}.nf-part");
     if name.len() <= 255 {
         dir.join(name)
     } else {
-        dir.join(format!(".nf-part-{}", &blake3::hash(file.as_bytes()).to_hex()[..24]))
+        dir.join(format!(
+            ".nf-part-{}",
+            &blake3::hash(file.as_bytes()).to_hex()[..24]
+        ))
     }
 }
 
@@ -122,10 +128,19 @@ impl Client {
     }
 
     /// Reads one get reply and its body into the job's sink.
-    fn receive_get(&mut self, index: usize, job: &GetJob, offset: u64, progress: &dyn Progress) -> Result<FileInfo> {
+    fn receive_get(
+        &mut self,
+        index: usize,
+        job: &GetJob,
+        offset: u64,
+        progress: &dyn Progress,
+    ) -> Result<FileInfo> {
         let reply: GetReply = self.read_reply()?;
         if reply.offset != offset || reply.offset > reply.file.size {
-            return Err(Error::new(ErrorKind::Protocol, "the server answered a different offset than asked"));
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "the server answered a different offset than asked",
+            ));
         }
         let expected = blake3::Hash::from_hex(&reply.file.blake3)
             .map_err(|_| Error::new(ErrorKind::Protocol, "the server sent a malformed BLAKE3"))?;
@@ -183,7 +198,13 @@ impl Client {
     }
 
     /// Reads `len` body bytes off the connection, passing each chunk to `f`.
-    fn receive_body(&mut self, index: usize, len: u64, progress: &dyn Progress, mut f: impl FnMut(&[u8])) -> Result<()> {
+    fn receive_body(
+        &mut self,
+        index: usize,
+        len: u64,
+        progress: &dyn Progress,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<()> {
         let mut left = len;
         while left > 0 {
             let chunk = match self.reader.fill_buf() {
@@ -211,7 +232,11 @@ impl Client {
 fn open_partial(partial: &Path, offset: u64) -> io::Result<(File, blake3::Hasher)> {
     let mut hasher = blake3::Hasher::new();
     if offset == 0 {
-        let file = OpenOptions::new().write(true).create(true).truncate(true).open(partial)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(partial)?;
         return Ok((file, hasher));
     }
     let mut file = OpenOptions::new().read(true).write(true).open(partial)?;
@@ -229,7 +254,10 @@ fn verify(actual: &blake3::Hash, expected: &blake3::Hash, name: &FileName) -> Re
     } else {
         Err(Error::new(
             ErrorKind::HashMismatch,
-            format!("the content received for {} does not match its BLAKE3; nothing was saved", quote(name.as_str())),
+            format!(
+                "the content received for {} does not match its BLAKE3; nothing was saved",
+                quote(name.as_str())
+            ),
         ))
     }
 }
@@ -249,7 +277,10 @@ fn place(partial: &Path, target: &Path, force: bool) -> Result<()> {
     };
     placed.map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {
-            Error::new(ErrorKind::Exists, format!("{} already exists; use --force to overwrite it", target.display()))
+            Error::new(
+                ErrorKind::Exists,
+                format!("{} already exists; use --force to overwrite it", target.display()),
+            )
         } else {
             Error::io(format!("cannot create {}", target.display()), &e)
         }

@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::name::FileName;
-use crate::protocol::{self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply};
+use crate::protocol::{
+    self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply,
+};
 
 pub use get::{GetJob, Sink};
 pub use put::PutJob;
@@ -43,6 +45,9 @@ pub trait Progress {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// What the server holds under a name: the stored file, and the bytes of a resumable partial.
+pub type Held = (Option<FileInfo>, u64);
+
 /// A connection to an nf server.
 pub struct Client {
     reader: BufReader<TcpStream>,
@@ -51,6 +56,8 @@ pub struct Client {
     addr: String,
     /// The server's software string from the handshake.
     pub server: String,
+    /// The largest file the server accepts, if it said.
+    pub max_file_size: Option<u64>,
 }
 
 /// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
@@ -64,10 +71,18 @@ pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
     };
     let addrs: Vec<SocketAddr> = with_port
         .to_socket_addrs()
-        .map_err(|e| Error::new(ErrorKind::Connect, format!("cannot resolve {addr}: {}", describe_io(&e))))?
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Connect,
+                format!("cannot resolve {addr}: {}", describe_io(&e)),
+            )
+        })?
         .collect();
     if addrs.is_empty() {
-        return Err(Error::new(ErrorKind::Connect, format!("cannot resolve {addr}: no addresses")));
+        return Err(Error::new(
+            ErrorKind::Connect,
+            format!("cannot resolve {addr}: no addresses"),
+        ));
     }
     Ok(addrs)
 }
@@ -75,7 +90,9 @@ pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
 fn has_port(addr: &str) -> bool {
     match addr.rsplit_once(':') {
         Some((host, port)) => {
-            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']'))
         }
         None => false,
     }
@@ -96,8 +113,13 @@ impl Client {
             }
         }
         let stream = stream.ok_or_else(|| {
-            let why = last.map(|e| describe_io(&e)).unwrap_or_else(|| "no address".into());
-            Error::new(ErrorKind::Connect, format!("cannot connect to {addr}: {why}; is `nf serve` running there?"))
+            let why = last
+                .map(|e| describe_io(&e))
+                .unwrap_or_else(|| "no address".into());
+            Error::new(
+                ErrorKind::Connect,
+                format!("cannot connect to {addr}: {why}; is `nf serve` running there?"),
+            )
         })?;
         let io_err = |e: std::io::Error| Error::io(format!("cannot talk to {addr}"), &e);
         stream.set_nodelay(true).map_err(io_err)?;
@@ -110,6 +132,7 @@ impl Client {
             line: Vec::new(),
             addr: addr.to_string(),
             server: String::new(),
+            max_file_size: None,
         };
         client.handshake(token)?;
         Ok(client)
@@ -148,6 +171,7 @@ impl Client {
             ));
         }
         self.server = reply.server;
+        self.max_file_size = reply.max_file_size;
         Ok(())
     }
 
@@ -155,22 +179,27 @@ impl Client {
     fn read_reply<T: DeserializeOwned>(&mut self) -> Result<T> {
         let addr = &self.addr;
         protocol::read_line(&mut self.reader, MAX_REPLY, &mut self.line).map_err(|e| match e {
-            LineError::Closed | LineError::Truncated => {
-                Error::new(ErrorKind::Connect, format!("the server at {addr} closed the connection"))
-            }
+            LineError::Closed | LineError::Truncated => Error::new(
+                ErrorKind::Connect,
+                format!("the server at {addr} closed the connection"),
+            ),
             LineError::Io(io) => Error::io(format!("lost the connection to {addr}"), &io),
             other => Error::new(ErrorKind::Protocol, other.to_string()),
         })?;
         let value: serde_json::Value = serde_json::from_slice(&self.line).map_err(|_| {
             let shown = String::from_utf8_lossy(&self.line[..self.line.len().min(80)]).to_string();
-            Error::new(ErrorKind::Protocol, format!("unexpected reply {}", crate::name::quote(&shown)))
+            Error::new(
+                ErrorKind::Protocol,
+                format!("unexpected reply {}", crate::name::quote(&shown)),
+            )
         })?;
         if value.get("ok") == Some(&serde_json::Value::Bool(false)) {
             let err: ErrorReply = serde_json::from_value(value)
                 .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed error reply: {e}")))?;
             return Err(Error::new(ErrorKind::from_code(&err.code), err.message));
         }
-        serde_json::from_value(value).map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed reply: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed reply: {e}")))
     }
 
     fn send(&mut self, request: &Request) -> Result<()> {
@@ -221,7 +250,7 @@ impl Client {
     }
 
     /// What the server holds under each name: the file, and the bytes of a resumable partial.
-    pub fn stat(&mut self, names: &[FileName]) -> Result<Vec<Result<(Option<FileInfo>, u64)>>> {
+    pub fn stat(&mut self, names: &[FileName]) -> Result<Vec<Result<Held>>> {
         let requests = names
             .iter()
             .map(|n| Request::Stat { name: n.to_string() })
@@ -235,7 +264,14 @@ impl Client {
 
     /// Deletes each name; one result per name.
     pub fn remove(&mut self, names: &[FileName]) -> Result<Vec<Result<()>>> {
-        let requests = names.iter().map(|n| Request::Rm { name: n.to_string() }).collect();
-        Ok(self.each::<RmReply>(requests)?.into_iter().map(|r| r.map(|_| ())).collect())
+        let requests = names
+            .iter()
+            .map(|n| Request::Rm { name: n.to_string() })
+            .collect();
+        Ok(self
+            .each::<RmReply>(requests)?
+            .into_iter()
+            .map(|r| r.map(|_| ()))
+            .collect())
     }
 }

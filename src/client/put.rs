@@ -23,7 +23,13 @@ impl Client {
     /// Uploads every job; one result per job, in order. With `resume`, each upload continues
     /// the server's partial of that name (and starts over if the partial turns out not to be a
     /// prefix of the file).
-    pub fn put(&mut self, jobs: &[PutJob], force: bool, resume: bool, progress: &dyn Progress) -> Vec<Result<FileInfo>> {
+    pub fn put(
+        &mut self,
+        jobs: &[PutJob],
+        force: bool,
+        resume: bool,
+        progress: &dyn Progress,
+    ) -> Vec<Result<FileInfo>> {
         let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         if !force || resume {
@@ -92,7 +98,10 @@ impl Client {
                     results[i] = Some(Err(e.clone()));
                     broken = Some(Error::new(
                         ErrorKind::Connect,
-                        format!("not sent: the connection was abandoned after an error ({})", e.message),
+                        format!(
+                            "not sent: the connection was abandoned after an error ({})",
+                            e.message
+                        ),
                     ));
                 }
             }
@@ -130,11 +139,21 @@ impl Client {
     }
 
     /// Sends one put: header, body from `offset`, trailer.
-    fn send_one(&mut self, index: usize, job: &PutJob, force: bool, offset: u64, buf: &mut [u8], progress: &dyn Progress) -> Result<(), Sent> {
+    fn send_one(
+        &mut self,
+        index: usize,
+        job: &PutJob,
+        force: bool,
+        offset: u64,
+        buf: &mut [u8],
+        progress: &dyn Progress,
+    ) -> Result<(), Sent> {
         let shown = job.path.display().to_string();
         let local = |what: &str, e: &std::io::Error| Error::io(format!("{what} {shown}"), e);
         let mut file = File::open(&job.path).map_err(|e| Sent::Nothing(local("cannot open", &e)))?;
-        let md = file.metadata().map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
+        let md = file
+            .metadata()
+            .map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
         if md.is_dir() {
             return Err(Sent::Nothing(Error::new(
                 ErrorKind::Usage,
@@ -142,6 +161,12 @@ impl Client {
             )));
         }
         let size = md.len();
+        if let Some(max) = self.max_file_size.filter(|&m| size > m) {
+            return Err(Sent::Nothing(Error::new(
+                ErrorKind::TooLarge,
+                format!("{shown} is {size} bytes, over this server's limit of {max} bytes"),
+            )));
+        }
         let offset = if offset <= size { offset } else { 0 };
         let mut hasher = blake3::Hasher::new();
         if offset > 0 {
@@ -173,7 +198,9 @@ impl Client {
                 Err(e) => return Err(Sent::Partly(local("cannot read", &e))),
             };
             hasher.update(&buf[..n]);
-            self.writer.write_all(&buf[..n]).map_err(|e| Sent::Partly(self.lost(&e)))?;
+            self.writer
+                .write_all(&buf[..n])
+                .map_err(|e| Sent::Partly(self.lost(&e)))?;
             left -= n as u64;
             progress.advance(index, n as u64);
         }
@@ -195,12 +222,20 @@ enum Sent {
 fn exists(name: &FileName) -> Error {
     Error::new(
         ErrorKind::Exists,
-        format!("{} already exists on the server; use --force to overwrite it", quote(name.as_str())),
+        format!(
+            "{} already exists on the server; use --force to overwrite it",
+            quote(name.as_str())
+        ),
     )
 }
 
 /// Reads exactly `len` bytes from `r`, passing each chunk to `f`.
-pub(super) fn read_exact_into(r: &mut impl Read, len: u64, buf: &mut [u8], mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+pub(super) fn read_exact_into(
+    r: &mut impl Read,
+    len: u64,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
     let mut left = len;
     while left > 0 {
         let want = buf.len().min(left as usize);

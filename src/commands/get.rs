@@ -10,10 +10,17 @@ use crate::name::FileName;
 use crate::{output, progress};
 
 pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
-    let names = args.names.iter().map(|n| FileName::parse(n)).collect::<Result<Vec<_>>>()?;
+    let names = args
+        .names
+        .iter()
+        .map(|n| FileName::parse(n))
+        .collect::<Result<Vec<_>>>()?;
     let to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if to_stdout && args.resume {
-        return Err(Error::new(ErrorKind::Usage, "--resume cannot be used with -o - (standard output)"));
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "--resume cannot be used with -o - (standard output)",
+        ));
     }
     let jobs = names
         .iter()
@@ -26,7 +33,10 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
                     force: args.force,
                 }
             };
-            Ok(GetJob { name: name.clone(), sink })
+            Ok(GetJob {
+                name: name.clone(),
+                sink,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let mut client = ctx.connect()?;
@@ -38,7 +48,10 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
         .filter_map(|r| r.as_ref().ok())
         .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
     if !ctx.quiet && (files > 0 || results.is_empty()) {
-        eprintln!("{}", progress::summary("downloaded", files, bytes, bars.elapsed()));
+        eprintln!(
+            "{}",
+            progress::summary("downloaded", files, bytes, bars.elapsed())
+        );
     }
     report_failures(&results)
 }
@@ -53,7 +66,10 @@ fn target_for(output: Option<&Path>, name: &FileName, count: usize) -> Result<Pa
     }
     let text = out.to_string_lossy();
     if text.ends_with('/') {
-        return Err(Error::new(ErrorKind::Usage, format!("-o {text}: no such directory")));
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("-o {text}: no such directory"),
+        ));
     }
     if count > 1 {
         return Err(Error::new(

@@ -12,7 +12,10 @@ use crate::{output, progress};
 
 pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
     if args.as_name.is_some() && args.files.len() > 1 {
-        return Err(Error::new(ErrorKind::Usage, "--as names one file; give exactly one FILE with it"));
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "--as names one file; give exactly one FILE with it",
+        ));
     }
     let mut jobs = Vec::with_capacity(args.files.len());
     let mut seen = HashSet::new();
@@ -21,20 +24,34 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
             Some(n) => FileName::parse(n)?,
             None => {
                 let base = path.file_name().ok_or_else(|| {
-                    Error::new(ErrorKind::Usage, format!("{} does not name a file", path.display()))
+                    Error::new(
+                        ErrorKind::Usage,
+                        format!("{} does not name a file", path.display()),
+                    )
                 })?;
-                FileName::parse_bytes(base.as_bytes()).map_err(|e| e.context(format!("cannot upload {}", path.display())))?
+                FileName::parse_bytes(base.as_bytes())
+                    .map_err(|e| e.context(format!("cannot upload {}", path.display())))?
             }
         };
         if !seen.insert(name.clone()) {
             return Err(Error::new(
                 ErrorKind::Usage,
-                format!("two of the files would both be stored as {}; upload one of them with --as", quote(name.as_str())),
+                format!(
+                    "two of the files would both be stored as {}; upload one of them with --as",
+                    quote(name.as_str())
+                ),
             ));
         }
-        jobs.push(PutJob { path: path.clone(), name });
+        jobs.push(PutJob {
+            path: path.clone(),
+            name,
+        });
     }
-    let estimate: u64 = jobs.iter().filter_map(|j| std::fs::metadata(&j.path).ok()).map(|m| m.len()).sum();
+    let estimate: u64 = jobs
+        .iter()
+        .filter_map(|j| std::fs::metadata(&j.path).ok())
+        .map(|m| m.len())
+        .sum();
     let mut client = ctx.connect()?;
     let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), estimate);
     let results = client.put(&jobs, args.force, args.resume, &bars);

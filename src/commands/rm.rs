@@ -6,7 +6,11 @@ use crate::error::Result;
 use crate::name::FileName;
 
 pub fn run(ctx: &Context, args: RmArgs) -> Result<()> {
-    let names = args.names.iter().map(|n| FileName::parse(n)).collect::<Result<Vec<_>>>()?;
+    let names = args
+        .names
+        .iter()
+        .map(|n| FileName::parse(n))
+        .collect::<Result<Vec<_>>>()?;
     let mut client = ctx.connect()?;
     let results = client.remove(&names)?;
     let removed = results.iter().filter(|r| r.is_ok()).count();

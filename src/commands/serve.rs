@@ -18,16 +18,25 @@ pub fn run(ctx: &Context) -> Result<()> {
         } else {
             ""
         };
-        Error::new(ErrorKind::Other, format!("cannot listen on {}: {}{hint}", cfg.listen, describe_io(&e)))
+        Error::new(
+            ErrorKind::Other,
+            format!("cannot listen on {}: {}{hint}", cfg.listen, describe_io(&e)),
+        )
     })?;
-    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.listen.clone());
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| cfg.listen.clone());
     let log = Logger {
         quiet: ctx.quiet,
         verbose: ctx.verbose,
     };
     let root = store.root().display().to_string();
     let server = Server::new(listener, store, Settings::from_config(cfg), log);
-    log.line(&format!("nf serve {} listening on {local}, storing files in {root}", env!("CARGO_PKG_VERSION")));
+    log.line(&format!(
+        "nf serve {} listening on {local}, storing files in {root}",
+        env!("CARGO_PKG_VERSION")
+    ));
     wait_for_stop(signals, server.stop_handle(), log);
     server.run()?;
     log.line("stopped");
@@ -53,7 +62,9 @@ fn wait_for_stop(set: libc::sigset_t, handle: StopHandle, log: Logger) {
         // SAFETY: set is a valid sigset; sig is a valid out pointer.
         if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
             let what = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
-            log.line(&format!("{what}: stopping (interrupted uploads are kept for --resume)"));
+            log.line(&format!(
+                "{what}: stopping (interrupted uploads are kept for --resume)"
+            ));
             handle.stop();
         }
     });

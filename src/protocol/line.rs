@@ -99,9 +99,15 @@ mod tests {
         assert_eq!(buf, b"abc");
         read_line(&mut r, 16, &mut buf).unwrap();
         assert_eq!(buf, b"defgh");
-        assert!(matches!(read_line(&mut r, 16, &mut buf), Err(LineError::Truncated)));
+        assert!(matches!(
+            read_line(&mut r, 16, &mut buf),
+            Err(LineError::Truncated)
+        ));
         assert!(matches!(read_line(&mut r, 16, &mut buf), Err(LineError::Closed)));
         let mut r = io::BufReader::new(&b"0123456789\n"[..]);
-        assert!(matches!(read_line(&mut r, 5, &mut buf), Err(LineError::TooLong(5))));
+        assert!(matches!(
+            read_line(&mut r, 5, &mut buf),
+            Err(LineError::TooLong(5))
+        ));
     }
 }

@@ -93,6 +93,9 @@ pub struct HelloReply {
     pub ok: bool,
     pub version: u32,
     pub server: String,
+    /// The largest file this server accepts, so clients can refuse bigger ones up front.
+    #[serde(default)]
+    pub max_file_size: Option<u64>,
 }
 
 /// The answer to a `put`, after its body and trailer: the file as committed.

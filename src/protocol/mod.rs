@@ -10,7 +10,9 @@ mod line;
 mod messages;
 
 pub use line::{read_line, read_message, write_message, LineError};
-pub use messages::{ErrorReply, FileInfo, GetReply, HelloReply, ListReply, PutReply, Request, RmReply, StatReply, Trailer};
+pub use messages::{
+    ErrorReply, FileInfo, GetReply, HelloReply, ListReply, PutReply, Request, RmReply, StatReply, Trailer,
+};
 
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;

@@ -11,7 +11,8 @@ use super::Shared;
 use crate::error::{Error, ErrorKind};
 use crate::name::{quote, FileName};
 use crate::protocol::{
-    self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply, Trailer,
+    self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply,
+    Trailer,
 };
 
 /// Size of the socket read buffer and of each body chunk.
@@ -50,7 +51,9 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
     let write_half = match setup {
         Ok(s) => s,
         Err(e) => {
-            shared.log.line(&format!("{peer} setup failed: {}", crate::error::describe_io(&e)));
+            shared
+                .log
+                .line(&format!("{peer} setup failed: {}", crate::error::describe_io(&e)));
             return;
         }
     };
@@ -63,11 +66,30 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
     };
     shared.log.debug(&format!("{} connected", conn.peer));
     conn.run();
-    let _ = conn.writer.flush();
+    conn.linger();
     shared.log.debug(&format!("{} closed", conn.peer));
 }
 
 impl Conn<'_> {
+    /// Closes politely: flush the last reply, send FIN, then read and drop what the client is
+    /// still sending (bounded in bytes and time), so that closing does not reset the
+    /// connection before the client has read the reply.
+    fn linger(&mut self) {
+        let _ = self.writer.flush();
+        let stream = self.reader.get_ref();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+        let mut left: usize = 4 << 20;
+        let mut sink = [0u8; 16 * 1024];
+        let mut stream = self.reader.get_ref();
+        while left > 0 {
+            match stream.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    }
+
     fn run(&mut self) {
         if !self.handshake() {
             return;
@@ -119,7 +141,11 @@ impl Conn<'_> {
             None => {
                 let err = Error::new(
                     ErrorKind::Protocol,
-                    format!("this is an nf server (protocol {}); expected the greeting NF/{}", protocol::VERSION, protocol::VERSION),
+                    format!(
+                        "this is an nf server (protocol {}); expected the greeting NF/{}",
+                        protocol::VERSION,
+                        protocol::VERSION
+                    ),
                 );
                 self.log_refusal("greeting", &err, started);
                 let _ = self.send_error(&err);
@@ -139,7 +165,11 @@ impl Conn<'_> {
             let _ = self.send_error(&err);
             return false;
         }
-        match protocol::read_message::<Request>(&mut self.reader, self.shared.settings.max_header_bytes, &mut self.line) {
+        match protocol::read_message::<Request>(
+            &mut self.reader,
+            self.shared.settings.max_header_bytes,
+            &mut self.line,
+        ) {
             Ok(Request::Hello { .. }) => {}
             Ok(other) => {
                 let err = Error::new(ErrorKind::Protocol, format!("expected hello, got {}", other.op()));
@@ -155,6 +185,7 @@ impl Conn<'_> {
             ok: true,
             version: protocol::VERSION,
             server: protocol::software(),
+            max_file_size: Some(self.shared.settings.max_file_size),
         };
         protocol::write_message(&mut self.writer, &reply).is_ok()
     }
@@ -177,7 +208,9 @@ impl Conn<'_> {
             _ => ErrorKind::Protocol,
         };
         let err = Error::new(kind, e.to_string());
-        self.shared.log.line(&format!("{} bad request: {}", self.peer, err.message));
+        self.shared
+            .log
+            .line(&format!("{} bad request: {}", self.peer, err.message));
         if !matches!(e, LineError::Io(_) | LineError::Truncated) {
             let _ = self.send_error(&err);
         }
@@ -201,7 +234,12 @@ impl Conn<'_> {
     /// the result.
     fn dispatch(&mut self, request: Request) -> (Next, Option<String>, u64, Result<(), Error>) {
         match request {
-            Request::Put { name, size, offset, force } => {
+            Request::Put {
+                name,
+                size,
+                offset,
+                force,
+            } => {
                 let (next, bytes, result) = self.put(&name, size, offset, force);
                 (next, Some(name), bytes, result)
             }
@@ -212,7 +250,11 @@ impl Conn<'_> {
             Request::Stat { name } => {
                 let result = self.name(&name).and_then(|n| self.shared.store.stat(&n));
                 let result = match result {
-                    Ok((file, partial)) => self.reply(&StatReply { ok: true, file, partial }),
+                    Ok((file, partial)) => self.reply(&StatReply {
+                        ok: true,
+                        file,
+                        partial,
+                    }),
                     Err(e) => self.reply_error(e),
                 };
                 (Next::Continue, Some(name), 0, result)
@@ -221,13 +263,13 @@ impl Conn<'_> {
                 let result = match self.shared.store.list(pattern.as_deref()) {
                     Ok(files) => {
                         let count = files.len() as u64;
-                        let sent = self.reply(&ListReply { ok: true, count }).and_then(|()| {
+                        self.reply(&ListReply { ok: true, count }).and_then(|()| {
                             for f in &files {
-                                protocol::write_message(&mut self.writer, f).map_err(|e| Error::io("send", &e))?;
+                                protocol::write_message(&mut self.writer, f)
+                                    .map_err(|e| Error::io("send", &e))?;
                             }
                             Ok(())
-                        });
-                        sent
+                        })
                     }
                     Err(e) => self.reply_error(e),
                 };
@@ -236,7 +278,10 @@ impl Conn<'_> {
             Request::Rm { name } => {
                 let result = self.name(&name).and_then(|n| self.shared.store.remove(&n));
                 let result = match result {
-                    Ok(()) => self.reply(&RmReply { ok: true, name: name.clone() }),
+                    Ok(()) => self.reply(&RmReply {
+                        ok: true,
+                        name: name.clone(),
+                    }),
                     Err(e) => self.reply_error(e),
                 };
                 (Next::Continue, Some(name), 0, result)
@@ -271,11 +316,17 @@ impl Conn<'_> {
         if size > limits.max_file_size || offset > size {
             // The body cannot be trusted or skipped: answer and close.
             let err = if offset > size {
-                Error::new(ErrorKind::Protocol, format!("offset {offset} is past the end of a {size}-byte file"))
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!("offset {offset} is past the end of a {size}-byte file"),
+                )
             } else {
                 Error::new(
                     ErrorKind::TooLarge,
-                    format!("{size} bytes is over this server's limit of {} bytes", limits.max_file_size),
+                    format!(
+                        "{size} bytes is over this server's limit of {} bytes",
+                        limits.max_file_size
+                    ),
                 )
             };
             let result = self.reply_error(err);
@@ -287,7 +338,10 @@ impl Conn<'_> {
             if !force && store.exists(&name) {
                 return Err(Error::new(
                     ErrorKind::Exists,
-                    format!("{} already exists; use --force to overwrite it", quote(name.as_str())),
+                    format!(
+                        "{} already exists; use --force to overwrite it",
+                        quote(name.as_str())
+                    ),
                 ));
             }
             store.begin_upload(&name, offset)
@@ -328,7 +382,7 @@ impl Conn<'_> {
         }
         let trailer = match self.read_trailer() {
             Ok(t) => t,
-            Err(e) => return (Next::Close, body, Err(e)),
+            Err(e) => return (Next::Close, body, self.reply_error(e)),
         };
         let result = match upload.commit(&trailer.blake3, force) {
             Ok(file) => self.reply(&PutReply { ok: true, file }),
@@ -348,8 +402,12 @@ impl Conn<'_> {
     }
 
     fn read_trailer(&mut self) -> Result<Trailer, Error> {
-        protocol::read_message::<Trailer>(&mut self.reader, self.shared.settings.max_header_bytes, &mut self.line)
-            .map_err(|e| Error::new(ErrorKind::Protocol, format!("bad trailer after the body: {e}")))
+        protocol::read_message::<Trailer>(
+            &mut self.reader,
+            self.shared.settings.max_header_bytes,
+            &mut self.line,
+        )
+        .map_err(|e| Error::new(ErrorKind::Protocol, format!("bad trailer after the body: {e}")))
     }
 
     fn get(&mut self, raw_name: &str, offset: u64) -> (Next, u64, Result<(), Error>) {
@@ -361,12 +419,20 @@ impl Conn<'_> {
         if offset > info.size {
             let err = Error::new(
                 ErrorKind::Protocol,
-                format!("offset {offset} is past the end of {} ({} bytes)", quote(raw_name), info.size),
+                format!(
+                    "offset {offset} is past the end of {} ({} bytes)",
+                    quote(raw_name),
+                    info.size
+                ),
             );
             return (Next::Continue, 0, self.reply_error(err));
         }
         let body = info.size - offset;
-        if let Err(e) = self.reply(&GetReply { ok: true, file: info, offset }) {
+        if let Err(e) = self.reply(&GetReply {
+            ok: true,
+            file: info,
+            offset,
+        }) {
             return (Next::Close, 0, Err(e));
         }
         match self.send_body(&mut file, offset, body) {
@@ -386,7 +452,10 @@ impl Conn<'_> {
             io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
         };
         if sent < body {
-            return Err(Error::new(ErrorKind::Other, "the stored file shrank while it was being sent"));
+            return Err(Error::new(
+                ErrorKind::Other,
+                "the stored file shrank while it was being sent",
+            ));
         }
         Ok(())
     }

@@ -118,7 +118,9 @@ impl Server {
                 Ok(s) => s,
                 Err(e) => {
                     // Out of fds or a connection reset before accept: back off, keep serving.
-                    shared.log.line(&format!("accept failed: {}", crate::error::describe_io(&e)));
+                    shared
+                        .log
+                        .line(&format!("accept failed: {}", crate::error::describe_io(&e)));
                     std::thread::sleep(Duration::from_millis(20));
                     continue;
                 }
@@ -144,7 +146,9 @@ impl Server {
             if spawned.is_err() {
                 shared.conns.lock().unwrap().remove(&id);
                 shared.active.fetch_sub(1, Ordering::SeqCst);
-                shared.log.line("cannot start a thread for a connection; refused it");
+                shared
+                    .log
+                    .line("cannot start a thread for a connection; refused it");
             }
         }
         // Stopping: connections end at their next read; give them a bounded time to do so.

@@ -79,7 +79,10 @@ impl Store {
     }
 
     fn check_xattrs(&self) -> Result<()> {
-        let probe = self.inner.partial_dir.join(format!("probe.{}", std::process::id()));
+        let probe = self
+            .inner
+            .partial_dir
+            .join(format!("probe.{}", std::process::id()));
         let file = File::create(&probe)
             .map_err(|e| Error::io(format!("cannot write in {}", self.inner.root.display()), &e))?;
         let result = meta::write(&file, &Meta::of_empty(SystemTime::now()));
@@ -124,9 +127,8 @@ impl Store {
 
     /// Every stored file whose name matches `pattern`, sorted by name.
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
-        let dir = fs::read_dir(&self.inner.root).map_err(|e| {
-            Error::io(format!("cannot list {}", self.inner.root.display()), &e)
-        })?;
+        let dir = fs::read_dir(&self.inner.root)
+            .map_err(|e| Error::io(format!("cannot list {}", self.inner.root.display()), &e))?;
         let mut files = Vec::new();
         for entry in dir {
             let entry = entry.map_err(|e| Error::io("cannot list the storage directory", &e))?;
@@ -179,7 +181,12 @@ impl Store {
     /// Opens a stored file for reading; the returned info (hash included) describes exactly the
     /// content of the returned handle, even if the name is replaced meanwhile.
     pub fn read(&self, name: &FileName) -> Result<(File, FileInfo)> {
-        let not_found = || Error::new(ErrorKind::NotFound, format!("no file named {}", crate::name::quote(name.as_str())));
+        let not_found = || {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no file named {}", crate::name::quote(name.as_str())),
+            )
+        };
         let file = match open_nofollow(&self.path_of(name)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
@@ -187,7 +194,9 @@ impl Store {
             }
             Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
         };
-        let md = file.metadata().map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
+        let md = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
         if !md.is_file() {
             return Err(not_found());
         }
@@ -208,11 +217,22 @@ impl Store {
         let path = self.path_of(name);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(Error::new(ErrorKind::NotFound, format!("no file named {}", crate::name::quote(name.as_str())))),
-            Err(e) => return Err(Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e).with_not_found(name)),
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("no file named {}", crate::name::quote(name.as_str())),
+                ))
+            }
+            Err(e) => {
+                return Err(
+                    Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e)
+                        .with_not_found(name),
+                )
+            }
         }
-        fs::remove_file(&path)
-            .map_err(|e| Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e).with_not_found(name))?;
+        fs::remove_file(&path).map_err(|e| {
+            Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e).with_not_found(name)
+        })?;
         sync_dir(&self.inner.root);
         Ok(())
     }
@@ -234,18 +254,31 @@ impl Store {
                     self.unmark_busy(&path);
                     Error::io("cannot create a partial upload", &e)
                 })?;
-            return Ok(Upload::new(self.clone_handle(), name.clone(), path, file, blake3::Hasher::new(), 0));
+            return Ok(Upload::new(
+                self.clone_handle(),
+                name.clone(),
+                path,
+                file,
+                blake3::Hasher::new(),
+                0,
+            ));
         }
         let Some((path, len)) = self.best_partial(name) else {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                format!("no partial upload of {} to resume; upload it again without --resume", crate::name::quote(name.as_str())),
+                format!(
+                    "no partial upload of {} to resume; upload it again without --resume",
+                    crate::name::quote(name.as_str())
+                ),
             ));
         };
         if len < offset {
             return Err(Error::new(
                 ErrorKind::Protocol,
-                format!("the partial upload of {} holds {len} bytes, not {offset}", crate::name::quote(name.as_str())),
+                format!(
+                    "the partial upload of {} holds {len} bytes, not {offset}",
+                    crate::name::quote(name.as_str())
+                ),
             ));
         }
         self.mark_busy(&path);
@@ -262,7 +295,14 @@ impl Store {
                 Ok((file, hasher))
             });
         match opened {
-            Ok((file, hasher)) => Ok(Upload::new(self.clone_handle(), name.clone(), path, file, hasher, offset)),
+            Ok((file, hasher)) => Ok(Upload::new(
+                self.clone_handle(),
+                name.clone(),
+                path,
+                file,
+                hasher,
+                offset,
+            )),
             Err(e) => {
                 self.unmark_busy(&path);
                 Err(Error::io("cannot reopen the partial upload", &e))
@@ -328,7 +368,10 @@ impl Store {
 impl Error {
     fn with_not_found(self, name: &FileName) -> Error {
         if self.kind == ErrorKind::NotFound {
-            Error::new(ErrorKind::NotFound, format!("no file named {}", crate::name::quote(name.as_str())))
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no file named {}", crate::name::quote(name.as_str())),
+            )
         } else {
             self
         }

@@ -22,7 +22,14 @@ pub struct Upload {
 }
 
 impl Upload {
-    pub(super) fn new(store: Store, name: FileName, path: PathBuf, file: File, hasher: blake3::Hasher, len: u64) -> Upload {
+    pub(super) fn new(
+        store: Store,
+        name: FileName,
+        path: PathBuf,
+        file: File,
+        hasher: blake3::Hasher,
+        len: u64,
+    ) -> Upload {
         Upload {
             store,
             name,
@@ -88,7 +95,10 @@ impl Upload {
         };
         if let Err(e) = placed {
             let err = if e.kind() == io::ErrorKind::AlreadyExists {
-                Error::new(ErrorKind::Exists, format!("{name} already exists; use --force to overwrite it"))
+                Error::new(
+                    ErrorKind::Exists,
+                    format!("{name} already exists; use --force to overwrite it"),
+                )
             } else {
                 Error::io(format!("cannot store {name}"), &e)
             };

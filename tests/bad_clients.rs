@@ -1,0 +1,222 @@
+//! Bad input on the wire: versions, garbage, lying sizes, oversize and unfinished headers,
+//! idle and excess connections. Each gets an error reply or a closed connection, nothing half
+//! written becomes visible, and the server keeps serving.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn a_client_of_another_version_gets_a_version_error_in_words() {
+    let s = Server::start();
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"NF/2\n{\"op\":\"hello\"}\n");
+    let reply = raw.json();
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["code"], "version");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("speaks nf protocol 1"),
+        "{reply}"
+    );
+    assert!(raw.closed());
+    s.assert_serving();
+}
+
+#[test]
+fn the_client_reports_a_server_of_another_version_clearly() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let fake = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 256];
+        let _ = sock.read(&mut buf);
+        sock.write_all(b"{\"ok\":true,\"version\":2,\"server\":\"nf 9.0.0\"}\n")
+            .unwrap();
+    });
+    let out = std::process::Command::new(NF)
+        .args(["ls", "-s", &addr])
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    fake.join().unwrap();
+    assert_fails(&out, 1, "speaks nf protocol 2");
+}
+
+#[test]
+fn the_client_reports_a_server_that_is_not_nf() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let fake = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 256];
+        let _ = sock.read(&mut buf);
+        sock.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").unwrap();
+    });
+    let out = std::process::Command::new(NF)
+        .args(["ls", "-s", &addr])
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    fake.join().unwrap();
+    assert_fails(&out, 1, "did not answer like an nf server");
+}
+
+#[test]
+fn no_server_is_a_cannot_connect_error_with_a_hint() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = std::process::Command::new(NF)
+        .args(["ls", "-s", &format!("127.0.0.1:{port}")])
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert_fails(&out, 5, "is `nf serve` running");
+    assert!(stderr(&out).contains("connection refused"), "{}", stderr(&out));
+}
+
+#[test]
+fn garbage_and_unknown_operations_get_an_error_and_the_server_keeps_serving() {
+    let s = Server::start();
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"GET / HTTP/1.1\r\n\r\n");
+    let reply = raw.json();
+    assert_eq!(reply["code"], "protocol", "{reply}");
+    assert!(raw.closed());
+
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"format_disk\"}\n");
+    assert_eq!(raw.json()["code"], "protocol");
+    let mut raw = s.raw();
+    raw.send(b"this is not json\n");
+    assert_eq!(raw.json()["code"], "protocol");
+
+    let mut raw = Raw::connect(&s.addr);
+    let noise = random_bytes(100_000, 11);
+    let _ = raw.try_send(&noise);
+    assert!(raw.closed());
+    s.assert_serving();
+    assert!(s.stored().is_empty());
+}
+
+#[test]
+fn a_body_shorter_than_declared_leaves_nothing_visible() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"short\",\"size\":10}\n12345");
+    raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(raw.closed());
+    assert!(s.names().is_empty());
+    assert!(s.stored().is_empty());
+}
+
+#[test]
+fn a_body_longer_than_declared_is_a_protocol_error_and_nothing_is_stored() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"long\",\"size\":10}\n");
+    let _ = raw.try_send(&vec![b'x'; 1 << 20]);
+    let reply = raw.json();
+    assert_eq!(reply["code"], "protocol", "{reply}");
+    assert!(s.names().is_empty());
+    s.assert_serving();
+}
+
+#[test]
+fn a_size_over_the_limit_is_too_large_before_any_byte_is_stored() {
+    let s = Server::with_config("max_file_size = \"1 MiB\"");
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"huge\",\"size\":1099511627776}\n");
+    let reply = raw.json();
+    assert_eq!(reply["code"], "too_large", "{reply}");
+    assert!(raw.closed());
+    // The real client gets the same error for a real file over the limit.
+    s.file("big", &vec![0u8; (1 << 20) + 1]);
+    assert_fails(&s.nf(&["put", "big"]), 1, "over this server's limit");
+    assert!(s.partials().is_empty());
+    s.assert_serving();
+}
+
+#[test]
+fn an_oversize_header_is_refused_and_the_connection_closed() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    let mut huge = b"{\"op\":\"get\",\"name\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 200_000));
+    let _ = raw.try_send(&huge);
+    let reply = raw.json();
+    assert_eq!(reply["code"], "too_large", "{reply}");
+    assert!(raw.closed());
+    s.assert_serving();
+}
+
+#[test]
+fn a_header_that_never_ends_and_a_silent_client_are_closed_after_the_idle_timeout() {
+    let s = Server::with_config("idle_timeout_secs = 1");
+    let started = Instant::now();
+    let mut silent = Raw::connect(&s.addr);
+    let mut unfinished = s.raw();
+    unfinished.send(b"{\"op\":\"ls");
+    assert!(silent.closed());
+    assert!(unfinished.closed());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(15),
+        "{waited:?}"
+    );
+    s.assert_serving();
+}
+
+#[test]
+fn clients_over_the_connection_limit_get_a_busy_error_instead_of_hanging() {
+    let s = Server::with_config("max_connections = 2\nidle_timeout_secs = 30");
+    let _a = s.raw();
+    let _b = s.raw();
+    let out = s.nf(&["ls"]);
+    assert_fails(&out, 5, "limit of 2 connections");
+    drop(_a);
+    // Once a slot frees up, clients are served again (bounded wait for the server to notice).
+    let mut ok = false;
+    for _ in 0..100 {
+        if s.nf(&["ls"]).status.success() {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ok, "the server serves again after a slot frees up");
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly_and_an_upload_in_flight_stays_invisible() {
+    let mut s = Server::start();
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"inflight\",\"size\":1000000}\n");
+    raw.send(&[7u8; 300_000]);
+    std::thread::sleep(Duration::from_millis(100));
+    let status = s.signal("TERM").expect("the server exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert!(s.stored().is_empty());
+    assert_eq!(
+        s.partials().len(),
+        1,
+        "the interrupted upload is kept for --resume"
+    );
+    s.spawn();
+    s.file("inflight", &[7u8; 1_000_000]);
+    let out = s.nf(&["put", "--resume", "inflight"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(s.root.join("inflight")).unwrap(),
+        vec![7u8; 1_000_000]
+    );
+}

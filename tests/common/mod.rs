@@ -1,0 +1,304 @@
+//! Test fixture: starts a real `nf serve` on an ephemeral loopback port with a temporary
+//! storage directory, drives it with the real `nf` binary, and kills it on drop. Also a raw
+//! protocol connection for tests that must send what the real client never would.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const NF: &str = env!("CARGO_BIN_EXE_nf");
+
+/// A running `nf serve` and a scratch directory for the client.
+pub struct Server {
+    pub child: Option<Child>,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub work: PathBuf,
+    pub config: PathBuf,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// A server with the default settings.
+    pub fn start() -> Server {
+        Server::with_config("")
+    }
+
+    /// A server whose config file holds `extra` (TOML lines) besides `root` and `listen`.
+    pub fn with_config(extra: &str) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("store");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let config = dir.path().join("server.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "root = {:?}\nlisten = \"127.0.0.1:0\"\n{extra}\n",
+                root.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let mut server = Server {
+            child: None,
+            addr: String::new(),
+            dir,
+            root,
+            work,
+            config,
+            log: Arc::new(Mutex::new(String::new())),
+        };
+        server.spawn();
+        server
+    }
+
+    /// Starts (or restarts) the server process on the same storage directory.
+    pub fn spawn(&mut self) {
+        let listen = if self.addr.is_empty() {
+            "127.0.0.1:0".to_string()
+        } else {
+            self.addr.clone()
+        };
+        let mut child = Command::new(NF)
+            .args(["-c", self.config.to_str().unwrap(), "serve", "--listen", &listen])
+            .env_remove("NF_SERVER")
+            .env_remove("NF_ROOT")
+            .env_remove("NF_LISTEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start nf serve");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr);
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("read server banner");
+        let addr = first
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_else(|| panic!("unexpected banner: {first}"))
+            .to_string();
+        let log = Arc::clone(&self.log);
+        log.lock().unwrap().push_str(&first);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while lines.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                log.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        self.addr = addr;
+        self.child = Some(child);
+    }
+
+    /// Kills the server with SIGKILL and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends a signal and waits (bounded) for the process to exit; returns its exit status.
+    pub fn signal(&mut self, sig: &str) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        Command::new("kill")
+            .args([&format!("-{sig}"), &c.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = c.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = c.kill();
+        None
+    }
+
+    /// True while the server process runs.
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
+    /// Runs `nf ARGS -s ADDR` in the work directory.
+    pub fn nf(&self, args: &[&str]) -> Output {
+        self.nf_in(&self.work, args)
+    }
+
+    /// Runs `nf ARGS -s ADDR` in `dir`.
+    pub fn nf_in(&self, dir: &Path, args: &[&str]) -> Output {
+        self.cmd_in(dir, args).output().expect("run nf")
+    }
+
+    /// The command for `nf ARGS -s ADDR`, to add stdin or environment.
+    pub fn cmd_in(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(NF);
+        cmd.args(args)
+            .args(["-s", &self.addr])
+            .current_dir(dir)
+            .env("NF_CONFIG", self.dir.path().join("client-none.toml"))
+            .env_remove("NF_SERVER")
+            .stdin(Stdio::null());
+        std::fs::write(self.dir.path().join("client-none.toml"), "").unwrap();
+        cmd
+    }
+
+    /// `nf ls --json`, parsed.
+    pub fn ls(&self) -> Vec<serde_json::Value> {
+        let out = self.nf(&["ls", "--json"]);
+        assert!(out.status.success(), "ls failed: {}", stderr(&out));
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("ls --json is a JSON array")
+    }
+
+    /// Names from `nf ls --json`.
+    pub fn names(&self) -> Vec<String> {
+        self.ls()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Writes a file in the work directory.
+    pub fn file(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.work.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// The visible (non-hidden) entries of the storage directory.
+    pub fn stored(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n != ".nf")
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The partial uploads the store holds.
+    pub fn partials(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.root.join(".nf/partial")) {
+            Ok(d) => d.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// A raw protocol connection that has done the handshake.
+    pub fn raw(&self) -> Raw {
+        let mut raw = Raw::connect(&self.addr);
+        raw.send(b"NF/1\n{\"op\":\"hello\",\"client\":\"test\"}\n");
+        let hello = raw.json();
+        assert_eq!(hello["ok"], true, "{hello}");
+        raw
+    }
+
+    /// Asserts the server still answers a normal client.
+    pub fn assert_serving(&self) {
+        let out = self.nf(&["ls", "--json"]);
+        assert!(out.status.success(), "server stopped answering: {}", stderr(&out));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A raw TCP connection speaking whatever the test writes.
+pub struct Raw {
+    pub reader: BufReader<TcpStream>,
+    pub stream: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(addr: &str) -> Raw {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Sends `bytes`, tolerating a server that already closed.
+    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// Reads one reply line; empty string at end of stream.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        let _ = self.reader.read_line(&mut line);
+        line
+    }
+
+    /// Reads one reply line as JSON.
+    pub fn json(&mut self) -> serde_json::Value {
+        let line = self.line();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("reply {line:?} is not JSON: {e}"))
+    }
+
+    /// Reads exactly `n` raw bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        self.reader.read_exact(&mut buf).expect("body");
+        buf
+    }
+
+    /// True when the server closed the connection (reads end of stream).
+    pub fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        match self.reader.read_to_end(&mut rest) {
+            Ok(_) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn blake3_hex(data: &[u8]) -> String {
+    blake3::hash(data).to_hex().to_string()
+}
+
+/// Asserts the command failed with `code` and that its stderr says `nf: error:` and `needle`.
+pub fn assert_fails(out: &Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    assert!(err.contains("nf: error:"), "stderr lacks `nf: error:`: {err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+}

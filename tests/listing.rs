@@ -1,0 +1,122 @@
+//! `nf ls`: the table and `--json`, sorting, globs, and what is never listed.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn ls_json_lists_every_file_with_size_time_and_true_hash() {
+    let s = Server::start();
+    let files: [(&str, &[u8]); 3] = [("b.txt", b"bee"), ("a.jpg", b"jay peg"), ("c", b"")];
+    for (name, content) in files {
+        s.file(name, content);
+    }
+    assert!(s.nf(&["put", "b.txt", "a.jpg", "c"]).status.success());
+    let ls = s.ls();
+    let names: Vec<&str> = ls.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["a.jpg", "b.txt", "c"], "sorted by name");
+    for entry in &ls {
+        let (_, content) = files.iter().find(|(n, _)| *n == entry["name"]).unwrap();
+        assert_eq!(entry["size"], content.len() as u64);
+        assert_eq!(entry["blake3"], blake3_hex(content));
+        let modified = entry["modified"].as_str().unwrap();
+        assert_eq!(modified.len(), 20, "{modified}");
+        assert!(
+            modified.ends_with('Z') && modified.as_bytes()[10] == b'T',
+            "{modified}"
+        );
+        assert_eq!(
+            entry.as_object().unwrap().len(),
+            4,
+            "exactly name, size, modified, blake3"
+        );
+    }
+}
+
+#[test]
+fn empty_storage_prints_an_empty_array_and_an_empty_table() {
+    let s = Server::start();
+    let json = s.nf(&["ls", "--json"]);
+    assert!(json.status.success());
+    assert_eq!(String::from_utf8(json.stdout).unwrap().trim(), "[]");
+    let table = s.nf(&["ls"]);
+    assert!(table.status.success());
+    assert!(table.stdout.is_empty());
+}
+
+#[test]
+fn the_table_shows_human_sizes_and_times_sorted_by_name() {
+    let s = Server::start();
+    s.file("zeta", &vec![1u8; 1536]);
+    s.file("alpha", b"12345");
+    assert!(s.nf(&["put", "zeta", "alpha"]).status.success());
+    let out = s.nf(&["ls"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].ends_with("  alpha") && lines[0].contains("5 B"),
+        "{text}"
+    );
+    assert!(
+        lines[1].ends_with("  zeta") && lines[1].contains("1.5 KiB"),
+        "{text}"
+    );
+    assert!(
+        lines[0].contains(&s.ls()[0]["modified"].as_str().unwrap()[..10]),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_glob_pattern_filters_the_listing() {
+    let s = Server::start();
+    for n in ["a.jpg", "b.jpg", "c.pdf", "d.jpeg"] {
+        s.file(n, n.as_bytes());
+    }
+    assert!(s
+        .nf(&["put", "a.jpg", "b.jpg", "c.pdf", "d.jpeg"])
+        .status
+        .success());
+    let out = s.nf(&["ls", "--json", "*.jpg"]);
+    let ls: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = ls.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["a.jpg", "b.jpg"]);
+    let out = s.nf(&["ls", "[cd]*"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("c.pdf") && text.contains("d.jpeg") && !text.contains("a.jpg"),
+        "{text}"
+    );
+}
+
+#[test]
+fn partial_uploads_symlinks_and_directories_are_never_listed() {
+    let s = Server::start();
+    s.file("real", b"real");
+    assert!(s.nf(&["put", "real"]).status.success());
+    // An upload cut off halfway leaves a partial in the store's own area.
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"half\",\"size\":100}\n0123456789");
+    drop(raw);
+    std::os::unix::fs::symlink("/etc/passwd", s.root.join("link")).unwrap();
+    std::fs::create_dir(s.root.join("adir")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(s.names(), vec!["real"]);
+}
+
+#[test]
+fn a_file_placed_in_the_storage_directory_by_hand_is_listed_with_its_hash() {
+    let s = Server::start();
+    std::fs::write(s.root.join("dropped.txt"), b"put here by the admin").unwrap();
+    let ls = s.ls();
+    assert_eq!(ls.len(), 1);
+    assert_eq!(ls[0]["blake3"], blake3_hex(b"put here by the admin"));
+    // Edited behind nf's back: the new content's hash is reported, not a stale one.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(s.root.join("dropped.txt"), b"edited").unwrap();
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(b"edited"));
+    let get = s.nf(&["get", "dropped.txt"]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_eq!(std::fs::read(s.work.join("dropped.txt")).unwrap(), b"edited");
+}

@@ -1,0 +1,120 @@
+//! Bad names and escapes: every rule of the flat namespace is enforced on both sides, and
+//! nothing outside the storage directory can be read, written or listed.
+
+mod common;
+
+use common::*;
+
+const BAD: &[&str] = &[
+    "",
+    ".",
+    "..",
+    ".nf",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a/b",
+    "a\\b",
+    "tab\there",
+    "new\nline",
+];
+
+#[test]
+fn the_client_rejects_every_bad_name_before_sending() {
+    let s = Server::start();
+    s.file("ok.txt", b"x");
+    let long = "x".repeat(256);
+    let mut bad: Vec<&str> = BAD.to_vec();
+    bad.push(&long);
+    for name in bad {
+        assert_fails(&s.nf(&["put", "ok.txt", "--as", name]), 2, "invalid name");
+        assert_fails(&s.nf(&["get", name]), 2, "invalid name");
+        assert_fails(&s.nf(&["rm", name]), 2, "invalid name");
+    }
+    assert!(s.names().is_empty());
+}
+
+#[test]
+fn the_server_rejects_every_bad_name_on_the_wire() {
+    let s = Server::start();
+    let long = "y".repeat(256);
+    let mut bad: Vec<String> = BAD.iter().map(|b| b.to_string()).collect();
+    bad.push(long);
+    bad.push("nul\u{0}byte".into());
+    for name in &bad {
+        let mut raw = s.raw();
+        let header = serde_json::json!({"op": "put", "name": name, "size": 3});
+        let trailer = serde_json::json!({"blake3": blake3_hex(b"abc")});
+        raw.send(format!("{header}\nabc{trailer}\n").as_bytes());
+        let reply = raw.json();
+        assert_eq!(reply["ok"], false, "{name:?}: {reply}");
+        assert_eq!(reply["code"], "bad_name", "{name:?}: {reply}");
+        // The connection stays in step: the next request on it works.
+        raw.send(b"{\"op\":\"list\"}\n");
+        assert_eq!(raw.json()["count"], 0);
+        for op in ["get", "rm", "stat"] {
+            raw.send(format!("{}\n", serde_json::json!({"op": op, "name": name})).as_bytes());
+            assert_eq!(raw.json()["code"], "bad_name", "{op} {name:?}");
+        }
+    }
+    assert!(s.stored().is_empty());
+    assert!(!s.dir.path().join("etc").exists());
+}
+
+#[test]
+fn a_non_utf8_local_file_name_needs_as() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Server::start();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(s.work.join(name), b"latin-1 name").unwrap();
+    let out = std::process::Command::new(NF)
+        .arg("put")
+        .arg(name)
+        .args(["-s", &s.addr])
+        .current_dir(&s.work)
+        .output()
+        .unwrap();
+    assert_fails(&out, 2, "UTF-8");
+    let out = std::process::Command::new(NF)
+        .arg("put")
+        .arg(name)
+        .args(["--as", "cafe.txt", "-s", &s.addr])
+        .current_dir(&s.work)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.names(), vec!["cafe.txt"]);
+}
+
+#[test]
+fn a_symlink_planted_in_the_store_never_leads_outside() {
+    let s = Server::start();
+    let secret = s.dir.path().join("secret.txt");
+    std::fs::write(&secret, b"outside the store").unwrap();
+    std::os::unix::fs::symlink(&secret, s.root.join("escape")).unwrap();
+    assert_fails(&s.nf(&["get", "escape"]), 3, "no file named");
+    assert!(!s.work.join("escape").exists());
+    assert_fails(&s.nf(&["rm", "escape"]), 3, "no file named");
+    // Uploading over the link replaces the link itself; the outside file is untouched.
+    s.file("escape", b"new content");
+    let put = s.nf(&["put", "-f", "escape"]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    assert_eq!(std::fs::read(&secret).unwrap(), b"outside the store");
+    assert_eq!(std::fs::read(s.root.join("escape")).unwrap(), b"new content");
+    assert!(!std::fs::symlink_metadata(s.root.join("escape"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn without_force_a_planted_symlink_is_an_existing_name() {
+    let s = Server::start();
+    let target = s.dir.path().join("target.txt");
+    std::os::unix::fs::symlink(&target, s.root.join("link")).unwrap();
+    let mut raw = s.raw();
+    let trailer = serde_json::json!({"blake3": blake3_hex(b"abc")});
+    raw.send(format!("{{\"op\":\"put\",\"name\":\"link\",\"size\":3}}\nabc{trailer}\n").as_bytes());
+    let reply = raw.json();
+    assert_eq!(reply["code"], "exists", "{reply}");
+    assert!(!target.exists(), "nothing was written through the link");
+}

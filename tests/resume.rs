@@ -1,0 +1,152 @@
+//! Integrity, atomicity and resume: a corrupted upload is refused and leaves nothing, a cut
+//! upload is invisible and `--resume` completes it without resending, downloads resume too.
+
+mod common;
+
+use common::*;
+
+fn put_header(name: &str, size: u64, offset: u64) -> String {
+    format!(
+        "{}\n",
+        serde_json::json!({"op": "put", "name": name, "size": size, "offset": offset})
+    )
+}
+
+#[test]
+fn a_corrupted_upload_is_refused_and_leaves_nothing() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    let wrong = blake3_hex(b"something else");
+    raw.send(format!("{}hello{{\"blake3\":\"{wrong}\"}}\n", put_header("c.txt", 5, 0)).as_bytes());
+    let reply = raw.json();
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["code"], "hash_mismatch", "{reply}");
+    assert!(s.stored().is_empty());
+    assert!(s.partials().is_empty(), "the refused upload's partial is deleted");
+    // The same connection goes on working.
+    let right = blake3_hex(b"hello");
+    raw.send(format!("{}hello{{\"blake3\":\"{right}\"}}\n", put_header("c.txt", 5, 0)).as_bytes());
+    let reply = raw.json();
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["blake3"], right);
+    assert_eq!(std::fs::read(s.root.join("c.txt")).unwrap(), b"hello");
+}
+
+#[test]
+fn an_upload_cut_halfway_is_invisible_and_resume_completes_it_without_resending() {
+    let s = Server::start();
+    let data = random_bytes(3 << 20, 42);
+    s.file("big.bin", &data);
+    let mut raw = s.raw();
+    raw.send(put_header("big.bin", data.len() as u64, 0).as_bytes());
+    raw.send(&data[..1 << 20]);
+    drop(raw);
+    // Wait (bounded) until the server has noticed the cut and kept the partial.
+    let mut held = 0;
+    for _ in 0..100 {
+        let mut probe = s.raw();
+        probe.send(b"{\"op\":\"stat\",\"name\":\"big.bin\"}\n");
+        let stat = probe.json();
+        assert!(stat["file"].is_null(), "nothing visible under the name: {stat}");
+        held = stat["partial"].as_u64().unwrap();
+        if held == 1 << 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(held, 1 << 20);
+    assert!(s.names().is_empty());
+    assert!(s.stored().is_empty());
+
+    let resumed = s.nf(&["put", "--resume", "big.bin"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(std::fs::read(s.root.join("big.bin")).unwrap(), data);
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
+    // Only the missing two MiB crossed the wire the second time.
+    let log = s.log.lock().unwrap().clone();
+    let line = log.lines().rfind(|l| l.contains(" put \"big.bin\"")).unwrap();
+    assert!(line.contains(&format!(" {} ", 2 << 20)), "{line}");
+    assert!(s.partials().is_empty(), "the completed partial is gone");
+}
+
+#[test]
+fn resume_starts_over_when_the_partial_is_not_a_prefix_of_the_file() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    raw.send(put_header("doc.txt", 100, 0).as_bytes());
+    raw.send(&[b'Z'; 40]);
+    drop(raw);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let data = random_bytes(100, 5);
+    s.file("doc.txt", &data);
+    let out = s.nf(&["put", "--resume", "doc.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.root.join("doc.txt")).unwrap(), data);
+}
+
+#[test]
+fn resume_with_nothing_to_resume_uploads_the_whole_file() {
+    let s = Server::start();
+    s.file("new.txt", b"brand new");
+    let out = s.nf(&["put", "--resume", "new.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.root.join("new.txt")).unwrap(), b"brand new");
+}
+
+#[test]
+fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
+    let s = Server::start();
+    let data = random_bytes(2 << 20, 9);
+    s.file("video.bin", &data);
+    assert!(s.nf(&["put", "video.bin"]).status.success());
+    std::fs::remove_file(s.work.join("video.bin")).unwrap();
+    // An earlier download stopped after 1.5 MiB.
+    std::fs::write(s.work.join(".video.bin.nf-part"), &data[..3 << 19]).unwrap();
+    let out = s.nf(&["get", "--resume", "video.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.work.join("video.bin")).unwrap(), data);
+    assert!(!s.work.join(".video.bin.nf-part").exists());
+    let log = s.log.lock().unwrap().clone();
+    let line = log.lines().rfind(|l| l.contains(" get \"video.bin\"")).unwrap();
+    assert!(line.contains(&format!(" {} ", (2 << 20) - (3 << 19))), "{line}");
+}
+
+#[test]
+fn a_download_partial_that_does_not_match_is_replaced_by_a_full_download() {
+    let s = Server::start();
+    let data = random_bytes(500_000, 3);
+    s.file("x.bin", &data);
+    assert!(s.nf(&["put", "x.bin"]).status.success());
+    std::fs::remove_file(s.work.join("x.bin")).unwrap();
+    std::fs::write(s.work.join(".x.bin.nf-part"), vec![0u8; 1000]).unwrap();
+    let out = s.nf(&["get", "--resume", "x.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.work.join("x.bin")).unwrap(), data);
+}
+
+#[test]
+fn concurrent_uploads_of_one_name_never_mix() {
+    let s = Server::start();
+    let versions: Vec<Vec<u8>> = (0..6).map(|i| vec![b'a' + i as u8; 1 << 20]).collect();
+    let handles: Vec<_> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let dir = s.work.join(format!("w{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("same.bin"), v).unwrap();
+            let mut cmd = s.cmd_in(&dir, &["put", "-f", "same.bin"]);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let stored = std::fs::read(s.root.join("same.bin")).unwrap();
+    assert!(
+        versions.contains(&stored),
+        "the stored file is one complete version"
+    );
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(&stored));
+}
