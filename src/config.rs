@@ -72,6 +72,12 @@ pub const KEYS: &[KeySpec] = &[
         doc: "Largest file `nf serve` accepts. A number of bytes, or a string such as \"10 GiB\".",
     },
     KeySpec {
+        key: "resume_min_bytes",
+        kind: Kind::Bytes,
+        doc: "Interrupted uploads of files at least this large are kept for `nf put --resume`;\n\
+              smaller ones are simply sent again (cheaper than tracking them).",
+    },
+    KeySpec {
         key: "partial_max_age_hours",
         kind: Kind::Count,
         doc: "Interrupted uploads are kept this many hours for `nf put --resume`, then removed.",
@@ -109,6 +115,7 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub max_name_bytes: usize,
     pub max_file_size: u64,
+    pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
@@ -135,6 +142,7 @@ impl Config {
             max_header_bytes: crate::protocol::DEFAULT_MAX_HEADER,
             max_name_bytes: crate::name::MAX_NAME_BYTES,
             max_file_size: 1 << 40,
+            resume_min_bytes: 1 << 20,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
@@ -244,6 +252,7 @@ impl Config {
                 self.max_name_bytes = n as usize;
             }
             "max_file_size" => self.max_file_size = bytes(&raw)?,
+            "resume_min_bytes" => self.resume_min_bytes = bytes(&raw)?,
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
             }
@@ -265,6 +274,7 @@ impl Config {
             "max_header_bytes" => self.max_header_bytes.to_string(),
             "max_name_bytes" => self.max_name_bytes.to_string(),
             "max_file_size" => self.max_file_size.to_string(),
+            "resume_min_bytes" => self.resume_min_bytes.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
             _ => String::new(),
         }

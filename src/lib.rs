@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod glob;
+pub mod hashpipe;
 pub mod human;
 pub mod name;
 pub mod output;

@@ -200,7 +200,7 @@ fn clients_over_the_connection_limit_get_a_busy_error_instead_of_hanging() {
 fn sigterm_stops_the_server_cleanly_and_an_upload_in_flight_stays_invisible() {
     let mut s = Server::start();
     let mut raw = s.raw();
-    raw.send(b"{\"op\":\"put\",\"name\":\"inflight\",\"size\":1000000}\n");
+    raw.send(b"{\"op\":\"put\",\"name\":\"inflight\",\"size\":2000000}\n");
     raw.send(&[7u8; 300_000]);
     std::thread::sleep(Duration::from_millis(100));
     let status = s.signal("TERM").expect("the server exits after SIGTERM");
@@ -212,11 +212,12 @@ fn sigterm_stops_the_server_cleanly_and_an_upload_in_flight_stays_invisible() {
         "the interrupted upload is kept for --resume"
     );
     s.spawn();
-    s.file("inflight", &[7u8; 1_000_000]);
+    s.file("inflight", &[7u8; 2_000_000]);
     let out = s.nf(&["put", "--resume", "inflight"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        std::fs::read(s.root.join("inflight")).unwrap(),
-        vec![7u8; 1_000_000]
+    assert_same(
+        &std::fs::read(s.root.join("inflight")).unwrap(),
+        &[7u8; 2_000_000],
+        "resumed upload",
     );
 }

@@ -60,7 +60,7 @@ fn an_upload_cut_halfway_is_invisible_and_resume_completes_it_without_resending(
 
     let resumed = s.nf(&["put", "--resume", "big.bin"]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(std::fs::read(s.root.join("big.bin")).unwrap(), data);
+    assert_same(&std::fs::read(s.root.join("big.bin")).unwrap(), &data, "content");
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
     // Only the missing two MiB crossed the wire the second time.
     let log = s.log.lock().unwrap().clone();
@@ -73,15 +73,43 @@ fn an_upload_cut_halfway_is_invisible_and_resume_completes_it_without_resending(
 fn resume_starts_over_when_the_partial_is_not_a_prefix_of_the_file() {
     let s = Server::start();
     let mut raw = s.raw();
-    raw.send(put_header("doc.txt", 100, 0).as_bytes());
-    raw.send(&[b'Z'; 40]);
+    raw.send(put_header("doc.txt", 2 << 20, 0).as_bytes());
+    raw.send(&[b'Z'; 40_000]);
     drop(raw);
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let data = random_bytes(100, 5);
+    wait_for_partial(&s, "doc.txt", 40_000);
+    let data = random_bytes(2 << 20, 5);
     s.file("doc.txt", &data);
     let out = s.nf(&["put", "--resume", "doc.txt"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(std::fs::read(s.root.join("doc.txt")).unwrap(), data);
+    assert_same(&std::fs::read(s.root.join("doc.txt")).unwrap(), &data, "content");
+}
+
+#[test]
+fn a_small_upload_cut_off_leaves_no_partial_at_all() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    raw.send(put_header("small.txt", 1000, 0).as_bytes());
+    raw.send(&[b'a'; 500]);
+    drop(raw);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut probe = s.raw();
+    probe.send(b"{\"op\":\"stat\",\"name\":\"small.txt\"}\n");
+    assert_eq!(probe.json()["partial"], 0);
+    assert!(s.partials().is_empty());
+    assert!(s.stored().is_empty());
+}
+
+/// Waits (bounded) until the server holds `len` bytes of a partial of `name`.
+fn wait_for_partial(s: &Server, name: &str, len: u64) {
+    for _ in 0..100 {
+        let mut probe = s.raw();
+        probe.send(format!("{}\n", serde_json::json!({"op": "stat", "name": name})).as_bytes());
+        if probe.json()["partial"] == len {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the server never held {len} bytes of {name}");
 }
 
 #[test]
@@ -104,7 +132,11 @@ fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
     std::fs::write(s.work.join(".video.bin.nf-part"), &data[..3 << 19]).unwrap();
     let out = s.nf(&["get", "--resume", "video.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(std::fs::read(s.work.join("video.bin")).unwrap(), data);
+    assert_same(
+        &std::fs::read(s.work.join("video.bin")).unwrap(),
+        &data,
+        "content",
+    );
     assert!(!s.work.join(".video.bin.nf-part").exists());
     let log = s.log.lock().unwrap().clone();
     let line = log.lines().rfind(|l| l.contains(" get \"video.bin\"")).unwrap();
@@ -121,7 +153,7 @@ fn a_download_partial_that_does_not_match_is_replaced_by_a_full_download() {
     std::fs::write(s.work.join(".x.bin.nf-part"), vec![0u8; 1000]).unwrap();
     let out = s.nf(&["get", "--resume", "x.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(std::fs::read(s.work.join("x.bin")).unwrap(), data);
+    assert_same(&std::fs::read(s.work.join("x.bin")).unwrap(), &data, "content");
 }
 
 #[test]

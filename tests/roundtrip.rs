@@ -14,9 +14,9 @@ fn round_trip(content: &[u8], name: &str) {
     std::fs::create_dir(&out).unwrap();
     let get = s.nf(&["get", name, "-o", "out"]);
     assert!(get.status.success(), "get: {}", stderr(&get));
-    assert_eq!(std::fs::read(out.join(name)).unwrap(), content);
+    assert_same(&std::fs::read(out.join(name)).unwrap(), content, "content");
     // The stored copy is byte for byte the same, and ls reports its true hash and size.
-    assert_eq!(std::fs::read(s.root.join(name)).unwrap(), content);
+    assert_same(&std::fs::read(s.root.join(name)).unwrap(), content, "content");
     let ls = s.ls();
     assert_eq!(ls.len(), 1);
     assert_eq!(ls[0]["size"], content.len() as u64);
@@ -188,10 +188,8 @@ fn twenty_concurrent_clients_each_get_their_own_files_back() {
                 assert!(put.status.success(), "{}", stderr(&put));
                 let get = cmd_get.output().unwrap();
                 assert!(get.status.success(), "{}", stderr(&get));
-                assert_eq!(
-                    std::fs::read(work.join("back").join(format!("client{i}.bin"))).unwrap(),
-                    data
-                );
+                let back = std::fs::read(work.join("back").join(format!("client{i}.bin"))).unwrap();
+                assert_same(&back, &data, "downloaded copy");
             })
         })
         .collect();

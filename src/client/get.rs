@@ -4,12 +4,13 @@
 //! partial, which `--resume` continues.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::put::read_exact_into;
 use super::{Client, Progress, CHUNK, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashpipe::Hashing;
 use crate::name::{quote, FileName};
 use crate::protocol::{FileInfo, GetReply, Request};
 
@@ -150,16 +151,17 @@ impl Client {
             Sink::Stdout => {
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                let mut hasher = blake3::Hasher::new();
+                let mut hashing = Hashing::new(blake3::Hasher::new(), body);
                 let mut out_err = None;
-                self.receive_body(index, body, progress, |chunk| {
-                    hasher.update(chunk);
+                let received = self.receive_body(index, body, progress, &mut hashing, |chunk| {
                     if out_err.is_none() {
                         if let Err(e) = out.write_all(chunk) {
                             out_err = Some(e);
                         }
                     }
-                })?;
+                });
+                let hasher = hashing.finish();
+                received?;
                 if let Some(e) = out_err.or_else(|| out.flush().err()) {
                     return Err(crate::output::stdout_error(&e));
                 }
@@ -168,20 +170,26 @@ impl Client {
             Sink::File { target, force } => {
                 let partial = partial_path(target);
                 let local = |what: &str, e: &io::Error| Error::io(format!("{what} {}", partial.display()), e);
-                let (mut file, mut hasher) = open_partial(&partial, offset).map_err(|e| {
-                    // The body still has to be read off the wire before the next reply.
-                    let _ = self.receive_body(index, body, progress, |_| {});
-                    local("cannot write", &e)
-                })?;
+                let (mut file, hasher) = match open_partial(&partial, offset) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // The body still has to be read off the wire before the next reply.
+                        let mut sink = Hashing::new(blake3::Hasher::new(), 0);
+                        let _ = self.receive_body(index, body, progress, &mut sink, |_| {});
+                        return Err(local("cannot write", &e));
+                    }
+                };
+                let mut hashing = Hashing::new(hasher, body);
                 let mut write_err = None;
-                self.receive_body(index, body, progress, |chunk| {
-                    hasher.update(chunk);
+                let received = self.receive_body(index, body, progress, &mut hashing, |chunk| {
                     if write_err.is_none() {
                         if let Err(e) = file.write_all(chunk) {
                             write_err = Some(e);
                         }
                     }
-                })?;
+                });
+                let hasher = hashing.finish();
+                received?;
                 if let Some(e) = write_err {
                     let _ = fs::remove_file(&partial);
                     return Err(local("cannot write", &e));
@@ -197,30 +205,32 @@ impl Client {
         Ok(reply.file)
     }
 
-    /// Reads `len` body bytes off the connection, passing each chunk to `f`.
+    /// Reads `len` body bytes off the connection, hashing each chunk and passing it to `out`.
     fn receive_body(
         &mut self,
         index: usize,
         len: u64,
         progress: &dyn Progress,
-        mut f: impl FnMut(&[u8]),
+        hashing: &mut Hashing,
+        mut out: impl FnMut(&[u8]),
     ) -> Result<()> {
         let mut left = len;
         while left > 0 {
-            let chunk = match self.reader.fill_buf() {
-                Ok([]) => {
+            let mut buf = hashing.buffer();
+            let want = buf.len().min(left as usize);
+            let n = match self.reader.read(&mut buf[..want]) {
+                Ok(0) => {
                     return Err(Error::new(
                         ErrorKind::Connect,
-                        format!("the server closed the connection {} bytes before the end", left),
+                        format!("the server closed the connection {left} bytes before the end"),
                     ))
                 }
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
                 Err(e) => return Err(self.lost(&e)),
             };
-            let n = chunk.len().min(left as usize);
-            f(&chunk[..n]);
-            self.reader.consume(n);
+            out(&buf[..n]);
+            hashing.hash(buf, n);
             left -= n as u64;
             progress.advance(index, n as u64);
         }

@@ -23,13 +23,13 @@ pub use put::PutJob;
 
 /// Requests sent ahead of the replies read; bounded so neither side's socket buffer fills
 /// with unread replies.
-const WINDOW: usize = 32;
+const WINDOW: usize = 64;
 
 /// Longest reply line the client accepts.
 const MAX_REPLY: usize = 1 << 20;
 
 /// Size of each body chunk.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = crate::hashpipe::CHUNK;
 
 /// Receives progress events; all methods default to doing nothing.
 pub trait Progress {

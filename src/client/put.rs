@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use super::{Client, Progress, CHUNK, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashpipe::Hashing;
 use crate::name::{quote, FileName};
 use crate::protocol::{self, FileInfo, PutReply, Request, Trailer};
 
@@ -32,11 +33,16 @@ impl Client {
     ) -> Vec<Result<FileInfo>> {
         let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
-        if !force || resume {
-            let names: Vec<FileName> = jobs.iter().map(|j| j.name.clone()).collect();
+        // Ask first only where it saves something: a resume offset, or a large body that would
+        // be sent in vain to an existing name. Small files just go; the server refuses them.
+        let check: Vec<usize> = (0..jobs.len())
+            .filter(|&i| resume || (!force && local_len(&jobs[i]) >= PREFLIGHT_MIN))
+            .collect();
+        if !check.is_empty() {
+            let names: Vec<FileName> = check.iter().map(|&i| jobs[i].name.clone()).collect();
             match self.stat(&names) {
                 Ok(stats) => {
-                    for (i, stat) in stats.into_iter().enumerate() {
+                    for (&i, stat) in check.iter().zip(stats) {
                         match stat {
                             Ok((Some(_), _)) if !force => {
                                 results[i] = Some(Err(exists(&jobs[i].name)));
@@ -105,8 +111,11 @@ impl Client {
                     ));
                 }
             }
-            while waiting.len() > WINDOW && broken.is_none() {
-                self.receive_put(&mut waiting, results, &mut broken, progress);
+            if waiting.len() > WINDOW {
+                // Collect replies in a batch, so the server can commit a batch at a time.
+                while waiting.len() > WINDOW / 2 && broken.is_none() {
+                    self.receive_put(&mut waiting, results, &mut broken, progress);
+                }
             }
         }
         while !waiting.is_empty() {
@@ -183,8 +192,33 @@ impl Client {
             force,
         };
         self.send(&header).map_err(Sent::Partly)?;
-        let mut left = size - offset;
+        let body = size - offset;
+        let mut hashing = Hashing::new(hasher, body);
+        let sent = self.send_body(&mut file, body, &shown, index, progress, &mut hashing);
+        let hasher = hashing.finish();
+        sent?;
+        let trailer = Trailer {
+            blake3: hasher.finalize().to_hex().to_string(),
+        };
+        protocol::write_message(&mut self.writer, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Sends `len` bytes of `file`, hashing each chunk as it goes.
+    fn send_body(
+        &mut self,
+        file: &mut File,
+        len: u64,
+        shown: &str,
+        index: usize,
+        progress: &dyn Progress,
+        hashing: &mut Hashing,
+    ) -> Result<(), Sent> {
+        let mut left = len;
         while left > 0 {
+            let mut buf = hashing.buffer();
             let want = buf.len().min(left as usize);
             let n = match file.read(&mut buf[..want]) {
                 Ok(0) => {
@@ -194,20 +228,19 @@ impl Client {
                     )))
                 }
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Sent::Partly(local("cannot read", &e))),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    hashing.hash(buf, 0);
+                    continue;
+                }
+                Err(e) => return Err(Sent::Partly(Error::io(format!("cannot read {shown}"), &e))),
             };
-            hasher.update(&buf[..n]);
             self.writer
                 .write_all(&buf[..n])
                 .map_err(|e| Sent::Partly(self.lost(&e)))?;
+            hashing.hash(buf, n);
             left -= n as u64;
             progress.advance(index, n as u64);
         }
-        let trailer = Trailer {
-            blake3: hasher.finalize().to_hex().to_string(),
-        };
-        protocol::write_message(&mut self.writer, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
         Ok(())
     }
 }
@@ -217,6 +250,13 @@ impl Client {
 enum Sent {
     Nothing(Error),
     Partly(Error),
+}
+
+/// Files at least this large are checked with `stat` before sending when not forcing.
+const PREFLIGHT_MIN: u64 = 1 << 20;
+
+fn local_len(job: &PutJob) -> u64 {
+    std::fs::metadata(&job.path).map(|m| m.len()).unwrap_or(0)
 }
 
 fn exists(name: &FileName) -> Error {

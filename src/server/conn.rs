@@ -9,11 +9,13 @@ use std::time::Instant;
 
 use super::Shared;
 use crate::error::{Error, ErrorKind};
+use crate::hashpipe::HashPipe;
 use crate::name::{quote, FileName};
 use crate::protocol::{
     self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply,
     Trailer,
 };
+use crate::store::{Upload, Verified};
 
 /// Size of the socket read buffer and of each body chunk.
 pub const CHUNK: usize = 256 * 1024;
@@ -22,10 +24,52 @@ pub const CHUNK: usize = 256 * 1024;
 /// packets); larger ones go out with the kernel's sendfile.
 const SMALL_BODY: u64 = 64 * 1024;
 
+/// Bodies at least this large are hashed on a helper thread.
+const PIPELINE_MIN: u64 = 1 << 20;
+
+/// Verified uploads waiting for their batch commit are committed at the latest at these sizes.
+const BATCH_FILES: usize = 64;
+const BATCH_BYTES: u64 = 32 << 20;
+
 /// What to do after a request.
 enum Next {
     Continue,
     Close,
+}
+
+/// How a put's body ended before its trailer.
+enum Received {
+    /// The connection broke after this many bytes; the partial is kept.
+    Cut(u64, Error),
+    /// The store failed after this many bytes (disk full…); the rest must be skipped.
+    Store(u64, Error),
+}
+
+/// The result of one put.
+enum Outcome {
+    /// Answered already: next step, body bytes, result.
+    Done(Next, u64, Result<(), Error>),
+    /// Verified; to be committed (and answered) with the batch.
+    Deferred(Box<Verified>, bool, u64),
+}
+
+impl Outcome {
+    fn done(bytes: u64, result: Result<(), Error>) -> Outcome {
+        Outcome::Done(Next::Continue, bytes, result)
+    }
+
+    fn close(bytes: u64, result: Result<(), Error>) -> Outcome {
+        Outcome::Done(Next::Close, bytes, result)
+    }
+}
+
+/// A verified upload awaiting the batch commit, with what its log line needs.
+struct Pending {
+    verified: Box<Verified>,
+    force: bool,
+    name: String,
+    bytes: u64,
+    started: Instant,
 }
 
 struct Conn<'a> {
@@ -34,6 +78,7 @@ struct Conn<'a> {
     reader: BufReader<TcpStream>,
     writer: BufWriter<TcpStream>,
     line: Vec<u8>,
+    pending: Vec<Pending>,
 }
 
 /// Serves one connection until it closes, errs, idles out or the server stops.
@@ -63,6 +108,7 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
         reader: BufReader::with_capacity(CHUNK, stream),
         writer: BufWriter::with_capacity(64 * 1024, write_half),
         line: Vec::new(),
+        pending: Vec::new(),
     };
     shared.log.debug(&format!("{} connected", conn.peer));
     conn.run();
@@ -91,40 +137,102 @@ impl Conn<'_> {
     }
 
     fn run(&mut self) {
-        if !self.handshake() {
-            return;
+        if self.handshake() {
+            self.serve();
         }
+        // Uploads verified before the connection ended are committed and answered all the same.
+        self.commit_pending();
+    }
+
+    fn serve(&mut self) {
         loop {
-            if self.reader.buffer().is_empty() && self.writer.flush().is_err() {
-                return;
+            if self.reader.buffer().is_empty() {
+                // Nothing more pipelined in hand: commit the batch and send the replies.
+                self.commit_pending();
+                if self.writer.flush().is_err() {
+                    return;
+                }
             }
             let max = self.shared.settings.max_header_bytes;
             let request = match protocol::read_message::<Request>(&mut self.reader, max, &mut self.line) {
                 Ok(r) => r,
                 Err(LineError::Closed) => return,
                 Err(e) => {
+                    self.commit_pending();
                     self.fail_line(&e);
                     return;
                 }
             };
             let started = Instant::now();
             let op = request.op();
-            let (next, name, bytes, result) = self.dispatch(request);
-            let outcome = match &result {
-                Ok(()) => "ok".to_string(),
-                Err(e) => format!("error {}: {}", e.kind.code(), e.message),
+            if !matches!(request, Request::Put { .. }) {
+                // Replies go out in request order: answer the waiting puts first.
+                self.commit_pending();
+            }
+            let (next, name, bytes, result) = match request {
+                Request::Put {
+                    name,
+                    size,
+                    offset,
+                    force,
+                } => match self.put(&name, size, offset, force) {
+                    Outcome::Done(next, bytes, result) => (next, Some(name), bytes, result),
+                    Outcome::Deferred(verified, force, bytes) => {
+                        self.pending.push(Pending {
+                            verified,
+                            force,
+                            name,
+                            bytes,
+                            started,
+                        });
+                        let held: u64 = self.pending.iter().map(|p| p.verified.len()).sum();
+                        if self.pending.len() >= BATCH_FILES || held >= BATCH_BYTES {
+                            self.commit_pending();
+                        }
+                        continue;
+                    }
+                },
+                other => self.dispatch(other),
             };
-            self.shared.log.line(&format!(
-                "{} {op} {} {} {} {outcome}",
-                self.peer,
-                name.as_deref().map(quote).unwrap_or_else(|| "-".into()),
-                bytes,
-                crate::human::duration(started.elapsed())
-            ));
+            self.log(op, name.as_deref(), bytes, started, &result);
             if let Next::Close = next {
                 return;
             }
         }
+    }
+
+    /// Commits the verified uploads waiting in this connection and answers each.
+    fn commit_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let (batch, info): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .map(|p| ((*p.verified, p.force), (p.name, p.bytes, p.started)))
+            .unzip();
+        let results = self.shared.store.commit(batch);
+        for (result, (name, bytes, started)) in results.into_iter().zip(info) {
+            let answered = match result {
+                Ok(file) => self.reply(&PutReply { ok: true, file }),
+                Err(e) => self.reply_error(e),
+            };
+            self.log("put", Some(&name), bytes, started, &answered);
+        }
+    }
+
+    fn log(&self, op: &str, name: Option<&str>, bytes: u64, started: Instant, result: &Result<(), Error>) {
+        let outcome = match result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => format!("error {}: {}", e.kind.code(), e.message),
+        };
+        self.shared.log.line(&format!(
+            "{} {op} {} {} {} {outcome}",
+            self.peer,
+            name.map(quote).unwrap_or_else(|| "-".into()),
+            bytes,
+            crate::human::duration(started.elapsed())
+        ));
     }
 
     /// Reads the greeting and the hello; answers a version mismatch in words.
@@ -234,15 +342,6 @@ impl Conn<'_> {
     /// the result.
     fn dispatch(&mut self, request: Request) -> (Next, Option<String>, u64, Result<(), Error>) {
         match request {
-            Request::Put {
-                name,
-                size,
-                offset,
-                force,
-            } => {
-                let (next, bytes, result) = self.put(&name, size, offset, force);
-                (next, Some(name), bytes, result)
-            }
             Request::Get { name, offset } => {
                 let (next, bytes, result) = self.get(&name, offset);
                 (next, Some(name), bytes, result)
@@ -291,6 +390,7 @@ impl Conn<'_> {
                 let result = self.reply_error(err);
                 (Next::Close, None, 0, result)
             }
+            Request::Put { .. } => unreachable!("puts are handled by serve"),
         }
     }
 
@@ -311,7 +411,7 @@ impl Conn<'_> {
         }
     }
 
-    fn put(&mut self, raw_name: &str, size: u64, offset: u64, force: bool) -> (Next, u64, Result<(), Error>) {
+    fn put(&mut self, raw_name: &str, size: u64, offset: u64, force: bool) -> Outcome {
         let limits = &self.shared.settings;
         if size > limits.max_file_size || offset > size {
             // The body cannot be trusted or skipped: answer and close.
@@ -329,8 +429,7 @@ impl Conn<'_> {
                     ),
                 )
             };
-            let result = self.reply_error(err);
-            return (Next::Close, 0, result);
+            return Outcome::close(0, self.reply_error(err));
         }
         let body = size - offset;
         let store = &self.shared.store;
@@ -344,51 +443,91 @@ impl Conn<'_> {
                     ),
                 ));
             }
-            store.begin_upload(&name, offset)
+            store.begin_upload(&name, offset, size >= limits.resume_min_bytes)
         });
         let mut upload = match prepared {
             Ok(u) => u,
-            Err(err) => {
-                // Refused before the body: skip it to keep the stream in step, then answer.
-                if self.skip(body).and_then(|()| self.read_trailer()).is_err() {
-                    return (Next::Close, 0, Err(err));
-                }
-                let result = self.reply_error(err);
-                return (Next::Continue, 0, result);
-            }
+            // Refused before the body: skip it to keep the stream in step, then answer.
+            Err(err) => return self.skip_and_refuse(body, 0, err),
         };
-        let mut left = body;
-        while left > 0 {
-            let chunk = match self.reader.fill_buf() {
-                Ok([]) => return (Next::Close, body - left, Err(interrupted(body - left, body))),
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return (Next::Close, body - left, Err(Error::io("upload interrupted", &e))),
-            };
-            let n = chunk.len().min(left as usize);
-            if let Err(err) = upload.write(&chunk[..n]) {
-                // Disk full or similar: drop the partial, skip the rest, answer.
-                self.reader.consume(n);
-                left -= n as u64;
-                upload.discard();
-                if self.skip(left).and_then(|()| self.read_trailer()).is_err() {
-                    return (Next::Close, body - left, Err(err));
+        if let Err(failure) = self.receive(&mut upload, body) {
+            return match failure {
+                Received::Cut(got, err) => Outcome::close(got, Err(err)),
+                Received::Store(got, err) => {
+                    // Disk full or similar: drop the partial, skip the rest, answer.
+                    upload.discard();
+                    self.skip_and_refuse(body - got, got, err)
                 }
-                let result = self.reply_error(err);
-                return (Next::Continue, body - left, result);
-            }
-            self.reader.consume(n);
-            left -= n as u64;
+            };
         }
         let trailer = match self.read_trailer() {
             Ok(t) => t,
-            Err(e) => return (Next::Close, body, self.reply_error(e)),
+            Err(e) => return Outcome::close(body, self.reply_error(e)),
         };
-        let result = match upload.commit(&trailer.blake3, force) {
-            Ok(file) => self.reply(&PutReply { ok: true, file }),
-            Err(e) => self.reply_error(e),
-        };
-        (Next::Continue, body, result)
+        match upload.finish(&trailer.blake3) {
+            Ok(verified) => Outcome::Deferred(Box::new(verified), force, body),
+            Err(e) => Outcome::done(body, self.reply_error(e)),
+        }
+    }
+
+    /// Skips `left` body bytes and the trailer, then answers `err`.
+    fn skip_and_refuse(&mut self, left: u64, got: u64, err: Error) -> Outcome {
+        if self.skip(left).and_then(|()| self.read_trailer()).is_err() {
+            return Outcome::close(got, Err(err));
+        }
+        Outcome::done(got, self.reply_error(err))
+    }
+
+    /// Streams `body` bytes from the connection into `upload`. Large bodies are hashed on a
+    /// helper thread while the next chunk is read and written.
+    fn receive(&mut self, upload: &mut Upload, body: u64) -> Result<(), Received> {
+        if body < PIPELINE_MIN {
+            let mut got = 0u64;
+            while got < body {
+                let chunk = match self.reader.fill_buf() {
+                    Ok([]) => return Err(Received::Cut(got, interrupted(got, body))),
+                    Ok(c) => c,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Received::Cut(got, Error::io("upload interrupted", &e))),
+                };
+                let n = chunk.len().min((body - got) as usize);
+                let written = upload.write(&chunk[..n]);
+                self.reader.consume(n);
+                written.map_err(|e| Received::Store(got, e))?;
+                got += n as u64;
+            }
+            return Ok(());
+        }
+        let mut pipe = HashPipe::new(upload.take_hasher(), 4, CHUNK);
+        let mut got = 0u64;
+        let mut result = Ok(());
+        while got < body {
+            let mut buf = pipe.buffer();
+            let want = buf.len().min((body - got) as usize);
+            let n = match self.reader.read(&mut buf[..want]) {
+                Ok(0) => {
+                    result = Err(Received::Cut(got, interrupted(got, body)));
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    pipe.hash(buf, 0);
+                    continue;
+                }
+                Err(e) => {
+                    result = Err(Received::Cut(got, Error::io("upload interrupted", &e)));
+                    break;
+                }
+            };
+            if let Err(e) = upload.write_unhashed(&buf[..n]) {
+                result = Err(Received::Store(got, e));
+                break;
+            }
+            got += n as u64;
+            pipe.hash(buf, n);
+        }
+        upload.set_hasher(pipe.finish());
+        result
     }
 
     /// Reads and discards `n` body bytes.

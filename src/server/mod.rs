@@ -27,6 +27,7 @@ pub struct Settings {
     pub max_header_bytes: usize,
     pub max_name_bytes: usize,
     pub max_file_size: u64,
+    pub resume_min_bytes: u64,
 }
 
 impl Settings {
@@ -37,6 +38,7 @@ impl Settings {
             max_header_bytes: cfg.max_header_bytes,
             max_name_bytes: cfg.max_name_bytes,
             max_file_size: cfg.max_file_size,
+            resume_min_bytes: cfg.resume_min_bytes,
         }
     }
 }

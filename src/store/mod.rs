@@ -25,7 +25,7 @@ use crate::name::{FileName, RESERVED};
 use crate::protocol::FileInfo;
 
 pub use meta::Meta;
-pub use upload::Upload;
+pub use upload::{Upload, Verified};
 
 /// A local storage directory.
 pub struct Store {
@@ -37,7 +37,10 @@ struct Inner {
     partial_dir: PathBuf,
     /// Partial files some upload in this process is writing right now.
     busy: Mutex<HashSet<PathBuf>>,
+    /// Keys of names that may have kept partials on disk; others need no directory scan.
+    kept: Mutex<HashSet<String>>,
     counter: AtomicU64,
+    pid: u32,
 }
 
 impl Store {
@@ -62,11 +65,14 @@ impl Store {
                 root,
                 partial_dir,
                 busy: Mutex::new(HashSet::new()),
+                kept: Mutex::new(HashSet::new()),
                 counter: AtomicU64::new(0),
+                pid: std::process::id(),
             }),
         };
         store.check_xattrs()?;
         store.clean_partials(partial_max_age);
+        store.note_kept_partials();
         Ok(store)
     }
 
@@ -123,6 +129,35 @@ impl Store {
             }
         }
         removed
+    }
+
+    /// Records which names have partials on disk (left by an earlier run).
+    fn note_kept_partials(&self) {
+        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
+            return;
+        };
+        let mut kept = self.inner.kept.lock().unwrap();
+        for entry in dir.flatten() {
+            if let Some((key, _)) = entry.file_name().to_str().and_then(|n| n.split_once('.')) {
+                kept.insert(key.to_string());
+            }
+        }
+    }
+
+    /// Notes that a partial of `name` stays on disk for a later resume.
+    pub(crate) fn keep_partial(&self, name: &FileName) {
+        self.inner.kept.lock().unwrap().insert(Store::partial_key(name));
+    }
+
+    /// Removes the partials of `name` not in use, after a complete version was committed.
+    pub(crate) fn drop_partials(&self, name: &FileName) {
+        let key = Store::partial_key(name);
+        if !self.inner.kept.lock().unwrap().remove(&key) {
+            return;
+        }
+        for (stale, _) in self.partials_of(name) {
+            let _ = fs::remove_file(stale);
+        }
     }
 
     /// Every stored file whose name matches `pattern`, sorted by name.
@@ -238,8 +273,29 @@ impl Store {
     }
 
     /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
-    /// that name, which must hold at least `offset` bytes.
-    pub fn begin_upload(&self, name: &FileName, offset: u64) -> Result<Upload> {
+    /// that name, which must hold at least `offset` bytes. A fresh upload that is not
+    /// `resumable` is written to an anonymous file, which disappears if it is cut off.
+    pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
+        if offset == 0 && !resumable {
+            // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
+            // commit. Cut off, it vanishes; sending it again costs less than resuming it.
+            let anonymous = fs::OpenOptions::new()
+                .write(true)
+                .read(true)
+                .mode(0o600)
+                .custom_flags(libc::O_TMPFILE)
+                .open(&self.inner.partial_dir);
+            if let Ok(file) = anonymous {
+                return Ok(Upload::new(
+                    self.clone_handle(),
+                    name.clone(),
+                    None,
+                    file,
+                    blake3::Hasher::new(),
+                    0,
+                ));
+            }
+        }
         if offset == 0 {
             let path = self.new_partial_path(name);
             self.mark_busy(&path);
@@ -257,7 +313,7 @@ impl Store {
             return Ok(Upload::new(
                 self.clone_handle(),
                 name.clone(),
-                path,
+                Some(path),
                 file,
                 blake3::Hasher::new(),
                 0,
@@ -295,7 +351,7 @@ impl Store {
                 Ok((file, hasher))
             });
         match opened {
-            Ok((file, hasher)) => Ok(Upload::new(
+            Ok((file, hasher)) => Ok(Upload::new_named(
                 self.clone_handle(),
                 name.clone(),
                 path,
@@ -310,7 +366,7 @@ impl Store {
         }
     }
 
-    fn clone_handle(&self) -> Store {
+    pub(crate) fn clone_handle(&self) -> Store {
         Store {
             inner: Arc::clone(&self.inner),
         }
@@ -320,7 +376,7 @@ impl Store {
         blake3::hash(name.as_str().as_bytes()).to_hex()[..32].to_string()
     }
 
-    fn new_partial_path(&self, name: &FileName) -> PathBuf {
+    pub(crate) fn new_partial_path(&self, name: &FileName) -> PathBuf {
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -329,7 +385,7 @@ impl Store {
         self.inner.partial_dir.join(format!(
             "{}.{}-{}-{:x}",
             Store::partial_key(name),
-            std::process::id(),
+            self.inner.pid,
             n,
             nanos
         ))
@@ -337,7 +393,11 @@ impl Store {
 
     /// Partial files of `name` not in use, with their lengths.
     fn partials_of(&self, name: &FileName) -> Vec<(PathBuf, u64)> {
-        let prefix = format!("{}.", Store::partial_key(name));
+        let key = Store::partial_key(name);
+        if !self.inner.kept.lock().unwrap().contains(&key) {
+            return Vec::new();
+        }
+        let prefix = format!("{key}.");
         let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
             return Vec::new();
         };

@@ -1,10 +1,13 @@
-//! One upload in progress: a partial file under `.nf/partial/` that is written and hashed as
-//! the bytes arrive, then verified, fsynced and renamed (or hard-linked, when overwriting is
-//! not allowed) into place. Dropping an `Upload` keeps the partial for a later resume.
+//! One upload in progress: a partial file under `.nf/partial/` that is written (and hashed) as
+//! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
+//! name by [`Store::commit`]: fsync, then rename (or hard link, when overwriting is not
+//! allowed), then fsync of the directory. Several verified uploads can be committed together,
+//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
 use super::{meta, sync_dir, Meta, Store};
@@ -12,20 +15,58 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
 
+/// Start write-back every this many bytes, so the final fsync has little left to wait for.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
 pub struct Upload {
     store: Store,
     name: FileName,
-    path: PathBuf,
+    /// The partial's path; `None` for an anonymous (O_TMPFILE) file.
+    path: Option<PathBuf>,
     file: File,
     hasher: blake3::Hasher,
     len: u64,
+    flushed: u64,
+    /// Committed or discarded: nothing is left to resume.
+    done: bool,
+}
+
+/// An upload whose content matched its hash, waiting to be committed.
+pub struct Verified {
+    upload: Upload,
+    meta: Meta,
+}
+
+impl Verified {
+    pub fn name(&self) -> &FileName {
+        &self.upload.name
+    }
+
+    pub fn len(&self) -> u64 {
+        self.meta.size
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meta.size == 0
+    }
 }
 
 impl Upload {
-    pub(super) fn new(
+    pub(super) fn new_named(
         store: Store,
         name: FileName,
         path: PathBuf,
+        file: File,
+        hasher: blake3::Hasher,
+        len: u64,
+    ) -> Upload {
+        Upload::new(store, name, Some(path), file, hasher, len)
+    }
+
+    pub(super) fn new(
+        store: Store,
+        name: FileName,
+        path: Option<PathBuf>,
         file: File,
         hasher: blake3::Hasher,
         len: u64,
@@ -37,6 +78,8 @@ impl Upload {
             file,
             hasher,
             len,
+            flushed: len,
+            done: false,
         }
     }
 
@@ -51,17 +94,45 @@ impl Upload {
 
     /// Appends `data` to the partial file and the running hash.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.file
-            .write_all(data)
-            .map_err(|e| Error::io(format!("cannot store {}", quote(self.name.as_str())), &e))?;
+        self.write_unhashed(data)?;
         self.hasher.update(data);
-        self.len += data.len() as u64;
         Ok(())
     }
 
-    /// Checks the content against `expected` (hex BLAKE3), makes it durable and gives it its
-    /// name. Without `force`, an existing name is left alone and `exists` is returned.
-    pub fn commit(self, expected: &str, force: bool) -> Result<FileInfo> {
+    /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
+    pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
+        self.file
+            .write_all(data)
+            .map_err(|e| Error::io(format!("cannot store {}", quote(self.name.as_str())), &e))?;
+        self.len += data.len() as u64;
+        if self.len - self.flushed >= WRITEBACK_STEP {
+            // SAFETY: plain syscall on our own fd; failure only loses the optimisation.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.flushed as i64,
+                    (self.len - self.flushed) as i64,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+            self.flushed = self.len;
+        }
+        Ok(())
+    }
+
+    /// Takes the running hash out, to continue it elsewhere; give it back with
+    /// [`Upload::set_hasher`] before [`Upload::finish`].
+    pub fn take_hasher(&mut self) -> blake3::Hasher {
+        std::mem::take(&mut self.hasher)
+    }
+
+    pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
+        self.hasher = hasher;
+    }
+
+    /// Checks the content against `expected` (hex BLAKE3) and records the metadata on the
+    /// partial. On a mismatch the partial is deleted.
+    pub fn finish(self, expected: &str) -> Result<Verified> {
         let actual = self.hasher.finalize();
         let name = quote(self.name.as_str());
         if !actual.to_hex().eq_ignore_ascii_case(expected) {
@@ -71,57 +142,163 @@ impl Upload {
                 format!("the content received for {name} does not match its BLAKE3; nothing was stored"),
             ));
         }
-        let durable = || -> io::Result<Meta> {
+        let recorded = (|| -> io::Result<Meta> {
             self.file.set_permissions(Permissions::from_mode(0o644))?;
             let md = self.file.metadata()?;
             let meta = Meta::from_metadata(actual, &md);
             meta::write(&self.file, &meta)?;
-            self.file.sync_all()?;
             Ok(meta)
-        };
-        let meta = match durable() {
-            Ok(m) => m,
+        })();
+        match recorded {
+            Ok(meta) => Ok(Verified { upload: self, meta }),
             Err(e) => {
                 let err = Error::io(format!("cannot store {name}"), &e);
                 self.discard();
-                return Err(err);
+                Err(err)
             }
-        };
-        let target = self.store.path_of(&self.name);
-        let placed = if force {
-            fs::rename(&self.path, &target)
-        } else {
-            fs::hard_link(&self.path, &target).and_then(|()| fs::remove_file(&self.path))
-        };
-        if let Err(e) = placed {
-            let err = if e.kind() == io::ErrorKind::AlreadyExists {
-                Error::new(
-                    ErrorKind::Exists,
-                    format!("{name} already exists; use --force to overwrite it"),
-                )
-            } else {
-                Error::io(format!("cannot store {name}"), &e)
-            };
-            self.discard();
-            return Err(err);
         }
-        sync_dir(self.store.root());
-        // The name now holds a complete version: older partials of it are of no further use.
-        for (stale, _) in self.store.partials_of(&self.name) {
-            let _ = fs::remove_file(stale);
-        }
-        Ok(meta.info(&self.name))
+    }
+
+    /// Verifies against `expected` and commits at once.
+    pub fn commit(self, expected: &str, force: bool) -> Result<FileInfo> {
+        let store = self.store.clone_handle();
+        let verified = self.finish(expected)?;
+        store
+            .commit(vec![(verified, force)])
+            .pop()
+            .expect("one result per upload")
     }
 
     /// Deletes the partial file: the upload is abandoned for good.
-    pub fn discard(self) {
-        let _ = fs::remove_file(&self.path);
+    pub fn discard(mut self) {
+        if let Some(path) = &self.path {
+            let _ = fs::remove_file(path);
+        }
+        self.done = true;
+    }
+
+    /// Gives the verified file its name: rename (or link, without `force`) for a named
+    /// partial; for an anonymous one, a link from /proc/self/fd (through a temporary name
+    /// when it must replace a file).
+    fn place(&self, target: &std::path::Path, force: bool) -> io::Result<()> {
+        match (&self.path, force) {
+            (Some(path), true) => fs::rename(path, target),
+            (Some(path), false) => fs::hard_link(path, target).and_then(|()| fs::remove_file(path)),
+            (None, false) => link_fd(&self.file, target),
+            (None, true) => {
+                let temp = self.store.new_partial_path(&self.name);
+                link_fd(&self.file, &temp)?;
+                fs::rename(&temp, target).inspect_err(|_| {
+                    let _ = fs::remove_file(&temp);
+                })
+            }
+        }
     }
 }
 
 impl Drop for Upload {
     fn drop(&mut self) {
-        self.store.unmark_busy(&self.path);
+        if let Some(path) = &self.path {
+            if !self.done {
+                // Interrupted: the partial stays for `--resume`.
+                self.store.keep_partial(&self.name);
+            }
+            self.store.unmark_busy(path);
+        }
+    }
+}
+
+/// Flushes the whole file system holding `file` to stable storage.
+fn syncfs(file: &File) -> io::Result<()> {
+    // SAFETY: plain syscall on an fd we own.
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Links an open file (made with O_TMPFILE) to `target`; fails if `target` exists.
+fn link_fd(file: &File, target: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let source = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let target = std::ffi::CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            source.as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+impl Store {
+    /// Makes verified uploads durable and gives each its name (`force`: replace an existing
+    /// file; otherwise an existing name is an `exists` error). One result per upload, in order.
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+        // Make every file durable before any gets its name. One file: fsync. Several (a
+        // pipelined batch of small files): one syncfs, which costs one journal commit instead
+        // of one per file.
+        let whole = if batch.len() > 1 {
+            syncfs(&batch[0].0.upload.file)
+        } else {
+            Err(io::ErrorKind::Other.into())
+        };
+        let synced: Vec<(Verified, bool, io::Result<()>)> = batch
+            .into_iter()
+            .map(|(v, force)| {
+                let r = if whole.is_ok() {
+                    Ok(())
+                } else {
+                    v.upload.file.sync_all()
+                };
+                (v, force, r)
+            })
+            .collect();
+        let mut results = Vec::with_capacity(synced.len());
+        let mut placed_any = false;
+        for (mut v, force, synced) in synced {
+            let name = quote(v.upload.name.as_str());
+            if let Err(e) = synced {
+                results.push(Err(Error::io(format!("cannot store {name}"), &e)));
+                v.upload.discard();
+                continue;
+            }
+            let target = self.path_of(&v.upload.name);
+            let placed = v.upload.place(&target, force);
+            match placed {
+                Ok(()) => {
+                    placed_any = true;
+                    v.upload.done = true;
+                    results.push(Ok(v.meta.info(&v.upload.name)));
+                    // The name now holds a complete version: older partials are of no use.
+                    self.drop_partials(&v.upload.name);
+                }
+                Err(e) => {
+                    results.push(Err(if e.kind() == io::ErrorKind::AlreadyExists {
+                        Error::new(
+                            ErrorKind::Exists,
+                            format!("{name} already exists; use --force to overwrite it"),
+                        )
+                    } else {
+                        Error::io(format!("cannot store {name}"), &e)
+                    }));
+                    v.upload.discard();
+                }
+            }
+        }
+        if placed_any {
+            sync_dir(self.root());
+        }
+        results
     }
 }
 

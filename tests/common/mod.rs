@@ -302,3 +302,18 @@ pub fn assert_fails(out: &Output, code: i32, needle: &str) {
     assert!(err.contains("nf: error:"), "stderr lacks `nf: error:`: {err}");
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
 }
+
+/// Asserts two byte strings are equal, reporting lengths and the first difference (never
+/// dumping megabytes into the test log).
+#[track_caller]
+pub fn assert_same(actual: &[u8], expected: &[u8], what: &str) {
+    if actual != expected {
+        let first = actual.iter().zip(expected).position(|(a, b)| a != b);
+        panic!(
+            "{what}: {} bytes, expected {} bytes; first difference at {:?}",
+            actual.len(),
+            expected.len(),
+            first
+        );
+    }
+}
