@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod human;
+pub mod man;
 pub mod name;
 pub mod output;
 pub mod progress;
