@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueHint};
+pub use clap_complete::Shell;
 
 /// A fast, safe network file tool.
 #[derive(Debug, Parser)]
@@ -14,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
     long_about = "nf moves files between machines over TCP: `nf serve` keeps files in a storage \
                   directory; `nf put`, `nf get`, `nf ls` and `nf rm` talk to it. Every transfer \
                   is streamed, checked end to end with BLAKE3, committed atomically, and resumable.",
-    arg_required_else_help = true,
+    after_help = "Examples:\n  nf serve\n  nf put corona.jpg -s fileserver:8889\n  nf ls --json | jq '.[].name'",
     propagate_version = true
 )]
 pub struct Cli {
@@ -24,6 +25,7 @@ pub struct Cli {
         long = "config",
         value_name = "PATH",
         env = "NF_CONFIG",
+        value_hint = ValueHint::FilePath,
         global = true
     )]
     pub config: Option<PathBuf>,
@@ -79,35 +81,58 @@ pub enum Command {
 
     /// Delete stored files.
     #[command(
-        long_about = "Delete files on the server.",
-        after_help = "Examples:\n  nf rm old.log\n  nf rm a.txt b.txt"
+        long_about = "Delete files on the server by their exact names (no globs). A name that \
+                      does not exist is reported (exit code 3) and the other names are still \
+                      deleted.",
+        after_help = "Examples:\n  nf rm old.log\n  nf rm a.txt b.txt -s fileserver:8889"
     )]
     Rm(RmArgs),
+
+    /// Show, locate or create the config file.
+    #[command(
+        long_about = "Print the effective configuration as TOML, each value followed by a comment \
+                      saying where it came from: a flag, an environment variable, the config \
+                      file, or the built-in default. Flags given here (-s, --listen, --root) show \
+                      what they would change. `nf config path` prints the config file nf reads; \
+                      `nf config init` writes a commented starting file there.",
+        after_help = "Examples:\n  nf config\n  nf config init && $EDITOR \"$(nf config path)\"\n  NF_SERVER=backup:8889 nf config",
+        args_conflicts_with_subcommands = true
+    )]
+    Config(ConfigArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        long_about = "Print the completion script for SHELL on standard output, generated from \
+                      nf's own command-line definition. Save it where your shell looks for \
+                      completions (README.md, \"Shell completions and man pages\", says where).",
+        after_help = "Examples:\n  nf completions bash > ~/.local/share/bash-completion/completions/nf\n  nf completions zsh > ~/.zfunc/_nf\n  nf completions fish > ~/.config/fish/completions/nf.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// Flags every client command shares.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// Server address, HOST:PORT [default: 127.0.0.1:8889].
-    #[arg(short = 's', long = "server", value_name = "ADDR")]
+    #[arg(short = 's', long = "server", value_name = "ADDR", value_hint = ValueHint::Other)]
     pub server: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8889].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_hint = ValueHint::Other)]
     pub listen: Option<String>,
 
     /// Storage directory [default: ~/.local/share/nf/files].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct PutArgs {
     /// Files to upload.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
 
     /// Store the file under this name (only with one file).
@@ -133,7 +158,7 @@ pub struct GetArgs {
     pub names: Vec<String>,
 
     /// Where to write: a directory, a file name (one NAME), or - for standard output.
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub output: Option<PathBuf>,
 
     /// Overwrite local files that already exist.
@@ -172,10 +197,73 @@ pub struct RmArgs {
     pub client: ClientArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: Option<ConfigAction>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the path of the config file nf reads.
+    #[command(
+        long_about = "Print the path of the config file nf reads: the one given with --config or \
+                      NF_CONFIG, otherwise config.toml in the platform config directory \
+                      ($XDG_CONFIG_HOME/nf, ~/.config/nf on Linux). The file need not exist.",
+        after_help = "Examples:\n  nf config path\n  $EDITOR \"$(nf config path)\""
+    )]
+    Path,
+
+    /// Write a commented config file.
+    #[command(
+        long_about = "Write a commented config file listing every key with its built-in default \
+                      (the same text as config.example.toml) to the path `nf config path` \
+                      prints, creating its directory. An existing file is kept unless --force.",
+        after_help = "Examples:\n  nf config init\n  nf config init --force\n  nf -c ./nf.toml config init"
+    )]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite the config file if it already exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// The short usage `nf` prints when run without arguments: what nf is, the usage line and the
+/// commands.
+pub fn short_usage() -> String {
+    let mut cmd = Cli::command();
+    let usage = cmd.render_usage().to_string();
+    let commands: Vec<&str> = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .map(|c| c.get_name())
+        .collect();
+    format!(
+        "{}.\n\n{usage}\n\nCommands: {}\nRun `nf --help` for more, or `nf COMMAND --help` for one command.\n",
+        cmd.get_about().map(|a| a.to_string()).unwrap_or_default(),
+        commands.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_clap_tree_is_consistent() {

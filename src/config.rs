@@ -322,6 +322,62 @@ pub fn example_toml() -> String {
     out
 }
 
+/// The effective configuration as TOML, each value followed by a comment naming its origin
+/// (for `nf config`). The text is itself a valid config file that yields the same values.
+pub fn effective_toml(cfg: &Config) -> String {
+    let file_line = match (&cfg.file, default_path()) {
+        (Some(path), _) => format!("# Config file: {}", comment_safe(&path.display().to_string())),
+        (None, Some(path)) => format!(
+            "# Config file: none ({} does not exist)",
+            comment_safe(&path.display().to_string())
+        ),
+        (None, None) => "# Config file: none (no home directory)".to_string(),
+    };
+    let lines: Vec<(String, String)> = KEYS
+        .iter()
+        .map(|spec| {
+            let origin = cfg.origins.get(spec.key).cloned().unwrap_or(Origin::Default);
+            let setting = format!("{} = {}", spec.key, cfg.value_toml(spec.key));
+            (setting, origin_comment(spec.key, &origin))
+        })
+        .collect();
+    let width = lines.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(0);
+    let mut out =
+        format!("# The configuration nf uses here; after each value, where it came from.\n{file_line}\n");
+    for (setting, origin) in lines {
+        out.push_str(&format!("{setting:<width$}  # {origin}\n"));
+    }
+    out
+}
+
+/// How a value's origin reads in `nf config`: `flag --server`, `environment NF_SERVER`,
+/// `file PATH` or `default`.
+pub fn origin_comment(key: &str, origin: &Origin) -> String {
+    let text = match origin {
+        Origin::Flag => format!("flag --{}", key.replace('_', "-")),
+        other => other.to_string(),
+    };
+    comment_safe(&text)
+}
+
+/// The default of `key` as documentation shows it: like [`Config::value_toml`] of the defaults,
+/// but with the storage directory written as `~/.local/share/nf/files` rather than this
+/// machine's home, so that generated docs do not depend on who generates them.
+pub fn documented_default(key: &str) -> String {
+    if key == "root" {
+        "\"~/.local/share/nf/files\"".to_string()
+    } else {
+        Config::defaults().value_toml(key)
+    }
+}
+
+/// Text that stays on one line of a TOML comment: control characters become `?`.
+fn comment_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// `~/x` → `$HOME/x`; other paths unchanged.
 fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {

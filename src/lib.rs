@@ -12,6 +12,7 @@ pub mod error;
 pub mod glob;
 pub mod hashpipe;
 pub mod human;
+pub mod man;
 pub mod name;
 pub mod output;
 pub mod progress;

@@ -1,9 +1,14 @@
+use std::io::Write;
 use std::process::ExitCode;
 
+use clap::error::ErrorKind as ClapErrorKind;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = nf::cli::Cli::parse();
+    let cli = match nf::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(&err),
+    };
     match nf::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -13,4 +18,28 @@ fn main() -> ExitCode {
             ExitCode::from(err.kind.exit_code())
         }
     }
+}
+
+/// What clap could not parse: help and version go to stdout (exit 0). A missing command (`nf`
+/// alone, or with only global flags) gets the short usage; every other mistake gets clap's
+/// message as `nf: error: …` on stderr (exit 2).
+fn clap_exit(err: &clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+    if !err.use_stderr() {
+        return match nf::output::print(&err.render().to_string()) {
+            Ok(()) => code,
+            Err(e) => {
+                eprintln!("nf: error: {e}");
+                ExitCode::from(e.kind.exit_code())
+            }
+        };
+    }
+    let text = match err.kind() {
+        ClapErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ClapErrorKind::MissingSubcommand => {
+            nf::cli::short_usage()
+        }
+        _ => format!("nf: {}", err.render()),
+    };
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    code
 }

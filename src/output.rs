@@ -1,13 +1,15 @@
 //! Terminal manners shared by the commands: whether stderr is a terminal, `NO_COLOR`, and a
 //! closed stdout pipe (`nf ls | head -1`) that ends the program quietly with exit code 0.
+//! (clap never colours: its `color` feature is off in Cargo.toml.)
 
 use std::io::{self, IsTerminal, Write};
 
 use crate::error::Error;
 
-/// True when progress bars may be drawn: stderr is a terminal and not quiet.
+/// True when progress bars may be drawn: not quiet, stderr is a terminal that is not "dumb",
+/// and `NO_COLOR` does not ask for plain output (bars are cursor escape sequences too).
 pub fn bars_allowed(quiet: bool) -> bool {
-    !quiet && io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    !quiet && color_allowed() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 /// True when colour may be used on stderr.

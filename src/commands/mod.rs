@@ -1,13 +1,15 @@
 //! One file per subcommand: each turns its arguments into client or server calls and the
 //! results into terminal output. No socket code lives here.
 
+mod completions;
+mod config;
 mod get;
 mod ls;
 mod put;
 mod rm;
 mod serve;
 
-use crate::cli::{Cli, ClientArgs, Command};
+use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs};
 use crate::client::Client;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -21,6 +23,15 @@ pub struct Context {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    // These work whatever the config file holds: shell start-up files run `nf completions`,
+    // and `nf config init -f` must be able to replace a broken file.
+    match &cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::Config(ConfigArgs {
+            action: Some(action), ..
+        }) => return config::run_action(cli.config.as_deref(), action, cli.quiet),
+        _ => {}
+    }
     let flags = flags_of(&cli.command);
     let config = Config::load(cli.config.as_deref(), &|v| std::env::var(v).ok(), &flags)?;
     let ctx = Context {
@@ -34,6 +45,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get(args) => get::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
         Command::Rm(args) => rm::run(&ctx, args),
+        Command::Config(_) => config::show(&ctx),
+        Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
 
@@ -45,19 +58,25 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
             flags.push(("server", s.clone()));
         }
     };
-    match command {
-        Command::Serve(a) => {
-            if let Some(l) = &a.listen {
-                flags.push(("listen", l.clone()));
-            }
-            if let Some(r) = &a.root {
-                flags.push(("root", r.to_string_lossy().to_string()));
-            }
+    let serve = |a: &ServeArgs, flags: &mut Vec<(&'static str, String)>| {
+        if let Some(l) = &a.listen {
+            flags.push(("listen", l.clone()));
         }
+        if let Some(r) = &a.root {
+            flags.push(("root", r.to_string_lossy().to_string()));
+        }
+    };
+    match command {
+        Command::Serve(a) => serve(a, &mut flags),
         Command::Put(a) => client(&a.client, &mut flags),
         Command::Get(a) => client(&a.client, &mut flags),
         Command::Ls(a) => client(&a.client, &mut flags),
         Command::Rm(a) => client(&a.client, &mut flags),
+        Command::Config(a) => {
+            client(&a.client, &mut flags);
+            serve(&a.serve, &mut flags);
+        }
+        Command::Completions(_) => {}
     }
     flags
 }

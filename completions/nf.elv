@@ -1,0 +1,222 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[nf] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'nf'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'nf'= {
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand serve 'Run the file server'
+            cand put 'Upload files'
+            cand get 'Download files'
+            cand ls 'List stored files'
+            cand rm 'Delete stored files'
+            cand config 'Show, locate or create the config file'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;serve'= {
+            cand --listen 'Address to listen on [default: 127.0.0.1:8889]'
+            cand --root 'Storage directory [default: ~/.local/share/nf/files]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;put'= {
+            cand --as 'Store the file under this name (only with one file)'
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -f 'Overwrite files that already exist on the server'
+            cand --force 'Overwrite files that already exist on the server'
+            cand --resume 'Continue interrupted uploads from where they stopped'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;get'= {
+            cand -o 'Where to write: a directory, a file name (one NAME), or - for standard output'
+            cand --output 'Where to write: a directory, a file name (one NAME), or - for standard output'
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -f 'Overwrite local files that already exist'
+            cand --force 'Overwrite local files that already exist'
+            cand --resume 'Continue interrupted downloads from where they stopped'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;ls'= {
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand --json 'Print a JSON array of {name, size, modified, blake3} objects'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;rm'= {
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;config'= {
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --listen 'Address to listen on [default: 127.0.0.1:8889]'
+            cand --root 'Storage directory [default: ~/.local/share/nf/files]'
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the path of the config file nf reads'
+            cand init 'Write a commented config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;config;path'= {
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;config;init'= {
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -f 'Overwrite the config file if it already exists'
+            cand --force 'Overwrite the config file if it already exists'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;config;help'= {
+            cand path 'Print the path of the config file nf reads'
+            cand init 'Write a commented config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;config;help;path'= {
+        }
+        &'nf;config;help;init'= {
+        }
+        &'nf;config;help;help'= {
+        }
+        &'nf;completions'= {
+            cand -c 'Read this config file instead of the default one'
+            cand --config 'Read this config file instead of the default one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail (the server logs connections too)'
+            cand --verbose 'Print more detail (the server logs connections too)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;help'= {
+            cand serve 'Run the file server'
+            cand put 'Upload files'
+            cand get 'Download files'
+            cand ls 'List stored files'
+            cand rm 'Delete stored files'
+            cand config 'Show, locate or create the config file'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;help;serve'= {
+        }
+        &'nf;help;put'= {
+        }
+        &'nf;help;get'= {
+        }
+        &'nf;help;ls'= {
+        }
+        &'nf;help;rm'= {
+        }
+        &'nf;help;config'= {
+            cand path 'Print the path of the config file nf reads'
+            cand init 'Write a commented config file'
+        }
+        &'nf;help;config;path'= {
+        }
+        &'nf;help;config;init'= {
+        }
+        &'nf;help;completions'= {
+        }
+        &'nf;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
