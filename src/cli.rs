@@ -127,6 +127,10 @@ pub struct ServeArgs {
     /// Storage directory [default: ~/.local/share/nf/files].
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub root: Option<PathBuf>,
+
+    /// Serve files but refuse put and rm.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args)]

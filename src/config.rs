@@ -25,6 +25,7 @@ pub enum Kind {
     Count,
     Bytes,
     Bool,
+    Secret,
 }
 
 /// Every setting, in the order `config.example.toml` shows them.
@@ -72,6 +73,17 @@ pub const KEYS: &[KeySpec] = &[
         doc: "Largest file `nf serve` accepts. A number of bytes, or a string such as \"10 GiB\".",
     },
     KeySpec {
+        key: "token",
+        kind: Kind::Secret,
+        doc: "Shared secret. Set on the server, every client must send the same token (set it\n\
+              on the client too). Prefer NF_TOKEN or a file readable only by you (mode 0600).",
+    },
+    KeySpec {
+        key: "read_only",
+        kind: Kind::Bool,
+        doc: "Serve files but refuse put and rm (`nf serve --read-only`).",
+    },
+    KeySpec {
         key: "resume_min_bytes",
         kind: Kind::Bytes,
         doc: "Interrupted uploads of files at least this large are kept for `nf put --resume`;\n\
@@ -117,6 +129,8 @@ pub struct Config {
     pub max_file_size: u64,
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
+    pub token: Option<String>,
+    pub read_only: bool,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// For each key, where its value came from.
@@ -143,6 +157,8 @@ impl Config {
             max_name_bytes: crate::name::MAX_NAME_BYTES,
             max_file_size: 1 << 40,
             resume_min_bytes: 1 << 20,
+            token: None,
+            read_only: false,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
@@ -253,6 +269,14 @@ impl Config {
             }
             "max_file_size" => self.max_file_size = bytes(&raw)?,
             "resume_min_bytes" => self.resume_min_bytes = bytes(&raw)?,
+            "token" => {
+                let t = string(&raw)?;
+                if t.chars().any(char::is_control) || t.len() > 1024 {
+                    return Err("must be at most 1024 characters without control characters".into());
+                }
+                self.token = (!t.is_empty()).then_some(t);
+            }
+            "read_only" => self.read_only = boolean(&raw)?,
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
             }
@@ -275,6 +299,9 @@ impl Config {
             "max_name_bytes" => self.max_name_bytes.to_string(),
             "max_file_size" => self.max_file_size.to_string(),
             "resume_min_bytes" => self.resume_min_bytes.to_string(),
+            // Never print the secret itself.
+            "token" => quoted(if self.token.is_some() { "(set)" } else { "" }),
+            "read_only" => self.read_only.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
             _ => String::new(),
         }
@@ -408,6 +435,18 @@ fn address(raw: &Raw<'_>) -> std::result::Result<String, String> {
         return Err(format!("{s:?} is not an address; expected HOST:PORT"));
     }
     Ok(s)
+}
+
+fn boolean(raw: &Raw<'_>) -> std::result::Result<bool, String> {
+    match raw {
+        Raw::Toml(toml::Value::Boolean(b)) => Ok(*b),
+        Raw::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            _ => Err(format!("expected true or false, found {s:?}")),
+        },
+        Raw::Toml(v) => Err(format!("expected true or false, found {}", v.type_str())),
+    }
 }
 
 fn count(raw: &Raw<'_>) -> std::result::Result<u64, String> {

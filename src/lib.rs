@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod protocol;
 pub mod server;
+pub mod signals;
 pub mod store;
 
 pub use commands::run;

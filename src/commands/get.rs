@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::GetArgs;
 use crate::client::{GetJob, Sink};
-use crate::commands::{report_failures, Context};
+use crate::commands::{interrupt_message, report_failures, Context};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::{output, progress};
@@ -39,6 +39,7 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    interrupt_message("downloads cut off are kept beside their targets as .NAME.nf-part; run the same command with --resume to continue");
     let mut client = ctx.connect()?;
     let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), 0);
     let results = client.get(&jobs, args.resume, &bars);

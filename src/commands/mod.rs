@@ -65,6 +65,9 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         if let Some(r) = &a.root {
             flags.push(("root", r.to_string_lossy().to_string()));
         }
+        if a.read_only {
+            flags.push(("read_only", "true".to_string()));
+        }
     };
     match command {
         Command::Serve(a) => serve(a, &mut flags),
@@ -84,7 +87,11 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
 impl Context {
     /// Connects to the configured server.
     pub fn connect(&self) -> Result<Client> {
-        Client::connect(&self.config.server, self.config.idle_timeout, None)
+        Client::connect(
+            &self.config.server,
+            self.config.idle_timeout,
+            self.config.token.as_deref(),
+        )
     }
 }
 
@@ -100,4 +107,12 @@ pub fn report_failures<T>(results: &[Result<T>]) -> Result<()> {
         Some(kind) => Err(Error::reported(kind)),
         None => Ok(()),
     }
+}
+
+/// On Ctrl-C or SIGTERM during a transfer: say what was kept and how to continue, exit 130.
+pub fn interrupt_message(what: &'static str) {
+    crate::signals::on_stop(move |sig| {
+        eprintln!("\nnf: interrupted by {}: {what}", crate::signals::name(sig));
+        std::process::exit(130);
+    });
 }

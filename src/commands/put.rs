@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::cli::PutArgs;
 use crate::client::PutJob;
-use crate::commands::{report_failures, Context};
+use crate::commands::{interrupt_message, report_failures, Context};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::{output, progress};
@@ -52,6 +52,7 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
         .filter_map(|j| std::fs::metadata(&j.path).ok())
         .map(|m| m.len())
         .sum();
+    interrupt_message("uploads cut off are kept on the server (files of 1 MiB or more); run the same command with --resume to continue");
     let mut client = ctx.connect()?;
     let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), estimate);
     let results = client.put(&jobs, args.force, args.resume, &bars);

@@ -4,13 +4,14 @@ use std::net::TcpListener;
 
 use crate::commands::Context;
 use crate::error::{describe_io, Error, ErrorKind, Result};
-use crate::server::{Logger, Server, Settings, StopHandle};
+use crate::server::{Logger, Server, Settings};
+use crate::signals;
 use crate::store::Store;
 
 pub fn run(ctx: &Context) -> Result<()> {
     let cfg = &ctx.config;
-    // Block the stop signals before any thread starts, so that only the waiter sees them.
-    let signals = stop_signals();
+    // Before any thread starts, so that only the waiter ever sees a stop signal.
+    let stop = signals::block();
     let store = Store::open(&cfg.root, cfg.partial_max_age)?;
     let listener = TcpListener::bind(&cfg.listen).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -31,41 +32,62 @@ pub fn run(ctx: &Context) -> Result<()> {
         quiet: ctx.quiet,
         verbose: ctx.verbose,
     };
+    let exposed = listener
+        .local_addr()
+        .map(|a| !a.ip().is_loopback())
+        .unwrap_or(true);
+    if exposed && cfg.token.is_none() {
+        eprintln!(
+            "nf serve: WARNING: listening on {} with no token: anyone who can reach this address \
+             can read, overwrite and delete every file in the storage directory. Set `token` in \
+             the config (or NF_TOKEN) on the server and its clients, or listen on 127.0.0.1.",
+            cfg.listen
+        );
+    }
+    raise_fd_limit();
+    // A file-size limit (ulimit -f) must fail the write with EFBIG, not kill the server.
+    // SAFETY: setting a signal disposition to SIG_IGN.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    clean_partials_periodically(&store, cfg.partial_max_age);
     let root = store.root().display().to_string();
     let server = Server::new(listener, store, Settings::from_config(cfg), log);
     log.line(&format!(
         "nf serve {} listening on {local}, storing files in {root}",
         env!("CARGO_PKG_VERSION")
     ));
-    wait_for_stop(signals, server.stop_handle(), log);
+    let handle = server.stop_handle();
+    stop.then(move |sig| {
+        log.line(&format!("{}: stopping (interrupted uploads are kept for --resume)", signals::name(sig)));
+        handle.stop();
+    });
     server.run()?;
     log.line("stopped");
     Ok(())
 }
 
-fn stop_signals() -> libc::sigset_t {
-    // SAFETY: plain libc calls on a local sigset; pthread_sigmask affects this thread and the
-    // threads it starts afterwards.
+/// Each connection holds a few descriptors: allow as many as the hard limit permits.
+fn raise_fd_limit() {
+    // SAFETY: get/setrlimit on a local struct.
     unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max.min(1 << 20);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
     }
 }
 
-fn wait_for_stop(set: libc::sigset_t, handle: StopHandle, log: Logger) {
-    std::thread::spawn(move || {
-        let mut sig = 0;
-        // SAFETY: set is a valid sigset; sig is a valid out pointer.
-        if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-            let what = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
-            log.line(&format!(
-                "{what}: stopping (interrupted uploads are kept for --resume)"
-            ));
-            handle.stop();
-        }
+/// Removes partial uploads older than `max_age`, now and then (start-up already did once).
+fn clean_partials_periodically(store: &Store, max_age: std::time::Duration) {
+    let store = store.clone_handle();
+    let every = (max_age / 4).clamp(
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(3600),
+    );
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        store.clean_partials(max_age);
     });
 }

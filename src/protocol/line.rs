@@ -35,8 +35,22 @@ impl std::fmt::Display for LineError {
 /// Reads one line into `buf` (cleared first, `\n` removed), never buffering more than `max`
 /// bytes of it.
 pub fn read_line(reader: &mut impl BufRead, max: usize, buf: &mut Vec<u8>) -> Result<(), LineError> {
+    read_line_by(reader, max, buf, None)
+}
+
+/// Like [`read_line`], but a line still unfinished at `deadline` is an error (a peer sending
+/// one byte a second cannot hold a connection forever).
+pub fn read_line_by(
+    reader: &mut impl BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+    deadline: Option<std::time::Instant>,
+) -> Result<(), LineError> {
     buf.clear();
     loop {
+        if deadline.is_some_and(|d| !buf.is_empty() && std::time::Instant::now() > d) {
+            return Err(LineError::Io(io::ErrorKind::TimedOut.into()));
+        }
         let available = match reader.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -76,7 +90,17 @@ pub fn read_message<T: DeserializeOwned>(
     max: usize,
     buf: &mut Vec<u8>,
 ) -> Result<T, LineError> {
-    read_line(reader, max, buf)?;
+    read_message_by(reader, max, buf, None)
+}
+
+/// Reads one line, finished by `deadline`, and parses it as the JSON message `T`.
+pub fn read_message_by<T: DeserializeOwned>(
+    reader: &mut impl BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+    deadline: Option<std::time::Instant>,
+) -> Result<T, LineError> {
+    read_line_by(reader, max, buf, deadline)?;
     serde_json::from_slice(buf).map_err(|e| LineError::Invalid(e.to_string()))
 }
 

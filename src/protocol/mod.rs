@@ -9,7 +9,7 @@
 mod line;
 mod messages;
 
-pub use line::{read_line, read_message, write_message, LineError};
+pub use line::{read_line, read_line_by, read_message, read_message_by, write_message, LineError};
 pub use messages::{
     ErrorReply, FileInfo, GetReply, HelloReply, ListReply, PutReply, Request, RmReply, StatReply, Trailer,
 };

@@ -154,15 +154,17 @@ impl Conn<'_> {
                 }
             }
             let max = self.shared.settings.max_header_bytes;
-            let request = match protocol::read_message::<Request>(&mut self.reader, max, &mut self.line) {
-                Ok(r) => r,
-                Err(LineError::Closed) => return,
-                Err(e) => {
-                    self.commit_pending();
-                    self.fail_line(&e);
-                    return;
-                }
-            };
+            let deadline = Some(Instant::now() + self.shared.settings.idle_timeout);
+            let request =
+                match protocol::read_message_by::<Request>(&mut self.reader, max, &mut self.line, deadline) {
+                    Ok(r) => r,
+                    Err(LineError::Closed) => return,
+                    Err(e) => {
+                        self.commit_pending();
+                        self.fail_line(&e);
+                        return;
+                    }
+                };
             let started = Instant::now();
             let op = request.op();
             if !matches!(request, Request::Put { .. }) {
@@ -238,7 +240,12 @@ impl Conn<'_> {
     /// Reads the greeting and the hello; answers a version mismatch in words.
     fn handshake(&mut self) -> bool {
         let started = Instant::now();
-        if let Err(e) = protocol::read_line(&mut self.reader, 64, &mut self.line) {
+        if let Err(e) = protocol::read_line_by(
+            &mut self.reader,
+            64,
+            &mut self.line,
+            Some(started + self.shared.settings.idle_timeout),
+        ) {
             if !matches!(e, LineError::Closed) {
                 self.fail_line(&e);
             }
@@ -278,7 +285,19 @@ impl Conn<'_> {
             self.shared.settings.max_header_bytes,
             &mut self.line,
         ) {
-            Ok(Request::Hello { .. }) => {}
+            Ok(Request::Hello { token, .. }) => {
+                if let Some(expected) = &self.shared.settings.token {
+                    if !token_matches(expected, token.as_deref().unwrap_or("")) {
+                        let err = Error::new(
+                            ErrorKind::Auth,
+                            "this server needs a token: set the same `token` (or NF_TOKEN) on the client",
+                        );
+                        self.log_refusal("hello", &err, started);
+                        let _ = self.send_error(&err);
+                        return false;
+                    }
+                }
+            }
             Ok(other) => {
                 let err = Error::new(ErrorKind::Protocol, format!("expected hello, got {}", other.op()));
                 let _ = self.send_error(&err);
@@ -375,7 +394,12 @@ impl Conn<'_> {
                 (Next::Continue, pattern, 0, result)
             }
             Request::Rm { name } => {
-                let result = self.name(&name).and_then(|n| self.shared.store.remove(&n));
+                let result = self.name(&name).and_then(|n| {
+                    if self.shared.settings.read_only {
+                        return Err(read_only_error());
+                    }
+                    self.shared.store.remove(&n)
+                });
                 let result = match result {
                     Ok(()) => self.reply(&RmReply {
                         ok: true,
@@ -433,7 +457,11 @@ impl Conn<'_> {
         }
         let body = size - offset;
         let store = &self.shared.store;
+        let read_only = self.shared.settings.read_only;
         let prepared = self.name(raw_name).and_then(|name| {
+            if read_only {
+                return Err(read_only_error());
+            }
             if !force && store.exists(&name) {
                 return Err(Error::new(
                     ErrorKind::Exists,
@@ -600,9 +628,42 @@ impl Conn<'_> {
     }
 }
 
+/// Compares a token in time that does not depend on where the first difference is.
+fn token_matches(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+/// The refusal of a write on a read-only server.
+fn read_only_error() -> Error {
+    Error::new(
+        ErrorKind::Denied,
+        "this server is read-only: put and rm are refused",
+    )
+}
+
 fn interrupted(got: u64, want: u64) -> Error {
     Error::new(
         ErrorKind::Connect,
         format!("upload interrupted after {got} of {want} bytes; the partial is kept for --resume"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_matches;
+
+    #[test]
+    fn tokens_match_only_when_equal() {
+        assert!(token_matches("s3cret", "s3cret"));
+        assert!(!token_matches("s3cret", "s3cres"));
+        assert!(!token_matches("s3cret", "s3cre"));
+        assert!(!token_matches("s3cret", "s3cret!"));
+        assert!(!token_matches("s3cret", ""));
+        assert!(token_matches("", ""));
+    }
 }

@@ -28,6 +28,9 @@ pub struct Settings {
     pub max_name_bytes: usize,
     pub max_file_size: u64,
     pub resume_min_bytes: u64,
+    /// The shared secret every native client must send, if set.
+    pub token: Option<String>,
+    pub read_only: bool,
 }
 
 impl Settings {
@@ -39,6 +42,8 @@ impl Settings {
             max_name_bytes: cfg.max_name_bytes,
             max_file_size: cfg.max_file_size,
             resume_min_bytes: cfg.resume_min_bytes,
+            token: cfg.token.clone(),
+            read_only: cfg.read_only,
         }
     }
 }
