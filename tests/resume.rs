@@ -63,8 +63,7 @@ fn an_upload_cut_halfway_is_invisible_and_resume_completes_it_without_resending(
     assert_same(&std::fs::read(s.root.join("big.bin")).unwrap(), &data, "content");
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
     // Only the missing two MiB crossed the wire the second time.
-    let log = s.log.lock().unwrap().clone();
-    let line = log.lines().rfind(|l| l.contains(" put \"big.bin\"")).unwrap();
+    let line = s.log_line(|l| l.contains(" put \"big.bin\""));
     assert!(line.contains(&format!(" {} ", 2 << 20)), "{line}");
     assert!(s.partials().is_empty(), "the completed partial is gone");
 }
@@ -138,8 +137,7 @@ fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
         "content",
     );
     assert!(!s.work.join(".video.bin.nf-part").exists());
-    let log = s.log.lock().unwrap().clone();
-    let line = log.lines().rfind(|l| l.contains(" get \"video.bin\"")).unwrap();
+    let line = s.log_line(|l| l.contains(" get \"video.bin\""));
     assert!(line.contains(&format!(" {} ", (2 << 20) - (3 << 19))), "{line}");
 }
 

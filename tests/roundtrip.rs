@@ -60,7 +60,7 @@ fn many_files_go_up_and_down_in_one_command_each() {
     assert!(put.status.success(), "{}", stderr(&put));
     assert!(stderr(&put).contains("uploaded 200 files"), "{}", stderr(&put));
     // One connection for the whole command: the server logged one peer for all puts.
-    let log = s.log.lock().unwrap().clone();
+    let log = s.log_after(|l| l.contains(" put \"f199.txt\""));
     let peers: std::collections::HashSet<&str> = log
         .lines()
         .filter(|l| l.contains(" put "))

@@ -59,7 +59,10 @@ pub fn run(ctx: &Context) -> Result<()> {
     ));
     let handle = server.stop_handle();
     stop.then(move |sig| {
-        log.line(&format!("{}: stopping (interrupted uploads are kept for --resume)", signals::name(sig)));
+        log.line(&format!(
+            "{}: stopping (interrupted uploads are kept for --resume)",
+            signals::name(sig)
+        ));
         handle.stop();
     });
     server.run()?;

@@ -41,7 +41,7 @@ enum Next {
 enum Received {
     /// The connection broke after this many bytes; the partial is kept.
     Cut(u64, Error),
-    /// The store failed after this many bytes (disk full…); the rest must be skipped.
+    /// The store failed after this many bytes were read (disk full…); the rest must be skipped.
     Store(u64, Error),
 }
 
@@ -521,7 +521,8 @@ impl Conn<'_> {
                 let n = chunk.len().min((body - got) as usize);
                 let written = upload.write(&chunk[..n]);
                 self.reader.consume(n);
-                written.map_err(|e| Received::Store(got, e))?;
+                // The failed chunk was consumed: count it, so the skip reads exactly the rest.
+                written.map_err(|e| Received::Store(got + n as u64, e))?;
                 got += n as u64;
             }
             return Ok(());
@@ -548,7 +549,7 @@ impl Conn<'_> {
                 }
             };
             if let Err(e) = upload.write_unhashed(&buf[..n]) {
-                result = Err(Received::Store(got, e));
+                result = Err(Received::Store(got + n as u64, e));
                 break;
             }
             got += n as u64;

@@ -101,9 +101,20 @@ impl Upload {
 
     /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
     pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
-        self.file
-            .write_all(data)
-            .map_err(|e| Error::io(format!("cannot store {}", quote(self.name.as_str())), &e))?;
+        self.file.write_all(data).map_err(|e| {
+            let err = Error::io(format!("cannot store {}", quote(self.name.as_str())), &e);
+            if err.kind == ErrorKind::NoSpace {
+                Error::new(
+                    ErrorKind::NoSpace,
+                    format!(
+                        "no space on the server for {} (disk full or file size limit); nothing was stored",
+                        quote(self.name.as_str())
+                    ),
+                )
+            } else {
+                err
+            }
+        })?;
         self.len += data.len() as u64;
         if self.len - self.flushed >= WRITEBACK_STEP {
             // SAFETY: plain syscall on our own fd; failure only loses the optimisation.

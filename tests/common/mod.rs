@@ -22,6 +22,8 @@ pub struct Server {
     pub work: PathBuf,
     pub config: PathBuf,
     pub log: Arc<Mutex<String>>,
+    /// A file-size limit (`ulimit -f`, in KiB) for the server process.
+    pub fsize_kib: Option<u64>,
 }
 
 impl Server {
@@ -53,9 +55,20 @@ impl Server {
             work,
             config,
             log: Arc::new(Mutex::new(String::new())),
+            fsize_kib: None,
         };
         server.spawn();
         server
+    }
+
+    /// A server whose process may write files of at most `kib` KiB (`ulimit -f`).
+    pub fn with_file_size_limit(extra: &str, kib: u64) -> Server {
+        let mut s = Server::with_config(extra);
+        s.kill();
+        s.addr.clear();
+        s.fsize_kib = Some(kib);
+        s.spawn();
+        s
     }
 
     /// Starts (or restarts) the server process on the same storage directory.
@@ -65,7 +78,15 @@ impl Server {
         } else {
             self.addr.clone()
         };
-        let mut child = Command::new(NF)
+        let mut command = match self.fsize_kib {
+            Some(kib) => {
+                let mut c = Command::new("bash");
+                c.args(["-c", &format!("ulimit -f {kib}; exec \"$0\" \"$@\""), NF]);
+                c
+            }
+            None => Command::new(NF),
+        };
+        let mut child = command
             .args(["-c", self.config.to_str().unwrap(), "serve", "--listen", &listen])
             .env_remove("NF_SERVER")
             .env_remove("NF_ROOT")
@@ -129,6 +150,37 @@ impl Server {
         self.child
             .as_mut()
             .is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
+    /// The last server log line matching `pred`, waiting (bounded) for it to arrive: the log
+    /// reaches the test through a pipe, a little after the client has its reply.
+    pub fn log_line(&self, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.log.lock().unwrap().lines().rfind(|l| pred(l)) {
+                return line.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no matching log line in:\n{}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The full log once a line matching `pred` has arrived.
+    pub fn log_after(&self, pred: impl Fn(&str) -> bool) -> String {
+        self.log_line(pred);
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The server's peak resident memory (VmHWM) in KiB.
+    pub fn peak_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// Runs `nf ARGS -s ADDR` in the work directory.

@@ -1,0 +1,380 @@
+//! Faults: processes killed mid-transfer, connections cut or stalled, a full disk, Ctrl-C,
+//! files replaced while read. Nothing acknowledged is lost, nothing half-written is visible,
+//! and the server keeps serving everyone else throughout.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Waits (bounded) for `cond`; panics with `what` if it never holds.
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn partial_bytes(s: &Server) -> u64 {
+    s.partials()
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// A fake server that answers the handshake and then runs `then` on the connection.
+fn fake_server(then: impl FnOnce(TcpStream) + Send + 'static) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap(); // NF/1
+        line.clear();
+        reader.read_line(&mut line).unwrap(); // hello
+        sock.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\"}\n")
+            .unwrap();
+        then(sock);
+    });
+    (addr, handle)
+}
+
+#[test]
+fn a_client_killed_mid_put_leaves_nothing_visible_and_resume_finishes_the_upload() {
+    let s = Server::start();
+    let path = s.work.join("big.img");
+    // Sparse: large enough to catch mid-flight, cheap to make.
+    std::fs::File::create(&path).unwrap().set_len(512 << 20).unwrap();
+    let mut client = s
+        .cmd_in(&s.work, &["put", "big.img"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the upload to start", || partial_bytes(&s) > 1 << 20);
+    client.kill().unwrap();
+    let _ = client.wait();
+    assert!(s.names().is_empty(), "nothing is visible under the name");
+    assert!(s.stored().is_empty());
+    wait_until("the server to keep the partial", || {
+        let mut probe = s.raw();
+        probe.send(b"{\"op\":\"stat\",\"name\":\"big.img\"}\n");
+        probe.json()["partial"].as_u64().unwrap() > 0
+    });
+    let kept = partial_bytes(&s);
+    assert!(kept < 512 << 20, "the kill came mid-transfer ({kept} bytes)");
+    let out = s.nf(&["put", "--resume", "big.img"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ls = s.ls();
+    assert_eq!(ls[0]["size"], 512u64 << 20);
+    assert_eq!(ls[0]["blake3"], blake3_hex(&vec![0u8; 512 << 20]));
+    let log = s.log.lock().unwrap().clone();
+    let line = log
+        .lines()
+        .rfind(|l| l.contains(" put \"big.img\"") && l.ends_with("ok"))
+        .unwrap();
+    let sent: u64 = line.split(' ').nth(4).unwrap().parse().unwrap();
+    assert!(sent < 512 << 20, "the resume sent only the rest: {line}");
+}
+
+#[test]
+fn stale_partials_are_removed_after_their_age() {
+    let mut s = Server::with_config("partial_max_age_hours = 0");
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"old\",\"size\":4000000}\n");
+    raw.send(&[1u8; 100_000]);
+    drop(raw);
+    wait_until("the partial", || partial_bytes(&s) == 100_000);
+    s.kill();
+    s.spawn();
+    assert!(
+        s.partials().is_empty(),
+        "a restart with partial_max_age_hours = 0 removes them"
+    );
+}
+
+#[test]
+fn a_server_killed_mid_put_restarts_cleanly_with_the_old_version_intact() {
+    let mut s = Server::start();
+    let v1 = random_bytes(2 << 20, 1);
+    s.file("doc.bin", &v1);
+    assert!(s.nf(&["put", "doc.bin"]).status.success());
+    let v2 = random_bytes(4 << 20, 2);
+    let mut raw = s.raw();
+    raw.send(
+        format!(
+            "{{\"op\":\"put\",\"name\":\"doc.bin\",\"size\":{},\"force\":true}}\n",
+            v2.len()
+        )
+        .as_bytes(),
+    );
+    raw.send(&v2[..3 << 20]);
+    wait_until("the server to hold 3 MiB", || partial_bytes(&s) == 3 << 20);
+    s.kill();
+    drop(raw);
+    s.spawn();
+    // The previous version is whole and listed with its own hash; no partial is visible.
+    assert_same(
+        &std::fs::read(s.root.join("doc.bin")).unwrap(),
+        &v1,
+        "old version",
+    );
+    let ls = s.ls();
+    assert_eq!(ls.len(), 1);
+    assert_eq!(ls[0]["blake3"], blake3_hex(&v1));
+    assert_eq!(
+        partial_bytes(&s),
+        3 << 20,
+        "the leftover partial survived the restart"
+    );
+    s.file("doc.bin", &v2);
+    let out = s.nf(&["put", "-f", "--resume", "doc.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(
+        &std::fs::read(s.root.join("doc.bin")).unwrap(),
+        &v2,
+        "new version",
+    );
+    assert!(s.partials().is_empty());
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_dropped_after_the_idle_timeout() {
+    let s = Server::with_config("idle_timeout_secs = 1");
+    s.file("big", &random_bytes(32 << 20, 3));
+    assert!(s.nf(&["put", "big"]).status.success());
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"get\",\"name\":\"big\"}\n");
+    // Never read: the server's writes stall, then time out.
+    wait_until("the server to give up on the stalled reader", || {
+        s.log
+            .lock()
+            .unwrap()
+            .lines()
+            .any(|l| l.contains(" get \"big\"") && l.contains("error"))
+    });
+    let log = s.log.lock().unwrap().clone();
+    assert!(log.contains("timed out"), "{log}");
+    s.assert_serving();
+    drop(raw);
+}
+
+#[test]
+fn a_server_that_stops_answering_makes_the_client_time_out_clearly() {
+    let (addr, fake) = fake_server(|sock| {
+        std::thread::sleep(Duration::from_secs(4));
+        drop(sock);
+    });
+    let started = Instant::now();
+    let out = Command::new(NF)
+        .args(["ls", "-s", &addr])
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_IDLE_TIMEOUT_SECS", "1")
+        .output()
+        .unwrap();
+    assert_fails(&out, 5, "timed out");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    fake.join().unwrap();
+}
+
+#[test]
+fn a_connection_reset_mid_download_leaves_only_the_partial_and_resume_completes() {
+    let data = random_bytes(3 << 20, 4);
+    let hash = blake3_hex(&data);
+    let head = data[..1 << 20].to_vec();
+    let reply = format!(
+        "{{\"ok\":true,\"name\":\"movie\",\"size\":{},\"modified\":\"2026-01-01T00:00:00Z\",\"blake3\":\"{hash}\",\"offset\":0}}\n",
+        data.len()
+    );
+    let (addr, fake) = fake_server(move |mut sock| {
+        let mut buf = [0u8; 256];
+        let _ = sock.read(&mut buf);
+        sock.write_all(reply.as_bytes()).unwrap();
+        sock.write_all(&head).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        // Reset instead of a clean close.
+        let s2 = socket_linger_zero(sock);
+        drop(s2);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(NF)
+        .args(["get", "movie", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    fake.join().unwrap();
+    assert_fails(&out, 5, "");
+    assert!(!dir.path().join("movie").exists(), "no half-written target");
+    let partial = std::fs::read(dir.path().join(".movie.nf-part")).unwrap();
+    assert_same(&partial, &data[..partial.len()], "the partial is a prefix");
+    assert!(!partial.is_empty());
+    // The real server has the file: --resume fetches only the rest.
+    let s = Server::start();
+    s.file("movie", &data);
+    assert!(s.nf(&["put", "movie"]).status.success());
+    let out = Command::new(NF)
+        .args(["get", "--resume", "movie", "-s", &s.addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(
+        &std::fs::read(dir.path().join("movie")).unwrap(),
+        &data,
+        "resumed download",
+    );
+}
+
+fn socket_linger_zero(sock: TcpStream) -> TcpStream {
+    use std::os::unix::io::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on an open socket with a valid struct.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    sock
+}
+
+#[test]
+fn a_get_interrupted_by_sigint_leaves_no_target_and_says_how_to_resume() {
+    let data = random_bytes(2 << 20, 6);
+    let hash = blake3_hex(&data);
+    let head = data[..512 << 10].to_vec();
+    let reply = format!(
+        "{{\"ok\":true,\"name\":\"f\",\"size\":{},\"modified\":\"2026-01-01T00:00:00Z\",\"blake3\":\"{hash}\",\"offset\":0}}\n",
+        data.len()
+    );
+    let (addr, fake) = fake_server(move |mut sock| {
+        let mut buf = [0u8; 256];
+        let _ = sock.read(&mut buf);
+        sock.write_all(reply.as_bytes()).unwrap();
+        sock.write_all(&head).unwrap();
+        // Stall until the client goes away.
+        let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = sock.read(&mut buf);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(NF)
+        .args(["get", "f", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let part = dir.path().join(".f.nf-part");
+    wait_until("the first bytes", || {
+        std::fs::metadata(&part)
+            .map(|m| m.len() == 512 << 10)
+            .unwrap_or(false)
+    });
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    fake.join().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = stderr(&out);
+    assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
+    assert!(!dir.path().join("f").exists());
+    assert_eq!(std::fs::metadata(&part).unwrap().len(), 512 << 10);
+}
+
+#[test]
+fn ctrl_c_during_a_put_exits_with_a_clear_message() {
+    let (addr, fake) = fake_server(|sock| {
+        // Read nothing: the client's writes stall.
+        std::thread::sleep(Duration::from_secs(3));
+        drop(sock);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::File::create(dir.path().join("big"))
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    let child = Command::new(NF)
+        .args(["put", "-f", "big", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = stderr(&out);
+    assert!(
+        err.contains("nf: interrupted by SIGINT") && err.contains("--resume"),
+        "{err}"
+    );
+    fake.join().unwrap();
+}
+
+#[test]
+fn a_full_disk_fails_the_put_clearly_and_the_next_one_succeeds() {
+    // The server may write files of at most 4 MiB.
+    let s = Server::with_file_size_limit("", 4096);
+    s.file("too-big", &random_bytes(8 << 20, 7));
+    let out = s.nf(&["put", "too-big"]);
+    assert_fails(&out, 1, "no space on the server");
+    assert!(s.names().is_empty());
+    assert!(s.stored().is_empty());
+    assert!(s.partials().is_empty(), "the failed upload's partial is gone");
+    s.assert_serving();
+    s.file("fits", &random_bytes(1 << 20, 8));
+    let out = s.nf(&["put", "fits"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.names(), vec!["fits"]);
+}
+
+#[test]
+fn a_file_replaced_during_a_download_arrives_as_one_complete_version() {
+    let s = Server::start();
+    let v1 = random_bytes(16 << 20, 9);
+    let v2 = random_bytes(16 << 20, 10);
+    s.file("doc", &v1);
+    assert!(s.nf(&["put", "doc"]).status.success());
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"get\",\"name\":\"doc\"}\n");
+    let reply = raw.json();
+    assert_eq!(reply["blake3"], blake3_hex(&v1));
+    let first = raw.bytes(1 << 20);
+    // Replace it while the download is under way.
+    s.file("doc", &v2);
+    let out = s.nf(&["put", "-f", "doc"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rest = raw.bytes((16 << 20) - (1 << 20));
+    let mut got = first;
+    got.extend_from_slice(&rest);
+    assert_same(&got, &v1, "the download is the version it started with");
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(&v2));
+}
