@@ -71,6 +71,30 @@ fn mask(text: &str) -> String {
 
 /// Sends each session on a fresh connection and compares the whole answer.
 fn replay(s: &Server, sessions: Vec<Session>) {
+    for session in sessions {
+        let mut stream = TcpStream::connect(&s.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(&session.sent).unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).unwrap();
+        let got = String::from_utf8(got).unwrap();
+        assert_eq!(
+            mask(&got),
+            mask(&session.expected),
+            "PROTOCOL.md session at line {}",
+            session.line
+        );
+    }
+}
+
+#[test]
+fn every_worked_example_in_protocol_md_is_what_the_server_answers() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let sessions = sessions(&doc);
+    assert!(sessions.len() >= 12, "found only {} sessions", sessions.len());
+    // The resume example uses a 12-byte file, so partials of every size are kept here.
+    let s = Server::with_config("resume_min_bytes = 0");
     replay(&s, sessions);
 }
 
