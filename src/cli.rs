@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// Storage directory [default: ~/.local/share/nf/files].
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+
+    /// Do not answer the old classroom clients (text dialects); same as `compat = false`.
+    #[arg(long)]
+    pub no_compat: bool,
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,24 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Count,
         doc: "Interrupted uploads are kept this many hours for `nf put --resume`, then removed.",
     },
+    KeySpec {
+        key: "compat",
+        kind: Kind::Bool,
+        doc: "Answer the old classroom clients (the seed and classroom text dialects) on the same\n\
+              port as nf. With false (or `nf serve --no-compat`) they get a one-line error.",
+    },
+    KeySpec {
+        key: "compat_max_bytes",
+        kind: Kind::Bytes,
+        doc: "Largest file an old-dialect client may upload or download (its content travels as\n\
+              base64 in one message). A number of bytes, or a string such as \"64 MiB\".",
+    },
+    KeySpec {
+        key: "compat_quiet_ms",
+        kind: Kind::Count,
+        doc: "Old clients may send a request with no terminator: once a complete command has\n\
+              arrived and the client stays quiet this many milliseconds, the request is answered.",
+    },
 ];
 
 /// Where a value came from, for `nf config` and for error messages.
@@ -110,6 +128,9 @@ pub struct Config {
     pub max_name_bytes: usize,
     pub max_file_size: u64,
     pub partial_max_age: Duration,
+    pub compat: bool,
+    pub compat_max_bytes: u64,
+    pub compat_quiet: Duration,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// For each key, where its value came from.
@@ -136,6 +157,9 @@ impl Config {
             max_name_bytes: crate::name::MAX_NAME_BYTES,
             max_file_size: 1 << 40,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
+            compat: true,
+            compat_max_bytes: 64 << 20,
+            compat_quiet: Duration::from_millis(300),
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
         }
@@ -247,6 +271,15 @@ impl Config {
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
             }
+            "compat" => self.compat = boolean(&raw)?,
+            "compat_max_bytes" => self.compat_max_bytes = bytes(&raw)?,
+            "compat_quiet_ms" => {
+                let n = count(&raw)?;
+                if !(1..=60_000).contains(&n) {
+                    return Err("must be between 1 and 60000 milliseconds".into());
+                }
+                self.compat_quiet = Duration::from_millis(n);
+            }
             _ => unreachable!("every key in KEYS is handled"),
         }
         self.origins.insert(spec.key, origin);
@@ -266,6 +299,9 @@ impl Config {
             "max_name_bytes" => self.max_name_bytes.to_string(),
             "max_file_size" => self.max_file_size.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
+            "compat" => self.compat.to_string(),
+            "compat_max_bytes" => self.compat_max_bytes.to_string(),
+            "compat_quiet_ms" => self.compat_quiet.as_millis().to_string(),
             _ => String::new(),
         }
     }
@@ -354,6 +390,18 @@ fn count(raw: &Raw<'_>) -> std::result::Result<u64, String> {
             u64::try_from(*n).map_err(|_| format!("expected a whole number ≥ 0, found {n}"))
         }
         Raw::Toml(v) => Err(format!("expected a whole number, found {}", v.type_str())),
+    }
+}
+
+fn boolean(raw: &Raw<'_>) -> std::result::Result<bool, String> {
+    match raw {
+        Raw::Toml(toml::Value::Boolean(b)) => Ok(*b),
+        Raw::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(format!("expected true or false, found {s:?}")),
+        },
+        Raw::Toml(v) => Err(format!("expected true or false, found {}", v.type_str())),
     }
 }
 

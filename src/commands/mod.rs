@@ -53,6 +53,9 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
             if let Some(r) = &a.root {
                 flags.push(("root", r.to_string_lossy().to_string()));
             }
+            if a.no_compat {
+                flags.push(("compat", "false".to_string()));
+            }
         }
         Command::Put(a) => client(&a.client, &mut flags),
         Command::Get(a) => client(&a.client, &mut flags),
