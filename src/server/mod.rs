@@ -27,6 +27,12 @@ pub struct Settings {
     pub max_header_bytes: usize,
     pub max_name_bytes: usize,
     pub max_file_size: u64,
+    /// Answer the old text dialects (see [`crate::compat`]).
+    pub compat: bool,
+    /// Largest file content an old-dialect request may carry, in bytes.
+    pub compat_max_bytes: u64,
+    /// Silence after which an old-dialect request without a terminator counts as complete.
+    pub compat_quiet: Duration,
 }
 
 impl Settings {
@@ -37,6 +43,9 @@ impl Settings {
             max_header_bytes: cfg.max_header_bytes,
             max_name_bytes: cfg.max_name_bytes,
             max_file_size: cfg.max_file_size,
+            compat: cfg.compat,
+            compat_max_bytes: cfg.compat_max_bytes,
+            compat_quiet: cfg.compat_quiet,
         }
     }
 }
@@ -51,6 +60,13 @@ pub(crate) struct Shared {
     /// Open connections, so that shutdown can wake their readers.
     conns: Mutex<HashMap<u64, TcpStream>>,
     stopping: AtomicBool,
+}
+
+impl Shared {
+    /// True once the server is stopping: an end of stream may be the stop, not the client.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
 }
 
 /// A handle that stops a running server from another thread (a signal handler, a test).
