@@ -720,3 +720,78 @@ fn every_old_dialect_request_is_logged_like_a_native_one() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// One step of a ```compat-session example in docs/PROTOCOL.md.
+#[derive(Debug)]
+enum Step {
+    Send(Vec<u8>),
+    HalfClose,
+    Expect(String),
+    ServerCloses,
+}
+
+/// The ```compat-session blocks of docs/PROTOCOL.md, with their line numbers. In them `\r` and
+/// `\n` stand for CR and LF; every other character is itself.
+fn dialect_examples(doc: &str) -> Vec<(usize, Vec<Step>)> {
+    let unescape = |t: &str| t.replace("\\r", "\r").replace("\\n", "\n");
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, Vec<Step>)> = None;
+    for (n, line) in doc.lines().enumerate() {
+        if line == "```compat-session" {
+            current = Some((n + 1, Vec::new()));
+        } else if line == "```" {
+            blocks.extend(current.take());
+        } else if let Some((_, steps)) = current.as_mut() {
+            steps.push(match line {
+                "C: (closes)" => Step::HalfClose,
+                "S: (closes)" => Step::ServerCloses,
+                _ if line.starts_with("C: ") => Step::Send(unescape(&line[3..]).into_bytes()),
+                _ if line.starts_with("S: ") => Step::Expect(unescape(&line[3..])),
+                _ => panic!(
+                    "PROTOCOL.md line {}: a session line starts with `C: ` or `S: `",
+                    n + 1
+                ),
+            });
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_dialect_examples_in_protocol_md_are_what_the_server_does() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let blocks = dialect_examples(&doc);
+    assert!(blocks.len() >= 12, "found only {} examples", blocks.len());
+    let s = server();
+    for (line, steps) in blocks {
+        let mut raw = Raw::connect(&s.addr);
+        for step in steps {
+            match step {
+                Step::Send(bytes) => raw.send(&bytes),
+                Step::HalfClose => raw.stream.shutdown(Shutdown::Write).unwrap(),
+                Step::Expect(text) => {
+                    // As many bytes as expected, or fewer if the server closes first.
+                    let mut got = Vec::new();
+                    (&mut raw.reader)
+                        .take(text.len() as u64)
+                        .read_to_end(&mut got)
+                        .unwrap();
+                    let got = String::from_utf8_lossy(&got);
+                    assert_eq!(got, text, "PROTOCOL.md example at line {line}");
+                }
+                Step::ServerCloses => {}
+            }
+        }
+        // Every example ends with the server closing, and nothing more was sent.
+        let mut rest = Vec::new();
+        raw.reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&rest),
+            "",
+            "PROTOCOL.md example at line {line}"
+        );
+    }
+    // What the examples stored is ordinary nf content.
+    assert_stored(&s, "pesan.txt", b"hello\n");
+    assert_eq!(s.names(), vec!["corona.jpg", "pesan.txt"]);
+}
