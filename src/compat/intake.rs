@@ -1,9 +1,10 @@
 //! An old-dialect upload on its way into the store: base64 text in pieces goes through the
 //! streaming [`Decoder`] into a [`store::Upload`](crate::store::Upload) (a partial file,
 //! hashed as written), bounded by `compat_max_bytes` and `max_file_size`. Once anything fails
-//! (bad name, bad base64, too large, disk) the partial is deleted and later pieces are only
-//! counted, so the dialect can keep the stream in step and answer once the client is done.
-//! It never reads the socket or writes replies.
+//! (bad name, bad base64, too large, disk), the partial is deleted and later pieces are only
+//! counted, so that the dialect can keep the stream in step and answer once the client is
+//! done; an upload dropped unfinished is deleted too (old clients cannot resume). It never
+//! reads the socket or writes replies.
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
@@ -95,24 +96,29 @@ impl Intake {
         }
     }
 
-    /// Abandons the upload: nothing becomes visible.
-    pub fn abandon(mut self) {
-        if let Some(upload) = self.upload.take() {
-            upload.discard();
-        }
-    }
+    /// Abandons the upload: nothing becomes visible (dropping does the same).
+    pub fn abandon(self) {}
 
     /// Ends the stream: decodes the last quantum and commits the file, overwriting any file of
     /// that name (as the old server did).
     pub fn finish(mut self) -> Result<FileInfo, Error> {
         self.step(|decoder, out| decoder.finish(out));
         if let Some(err) = self.failed.take() {
-            self.abandon();
             return Err(err);
         }
         match self.upload.take() {
             Some(upload) => upload.commit_as_received(true),
             None => Err(Error::new(ErrorKind::Other, "the upload was not started")),
+        }
+    }
+}
+
+impl Drop for Intake {
+    /// An upload that was neither committed nor finished is deleted, never kept as a partial:
+    /// the old clients cannot resume.
+    fn drop(&mut self) {
+        if let Some(upload) = self.upload.take() {
+            upload.discard();
         }
     }
 }

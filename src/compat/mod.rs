@@ -480,6 +480,37 @@ mod tests {
     }
 
     #[test]
+    fn no_input_makes_the_request_parsing_or_the_decoder_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"GETUPLOADupload list \r\n=+/QUJD\xff\x00.";
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let _ = scan(&buf);
+            let _ = is_http(&buf);
+            let _ = split_word(&buf);
+            for end in [End::Newline, End::Quiet, End::Eof] {
+                let _ = dialect_of_line(&buf, end);
+                let _ = unterminated(buf.clone(), end);
+            }
+            let mut d = b64::Decoder::new();
+            let mut out = Vec::new();
+            for piece in buf.chunks(1 + (next() % 7) as usize) {
+                let _ = d.feed(piece, &mut out);
+            }
+            let _ = d.finish(&mut out);
+        }
+    }
+
+    #[test]
     fn http_requests_are_left_to_the_native_code() {
         assert!(is_http(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
         assert!(!is_http(b"GET a.txt\r\n\r\n"));
