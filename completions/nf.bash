@@ -183,7 +183,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -c -q -v -h -V --server --listen --root --read-only --config --quiet --verbose --help --version path init help"
+            opts="-s -c -q -v -h -V --server --listen --root --read-only --no-compat --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,7 +797,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__serve)
-            opts="-c -q -v -h -V --listen --root --read-only --config --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --listen --root --read-only --no-compat --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -41,6 +41,7 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -l listen -d 'Address to li
 complete -c nf -n "__fish_nf_using_subcommand serve" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put and rm'
+complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail (the server logs connections too)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -81,6 +82,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put and rm'
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'Print more detail (the server logs connections too)'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -131,6 +131,9 @@ pub struct ServeArgs {
     /// Serve files but refuse put and rm.
     #[arg(long)]
     pub read_only: bool,
+    /// Do not answer the old classroom clients (text dialects); same as `compat = false`.
+    #[arg(long)]
+    pub no_compat: bool,
 }
 
 #[derive(Debug, Args)]

@@ -79,6 +79,12 @@ pub const KEYS: &[KeySpec] = &[
               on the client too). Prefer NF_TOKEN or a file readable only by you (mode 0600).",
     },
     KeySpec {
+        key: "compat_allow_without_token",
+        kind: Kind::Bool,
+        doc: "With a token set, the old text dialects (which cannot send one) are refused;\n\
+              true lets them in anyway.",
+    },
+    KeySpec {
         key: "read_only",
         kind: Kind::Bool,
         doc: "Serve files but refuse put and rm (`nf serve --read-only`).",
@@ -93,6 +99,24 @@ pub const KEYS: &[KeySpec] = &[
         key: "partial_max_age_hours",
         kind: Kind::Count,
         doc: "Interrupted uploads are kept this many hours for `nf put --resume`, then removed.",
+    },
+    KeySpec {
+        key: "compat",
+        kind: Kind::Bool,
+        doc: "Answer the old classroom clients (the seed and classroom text dialects) on the same\n\
+              port as nf. With false (or `nf serve --no-compat`) they get a one-line error.",
+    },
+    KeySpec {
+        key: "compat_max_bytes",
+        kind: Kind::Bytes,
+        doc: "Largest file an old-dialect client may upload or download (its content travels as\n\
+              base64 in one message). A number of bytes, or a string such as \"64 MiB\".",
+    },
+    KeySpec {
+        key: "compat_quiet_ms",
+        kind: Kind::Count,
+        doc: "Old clients may send a request with no terminator: once a complete command has\n\
+              arrived and the client stays quiet this many milliseconds, the request is answered.",
     },
 ];
 
@@ -130,7 +154,11 @@ pub struct Config {
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
     pub token: Option<String>,
+    pub compat_allow_without_token: bool,
     pub read_only: bool,
+    pub compat: bool,
+    pub compat_max_bytes: u64,
+    pub compat_quiet: Duration,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// For each key, where its value came from.
@@ -158,8 +186,12 @@ impl Config {
             max_file_size: 1 << 40,
             resume_min_bytes: 1 << 20,
             token: None,
+            compat_allow_without_token: false,
             read_only: false,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
+            compat: true,
+            compat_max_bytes: 64 << 20,
+            compat_quiet: Duration::from_millis(300),
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
         }
@@ -277,8 +309,18 @@ impl Config {
                 self.token = (!t.is_empty()).then_some(t);
             }
             "read_only" => self.read_only = boolean(&raw)?,
+            "compat_allow_without_token" => self.compat_allow_without_token = boolean(&raw)?,
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
+            }
+            "compat" => self.compat = boolean(&raw)?,
+            "compat_max_bytes" => self.compat_max_bytes = bytes(&raw)?,
+            "compat_quiet_ms" => {
+                let n = count(&raw)?;
+                if !(1..=60_000).contains(&n) {
+                    return Err("must be between 1 and 60000 milliseconds".into());
+                }
+                self.compat_quiet = Duration::from_millis(n);
             }
             _ => unreachable!("every key in KEYS is handled"),
         }
@@ -302,7 +344,11 @@ impl Config {
             // Never print the secret itself.
             "token" => quoted(if self.token.is_some() { "(set)" } else { "" }),
             "read_only" => self.read_only.to_string(),
+            "compat_allow_without_token" => self.compat_allow_without_token.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
+            "compat" => self.compat.to_string(),
+            "compat_max_bytes" => self.compat_max_bytes.to_string(),
+            "compat_quiet_ms" => self.compat_quiet.as_millis().to_string(),
             _ => String::new(),
         }
     }

@@ -2,11 +2,13 @@
 //! the command line, calls [`run`], and maps the error to an exit code.
 //!
 //! Data flows one way: `cli` → `commands` → `client` → `protocol` ⇄ TCP ⇄ `protocol` →
-//! `server` → `store` → disk. See docs/ARCHITECTURE.md.
+//! `server` → `store` → disk; `server` hands the old text dialects to `compat`. See
+//! docs/ARCHITECTURE.md.
 
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod glob;

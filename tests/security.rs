@@ -186,3 +186,23 @@ fn control_characters_from_clients_are_escaped_in_the_log() {
     assert!(!log.lines().any(|l| l.starts_with("FAKE LOG LINE")), "{log}");
     assert!(log.contains("\\u{1b}[2J\\nFAKE LOG LINE"), "{log}");
 }
+
+#[test]
+fn old_dialect_clients_are_refused_when_a_token_is_set_unless_allowed() {
+    let classroom_list = |s: &Server| {
+        let mut raw = Raw::connect(&s.addr);
+        raw.send(b"LIST\r\n\r\n");
+        let mut reply = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut raw.reader, &mut reply);
+        String::from_utf8_lossy(&reply).to_string()
+    };
+    let guarded = Server::with_config("token = \"s3cret\"");
+    let reply = classroom_list(&guarded);
+    assert!(
+        reply.contains("\"code\":\"auth\"") && reply.contains("compat_allow_without_token"),
+        "{reply}"
+    );
+    let open = Server::with_config("token = \"s3cret\"\ncompat_allow_without_token = true");
+    let reply = classroom_list(&open);
+    assert!(reply.starts_with("{\"status\": \"OK\", \"data\": []}"), "{reply}");
+}

@@ -68,6 +68,9 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         if a.read_only {
             flags.push(("read_only", "true".to_string()));
         }
+        if a.no_compat {
+            flags.push(("compat", "false".to_string()));
+        }
     };
     match command {
         Command::Serve(a) => serve(a, &mut flags),

@@ -1,6 +1,6 @@
 //! One connection: the greeting, then the native request loop. Picks the dialect from the
-//! first line; talks to the store only through validated [`FileName`]s; every request gets
-//! exactly one reply, in order, and one log line.
+//! first bytes (the old text dialects go to [`crate::compat`]); talks to the store only through
+//! validated [`FileName`]s; every request gets exactly one reply, in order, and one log line.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use super::Shared;
+use crate::compat::{self, Sniff};
 use crate::error::{Error, ErrorKind};
 use crate::hashpipe::HashPipe;
 use crate::name::{quote, FileName};
@@ -102,6 +103,16 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
             return;
         }
     };
+    shared.log.debug(&format!("{peer} connected"));
+    // The first bytes pick the dialect: native (`NF/`) or one of the old text dialects.
+    let dialect = compat::sniff(&stream, shared.settings.idle_timeout);
+    let settings = &shared.settings;
+    let old_allowed = settings.compat && (settings.token.is_none() || settings.compat_allow_without_token);
+    if matches!(dialect, Ok(Sniff::Old)) && old_allowed {
+        compat::serve(stream, write_half, shared, &peer);
+        shared.log.debug(&format!("{peer} closed"));
+        return;
+    }
     let mut conn = Conn {
         shared,
         peer,
@@ -110,8 +121,16 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
         line: Vec::new(),
         pending: Vec::new(),
     };
-    shared.log.debug(&format!("{} connected", conn.peer));
-    conn.run();
+    match dialect {
+        Ok(Sniff::Native) => conn.run(),
+        Ok(Sniff::Old) => conn.refuse_old_dialect(),
+        Ok(Sniff::Closed) => {}
+        Err(e) => shared.log.line(&format!(
+            "{} bad request: {}",
+            conn.peer,
+            crate::error::describe_io(&e)
+        )),
+    }
     conn.linger();
     shared.log.debug(&format!("{} closed", conn.peer));
 }
@@ -315,6 +334,31 @@ impl Conn<'_> {
             max_file_size: Some(self.shared.settings.max_file_size),
         };
         protocol::write_message(&mut self.writer, &reply).is_ok()
+    }
+
+    /// Answers an old-dialect client while they are turned off (`compat = false`), or while a
+    /// token is required (they cannot send one): one error line at once (such clients may never
+    /// end their line), then the connection closes.
+    fn refuse_old_dialect(&mut self) {
+        let err = if self.shared.settings.compat {
+            // On only for clients that can send a token: the old dialects cannot.
+            Error::new(
+                ErrorKind::Auth,
+                "this server needs a token, which the old text dialects cannot send \
+                 (the server may set compat_allow_without_token = true to let them in)",
+            )
+        } else {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "this is an nf server (protocol {v}); expected the greeting NF/{v} (the old text \
+                     dialects are turned off on this server)",
+                    v = protocol::VERSION
+                ),
+            )
+        };
+        self.log_refusal("greeting", &err, Instant::now());
+        let _ = self.send_error(&err);
     }
 
     fn log_refusal(&self, op: &str, err: &Error, started: Instant) {

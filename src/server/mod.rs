@@ -31,6 +31,14 @@ pub struct Settings {
     /// The shared secret every native client must send, if set.
     pub token: Option<String>,
     pub read_only: bool,
+    /// Let old-dialect clients in although a token is set (they cannot send one).
+    pub compat_allow_without_token: bool,
+    /// Answer the old text dialects (see [`crate::compat`]).
+    pub compat: bool,
+    /// Largest file content an old-dialect request may carry, in bytes.
+    pub compat_max_bytes: u64,
+    /// Silence after which an old-dialect request without a terminator counts as complete.
+    pub compat_quiet: Duration,
 }
 
 impl Settings {
@@ -44,6 +52,10 @@ impl Settings {
             resume_min_bytes: cfg.resume_min_bytes,
             token: cfg.token.clone(),
             read_only: cfg.read_only,
+            compat_allow_without_token: cfg.compat_allow_without_token,
+            compat: cfg.compat,
+            compat_max_bytes: cfg.compat_max_bytes,
+            compat_quiet: cfg.compat_quiet,
         }
     }
 }
@@ -58,6 +70,13 @@ pub(crate) struct Shared {
     /// Open connections, so that shutdown can wake their readers.
     conns: Mutex<HashMap<u64, TcpStream>>,
     stopping: AtomicBool,
+}
+
+impl Shared {
+    /// True once the server is stopping: an end of stream may be the stop, not the client.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
 }
 
 /// A handle that stops a running server from another thread (a signal handler, a test).

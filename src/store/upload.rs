@@ -180,6 +180,14 @@ impl Upload {
             .expect("one result per upload")
     }
 
+    /// Commits the content as received, recording the BLAKE3 computed while it was written.
+    /// For senders that send no hash of their own (the old text dialects); everything else
+    /// about the commit (fsync, metadata, rename or link) is as in [`Upload::commit`].
+    pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
+        let hash = self.hasher.finalize().to_hex();
+        self.commit(&hash, force)
+    }
+
     /// Deletes the partial file: the upload is abandoned for good.
     pub fn discard(mut self) {
         if let Some(path) = &self.path {
