@@ -45,6 +45,11 @@ pub fn run(ctx: &Context) -> Result<()> {
         );
     }
     raise_fd_limit();
+    // A deeper accept queue than std's default, so a burst of clients is not delayed by SYN
+    // retries. SAFETY: listen(2) again on our listening socket only changes its backlog.
+    unsafe {
+        libc::listen(std::os::unix::io::AsRawFd::as_raw_fd(&listener), 1024);
+    }
     // A file-size limit (ulimit -f) must fail the write with EFBIG, not kill the server.
     // SAFETY: setting a signal disposition to SIG_IGN.
     unsafe {

@@ -299,10 +299,11 @@ impl Conn<'_> {
             let _ = self.send_error(&err);
             return false;
         }
-        match protocol::read_message::<Request>(
+        match protocol::read_message_by::<Request>(
             &mut self.reader,
             self.shared.settings.max_header_bytes,
             &mut self.line,
+            Some(started + self.shared.settings.idle_timeout),
         ) {
             Ok(Request::Hello { token, .. }) => {
                 if let Some(expected) = &self.shared.settings.token {
@@ -614,10 +615,11 @@ impl Conn<'_> {
     }
 
     fn read_trailer(&mut self) -> Result<Trailer, Error> {
-        protocol::read_message::<Trailer>(
+        protocol::read_message_by::<Trailer>(
             &mut self.reader,
             self.shared.settings.max_header_bytes,
             &mut self.line,
+            Some(Instant::now() + self.shared.settings.idle_timeout),
         )
         .map_err(|e| Error::new(ErrorKind::Protocol, format!("bad trailer after the body: {e}")))
     }

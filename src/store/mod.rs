@@ -164,12 +164,21 @@ impl Store {
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
         let dir = fs::read_dir(&self.inner.root)
             .map_err(|e| Error::io(format!("cannot list {}", self.inner.root.display()), &e))?;
+        let glob = match pattern {
+            Some(p) => Some(glob::Glob::new(p).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::TooLarge,
+                    format!("patterns are at most {} bytes", glob::MAX_PATTERN_BYTES),
+                )
+            })?),
+            None => None,
+        };
         let mut files = Vec::new();
         for entry in dir {
             let entry = entry.map_err(|e| Error::io("cannot list the storage directory", &e))?;
             let os_name = entry.file_name();
             let Some(raw) = os_name.to_str() else { continue };
-            if pattern.is_some_and(|p| !glob::matches(p, raw)) {
+            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
                 continue;
             }
             let Ok(name) = FileName::parse(raw) else { continue };
