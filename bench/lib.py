@@ -2,10 +2,10 @@
 """The measuring part of bench/run (issue #5). Run it through bench/run, which installs the
 compared tools, builds nf in release mode and gives this script a temporary directory.
 
-Every measurement is a *case*: an untimed reset, a timed run (wall time of the client command,
-or for a pipe from starting its second process until both ends have exited), and an untimed
-check that the bytes arrived (sizes after every run, full contents after the first), so a tool
-that silently fails never reports a fast time. Cases of a section are run round-robin: run 1 of
+Every measurement is a *case*: an untimed reset and `sync`, a timed run (wall time of the
+client command, or for a pipe from starting its second process until both ends have exited),
+an untimed check that the bytes arrived (sizes after every run, full contents after the first),
+so a tool that silently fails never reports a fast time, and the reset again. Cases of a section are run round-robin: run 1 of
 every case, then run 2 of every case, ... after one warm-up round; the median is reported.
 """
 
@@ -490,8 +490,12 @@ class Bench:
                     continue
                 try:
                     c.reset()
+                    # Start from a clean page cache state: nothing dirty left by an earlier case
+                    # is written back while this one is timed (nf fsyncs; most tools do not).
+                    os.sync()
                     t = c.run()
                     c.check(ri == 0)  # the first run of every case compares contents in full
+                    c.reset()  # remove what it wrote, so that it is not written back later
                 except BenchError as e:
                     c.error = str(e).strip()
                     dead = self.dead_servers()
