@@ -214,17 +214,23 @@ def err_text(path: Path | None) -> str:
     return (": " + text[-400:]) if text else ""
 
 
-def wait_listening(port: int, proc: subprocess.Popen | None, what: str, limit: float = 20) -> None:
-    """Wait until something listens on 127.0.0.1:port, without connecting (a probe connection
-    would be the one a one-shot listener like socat or nc accepts)."""
+def is_listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port, found without connecting (a probe
+    connection would be the one a one-shot listener like socat or nc accepts)."""
     want = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) > 3 and parts[1] == want and parts[3] == "0A":
+                return True
+    return False
+
+
+def wait_listening(port: int, proc: subprocess.Popen | None, what: str, limit: float = 20) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        with open("/proc/net/tcp") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) > 3 and parts[1] == want and parts[3] == "0A":
-                    return
+        if is_listening(port):
+            return
         if proc is not None and proc.poll() is not None:
             raise BenchError(f"{what} exited with {proc.returncode} before listening on port {port}")
         time.sleep(0.002)
@@ -332,7 +338,8 @@ class Bench:
         self.env = env
         self.ls_env = dict(env, LC_ALL="C")
         self.sshd_port: int | None = None
-        self.server_info: dict[int, tuple[str, int, Path]] = {}
+        self.server_info: dict[int, tuple] = {}
+        self.replaced: dict[int, subprocess.Popen] = {}
         self.tmp_seq = 0
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -346,7 +353,7 @@ class Bench:
         with open(log, "wb") as lf:
             p = popen(argv, guard=True, stdout=lf, stderr=lf, cwd=cwd, env=self.env)
         self.servers.append(p)
-        self.server_info[p.pid] = (what, port, log)
+        self.server_info[p.pid] = (what, port, log, argv, cwd, section)
         if section:
             self.section_servers.append(p)
         self._write_pids()
@@ -357,16 +364,51 @@ class Bench:
         progress(f"started {what} on 127.0.0.1:{port} (pid {p.pid})")
         return p
 
+    def describe_exit(self, p: subprocess.Popen) -> str:
+        what, port, log = self.server_info[p.pid][:3]
+        rc = p.returncode
+        how = f"signal {-rc}" if rc < 0 else f"code {rc}"
+        if what == "nf serve" and rc == 0:
+            how += " (nf serve exits 0 only when stopped by SIGINT or SIGTERM: something outside the harness stopped it)"
+        return f"{what} on port {port} (pid {p.pid}) had exited with {how}{err_text(log)}"
+
     def dead_servers(self) -> list[str]:
         """Servers of ours that exited by themselves (a crash, or someone else's kill)."""
-        out = []
-        for p in self.servers:
-            rc = p.poll()
-            if rc is not None:
-                what, port, log = self.server_info[p.pid]
-                how = f"signal {-rc}" if rc < 0 else f"code {rc}"
-                out.append(f"{what} on port {port} (pid {p.pid}) had exited with {how}{err_text(log)}")
-        return out
+        return [self.describe_exit(p) for p in self.servers if p.poll() is not None]
+
+    def revive_dead(self) -> list[str]:
+        """Restart every server of ours that has exited, on the same port and directory, so that
+        a server stopped from outside (another user's `pkill nf`, say) does not end the run."""
+        msgs = []
+        # A server that no longer listens is stopping: give it a moment to exit, then end it.
+        deadline = time.monotonic() + 5
+        for p in list(self.servers):
+            port = self.server_info[p.pid][1]
+            while p.poll() is None and not is_listening(port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if p.poll() is None and not is_listening(port):
+                kill_group(p)
+                p.wait()
+        for p in list(self.servers):
+            if p.poll() is None:
+                continue
+            msg = self.describe_exit(p)
+            what, port, _log, argv, cwd, section = self.server_info[p.pid]
+            self.servers.remove(p)
+            if p in self.section_servers:
+                self.section_servers.remove(p)
+            ACTIVE.discard(p)
+            progress("WARNING: " + msg + "; restarting it")
+            self.replaced[p.pid] = self.start_server(what, argv, port, section=section, cwd=cwd)
+            self.notes.append(f"during this run, {msg}; the harness restarted it and ran the case again")
+            msgs.append(msg)
+        return msgs
+
+    def live(self, p: subprocess.Popen) -> subprocess.Popen:
+        """The current process of a server that may have been restarted."""
+        while p.pid in self.replaced:
+            p = self.replaced[p.pid]
+        return p
 
     def stop_server(self, p: subprocess.Popen) -> None:
         dead = p.poll() is not None and p in self.servers
@@ -488,20 +530,8 @@ class Bench:
             for c in live:
                 if c.error:
                     continue
-                try:
-                    c.reset()
-                    # Start from a clean page cache state: nothing dirty left by an earlier case
-                    # is written back while this one is timed (nf fsyncs; most tools do not).
-                    os.sync()
-                    t = c.run()
-                    c.check(ri == 0)  # the first run of every case compares contents in full
-                    c.reset()  # remove what it wrote, so that it is not written back later
-                except BenchError as e:
-                    c.error = str(e).strip()
-                    dead = self.dead_servers()
-                    if dead:
-                        c.error += " [" + "; ".join(dead) + "]"
-                    progress(f"  FAILED {c.label}: {c.error}")
+                t = self.run_case(c, full_check=ri == 0)
+                if t is None:
                     continue
                 if tag != "warm-up":
                     c.times.append(t)
@@ -509,6 +539,35 @@ class Bench:
             if tag == "warm-up":
                 for c in live:
                     c.extra.clear()
+
+    def run_case(self, c: Case, full_check: bool) -> float | None:
+        """One run of a case; None (and c.error set) if it failed. If it failed because one of
+        our servers had died, the server is restarted and the case run once more."""
+        for attempt in (1, 2):
+            try:
+                c.reset()
+                # Start from a clean page cache state: nothing dirty left by an earlier case is
+                # written back while this one is timed (nf fsyncs; most tools do not).
+                os.sync()
+                t = c.run()
+                c.check(full_check)  # the first run of every case compares contents in full
+                c.reset()  # remove what it wrote, so that it is not written back later
+                return t
+            except BenchError as e:
+                error = str(e).strip()
+                try:
+                    revived = self.revive_dead()
+                except BenchError as e2:
+                    revived, error = [], f"{error} [a server had died and could not be restarted: {e2}]"
+                if revived and attempt == 1:
+                    progress(f"  {c.label}: failed because a server had died; running it again")
+                    continue
+                if revived:
+                    error += " [" + "; ".join(revived) + "]"
+                c.error = error
+                progress(f"  FAILED {c.label}: {c.error}")
+                return None
+        return None
 
     # -- files ---------------------------------------------------------------------------------
     def random_file(self, path: Path, size: int) -> Path:
@@ -1167,21 +1226,30 @@ class Bench:
         self.run(self.nf(addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
         for i in range(k):
             self.run(self.nf(addr, "put", "--as", f"g{i}", str(csrc)), what="nf put (setup)")
-        status = Path(f"/proc/{server.pid}/status")
+        def status() -> Path:
+            return Path(f"/proc/{self.live(server).pid}/status")
+
         time_bin = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
         def hwm_kib() -> int:
-            m = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.M)
+            try:
+                text = status().read_text()
+            except OSError as e:
+                raise BenchError(f"cannot read the server's memory: {e}")
+            m = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
             if not m:
-                raise BenchError("no VmHWM in " + str(status))
+                raise BenchError("no VmHWM in " + str(status()))
             return int(m.group(1))
 
         def rss_kib() -> int:
-            m = re.search(r"^VmRSS:\s+(\d+) kB", status.read_text(), re.M)
+            m = re.search(r"^VmRSS:\s+(\d+) kB", status().read_text(), re.M)
             return int(m.group(1)) if m else 0
 
         def reset_hwm() -> None:
-            Path(f"/proc/{server.pid}/clear_refs").write_text("5")
+            try:
+                Path(f"/proc/{self.live(server).pid}/clear_refs").write_text("5")
+            except OSError as e:
+                raise BenchError(f"cannot reset the server's peak memory: {e}")
 
         idle_rss = rss_kib()
 
