@@ -1,0 +1,1544 @@
+#!/usr/bin/env python3
+"""The measuring part of bench/run (issue #5). Run it through bench/run, which installs the
+compared tools, builds nf in release mode and gives this script a temporary directory.
+
+Every measurement is a *case*: an untimed reset and `sync`, a timed run (wall time of the
+client command, or for a pipe from starting its second process until both ends have exited),
+an untimed check that the bytes arrived (sizes after every run, full contents after the first),
+so a tool that silently fails never reports a fast time, and the reset again. Cases of a section are run round-robin: run 1 of
+every case, then run 2 of every case, ... after one warm-up round; the median is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import getpass
+import json
+import os
+import platform
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+NF = REPO / "target" / "release" / "nf"
+RESULTS = REPO / "bench" / "RESULTS.md"
+KEEP_MARKER = "<!-- bench:keep-below: bench/run rewrites everything above this line and nothing below it -->"
+DEFAULT_KEEP = f"""{KEEP_MARKER}
+
+## What we tried
+
+Optimisation notes: what was changed, what it did to which row, and what did not help.
+`bench/run` never touches this section.
+"""
+
+KiB, MiB, GiB = 1024, 1024**2, 1024**3
+SECTIONS = ["big", "small", "scaling", "memory"]
+TITLES = {
+    "big": "1. One big file",
+    "small": "2. Many small files",
+    "scaling": "3. Scaling",
+    "memory": "4. Peak memory",
+}
+T0 = time.monotonic()
+DEVNULL = subprocess.DEVNULL
+TIMEOUT = 900  # seconds; the limit of any one timed command
+LOOP_TIMEOUT = 1800  # seconds; a loop of one process per file
+
+
+def progress(msg: str) -> None:
+    print(f"[bench {time.monotonic() - T0:6.0f}s] {msg}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Sizes:
+    big: int
+    small_n: int
+    scale_sizes: list[int]
+    scale_counts: list[int]
+    conc_clients: list[int]
+    conc_size: int
+    ls_counts: list[int]
+    small_size: int = 4 * KiB
+    ls_file_size: int = 256
+
+
+FULL = Sizes(
+    big=GiB,
+    small_n=1000,
+    scale_sizes=[KiB, MiB, 100 * MiB, GiB],
+    scale_counts=[10, 1000, 10000],
+    conc_clients=[1, 8, 32],
+    conc_size=64 * MiB,
+    ls_counts=[1000, 100000],
+)
+QUICK = Sizes(
+    big=64 * MiB,
+    small_n=200,
+    scale_sizes=[KiB, MiB, 16 * MiB, 64 * MiB],
+    scale_counts=[10, 100, 1000],
+    conc_clients=[1, 8, 32],
+    conc_size=4 * MiB,
+    ls_counts=[100, 2000],
+)
+
+
+def human(n: int) -> str:
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} B"
+
+
+def count_label(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def fmt_t(t: float | None) -> str:
+    if t is None:
+        return "–"
+    if t >= 100:
+        return f"{t:.0f} s"
+    if t >= 10:
+        return f"{t:.1f} s"
+    if t >= 1:
+        return f"{t:.2f} s"
+    if t >= 0.1:
+        return f"{t * 1000:.0f} ms"
+    if t >= 0.01:
+        return f"{t * 1000:.1f} ms"
+    return f"{t * 1000:.2f} ms"
+
+
+def fmt_rate(nbytes: int, t: float | None) -> str:
+    if not t:
+        return "–"
+    r = nbytes / t / 1e6
+    return f"{r:.0f}" if r >= 100 else f"{r:.1f}" if r >= 1 else f"{r:.2f}"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "–" if r is None else f"{r:.2f}×"
+
+
+def fmt_us(t: float | None, n: int) -> str:
+    if t is None:
+        return "–"
+    us = t / n * 1e6
+    return f"{us:.0f}" if us >= 100 else f"{us:.1f}"
+
+
+def md_table(headers: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(h.replace("|", "\\|") for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes. Every process started here runs in its own session (so that it and its children
+# can be stopped as a group by its pid) and gets SIGTERM if the harness dies (PR_SET_PDEATHSIG).
+# Servers' pids are also written to WORK/pids, which bench/run's EXIT trap reads.
+# ---------------------------------------------------------------------------------------------
+_libc = ctypes.CDLL(None, use_errno=True)
+ACTIVE: set[subprocess.Popen] = set()
+
+
+def _die_with_parent() -> None:
+    _libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def popen(argv, *, guard: bool = False, **kw) -> subprocess.Popen:
+    """Start a process in its own session. guard: also die with the harness (a little slower to
+    start, so timed client commands go without it; they are bounded by their timeouts)."""
+    kw.setdefault("stdin", DEVNULL)
+    kw.setdefault("stdout", DEVNULL)
+    p = subprocess.Popen(
+        argv, start_new_session=True, preexec_fn=_die_with_parent if guard else None, **kw
+    )
+    ACTIVE.add(p)
+    return p
+
+
+def kill_group(p: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def finish(p: subprocess.Popen, deadline: float, what: str) -> int:
+    """Wait for p until the deadline. Not Popen.wait(timeout=...): that polls with sleeps of up
+    to 50 ms, which would round every measured time up. A pidfd becomes readable the moment
+    the process exits."""
+    if p.poll() is None:
+        try:
+            fd = os.pidfd_open(p.pid)
+        except ProcessLookupError:
+            fd = None  # already gone: wait() reaps it at once
+        if fd is not None:
+            try:
+                ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            finally:
+                os.close(fd)
+            if not ready:
+                kill_group(p)
+                p.wait()
+                ACTIVE.discard(p)
+                raise BenchError(f"{what}: still running after the time limit; killed")
+    rc = p.wait()
+    ACTIVE.discard(p)
+    return rc
+
+
+def err_text(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return ""
+    text = path.read_text(errors="replace").strip()
+    return (": " + text[-400:]) if text else ""
+
+
+def is_listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port, found without connecting (a probe
+    connection would be the one a one-shot listener like socat or nc accepts)."""
+    want = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) > 3 and parts[1] == want and parts[3] == "0A":
+                return True
+    return False
+
+
+def wait_listening(port: int, proc: subprocess.Popen | None, what: str, limit: float = 20) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if is_listening(port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"{what} exited with {proc.returncode} before listening on port {port}")
+        time.sleep(0.002)
+    raise BenchError(f"{what} did not listen on 127.0.0.1:{port} within {limit:.0f}s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def have(cmd: str) -> bool:
+    return shutil.which(cmd) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+def same_file(a: Path, b: Path, full: bool) -> None:
+    if not b.is_file():
+        raise BenchError(f"{b} is missing after the transfer")
+    sa, sb = a.stat().st_size, b.stat().st_size
+    if sa != sb:
+        raise BenchError(f"{b} has {sb} bytes, expected {sa}")
+    if full:
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(MiB), fb.read(MiB)
+                if x != y:
+                    raise BenchError(f"{b} differs from {a}")
+                if not x:
+                    break
+
+
+def same_tree(src: Path, dst: Path, full: bool, rename: Callable[[str], str] = lambda n: n) -> None:
+    if not dst.is_dir():
+        raise BenchError(f"{dst} is missing after the transfer")
+    want = {rename(n): n for n in os.listdir(src)}
+    got = set(n for n in os.listdir(dst) if not n.startswith("."))
+    if set(want) != got:
+        missing = sorted(set(want) - got)[:3]
+        extra = sorted(got - set(want))[:3]
+        raise BenchError(
+            f"{dst}: {len(got)} files, expected {len(want)} (missing {missing}, unexpected {extra})"
+        )
+    for dn, sn in want.items():
+        same_file(src / sn, dst / dn, full)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases and round-robin measurement
+# ---------------------------------------------------------------------------------------------
+def noop(*_a) -> None:
+    pass
+
+
+@dataclass
+class Case:
+    key: str
+    label: str
+    run: Callable[[], float]
+    reset: Callable[[], None] = noop
+    check: Callable[[bool], None] = noop
+    skipped: str | None = None
+    times: list[float] = field(default_factory=list)
+    extra: dict[str, list[float]] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times and not self.error else None
+
+    def record(self, name: str, value: float) -> None:
+        self.extra.setdefault(name, []).append(value)
+
+
+def skipped_case(key: str, label: str, why: str) -> Case:
+    return Case(key, label, run=lambda: 0.0, skipped=why)
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness
+# ---------------------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.quick = args.quick
+        self.sizes = QUICK if args.quick else FULL
+        self.runs = args.runs if args.runs is not None else (1 if args.quick else 3)
+        self.warmup = args.warmup if args.warmup is not None else not args.quick
+        self.work = Path(args.workdir).resolve()
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.pidfile = self.work / "pids"
+        self.servers: list[subprocess.Popen] = []
+        self.section_servers: list[subprocess.Popen] = []
+        self.notes: list[str] = []
+        if args.notes and Path(args.notes).exists():
+            self.notes += [l for l in Path(args.notes).read_text().splitlines() if l.strip()]
+        self.rng = random.Random(5)
+        self.user = getpass.getuser()
+        (self.work / "nf.toml").write_text("")  # an empty config: a user's config must not interfere
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NF_")}
+        env["NF_CONFIG"] = str(self.work / "nf.toml")
+        self.env = env
+        self.ls_env = dict(env, LC_ALL="C")
+        self.sshd_port: int | None = None
+        self.server_info: dict[int, tuple] = {}
+        self.replaced: dict[int, subprocess.Popen] = {}
+        self.tmp_seq = 0
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _write_pids(self) -> None:
+        alive = [p.pid for p in self.servers if p.poll() is None]
+        self.pidfile.write_text("".join(f"{pid}\n" for pid in alive))
+
+    def start_server(self, what: str, argv: list[str], port: int, *, section: bool = True, cwd=None) -> subprocess.Popen:
+        log = self.work / "logs" / f"{what}-{port}.log"
+        log.parent.mkdir(exist_ok=True)
+        with open(log, "wb") as lf:
+            p = popen(argv, guard=True, stdout=lf, stderr=lf, cwd=cwd, env=self.env)
+        self.servers.append(p)
+        self.server_info[p.pid] = (what, port, log, argv, cwd, section)
+        if section:
+            self.section_servers.append(p)
+        self._write_pids()
+        try:
+            wait_listening(port, p, what)
+        except BenchError as e:
+            raise BenchError(f"{e}{err_text(log)}")
+        progress(f"started {what} on 127.0.0.1:{port} (pid {p.pid})")
+        return p
+
+    def describe_exit(self, p: subprocess.Popen) -> str:
+        what, port, log = self.server_info[p.pid][:3]
+        rc = p.returncode
+        how = f"signal {-rc}" if rc < 0 else f"code {rc}"
+        if what == "nf serve" and rc == 0:
+            how += " (nf serve exits 0 only when stopped by SIGINT or SIGTERM: something outside the harness stopped it)"
+        return f"{what} on port {port} (pid {p.pid}) had exited with {how}{err_text(log)}"
+
+    def dead_servers(self) -> list[str]:
+        """Servers of ours that exited by themselves (a crash, or someone else's kill)."""
+        return [self.describe_exit(p) for p in self.servers if p.poll() is not None]
+
+    def revive_dead(self) -> list[str]:
+        """Restart every server of ours that has exited, on the same port and directory, so that
+        a server stopped from outside (another user's `pkill nf`, say) does not end the run."""
+        msgs = []
+        # A server that no longer listens is stopping: give it a moment to exit, then end it.
+        deadline = time.monotonic() + 5
+        for p in list(self.servers):
+            port = self.server_info[p.pid][1]
+            while p.poll() is None and not is_listening(port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if p.poll() is None and not is_listening(port):
+                kill_group(p)
+                p.wait()
+        for p in list(self.servers):
+            if p.poll() is None:
+                continue
+            msg = self.describe_exit(p)
+            what, port, _log, argv, cwd, section = self.server_info[p.pid]
+            self.servers.remove(p)
+            if p in self.section_servers:
+                self.section_servers.remove(p)
+            ACTIVE.discard(p)
+            progress("WARNING: " + msg + "; restarting it")
+            self.replaced[p.pid] = self.start_server(what, argv, port, section=section, cwd=cwd)
+            self.notes.append(f"during this run, {msg}; the harness restarted it and ran the case again")
+            msgs.append(msg)
+        return msgs
+
+    def live(self, p: subprocess.Popen) -> subprocess.Popen:
+        """The current process of a server that may have been restarted."""
+        while p.pid in self.replaced:
+            p = self.replaced[p.pid]
+        return p
+
+    def stop_server(self, p: subprocess.Popen) -> None:
+        dead = p.poll() is not None and p in self.servers
+        if dead:
+            msg = self.dead_servers()
+            what = self.server_info[p.pid][0]
+            note = next((m for m in msg if f"(pid {p.pid})" in m), f"{what} (pid {p.pid}) exited early")
+            progress("WARNING: " + note)
+            self.notes.append("during this run, " + note)
+        if p.poll() is None:
+            kill_group(p, signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill_group(p)
+                p.wait()
+        kill_group(p)  # whatever it left in its group (sshd's session children, ...)
+        ACTIVE.discard(p)
+        if p in self.servers:
+            self.servers.remove(p)
+        self._write_pids()
+
+    def stop_all(self) -> None:
+        for p in list(ACTIVE):  # clients of an interrupted measurement
+            if p not in self.servers:
+                kill_group(p)
+                ACTIVE.discard(p)
+        for p in list(self.servers):
+            self.stop_server(p)
+
+    def tmpname(self, stem: str) -> Path:
+        self.tmp_seq += 1
+        return self.work / "logs" / f"{stem}-{self.tmp_seq}.txt"
+
+    # -- running commands ----------------------------------------------------------------------
+    def run(self, argv, *, what: str, cwd=None, env=None, stdout=DEVNULL, stdin=DEVNULL, timeout=TIMEOUT) -> float:
+        """Run one command; return its wall time; raise if it fails or overruns."""
+        errf = self.tmpname("stderr")
+        with open(errf, "wb") as ef:
+            t0 = time.perf_counter()
+            p = popen(argv, stdout=stdout, stdin=stdin, stderr=ef, cwd=cwd, env=env or self.env)
+            rc = finish(p, time.monotonic() + timeout, what)
+            dt = time.perf_counter() - t0
+        if rc != 0:
+            raise BenchError(f"{what} exited with {rc}{err_text(errf)}")
+        errf.unlink()
+        return dt
+
+    def run_pair(self, listener, connector, port: int, *, what: str, listener_stdout=DEVNULL,
+                 connector_stdin=DEVNULL, timeout=TIMEOUT) -> float:
+        """A one-shot listener and a process that connects to it (either may be the sender).
+        Time: from starting the connector until both have exited."""
+        lerr, cerr = self.tmpname("listener"), self.tmpname("connector")
+        with open(lerr, "wb") as le, open(cerr, "wb") as ce:
+            lp = popen(listener, guard=True, stdout=listener_stdout, stderr=le, env=self.env)
+            try:
+                wait_listening(port, lp, what + " (listener)")
+            except BenchError:
+                kill_group(lp)
+                lp.wait()
+                ACTIVE.discard(lp)
+                raise
+            deadline = time.monotonic() + timeout
+            t0 = time.perf_counter()
+            cp = popen(connector, stdin=connector_stdin, stderr=ce, env=self.env)
+            try:
+                crc = finish(cp, deadline, what + " (connecting side)")
+                lrc = finish(lp, deadline, what + " (listening side)")
+            finally:
+                for p in (cp, lp):
+                    if p.poll() is None:
+                        kill_group(p)
+                        p.wait()
+                    ACTIVE.discard(p)
+            dt = time.perf_counter() - t0
+        if crc != 0:
+            raise BenchError(f"{what}: connecting side exited with {crc}{err_text(cerr)}")
+        if lrc != 0:
+            raise BenchError(f"{what}: listening side exited with {lrc}{err_text(lerr)}")
+        lerr.unlink()
+        cerr.unlink()
+        return dt
+
+    def run_parallel(self, argvs: list[list[str]], *, what: str, timeout=TIMEOUT) -> float:
+        errs = [self.tmpname("par") for _ in argvs]
+        files = [open(e, "wb") for e in errs]
+        try:
+            deadline = time.monotonic() + timeout
+            t0 = time.perf_counter()
+            procs = [popen(a, stderr=f, env=self.env) for a, f in zip(argvs, files)]
+            try:
+                rcs = [finish(p, deadline, what) for p in procs]
+            finally:
+                for p in procs:
+                    if p.poll() is None:
+                        kill_group(p)
+                        p.wait()
+                    ACTIVE.discard(p)
+            dt = time.perf_counter() - t0
+        finally:
+            for f in files:
+                f.close()
+        for rc, e in zip(rcs, errs):
+            if rc != 0:
+                raise BenchError(f"{what}: a client exited with {rc}{err_text(e)}")
+        for e in errs:
+            e.unlink()
+        return dt
+
+    def bash(self, script: str) -> list[str]:
+        return ["bash", "-o", "pipefail", "-c", script]
+
+    # -- measurement ---------------------------------------------------------------------------
+    def measure(self, title: str, cases: list[Case]) -> None:
+        live = [c for c in cases if not c.skipped]
+        rounds = (["warm-up"] if self.warmup else []) + [f"run {i + 1}/{self.runs}" for i in range(self.runs)]
+        for ri, tag in enumerate(rounds):
+            progress(f"{title}: {tag} ({len(live)} cases, round-robin)")
+            for c in live:
+                if c.error:
+                    continue
+                t = self.run_case(c, full_check=ri == 0)
+                if t is None:
+                    continue
+                if tag != "warm-up":
+                    c.times.append(t)
+                progress(f"  {c.label}: {fmt_t(t)}")
+            if tag == "warm-up":
+                for c in live:
+                    c.extra.clear()
+
+    def run_case(self, c: Case, full_check: bool) -> float | None:
+        """One run of a case; None (and c.error set) if it failed. If it failed because one of
+        our servers had died, the server is restarted and the case run once more."""
+        for attempt in (1, 2):
+            try:
+                c.reset()
+                # Start from a clean page cache state: nothing dirty left by an earlier case is
+                # written back while this one is timed (nf fsyncs; most tools do not).
+                os.sync()
+                t = c.run()
+                c.check(full_check)  # the first run of every case compares contents in full
+                c.reset()  # remove what it wrote, so that it is not written back later
+                return t
+            except BenchError as e:
+                error = str(e).strip()
+                try:
+                    revived = self.revive_dead()
+                except BenchError as e2:
+                    revived, error = [], f"{error} [a server had died and could not be restarted: {e2}]"
+                if revived and attempt == 1:
+                    progress(f"  {c.label}: failed because a server had died; running it again")
+                    continue
+                if revived:
+                    error += " [" + "; ".join(revived) + "]"
+                c.error = error
+                progress(f"  FAILED {c.label}: {c.error}")
+                return None
+        return None
+
+    # -- files ---------------------------------------------------------------------------------
+    def random_file(self, path: Path, size: int) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                n = min(left, 4 * MiB)
+                f.write(self.rng.randbytes(n))
+                left -= n
+        return path
+
+    def random_dir(self, path: Path, n: int, size: int, prefix: str) -> list[str]:
+        path.mkdir(parents=True, exist_ok=True)
+        width = len(str(n))
+        names = [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
+        for name in names:
+            with open(path / name, "wb") as f:
+                f.write(self.rng.randbytes(size))
+        return names
+
+    def link_tree(self, src: Path, dst: Path, rename: Callable[[str], str] = lambda n: n) -> None:
+        dst.mkdir(parents=True, exist_ok=True)
+        for n in os.listdir(src):
+            os.link(src / n, dst / rename(n))
+
+    # -- servers -------------------------------------------------------------------------------
+    def nf_server(self, root: Path) -> tuple[subprocess.Popen, str]:
+        root.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        p = self.start_server(
+            "nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--root", str(root)], port
+        )
+        return p, f"127.0.0.1:{port}"
+
+    def nf(self, addr: str, *args: str) -> list[str]:
+        return [str(NF), args[0], "-q", "-s", addr, *args[1:]]
+
+    def nf_put_untimed(self, addr: str, paths: list[str], cwd: Path, what: str, batch: int = 1000) -> None:
+        for i in range(0, len(paths), batch):
+            self.run(self.nf(addr, "put", *paths[i : i + batch]), cwd=cwd, what=what)
+
+    def nf_rm_present(self, addr: str, root: Path, names: list[str]) -> None:
+        present = [n for n in names if os.path.lexists(root / n)]
+        for i in range(0, len(present), 1000):
+            self.run(self.nf(addr, "rm", *present[i : i + 1000]), what="nf rm (reset)")
+
+    def rsyncd(self, path: Path) -> int | None:
+        if not have("rsync"):
+            return None
+        path.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        conf = self.work / f"rsyncd-{port}.conf"
+        ids = "uid = 0\ngid = 0\n" if os.geteuid() == 0 else ""
+        conf.write_text(
+            f"use chroot = no\n{ids}pid file = {self.work}/rsyncd-{port}.pid\n"
+            f"log file = {self.work}/logs/rsyncd-{port}.log\n"
+            f"[m]\npath = {path}\nread only = no\n"
+        )
+        self.start_server(
+            "rsync daemon",
+            ["rsync", "--daemon", "--no-detach", f"--config={conf}", f"--port={port}", "--address=127.0.0.1"],
+            port,
+        )
+        return port
+
+    def sshd(self) -> int | None:
+        if self.sshd_port is not None:
+            return self.sshd_port
+        sshd = "/usr/sbin/sshd"
+        if not (os.path.exists(sshd) and have("scp") and have("ssh-keygen")):
+            return None
+        d = self.work / "ssh"
+        d.mkdir(exist_ok=True)
+        for key in ("hostkey", "clientkey"):
+            self.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], what="ssh-keygen")
+        shutil.copy(d / "clientkey.pub", d / "authorized_keys")
+        port = free_port()
+        (d / "sshd_config").write_text(
+            f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\n"
+            f"AuthorizedKeysFile {d}/authorized_keys\nPidFile none\nUsePAM no\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n"
+            "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n"
+        )
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", exist_ok=True)  # privilege separation directory
+        self.start_server("sshd", [sshd, "-D", "-e", "-f", str(d / "sshd_config")], port, section=False)
+        self.sshd_port = port
+        return port
+
+    def scp(self, cipher: str | None, src: str, dst: str) -> list[str]:
+        d = self.work / "ssh"
+        argv = ["scp", "-q", "-P", str(self.sshd_port), "-i", str(d / "clientkey"), "-F", "/dev/null",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"]
+        if cipher:
+            argv += ["-o", f"Ciphers={cipher}"]
+        return argv + [src, dst]
+
+    def remote(self, path: Path) -> str:
+        return f"{self.user}@127.0.0.1:{path}"
+
+    def http_server(self, path: Path) -> int:
+        port = free_port()
+        self.start_server(
+            "python3 -m http.server",
+            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(path), str(port)],
+            port,
+        )
+        return port
+
+    def dufs(self, path: Path) -> int | None:
+        if not have("dufs"):
+            return None
+        port = free_port()
+        self.start_server("dufs", ["dufs", "-A", "--bind", "127.0.0.1", "--port", str(port), str(path)], port)
+        return port
+
+    # -- sections ------------------------------------------------------------------------------
+    def section_dir(self, name: str) -> Path:
+        d = self.work / name
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir()
+        return d
+
+    def end_section(self, d: Path) -> None:
+        for p in list(self.section_servers):
+            self.stop_server(p)
+        self.section_servers.clear()
+        shutil.rmtree(d, ignore_errors=True)
+
+    def pair_cases(self, key: str, label: str, src: Path, dst: Path, *, download: bool, buf: str = "-b 131072",
+                   fsync: bool = False) -> Case:
+        """file -> TCP -> file with socat. Upload shape: the receiver listens, the sender connects.
+        Download shape: the sender listens (like a server holding the file), the receiver connects."""
+        b = buf.split()
+
+        def run() -> float:
+            port = free_port()
+            listen = f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"
+            connect = f"TCP:127.0.0.1:{port}"
+            if not download:
+                recv = ["socat", "-u", *b, listen, f"CREATE:{dst}"]
+                if fsync:
+                    recv = self.bash(f"socat -u {buf} {listen} CREATE:{dst} && sync -- {dst}")
+                return self.run_pair(recv, ["socat", "-u", *b, f"OPEN:{src},rdonly", connect], port, what=label)
+            return self.run_pair(["socat", "-u", *b, f"OPEN:{src},rdonly", listen],
+                                 ["socat", "-u", *b, connect, f"CREATE:{dst}"], port, what=label)
+
+        return Case(key, label, run, reset=lambda: dst.unlink(missing_ok=True),
+                    check=lambda full: same_file(src, dst, full))
+
+    def tar_pipe_case(self, key: str, label: str, src: Path, dst: Path, *, download: bool) -> Case:
+        def reset() -> None:
+            shutil.rmtree(dst, ignore_errors=True)
+            dst.mkdir(parents=True)
+
+        def run() -> float:
+            port = free_port()
+            listen = f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"
+            connect = f"TCP:127.0.0.1:{port}"
+            send = f"tar -C {src} -cf - ."
+            recv = f"tar -xf - -C {dst}"
+            if not download:
+                return self.run_pair(self.bash(f"socat -u -b 131072 {listen} - | {recv}"),
+                                     self.bash(f"{send} | socat -u -b 131072 - {connect}"), port, what=label)
+            return self.run_pair(self.bash(f"{send} | socat -u -b 131072 - {listen}"),
+                                 self.bash(f"socat -u -b 131072 {connect} - | {recv}"), port, what=label)
+
+        return Case(key, label, run, reset=reset, check=lambda full: same_tree(src, dst, full))
+
+    # -- 1. one big file -----------------------------------------------------------------------
+    def section_big(self) -> str:
+        n = self.sizes.big
+        d = self.section_dir("big")
+        progress(f"big: making a {human(n)} random file")
+        src = self.random_file(d / "data" / "big.bin", n)
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        # nf holds the download copy under another name than the upload's.
+        self.run(self.nf(addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
+        rs, web, duf, out, recv = d / "rs", d / "http", d / "dufs", d / "out", d / "recv"
+        for x in (rs / "src", rs / "up", web, duf / "up", out, recv, d / "scp-up"):
+            x.mkdir(parents=True, exist_ok=True)
+        for x in (rs / "src", web, duf):
+            os.link(src, x / "big.bin")
+        rs_port = self.rsyncd(rs)
+        ssh_port = self.sshd()
+        http_port = self.http_server(web)
+        dufs_port = self.dufs(duf)
+
+        def rm(p: Path):
+            return lambda: p.unlink(missing_ok=True)
+
+        def cmd_case(key, label, argv, dst: Path, reset=None) -> Case:
+            return Case(key, label, lambda: self.run(argv, what=label), reset=reset or rm(dst),
+                        check=lambda full: same_file(src, dst, full))
+
+        up: list[Case] = [
+            self.pair_cases("raw-up", "raw pipe: socat -u -b 131072 file → TCP → file", src, recv / "raw.bin",
+                            download=False),
+            self.pair_cases("raw-fsync", "raw pipe + fsync of the received file (reference)", src,
+                            recv / "rawsync.bin", download=False, fsync=True),
+            cmd_case("nf-put", "nf put", self.nf(addr, "put", str(src)), store / "big.bin",
+                     reset=lambda: self.nf_rm_present(addr, store, ["big.bin"])),
+        ]
+        down: list[Case] = [
+            self.pair_cases("raw-down", "raw pipe: socat -u -b 131072 (receiver connects)", src,
+                            recv / "rawdown.bin", download=True),
+            cmd_case("nf-get", "nf get", self.nf(addr, "get", "dl-big.bin", "-o", str(out / "nf.bin")), out / "nf.bin"),
+        ]
+        if rs_port:
+            url = f"rsync://127.0.0.1:{rs_port}/m"
+            up.append(cmd_case("rsync-up", "rsync daemon", ["rsync", str(src), f"{url}/up/big.bin"], rs / "up" / "big.bin"))
+            down.append(cmd_case("rsync-down", "rsync daemon", ["rsync", f"{url}/src/big.bin", str(out / "rsync.bin")],
+                                 out / "rsync.bin"))
+        else:
+            up.append(skipped_case("rsync-up", "rsync daemon", "rsync is not installed"))
+            down.append(skipped_case("rsync-down", "rsync daemon", "rsync is not installed"))
+        default_cipher = "default cipher"
+        if ssh_port:
+            m = re.search(r"^ciphers (\S+?)(,|$)", sh(["ssh", "-G", "-F", "/dev/null", "127.0.0.1"]), re.M)
+            if m:
+                default_cipher = f"default cipher, {m.group(1).split('@')[0]}"
+        for cipher, tag in (("aes128-gcm@openssh.com", "aes128-gcm"), (None, default_cipher)):
+            label = f"scp ({tag})"
+            if ssh_port:
+                dst_up = d / "scp-up" / f"{tag.split()[0]}.bin"
+                up.append(cmd_case(f"scp-up-{tag}", label, self.scp(cipher, str(src), self.remote(dst_up)), dst_up))
+                dst_dn = out / f"scp-{tag.split()[0]}.bin"
+                down.append(cmd_case(f"scp-down-{tag}", label,
+                                     self.scp(cipher, self.remote(rs / "src" / "big.bin"), str(dst_dn)), dst_dn))
+            else:
+                up.append(skipped_case(f"scp-up-{tag}", label, "openssh-server or scp is not installed"))
+                down.append(skipped_case(f"scp-down-{tag}", label, "openssh-server or scp is not installed"))
+        down.append(cmd_case("http-down", "python3 -m http.server + curl",
+                             ["curl", "-sS", "-f", "-o", str(out / "http.bin"), f"http://127.0.0.1:{http_port}/big.bin"],
+                             out / "http.bin"))
+        if dufs_port:
+            up.append(cmd_case("dufs-up", "dufs + curl -T",
+                               ["curl", "-sS", "-f", "-T", str(src), f"http://127.0.0.1:{dufs_port}/up/big.bin"],
+                               duf / "up" / "big.bin"))
+            down.append(cmd_case("dufs-down", "dufs + curl",
+                                 ["curl", "-sS", "-f", "-o", str(out / "dufs.bin"), f"http://127.0.0.1:{dufs_port}/big.bin"],
+                                 out / "dufs.bin"))
+        else:
+            up.append(skipped_case("dufs-up", "dufs + curl -T", "dufs is not installed (cargo install dufs --locked failed)"))
+            down.append(skipped_case("dufs-down", "dufs + curl", "dufs is not installed (cargo install dufs --locked failed)"))
+        if have("nc"):
+            ncdst = recv / "nc.bin"
+
+            def nc_run() -> float:
+                port = free_port()
+                with open(ncdst, "wb") as o, open(src, "rb") as i:
+                    return self.run_pair(["nc", "-l", "127.0.0.1", str(port)], ["nc", "-N", "127.0.0.1", str(port)],
+                                         port, what="nc", listener_stdout=o, connector_stdin=i)
+
+            up.append(Case("nc-up", "nc (netcat-openbsd): nc -N → nc -l", nc_run, reset=rm(ncdst),
+                           check=lambda full: same_file(src, ncdst, full)))
+        else:
+            up.append(skipped_case("nc-up", "nc (netcat-openbsd)", "netcat-openbsd is not installed"))
+        up.append(self.pair_cases("socat8k-up", "socat with its default 8 KiB buffer", src, recv / "socat8k.bin",
+                                  download=False, buf=""))
+
+        self.measure(f"big ({human(n)})", up + down)
+        self.end_section(d)
+
+        def table(cases: list[Case], raw: Case, nf_case: Case, verb: str) -> str:
+            others = [c for c in cases if c not in (raw, nf_case) and c.key != "raw-fsync"]
+            rows = []
+            for c in cases:
+                target, verdict = "", ""
+                if c is nf_case:
+                    target = f"faster than every other tool; ≤ 1.2× raw"
+                    verdict = self.verdict_fastest(c, others, raw, 1.2)
+                elif c is raw:
+                    target = "baseline"
+                elif c.key == "raw-fsync":
+                    target = "reference: what fsync costs (nf fsyncs uploads; the others do not)"
+                rows.append(self.row(c, n, raw) + [target, verdict])
+            return md_table(["tool", "median", "MB/s", "× raw (tool time / raw time; lower is faster)", "runs",
+                             "target", "result"], rows)
+
+        md = []
+        md.append(f"Upload of one {human(n)} random file (client → server; nf put, rsync, scp, curl -T, pipes):\n")
+        md.append(table(up, up[0], up[2], "upload"))
+        md.append(f"\nDownload of one {human(n)} random file (server → client; the raw pipe's sender listens, "
+                  "its receiver connects, timed from the receiver's start):\n")
+        md.append(table(down, down[0], down[1], "download"))
+        return "\n".join(md)
+
+    # -- 2. many small files -------------------------------------------------------------------
+    def section_small(self) -> str:
+        n, size = self.sizes.small_n, self.sizes.small_size
+        d = self.section_dir("small")
+        progress(f"small: making {n} random files of {human(size)}")
+        data = d / "data"
+        names = self.random_dir(data / "up", n, size, "f")
+        dl_names = [f"d{x[1:]}" for x in names]
+        self.link_tree(data / "up", data / "dl", lambda x: f"d{x[1:]}")
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        self.nf_put_untimed(addr, [f"dl/{x}" for x in dl_names], data, "nf put (setup)")
+        rs, out, recv, local = d / "rs", d / "out", d / "recv", d / "local"
+        self.link_tree(data / "up", rs / "src" / "small")
+        (rs / "up").mkdir(parents=True)
+        rs_port = self.rsyncd(rs)
+
+        def fresh(p: Path):
+            def reset():
+                shutil.rmtree(p, ignore_errors=True)
+                p.mkdir(parents=True)
+            return reset
+
+        def rm_uploads():
+            self.nf_rm_present(addr, store, names)
+
+        def up_check(full):
+            for x in names:
+                same_file(data / "up" / x, store / x, full)
+
+        def dn_check(full):
+            same_tree(data / "dl", out / "small", full)
+
+        nf_bin = str(NF)
+        up_paths = [f"up/{x}" for x in names]
+        up = [
+            self.tar_pipe_case("tar-up", "tar -cf - | socat -u -b 131072 → socat | tar -xf -", data / "up",
+                               recv / "tar", download=False),
+            Case("nf-put-one", "nf put, one command", lambda: self.run(self.nf(addr, "put", *up_paths), cwd=data,
+                 what="nf put (one command)"), reset=rm_uploads, check=up_check),
+        ]
+        down = [
+            self.tar_pipe_case("tar-down", "tar | socat → socat | tar (receiver connects)", rs / "src" / "small",
+                               out / "small", download=True),
+            Case("nf-get-one", "nf get, one command",
+                 lambda: self.run(self.nf(addr, "get", *dl_names, "-o", str(out / "small") + "/"), what="nf get (one command)"),
+                 reset=fresh(out / "small"), check=dn_check),
+        ]
+        if rs_port:
+            url = f"rsync://127.0.0.1:{rs_port}/m"
+            up.append(Case("rsync-up", "rsync daemon, one command (rsync -r)",
+                           lambda: self.run(["rsync", "-r", f"{data}/up/", f"{url}/up/small/"], what="rsync -r up"),
+                           reset=lambda: shutil.rmtree(rs / "up" / "small", ignore_errors=True),
+                           check=lambda full: same_tree(data / "up", rs / "up" / "small", full)))
+            down.append(Case("rsync-down", "rsync daemon, one command (rsync -r)",
+                             lambda: self.run(["rsync", "-r", f"{url}/src/small/", f"{out}/small/"], what="rsync -r down"),
+                             reset=lambda: shutil.rmtree(out / "small", ignore_errors=True),
+                             check=lambda full: same_tree(data / "up", out / "small", full)))
+        else:
+            up.append(skipped_case("rsync-up", "rsync daemon, one command", "rsync is not installed"))
+            down.append(skipped_case("rsync-down", "rsync daemon, one command", "rsync is not installed"))
+        loop_env = dict(self.env, NF=nf_bin, ADDR=addr, OUT=str(out / "small"), LOCAL=str(local))
+        up.append(Case("nf-put-loop", "nf put, one process per file (a loop)",
+                       lambda: self.run(self.bash('for f in up/*; do "$NF" put -q -s "$ADDR" "$f" || exit 1; done'),
+                                        cwd=data, env=loop_env, what="nf put loop", timeout=LOOP_TIMEOUT),
+                       reset=rm_uploads, check=up_check))
+        down.append(Case("nf-get-loop", "nf get, one process per file (a loop)",
+                         lambda: self.run(self.bash('for f in dl/*; do "$NF" get -q -s "$ADDR" "${f#dl/}" -o "$OUT/" || exit 1; done'),
+                                          cwd=data, env=loop_env, what="nf get loop", timeout=LOOP_TIMEOUT),
+                         reset=fresh(out / "small"), check=dn_check))
+        cp = Case("cp-loop", "cp, one process per file (a loop; local; the same measurement in both tables)",
+                  lambda: self.run(self.bash('for f in up/*; do cp "$f" "$LOCAL/" || exit 1; done'), cwd=data,
+                                   env=loop_env, what="cp loop", timeout=LOOP_TIMEOUT),
+                  reset=fresh(local), check=lambda full: same_tree(data / "up", local, full))
+        self.measure(f"small ({n} × {human(size)})", up + down + [cp])
+        self.end_section(d)
+
+        total = n * size
+
+        def table(cases: list[Case], raw: Case, rsync: Case, one: Case, loop: Case) -> str:
+            rows = []
+            for c in cases + [cp]:
+                target, verdict = "", ""
+                if c is raw:
+                    target = "baseline"
+                elif c is one:
+                    target = "faster than rsync's one command; ≤ 1.0× tar|socat|tar"
+                    verdict = self.verdict_fastest(c, [rsync], raw, 1.0, "tar|socat|tar")
+                elif c is loop:
+                    target = "≤ 1.3× cp per file"
+                    verdict = self.verdict_ratio(c, cp, 1.3, "cp loop")
+                elif c is cp and c.median:
+                    target = "baseline for the per-file target"
+                rows.append(self.row(c, total, raw) + [fmt_us(c.median, n) if c.median else "–", target, verdict])
+            return md_table(["tool", "median", "MB/s", "× tar|socat|tar (lower is faster)", "runs", "µs per file",
+                             "target", "result"], rows)
+
+        md = [f"Upload of {count_label(n)} files of {human(size)} (client → server):\n",
+              table(up, up[0], up[2], up[1], up[3]),
+              f"\nDownload of {count_label(n)} files of {human(size)} (server → client; the tar pipe's sender listens):\n",
+              table(down, down[0], down[2], down[1], down[3])]
+        return "\n".join(md)
+
+    # -- 3. scaling ----------------------------------------------------------------------------
+    def section_scaling(self) -> str:
+        s = self.sizes
+        d = self.section_dir("scaling")
+        data, out, recv = d / "data", d / "out", d / "recv"
+        for x in (out, recv):
+            x.mkdir(parents=True)
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        md: list[str] = []
+
+        # (a) file size
+        cases: dict[tuple[int, str], Case] = {}
+        for size in s.scale_sizes:
+            tag = human(size).replace(" ", "")
+            src = self.random_file(data / f"sz-{tag}.bin", size)
+            self.run(self.nf(addr, "put", "--as", f"dl-{tag}.bin", str(src)), what="nf put (setup)")
+            cases[(size, "raw-up")] = self.pair_cases(f"raw-up-{tag}", f"raw up {tag}", src, recv / f"{tag}.bin",
+                                                      download=False)
+            cases[(size, "raw-down")] = self.pair_cases(f"raw-down-{tag}", f"raw down {tag}", src,
+                                                        recv / f"{tag}-down.bin", download=True)
+            dst = store / f"sz-{tag}.bin"
+            cases[(size, "put")] = Case(
+                f"put-{tag}", f"nf put {tag}", (lambda a: lambda: self.run(a, what="nf put"))(self.nf(addr, "put", str(src))),
+                reset=(lambda nm: lambda: self.nf_rm_present(addr, store, [nm]))(dst.name),
+                check=(lambda a, b: lambda full: same_file(a, b, full))(src, dst))
+            gdst = out / f"{tag}.bin"
+            cases[(size, "get")] = Case(
+                f"get-{tag}", f"nf get {tag}",
+                (lambda a: lambda: self.run(a, what="nf get"))(self.nf(addr, "get", f"dl-{tag}.bin", "-o", str(gdst))),
+                reset=(lambda p: lambda: p.unlink(missing_ok=True))(gdst),
+                check=(lambda a, b: lambda full: same_file(a, b, full))(src, gdst))
+        self.measure("scaling: file size", list(cases.values()))
+        rows = []
+        for size in s.scale_sizes:
+            ru, rd, p, g = (cases[(size, k)] for k in ("raw-up", "raw-down", "put", "get"))
+            rows.append([human(size), fmt_t(ru.median), fmt_t(p.median), fmt_rate(size, p.median),
+                         fmt_ratio(self.ratio(p, ru)), fmt_t(rd.median), fmt_t(g.median), fmt_rate(size, g.median),
+                         fmt_ratio(self.ratio(g, rd))])
+        md += ["File size: one file per command (time includes starting the client, connecting and the handshake):\n",
+               md_table(["size", "raw up", "nf put", "put MB/s", "put × raw", "raw down", "nf get", "get MB/s",
+                         "get × raw"], rows),
+               "\nRatios are tool time / raw socat pipe time for the same size measured in the same run (lower is "
+               "faster). Errors: " + self.errors(cases.values()) + "\n"]
+        for p in data.glob("sz-*"):
+            p.unlink()
+        self.nf_rm_present(addr, store, [x for x in os.listdir(store) if not x.startswith(".")])
+        for p in out.glob("*"):
+            p.unlink()
+
+        # (b) file count
+        cases = {}
+        for count in s.scale_counts:
+            up_dir, dl_dir = data / f"n{count}", data / f"n{count}-dl"
+            names = self.random_dir(up_dir, count, s.small_size, f"c{count}-")
+            dl_names = [f"e{x[1:]}" for x in names]
+            self.link_tree(up_dir, dl_dir, lambda x: f"e{x[1:]}")
+            progress(f"scaling: storing {count} files for nf get")
+            self.nf_put_untimed(addr, [f"{dl_dir.name}/{x}" for x in dl_names], data, "nf put (setup)")
+            gout = out / f"n{count}"
+            cases[(count, "raw-up")] = self.tar_pipe_case(f"tar-up-{count}", f"tar pipe up {count}", up_dir,
+                                                          recv / f"n{count}", download=False)
+            cases[(count, "raw-down")] = self.tar_pipe_case(f"tar-down-{count}", f"tar pipe down {count}", up_dir,
+                                                            recv / f"n{count}-down", download=True)
+            paths = [f"{up_dir.name}/{x}" for x in names]
+            cases[(count, "put")] = Case(
+                f"put-n{count}", f"nf put {count} files",
+                (lambda a: lambda: self.run(a, cwd=data, what="nf put (one command)"))(self.nf(addr, "put", *paths)),
+                reset=(lambda nm: lambda: self.nf_rm_present(addr, store, nm))(names),
+                check=(lambda src, nm: lambda full: [same_file(src / x, store / x, full) for x in nm] and None)(up_dir, names))
+            cases[(count, "get")] = Case(
+                f"get-n{count}", f"nf get {count} files",
+                (lambda a: lambda: self.run(a, what="nf get (one command)"))(self.nf(addr, "get", *dl_names, "-o", f"{gout}/")),
+                reset=(lambda p: lambda: (shutil.rmtree(p, ignore_errors=True), p.mkdir()) and None)(gout),
+                check=(lambda a, b: lambda full: same_tree(a, b, full))(dl_dir, gout))
+        self.measure("scaling: file count", list(cases.values()))
+        rows = []
+        for count in s.scale_counts:
+            ru, rd, p, g = (cases[(count, k)] for k in ("raw-up", "raw-down", "put", "get"))
+            rows.append([count_label(count), fmt_t(ru.median), fmt_t(p.median), fmt_us(p.median, count),
+                         fmt_ratio(self.ratio(p, ru)), fmt_t(rd.median), fmt_t(g.median), fmt_us(g.median, count),
+                         fmt_ratio(self.ratio(g, rd))])
+        md += [f"File count: files of {human(s.small_size)} in one command (`nf put dir/*`, `nf get NAMES... -o dir/`):\n",
+               md_table(["files", "tar|socat|tar up", "nf put", "put µs/file", "put × tar pipe", "tar pipe down",
+                         "nf get", "get µs/file", "get × tar pipe"], rows),
+               "\nRatios are nf time / tar|socat|tar time for the same files in the same run (lower is faster). "
+               "Errors: " + self.errors(cases.values()) + "\n"]
+        shutil.rmtree(data)
+        shutil.rmtree(out)
+        shutil.rmtree(recv)
+        for x in (data, out, recv):
+            x.mkdir()
+        self.nf_rm_present(addr, store, [x for x in os.listdir(store) if not x.startswith(".")])
+
+        # (c) concurrent clients
+        size = s.conc_size
+        src = self.random_file(data / "conc.bin", size)
+        most = max(s.conc_clients)
+        progress(f"scaling: storing {most} files of {human(size)} for concurrent nf get")
+        for i in range(most):
+            self.run(self.nf(addr, "put", "--as", f"g{i}", str(src)), what="nf put (setup)")
+        cases = {}
+        for k in s.conc_clients:
+            up_names = [f"c{k}-{i}" for i in range(k)]
+            gouts = [out / f"g{k}-{i}" for i in range(k)]
+            rdsts = [recv / f"r{k}-{i}" for i in range(k)]
+
+            def raw_run(k=k, rdsts=rdsts) -> float:
+                return self.raw_parallel(src, rdsts)
+
+            cases[(k, "raw")] = Case(
+                f"raw-{k}", f"{k} raw pipes", raw_run,
+                reset=(lambda ps: lambda: [p.unlink(missing_ok=True) for p in ps] and None)(rdsts),
+                check=(lambda ps: lambda full: [same_file(src, p, full) for p in ps] and None)(rdsts))
+            cases[(k, "put")] = Case(
+                f"put-c{k}", f"{k} × nf put",
+                (lambda argvs, k=k: lambda: self.run_parallel(argvs, what=f"{k} × nf put"))(
+                    [self.nf(addr, "put", "--as", nm, str(src)) for nm in up_names]),
+                reset=(lambda nm: lambda: self.nf_rm_present(addr, store, nm))(up_names),
+                check=(lambda nm: lambda full: [same_file(src, store / x, full) for x in nm] and None)(up_names))
+            cases[(k, "get")] = Case(
+                f"get-c{k}", f"{k} × nf get",
+                (lambda argvs, k=k: lambda: self.run_parallel(argvs, what=f"{k} × nf get"))(
+                    [self.nf(addr, "get", f"g{i}", "-o", str(gouts[i])) for i in range(k)]),
+                reset=(lambda ps: lambda: [p.unlink(missing_ok=True) for p in ps] and None)(gouts),
+                check=(lambda ps: lambda full: [same_file(src, p, full) for p in ps] and None)(gouts))
+        self.measure("scaling: concurrent clients", list(cases.values()))
+        rows = []
+        for k in s.conc_clients:
+            r, p, g = (cases[(k, x)] for x in ("raw", "put", "get"))
+            rows.append([str(k), fmt_t(r.median), fmt_rate(k * size, r.median), fmt_t(p.median),
+                         fmt_rate(k * size, p.median), fmt_ratio(self.ratio(p, r)), fmt_t(g.median),
+                         fmt_rate(k * size, g.median), fmt_ratio(self.ratio(g, r))])
+        md += [f"Concurrent clients, each moving its own {human(size)} file (wall time until all have finished; "
+               "MB/s is the aggregate):\n",
+               md_table(["clients", "raw pipes", "raw MB/s", "nf put", "put MB/s", "put × raw", "nf get", "get MB/s",
+                         "get × raw"], rows),
+               f"\nThe raw row is the same number of concurrent `socat -u -b 131072` file → TCP → file pipes; ratios "
+               "are nf wall time / raw wall time (lower is faster). Errors: " + self.errors(cases.values()) + "\n"]
+        self.end_section(d)
+
+        # (d) listing
+        md.append(self.scaling_ls())
+        return "\n".join(md)
+
+    def raw_parallel(self, src: Path, dsts: list[Path]) -> float:
+        ports = [free_port() for _ in dsts]
+        listeners: list[subprocess.Popen] = []
+        senders: list[subprocess.Popen] = []
+        errs = [self.tmpname("rawpar") for _ in dsts]
+        files = [open(e, "wb") for e in errs]
+        try:
+            for port, dst, f in zip(ports, dsts, files):
+                lp = popen(["socat", "-u", "-b", "131072", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr",
+                            f"CREATE:{dst}"], guard=True, stderr=f)
+                listeners.append(lp)
+            for port, lp in zip(ports, listeners):
+                wait_listening(port, lp, "socat listener")
+            deadline = time.monotonic() + TIMEOUT
+            t0 = time.perf_counter()
+            senders += [popen(["socat", "-u", "-b", "131072", f"OPEN:{src},rdonly", f"TCP:127.0.0.1:{port}"], stderr=f)
+                       for port, f in zip(ports, files)]
+            rcs = [finish(p, deadline, "raw pipes") for p in senders + listeners]
+            dt = time.perf_counter() - t0
+        finally:
+            for p in listeners + senders:
+                if p.poll() is None:
+                    kill_group(p)
+                    p.wait()
+                ACTIVE.discard(p)
+            for f in files:
+                f.close()
+        if any(rcs):
+            raise BenchError("raw pipes: a socat failed" + "".join(err_text(e) for e in errs))
+        for e in errs:
+            e.unlink()
+        return dt
+
+    def scaling_ls(self) -> str:
+        s = self.sizes
+        d = self.section_dir("scaling-ls")
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        batch_dir = d / "batch"
+        have_n = 0
+        cases: dict[tuple[int, str], Case] = {}
+        fill_times: dict[int, float] = {}
+        width = len(str(max(s.ls_counts)))
+        for count in s.ls_counts:
+            progress(f"scaling: storing {count} files for ls (with nf put, 1000 per command)")
+            t0 = time.perf_counter()
+            while have_n < count:
+                k = min(1000, count - have_n)
+                batch_dir.mkdir(exist_ok=True)
+                names = [f"l{i:0{width}d}" for i in range(have_n + 1, have_n + k + 1)]
+                for nm in names:
+                    with open(batch_dir / nm, "wb") as f:
+                        f.write(self.rng.randbytes(s.ls_file_size))
+                self.run(self.nf(addr, "put", *names), cwd=batch_dir, what="nf put (setup for ls)")
+                shutil.rmtree(batch_dir)
+                have_n += k
+                if have_n % 10000 == 0:
+                    progress(f"  {have_n} stored")
+            fill_times[count] = time.perf_counter() - t0
+
+            def nf_check(full, count=count):
+                if full:
+                    r = subprocess.run(self.nf(addr, "ls", "--json"), capture_output=True, env=self.env, timeout=TIMEOUT)
+                    got = len(json.loads(r.stdout))
+                    if got != count:
+                        raise BenchError(f"nf ls --json listed {got} files, expected {count}")
+
+            def ls_check(full, count=count):
+                if full:
+                    r = subprocess.run(["ls", "-l", "--time-style=full-iso", str(store)], capture_output=True,
+                                       env=self.ls_env, timeout=TIMEOUT)
+                    got = len(r.stdout.splitlines()) - 1
+                    if got != count:
+                        raise BenchError(f"ls -l listed {got} files, expected {count}")
+
+            cases[(count, "nf")] = Case(f"nf-ls-{count}", f"nf ls --json, {count} files",
+                                        lambda: self.run(self.nf(addr, "ls", "--json"), what="nf ls --json"),
+                                        check=nf_check)
+            cases[(count, "ls")] = Case(f"ls-{count}", f"ls -l, {count} files",
+                                        lambda: self.run(["ls", "-l", "--time-style=full-iso", str(store)],
+                                                         env=self.ls_env, what="ls -l"), check=ls_check)
+            self.measure(f"scaling: listing {count} files", [cases[(count, "nf")], cases[(count, "ls")]])
+        self.end_section(d)
+        rows = []
+        for count in s.ls_counts:
+            a, b = cases[(count, "nf")], cases[(count, "ls")]
+            r = self.ratio(a, b)
+            target, verdict = "", ""
+            if count == max(s.ls_counts):
+                target = "≤ 2× ls -l"
+                verdict = self.verdict_ratio(a, b, 2.0, "ls -l")
+            rows.append([count_label(count), fmt_t(a.median), fmt_us(a.median, count), fmt_t(b.median),
+                         fmt_us(b.median, count), fmt_ratio(r), target, verdict])
+        fills = ", ".join(f"{count_label(c)}: {fmt_t(t)}" for c, t in fill_times.items())
+        return "\n".join([
+            f"Listing: `nf ls --json` (output to /dev/null) against `ls -l --time-style=full-iso` on the storage "
+            f"directory (LC_ALL=C, output to /dev/null), files of {s.ls_file_size} B stored with nf put:\n",
+            md_table(["stored files", "nf ls --json", "µs per file", "ls -l", "µs per file",
+                      "× ls -l (nf / ls; lower is faster)", "target", "result"], rows),
+            f"\nStoring the files with `nf put`, 1000 per command (not a target; cumulative): {fills}. "
+            "Errors: " + self.errors(cases.values()) + "\n",
+        ])
+
+    # -- 4. peak memory ------------------------------------------------------------------------
+    def section_memory(self) -> str:
+        s = self.sizes
+        n = s.big
+        k = max(s.conc_clients)
+        d = self.section_dir("memory")
+        progress(f"memory: making a {human(n)} random file")
+        src = self.random_file(d / "data" / "big.bin", n)
+        csrc = self.random_file(d / "data" / "conc.bin", s.conc_size)
+        out = d / "out"
+        out.mkdir()
+        # Two servers: what 32 concurrent clients leave allocated must not count as the peak of a
+        # single transfer (clear_refs resets the peak to the current resident size, not below).
+        one, one_addr = self.nf_server(d / "store-single")
+        many, many_addr = self.nf_server(d / "store-concurrent")
+        one_store, many_store = d / "store-single", d / "store-concurrent"
+        self.run(self.nf(one_addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
+        for i in range(k):
+            self.run(self.nf(many_addr, "put", "--as", f"g{i}", str(csrc)), what="nf put (setup)")
+        time_bin = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+        def field_kib(server: subprocess.Popen, name: str) -> int:
+            path = Path(f"/proc/{self.live(server).pid}/status")
+            try:
+                m = re.search(rf"^{name}:\s+(\d+) kB", path.read_text(), re.M)
+            except OSError as e:
+                raise BenchError(f"cannot read the server's memory: {e}")
+            if not m:
+                raise BenchError(f"no {name} in {path}")
+            return int(m.group(1))
+
+        def reset_hwm(server: subprocess.Popen) -> None:
+            try:
+                Path(f"/proc/{self.live(server).pid}/clear_refs").write_text("5")
+            except OSError as e:
+                raise BenchError(f"cannot reset the server's peak memory: {e}")
+
+        idle = {"single": field_kib(one, "VmRSS"), "concurrent": field_kib(many, "VmRSS")}
+
+        def measured(case_ref: list, server: subprocess.Popen, argv_or_argvs, parallel: bool):
+            def run() -> float:
+                c = case_ref[0]
+                reset_hwm(server)
+                c.record("start", float(field_kib(server, "VmRSS")))
+                if parallel:
+                    t = self.run_parallel(argv_or_argvs, what=c.label)
+                elif time_bin:
+                    tf = self.tmpname("time")
+                    t = self.run([time_bin, "-f", "%M", "-o", str(tf), *argv_or_argvs], what=c.label)
+                    c.record("client", float(tf.read_text().strip().splitlines()[-1]))
+                    tf.unlink()
+                else:
+                    t = self.run(argv_or_argvs, what=c.label)
+                c.record("server", float(field_kib(server, "VmHWM")))
+                return t
+            return run
+
+        put_ref, get_ref, cput_ref, cget_ref = [], [], [], []
+        up_names = [f"c{i}" for i in range(k)]
+        gouts = [out / f"g{i}" for i in range(k)]
+        put = Case("mem-put", f"nf put, one {human(n)} file",
+                   measured(put_ref, one, self.nf(one_addr, "put", str(src)), False),
+                   reset=lambda: self.nf_rm_present(one_addr, one_store, ["big.bin"]),
+                   check=lambda full: same_file(src, one_store / "big.bin", full))
+        get = Case("mem-get", f"nf get, one {human(n)} file",
+                   measured(get_ref, one, self.nf(one_addr, "get", "dl-big.bin", "-o", str(out / "big.bin")), False),
+                   reset=lambda: (out / "big.bin").unlink(missing_ok=True),
+                   check=lambda full: same_file(src, out / "big.bin", full))
+        cput = Case("mem-cput", f"{k} concurrent nf put of {human(s.conc_size)}",
+                    measured(cput_ref, many, [self.nf(many_addr, "put", "--as", nm, str(csrc)) for nm in up_names], True),
+                    reset=lambda: self.nf_rm_present(many_addr, many_store, up_names),
+                    check=lambda full: [same_file(csrc, many_store / x, full) for x in up_names] and None)
+        cget = Case("mem-cget", f"{k} concurrent nf get of {human(s.conc_size)}",
+                    measured(cget_ref, many, [self.nf(many_addr, "get", f"g{i}", "-o", str(gouts[i])) for i in range(k)], True),
+                    reset=lambda: [p.unlink(missing_ok=True) for p in gouts] and None,
+                    check=lambda full: [same_file(csrc, p, full) for p in gouts] and None)
+        for ref, c in ((put_ref, put), (get_ref, get), (cput_ref, cput), (cget_ref, cget)):
+            ref.append(c)
+        self.measure("memory", [put, get, cput, cget])
+        self.end_section(d)
+
+        def mib(v: float) -> str:
+            return f"{v / 1024:.1f}"
+
+        def row(what: str, c: Case, key: str, limit: float) -> list[str]:
+            v = c.extra.get(key, [])
+            p = max(v) / 1024 if v and not c.error else None
+            vals = ", ".join(mib(x) for x in v)
+            start = ", ".join(mib(x) for x in c.extra.get("start", [])) if key == "server" else "–"
+            verdict = "–" if p is None else ("PASS" if p < limit else "FAIL")
+            if c.error:
+                verdict = "ERROR: " + c.error[:200]
+            return [what, "–" if p is None else f"{p:.1f} MiB", vals, start, f"< {limit:.0f} MiB", verdict]
+
+        rows = [
+            row(f"server (VmHWM) during one {human(n)} upload", put, "server", 16),
+            row(f"server (VmHWM) during one {human(n)} download", get, "server", 16),
+        ]
+        if time_bin:
+            rows += [row(f"client `nf put` (max RSS, GNU time %M) of one {human(n)} file", put, "client", 16),
+                     row(f"client `nf get` (max RSS, GNU time %M) of one {human(n)} file", get, "client", 16)]
+        else:
+            rows.append(["client (GNU time %M)", "–", "", "–", "< 16 MiB", "skipped: /usr/bin/time is not installed"])
+        rows += [
+            row(f"server (VmHWM) with {k} concurrent uploads of {human(s.conc_size)}", cput, "server", 64),
+            row(f"server (VmHWM) with {k} concurrent downloads of {human(s.conc_size)}", cget, "server", 64),
+        ]
+        return "\n".join([
+            "Peak resident memory. The server's peak is reset before each measurement "
+            "(`echo 5 > /proc/PID/clear_refs`, which sets it to the current resident size) and read from "
+            "VmHWM in /proc/PID/status after it. Single transfers and concurrent clients use two separate "
+            "servers, so what 32 clients leave allocated does not count against a single transfer; "
+            f"resident size when idle: {mib(idle['single'])} MiB and {mib(idle['concurrent'])} MiB.\n",
+            md_table(["what", "peak (max over runs)", "each run (MiB)", "server RSS at the start of each run (MiB)",
+                      "target", "result"], rows),
+            "",
+        ])
+
+    # -- table helpers -------------------------------------------------------------------------
+    @staticmethod
+    def ratio(c: Case, base: Case) -> float | None:
+        if c.median is None or base.median is None or base.median == 0:
+            return None
+        return c.median / base.median
+
+    def row(self, c: Case, nbytes: int, raw: Case) -> list[str]:
+        if c.skipped:
+            return [c.label, "skipped", "–", "–", c.skipped]
+        if c.error:
+            return [c.label, "FAILED", "–", "–", c.error[:300]]
+        return [c.label, fmt_t(c.median), fmt_rate(nbytes, c.median), fmt_ratio(self.ratio(c, raw)),
+                ", ".join(fmt_t(t) for t in c.times)]
+
+    def verdict_fastest(self, c: Case, others: list[Case], raw: Case, limit: float, raw_name: str = "raw") -> str:
+        if c.median is None:
+            return "FAIL (no measurement)"
+        why = []
+        slower_than = [o.label for o in others if o.median is not None and o.median <= c.median]
+        if slower_than:
+            why.append("slower than " + ", ".join(slower_than))
+        r = self.ratio(c, raw)
+        if r is None:
+            why.append("no raw baseline")
+        elif r > limit:
+            why.append(f"{r:.2f}× {raw_name} > {limit}×")
+        return "PASS" if not why else "FAIL: " + "; ".join(why)
+
+    def verdict_ratio(self, c: Case, base: Case, limit: float, base_name: str) -> str:
+        r = self.ratio(c, base)
+        if r is None:
+            return "FAIL (no measurement)"
+        return f"{'PASS' if r <= limit else 'FAIL'} ({r:.2f}× {base_name})"
+
+    @staticmethod
+    def errors(cases) -> str:
+        errs = [f"{c.label}: {c.error[:200]}" for c in cases if c.error]
+        return "; ".join(errs) if errs else "none"
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+def sh(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_line() -> str:
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    commit = sh(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
+    if sh(["git", "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"]):
+        commit += " (with uncommitted changes to src/)"
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Machine: {os.cpu_count()} cores, {model}{mem}, Linux {platform.release()}; "
+            f"run {date}; nf commit {commit}")
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def load_1min(text: str) -> float:
+    try:
+        return float(text.split()[0])
+    except (ValueError, IndexError):
+        return 0.0
+
+
+def write_results(header: str, blocks: dict[str, str]) -> None:
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    if KEEP_MARKER in old:
+        top, keep = old.split(KEEP_MARKER, 1)
+        keep = KEEP_MARKER + keep
+    else:
+        top, keep = old, DEFAULT_KEEP
+    old_blocks = {m.group(1): m.group(0) for m in
+                  re.finditer(r"<!-- bench:begin (\w+) -->.*?<!-- bench:end \1 -->", top, re.S)}
+    parts = [header]
+    for name in SECTIONS:
+        if name in blocks:
+            parts.append(f"<!-- bench:begin {name} -->\n{blocks[name]}\n<!-- bench:end {name} -->")
+        elif name in old_blocks:
+            parts.append(old_blocks[name])
+        else:
+            parts.append(f"<!-- bench:begin {name} -->\n## {TITLES[name]}\n\nNot measured yet: "
+                         f"`bench/run --only {name}`.\n<!-- bench:end {name} -->")
+    RESULTS.write_text("\n\n".join(parts) + "\n\n" + keep.rstrip() + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="bench/run", description="Benchmark nf against the usual tools (issue #5).")
+    ap.add_argument("--workdir", required=True, help="temporary directory (bench/run makes one)")
+    ap.add_argument("--notes", help="file with notes from the install step")
+    ap.add_argument("--quick", action="store_true", help="small sizes, 1 run, no warm-up (for development)")
+    ap.add_argument("--runs", type=int, help="measured runs per case (default 3; 1 with --quick)")
+    ap.add_argument("--warmup", dest="warmup", action="store_true", default=None, help="one warm-up round (default)")
+    ap.add_argument("--no-warmup", dest="warmup", action="store_false", help="no warm-up round (default with --quick)")
+    ap.add_argument("--only", action="append", help=f"run only these sections: {', '.join(SECTIONS)} (a,b or repeated)")
+    ap.add_argument("--no-install", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    only = SECTIONS
+    if args.only:
+        only = [x.strip() for o in args.only for x in o.split(",") if x.strip()]
+        bad = [x for x in only if x not in SECTIONS]
+        if bad:
+            ap.error(f"unknown section {bad}; choose from {', '.join(SECTIONS)}")
+        only = [x for x in SECTIONS if x in only]
+    if args.runs is not None and args.runs < 1:
+        ap.error("--runs must be at least 1")
+    if not NF.exists():
+        print(f"bench: {NF} is missing; run bench/run (it builds nf)", file=sys.stderr)
+        return 1
+    for tool in ("socat", "tar", "curl"):
+        if not have(tool):
+            print(f"bench: {tool} is required (bench/run installs it)", file=sys.stderr)
+            return 1
+
+    bench = Bench(args)
+    need = (2 if args.quick else 10) * GiB
+    free = shutil.disk_usage(bench.work).free
+    if free < need:
+        print(f"bench: {bench.work} has {free / GiB:.1f} GiB free; this run needs about {need / GiB:.0f} GiB "
+              "(set BENCH_DIR to a roomier place)", file=sys.stderr)
+        return 1
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    mode = (f"QUICK mode (`--quick`): small sizes (big file {human(bench.sizes.big)}, {bench.sizes.small_n} small "
+            f"files, {human(bench.sizes.conc_size)} per concurrent client, ls over "
+            f"{'/'.join(str(c) for c in bench.sizes.ls_counts)} files), {bench.runs} run(s), "
+            f"{'a' if bench.warmup else 'no'} warm-up. These numbers check the harness; they do not judge nf "
+            "against the targets, which are stated for the full sizes."
+            if args.quick else
+            f"Full run: median of {bench.runs} runs after {'a' if bench.warmup else 'no'} warm-up round; tools "
+            "alternate round-robin within each section.")
+    machine = machine_line()
+    progress(machine)
+    progress(f"work directory {bench.work}; sections: {', '.join(only)}")
+    blocks: dict[str, str] = {}
+    busy_sections: list[str] = []
+    try:
+        for name in only:
+            started = time.monotonic()
+            load0 = loadavg()
+            progress(f"=== section {name} ===")
+            body = getattr(bench, f"section_{name}")()
+            took = time.monotonic() - started
+            load1 = loadavg()
+            busy = ""
+            if max(load_1min(load0), load_1min(load1)) > (os.cpu_count() or 1):
+                busy = (f"\n\n**The machine was busy** (load average above its {os.cpu_count()} cores): "
+                        "other work competed with the measurements, so these times are noisy; compare "
+                        "the runs column and rerun this section on a quiet machine before drawing conclusions.")
+                busy_sections.append(name)
+            blocks[name] = (f"## {TITLES[name]}\n\n_{machine.replace('Machine: ', '')}. "
+                            f"{'QUICK mode, ' if args.quick else ''}{bench.runs} run(s)"
+                            f"{' after a warm-up' if bench.warmup else ''}; section took {took:.0f} s; "
+                            f"load average {load0} at its start, {load1} at its end._{busy}\n\n{body}")
+            progress(f"=== section {name} done in {took:.0f} s ===")
+            print(f"\n{blocks[name]}\n", flush=True)
+    except KeyboardInterrupt:
+        progress("interrupted; stopping servers")
+        return 130
+    finally:
+        bench.stop_all()
+    notes = bench.notes[:]
+    if busy_sections:
+        notes.append(f"the machine was busy during section(s) {', '.join(busy_sections)} (load average above "
+                     "the core count): their times are noisy")
+    header = "\n".join([
+        "# nf benchmark results",
+        "",
+        "Written by `bench/run` (see README.md, section Benchmarks). Times are wall-clock medians; MB/s is "
+        "10^6 bytes per second; a ratio is the tool's time divided by the raw pipe's time measured in the same "
+        "run, so lower is faster and 1.00× means as fast as the raw pipe. Every transfer is checked (sizes after "
+        "every run, full contents after the first) so a tool that failed never reports a time.",
+        "",
+        f"**{machine}.**",
+        "",
+        f"Last run: sections {', '.join(only)}. {mode}",
+        "",
+        "Notes: " + ("; ".join(notes) if notes else "every compared tool was available."),
+    ])
+    write_results(header, blocks)
+    progress(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
