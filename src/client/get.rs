@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::put::read_exact_into;
-use super::{Client, Progress, CHUNK, WINDOW};
+use super::{settle, Client, Progress, CHUNK, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::Hashing;
 use crate::name::{quote, FileName};
@@ -118,13 +118,7 @@ impl Client {
                 continue;
             }
             let result = self.receive_get(i, &jobs[i], offsets[i], progress);
-            if let Err(e) = &result {
-                if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) {
-                    broken = Some(e.clone());
-                }
-            }
-            progress.end(i, result.is_ok());
-            results[i] = Some(result);
+            settle(i, result, &mut broken, progress, results);
         }
     }
 

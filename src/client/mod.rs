@@ -31,6 +31,24 @@ const MAX_REPLY: usize = 1 << 20;
 /// Size of each body chunk.
 const CHUNK: usize = crate::hashpipe::CHUNK;
 
+/// Records transfer `i`'s result; a connection-level failure marks the connection broken, so
+/// the transfers after it are not attempted on it.
+fn settle(
+    i: usize,
+    result: Result<FileInfo>,
+    broken: &mut Option<Error>,
+    progress: &dyn Progress,
+    results: &mut [Option<Result<FileInfo>>],
+) {
+    if let Err(e) = &result {
+        if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) && broken.is_none() {
+            *broken = Some(e.clone());
+        }
+    }
+    progress.end(i, result.is_ok());
+    results[i] = Some(result);
+}
+
 /// Receives progress events; all methods default to doing nothing.
 pub trait Progress {
     /// Transfer `index` of `name` starts: `total` bytes in all, `done` already there (resume).

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
-use super::{Client, Progress, CHUNK, WINDOW};
+use super::{settle, Client, Progress, CHUNK, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::Hashing;
 use crate::name::{quote, FileName};
@@ -138,13 +138,7 @@ impl Client {
                 Err(e) => Err(e),
             },
         };
-        if let Err(e) = &reply {
-            if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) && broken.is_none() {
-                *broken = Some(e.clone());
-            }
-        }
-        progress.end(i, reply.is_ok());
-        results[i] = Some(reply);
+        settle(i, reply, broken, progress, results);
     }
 
     /// Sends one put: header, body from `offset`, trailer.

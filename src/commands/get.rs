@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::GetArgs;
 use crate::client::{GetJob, Sink};
-use crate::commands::{interrupt_message, report_failures, Context};
+use crate::commands::{finish, interrupt_message, Context};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::{output, progress};
@@ -43,18 +43,7 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
     let mut client = ctx.connect()?;
     let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), 0);
     let results = client.get(&jobs, args.resume, &bars);
-    bars.clear();
-    let (files, bytes) = results
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
-    if !ctx.quiet && (files > 0 || results.is_empty()) {
-        eprintln!(
-            "{}",
-            progress::summary("downloaded", files, bytes, bars.elapsed())
-        );
-    }
-    report_failures(&results)
+    finish(ctx, "downloaded", &results, &bars)
 }
 
 /// Where `name` goes given `-o`: the current directory, into a directory, or a file name.

@@ -119,3 +119,22 @@ pub fn interrupt_message(what: &'static str) {
         std::process::exit(130);
     });
 }
+
+/// Ends a transfer: clears the bars, prints the one-line summary (unless quiet, or nothing
+/// succeeded), then each failure; the exit code follows the first failure.
+pub fn finish(
+    ctx: &Context,
+    verb: &str,
+    results: &[Result<crate::protocol::FileInfo>],
+    bars: &crate::progress::Bars,
+) -> Result<()> {
+    bars.clear();
+    let (files, bytes) = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
+    if !ctx.quiet && (files > 0 || results.is_empty()) {
+        eprintln!("{}", crate::progress::summary(verb, files, bytes, bars.elapsed()));
+    }
+    report_failures(results)
+}

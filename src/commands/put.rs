@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::cli::PutArgs;
 use crate::client::PutJob;
-use crate::commands::{interrupt_message, report_failures, Context};
+use crate::commands::{finish, interrupt_message, Context};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::{output, progress};
@@ -56,13 +56,5 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
     let mut client = ctx.connect()?;
     let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), estimate);
     let results = client.put(&jobs, args.force, args.resume, &bars);
-    bars.clear();
-    let (files, bytes) = results
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
-    if !ctx.quiet && (files > 0 || results.is_empty()) {
-        eprintln!("{}", progress::summary("uploaded", files, bytes, bars.elapsed()));
-    }
-    report_failures(&results)
+    finish(ctx, "uploaded", &results, &bars)
 }

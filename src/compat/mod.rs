@@ -518,3 +518,62 @@ mod tests {
         assert!(!is_http(b"HTTP/1.1\n"));
     }
 }
+
+/// Entry points for the cargo-fuzz targets in `fuzz/` (`text_head`, `text_base64`); not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{b64, dialect_of_line, scan, split_word, End, Scan};
+
+    /// What [`scan`] made of a buffer, with every range checked against it.
+    #[derive(Debug)]
+    pub enum Head {
+        More { complete: bool },
+        Upload { name: Vec<u8>, body_at: usize },
+        Line { text: Vec<u8>, seed: bool },
+    }
+
+    /// Scans a request head exactly as the server does, then classifies a whole line's
+    /// dialect and splits its command word. Panics only if an invariant breaks.
+    pub fn head(buf: &[u8]) -> Head {
+        match scan(buf) {
+            Scan::More { complete } => Head::More { complete },
+            Scan::Upload { name, body } => {
+                assert!(name.start <= name.end && name.end <= buf.len() && body <= buf.len());
+                assert!(body >= name.end);
+                Head::Upload {
+                    name: buf[name].to_vec(),
+                    body_at: body,
+                }
+            }
+            Scan::Line { len } => {
+                assert!(len < buf.len() && buf[len] == b'\n');
+                let text = &buf[..len];
+                let (word, rest) = split_word(text);
+                assert!(word.len() + rest.len() <= text.len());
+                let seed = dialect_of_line(text, End::Quiet) == super::Dialect::Seed;
+                Head::Line {
+                    text: text.to_vec(),
+                    seed,
+                }
+            }
+        }
+    }
+
+    /// Decodes base64 text fed in the given pieces, as an upload's content is.
+    pub fn decode(pieces: &[&[u8]]) -> Result<Vec<u8>, String> {
+        let mut decoder = b64::Decoder::new();
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.feed(piece, &mut out).map_err(|e| e.0)?;
+        }
+        decoder.finish(&mut out).map_err(|e| e.0)?;
+        Ok(out)
+    }
+
+    /// Encodes `data` the way the seed dialect's download sends it (76-character lines).
+    pub fn encode_mime(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        b64::encode_into(data, b64::Layout::Mime, &mut out);
+        out
+    }
+}
