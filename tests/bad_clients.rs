@@ -221,3 +221,21 @@ fn sigterm_stops_the_server_cleanly_and_an_upload_in_flight_stays_invisible() {
         "resumed upload",
     );
 }
+
+#[test]
+fn a_client_that_sends_part_of_the_greeting_and_closes_is_answered_at_once() {
+    let s = Server::start();
+    for partial in [&b"N"[..], b"NF", b"NF/"] {
+        let mut raw = Raw::connect(&s.addr);
+        raw.send(partial);
+        raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let started = Instant::now();
+        assert!(raw.closed(), "{partial:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{partial:?} held for {:?}",
+            started.elapsed()
+        );
+    }
+    s.assert_serving();
+}

@@ -55,6 +55,11 @@ pub fn sniff(stream: &TcpStream, idle: Duration) -> io::Result<Sniff> {
             return Ok(Sniff::Closed);
         }
         if seen.len() < MAGIC.len() && MAGIC.starts_with(seen) {
+            if peer_closed(stream) {
+                // `N` or `NF` and then end of stream: nothing more will come; the native code
+                // answers the truncated greeting.
+                return Ok(Sniff::Native);
+            }
             if Instant::now() >= deadline {
                 return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
             }
@@ -67,6 +72,19 @@ pub fn sniff(stream: &TcpStream, idle: Duration) -> io::Result<Sniff> {
             Sniff::Old
         });
     }
+}
+
+/// True when the peer has shut down its sending side (what is buffered is all there is).
+fn peer_closed(stream: &TcpStream) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 /// True when the first line is an HTTP request line (`GET / HTTP/1.1`).
