@@ -29,16 +29,15 @@ fn a_client_of_another_version_gets_a_version_error_in_words() {
     s.assert_serving();
 }
 
-#[test]
-fn the_client_reports_a_server_of_another_version_clearly() {
+/// Runs `nf ls` against a fake peer that answers the client's first bytes with `reply`.
+fn ls_against(reply: &'static [u8]) -> std::process::Output {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let fake = std::thread::spawn(move || {
         let (mut sock, _) = listener.accept().unwrap();
         let mut buf = [0u8; 256];
         let _ = sock.read(&mut buf);
-        sock.write_all(b"{\"ok\":true,\"version\":2,\"server\":\"nf 9.0.0\"}\n")
-            .unwrap();
+        sock.write_all(reply).unwrap();
     });
     let out = std::process::Command::new(NF)
         .args(["ls", "-s", &addr])
@@ -46,25 +45,18 @@ fn the_client_reports_a_server_of_another_version_clearly() {
         .output()
         .unwrap();
     fake.join().unwrap();
+    out
+}
+
+#[test]
+fn the_client_reports_a_server_of_another_version_clearly() {
+    let out = ls_against(b"{\"ok\":true,\"version\":2,\"server\":\"nf 9.0.0\"}\n");
     assert_fails(&out, 1, "speaks nf protocol 2");
 }
 
 #[test]
 fn the_client_reports_a_server_that_is_not_nf() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let fake = std::thread::spawn(move || {
-        let (mut sock, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 256];
-        let _ = sock.read(&mut buf);
-        sock.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").unwrap();
-    });
-    let out = std::process::Command::new(NF)
-        .args(["ls", "-s", &addr])
-        .env("NF_CONFIG", "/dev/null")
-        .output()
-        .unwrap();
-    fake.join().unwrap();
+    let out = ls_against(b"HTTP/1.1 400 Bad Request\r\n\r\n");
     assert_fails(&out, 1, "did not answer like an nf server");
 }
 

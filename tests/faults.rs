@@ -191,15 +191,20 @@ fn a_server_that_stops_answering_makes_the_client_time_out_clearly() {
     fake.join().unwrap();
 }
 
+/// A get reply for `data` (as a real server would send it) and the first `head` bytes of it.
+fn get_reply(name: &str, data: &[u8], head: usize) -> (String, Vec<u8>) {
+    let reply = format!(
+        "{{\"ok\":true,\"name\":\"{name}\",\"size\":{},\"modified\":\"2026-01-01T00:00:00Z\",\"blake3\":\"{}\",\"offset\":0}}\n",
+        data.len(),
+        blake3_hex(data)
+    );
+    (reply, data[..head].to_vec())
+}
+
 #[test]
 fn a_connection_reset_mid_download_leaves_only_the_partial_and_resume_completes() {
     let data = random_bytes(3 << 20, 4);
-    let hash = blake3_hex(&data);
-    let head = data[..1 << 20].to_vec();
-    let reply = format!(
-        "{{\"ok\":true,\"name\":\"movie\",\"size\":{},\"modified\":\"2026-01-01T00:00:00Z\",\"blake3\":\"{hash}\",\"offset\":0}}\n",
-        data.len()
-    );
+    let (reply, head) = get_reply("movie", &data, 1 << 20);
     let (addr, fake) = fake_server(move |mut sock| {
         let mut buf = [0u8; 256];
         let _ = sock.read(&mut buf);
@@ -263,12 +268,7 @@ fn socket_linger_zero(sock: TcpStream) -> TcpStream {
 #[test]
 fn a_get_interrupted_by_sigint_leaves_no_target_and_says_how_to_resume() {
     let data = random_bytes(2 << 20, 6);
-    let hash = blake3_hex(&data);
-    let head = data[..512 << 10].to_vec();
-    let reply = format!(
-        "{{\"ok\":true,\"name\":\"f\",\"size\":{},\"modified\":\"2026-01-01T00:00:00Z\",\"blake3\":\"{hash}\",\"offset\":0}}\n",
-        data.len()
-    );
+    let (reply, head) = get_reply("f", &data, 512 << 10);
     let (addr, fake) = fake_server(move |mut sock| {
         let mut buf = [0u8; 256];
         let _ = sock.read(&mut buf);
