@@ -11,6 +11,7 @@ pub mod commands;
 pub mod compat;
 pub mod config;
 pub mod error;
+pub mod fsutil;
 pub mod glob;
 pub mod hashpipe;
 pub mod human;

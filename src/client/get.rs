@@ -271,13 +271,7 @@ fn place(partial: &Path, target: &Path, force: bool) -> Result<()> {
     let placed = if force {
         fs::rename(partial, target)
     } else {
-        match fs::hard_link(partial, target) {
-            Ok(()) => fs::remove_file(partial),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-            // File systems without hard links (FAT, exFAT): check, then rename.
-            Err(_) if fs::symlink_metadata(target).is_ok() => Err(io::ErrorKind::AlreadyExists.into()),
-            Err(_) => fs::rename(partial, target),
-        }
+        crate::fsutil::rename_noreplace(partial, target)
     };
     placed.map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {

@@ -1,6 +1,6 @@
 //! One upload in progress: a partial file under `.nf/partial/` that is written (and hashed) as
 //! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
-//! name by [`Store::commit`]: fsync, then rename (or hard link, when overwriting is not
+//! name by [`Store::commit`]: fsync, then rename (one that refuses to replace, when overwriting is not
 //! allowed), then fsync of the directory. Several verified uploads can be committed together,
 //! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume.
 
@@ -196,13 +196,13 @@ impl Upload {
         self.done = true;
     }
 
-    /// Gives the verified file its name: rename (or link, without `force`) for a named
-    /// partial; for an anonymous one, a link from /proc/self/fd (through a temporary name
+    /// Gives the verified file its name: rename (without `force`, a rename that refuses to
+    /// replace) for a named partial; for an anonymous one, a link from /proc/self/fd (through a temporary name
     /// when it must replace a file).
     fn place(&self, target: &std::path::Path, force: bool) -> io::Result<()> {
         match (&self.path, force) {
             (Some(path), true) => fs::rename(path, target),
-            (Some(path), false) => fs::hard_link(path, target).and_then(|()| fs::remove_file(path)),
+            (Some(path), false) => crate::fsutil::rename_noreplace(path, target),
             (None, false) => link_fd(&self.file, target),
             (None, true) => {
                 let temp = self.store.new_partial_path(&self.name);
