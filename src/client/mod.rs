@@ -76,6 +76,8 @@ pub struct Client {
     pub server: String,
     /// The largest file the server accepts, if it said.
     pub max_file_size: Option<u64>,
+    /// The hello's reply has not been read yet.
+    hello_pending: bool,
 }
 
 /// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
@@ -151,25 +153,39 @@ impl Client {
             addr: addr.to_string(),
             server: String::new(),
             max_file_size: None,
+            hello_pending: false,
         };
         client.handshake(token)?;
         Ok(client)
     }
 
+    /// Queues the greeting and the hello. They go out with the first request, and the hello's
+    /// reply is read before the first reply ([`Client::ensure_hello`]): a connection costs no
+    /// round trip of its own.
     fn handshake(&mut self, token: Option<&str>) -> Result<()> {
         let hello = Request::Hello {
             client: protocol::software(),
             token: token.map(str::to_string),
         };
-        let sent = self
+        let queued = self
             .writer
             .write_all(protocol::greeting().as_bytes())
-            .and_then(|()| protocol::write_message(&mut self.writer, &hello))
-            .and_then(|()| self.writer.flush());
-        if let Err(e) = sent {
+            .and_then(|()| protocol::write_message(&mut self.writer, &hello));
+        if let Err(e) = queued {
             return Err(Error::io(format!("cannot talk to {}", self.addr), &e));
         }
-        let reply: HelloReply = self.read_reply().map_err(|e| match e.kind {
+        self.hello_pending = true;
+        Ok(())
+    }
+
+    /// Reads and checks the server's answer to the hello, once.
+    pub fn ensure_hello(&mut self) -> Result<()> {
+        if !self.hello_pending {
+            return Ok(());
+        }
+        self.hello_pending = false;
+        self.flush()?;
+        let reply: HelloReply = self.read_reply_line().map_err(|e| match e.kind {
             ErrorKind::Protocol => Error::new(
                 ErrorKind::Protocol,
                 format!("{} did not answer like an nf server ({})", self.addr, e.message),
@@ -193,8 +209,14 @@ impl Client {
         Ok(())
     }
 
-    /// Reads one reply line: an error reply becomes an `Err` of its kind.
+    /// Reads one reply (after the hello's): an error reply becomes an `Err` of its kind.
     fn read_reply<T: DeserializeOwned>(&mut self) -> Result<T> {
+        self.ensure_hello()?;
+        self.read_reply_line()
+    }
+
+    /// Reads one reply line: an error reply becomes an `Err` of its kind.
+    fn read_reply_line<T: DeserializeOwned>(&mut self) -> Result<T> {
         let addr = &self.addr;
         protocol::read_line(&mut self.reader, MAX_REPLY, &mut self.line).map_err(|e| match e {
             LineError::Closed | LineError::Truncated => Error::new(

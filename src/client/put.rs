@@ -31,6 +31,10 @@ impl Client {
         resume: bool,
         progress: &dyn Progress,
     ) -> Vec<Result<FileInfo>> {
+        // The server's size limit is needed before the first body goes out.
+        if let Err(e) = self.ensure_hello() {
+            return vec![Err(e); jobs.len()];
+        }
         let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         // Ask first only where it saves something: a resume offset, or a large body that would
