@@ -288,13 +288,7 @@ impl Store {
         if offset == 0 && !resumable {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
-            let anonymous = fs::OpenOptions::new()
-                .write(true)
-                .read(true)
-                .mode(0o600)
-                .custom_flags(libc::O_TMPFILE)
-                .open(&self.inner.partial_dir);
-            if let Ok(file) = anonymous {
+            if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
                 return Ok(Upload::new(
                     self.clone_handle(),
                     name.clone(),

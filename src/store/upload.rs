@@ -203,10 +203,10 @@ impl Upload {
         match (&self.path, force) {
             (Some(path), true) => fs::rename(path, target),
             (Some(path), false) => crate::fsutil::rename_noreplace(path, target),
-            (None, false) => link_fd(&self.file, target),
+            (None, false) => crate::fsutil::link_fd(&self.file, target),
             (None, true) => {
                 let temp = self.store.new_partial_path(&self.name);
-                link_fd(&self.file, &temp)?;
+                crate::fsutil::link_fd(&self.file, &temp)?;
                 fs::rename(&temp, target).inspect_err(|_| {
                     let _ = fs::remove_file(&temp);
                 })
@@ -231,28 +231,6 @@ impl Drop for Upload {
 fn syncfs(file: &File) -> io::Result<()> {
     // SAFETY: plain syscall on an fd we own.
     if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Links an open file (made with O_TMPFILE) to `target`; fails if `target` exists.
-fn link_fd(file: &File, target: &std::path::Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let source = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
-    let target = std::ffi::CString::new(target.as_os_str().as_bytes())?;
-    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
-    let rc = unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            source.as_ptr(),
-            libc::AT_FDCWD,
-            target.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    };
-    if rc == 0 {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
