@@ -1,3 +1,6 @@
+//! The `nf` executable: parse the command line, run it, and map the error to one
+//! `nf: error: …` line and an exit code. Everything else lives in the library.
+
 use std::io::Write;
 use std::process::ExitCode;
 
