@@ -4,7 +4,7 @@ use std::net::TcpListener;
 
 use crate::commands::Context;
 use crate::error::{describe_io, Error, ErrorKind, Result};
-use crate::server::{Logger, Server, Settings};
+use crate::server::{Logger, Server};
 use crate::signals;
 use crate::store::Store;
 
@@ -57,7 +57,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
     clean_partials_periodically(&store, cfg.partial_max_age);
     let root = store.root().display().to_string();
-    let server = Server::new(listener, store, Settings::from_config(cfg), log);
+    let server = Server::new(listener, store, cfg.clone(), log);
     log.line(&format!(
         "nf serve {} listening on {local}, storing files in {root}",
         env!("CARGO_PKG_VERSION")

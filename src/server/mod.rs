@@ -19,51 +19,11 @@ use crate::store::Store;
 
 pub use log::Logger;
 
-/// The limits and behaviour of one running server, taken from the [`Config`].
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub max_connections: usize,
-    pub idle_timeout: Duration,
-    pub max_header_bytes: usize,
-    pub max_name_bytes: usize,
-    pub max_file_size: u64,
-    pub resume_min_bytes: u64,
-    /// The shared secret every native client must send, if set.
-    pub token: Option<String>,
-    pub read_only: bool,
-    /// Let old-dialect clients in although a token is set (they cannot send one).
-    pub compat_allow_without_token: bool,
-    /// Answer the old text dialects (see [`crate::compat`]).
-    pub compat: bool,
-    /// Largest file content an old-dialect request may carry, in bytes.
-    pub compat_max_bytes: u64,
-    /// Silence after which an old-dialect request without a terminator counts as complete.
-    pub compat_quiet: Duration,
-}
-
-impl Settings {
-    pub fn from_config(cfg: &Config) -> Settings {
-        Settings {
-            max_connections: cfg.max_connections,
-            idle_timeout: cfg.idle_timeout,
-            max_header_bytes: cfg.max_header_bytes,
-            max_name_bytes: cfg.max_name_bytes,
-            max_file_size: cfg.max_file_size,
-            resume_min_bytes: cfg.resume_min_bytes,
-            token: cfg.token.clone(),
-            read_only: cfg.read_only,
-            compat_allow_without_token: cfg.compat_allow_without_token,
-            compat: cfg.compat,
-            compat_max_bytes: cfg.compat_max_bytes,
-            compat_quiet: cfg.compat_quiet,
-        }
-    }
-}
-
 /// State shared by the accept loop and every connection.
 pub(crate) struct Shared {
     pub store: Store,
-    pub settings: Settings,
+    /// The limits and behaviour of this server.
+    pub settings: Config,
     pub log: Logger,
     active: AtomicUsize,
     next_id: AtomicU64,
@@ -111,7 +71,7 @@ pub struct Server {
 
 impl Server {
     /// Wraps an already-bound listener (tests bind port 0).
-    pub fn new(listener: TcpListener, store: Store, settings: Settings, log: Logger) -> Server {
+    pub fn new(listener: TcpListener, store: Store, settings: Config, log: Logger) -> Server {
         Server {
             listener,
             shared: Arc::new(Shared {
