@@ -4,13 +4,12 @@
 //! partial, which `--resume` continues.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::put::read_exact_into;
-use super::{settle, Client, Progress, CHUNK, WINDOW};
+use super::{settle, Client, Progress, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::hashpipe::Hashing;
+use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
 use crate::protocol::{FileInfo, GetReply, Request};
 
@@ -145,51 +144,32 @@ impl Client {
             Sink::Stdout => {
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                let mut hashing = Hashing::new(blake3::Hasher::new(), body);
-                let mut out_err = None;
-                let received = self.receive_body(index, body, progress, &mut hashing, |chunk| {
-                    if out_err.is_none() {
-                        if let Err(e) = out.write_all(chunk) {
-                            out_err = Some(e);
-                        }
-                    }
-                });
-                let hasher = hashing.finish();
-                received?;
-                if let Some(e) = out_err.or_else(|| out.flush().err()) {
+                let (hasher, failed) =
+                    self.receive_body(index, body, blake3::Hasher::new(), progress, |c| out.write_all(c))?;
+                if let Some(e) = failed.or_else(|| out.flush().err()) {
                     return Err(crate::output::stdout_error(&e));
                 }
                 verify(&hasher.finalize(), &expected, &job.name)?;
             }
             Sink::File { target, force } => {
                 let partial = partial_path(target);
-                let local = |what: &str, e: &io::Error| Error::io(format!("{what} {}", partial.display()), e);
-                let (mut file, hasher) = match open_partial(&partial, offset) {
-                    Ok(x) => x,
+                let opened = open_partial(&partial, offset);
+                let (hasher, failed) = match opened {
+                    Ok((mut file, hasher)) => {
+                        self.receive_body(index, body, hasher, progress, |c| file.write_all(c))?
+                    }
+                    // The body still has to be read off the wire before the next reply.
                     Err(e) => {
-                        // The body still has to be read off the wire before the next reply.
-                        let mut sink = Hashing::new(blake3::Hasher::new(), 0);
-                        let _ = self.receive_body(index, body, progress, &mut sink, |_| {});
-                        return Err(local("cannot write", &e));
+                        let (hasher, _) =
+                            self.receive_body(index, body, blake3::Hasher::new(), progress, |_| Ok(()))?;
+                        (hasher, Some(e))
                     }
                 };
-                let mut hashing = Hashing::new(hasher, body);
-                let mut write_err = None;
-                let received = self.receive_body(index, body, progress, &mut hashing, |chunk| {
-                    if write_err.is_none() {
-                        if let Err(e) = file.write_all(chunk) {
-                            write_err = Some(e);
-                        }
-                    }
-                });
-                let hasher = hashing.finish();
-                received?;
-                if let Some(e) = write_err {
-                    let _ = fs::remove_file(&partial);
-                    return Err(local("cannot write", &e));
-                }
-                drop(file);
-                if let Err(e) = verify(&hasher.finalize(), &expected, &job.name) {
+                let checked = match failed {
+                    Some(e) => Err(Error::io(format!("cannot write {}", partial.display()), &e)),
+                    None => verify(&hasher.finalize(), &expected, &job.name),
+                };
+                if let Err(e) = checked {
                     let _ = fs::remove_file(&partial);
                     return Err(e);
                 }
@@ -199,56 +179,50 @@ impl Client {
         Ok(reply.file)
     }
 
-    /// Reads `len` body bytes off the connection, hashing each chunk and passing it to `out`.
+    /// Reads a `len`-byte body off the connection into `write`, continuing `hasher` over it.
+    /// A write error does not stop the reading (the connection stays in step); it is returned
+    /// with the hasher.
     fn receive_body(
         &mut self,
         index: usize,
         len: u64,
+        hasher: blake3::Hasher,
         progress: &dyn Progress,
-        hashing: &mut Hashing,
-        mut out: impl FnMut(&[u8]),
-    ) -> Result<()> {
-        let mut left = len;
-        while left > 0 {
-            let mut buf = hashing.buffer();
-            let want = buf.len().min(left as usize);
-            let n = match self.reader.read(&mut buf[..want]) {
-                Ok(0) => {
-                    return Err(Error::new(
-                        ErrorKind::Connect,
-                        format!("the server closed the connection {left} bytes before the end"),
-                    ))
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
-                Err(e) => return Err(self.lost(&e)),
-            };
-            out(&buf[..n]);
-            hashing.hash(buf, n);
-            left -= n as u64;
-            progress.advance(index, n as u64);
-        }
-        Ok(())
+        write: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<(blake3::Hasher, Option<io::Error>)> {
+        pump(&mut self.reader, len, hasher, write, |n| {
+            progress.advance(index, n as u64)
+        })
+        .map_err(|(got, e)| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                Error::new(
+                    ErrorKind::Connect,
+                    format!(
+                        "the server closed the connection {} bytes before the end",
+                        len - got
+                    ),
+                )
+            } else {
+                self.lost(&e)
+            }
+        })
     }
 }
 
 /// Opens the partial for writing at `offset` and hashes what it already holds.
 fn open_partial(partial: &Path, offset: u64) -> io::Result<(File, blake3::Hasher)> {
-    let mut hasher = blake3::Hasher::new();
     if offset == 0 {
         let file = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .open(partial)?;
-        return Ok((file, hasher));
+        return Ok((file, blake3::Hasher::new()));
     }
     let mut file = OpenOptions::new().read(true).write(true).open(partial)?;
-    let mut buf = vec![0u8; CHUNK];
-    read_exact_into(&mut file, offset, &mut buf, |c| {
-        hasher.update(c);
-    })?;
+    let hasher = hash_prefix(&file, offset)?;
     file.set_len(offset)?;
+    file.seek(SeekFrom::Start(offset))?;
     Ok((file, hasher))
 }
 

@@ -4,12 +4,12 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::{settle, Client, Progress, CHUNK, WINDOW};
+use super::{settle, Client, Progress, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::hashpipe::Hashing;
+use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
 use crate::protocol::{self, FileInfo, PutReply, Request, Trailer};
 
@@ -89,7 +89,6 @@ impl Client {
         progress: &dyn Progress,
     ) {
         let mut waiting: VecDeque<usize> = VecDeque::new();
-        let mut buf = vec![0u8; CHUNK];
         let mut broken: Option<Error> = None;
         for &i in todo {
             let job = &jobs[i];
@@ -97,7 +96,7 @@ impl Client {
                 results[i] = Some(Err(e.clone()));
                 continue;
             }
-            match self.send_one(i, job, force, offsets[i], &mut buf, progress) {
+            match self.send_one(i, job, force, offsets[i], progress) {
                 Ok(()) => waiting.push_back(i),
                 Err(Sent::Nothing(e)) => {
                     progress.end(i, false);
@@ -152,7 +151,6 @@ impl Client {
         job: &PutJob,
         force: bool,
         offset: u64,
-        buf: &mut [u8],
         progress: &dyn Progress,
     ) -> Result<(), Sent> {
         let shown = job.path.display().to_string();
@@ -175,13 +173,9 @@ impl Client {
             )));
         }
         let offset = if offset <= size { offset } else { 0 };
-        let mut hasher = blake3::Hasher::new();
-        if offset > 0 {
-            read_exact_into(&mut file, offset, buf, |chunk| {
-                hasher.update(chunk);
-            })
+        let hasher = hash_prefix(&file, offset)
+            .and_then(|h| file.seek(SeekFrom::Start(offset)).map(|_| h))
             .map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
-        }
         progress.begin(index, job.name.as_str(), size, offset);
         let header = Request::Put {
             name: job.name.to_string(),
@@ -265,24 +259,4 @@ fn exists(name: &FileName) -> Error {
             quote(name.as_str())
         ),
     )
-}
-
-/// Reads exactly `len` bytes from `r`, passing each chunk to `f`.
-pub(super) fn read_exact_into(
-    r: &mut impl Read,
-    len: u64,
-    buf: &mut [u8],
-    mut f: impl FnMut(&[u8]),
-) -> std::io::Result<()> {
-    let mut left = len;
-    while left > 0 {
-        let want = buf.len().min(left as usize);
-        let n = r.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        f(&buf[..n]);
-        left -= n as u64;
-    }
-    Ok(())
 }

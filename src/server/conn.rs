@@ -3,14 +3,14 @@
 //! validated [`FileName`]s; every request gets exactly one reply, in order, and one log line.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use super::Shared;
 use crate::compat::{self, Sniff};
 use crate::error::{Error, ErrorKind};
-use crate::hashpipe::HashPipe;
+use crate::hashpipe::{pump, CHUNK};
 use crate::name::{quote, FileName};
 use crate::protocol::{
     self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply,
@@ -18,15 +18,9 @@ use crate::protocol::{
 };
 use crate::store::{Upload, Verified};
 
-/// Size of the socket read buffer and of each body chunk.
-pub const CHUNK: usize = 256 * 1024;
-
 /// Bodies up to this size are copied through the reply buffer (so many small files share
 /// packets); larger ones go out with the kernel's sendfile.
 const SMALL_BODY: u64 = 64 * 1024;
-
-/// Bodies at least this large are hashed on a helper thread.
-const PIPELINE_MIN: u64 = 1 << 20;
 
 /// Verified uploads waiting for their batch commit are committed at the latest at these sizes.
 const BATCH_FILES: usize = 64;
@@ -42,8 +36,8 @@ enum Next {
 enum Received {
     /// The connection broke after this many bytes; the partial is kept.
     Cut(u64, Error),
-    /// The store failed after this many bytes were read (disk full…); the rest must be skipped.
-    Store(u64, Error),
+    /// The store failed (disk full…); the body was read to its end all the same.
+    Store(Error),
 }
 
 /// The result of one put.
@@ -526,10 +520,10 @@ impl Conn<'_> {
         if let Err(failure) = self.receive(&mut upload, body) {
             return match failure {
                 Received::Cut(got, err) => Outcome::close(got, Err(err)),
-                Received::Store(got, err) => {
-                    // Disk full or similar: drop the partial, skip the rest, answer.
+                Received::Store(err) => {
+                    // Disk full or similar: drop the partial, skip the trailer, answer.
                     upload.discard();
-                    self.skip_and_refuse(body - got, got, err)
+                    self.skip_and_refuse(0, body, err)
                 }
             };
         }
@@ -551,57 +545,28 @@ impl Conn<'_> {
         Outcome::done(got, self.reply_error(err))
     }
 
-    /// Streams `body` bytes from the connection into `upload`. Large bodies are hashed on a
-    /// helper thread while the next chunk is read and written.
+    /// Streams `body` bytes from the connection into `upload`, hashing them on the way. After
+    /// a failed write (disk full…) the rest of the body is still read, so the stream stays in
+    /// step.
     fn receive(&mut self, upload: &mut Upload, body: u64) -> Result<(), Received> {
-        if body < PIPELINE_MIN {
-            let mut got = 0u64;
-            while got < body {
-                let chunk = match self.reader.fill_buf() {
-                    Ok([]) => return Err(Received::Cut(got, interrupted(got, body))),
-                    Ok(c) => c,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Received::Cut(got, Error::io("upload interrupted", &e))),
-                };
-                let n = chunk.len().min((body - got) as usize);
-                let written = upload.write(&chunk[..n]);
-                self.reader.consume(n);
-                // The failed chunk was consumed: count it, so the skip reads exactly the rest.
-                written.map_err(|e| Received::Store(got + n as u64, e))?;
-                got += n as u64;
+        let hasher = upload.take_hasher();
+        match pump(
+            &mut self.reader,
+            body,
+            hasher,
+            |chunk| upload.write_unhashed(chunk),
+            |_| {},
+        ) {
+            Ok((hasher, None)) => {
+                upload.set_hasher(hasher);
+                Ok(())
             }
-            return Ok(());
-        }
-        let mut pipe = HashPipe::new(upload.take_hasher(), 4, CHUNK);
-        let mut got = 0u64;
-        let mut result = Ok(());
-        while got < body {
-            let mut buf = pipe.buffer();
-            let want = buf.len().min((body - got) as usize);
-            let n = match self.reader.read(&mut buf[..want]) {
-                Ok(0) => {
-                    result = Err(Received::Cut(got, interrupted(got, body)));
-                    break;
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    pipe.hash(buf, 0);
-                    continue;
-                }
-                Err(e) => {
-                    result = Err(Received::Cut(got, Error::io("upload interrupted", &e)));
-                    break;
-                }
-            };
-            if let Err(e) = upload.write_unhashed(&buf[..n]) {
-                result = Err(Received::Store(got + n as u64, e));
-                break;
+            Ok((_, Some(err))) => Err(Received::Store(err)),
+            Err((got, e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                Err(Received::Cut(got, interrupted(got, body)))
             }
-            got += n as u64;
-            pipe.hash(buf, n);
+            Err((got, e)) => Err(Received::Cut(got, Error::io("upload interrupted", &e))),
         }
-        upload.set_hasher(pipe.finish());
-        result
     }
 
     /// Reads and discards `n` body bytes.

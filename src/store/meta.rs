@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -155,21 +155,12 @@ pub fn write(file: &File, meta: &Meta) -> io::Result<()> {
 /// edited there) and records the result, so that it is hashed only once.
 pub fn adopt(file: &File) -> io::Result<Meta> {
     let before = file.metadata()?;
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut pos = 0u64;
-    loop {
-        let n = file.read_at(&mut buf, pos)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        pos += n as u64;
-    }
+    let hash = crate::hashpipe::hash_prefix(file, before.len())?.finalize();
     let after = file.metadata()?;
-    let meta = Meta::from_metadata(hasher.finalize(), &after);
-    if before.mtime() == after.mtime() && before.mtime_nsec() == after.mtime_nsec() && pos == after.len() {
-        // Best effort: a read-only file system just means hashing again next time.
+    let meta = Meta::from_metadata(hash, &before);
+    if meta.matches(&after) {
+        // Unchanged while it was read. Best effort: a read-only file system just means
+        // hashing again next time.
         let _ = write(file, &meta);
     }
     Ok(meta)

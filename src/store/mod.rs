@@ -289,14 +289,7 @@ impl Store {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
             if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
-                return Ok(Upload::new(
-                    self.clone_handle(),
-                    name.clone(),
-                    None,
-                    file,
-                    blake3::Hasher::new(),
-                    0,
-                ));
+                return Ok(Upload::new(self, name, None, file, blake3::Hasher::new(), 0));
             }
         }
         if offset == 0 {
@@ -314,8 +307,8 @@ impl Store {
                     Error::io("cannot create a partial upload", &e)
                 })?;
             return Ok(Upload::new(
-                self.clone_handle(),
-                name.clone(),
+                self,
+                name,
                 Some(path),
                 file,
                 blake3::Hasher::new(),
@@ -348,20 +341,13 @@ impl Store {
             .open(&path)
             .and_then(|file| {
                 file.set_len(offset)?;
-                let hasher = upload::hash_prefix(&file, offset)?;
+                let hasher = crate::hashpipe::hash_prefix(&file, offset)?;
                 let mut file = file;
                 file.seek(io::SeekFrom::Start(offset))?;
                 Ok((file, hasher))
             });
         match opened {
-            Ok((file, hasher)) => Ok(Upload::new_named(
-                self.clone_handle(),
-                name.clone(),
-                path,
-                file,
-                hasher,
-                offset,
-            )),
+            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, hasher, offset)),
             Err(e) => {
                 self.unmark_busy(&path);
                 Err(Error::io("cannot reopen the partial upload", &e))

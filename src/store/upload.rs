@@ -6,7 +6,7 @@
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
@@ -52,28 +52,19 @@ impl Verified {
 }
 
 impl Upload {
-    pub(super) fn new_named(
-        store: Store,
-        name: FileName,
-        path: PathBuf,
-        file: File,
-        hasher: blake3::Hasher,
-        len: u64,
-    ) -> Upload {
-        Upload::new(store, name, Some(path), file, hasher, len)
-    }
-
+    /// An upload of `name` into `file` (at `path`, or anonymous), holding `len` bytes so far
+    /// whose hash is `hasher`.
     pub(super) fn new(
-        store: Store,
-        name: FileName,
+        store: &Store,
+        name: &FileName,
         path: Option<PathBuf>,
         file: File,
         hasher: blake3::Hasher,
         len: u64,
     ) -> Upload {
         Upload {
-            store,
-            name,
+            store: store.clone_handle(),
+            name: name.clone(),
             path,
             file,
             hasher,
@@ -297,21 +288,4 @@ impl Store {
         }
         results
     }
-}
-
-/// Hashes the first `len` bytes of `file`, to continue a resumed upload's running hash.
-pub(super) fn hash_prefix(file: &File, len: u64) -> io::Result<blake3::Hasher> {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut pos = 0u64;
-    while pos < len {
-        let want = buf.len().min((len - pos) as usize);
-        let n = file.read_at(&mut buf[..want], pos)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        hasher.update(&buf[..n]);
-        pos += n as u64;
-    }
-    Ok(hasher)
 }
