@@ -7,7 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{settle, Client, Progress, WINDOW};
+use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
@@ -50,7 +50,7 @@ pub fn partial_path(target: &Path) -> PathBuf {
 impl Client {
     /// Downloads every job; one result per job, in order.
     pub fn get(&mut self, jobs: &[GetJob], resume: bool, progress: &dyn Progress) -> Vec<Result<FileInfo>> {
-        let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
+        let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         for (i, job) in jobs.iter().enumerate() {
             if let Sink::File { target, force } = &job.sink {
@@ -64,20 +64,9 @@ impl Client {
                 }
             }
         }
-        let todo: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
-        self.get_pass(jobs, &offsets, &todo, &mut results, progress);
-        let retry: Vec<usize> = todo
-            .into_iter()
-            .filter(|&i| offsets[i] > 0)
-            .filter(|&i| matches!(&results[i], Some(Err(e)) if e.kind == ErrorKind::HashMismatch))
-            .collect();
-        if !retry.is_empty() {
-            self.get_pass(jobs, &vec![0; jobs.len()], &retry, &mut results, progress);
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "not attempted"))))
-            .collect()
+        with_restart(results, &offsets, |offsets, todo, results| {
+            self.get_pass(jobs, offsets, todo, results, progress)
+        })
     }
 
     fn get_pass(
@@ -85,7 +74,7 @@ impl Client {
         jobs: &[GetJob],
         offsets: &[u64],
         todo: &[usize],
-        results: &mut [Option<Result<FileInfo>>],
+        results: &mut [Slot],
         progress: &dyn Progress,
     ) {
         let mut sent = 0;

@@ -38,7 +38,7 @@ fn settle(
     result: Result<FileInfo>,
     broken: &mut Option<Error>,
     progress: &dyn Progress,
-    results: &mut [Option<Result<FileInfo>>],
+    results: &mut [Slot],
 ) {
     if let Err(e) = &result {
         if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) && broken.is_none() {
@@ -47,6 +47,33 @@ fn settle(
     }
     progress.end(i, result.is_ok());
     results[i] = Some(result);
+}
+
+/// The outcome of a transfer, `None` while it is still to be attempted.
+type Slot = Option<Result<FileInfo>>;
+
+/// Runs `pass(offsets, todo, results)` over the jobs that have no result yet, then once more
+/// from offset 0 over those whose resumed transfer failed its whole-file check (the partial
+/// was not a prefix of the file); returns one result per job.
+fn with_restart(
+    mut results: Vec<Slot>,
+    offsets: &[u64],
+    mut pass: impl FnMut(&[u64], &[usize], &mut [Slot]),
+) -> Vec<Result<FileInfo>> {
+    let todo: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_none()).collect();
+    pass(offsets, &todo, &mut results);
+    let retry: Vec<usize> = todo
+        .into_iter()
+        .filter(|&i| offsets[i] > 0)
+        .filter(|&i| matches!(&results[i], Some(Err(e)) if e.kind == ErrorKind::HashMismatch))
+        .collect();
+    if !retry.is_empty() {
+        pass(&vec![0; offsets.len()], &retry, &mut results);
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "not attempted"))))
+        .collect()
 }
 
 /// Receives progress events; all methods default to doing nothing.

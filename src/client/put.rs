@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::{settle, Client, Progress, WINDOW};
+use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
@@ -35,7 +35,7 @@ impl Client {
         if let Err(e) = self.ensure_hello() {
             return vec![Err(e); jobs.len()];
         }
-        let mut results: Vec<Option<Result<FileInfo>>> = vec![None; jobs.len()];
+        let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         // Ask first only where it saves something: a resume offset, or a large body that would
         // be sent in vain to an existing name. Small files just go; the server refuses them.
@@ -60,22 +60,9 @@ impl Client {
                 Err(e) => return vec![Err(e); jobs.len()],
             }
         }
-        let todo: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
-        self.put_pass(jobs, force, &offsets, &todo, &mut results, progress);
-        // A partial that was not a prefix of the file fails the whole-file check: start over.
-        let retry: Vec<usize> = todo
-            .into_iter()
-            .filter(|&i| offsets[i] > 0)
-            .filter(|&i| matches!(&results[i], Some(Err(e)) if e.kind == ErrorKind::HashMismatch))
-            .collect();
-        if !retry.is_empty() {
-            let fresh = vec![0u64; jobs.len()];
-            self.put_pass(jobs, force, &fresh, &retry, &mut results, progress);
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Other, "not attempted"))))
-            .collect()
+        with_restart(results, &offsets, |offsets, todo, results| {
+            self.put_pass(jobs, force, offsets, todo, results, progress)
+        })
     }
 
     /// Sends the jobs in `todo`, filling in their results as replies arrive.
@@ -85,7 +72,7 @@ impl Client {
         force: bool,
         offsets: &[u64],
         todo: &[usize],
-        results: &mut [Option<Result<FileInfo>>],
+        results: &mut [Slot],
         progress: &dyn Progress,
     ) {
         let mut waiting: VecDeque<usize> = VecDeque::new();
@@ -129,7 +116,7 @@ impl Client {
     fn receive_put(
         &mut self,
         waiting: &mut VecDeque<usize>,
-        results: &mut [Option<Result<FileInfo>>],
+        results: &mut [Slot],
         broken: &mut Option<Error>,
         progress: &dyn Progress,
     ) {
