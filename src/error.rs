@@ -62,26 +62,29 @@ impl ErrorKind {
         }
     }
 
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 15] = [
+        ErrorKind::NotFound,
+        ErrorKind::Exists,
+        ErrorKind::BadName,
+        ErrorKind::TooLarge,
+        ErrorKind::HashMismatch,
+        ErrorKind::Version,
+        ErrorKind::Auth,
+        ErrorKind::Denied,
+        ErrorKind::NoSpace,
+        ErrorKind::Busy,
+        ErrorKind::Connect,
+        ErrorKind::Protocol,
+        ErrorKind::Usage,
+        ErrorKind::Interrupted,
+        ErrorKind::Other,
+    ];
+
     /// Parses a wire code; unknown codes (from a newer peer) become [`ErrorKind::Other`].
     pub fn from_code(code: &str) -> ErrorKind {
-        const ALL: [ErrorKind; 15] = [
-            ErrorKind::NotFound,
-            ErrorKind::Exists,
-            ErrorKind::BadName,
-            ErrorKind::TooLarge,
-            ErrorKind::HashMismatch,
-            ErrorKind::Version,
-            ErrorKind::Auth,
-            ErrorKind::Denied,
-            ErrorKind::NoSpace,
-            ErrorKind::Busy,
-            ErrorKind::Connect,
-            ErrorKind::Protocol,
-            ErrorKind::Usage,
-            ErrorKind::Interrupted,
-            ErrorKind::Other,
-        ];
-        ALL.into_iter()
+        ErrorKind::ALL
+            .into_iter()
             .find(|k| k.code() == code)
             .unwrap_or(ErrorKind::Other)
     }

@@ -343,28 +343,12 @@ mod tests {
     #[test]
     fn every_exit_code_nf_can_return_is_in_the_readme_table() {
         let (codes, notes) = readme_exit_codes();
-        let wire = [
-            "not_found",
-            "exists",
-            "bad_name",
-            "too_large",
-            "hash_mismatch",
-            "version",
-            "auth",
-            "denied",
-            "no_space",
-            "busy",
-            "connect",
-            "protocol",
-            "usage",
-            "interrupted",
-            "internal",
-        ];
-        for code in wire {
-            let exit = ErrorKind::from_code(code).exit_code();
+        for kind in ErrorKind::ALL {
+            let exit = kind.exit_code();
             assert!(
                 codes.iter().any(|(c, _)| *c == exit),
-                "exit code {exit} ({code}) is not in README.md"
+                "exit code {exit} ({}) is not in README.md",
+                kind.code()
             );
         }
         assert!(codes.iter().any(|(c, m)| *c == 0 && m == "success"), "{codes:?}");

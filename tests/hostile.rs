@@ -52,23 +52,9 @@ const ESCAPES: &[&str] = &[
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-/// Peak resident memory of process `pid`, in KiB (VmHWM from /proc).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status")
-}
-
-fn server_pid(s: &Server) -> u32 {
-    s.child.as_ref().expect("server running").id()
-}
-
 #[track_caller]
 fn assert_memory_bounded(s: &Server, bound_kib: u64) {
-    let peak = peak_rss_kib(server_pid(s));
+    let peak = s.peak_kib();
     assert!(
         peak < bound_kib,
         "the server's peak resident memory is {peak} KiB, over the bound of {bound_kib} KiB"
@@ -468,7 +454,7 @@ fn random_and_mutated_sessions_never_break_the_server_or_leave_anything_half_wri
     let before = tree_outside_store(s.dir.path());
     let escapes = escape_targets(&s);
     let escapes_before: Vec<bool> = escapes.iter().map(|p| p.exists()).collect();
-    let pid = server_pid(&s);
+    let pid = s.pid();
     let started = Instant::now();
     let checked = AtomicU64::new(0);
     let replies: Mutex<BTreeMap<&str, u64>> = Mutex::default();

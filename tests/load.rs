@@ -475,7 +475,6 @@ fn sixty_four_clients_putting_getting_listing_and_removing_at_once_lose_nothing(
         .and_then(|v| v.parse().ok())
         .unwrap_or(8);
     let s = Server::with_config("idle_timeout_secs = 30");
-    let pid = s.child.as_ref().unwrap().id();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let tally = Mutex::new(Tally::default());
@@ -512,7 +511,7 @@ fn sixty_four_clients_putting_getting_listing_and_removing_at_once_lose_nothing(
     let took = started.elapsed();
     let tally = tally.into_inner().unwrap();
     let models = models.into_inner().unwrap();
-    let peak = peak_rss_kib(pid);
+    let peak = s.peak_kib();
     eprintln!(
         "load: {CLIENTS} clients, {} operations in {took:?} ({:.0}/s), {} failed, {} integrity violations, server peak memory {peak} KiB",
         tally.ops,
@@ -580,14 +579,4 @@ fn sixty_four_clients_putting_getting_listing_and_removing_at_once_lose_nothing(
         peak < MEMORY_BOUND_KIB,
         "the server's peak resident memory was {peak} KiB, over the bound of {MEMORY_BOUND_KIB} KiB"
     );
-}
-
-/// Peak resident memory of process `pid`, in KiB (VmHWM from /proc).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status")
 }
