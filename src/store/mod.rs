@@ -225,16 +225,10 @@ impl Store {
     /// Opens a stored file for reading; the returned info (hash included) describes exactly the
     /// content of the returned handle, even if the name is replaced meanwhile.
     pub fn read(&self, name: &FileName) -> Result<(File, FileInfo)> {
-        let not_found = || {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("no file named {}", crate::name::quote(name.as_str())),
-            )
-        };
         let file = match open_nofollow(&self.path_of(name)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(not_found())
+                return Err(not_found(name))
             }
             Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
         };
@@ -242,7 +236,7 @@ impl Store {
             .metadata()
             .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
         if !md.is_file() {
-            return Err(not_found());
+            return Err(not_found(name));
         }
         let meta = match meta::read_fd(&file, &md) {
             Some(m) => m,
@@ -259,24 +253,15 @@ impl Store {
     /// Deletes the stored file `name`.
     pub fn remove(&self, name: &FileName) -> Result<()> {
         let path = self.path_of(name);
+        let failed = |e: io::Error| match e.kind() {
+            io::ErrorKind::NotFound => not_found(name),
+            _ => Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e),
+        };
         match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("no file named {}", crate::name::quote(name.as_str())),
-                ))
-            }
-            Err(e) => {
-                return Err(
-                    Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e)
-                        .with_not_found(name),
-                )
-            }
+            Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
+            Ok(_) => return Err(not_found(name)),
+            Err(e) => return Err(failed(e)),
         }
-        fs::remove_file(&path).map_err(|e| {
-            Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e).with_not_found(name)
-        })?;
         sync_dir(&self.inner.root);
         Ok(())
     }
@@ -414,17 +399,12 @@ impl Store {
     }
 }
 
-impl Error {
-    fn with_not_found(self, name: &FileName) -> Error {
-        if self.kind == ErrorKind::NotFound {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("no file named {}", crate::name::quote(name.as_str())),
-            )
-        } else {
-            self
-        }
-    }
+/// The error for a name with no stored file (symlinks and directories count as none).
+fn not_found(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no file named {}", crate::name::quote(name.as_str())),
+    )
 }
 
 /// Opens a path for reading without following a final symlink and without blocking on FIFOs.
