@@ -119,6 +119,14 @@ impl Error {
         }
     }
 
+    /// `what` already exists and overwriting was not asked for.
+    pub fn exists(what: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::Exists,
+            format!("{what} already exists; use --force to overwrite it"),
+        )
+    }
+
     /// Adds context in front of the message: `context: message`.
     pub fn context(self, what: impl fmt::Display) -> Error {
         Error {

@@ -55,10 +55,7 @@ impl Client {
         for (i, job) in jobs.iter().enumerate() {
             if let Sink::File { target, force } = &job.sink {
                 if !force && fs::symlink_metadata(target).is_ok() {
-                    results[i] = Some(Err(Error::new(
-                        ErrorKind::Exists,
-                        format!("{} already exists; use --force to overwrite it", target.display()),
-                    )));
+                    results[i] = Some(Err(Error::exists(target.display())));
                 } else if resume {
                     offsets[i] = fs::metadata(partial_path(target)).map(|m| m.len()).unwrap_or(0);
                 }
@@ -238,10 +235,7 @@ fn place(partial: &Path, target: &Path, force: bool) -> Result<()> {
     };
     placed.map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {
-            Error::new(
-                ErrorKind::Exists,
-                format!("{} already exists; use --force to overwrite it", target.display()),
-            )
+            Error::exists(target.display())
         } else {
             Error::io(format!("cannot create {}", target.display()), &e)
         }

@@ -239,11 +239,5 @@ fn local_len(job: &PutJob) -> u64 {
 }
 
 fn exists(name: &FileName) -> Error {
-    Error::new(
-        ErrorKind::Exists,
-        format!(
-            "{} already exists on the server; use --force to overwrite it",
-            quote(name.as_str())
-        ),
-    )
+    Error::exists(format!("{} on the server", quote(name.as_str())))
 }

@@ -64,10 +64,7 @@ fn init(path: &Path, force: bool) -> Result<()> {
     }
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::new(
-                ErrorKind::Exists,
-                format!("{} already exists; use --force to overwrite it", path.display()),
-            )
+            Error::exists(path.display())
         } else {
             Error::io(format!("cannot write {}", path.display()), &e)
         }

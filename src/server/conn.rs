@@ -502,13 +502,7 @@ impl Conn<'_> {
                 return Err(read_only_error());
             }
             if !force && store.exists(&name) {
-                return Err(Error::new(
-                    ErrorKind::Exists,
-                    format!(
-                        "{} already exists; use --force to overwrite it",
-                        quote(name.as_str())
-                    ),
-                ));
+                return Err(Error::exists(quote(name.as_str())));
             }
             store.begin_upload(&name, offset, size >= limits.resume_min_bytes)
         });

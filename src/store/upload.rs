@@ -272,10 +272,7 @@ impl Store {
                 }
                 Err(e) => {
                     results.push(Err(if e.kind() == io::ErrorKind::AlreadyExists {
-                        Error::new(
-                            ErrorKind::Exists,
-                            format!("{name} already exists; use --force to overwrite it"),
-                        )
+                        Error::exists(&name)
                     } else {
                         Error::io(format!("cannot store {name}"), &e)
                     }));
