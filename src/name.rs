@@ -53,8 +53,13 @@ impl FileName {
 
     /// Checks a name given as raw bytes (for example a local file name that may not be UTF-8).
     pub fn parse_bytes(raw: &[u8]) -> Result<FileName, Error> {
+        FileName::parse_bytes_with_limit(raw, MAX_NAME_BYTES)
+    }
+
+    /// Checks a name given as raw bytes, allowing at most `max_bytes` bytes.
+    pub fn parse_bytes_with_limit(raw: &[u8], max_bytes: usize) -> Result<FileName, Error> {
         match std::str::from_utf8(raw) {
-            Ok(s) => FileName::parse(s),
+            Ok(s) => FileName::parse_with_limit(s, max_bytes),
             Err(_) => Err(Error::new(
                 ErrorKind::BadName,
                 format!(

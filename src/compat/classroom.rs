@@ -114,7 +114,9 @@ fn get(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
 }
 
 fn delete(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
-    let removed = super::parse_name(shared, name).and_then(|n| shared.store.remove(&n).map(|()| n));
+    let removed = shared
+        .file_name(name)
+        .and_then(|n| shared.store.remove(&n).map(|()| n));
     let result = match removed {
         Ok(n) => ok(wire, &pyjson::string(&format!("{} deleted", n.as_str()))),
         Err(e) => fail(wire, e),

@@ -31,8 +31,9 @@ impl Intake {
     pub fn begin(shared: &Shared, raw_name: &[u8]) -> Intake {
         let settings = &shared.settings;
         let limit = settings.compat_max_bytes.min(settings.max_file_size);
-        let started =
-            super::parse_name(shared, raw_name).and_then(|n| shared.store.begin_upload(&n, 0, false));
+        let started = shared
+            .file_name(raw_name)
+            .and_then(|n| shared.store.begin_upload(&n, 0, false));
         let (upload, failed) = match started {
             Ok(u) => (Some(u), None),
             Err(e) => (None, Some(e)),

@@ -21,7 +21,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind};
-use crate::name::{quote, FileName};
+use crate::name::quote;
 use crate::protocol::{FileInfo, MAGIC};
 use crate::server::Shared;
 
@@ -356,23 +356,9 @@ pub(crate) fn serve(input: TcpStream, output: TcpStream, shared: &Shared, peer: 
     wire.close();
 }
 
-/// Parses a name from the wire with the server's rules (UTF-8, [`FileName`]).
-fn parse_name(shared: &Shared, raw: &[u8]) -> Result<FileName, Error> {
-    match std::str::from_utf8(raw) {
-        Ok(s) => FileName::parse_with_limit(s, shared.settings.max_name_bytes),
-        Err(_) => Err(Error::new(
-            ErrorKind::BadName,
-            format!(
-                "invalid name {}: names must be valid UTF-8",
-                quote(&String::from_utf8_lossy(raw))
-            ),
-        )),
-    }
-}
-
 /// Opens a stored file for an old-dialect download, within `compat_max_bytes`.
 fn open_for_download(shared: &Shared, raw: &[u8]) -> Result<(std::fs::File, FileInfo), Error> {
-    let name = parse_name(shared, raw)?;
+    let name = shared.file_name(raw)?;
     let (file, info) = shared.store.read(&name)?;
     let limit = shared.settings.compat_max_bytes;
     if info.size > limit {

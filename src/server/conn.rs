@@ -393,7 +393,7 @@ impl Conn<'_> {
     }
 
     fn name(&self, raw: &str) -> Result<FileName, Error> {
-        FileName::parse_with_limit(raw, self.shared.settings.max_name_bytes)
+        self.shared.file_name(raw.as_bytes())
     }
 
     /// Runs one request; returns what to do next, the name and byte count for the log, and

@@ -33,6 +33,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Validates a name from the wire against the rules and this server's length limit.
+    pub fn file_name(&self, raw: &[u8]) -> crate::error::Result<crate::name::FileName> {
+        crate::name::FileName::parse_bytes_with_limit(raw, self.settings.max_name_bytes)
+    }
+
     /// True once the server is stopping: an end of stream may be the stop, not the client.
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
