@@ -339,20 +339,11 @@ pub(crate) fn serve(input: TcpStream, output: TcpStream, shared: &Shared, peer: 
             }
         }
     };
-    let outcome = match &done.result {
-        Ok(()) => "ok".to_string(),
-        Err(e) => format!("error {}: {}", e.kind.code(), e.message),
-    };
-    shared.log.line(&format!(
-        "{peer} {} {} {} {} {outcome}",
-        done.op,
-        done.name
-            .as_deref()
-            .map(|n| quote(&String::from_utf8_lossy(n)))
-            .unwrap_or_else(|| "-".into()),
-        done.bytes,
-        crate::human::duration(started.elapsed())
-    ));
+    let name = done.name.as_deref().map(String::from_utf8_lossy);
+    let error = done.result.as_ref().err();
+    shared
+        .log
+        .request(peer, done.op, name.as_deref(), done.bytes, started, error);
     wire.close();
 }
 

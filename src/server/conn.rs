@@ -237,17 +237,10 @@ impl Conn<'_> {
     }
 
     fn log(&self, op: &str, name: Option<&str>, bytes: u64, started: Instant, result: &Result<(), Error>) {
-        let outcome = match result {
-            Ok(()) => "ok".to_string(),
-            Err(e) => format!("error {}: {}", e.kind.code(), e.message),
-        };
-        self.shared.log.line(&format!(
-            "{} {op} {} {} {} {outcome}",
-            self.peer,
-            name.map(quote).unwrap_or_else(|| "-".into()),
-            bytes,
-            crate::human::duration(started.elapsed())
-        ));
+        let error = result.as_ref().err();
+        self.shared
+            .log
+            .request(&self.peer, op, name, bytes, started, error);
     }
 
     /// Reads the greeting and the hello; answers a version mismatch in words.
@@ -357,13 +350,9 @@ impl Conn<'_> {
     }
 
     fn log_refusal(&self, op: &str, err: &Error, started: Instant) {
-        self.shared.log.line(&format!(
-            "{} {op} - 0 {} error {}: {}",
-            self.peer,
-            crate::human::duration(started.elapsed()),
-            err.kind.code(),
-            err.message
-        ));
+        self.shared
+            .log
+            .request(&self.peer, op, None, 0, started, Some(err));
     }
 
     /// Answers a header that could not be read, then the connection closes.

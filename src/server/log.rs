@@ -2,9 +2,11 @@
 //! control characters escaped before they get here.
 
 use std::io::Write;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
+use crate::error::Error;
 use crate::human;
+use crate::name::quote;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Logger {
@@ -21,6 +23,28 @@ impl Logger {
         let stderr = std::io::stderr();
         let mut lock = stderr.lock();
         let _ = writeln!(lock, "{} {text}", human::rfc3339(SystemTime::now()));
+    }
+
+    /// The line for one request: peer, operation, quoted name (or `-`), body bytes, duration,
+    /// and `ok` or the error's code and message. Every dialect logs through this.
+    pub fn request(
+        &self,
+        peer: &str,
+        op: &str,
+        name: Option<&str>,
+        bytes: u64,
+        started: Instant,
+        error: Option<&Error>,
+    ) {
+        let outcome = match error {
+            None => "ok".to_string(),
+            Some(e) => format!("error {}: {}", e.kind.code(), e.message),
+        };
+        self.line(&format!(
+            "{peer} {op} {} {bytes} {} {outcome}",
+            name.map(quote).unwrap_or_else(|| "-".into()),
+            human::duration(started.elapsed())
+        ));
     }
 
     /// Writes a line only in verbose mode.
