@@ -2,7 +2,7 @@
 //! many files, drawn on stderr only when it is a terminal; otherwise (or with `-q`) nothing
 //! until the one-line summary. Implements [`client::Progress`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ pub struct Bars {
     multi: Option<MultiProgress>,
     total: Option<ProgressBar>,
     bars: RefCell<HashMap<usize, ProgressBar>>,
+    /// Transfers ended so far, and in all, for the total bar's "n/m files".
+    ended: Cell<usize>,
+    files: usize,
     started: Instant,
 }
 
@@ -42,6 +45,8 @@ impl Bars {
             multi,
             total,
             bars: RefCell::new(HashMap::new()),
+            ended: Cell::new(0),
+            files,
             started: Instant::now(),
         }
     }
@@ -106,21 +111,9 @@ impl Progress for Bars {
         if let Some(bar) = self.bars.borrow_mut().remove(&index) {
             bar.finish_and_clear();
         }
+        self.ended.set(self.ended.get() + 1);
         if let Some(t) = &self.total {
-            let done = t
-                .message()
-                .split('/')
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0)
-                + 1;
-            let of = t
-                .message()
-                .split('/')
-                .nth(1)
-                .map(str::to_string)
-                .unwrap_or_default();
-            t.set_message(format!("{done}/{of}"));
+            t.set_message(format!("{}/{} files", self.ended.get(), self.files));
         }
     }
 }
