@@ -8,7 +8,7 @@ mod common;
 use std::io::Read;
 use std::net::Shutdown;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -522,50 +522,6 @@ fn a_5_mib_binary_file_goes_up_and_down_through_each_dialect() {
     assert!(std::fs::read(&back).unwrap() == content, "classroom GET differs");
 }
 
-/// `nf serve` with extra arguments on a store of its own; killed on drop.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start(s: &Server, args: &[&str]) -> Serve {
-        let config = s.dir.path().join("other.toml");
-        let root = s.dir.path().join("other-store");
-        std::fs::write(&config, format!("root = {:?}\n", path_str(&root))).unwrap();
-        let mut child = Command::new(NF)
-            .args(["-c", path_str(&config), "serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let mut banner = Vec::new();
-        let mut byte = [0u8; 1];
-        while stderr.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
-            banner.push(byte[0]);
-        }
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        let banner = String::from_utf8(banner).unwrap();
-        let addr = banner
-            .split("listening on ")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .unwrap_or_else(|| panic!("banner: {banner}"))
-            .to_string();
-        Serve { child, addr }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// What an old client gets from a server whose old dialects are off: one error line, at
 /// once (not after the idle timeout), then the end of the connection.
 fn assert_refused(addr: &str, request: &[u8]) {
@@ -595,7 +551,7 @@ fn compat_false_and_no_compat_turn_the_old_dialects_off() {
     assert_refused(&s.addr, b"list");
     assert_refused(&s.addr, b"LIST\r\n\r\n");
     assert_refused(&s.addr, b"upload a.txt QUJD\n");
-    let flagged = Serve::start(&s, &["--no-compat"]);
+    let flagged = Server::with_args("", &["--no-compat"]);
     assert_refused(&flagged.addr, b"GET a.txt");
     // The native protocol is unaffected.
     let out = Command::new(NF)
@@ -606,7 +562,7 @@ fn compat_false_and_no_compat_turn_the_old_dialects_off() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(s.names(), vec!["a.txt"]);
     // Without the flag the same configuration answers them.
-    let plain = Serve::start(&s, &[]);
+    let plain = Server::start();
     assert_eq!(json_reply(&talk(&plain.addr, b"LIST\r\n\r\n"))["status"], "OK");
 }
 

@@ -91,37 +91,9 @@ fn a_read_only_server_serves_files_but_refuses_put_and_rm() {
 
 #[test]
 fn serve_read_only_flag_works_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(NF)
-        .args(["serve", "--read-only", "--listen", "127.0.0.1:0", "--root"])
-        .arg(dir.path().join("store"))
-        .env("NF_CONFIG", "/dev/null")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut banner,
-    )
-    .unwrap();
-    let addr = banner
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
-    std::fs::write(dir.path().join("f"), b"x").unwrap();
-    let out = Command::new(NF)
-        .args(["put", "f", "-s", &addr])
-        .current_dir(dir.path())
-        .env("NF_CONFIG", "/dev/null")
-        .output()
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    let s = Server::with_args("", &["--read-only"]);
+    s.file("f", b"x");
+    let out = s.nf(&["put", "f"]);
     assert_fails(&out, 7, "read-only");
 }
 

@@ -24,6 +24,8 @@ pub struct Server {
     pub log: Arc<Mutex<String>>,
     /// A file-size limit (`ulimit -f`, in KiB) for the server process.
     pub fsize_kib: Option<u64>,
+    /// Extra arguments to `nf serve`.
+    pub args: Vec<String>,
 }
 
 impl Server {
@@ -34,6 +36,29 @@ impl Server {
 
     /// A server whose config file holds `extra` (TOML lines) besides `root` and `listen`.
     pub fn with_config(extra: &str) -> Server {
+        let mut server = Server::unstarted(extra);
+        server.spawn();
+        server
+    }
+
+    /// A server started with `nf serve ARGS` (flags such as `--read-only`, `--no-compat`).
+    pub fn with_args(extra: &str, args: &[&str]) -> Server {
+        let mut server = Server::unstarted(extra);
+        server.args = args.iter().map(|a| a.to_string()).collect();
+        server.spawn();
+        server
+    }
+
+    /// A server whose process may write files of at most `kib` KiB (`ulimit -f`).
+    pub fn with_file_size_limit(extra: &str, kib: u64) -> Server {
+        let mut server = Server::unstarted(extra);
+        server.fsize_kib = Some(kib);
+        server.spawn();
+        server
+    }
+
+    /// The temporary directories and config file of a server not yet started.
+    fn unstarted(extra: &str) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("store");
         let work = dir.path().join("work");
@@ -47,7 +72,7 @@ impl Server {
             ),
         )
         .unwrap();
-        let mut server = Server {
+        Server {
             child: None,
             addr: String::new(),
             dir,
@@ -56,19 +81,8 @@ impl Server {
             config,
             log: Arc::new(Mutex::new(String::new())),
             fsize_kib: None,
-        };
-        server.spawn();
-        server
-    }
-
-    /// A server whose process may write files of at most `kib` KiB (`ulimit -f`).
-    pub fn with_file_size_limit(extra: &str, kib: u64) -> Server {
-        let mut s = Server::with_config(extra);
-        s.kill();
-        s.addr.clear();
-        s.fsize_kib = Some(kib);
-        s.spawn();
-        s
+            args: Vec::new(),
+        }
     }
 
     /// Starts (or restarts) the server process on the same storage directory.
@@ -88,6 +102,7 @@ impl Server {
         };
         let mut child = command
             .args(["-c", self.config.to_str().unwrap(), "serve", "--listen", &listen])
+            .args(&self.args)
             .env_remove("NF_SERVER")
             .env_remove("NF_ROOT")
             .env_remove("NF_LISTEN")
