@@ -605,7 +605,10 @@ impl Conn<'_> {
 
     fn send_body(&mut self, file: &mut File, offset: u64, body: u64) -> Result<(), Error> {
         let fail = |e: io::Error| Error::io("download interrupted", &e);
-        file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+        if offset > 0 {
+            // A fresh handle reads from 0: only a resumed download needs to move.
+            file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+        }
         let sent = if body <= SMALL_BODY {
             io::copy(&mut file.take(body), &mut self.writer).map_err(fail)?
         } else {
