@@ -134,6 +134,31 @@ pub struct ServeArgs {
     /// Do not answer the old classroom clients (text dialects); same as `compat = false`.
     #[arg(long)]
     pub no_compat: bool,
+
+    /// Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the
+    /// local directory (local) [default: local].
+    #[arg(long, value_name = "STORE", value_parser = parse_store, value_hint = ValueHint::Other)]
+    pub store: Option<StoreArg>,
+
+    /// URL of the object store, such as http://127.0.0.1:8333 [default: AWS].
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub s3_endpoint: Option<String>,
+}
+
+/// The value of `nf serve --store`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreArg {
+    Local,
+    S3 { bucket: String, prefix: String },
+}
+
+fn parse_store(text: &str) -> Result<StoreArg, String> {
+    if text == "local" {
+        return Ok(StoreArg::Local);
+    }
+    let (bucket, prefix) = crate::store::S3Location::parse_url(text)
+        .map_err(|why| format!("{why}; expected s3://BUCKET[/PREFIX] or local"))?;
+    Ok(StoreArg::S3 { bucket, prefix })
 }
 
 #[derive(Debug, Args)]

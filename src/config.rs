@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::human;
+use crate::store::{S3Location, StoreKind};
 
 /// One setting: its key (in the file), the kind of value, and the text that documents it.
 pub struct KeySpec {
@@ -26,6 +27,7 @@ pub enum Kind {
     Bytes,
     Bool,
     Secret,
+    Text,
 }
 
 /// Every setting, in the order `config.example.toml` shows them.
@@ -118,7 +120,44 @@ pub const KEYS: &[KeySpec] = &[
         doc: "Old clients may send a request with no terminator: once a complete command has\n\
               arrived and the client stays quiet this many milliseconds, the request is answered.",
     },
+    KeySpec {
+        key: "store.kind",
+        kind: Kind::Text,
+        doc: "Where `nf serve` keeps files: \"local\" (the directory `root`) or \"s3\" (a bucket of an\n\
+              S3-compatible object store, which several servers can share; docs/SCALING.md).\n\
+              The store.* keys may also be written as a [store] table. Credentials come only from\n\
+              AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.\n\
+              `nf serve --store s3://BUCKET/PREFIX` sets kind, bucket and prefix.",
+    },
+    KeySpec {
+        key: "store.endpoint",
+        kind: Kind::Text,
+        doc: "URL of the object store, such as \"http://127.0.0.1:8333\" (`--s3-endpoint`); empty\n\
+              for AWS itself (or AWS_ENDPOINT_URL).",
+    },
+    KeySpec {
+        key: "store.bucket",
+        kind: Kind::Text,
+        doc: "Bucket of the object store (it must exist).",
+    },
+    KeySpec {
+        key: "store.prefix",
+        kind: Kind::Text,
+        doc: "Key prefix inside the bucket, such as \"team/files\"; empty for the whole bucket.",
+    },
+    KeySpec {
+        key: "store.region",
+        kind: Kind::Text,
+        doc: "Region of the bucket; empty for AWS_REGION, else \"us-east-1\".",
+    },
 ];
+
+/// Which backend the `store.*` keys choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    Local,
+    S3,
+}
 
 /// Where a value came from, for `nf config` and for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +198,8 @@ pub struct Config {
     pub compat: bool,
     pub compat_max_bytes: u64,
     pub compat_quiet: Duration,
+    pub store: StoreChoice,
+    pub s3: S3Location,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// For each key, where its value came from.
@@ -192,6 +233,8 @@ impl Config {
             compat: true,
             compat_max_bytes: 64 << 20,
             compat_quiet: Duration::from_millis(300),
+            store: StoreChoice::Local,
+            s3: S3Location::default(),
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
         }
@@ -234,7 +277,7 @@ impl Config {
         }
         for (key, value) in flags {
             cfg.set(key, Raw::Text(value), Origin::Flag)
-                .map_err(|why| Error::new(ErrorKind::Usage, format!("--{}: {why}", key.replace('_', "-"))))?;
+                .map_err(|why| Error::new(ErrorKind::Usage, format!("{}: {why}", flag_of(key))))?;
         }
         Ok(cfg)
     }
@@ -252,8 +295,8 @@ impl Config {
             let line = e.span().map(|s| line_of(text, s.start));
             fail(line, e.message().trim().to_string())
         })?;
-        for (key, value) in &table {
-            let line = Some(line_of(text, value.span().start));
+        for (key, value, line) in flatten(text, &table) {
+            let line = Some(line);
             let Some(spec) = KEYS.iter().find(|k| k.key == key) else {
                 return Err(fail(
                     line,
@@ -263,12 +306,8 @@ impl Config {
                     ),
                 ));
             };
-            self.set(
-                spec.key,
-                Raw::Toml(value.get_ref()),
-                Origin::File(path.to_path_buf()),
-            )
-            .map_err(|why| fail(line, format!("`{key}`: {why}")))?;
+            self.set(spec.key, Raw::Toml(value), Origin::File(path.to_path_buf()))
+                .map_err(|why| fail(line, format!("`{key}`: {why}")))?;
         }
         Ok(())
     }
@@ -322,6 +361,32 @@ impl Config {
                 }
                 self.compat_quiet = Duration::from_millis(n);
             }
+            "store.kind" => {
+                self.store = match string(&raw)?.as_str() {
+                    "local" => StoreChoice::Local,
+                    "s3" => StoreChoice::S3,
+                    other => return Err(format!("expected \"local\" or \"s3\", found {other:?}")),
+                }
+            }
+            "store.endpoint" => {
+                let url = string(&raw)?;
+                let ok = url.is_empty()
+                    || ((url.starts_with("http://") || url.starts_with("https://"))
+                        && !url.contains(char::is_whitespace));
+                if !ok {
+                    return Err(format!("{url:?} is not a URL such as \"http://127.0.0.1:8333\""));
+                }
+                self.s3.endpoint = url.trim_end_matches('/').to_string();
+            }
+            "store.bucket" => {
+                let bucket = string(&raw)?;
+                if !bucket.is_empty() {
+                    crate::store::s3::check_bucket(&bucket)?;
+                }
+                self.s3.bucket = bucket;
+            }
+            "store.prefix" => self.s3.prefix = crate::store::s3::check_prefix(&string(&raw)?)?,
+            "store.region" => self.s3.region = string(&raw)?,
             _ => unreachable!("every key in KEYS is handled"),
         }
         self.origins.insert(spec.key, origin);
@@ -349,14 +414,72 @@ impl Config {
             "compat" => self.compat.to_string(),
             "compat_max_bytes" => self.compat_max_bytes.to_string(),
             "compat_quiet_ms" => self.compat_quiet.as_millis().to_string(),
+            "store.kind" => quoted(match self.store {
+                StoreChoice::Local => "local",
+                StoreChoice::S3 => "s3",
+            }),
+            "store.endpoint" => quoted(&self.s3.endpoint),
+            "store.bucket" => quoted(&self.s3.bucket),
+            "store.prefix" => quoted(&self.s3.prefix),
+            "store.region" => quoted(&self.s3.region),
             _ => String::new(),
         }
     }
 }
 
-/// The environment variable for a key: `NF_` and the key in capitals.
+impl Config {
+    /// The backend `nf serve` opens, checked: an S3 store needs a bucket.
+    pub fn store_kind(&self) -> Result<StoreKind> {
+        match self.store {
+            StoreChoice::Local => Ok(StoreKind::Local),
+            StoreChoice::S3 if self.s3.bucket.is_empty() => Err(Error::new(
+                ErrorKind::Usage,
+                "store.kind is \"s3\" but no bucket is set: set store.bucket, or use \
+                 `nf serve --store s3://BUCKET/PREFIX`",
+            )),
+            StoreChoice::S3 => Ok(StoreKind::S3(self.s3.clone())),
+        }
+    }
+}
+
+/// The environment variable for a key: `NF_` and the key in capitals (`store.kind` →
+/// `NF_STORE_KIND`).
 pub fn env_var(key: &str) -> String {
-    format!("NF_{}", key.to_ascii_uppercase())
+    format!("NF_{}", key.to_ascii_uppercase().replace('.', "_"))
+}
+
+/// The command-line flag that sets a key.
+pub fn flag_of(key: &str) -> String {
+    match key {
+        "store.endpoint" => "--s3-endpoint".to_string(),
+        k if k.starts_with("store.") => "--store".to_string(),
+        k => format!("--{}", k.replace('_', "-")),
+    }
+}
+
+/// The (key, value, line) settings of a parsed file; a `[store]` table gives `store.*` keys.
+fn flatten<'a>(
+    text: &str,
+    table: &'a BTreeMap<String, toml::Spanned<toml::Value>>,
+) -> Vec<(String, &'a toml::Value, usize)> {
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let line = line_of(text, value.span().start);
+        match value.get_ref() {
+            toml::Value::Table(inner) if key == "store" => {
+                for (sub, v) in inner {
+                    // The table's values carry no spans: find the key's own line after it.
+                    let at = text[value.span().start.min(text.len())..]
+                        .lines()
+                        .position(|l| l.trim_start().starts_with(sub.as_str()))
+                        .map_or(line, |i| line + i);
+                    out.push((format!("store.{sub}"), v, at));
+                }
+            }
+            v => out.push((key.clone(), v, line)),
+        }
+    }
+    out
 }
 
 /// The config file read when `--config` is not given: `~/.config/nf/config.toml` on Linux.
@@ -427,7 +550,7 @@ pub fn effective_toml(cfg: &Config) -> String {
 /// `file PATH` or `default`.
 pub fn origin_comment(key: &str, origin: &Origin) -> String {
     let text = match origin {
-        Origin::Flag => format!("flag --{}", key.replace('_', "-")),
+        Origin::Flag => format!("flag {}", flag_of(key)),
         other => other.to_string(),
     };
     comment_safe(&text)

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Busy,
     /// Could not connect, or the connection broke or timed out.
     Connect,
+    /// The server's object store failed or could not be reached (try again later).
+    Unavailable,
     /// The peer sent something that is not valid protocol.
     Protocol,
     /// Bad command-line arguments or configuration.
@@ -55,6 +57,7 @@ impl ErrorKind {
             ErrorKind::NoSpace => "no_space",
             ErrorKind::Busy => "busy",
             ErrorKind::Connect => "connect",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Usage => "usage",
             ErrorKind::Interrupted => "interrupted",
@@ -63,7 +66,7 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 16] = [
         ErrorKind::NotFound,
         ErrorKind::Exists,
         ErrorKind::BadName,
@@ -75,6 +78,7 @@ impl ErrorKind {
         ErrorKind::NoSpace,
         ErrorKind::Busy,
         ErrorKind::Connect,
+        ErrorKind::Unavailable,
         ErrorKind::Protocol,
         ErrorKind::Usage,
         ErrorKind::Interrupted,
@@ -95,7 +99,7 @@ impl ErrorKind {
             ErrorKind::Usage | ErrorKind::BadName => 2,
             ErrorKind::NotFound => 3,
             ErrorKind::Exists => 4,
-            ErrorKind::Connect | ErrorKind::Busy => 5,
+            ErrorKind::Connect | ErrorKind::Busy | ErrorKind::Unavailable => 5,
             ErrorKind::HashMismatch => 6,
             ErrorKind::Auth | ErrorKind::Denied => 7,
             ErrorKind::Interrupted => 130,

@@ -16,7 +16,7 @@ fn round_trip(content: &[u8], name: &str) {
     assert!(get.status.success(), "get: {}", stderr(&get));
     assert_same(&std::fs::read(out.join(name)).unwrap(), content, "content");
     // The stored copy is byte for byte the same, and ls reports its true hash and size.
-    assert_same(&std::fs::read(s.root.join(name)).unwrap(), content, "content");
+    assert_same(&s.read_stored(name), content, "content");
     let ls = s.ls();
     assert_eq!(ls.len(), 1);
     assert_eq!(ls[0]["size"], content.len() as u64);
@@ -88,10 +88,10 @@ fn put_refuses_an_existing_name_unless_forced() {
     s.file("a.txt", b"second");
     let again = s.nf(&["put", "a.txt"]);
     assert_fails(&again, 4, "already exists");
-    assert_eq!(std::fs::read(s.root.join("a.txt")).unwrap(), b"first");
+    assert_eq!(s.read_stored("a.txt"), b"first");
     let forced = s.nf(&["put", "-f", "a.txt"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
-    assert_eq!(std::fs::read(s.root.join("a.txt")).unwrap(), b"second");
+    assert_eq!(s.read_stored("a.txt"), b"second");
 }
 
 #[test]

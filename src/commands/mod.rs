@@ -9,7 +9,7 @@ mod put;
 mod rm;
 mod serve;
 
-use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs};
+use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
 use crate::client::Client;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -70,6 +70,18 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         }
         if a.no_compat {
             flags.push(("compat", "false".to_string()));
+        }
+        match &a.store {
+            Some(StoreArg::Local) => flags.push(("store.kind", "local".to_string())),
+            Some(StoreArg::S3 { bucket, prefix }) => {
+                flags.push(("store.kind", "s3".to_string()));
+                flags.push(("store.bucket", bucket.clone()));
+                flags.push(("store.prefix", prefix.clone()));
+            }
+            None => {}
+        }
+        if let Some(url) = &a.s3_endpoint {
+            flags.push(("store.endpoint", url.clone()));
         }
     };
     match command {

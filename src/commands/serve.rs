@@ -12,7 +12,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     let cfg = &ctx.config;
     // Before any thread starts, so that only the waiter ever sees a stop signal.
     let stop = signals::block();
-    let store = Store::open(&cfg.root, cfg.partial_max_age)?;
+    let store = Store::open(&cfg.store_kind()?, &cfg.root, cfg.partial_max_age)?;
     let listener = TcpListener::bind(&cfg.listen).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
             "; is another nf serve running? choose another address with --listen"
@@ -56,7 +56,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     clean_partials_periodically(&store, cfg.partial_max_age);
-    let root = store.root().display().to_string();
+    let root = store.describe();
     let server = Server::new(listener, store, cfg.clone(), log);
     log.line(&format!(
         "nf serve {} listening on {local}, storing files in {root}",
@@ -89,7 +89,7 @@ fn raise_fd_limit() {
 
 /// Removes partial uploads older than `max_age`, now and then (start-up already did once).
 fn clean_partials_periodically(store: &Store, max_age: std::time::Duration) {
-    let store = store.clone_handle();
+    let store = store.clone();
     let every = (max_age / 4).clamp(
         std::time::Duration::from_secs(60),
         std::time::Duration::from_secs(3600),

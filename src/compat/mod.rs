@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::{FileInfo, MAGIC};
 use crate::server::Shared;
+use crate::store::Content;
 
 use wire::{Got, Wire};
 
@@ -348,9 +349,9 @@ pub(crate) fn serve(input: TcpStream, output: TcpStream, shared: &Shared, peer: 
 }
 
 /// Opens a stored file for an old-dialect download, within `compat_max_bytes`.
-fn open_for_download(shared: &Shared, raw: &[u8]) -> Result<(std::fs::File, FileInfo), Error> {
+fn open_for_download(shared: &Shared, raw: &[u8]) -> Result<(Content, FileInfo), Error> {
     let name = shared.file_name(raw)?;
-    let (file, info) = shared.store.read(&name)?;
+    let (file, info) = shared.store.read(&name, 0)?;
     let limit = shared.settings.compat_max_bytes;
     if info.size > limit {
         return Err(Error::new(
@@ -369,7 +370,7 @@ fn open_for_download(shared: &Shared, raw: &[u8]) -> Result<(std::fs::File, File
 /// Sends a stored file's base64 in `layout` to `out`; returns the content bytes sent.
 fn send_file(
     out: &mut impl std::io::Write,
-    file: std::fs::File,
+    file: Content,
     info: &FileInfo,
     layout: b64::Layout,
 ) -> Result<u64, Error> {

@@ -2,8 +2,7 @@
 //! first bytes (the old text dialects go to [`crate::compat`]); talks to the store only through
 //! validated [`FileName`]s; every request gets exactly one reply, in order, and one log line.
 
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
@@ -16,7 +15,7 @@ use crate::protocol::{
     self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply,
     Trailer,
 };
-use crate::store::{Upload, Verified};
+use crate::store::{Content, Upload, Verified};
 
 /// Bodies up to this size are copied through the reply buffer (so many small files share
 /// packets); larger ones go out with the kernel's sendfile.
@@ -573,8 +572,10 @@ impl Conn<'_> {
     }
 
     fn get(&mut self, raw_name: &str, offset: u64) -> (Next, u64, Result<(), Error>) {
-        let opened = self.name(raw_name).and_then(|n| self.shared.store.read(&n));
-        let (mut file, info) = match opened {
+        let opened = self
+            .name(raw_name)
+            .and_then(|n| self.shared.store.read(&n, offset));
+        let (content, info) = match opened {
             Ok(x) => x,
             Err(e) => return (Next::Continue, 0, self.reply_error(e)),
         };
@@ -597,24 +598,22 @@ impl Conn<'_> {
         }) {
             return (Next::Close, 0, Err(e));
         }
-        match self.send_body(&mut file, offset, body) {
+        match self.send_body(content, body) {
             Ok(()) => (Next::Continue, body, Ok(())),
             Err(e) => (Next::Close, 0, Err(e)),
         }
     }
 
-    fn send_body(&mut self, file: &mut File, offset: u64, body: u64) -> Result<(), Error> {
+    /// Sends `body` bytes of `content` (already at the offset asked for).
+    fn send_body(&mut self, content: Content, body: u64) -> Result<(), Error> {
         let fail = |e: io::Error| Error::io("download interrupted", &e);
-        if offset > 0 {
-            // A fresh handle reads from 0: only a resumed download needs to move.
-            file.seek(SeekFrom::Start(offset)).map_err(fail)?;
-        }
-        let sent = if body <= SMALL_BODY {
-            io::copy(&mut file.take(body), &mut self.writer).map_err(fail)?
-        } else {
-            self.writer.flush().map_err(fail)?;
-            // File → TcpStream: std uses sendfile/splice here, so the bytes never enter nf.
-            io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
+        let sent = match content {
+            Content::File(file) if body > SMALL_BODY => {
+                self.writer.flush().map_err(fail)?;
+                // File → TcpStream: std uses sendfile/splice here, so the bytes never enter nf.
+                io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
+            }
+            content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
         };
         if sent < body {
             return Err(Error::new(

@@ -1,423 +1,277 @@
-//! The storage directory. It owns every path under the root: validated names map to plain
-//! files, each file's size, time and BLAKE3 are kept with the file (an extended attribute set
-//! before the file becomes visible), and uploads go to partial files under `.nf/partial/` that
-//! are fsynced and renamed into place only when complete and verified.
+//! Where the server keeps files: a local directory ([`local`], the default) or a bucket of an
+//! S3-compatible object store ([`s3`]), shared by any number of servers.
 //!
-//! The interface is narrow (list / stat / open / begin upload / commit / remove) so that a
-//! second backend can stand beside this one. It never joins a path that did not come from a
-//! [`FileName`], and it never follows a symlink.
+//! Both backends give the same guarantees behind one narrow interface (list / stat / read /
+//! begin upload / commit / remove): a name shows only complete, verified content; each file's
+//! BLAKE3 is kept with it, so listings never read content; an upload is written as it arrives
+//! and becomes visible only at [`Store::commit`], atomically, and without replacing an existing
+//! file unless asked to. This module only dispatches; the backends hold the logic.
 
-mod meta;
-mod upload;
+pub mod local;
+pub mod s3;
 
-use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{self, Seek};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::fs::File;
+use std::io::{self, Read};
+use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::glob;
-use crate::name::{FileName, RESERVED};
+use crate::name::FileName;
 use crate::protocol::FileInfo;
 
-pub use meta::Meta;
-pub use upload::{Upload, Verified};
+pub use s3::S3Location;
 
-/// A local storage directory.
-pub struct Store {
-    inner: Arc<Inner>,
+/// Which backend to open, from the `store.*` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Local,
+    S3(S3Location),
 }
 
-struct Inner {
-    root: PathBuf,
-    partial_dir: PathBuf,
-    /// Partial files some upload in this process is writing right now.
-    busy: Mutex<HashSet<PathBuf>>,
-    /// Keys of names that may have kept partials on disk; others need no directory scan.
-    kept: Mutex<HashSet<String>>,
-    counter: AtomicU64,
-    pid: u32,
+/// The store of one server process. Cheap to clone: clones share one backend.
+#[derive(Clone)]
+pub enum Store {
+    Local(local::Store),
+    S3(s3::Store),
+}
+
+/// One upload in progress; see [`Store::begin_upload`].
+pub enum Upload {
+    Local(local::Upload),
+    S3(s3::Upload),
+}
+
+/// An upload whose content matched its hash, waiting for [`Store::commit`].
+pub enum Verified {
+    Local(local::Verified),
+    S3(s3::Verified),
+}
+
+/// The content of a stored file, positioned at the offset asked for.
+pub enum Content {
+    /// A local file: the server sends it with sendfile.
+    File(File),
+    /// A stream from the object store.
+    Remote(s3::Reader),
 }
 
 impl Store {
-    /// Opens (creating if needed) the storage directory `root`, checks that its file system
-    /// keeps extended attributes, and removes partial uploads older than `partial_max_age`.
-    pub fn open(root: &Path, partial_max_age: Duration) -> Result<Store> {
-        let mkdir = |p: &Path| {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(p)
-                .map_err(|e| Error::io(format!("cannot create {}", p.display()), &e))
-        };
-        mkdir(root)?;
-        let root = root
-            .canonicalize()
-            .map_err(|e| Error::io(format!("cannot open {}", root.display()), &e))?;
-        let partial_dir = root.join(RESERVED).join("partial");
-        mkdir(&partial_dir)?;
-        let store = Store {
-            inner: Arc::new(Inner {
-                root,
-                partial_dir,
-                busy: Mutex::new(HashSet::new()),
-                kept: Mutex::new(HashSet::new()),
-                counter: AtomicU64::new(0),
-                pid: std::process::id(),
-            }),
-        };
-        store.check_xattrs()?;
-        store.clean_partials(partial_max_age);
-        store.note_kept_partials();
-        Ok(store)
+    /// Opens the backend: the local directory `root`, or the bucket (checking that it answers).
+    pub fn open(kind: &StoreKind, root: &std::path::Path, partial_max_age: Duration) -> Result<Store> {
+        match kind {
+            StoreKind::Local => Ok(Store::Local(local::Store::open(root, partial_max_age)?)),
+            StoreKind::S3(location) => Ok(Store::S3(s3::Store::open(location)?)),
+        }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.inner.root
+    /// Where the files are, for the start-up line: a directory or `s3://bucket/prefix at URL`.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Local(s) => s.root().display().to_string(),
+            Store::S3(s) => s.describe(),
+        }
     }
 
-    fn path_of(&self, name: &FileName) -> PathBuf {
-        self.inner.root.join(name.as_str())
-    }
-
-    fn check_xattrs(&self) -> Result<()> {
-        let probe = self
-            .inner
-            .partial_dir
-            .join(format!("probe.{}", std::process::id()));
-        let file = File::create(&probe)
-            .map_err(|e| Error::io(format!("cannot write in {}", self.inner.root.display()), &e))?;
-        let result = meta::write(&file, &Meta::of_empty(SystemTime::now()));
-        drop(file);
-        let _ = fs::remove_file(&probe);
-        result.map_err(|e| {
-            Error::new(
-                ErrorKind::Other,
-                format!(
-                    "the file system of {} does not keep extended attributes ({}); nf keeps each \
-                     file's BLAKE3 in one: choose a storage directory on ext4, xfs, btrfs or tmpfs",
-                    self.inner.root.display(),
-                    crate::error::describe_io(&e)
-                ),
-            )
-        })
-    }
-
-    /// Removes partial uploads whose last write is older than `max_age`.
+    /// Removes abandoned partial uploads older than `max_age` (the object store's unfinished
+    /// multipart uploads are aborted by the upload that started them, see docs/SCALING.md).
     pub fn clean_partials(&self, max_age: Duration) -> usize {
-        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
-            return 0;
-        };
-        let now = SystemTime::now();
-        let mut removed = 0;
-        for entry in dir.flatten() {
-            let path = entry.path();
-            if self.inner.busy.lock().unwrap().contains(&path) {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map(|t| now.duration_since(t).unwrap_or_default() >= max_age)
-                .unwrap_or(false);
-            if old && fs::remove_file(&path).is_ok() {
-                removed += 1;
-            }
-        }
-        removed
-    }
-
-    /// Records which names have partials on disk (left by an earlier run).
-    fn note_kept_partials(&self) {
-        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
-            return;
-        };
-        let mut kept = self.inner.kept.lock().unwrap();
-        for entry in dir.flatten() {
-            if let Some((key, _)) = entry.file_name().to_str().and_then(|n| n.split_once('.')) {
-                kept.insert(key.to_string());
-            }
-        }
-    }
-
-    /// Notes that a partial of `name` stays on disk for a later resume.
-    pub(crate) fn keep_partial(&self, name: &FileName) {
-        self.inner.kept.lock().unwrap().insert(Store::partial_key(name));
-    }
-
-    /// Removes the partials of `name` not in use, after a complete version was committed.
-    pub(crate) fn drop_partials(&self, name: &FileName) {
-        let key = Store::partial_key(name);
-        if !self.inner.kept.lock().unwrap().remove(&key) {
-            return;
-        }
-        for (stale, _) in self.partials_of(name) {
-            let _ = fs::remove_file(stale);
+        match self {
+            Store::Local(s) => s.clean_partials(max_age),
+            Store::S3(_) => 0,
         }
     }
 
     /// Every stored file whose name matches `pattern`, sorted by name.
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
-        let dir = fs::read_dir(&self.inner.root)
-            .map_err(|e| Error::io(format!("cannot list {}", self.inner.root.display()), &e))?;
-        let glob = match pattern {
-            Some(p) => Some(glob::Glob::new(p).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::TooLarge,
-                    format!("patterns are at most {} bytes", glob::MAX_PATTERN_BYTES),
-                )
-            })?),
-            None => None,
-        };
-        let mut files = Vec::new();
-        for entry in dir {
-            let entry = entry.map_err(|e| Error::io("cannot list the storage directory", &e))?;
-            let os_name = entry.file_name();
-            let Some(raw) = os_name.to_str() else { continue };
-            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
-                continue;
-            }
-            let Ok(name) = FileName::parse(raw) else { continue };
-            match entry.file_type() {
-                Ok(t) if t.is_file() => {}
-                _ => continue,
-            }
-            // A file removed between readdir and here is simply not listed.
-            if let Ok(info) = self.info_at_path(&name, &entry.path()) {
-                files.push(info);
-            }
+        match self {
+            Store::Local(s) => s.list(pattern),
+            Store::S3(s) => s.list(pattern),
         }
-        files.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(files)
     }
 
-    fn info_at_path(&self, name: &FileName, path: &Path) -> io::Result<FileInfo> {
-        let md = fs::symlink_metadata(path)?;
-        if !md.is_file() {
-            return Err(io::ErrorKind::NotFound.into());
-        }
-        let meta = match meta::read_path(path, &md) {
-            Some(m) => m,
-            None => {
-                let file = open_nofollow(path)?;
-                meta::adopt(&file)?
-            }
-        };
-        Ok(meta.info(name))
-    }
-
-    /// The stored file under `name` (if any) and the size of the largest partial upload of it
-    /// that a resumed `put` could continue.
+    /// The stored file under `name` (if any) and how many bytes of an interrupted upload of it
+    /// a resumed `put` can skip.
     pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
-        let file = match self.info_at_path(name, &self.path_of(name)) {
-            Ok(info) => Some(info),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(format!("cannot read {}", name), &e)),
-        };
-        let partial = self.best_partial(name).map(|(_, len)| len).unwrap_or(0);
-        Ok((file, partial))
+        match self {
+            Store::Local(s) => s.stat(name),
+            Store::S3(s) => s.stat(name),
+        }
     }
 
-    /// Opens a stored file for reading; the returned info (hash included) describes exactly the
-    /// content of the returned handle, even if the name is replaced meanwhile.
-    pub fn read(&self, name: &FileName) -> Result<(File, FileInfo)> {
-        let file = match open_nofollow(&self.path_of(name)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(not_found(name))
-            }
-            Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
-        };
-        let md = file
-            .metadata()
-            .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
-        if !md.is_file() {
-            return Err(not_found(name));
+    /// Opens `name` for reading from `offset`; the info describes exactly the content returned.
+    /// An `offset` past the end returns the info with content that must not be read.
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Content, FileInfo)> {
+        match self {
+            Store::Local(s) => s.read(name, offset).map(|(f, i)| (Content::File(f), i)),
+            Store::S3(s) => s.read(name, offset).map(|(r, i)| (Content::Remote(r), i)),
         }
-        let meta = match meta::read_fd(&file, &md) {
-            Some(m) => m,
-            None => meta::adopt(&file).map_err(|e| Error::io(format!("cannot read {name}"), &e))?,
-        };
-        Ok((file, meta.info(name)))
     }
 
     /// True when a file is stored under `name`.
     pub fn exists(&self, name: &FileName) -> bool {
-        fs::symlink_metadata(self.path_of(name)).is_ok_and(|m| m.is_file())
+        match self {
+            Store::Local(s) => s.exists(name),
+            Store::S3(s) => s.exists(name),
+        }
     }
 
     /// Deletes the stored file `name`.
     pub fn remove(&self, name: &FileName) -> Result<()> {
-        let path = self.path_of(name);
-        let failed = |e: io::Error| match e.kind() {
-            io::ErrorKind::NotFound => not_found(name),
-            _ => Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e),
-        };
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
-            Ok(_) => return Err(not_found(name)),
-            Err(e) => return Err(failed(e)),
+        match self {
+            Store::Local(s) => s.remove(name),
+            Store::S3(s) => s.remove(name),
         }
-        sync_dir(&self.inner.root);
-        Ok(())
     }
 
-    /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
-    /// that name, which must hold at least `offset` bytes. A fresh upload that is not
-    /// `resumable` is written to an anonymous file, which disappears if it is cut off.
+    /// Starts an upload of `name`; with `offset > 0` it continues an interrupted one.
+    /// `resumable`: keep what arrived if the upload is cut off.
     pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
-        if offset == 0 && !resumable {
-            // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
-            // commit. Cut off, it vanishes; sending it again costs less than resuming it.
-            if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
-                return Ok(Upload::new(self, name, None, file, blake3::Hasher::new(), 0));
-            }
-        }
-        if offset == 0 {
-            let path = self.new_partial_path(name);
-            self.mark_busy(&path);
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .read(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&path)
-                .map_err(|e| {
-                    self.unmark_busy(&path);
-                    Error::io("cannot create a partial upload", &e)
-                })?;
-            return Ok(Upload::new(
-                self,
-                name,
-                Some(path),
-                file,
-                blake3::Hasher::new(),
-                0,
-            ));
-        }
-        let Some((path, len)) = self.best_partial(name) else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no partial upload of {} to resume; upload it again without --resume",
-                    crate::name::quote(name.as_str())
-                ),
-            ));
-        };
-        if len < offset {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "the partial upload of {} holds {len} bytes, not {offset}",
-                    crate::name::quote(name.as_str())
-                ),
-            ));
-        }
-        self.mark_busy(&path);
-        let opened = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .and_then(|file| {
-                file.set_len(offset)?;
-                let hasher = crate::hashpipe::hash_prefix(&file, offset)?;
-                let mut file = file;
-                file.seek(io::SeekFrom::Start(offset))?;
-                Ok((file, hasher))
-            });
-        match opened {
-            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, hasher, offset)),
-            Err(e) => {
-                self.unmark_busy(&path);
-                Err(Error::io("cannot reopen the partial upload", &e))
-            }
+        match self {
+            Store::Local(s) => s.begin_upload(name, offset, resumable).map(Upload::Local),
+            Store::S3(s) => s.begin_upload(name, offset).map(Upload::S3),
         }
     }
 
-    pub(crate) fn clone_handle(&self) -> Store {
-        Store {
-            inner: Arc::clone(&self.inner),
+    /// Makes verified uploads visible under their names (`force`: replace an existing file;
+    /// otherwise an existing name is an `exists` error). One result per upload, in order.
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+        match self {
+            Store::Local(s) => s.commit(
+                batch
+                    .into_iter()
+                    .map(|(v, force)| match v {
+                        Verified::Local(v) => (v, force),
+                        Verified::S3(_) => unreachable!("an S3 upload in a local store"),
+                    })
+                    .collect(),
+            ),
+            Store::S3(s) => s.commit(
+                batch
+                    .into_iter()
+                    .map(|(v, force)| match v {
+                        Verified::S3(v) => (v, force),
+                        Verified::Local(_) => unreachable!("a local upload in an S3 store"),
+                    })
+                    .collect(),
+            ),
         }
     }
+}
 
-    fn partial_key(name: &FileName) -> String {
-        blake3::hash(name.as_str().as_bytes()).to_hex()[..32].to_string()
-    }
-
-    pub(crate) fn new_partial_path(&self, name: &FileName) -> PathBuf {
-        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        self.inner.partial_dir.join(format!(
-            "{}.{}-{}-{:x}",
-            Store::partial_key(name),
-            self.inner.pid,
-            n,
-            nanos
-        ))
-    }
-
-    /// Partial files of `name` not in use, with their lengths.
-    fn partials_of(&self, name: &FileName) -> Vec<(PathBuf, u64)> {
-        let key = Store::partial_key(name);
-        if !self.inner.kept.lock().unwrap().contains(&key) {
-            return Vec::new();
-        }
-        let prefix = format!("{key}.");
-        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
-            return Vec::new();
-        };
-        let busy = self.inner.busy.lock().unwrap();
-        dir.flatten()
-            .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)))
-            .filter(|e| !busy.contains(&e.path()))
-            .filter_map(|e| {
-                let md = e.metadata().ok()?;
-                md.is_file().then(|| (e.path(), md.len()))
+/// The glob of an `ls` pattern (none: every file).
+fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
+    pattern
+        .map(|p| {
+            glob::Glob::new(p).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::TooLarge,
+                    format!("patterns are at most {} bytes", glob::MAX_PATTERN_BYTES),
+                )
             })
-            .collect()
+        })
+        .transpose()
+}
+
+impl Upload {
+    /// Bytes held so far (the resume offset plus what was written).
+    pub fn len(&self) -> u64 {
+        match self {
+            Upload::Local(u) => u.len(),
+            Upload::S3(u) => u.len(),
+        }
     }
 
-    fn best_partial(&self, name: &FileName) -> Option<(PathBuf, u64)> {
-        self.partials_of(name).into_iter().max_by_key(|(_, len)| *len)
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    fn mark_busy(&self, path: &Path) {
-        self.inner.busy.lock().unwrap().insert(path.to_path_buf());
+    /// Appends `data` and hashes it.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Upload::Local(u) => u.write(data),
+            Upload::S3(u) => u.write(data),
+        }
     }
 
-    fn unmark_busy(&self, path: &Path) {
-        self.inner.busy.lock().unwrap().remove(path);
+    /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
+    pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Upload::Local(u) => u.write_unhashed(data),
+            Upload::S3(u) => u.write_unhashed(data),
+        }
+    }
+
+    /// Takes the running hash out, to continue it elsewhere; give it back with
+    /// [`Upload::set_hasher`] before [`Upload::finish`].
+    pub fn take_hasher(&mut self) -> blake3::Hasher {
+        match self {
+            Upload::Local(u) => u.take_hasher(),
+            Upload::S3(u) => u.take_hasher(),
+        }
+    }
+
+    pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
+        match self {
+            Upload::Local(u) => u.set_hasher(hasher),
+            Upload::S3(u) => u.set_hasher(hasher),
+        }
+    }
+
+    /// Checks the content against `expected` (hex BLAKE3); on a mismatch nothing is kept.
+    pub fn finish(self, expected: &str) -> Result<Verified> {
+        match self {
+            Upload::Local(u) => u.finish(expected).map(Verified::Local),
+            Upload::S3(u) => u.finish(expected).map(Verified::S3),
+        }
+    }
+
+    /// Commits the content as received, recording the BLAKE3 computed while it was written
+    /// (for the old text dialects, whose clients send no hash).
+    pub fn commit_as_received(mut self, store: &Store, force: bool) -> Result<FileInfo> {
+        let hasher = self.take_hasher();
+        let hash = hasher.finalize().to_hex();
+        self.set_hasher(hasher);
+        let verified = self.finish(&hash)?;
+        store
+            .commit(vec![(verified, force)])
+            .pop()
+            .expect("one result per upload")
+    }
+
+    /// Abandons the upload for good: nothing is kept for a resume.
+    pub fn discard(self) {
+        match self {
+            Upload::Local(u) => u.discard(),
+            Upload::S3(u) => u.discard(),
+        }
     }
 }
 
-/// The error for a name with no stored file (symlinks and directories count as none).
-fn not_found(name: &FileName) -> Error {
-    Error::new(
-        ErrorKind::NotFound,
-        format!("no file named {}", crate::name::quote(name.as_str())),
-    )
+impl Verified {
+    pub fn name(&self) -> &FileName {
+        match self {
+            Verified::Local(v) => v.name(),
+            Verified::S3(v) => v.name(),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Verified::Local(v) => v.len(),
+            Verified::S3(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
-/// Opens a path for reading without following a final symlink and without blocking on FIFOs.
-fn open_nofollow(path: &Path) -> io::Result<File> {
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-/// Makes a directory's entries (a rename, a link, an unlink) durable. Best effort.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+impl Read for Content {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Content::File(f) => f.read(buf),
+            Content::Remote(r) => r.read(buf),
+        }
     }
 }

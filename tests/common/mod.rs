@@ -4,12 +4,17 @@
 
 #![allow(dead_code)]
 
+pub mod bucket;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use bucket::{local_store_only, s3_backend, Bucket};
 
 pub const NF: &str = env!("CARGO_BIN_EXE_nf");
 
@@ -26,6 +31,8 @@ pub struct Server {
     pub fsize_kib: Option<u64>,
     /// Extra arguments to `nf serve`.
     pub args: Vec<String>,
+    /// The server's prefix in the bucket, when the suite runs against the object store.
+    pub bucket: Option<Bucket>,
 }
 
 impl Server {
@@ -64,11 +71,13 @@ impl Server {
         let work = dir.path().join("work");
         std::fs::create_dir_all(&work).unwrap();
         let config = dir.path().join("server.toml");
+        let bucket = s3_backend().then(Bucket::fresh);
         std::fs::write(
             &config,
             format!(
-                "root = {:?}\nlisten = \"127.0.0.1:0\"\n{extra}\n",
-                root.to_str().unwrap()
+                "root = {:?}\nlisten = \"127.0.0.1:0\"\n{extra}\n{}",
+                root.to_str().unwrap(),
+                bucket.as_ref().map(Bucket::config).unwrap_or_default()
             ),
         )
         .unwrap();
@@ -82,6 +91,7 @@ impl Server {
             log: Arc::new(Mutex::new(String::new())),
             fsize_kib: None,
             args: Vec::new(),
+            bucket,
         }
     }
 
@@ -251,8 +261,12 @@ impl Server {
         p
     }
 
-    /// The visible (non-hidden) entries of the storage directory.
+    /// The names visible in the store: the storage directory's entries (but `.nf`), or the
+    /// objects under the server's prefix in the bucket.
     pub fn stored(&self) -> Vec<String> {
+        if let Some(bucket) = &self.bucket {
+            return bucket.names();
+        }
         let mut names: Vec<String> = std::fs::read_dir(&self.root)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -262,8 +276,33 @@ impl Server {
         names
     }
 
-    /// The partial uploads the store holds.
+    /// The content stored under `name`, read from the store itself (not through nf).
+    pub fn read_stored(&self, name: &str) -> Vec<u8> {
+        match &self.bucket {
+            Some(bucket) => bucket.read(name),
+            None => std::fs::read(self.root.join(name)).unwrap(),
+        }
+    }
+
+    /// Stores `content` under `name` behind nf's back: written into the storage directory, or
+    /// put into the bucket by another S3 client.
+    pub fn place_by_hand(&self, name: &str, content: &[u8]) {
+        match &self.bucket {
+            Some(bucket) => bucket.write(name, content),
+            None => std::fs::write(self.root.join(name), content).unwrap(),
+        }
+    }
+
+    /// The partial uploads the store holds: files under `.nf/partial`, or the bucket's
+    /// unfinished multipart uploads.
     pub fn partials(&self) -> Vec<PathBuf> {
+        if let Some(bucket) = &self.bucket {
+            return bucket
+                .unfinished_uploads()
+                .into_iter()
+                .map(PathBuf::from)
+                .collect();
+        }
         match std::fs::read_dir(self.root.join(".nf/partial")) {
             Ok(d) => d.map(|e| e.unwrap().path()).collect(),
             Err(_) => Vec::new(),
@@ -289,6 +328,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some(bucket) = &self.bucket {
+            bucket.clear();
+        }
     }
 }
 

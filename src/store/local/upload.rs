@@ -63,7 +63,7 @@ impl Upload {
         len: u64,
     ) -> Upload {
         Upload {
-            store: store.clone_handle(),
+            store: store.clone(),
             name: name.clone(),
             path,
             file,
@@ -159,24 +159,6 @@ impl Upload {
                 Err(err)
             }
         }
-    }
-
-    /// Verifies against `expected` and commits at once.
-    pub fn commit(self, expected: &str, force: bool) -> Result<FileInfo> {
-        let store = self.store.clone_handle();
-        let verified = self.finish(expected)?;
-        store
-            .commit(vec![(verified, force)])
-            .pop()
-            .expect("one result per upload")
-    }
-
-    /// Commits the content as received, recording the BLAKE3 computed while it was written.
-    /// For senders that send no hash of their own (the old text dialects); everything else
-    /// about the commit (fsync, metadata, rename or link) is as in [`Upload::commit`].
-    pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
-        let hash = self.hasher.finalize().to_hex();
-        self.commit(&hash, force)
     }
 
     /// Deletes the partial file: the upload is abandoned for good.

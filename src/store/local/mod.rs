@@ -1,0 +1,416 @@
+//! The local storage directory. It owns every path under the root: validated names map to plain
+//! files, each file's size, time and BLAKE3 are kept with the file (an extended attribute set
+//! before the file becomes visible), and uploads go to partial files under `.nf/partial/` that
+//! are fsynced and renamed into place only when complete and verified.
+//!
+//! It implements the narrow interface of [`crate::store`] (list / stat / read / begin upload /
+//! commit / remove). It never joins a path that did not come from a [`FileName`], and it never
+//! follows a symlink.
+
+mod meta;
+mod upload;
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, Seek};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{FileName, RESERVED};
+use crate::protocol::FileInfo;
+
+pub use meta::Meta;
+pub use upload::{Upload, Verified};
+
+/// A local storage directory. Cheap to clone: clones share one directory.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    root: PathBuf,
+    partial_dir: PathBuf,
+    /// Partial files some upload in this process is writing right now.
+    busy: Mutex<HashSet<PathBuf>>,
+    /// Keys of names that may have kept partials on disk; others need no directory scan.
+    kept: Mutex<HashSet<String>>,
+    counter: AtomicU64,
+    pid: u32,
+}
+
+impl Store {
+    /// Opens (creating if needed) the storage directory `root`, checks that its file system
+    /// keeps extended attributes, and removes partial uploads older than `partial_max_age`.
+    pub fn open(root: &Path, partial_max_age: Duration) -> Result<Store> {
+        let mkdir = |p: &Path| {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(p)
+                .map_err(|e| Error::io(format!("cannot create {}", p.display()), &e))
+        };
+        mkdir(root)?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io(format!("cannot open {}", root.display()), &e))?;
+        let partial_dir = root.join(RESERVED).join("partial");
+        mkdir(&partial_dir)?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                root,
+                partial_dir,
+                busy: Mutex::new(HashSet::new()),
+                kept: Mutex::new(HashSet::new()),
+                counter: AtomicU64::new(0),
+                pid: std::process::id(),
+            }),
+        };
+        store.check_xattrs()?;
+        store.clean_partials(partial_max_age);
+        store.note_kept_partials();
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    fn path_of(&self, name: &FileName) -> PathBuf {
+        self.inner.root.join(name.as_str())
+    }
+
+    fn check_xattrs(&self) -> Result<()> {
+        let probe = self
+            .inner
+            .partial_dir
+            .join(format!("probe.{}", std::process::id()));
+        let file = File::create(&probe)
+            .map_err(|e| Error::io(format!("cannot write in {}", self.inner.root.display()), &e))?;
+        let result = meta::write(&file, &Meta::of_empty(SystemTime::now()));
+        drop(file);
+        let _ = fs::remove_file(&probe);
+        result.map_err(|e| {
+            Error::new(
+                ErrorKind::Other,
+                format!(
+                    "the file system of {} does not keep extended attributes ({}); nf keeps each \
+                     file's BLAKE3 in one: choose a storage directory on ext4, xfs, btrfs or tmpfs",
+                    self.inner.root.display(),
+                    crate::error::describe_io(&e)
+                ),
+            )
+        })
+    }
+
+    /// Removes partial uploads whose last write is older than `max_age`.
+    pub fn clean_partials(&self, max_age: Duration) -> usize {
+        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in dir.flatten() {
+            let path = entry.path();
+            if self.inner.busy.lock().unwrap().contains(&path) {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default() >= max_age)
+                .unwrap_or(false);
+            if old && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Records which names have partials on disk (left by an earlier run).
+    fn note_kept_partials(&self) {
+        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
+            return;
+        };
+        let mut kept = self.inner.kept.lock().unwrap();
+        for entry in dir.flatten() {
+            if let Some((key, _)) = entry.file_name().to_str().and_then(|n| n.split_once('.')) {
+                kept.insert(key.to_string());
+            }
+        }
+    }
+
+    /// Notes that a partial of `name` stays on disk for a later resume.
+    pub(crate) fn keep_partial(&self, name: &FileName) {
+        self.inner.kept.lock().unwrap().insert(Store::partial_key(name));
+    }
+
+    /// Removes the partials of `name` not in use, after a complete version was committed.
+    pub(crate) fn drop_partials(&self, name: &FileName) {
+        let key = Store::partial_key(name);
+        if !self.inner.kept.lock().unwrap().remove(&key) {
+            return;
+        }
+        for (stale, _) in self.partials_of(name) {
+            let _ = fs::remove_file(stale);
+        }
+    }
+
+    /// Every stored file whose name matches `pattern`, sorted by name.
+    pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+        let dir = fs::read_dir(&self.inner.root)
+            .map_err(|e| Error::io(format!("cannot list {}", self.inner.root.display()), &e))?;
+        let glob = super::listing_glob(pattern)?;
+        let mut files = Vec::new();
+        for entry in dir {
+            let entry = entry.map_err(|e| Error::io("cannot list the storage directory", &e))?;
+            let os_name = entry.file_name();
+            let Some(raw) = os_name.to_str() else { continue };
+            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
+                continue;
+            }
+            let Ok(name) = FileName::parse(raw) else { continue };
+            match entry.file_type() {
+                Ok(t) if t.is_file() => {}
+                _ => continue,
+            }
+            // A file removed between readdir and here is simply not listed.
+            if let Ok(info) = self.info_at_path(&name, &entry.path()) {
+                files.push(info);
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    fn info_at_path(&self, name: &FileName, path: &Path) -> io::Result<FileInfo> {
+        let md = fs::symlink_metadata(path)?;
+        if !md.is_file() {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        let meta = match meta::read_path(path, &md) {
+            Some(m) => m,
+            None => {
+                let file = open_nofollow(path)?;
+                meta::adopt(&file)?
+            }
+        };
+        Ok(meta.info(name))
+    }
+
+    /// The stored file under `name` (if any) and the size of the largest partial upload of it
+    /// that a resumed `put` could continue.
+    pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+        let file = match self.info_at_path(name, &self.path_of(name)) {
+            Ok(info) => Some(info),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(format!("cannot read {}", name), &e)),
+        };
+        let partial = self.best_partial(name).map(|(_, len)| len).unwrap_or(0);
+        Ok((file, partial))
+    }
+
+    /// Opens a stored file for reading from `offset` (when that is within it); the returned
+    /// info (hash included) describes exactly the content of the returned handle, even if the
+    /// name is replaced meanwhile.
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(File, FileInfo)> {
+        let file = match open_nofollow(&self.path_of(name)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(not_found(name))
+            }
+            Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
+        };
+        let md = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
+        if !md.is_file() {
+            return Err(not_found(name));
+        }
+        let meta = match meta::read_fd(&file, &md) {
+            Some(m) => m,
+            None => meta::adopt(&file).map_err(|e| Error::io(format!("cannot read {name}"), &e))?,
+        };
+        let mut file = file;
+        if offset > 0 && offset <= meta.size {
+            // A fresh handle reads from 0: only a resumed download needs to move.
+            file.seek(io::SeekFrom::Start(offset))
+                .map_err(|e| Error::io(format!("cannot read {name}"), &e))?;
+        }
+        Ok((file, meta.info(name)))
+    }
+
+    /// True when a file is stored under `name`.
+    pub fn exists(&self, name: &FileName) -> bool {
+        fs::symlink_metadata(self.path_of(name)).is_ok_and(|m| m.is_file())
+    }
+
+    /// Deletes the stored file `name`.
+    pub fn remove(&self, name: &FileName) -> Result<()> {
+        let path = self.path_of(name);
+        let failed = |e: io::Error| match e.kind() {
+            io::ErrorKind::NotFound => not_found(name),
+            _ => Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e),
+        };
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
+            Ok(_) => return Err(not_found(name)),
+            Err(e) => return Err(failed(e)),
+        }
+        sync_dir(&self.inner.root);
+        Ok(())
+    }
+
+    /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
+    /// that name, which must hold at least `offset` bytes. A fresh upload that is not
+    /// `resumable` is written to an anonymous file, which disappears if it is cut off.
+    pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
+        if offset == 0 && !resumable {
+            // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
+            // commit. Cut off, it vanishes; sending it again costs less than resuming it.
+            if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
+                return Ok(Upload::new(self, name, None, file, blake3::Hasher::new(), 0));
+            }
+        }
+        if offset == 0 {
+            let path = self.new_partial_path(name);
+            self.mark_busy(&path);
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .read(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(|e| {
+                    self.unmark_busy(&path);
+                    Error::io("cannot create a partial upload", &e)
+                })?;
+            return Ok(Upload::new(
+                self,
+                name,
+                Some(path),
+                file,
+                blake3::Hasher::new(),
+                0,
+            ));
+        }
+        let Some((path, len)) = self.best_partial(name) else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "no partial upload of {} to resume; upload it again without --resume",
+                    crate::name::quote(name.as_str())
+                ),
+            ));
+        };
+        if len < offset {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the partial upload of {} holds {len} bytes, not {offset}",
+                    crate::name::quote(name.as_str())
+                ),
+            ));
+        }
+        self.mark_busy(&path);
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .and_then(|file| {
+                file.set_len(offset)?;
+                let hasher = crate::hashpipe::hash_prefix(&file, offset)?;
+                let mut file = file;
+                file.seek(io::SeekFrom::Start(offset))?;
+                Ok((file, hasher))
+            });
+        match opened {
+            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, hasher, offset)),
+            Err(e) => {
+                self.unmark_busy(&path);
+                Err(Error::io("cannot reopen the partial upload", &e))
+            }
+        }
+    }
+
+    fn partial_key(name: &FileName) -> String {
+        blake3::hash(name.as_str().as_bytes()).to_hex()[..32].to_string()
+    }
+
+    pub(crate) fn new_partial_path(&self, name: &FileName) -> PathBuf {
+        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        self.inner.partial_dir.join(format!(
+            "{}.{}-{}-{:x}",
+            Store::partial_key(name),
+            self.inner.pid,
+            n,
+            nanos
+        ))
+    }
+
+    /// Partial files of `name` not in use, with their lengths.
+    fn partials_of(&self, name: &FileName) -> Vec<(PathBuf, u64)> {
+        let key = Store::partial_key(name);
+        if !self.inner.kept.lock().unwrap().contains(&key) {
+            return Vec::new();
+        }
+        let prefix = format!("{key}.");
+        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
+            return Vec::new();
+        };
+        let busy = self.inner.busy.lock().unwrap();
+        dir.flatten()
+            .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)))
+            .filter(|e| !busy.contains(&e.path()))
+            .filter_map(|e| {
+                let md = e.metadata().ok()?;
+                md.is_file().then(|| (e.path(), md.len()))
+            })
+            .collect()
+    }
+
+    fn best_partial(&self, name: &FileName) -> Option<(PathBuf, u64)> {
+        self.partials_of(name).into_iter().max_by_key(|(_, len)| *len)
+    }
+
+    fn mark_busy(&self, path: &Path) {
+        self.inner.busy.lock().unwrap().insert(path.to_path_buf());
+    }
+
+    fn unmark_busy(&self, path: &Path) {
+        self.inner.busy.lock().unwrap().remove(path);
+    }
+}
+
+/// The error for a name with no stored file (symlinks and directories count as none).
+pub(super) fn not_found(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no file named {}", crate::name::quote(name.as_str())),
+    )
+}
+
+/// Opens a path for reading without following a final symlink and without blocking on FIFOs.
+fn open_nofollow(path: &Path) -> io::Result<File> {
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Makes a directory's entries (a rename, a link, an unlink) durable. Best effort.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

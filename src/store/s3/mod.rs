@@ -1,0 +1,612 @@
+//! A bucket of an S3-compatible object store (SeaweedFS, MinIO, Ceph, Garage, AWS S3) as the
+//! store, shared by any number of `nf serve` processes. The object store is the distributed
+//! engine; nf adds no replication of its own.
+//!
+//! Layout under `PREFIX/` in the bucket:
+//! - `NAME`: the file itself, an ordinary object that other S3 tools can read;
+//! - `.nf/b3/NAME/ETAG.BLAKE3`: an empty object whose key records the BLAKE3 of the version of
+//!   `NAME` whose ETag is `ETAG`. One listing of `.nf/b3/` gives every hash, so `ls` costs a
+//!   request per 1000 files, never one per file. An object with no matching entry (written by
+//!   another tool, or by a server that died between completing it and writing its entry) is
+//!   hashed by reading it once, and the entry is written then, as the local store does for files
+//!   without its extended attribute.
+//!
+//! Uploads are streamed into a multipart upload with a bounded number of parts in flight, and
+//! become visible only when it is completed, after the BLAKE3 matched; without `force` the
+//! completion (or the single PUT of a small file) carries `If-None-Match: *`, so two servers
+//! racing for one name leave exactly one complete version. The sync server threads drive the
+//! async client through one small tokio runtime owned by the store. docs/SCALING.md has the
+//! whole story, including what is and is not consistent.
+
+mod reader;
+mod upload;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
+use object_store::path::Path;
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{quote, FileName};
+use crate::protocol::FileInfo;
+
+pub use reader::Reader;
+pub use upload::{Upload, Verified};
+
+/// Where the bucket is: the `store.*` settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct S3Location {
+    /// `http(s)://HOST:PORT` of the store; empty: AWS (or `AWS_ENDPOINT_URL`).
+    pub endpoint: String,
+    pub bucket: String,
+    /// Key prefix inside the bucket, without leading or trailing `/`; empty: the whole bucket.
+    pub prefix: String,
+    /// Empty: `AWS_REGION`, else `us-east-1`.
+    pub region: String,
+}
+
+impl S3Location {
+    /// `s3://bucket/prefix`.
+    pub fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    /// Parses `s3://BUCKET[/PREFIX]` into the bucket and the prefix.
+    pub fn parse_url(text: &str) -> std::result::Result<(String, String), String> {
+        let rest = text
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{text:?} is not an s3://BUCKET[/PREFIX] address"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        check_bucket(bucket)?;
+        Ok((bucket.to_string(), check_prefix(prefix)?))
+    }
+}
+
+/// Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
+pub fn check_bucket(bucket: &str) -> std::result::Result<(), String> {
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{bucket:?} is not a bucket name (3 to 63 lowercase letters, digits, `.` and `-`)"
+        ))
+    }
+}
+
+/// A key prefix: segments without control characters, not `.`, `..` or `.nf`; leading and
+/// trailing `/` are dropped.
+pub fn check_prefix(prefix: &str) -> std::result::Result<String, String> {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let bad = trimmed.split('/').any(|s| {
+        s.is_empty() || s == "." || s == ".." || s == crate::name::RESERVED || s.chars().any(char::is_control)
+    });
+    if bad || trimmed.len() > 512 {
+        return Err(format!(
+            "{prefix:?} is not a usable key prefix (segments separated by single `/`, none of them \
+             empty, `.`, `..` or `.nf`, at most 512 bytes)"
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A bucket in an object store. Cheap to clone: clones share one client and runtime.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Runs the object store client for the blocking server threads.
+    rt: tokio::runtime::Runtime,
+    s3: Arc<AmazonS3>,
+    /// For the one request object_store does not offer: a conditional multipart completion.
+    http: reqwest::Client,
+    location: S3Location,
+    /// `""` or `"some/prefix/"`.
+    prefix: String,
+}
+
+/// The directory of BLAKE3 entries, under the prefix.
+const SUMS: &str = ".nf/b3";
+
+impl Store {
+    /// Connects to the bucket and checks that it can be listed, so that a wrong endpoint, bucket
+    /// or key fails `nf serve` at start-up rather than the first client.
+    pub fn open(location: &S3Location) -> Result<Store> {
+        check_bucket(&location.bucket)
+            .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("nf-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("cannot start the object store client", &e))?;
+        let options = ClientOptions::new()
+            .with_allow_http(true)
+            .with_connect_timeout(Duration::from_secs(5))
+            // A download streams for as long as its client reads; only a silent store times out.
+            .with_timeout_disabled()
+            .with_read_timeout(Duration::from_secs(60));
+        let retry = RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: 4,
+            retry_timeout: Duration::from_secs(20),
+        };
+        // Credentials (and AWS_ENDPOINT_URL, AWS_REGION…) come from the standard variables.
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(&location.bucket)
+            .with_conditional_put(S3ConditionalPut::ETagMatch)
+            .with_client_options(options)
+            .with_retry(retry);
+        if !location.endpoint.is_empty() {
+            builder = builder
+                .with_endpoint(&location.endpoint)
+                .with_virtual_hosted_style_request(false);
+        }
+        if !location.region.is_empty() {
+            builder = builder.with_region(&location.region);
+        } else if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            builder = builder.with_region("us-east-1");
+        }
+        let s3 = builder.build().map_err(|e| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("cannot use the object store {}: {}", location.url(), summary(&e)),
+            )
+        })?;
+        let prefix = if location.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", location.prefix)
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                rt,
+                s3: Arc::new(s3),
+                http: reqwest::Client::new(),
+                location: location.clone(),
+                prefix,
+            }),
+        };
+        let probe = store.path(SUMS)?;
+        let s3 = Arc::clone(&store.inner.s3);
+        store
+            .block(async move { s3.list(Some(&probe)).next().await.transpose() })
+            .map_err(|e| store.error("cannot list the bucket", e))?;
+        Ok(store)
+    }
+
+    /// `s3://bucket/prefix at ENDPOINT`, for the start-up line.
+    pub fn describe(&self) -> String {
+        let loc = &self.inner.location;
+        if loc.endpoint.is_empty() {
+            loc.url()
+        } else {
+            format!("{} at {}", loc.url(), loc.endpoint)
+        }
+    }
+
+    /// Runs a future on the store's runtime from a server thread.
+    fn block<F: Future>(&self, future: F) -> F::Output {
+        self.inner.rt.block_on(future)
+    }
+
+    fn path(&self, rest: &str) -> Result<Path> {
+        Path::parse(format!("{}{rest}", self.inner.prefix))
+            .map_err(|e| Error::new(ErrorKind::BadName, format!("not a usable object key: {e}")))
+    }
+
+    fn key(&self, name: &FileName) -> Result<Path> {
+        self.path(name.as_str())
+    }
+
+    fn sums_of(&self, name: &FileName) -> Result<Path> {
+        self.path(&format!("{SUMS}/{}", name.as_str()))
+    }
+
+    fn sum_key(&self, name: &FileName, etag: &str, hash: &str) -> Result<Path> {
+        self.path(&format!("{SUMS}/{}/{etag}.{hash}", name.as_str()))
+    }
+
+    /// Turns an object store failure met while doing `what` into an error a user can act on.
+    fn error(&self, what: &str, e: object_store::Error) -> Error {
+        let at = &self.inner.location;
+        let (kind, why) = match &e {
+            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => (
+                ErrorKind::Denied,
+                "access denied (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)"
+                    .to_string(),
+            ),
+            object_store::Error::NotFound { .. } => (ErrorKind::Unavailable, summary(&e)),
+            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
+                (ErrorKind::Exists, summary(&e))
+            }
+            _ => (ErrorKind::Unavailable, summary(&e)),
+        };
+        Error::new(kind, format!("object store {}: {what}: {why}", at.url()))
+    }
+
+    /// The stored file under `name` (if any). Interrupted uploads to an object store are not
+    /// resumed (docs/SCALING.md says why), so the second value is always 0.
+    pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+        let key = self.key(name)?;
+        let head = self.block(self.inner.s3.head(&key));
+        let meta = match head {
+            Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) => return Ok((None, 0)),
+            Err(e) => return Err(self.error(&format!("cannot look up {}", quote(name.as_str())), e)),
+        };
+        let hash = self.hash_of(name, &meta)?;
+        Ok((Some(info(name, &meta, hash)), 0))
+    }
+
+    /// True when an object is stored under `name`.
+    pub fn exists(&self, name: &FileName) -> bool {
+        let Ok(key) = self.key(name) else { return false };
+        self.block(self.inner.s3.head(&key)).is_ok()
+    }
+
+    /// The BLAKE3 entries recorded for `name`: (ETag, hash).
+    async fn sums(&self, name: &FileName) -> object_store::Result<Vec<(String, String)>> {
+        let Ok(dir) = self.sums_of(name) else {
+            return Ok(Vec::new());
+        };
+        let entries: Vec<ObjectMeta> = self.inner.s3.list(Some(&dir)).try_collect().await?;
+        Ok(entries
+            .iter()
+            .filter_map(|m| self.parse_sum(m.location.as_ref()))
+            .map(|(_, etag, hash)| (etag, hash))
+            .collect())
+    }
+
+    /// `PREFIX/.nf/b3/NAME/ETAG.HASH` → (NAME, ETAG, HASH).
+    fn parse_sum(&self, key: &str) -> Option<(String, String, String)> {
+        let rest = key
+            .strip_prefix(&self.inner.prefix)?
+            .strip_prefix(SUMS)?
+            .strip_prefix('/')?;
+        let (name, leaf) = rest.split_once('/')?;
+        let (etag, hash) = leaf.rsplit_once('.')?;
+        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        hex.then(|| (name.to_string(), etag.to_string(), hash.to_ascii_lowercase()))
+    }
+
+    /// The BLAKE3 of the version of `name` described by `meta`: from its entry, or by reading
+    /// it once (then recorded).
+    fn hash_of(&self, name: &FileName, meta: &ObjectMeta) -> Result<String> {
+        let sums = self
+            .block(self.sums(name))
+            .map_err(|e| self.error(&format!("cannot read the BLAKE3 of {}", quote(name.as_str())), e))?;
+        match etag_token(meta).and_then(|etag| only_hash(&sums, &etag)) {
+            Some(hash) => Ok(hash),
+            None => self.adopt(name, meta),
+        }
+    }
+
+    /// Hashes the version of `name` described by `meta` by reading it, and records the hash.
+    fn adopt(&self, name: &FileName, meta: &ObjectMeta) -> Result<String> {
+        let what = format!("cannot read {}", quote(name.as_str()));
+        let key = self.key(name)?;
+        let options = GetOptions {
+            if_match: meta.e_tag.clone(),
+            ..GetOptions::default()
+        };
+        let s3 = Arc::clone(&self.inner.s3);
+        let hash = self
+            .block(async move {
+                let mut stream = s3.get_opts(&key, options).await?.into_stream();
+                let mut hasher = blake3::Hasher::new();
+                while let Some(chunk) = stream.next().await {
+                    hasher.update(&chunk?);
+                }
+                Ok::<_, object_store::Error>(hasher.finalize().to_hex().to_string())
+            })
+            .map_err(|e| self.error(&what, e))?;
+        if let Some(etag) = etag_token(meta) {
+            // Best effort: without the entry the next reader hashes it again.
+            if let Ok(entry) = self.sum_key(name, &etag, &hash) {
+                let _ = self.block(self.inner.s3.put(&entry, PutPayload::new()));
+            }
+        }
+        Ok(hash)
+    }
+
+    /// Every stored file whose name matches `pattern`, sorted by name: two listings (the
+    /// BLAKE3 entries, then the files), a request per 1000 keys each.
+    pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+        let glob = super::listing_glob(pattern)?;
+        let sums_root = self.path(SUMS)?;
+        let top = self.path("")?;
+        let s3 = Arc::clone(&self.inner.s3);
+        // The entries first: an entry listed before the files is never newer than the file
+        // version listed after it, so an entry whose ETag differs from the file's is stale.
+        let (entries, files) = self
+            .block(async move {
+                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_root)).try_collect().await?;
+                let prefix = (!top.as_ref().is_empty()).then_some(&top);
+                let files = s3.list_with_delimiter(prefix).await?.objects;
+                Ok::<_, object_store::Error>((entries, files))
+            })
+            .map_err(|e| self.error("cannot list the bucket", e))?;
+        let mut sums: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut entry_keys = Vec::new();
+        for entry in &entries {
+            if let Some((name, etag, hash)) = self.parse_sum(entry.location.as_ref()) {
+                sums.entry(name.clone()).or_default().push((etag.clone(), hash));
+                entry_keys.push((name, etag, entry.location.clone()));
+            }
+        }
+        let mut current: HashMap<String, String> = HashMap::new();
+        let mut listed = Vec::new();
+        for meta in &files {
+            let Some(raw) = meta.location.as_ref().strip_prefix(&self.inner.prefix) else {
+                continue;
+            };
+            let Ok(name) = FileName::parse(raw) else { continue };
+            let etag = etag_token(meta);
+            if let Some(etag) = &etag {
+                current.insert(raw.to_string(), etag.clone());
+            }
+            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
+                continue;
+            }
+            let known = etag.and_then(|etag| sums.get(raw).and_then(|s| only_hash(s, &etag)));
+            let hash = match known {
+                Some(hash) => hash,
+                // Unknown content: hash it once. One that vanished meanwhile is not listed.
+                None => match self.adopt(&name, meta) {
+                    Ok(hash) => hash,
+                    Err(_) => continue,
+                },
+            };
+            listed.push(info(&name, meta, hash));
+        }
+        self.drop_stale(entry_keys, &current);
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
+    }
+
+    /// Deletes the BLAKE3 entries of versions that are no longer stored. Best effort.
+    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, String>) {
+        let stale: Vec<Path> = entries
+            .into_iter()
+            .filter(|(name, etag, _)| current.get(name) != Some(etag))
+            .map(|(_, _, key)| key)
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        let s3 = Arc::clone(&self.inner.s3);
+        self.block(async move {
+            let stream = futures_util::stream::iter(stale.into_iter().map(Ok)).boxed();
+            s3.delete_stream(stream).for_each(|_| async {}).await;
+        });
+    }
+
+    /// Opens `name` for reading from `offset` (a ranged read). The hash is that of exactly the
+    /// version being read: the read is pinned to its ETag.
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Reader, FileInfo)> {
+        let what = format!("cannot read {}", quote(name.as_str()));
+        let key = self.key(name)?;
+        let meta = match self.block(self.inner.s3.head(&key)) {
+            Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) => return Err(not_found(name)),
+            Err(e) => return Err(self.error(&what, e)),
+        };
+        let hash = self.hash_of(name, &meta)?;
+        let info = info(name, &meta, hash);
+        if offset >= meta.size {
+            return Ok((Reader::empty(), info));
+        }
+        let options = GetOptions {
+            if_match: meta.e_tag.clone(),
+            range: (offset > 0).then_some(GetRange::Offset(offset)),
+            ..GetOptions::default()
+        };
+        let s3 = Arc::clone(&self.inner.s3);
+        let got = self.block(async move { s3.get_opts(&key, options).await });
+        match got {
+            Ok(result) => Ok((Reader::start(self.inner.rt.handle(), result.into_stream()), info)),
+            Err(object_store::Error::NotFound { .. }) => Err(not_found(name)),
+            Err(object_store::Error::Precondition { .. }) => Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "{} was replaced while it was being opened; try again",
+                    quote(name.as_str())
+                ),
+            )),
+            Err(e) => Err(self.error(&what, e)),
+        }
+    }
+
+    /// Deletes `name` and its BLAKE3 entries.
+    pub fn remove(&self, name: &FileName) -> Result<()> {
+        let what = format!("cannot remove {}", quote(name.as_str()));
+        let key = self.key(name)?;
+        match self.block(self.inner.s3.head(&key)) {
+            Ok(_) => {}
+            Err(object_store::Error::NotFound { .. }) => return Err(not_found(name)),
+            Err(e) => return Err(self.error(&what, e)),
+        }
+        self.block(self.inner.s3.delete(&key))
+            .map_err(|e| self.error(&what, e))?;
+        let dir = self.sums_of(name)?;
+        let s3 = Arc::clone(&self.inner.s3);
+        // Best effort: a left-over entry is dropped by the next listing.
+        self.block(async move {
+            let keys = s3.list(Some(&dir)).map_ok(|m| m.location).boxed();
+            s3.delete_stream(keys).for_each(|_| async {}).await;
+        });
+        Ok(())
+    }
+
+    /// Starts an upload of `name`. Resuming (`offset > 0`) is not offered: see
+    /// docs/SCALING.md.
+    pub fn begin_upload(&self, name: &FileName, offset: u64) -> Result<Upload> {
+        if offset > 0 {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "no partial upload of {} to resume (a server on an object store does not \
+                     keep them); upload it again without --resume",
+                    quote(name.as_str())
+                ),
+            ));
+        }
+        Ok(Upload::new(self.clone(), name.clone(), self.key(name)?))
+    }
+
+    /// Completes verified uploads (concurrently) and records their BLAKE3 entries.
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+        self.block(futures_util::future::join_all(
+            batch.into_iter().map(|(v, force)| v.commit(force)),
+        ))
+    }
+}
+
+/// The error for a name with no stored object.
+fn not_found(name: &FileName) -> Error {
+    crate::store::local::not_found(name)
+}
+
+/// The file info of the version described by `meta`.
+fn info(name: &FileName, meta: &ObjectMeta, hash: String) -> FileInfo {
+    FileInfo {
+        name: name.as_str().to_string(),
+        size: meta.size,
+        modified: crate::human::rfc3339(SystemTime::from(meta.last_modified)),
+        blake3: hash,
+    }
+}
+
+/// An object's ETag as it appears in entry keys: without quotes, only `[0-9A-Za-z-]`.
+fn etag_token(meta: &ObjectMeta) -> Option<String> {
+    etag_text(meta.e_tag.as_deref()?)
+}
+
+fn etag_text(raw: &str) -> Option<String> {
+    let t = raw.trim().trim_start_matches("W/").trim_matches('"');
+    let ok = !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| t.to_string())
+}
+
+/// The one hash recorded for `etag`; none when there is none or the entries disagree (two
+/// contents with one ETag: then the content is hashed again rather than trusted).
+fn only_hash(sums: &[(String, String)], etag: &str) -> Option<String> {
+    let mut found: Option<&String> = None;
+    for (e, hash) in sums {
+        if e == etag {
+            match found {
+                Some(h) if h != hash => return None,
+                _ => found = Some(hash),
+            }
+        }
+    }
+    found.cloned()
+}
+
+/// The useful part of an object store error: the S3 error code and message when there is one,
+/// else the first line, without the request dump.
+pub(crate) fn summary(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let tag = |t: &str| {
+        let open = format!("<{t}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find("</")? + start;
+        Some(text[start..end].to_string())
+    };
+    if let Some(code) = tag("Code") {
+        return match tag("Message") {
+            Some(m) => format!("{code}: {m}"),
+            None => code,
+        };
+    }
+    for hint in [
+        "Connection refused",
+        "connection refused",
+        "dns error",
+        "timed out",
+        "tcp connect error",
+    ] {
+        if text.contains(hint) {
+            return format!("cannot connect ({})", hint.to_lowercase());
+        }
+    }
+    let line = text.lines().next().unwrap_or("").trim();
+    line.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_become_key_tokens() {
+        assert_eq!(etag_text("\"d0b894e5f372-1\"").as_deref(), Some("d0b894e5f372-1"));
+        assert_eq!(etag_text("W/\"abc\"").as_deref(), Some("abc"));
+        assert_eq!(etag_text("\"a/b\""), None);
+        assert_eq!(etag_text("\"\""), None);
+    }
+
+    #[test]
+    fn disagreeing_entries_give_no_hash() {
+        let sums = vec![
+            ("e1".to_string(), "aa".to_string()),
+            ("e2".to_string(), "bb".to_string()),
+        ];
+        assert_eq!(only_hash(&sums, "e1").as_deref(), Some("aa"));
+        assert_eq!(only_hash(&sums, "e3"), None);
+        let split = vec![
+            ("e1".to_string(), "aa".to_string()),
+            ("e1".to_string(), "cc".to_string()),
+        ];
+        assert_eq!(only_hash(&split, "e1"), None);
+    }
+
+    #[test]
+    fn store_urls_and_prefixes() {
+        assert_eq!(
+            S3Location::parse_url("s3://nf-ci").unwrap(),
+            ("nf-ci".into(), "".into())
+        );
+        assert_eq!(
+            S3Location::parse_url("s3://nf-ci/team/a/").unwrap(),
+            ("nf-ci".into(), "team/a".into())
+        );
+        assert!(S3Location::parse_url("nf-ci/x").is_err());
+        assert!(S3Location::parse_url("s3://NF").is_err());
+        assert!(S3Location::parse_url("s3://nf-ci/a//b").is_err());
+        assert!(S3Location::parse_url("s3://nf-ci/a/../b").is_err());
+        assert!(S3Location::parse_url("s3://nf-ci/.nf").is_err());
+    }
+
+    #[test]
+    fn summaries_keep_the_s3_code() {
+        let e = "Generic S3 error: ... <Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
+        assert_eq!(summary(&e), "NoSuchBucket: The specified bucket does not exist");
+        assert_eq!(
+            summary(&"error sending request: tcp connect error: Connection refused (os error 111)"),
+            "cannot connect (connection refused)"
+        );
+    }
+}
