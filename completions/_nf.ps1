@@ -44,6 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
         'nf;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Storage directory [default: ~/.local/share/nf/files]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]')
+            [CompletionResult]::new('--s3-endpoint', '--s3-endpoint', [CompletionResultType]::ParameterName, 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put and rm')
@@ -133,6 +135,8 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Storage directory [default: ~/.local/share/nf/files]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]')
+            [CompletionResult]::new('--s3-endpoint', '--s3-endpoint', [CompletionResultType]::ParameterName, 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put and rm')

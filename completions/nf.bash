@@ -183,7 +183,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -c -q -v -h -V --server --listen --root --read-only --no-compat --config --quiet --verbose --help --version path init help"
+            opts="-s -c -q -v -h -V --server --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +215,17 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -797,7 +808,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__serve)
-            opts="-c -q -v -h -V --listen --root --read-only --no-compat --config --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -815,6 +826,17 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

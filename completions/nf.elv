@@ -40,6 +40,8 @@ set edit:completion:arg-completer[nf] = {|@words|
         &'nf;serve'= {
             cand --listen 'Address to listen on [default: 127.0.0.1:8889]'
             cand --root 'Storage directory [default: ~/.local/share/nf/files]'
+            cand --store 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]'
+            cand --s3-endpoint 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]'
             cand -c 'Read this config file instead of the default one'
             cand --config 'Read this config file instead of the default one'
             cand --read-only 'Serve files but refuse put and rm'
@@ -124,6 +126,8 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --listen 'Address to listen on [default: 127.0.0.1:8889]'
             cand --root 'Storage directory [default: ~/.local/share/nf/files]'
+            cand --store 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]'
+            cand --s3-endpoint 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]'
             cand -c 'Read this config file instead of the default one'
             cand --config 'Read this config file instead of the default one'
             cand --read-only 'Serve files but refuse put and rm'

@@ -39,6 +39,8 @@ complete -c nf -n "__fish_nf_needs_command" -f -a "completions" -d 'Print a shel
 complete -c nf -n "__fish_nf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
+complete -c nf -n "__fish_nf_using_subcommand serve" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand serve" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put and rm'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
@@ -80,6 +82,8 @@ complete -c nf -n "__fish_nf_using_subcommand rm" -s V -l version -d 'Print vers
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put and rm'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'

@@ -710,6 +710,40 @@ mod tests {
     }
 
     #[test]
+    fn a_store_table_chooses_the_object_store() {
+        let cfg =
+            load_text("server = \"h:1\"\n[store]\nkind = \"s3\"\nbucket = \"nf-ci\"\nprefix = \"/a/b/\"\n")
+                .unwrap();
+        let StoreKind::S3(loc) = cfg.store_kind().unwrap() else {
+            panic!("an S3 store")
+        };
+        assert_eq!((loc.bucket.as_str(), loc.prefix.as_str()), ("nf-ci", "a/b"));
+        // Dotted keys are the same table.
+        let dotted = load_text("store.kind = \"s3\"\nstore.bucket = \"nf-ci\"\n").unwrap();
+        assert!(matches!(dotted.store_kind().unwrap(), StoreKind::S3(_)));
+        let err = load_text("[store]\n\nkind = \"s4\"\n").unwrap_err();
+        assert!(
+            err.message.contains("line 3") && err.message.contains("store.kind"),
+            "{}",
+            err.message
+        );
+        let err = load_text("[store]\nbuckets = \"x\"\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown key `store.buckets`"),
+            "{}",
+            err.message
+        );
+        let err = load_text("[store]\nkind = \"s3\"\n")
+            .unwrap()
+            .store_kind()
+            .unwrap_err();
+        assert!(err.message.contains("no bucket"), "{}", err.message);
+        assert_eq!(env_var("store.kind"), "NF_STORE_KIND");
+        assert_eq!(flag_of("store.bucket"), "--store");
+        assert_eq!(flag_of("store.endpoint"), "--s3-endpoint");
+    }
+
+    #[test]
     fn the_example_file_is_generated_from_keys_and_loads() {
         let text = example_toml();
         for spec in KEYS {

@@ -36,6 +36,21 @@ pub fn local_store_only(what: &str) -> bool {
     true
 }
 
+/// True when an object store is there to test against (S3_ENDPOINT is set, as under
+/// .ci/run). Without one, the object-store-only tests say so and pass, except under CI
+/// (`CI` set), where a missing store is a failure.
+pub fn s3_available(test: &str) -> bool {
+    if std::env::var_os("S3_ENDPOINT").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: S3_ENDPOINT is not set under CI; .ci/run starts SeaweedFS for these tests"
+    );
+    eprintln!("{test}: skipped, no object store (run .ci/run, which starts SeaweedFS)");
+    false
+}
+
 /// One test's key prefix in the bucket.
 pub struct Bucket {
     pub endpoint: String,
@@ -168,6 +183,12 @@ impl Bucket {
             .skip(1)
             .filter_map(|rest| rest.split_once("</Key>").map(|(k, _)| k.to_string()))
             .collect()
+    }
+
+    /// How many unfinished multipart uploads there are of `name`.
+    pub fn partials_named(&self, name: &str) -> usize {
+        let key = format!("{}/{name}", self.prefix);
+        self.unfinished_uploads().iter().filter(|k| **k == key).count()
     }
 
     /// Deletes everything under the prefix.

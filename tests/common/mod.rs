@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
-pub use bucket::{local_store_only, s3_backend, Bucket};
+pub use bucket::{local_store_only, s3_available, s3_backend, Bucket};
 
 pub const NF: &str = env!("CARGO_BIN_EXE_nf");
 
@@ -64,14 +64,25 @@ impl Server {
         server
     }
 
+    /// A server storing into the bucket prefix `bucket` (which other servers may share),
+    /// whatever `NF_TEST_STORE` says.
+    pub fn on_bucket(bucket: &Bucket, extra: &str) -> Server {
+        let mut server = Server::unstarted_on(extra, Some(Bucket::at(&bucket.prefix)));
+        server.spawn();
+        server
+    }
+
     /// The temporary directories and config file of a server not yet started.
     fn unstarted(extra: &str) -> Server {
+        Server::unstarted_on(extra, s3_backend().then(Bucket::fresh))
+    }
+
+    fn unstarted_on(extra: &str, bucket: Option<Bucket>) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("store");
         let work = dir.path().join("work");
         std::fs::create_dir_all(&work).unwrap();
         let config = dir.path().join("server.toml");
-        let bucket = s3_backend().then(Bucket::fresh);
         std::fs::write(
             &config,
             format!(

@@ -237,6 +237,13 @@ impl Store {
                 "access denied (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)"
                     .to_string(),
             ),
+            _ if denied(&summary(&e)) => (
+                ErrorKind::Denied,
+                format!(
+                    "access denied: {} (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)",
+                    summary(&e)
+                ),
+            ),
             object_store::Error::NotFound { .. } => (ErrorKind::Unavailable, summary(&e)),
             object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
                 (ErrorKind::Exists, summary(&e))
@@ -499,6 +506,20 @@ fn info(name: &FileName, meta: &ObjectMeta, hash: String) -> FileInfo {
     }
 }
 
+/// True for the S3 error codes of a refused identity or signature (object_store reports some
+/// of them as generic errors).
+fn denied(summary: &str) -> bool {
+    [
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "ExpiredToken",
+    ]
+    .iter()
+    .any(|code| summary.starts_with(code))
+}
+
 /// An object's ETag as it appears in entry keys: without quotes, only `[0-9A-Za-z-]`.
 fn etag_token(meta: &ObjectMeta) -> Option<String> {
     etag_text(meta.e_tag.as_deref()?)
@@ -526,9 +547,19 @@ fn only_hash(sums: &[(String, String)], etag: &str) -> Option<String> {
 }
 
 /// The useful part of an object store error: the S3 error code and message when there is one,
-/// else the first line, without the request dump.
-pub(crate) fn summary(e: &dyn std::fmt::Display) -> String {
-    let text = e.to_string();
+/// else the deepest cause (such as "connection refused"), without the request dump.
+pub(crate) fn summary(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    summary_of(&text)
+}
+
+fn summary_of(text: &str) -> String {
     let tag = |t: &str| {
         let open = format!("<{t}>");
         let start = text.find(&open)? + open.len();
@@ -541,19 +572,24 @@ pub(crate) fn summary(e: &dyn std::fmt::Display) -> String {
             None => code,
         };
     }
-    for hint in [
-        "Connection refused",
-        "connection refused",
-        "dns error",
-        "timed out",
-        "tcp connect error",
+    for (hint, said) in [
+        ("onnection refused", "connection refused"),
+        ("onnection reset", "connection reset"),
+        (
+            "connection closed before message completed",
+            "the store closed the connection",
+        ),
+        ("dns error", "host not found"),
+        ("timed out", "timed out"),
+        ("tcp connect error", "connection failed"),
     ] {
         if text.contains(hint) {
-            return format!("cannot connect ({})", hint.to_lowercase());
+            return format!("cannot connect ({said})");
         }
     }
-    let line = text.lines().next().unwrap_or("").trim();
-    line.chars().take(300).collect()
+    // The deepest cause is last.
+    let deepest = text.rsplit(": ").next().unwrap_or(text).trim();
+    deepest.chars().take(300).collect()
 }
 
 #[cfg(test)]
@@ -603,9 +639,9 @@ mod tests {
     #[test]
     fn summaries_keep_the_s3_code() {
         let e = "Generic S3 error: ... <Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
-        assert_eq!(summary(&e), "NoSuchBucket: The specified bucket does not exist");
+        assert_eq!(summary_of(e), "NoSuchBucket: The specified bucket does not exist");
         assert_eq!(
-            summary(&"error sending request: tcp connect error: Connection refused (os error 111)"),
+            summary_of("error sending request: tcp connect error: Connection refused (os error 111)"),
             "cannot connect (connection refused)"
         );
     }

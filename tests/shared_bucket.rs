@@ -1,0 +1,318 @@
+//! Several `nf serve` processes on one bucket (issue 7): what one stores, the others list and
+//! serve byte for byte; racing puts of one name leave one complete version; a server killed
+//! mid-upload leaves nothing visible; the object store failing or refusing reaches clients as
+//! clear errors while the server keeps serving. Needs an object store: .ci/run starts SeaweedFS
+//! (S3_ENDPOINT…). The behaviour every backend shares is in the store suites, run against the
+//! bucket with NF_TEST_STORE=s3.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Two servers on one fresh prefix.
+fn two_servers() -> (Bucket, Server, Server) {
+    let bucket = Bucket::fresh();
+    let a = Server::on_bucket(&bucket, "");
+    let b = Server::on_bucket(&bucket, "");
+    (bucket, a, b)
+}
+
+#[test]
+fn a_put_through_one_server_is_listed_and_fetched_through_another() {
+    if !s3_available("a_put_through_one_server_is_listed_and_fetched_through_another") {
+        return;
+    }
+    let (bucket, a, b) = two_servers();
+    let big = random_bytes(19 << 20, 7); // several multipart parts
+    a.file("big.bin", &big);
+    a.file("small.txt", b"hello from a");
+    let put = a.nf(&["put", "big.bin", "small.txt"]);
+    assert!(put.status.success(), "{}", stderr(&put));
+
+    let listed = b.ls();
+    let names: Vec<_> = listed.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["big.bin", "small.txt"]);
+    assert_eq!(listed[0]["size"], big.len() as u64);
+    assert_eq!(listed[0]["blake3"], blake3_hex(&big));
+    assert_eq!(listed[1]["blake3"], blake3_hex(b"hello from a"));
+
+    let get = b.nf(&["get", "big.bin", "small.txt"]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_same(
+        &std::fs::read(b.work.join("big.bin")).unwrap(),
+        &big,
+        "big.bin via b",
+    );
+    assert_eq!(std::fs::read(b.work.join("small.txt")).unwrap(), b"hello from a");
+    // The files are plain objects that any S3 tool reads; the hashes live in entry keys.
+    assert_same(&bucket.read("big.bin"), &big, "the object itself");
+    assert_eq!(bucket.names(), ["big.bin", "small.txt"]);
+
+    // Removed through b, gone for a too.
+    assert!(b.nf(&["rm", "small.txt"]).status.success());
+    assert_eq!(a.names(), ["big.bin"]);
+    let empty = a.dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_fails(&a.nf_in(&empty, &["get", "small.txt"]), 3, "no file named");
+    assert!(
+        !bucket.keys().iter().any(|k| k.contains("small.txt")),
+        "rm leaves no entry behind: {:?}",
+        bucket.keys()
+    );
+}
+
+/// Puts `content` as `name` through `server` (with `-f` when `force`), from a work file of
+/// its own; returns the exit code.
+fn put_from(server: &Server, dir: &str, name: &str, content: &[u8], force: bool) -> i32 {
+    let dir = server.work.join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), content).unwrap();
+    let mut args = vec!["put", name];
+    if force {
+        args.push("-f");
+    }
+    server.nf_in(&dir, &args).status.code().unwrap()
+}
+
+#[test]
+fn racing_puts_of_one_name_leave_one_complete_version() {
+    if !s3_available("racing_puts_of_one_name_leave_one_complete_version") {
+        return;
+    }
+    let (bucket, a, b) = two_servers();
+    // A small file (single conditional PUT) and a large one (conditional multipart completion).
+    for (round, size) in [(0u64, 1000usize), (1, 17 << 20)] {
+        let name = format!("race{round}.bin");
+        let one = random_bytes(size, 100 + round);
+        let two = random_bytes(size, 200 + round);
+        let (ca, cb) = std::thread::scope(|s| {
+            let ta = s.spawn(|| put_from(&a, "from-a", &name, &one, false));
+            let tb = s.spawn(|| put_from(&b, "from-b", &name, &two, false));
+            (ta.join().unwrap(), tb.join().unwrap())
+        });
+        // Each put either stored its file or was told the name exists (exit 4); at least one
+        // stored. Where the store serialises conditional writes (AWS S3) exactly one wins;
+        // SeaweedFS checks If-None-Match before it writes, so a close race can let both
+        // through, the later one replacing the earlier (docs/SCALING.md).
+        assert!(
+            [0, 4].contains(&ca) && [0, 4].contains(&cb),
+            "exit codes {ca} {cb}"
+        );
+        assert!(ca == 0 || cb == 0, "one put stored its file");
+        let stored = bucket.read(&name);
+        assert!(
+            stored == one || stored == two,
+            "the stored version is one whole upload"
+        );
+        if ca != cb {
+            let winner = if ca == 0 { &one } else { &two };
+            assert_same(&stored, winner, "the stored version is the winner's");
+        }
+        let listed = a.ls().into_iter().find(|f| f["name"] == name.as_str()).unwrap();
+        assert_eq!(listed["blake3"], blake3_hex(&stored));
+        // Once one version is there, a put without --force through either server is refused.
+        assert_eq!(put_from(&b, "late", &name, b"late", false), 4);
+        assert_same(&bucket.read(&name), &stored, "the refused put changed nothing");
+    }
+    // With --force both succeed, and what is left is one of the two, complete and hashed right.
+    let one = random_bytes(17 << 20, 300);
+    let two = random_bytes(17 << 20, 400);
+    let (ca, cb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| put_from(&a, "fa", "forced.bin", &one, true));
+        let tb = s.spawn(|| put_from(&b, "fb", "forced.bin", &two, true));
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    assert_eq!((ca, cb), (0, 0));
+    let stored = bucket.read("forced.bin");
+    assert!(stored == one || stored == two, "the object is one whole version");
+    let listed = b.ls().into_iter().find(|f| f["name"] == "forced.bin").unwrap();
+    assert_eq!(listed["blake3"], blake3_hex(&stored));
+    let get = a.nf(&["get", "forced.bin"]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_same(
+        &std::fs::read(a.work.join("forced.bin")).unwrap(),
+        &stored,
+        "get after the race",
+    );
+}
+
+#[test]
+fn a_server_killed_mid_upload_leaves_no_visible_object() {
+    if !s3_available("a_server_killed_mid_upload_leaves_no_visible_object") {
+        return;
+    }
+    let (bucket, mut a, b) = two_servers();
+    let data = random_bytes(40 << 20, 9);
+    let mut raw = a.raw();
+    raw.send(
+        format!(
+            "{{\"op\":\"put\",\"name\":\"cut.bin\",\"size\":{}}}\n",
+            data.len()
+        )
+        .as_bytes(),
+    );
+    raw.send(&data[..30 << 20]);
+    // Parts are on their way to the store when the server dies.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while a.partials().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!a.partials().is_empty(), "a multipart upload was under way");
+    a.kill();
+    drop(raw);
+    assert!(bucket.names().is_empty(), "{:?}", bucket.names());
+    assert!(b.names().is_empty());
+    assert_fails(&b.nf(&["get", "cut.bin"]), 3, "no file named");
+    // The other server takes the same name at once, whole.
+    let put = put_from(&b, "again", "cut.bin", &data, false);
+    assert_eq!(put, 0);
+    assert_same(&bucket.read("cut.bin"), &data, "the complete upload");
+    // The dead server's unfinished upload stays in the store until a lifecycle rule (or an
+    // operator) aborts it (docs/SCALING.md); it is never visible.
+    assert_eq!(bucket.partials_named("cut.bin"), 1);
+}
+
+/// A TCP relay in front of the object store that can be cut (connections reset, new ones
+/// refused) and restored, to play an unreachable store.
+struct Relay {
+    addr: String,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(target: &str) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let up = Arc::new(AtomicBool::new(true));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (up2, open2, target) = (Arc::clone(&up), Arc::clone(&open), target.to_string());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut tracked = open2.lock().unwrap();
+                tracked.push(client.try_clone().unwrap());
+                tracked.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0; 64 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { addr, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn an_unreachable_store_is_a_clear_error_and_the_server_keeps_serving() {
+    if !s3_available("an_unreachable_store_is_a_clear_error_and_the_server_keeps_serving") {
+        return;
+    }
+    let bucket = Bucket::fresh();
+    let target = bucket.endpoint.trim_start_matches("http://").to_string();
+    let relay = Relay::start(&target);
+    let s = Server::with_config(&format!(
+        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
+        relay.addr, bucket.bucket, bucket.prefix
+    ));
+    s.file("a.txt", b"before");
+    assert!(s.nf(&["put", "a.txt"]).status.success());
+
+    let fetch = s.dir.path().join("fetch");
+    std::fs::create_dir(&fetch).unwrap();
+
+    relay.cut();
+    let ls = s.nf(&["ls"]);
+    assert_fails(&ls, 5, "object store");
+    assert!(stderr(&ls).contains("cannot connect"), "{}", stderr(&ls));
+    assert!(
+        !stderr(&ls).contains("Error performing"),
+        "no request dump: {}",
+        stderr(&ls)
+    );
+    let get = s.nf_in(&fetch, &["get", "a.txt"]);
+    assert_eq!(get.status.code(), Some(5), "{}", stderr(&get));
+    assert!(!fetch.join("a.txt").exists());
+    s.file("b.txt", b"during");
+    let put = s.nf(&["put", "b.txt"]);
+    assert_eq!(put.status.code(), Some(5), "{}", stderr(&put));
+    let json = s.nf(&["ls", "--json"]);
+    assert!(stderr(&json).contains("unavailable") || stderr(&json).contains("object store"));
+
+    relay.restore();
+    // The same server, without a restart, serves again.
+    assert_eq!(s.names(), ["a.txt"]);
+    assert!(s.nf(&["put", "b.txt"]).status.success());
+    let get = s.nf_in(&fetch, &["get", "a.txt"]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_eq!(std::fs::read(fetch.join("a.txt")).unwrap(), b"before");
+}
+
+#[test]
+fn a_wrong_bucket_or_key_stops_nf_serve_with_a_clear_error() {
+    if !s3_available("a_wrong_bucket_or_key_stops_nf_serve_with_a_clear_error") {
+        return;
+    }
+    let bucket = Bucket::fresh();
+    let serve = |store: &str, secret: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        std::process::Command::new(NF)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--store",
+                store,
+                "--s3-endpoint",
+                &bucket.endpoint,
+            ])
+            .env("NF_CONFIG", dir.path().join("none.toml"))
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .output()
+            .unwrap()
+    };
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap();
+    let missing = serve("s3://no-such-bucket-for-nf/x", &secret);
+    assert_fails(&missing, 5, "NoSuchBucket");
+    let denied = serve(
+        &format!("s3://{}/{}", bucket.bucket, bucket.prefix),
+        "wrong-secret",
+    );
+    assert_fails(&denied, 7, "access denied");
+    let bad = serve("s3://Not_A_Bucket", &secret);
+    assert_fails(&bad, 2, "bucket name");
+}
