@@ -35,8 +35,14 @@ pub enum Store {
     S3(s3::Store),
 }
 
-/// One upload in progress; see [`Store::begin_upload`].
-pub enum Upload {
+/// One upload in progress; see [`Store::begin_upload`]. The running BLAKE3 is kept here, for
+/// both backends: a backend only stores bytes, and is told the hash once it matched.
+pub struct Upload {
+    hasher: blake3::Hasher,
+    backend: Backend,
+}
+
+enum Backend {
     Local(local::Upload),
     S3(s3::Upload),
 }
@@ -127,8 +133,14 @@ impl Store {
     /// `resumable`: keep what arrived if the upload is cut off.
     pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
         match self {
-            Store::Local(s) => s.begin_upload(name, offset, resumable).map(Upload::Local),
-            Store::S3(s) => s.begin_upload(name, offset).map(Upload::S3),
+            Store::Local(s) => s.begin_upload(name, offset, resumable).map(|(u, hasher)| Upload {
+                hasher,
+                backend: Backend::Local(u),
+            }),
+            Store::S3(s) => s.begin_upload(name, offset).map(|u| Upload {
+                hasher: blake3::Hasher::new(),
+                backend: Backend::S3(u),
+            }),
         }
     }
 
@@ -175,9 +187,9 @@ fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
 impl Upload {
     /// Bytes held so far (the resume offset plus what was written).
     pub fn len(&self) -> u64 {
-        match self {
-            Upload::Local(u) => u.len(),
-            Upload::S3(u) => u.len(),
+        match &self.backend {
+            Backend::Local(u) => u.len(),
+            Backend::S3(u) => u.len(),
         }
     }
 
@@ -187,50 +199,56 @@ impl Upload {
 
     /// Appends `data` and hashes it.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        match self {
-            Upload::Local(u) => u.write(data),
-            Upload::S3(u) => u.write(data),
-        }
+        self.write_unhashed(data)?;
+        self.hasher.update(data);
+        Ok(())
     }
 
     /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
     pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
-        match self {
-            Upload::Local(u) => u.write_unhashed(data),
-            Upload::S3(u) => u.write_unhashed(data),
+        match &mut self.backend {
+            Backend::Local(u) => u.write_unhashed(data),
+            Backend::S3(u) => u.write_unhashed(data),
         }
     }
 
     /// Takes the running hash out, to continue it elsewhere; give it back with
     /// [`Upload::set_hasher`] before [`Upload::finish`].
     pub fn take_hasher(&mut self) -> blake3::Hasher {
-        match self {
-            Upload::Local(u) => u.take_hasher(),
-            Upload::S3(u) => u.take_hasher(),
-        }
+        std::mem::take(&mut self.hasher)
     }
 
     pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
-        match self {
-            Upload::Local(u) => u.set_hasher(hasher),
-            Upload::S3(u) => u.set_hasher(hasher),
-        }
+        self.hasher = hasher;
     }
 
     /// Checks the content against `expected` (hex BLAKE3); on a mismatch nothing is kept.
     pub fn finish(self, expected: &str) -> Result<Verified> {
-        match self {
-            Upload::Local(u) => u.finish(expected).map(Verified::Local),
-            Upload::S3(u) => u.finish(expected).map(Verified::S3),
+        let actual = self.hasher.finalize();
+        if !actual.to_hex().eq_ignore_ascii_case(expected) {
+            let name = match &self.backend {
+                Backend::Local(u) => u.name().clone(),
+                Backend::S3(u) => u.name().clone(),
+            };
+            self.discard();
+            return Err(Error::new(
+                ErrorKind::HashMismatch,
+                format!(
+                    "the content received for {} does not match its BLAKE3; nothing was stored",
+                    crate::name::quote(name.as_str())
+                ),
+            ));
+        }
+        match self.backend {
+            Backend::Local(u) => u.finish(actual).map(Verified::Local),
+            Backend::S3(u) => Ok(Verified::S3(u.finish(actual))),
         }
     }
 
     /// Commits the content as received, recording the BLAKE3 computed while it was written
     /// (for the old text dialects, whose clients send no hash).
-    pub fn commit_as_received(mut self, store: &Store, force: bool) -> Result<FileInfo> {
-        let hasher = self.take_hasher();
-        let hash = hasher.finalize().to_hex();
-        self.set_hasher(hasher);
+    pub fn commit_as_received(self, store: &Store, force: bool) -> Result<FileInfo> {
+        let hash = self.hasher.clone().finalize().to_hex();
         let verified = self.finish(&hash)?;
         store
             .commit(vec![(verified, force)])
@@ -240,9 +258,9 @@ impl Upload {
 
     /// Abandons the upload for good: nothing is kept for a resume.
     pub fn discard(self) {
-        match self {
-            Upload::Local(u) => u.discard(),
-            Upload::S3(u) => u.discard(),
+        match self.backend {
+            Backend::Local(u) => u.discard(),
+            Backend::S3(u) => u.discard(),
         }
     }
 }

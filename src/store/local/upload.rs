@@ -24,7 +24,6 @@ pub struct Upload {
     /// The partial's path; `None` for an anonymous (O_TMPFILE) file.
     path: Option<PathBuf>,
     file: File,
-    hasher: blake3::Hasher,
     len: u64,
     flushed: u64,
     /// Committed or discarded: nothing is left to resume.
@@ -54,24 +53,20 @@ impl Verified {
 impl Upload {
     /// An upload of `name` into `file` (at `path`, or anonymous), holding `len` bytes so far
     /// whose hash is `hasher`.
-    pub(super) fn new(
-        store: &Store,
-        name: &FileName,
-        path: Option<PathBuf>,
-        file: File,
-        hasher: blake3::Hasher,
-        len: u64,
-    ) -> Upload {
+    pub(super) fn new(store: &Store, name: &FileName, path: Option<PathBuf>, file: File, len: u64) -> Upload {
         Upload {
             store: store.clone(),
             name: name.clone(),
             path,
             file,
-            hasher,
             len,
             flushed: len,
             done: false,
         }
+    }
+
+    pub fn name(&self) -> &FileName {
+        &self.name
     }
 
     /// Bytes held so far (the resume offset plus what was written).
@@ -83,14 +78,7 @@ impl Upload {
         self.len == 0
     }
 
-    /// Appends `data` to the partial file and the running hash.
-    pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.write_unhashed(data)?;
-        self.hasher.update(data);
-        Ok(())
-    }
-
-    /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
+    /// Appends `data` to the partial file; the caller keeps the running hash.
     pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
         self.file.write_all(data).map_err(|e| {
             let err = Error::io(format!("cannot store {}", quote(self.name.as_str())), &e);
@@ -122,28 +110,9 @@ impl Upload {
         Ok(())
     }
 
-    /// Takes the running hash out, to continue it elsewhere; give it back with
-    /// [`Upload::set_hasher`] before [`Upload::finish`].
-    pub fn take_hasher(&mut self) -> blake3::Hasher {
-        std::mem::take(&mut self.hasher)
-    }
-
-    pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
-        self.hasher = hasher;
-    }
-
-    /// Checks the content against `expected` (hex BLAKE3) and records the metadata on the
-    /// partial. On a mismatch the partial is deleted.
-    pub fn finish(self, expected: &str) -> Result<Verified> {
-        let actual = self.hasher.finalize();
+    /// Records the metadata, with `actual` (the BLAKE3 the caller checked), on the partial.
+    pub fn finish(self, actual: blake3::Hash) -> Result<Verified> {
         let name = quote(self.name.as_str());
-        if !actual.to_hex().eq_ignore_ascii_case(expected) {
-            self.discard();
-            return Err(Error::new(
-                ErrorKind::HashMismatch,
-                format!("the content received for {name} does not match its BLAKE3; nothing was stored"),
-            ));
-        }
         let recorded = (|| -> io::Result<Meta> {
             self.file.set_permissions(Permissions::from_mode(0o644))?;
             let md = self.file.metadata()?;

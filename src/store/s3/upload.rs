@@ -33,7 +33,6 @@ pub struct Upload {
     store: Store,
     name: FileName,
     key: Path,
-    hasher: blake3::Hasher,
     len: u64,
     /// The part being filled.
     buf: Vec<u8>,
@@ -82,12 +81,15 @@ impl Upload {
             store,
             name,
             key,
-            hasher: blake3::Hasher::new(),
             len: 0,
             buf: Vec::new(),
             multipart: None,
             done: false,
         }
+    }
+
+    pub fn name(&self) -> &FileName {
+        &self.name
     }
 
     pub fn len(&self) -> u64 {
@@ -96,12 +98,6 @@ impl Upload {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.write_unhashed(data)?;
-        self.hasher.update(data);
-        Ok(())
     }
 
     pub fn write_unhashed(&mut self, mut data: &[u8]) -> Result<()> {
@@ -171,29 +167,12 @@ impl Upload {
         Ok(())
     }
 
-    pub fn take_hasher(&mut self) -> blake3::Hasher {
-        std::mem::take(&mut self.hasher)
-    }
-
-    pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
-        self.hasher = hasher;
-    }
-
-    /// Checks the content against `expected`; on a mismatch the upload is aborted.
-    pub fn finish(self, expected: &str) -> Result<Verified> {
-        let actual = self.hasher.finalize().to_hex().to_string();
-        if !actual.eq_ignore_ascii_case(expected) {
-            let name = quote(self.name.as_str());
-            self.discard();
-            return Err(Error::new(
-                ErrorKind::HashMismatch,
-                format!("the content received for {name} does not match its BLAKE3; nothing was stored"),
-            ));
-        }
-        Ok(Verified {
+    /// Ready to complete, with `actual` (the BLAKE3 the caller checked).
+    pub fn finish(self, actual: blake3::Hash) -> Verified {
+        Verified {
             upload: self,
-            hash: actual,
-        })
+            hash: actual.to_hex().to_string(),
+        }
     }
 
     /// Abandons the upload: the parts sent are deleted (when the upload is dropped).
