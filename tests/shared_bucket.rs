@@ -316,3 +316,54 @@ fn a_wrong_bucket_or_key_stops_nf_serve_with_a_clear_error() {
     let bad = serve("s3://Not_A_Bucket", &secret);
     assert_fails(&bad, 2, "bucket name");
 }
+
+/// `partial` from a `stat` of `name` through `server`.
+fn partial_of(server: &Server, name: &str) -> u64 {
+    let mut raw = server.raw();
+    raw.send(format!("{}\n", serde_json::json!({"op": "stat", "name": name})).as_bytes());
+    let stat = raw.json();
+    assert!(stat["file"].is_null(), "nothing visible under the name: {stat}");
+    stat["partial"].as_u64().unwrap()
+}
+
+#[test]
+fn an_upload_cut_on_one_server_is_resumed_through_another_without_resending_its_parts() {
+    if !s3_available("an_upload_cut_on_one_server_is_resumed_through_another_without_resending_its_parts") {
+        return;
+    }
+    let (bucket, a, b) = two_servers();
+    let data = random_bytes(40 << 20, 21);
+    let mut raw = a.raw();
+    raw.send(
+        format!(
+            "{{\"op\":\"put\",\"name\":\"movie.mkv\",\"size\":{}}}\n",
+            data.len()
+        )
+        .as_bytes(),
+    );
+    raw.send(&data[..30 << 20]);
+    drop(raw);
+    // Three whole 8 MiB parts are stored; the 6 MiB after them were never sent to the store.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while partial_of(&b, "movie.mkv") != 24 << 20 {
+        assert!(Instant::now() < deadline, "server b never saw the stored parts");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(bucket.names().is_empty(), "nothing visible while unfinished");
+    b.file("movie.mkv", &data);
+    let resumed = b.nf(&["put", "--resume", "movie.mkv"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let line = b.log_line(|l| l.contains(" put \"movie.mkv\""));
+    assert!(
+        line.contains(&format!(" {} ", 16 << 20)),
+        "only the rest was sent: {line}"
+    );
+    assert_same(&bucket.read("movie.mkv"), &data, "the completed object");
+    assert_eq!(a.ls()[0]["blake3"], blake3_hex(&data));
+    assert!(bucket.unfinished_uploads().is_empty());
+    assert!(
+        !bucket.keys().iter().any(|k| k.starts_with(".nf/up/")),
+        "the part entries are gone: {:?}",
+        bucket.keys()
+    );
+}

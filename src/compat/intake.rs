@@ -33,7 +33,7 @@ impl Intake {
         let limit = settings.compat_max_bytes.min(settings.max_file_size);
         let started = shared
             .file_name(raw_name)
-            .and_then(|n| shared.store.begin_upload(&n, 0, false));
+            .and_then(|n| shared.store.begin_upload(&n, 0, None, false));
         let (upload, failed) = match started {
             Ok(u) => (Some(u), None),
             Err(e) => (None, Some(e)),

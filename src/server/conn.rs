@@ -492,7 +492,7 @@ impl Conn<'_> {
             if !force && store.exists(&name) {
                 return Err(Error::exists(quote(name.as_str())));
             }
-            store.begin_upload(&name, offset, size >= limits.resume_min_bytes)
+            store.begin_upload(&name, offset, Some(size), size >= limits.resume_min_bytes)
         });
         let mut upload = match prepared {
             Ok(u) => u,

@@ -129,15 +129,22 @@ impl Store {
         }
     }
 
-    /// Starts an upload of `name`; with `offset > 0` it continues an interrupted one.
-    /// `resumable`: keep what arrived if the upload is cut off.
-    pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
+    /// Starts an upload of `name`, a file of `size` bytes if known; with `offset > 0` it
+    /// continues an interrupted one. `resumable`: keep what arrived if the upload is cut off
+    /// (the object store keeps every part it stored).
+    pub fn begin_upload(
+        &self,
+        name: &FileName,
+        offset: u64,
+        size: Option<u64>,
+        resumable: bool,
+    ) -> Result<Upload> {
         match self {
             Store::Local(s) => s.begin_upload(name, offset, resumable).map(|(u, hasher)| Upload {
                 hasher,
                 backend: Backend::Local(u),
             }),
-            Store::S3(s) => s.begin_upload(name, offset).map(|u| Upload {
+            Store::S3(s) => s.begin_upload(name, offset, size).map(|u| Upload {
                 hasher: blake3::Hasher::new(),
                 backend: Backend::S3(u),
             }),
@@ -222,14 +229,49 @@ impl Upload {
         self.hasher = hasher;
     }
 
+    fn name(&self) -> &FileName {
+        match &self.backend {
+            Backend::Local(u) => u.name(),
+            Backend::S3(u) => u.name(),
+        }
+    }
+
+    /// The BLAKE3 of everything the upload holds: the running hash, or, for an object store
+    /// upload that continued stored parts, the hash made from the parts' hashes (cross-checked
+    /// against the running hash when the whole file went through this server).
+    fn whole_hash(&mut self) -> Result<blake3::Hash> {
+        let running = self.hasher.finalize();
+        let Backend::S3(upload) = &mut self.backend else {
+            return Ok(running);
+        };
+        let what = crate::name::quote(upload.name().as_str());
+        match (upload.seal()?, upload.resumed()) {
+            (Some(merged), true) => Ok(merged),
+            (Some(merged), false) if merged == running => Ok(running),
+            (Some(_), false) => Err(Error::new(
+                ErrorKind::Other,
+                format!("the part hashes of {what} disagree with the file's hash; nothing was stored"),
+            )),
+            (None, false) => Ok(running),
+            // One part in all: its hash cannot be made from a part hash; send it whole again.
+            (None, true) => Err(Error::new(
+                ErrorKind::HashMismatch,
+                format!("the resumed upload of {what} cannot be checked; send it whole"),
+            )),
+        }
+    }
+
     /// Checks the content against `expected` (hex BLAKE3); on a mismatch nothing is kept.
-    pub fn finish(self, expected: &str) -> Result<Verified> {
-        let actual = self.hasher.finalize();
+    pub fn finish(mut self, expected: &str) -> Result<Verified> {
+        let actual = match self.whole_hash() {
+            Ok(hash) => hash,
+            Err(e) => {
+                self.discard();
+                return Err(e);
+            }
+        };
         if !actual.to_hex().eq_ignore_ascii_case(expected) {
-            let name = match &self.backend {
-                Backend::Local(u) => u.name().clone(),
-                Backend::S3(u) => u.name().clone(),
-            };
+            let name = self.name().clone();
             self.discard();
             return Err(Error::new(
                 ErrorKind::HashMismatch,

@@ -19,16 +19,18 @@
 //! whole story, including what is and is not consistent.
 
 mod reader;
+mod resume;
 mod upload;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path;
+use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
     BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
     RetryConfig,
@@ -123,10 +125,28 @@ struct Inner {
     location: S3Location,
     /// `""` or `"some/prefix/"`.
     prefix: String,
+    /// Multipart uploads some connection of this server is writing: not offered for resume.
+    busy: Mutex<HashSet<String>>,
 }
 
 /// The directory of BLAKE3 entries, under the prefix.
 const SUMS: &str = ".nf/b3";
+/// The directory of part entries of unfinished uploads (see [`resume`]).
+const UPLOADS: &str = ".nf/up";
+
+/// An unfinished multipart upload that can be continued: its parts `1..=n` (their entries and
+/// the ETags the store lists for them), all of `part` bytes.
+pub(crate) struct Resumable {
+    id: object_store::MultipartId,
+    part: u64,
+    parts: Vec<(resume::PartEntry, String)>,
+}
+
+impl Resumable {
+    fn len(&self) -> u64 {
+        self.parts.len() as u64 * self.part
+    }
+}
 
 impl Store {
     /// Connects to the bucket and checks that it can be listed, so that a wrong endpoint, bucket
@@ -186,6 +206,7 @@ impl Store {
                 http: reqwest::Client::new(),
                 location: location.clone(),
                 prefix,
+                busy: Mutex::new(HashSet::new()),
             }),
         };
         let probe = store.path(SUMS)?;
@@ -209,6 +230,151 @@ impl Store {
     /// Runs a future on the store's runtime from a server thread.
     fn block<F: Future>(&self, future: F) -> F::Output {
         self.inner.rt.block_on(future)
+    }
+
+    /// Runs `future` to its end from a server thread; from inside the runtime (where it cannot
+    /// wait), starts it.
+    fn run_or_spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.inner.rt.spawn(future);
+        } else {
+            self.inner.rt.block_on(future);
+        }
+    }
+
+    fn mark_busy(&self, id: &str) {
+        self.inner.busy.lock().unwrap().insert(id.to_string());
+    }
+
+    fn unmark_busy(&self, id: &str) {
+        self.inner.busy.lock().unwrap().remove(id);
+    }
+
+    /// `PREFIX/.nf/up/NAME`: the part entries of the unfinished uploads of `name`.
+    fn uploads_of(&self, name: &FileName) -> Result<String> {
+        Ok(self.path(&format!("{UPLOADS}/{}", name.as_str()))?.to_string())
+    }
+
+    /// Deletes the part entries of the upload `id` of `name`. Best effort.
+    async fn drop_entries(&self, name: &FileName, id: &str) {
+        let Ok(dir) = self.uploads_of(name) else { return };
+        let Ok(dir) = Path::parse(format!("{dir}/{}", resume::upload_segment(id))) else {
+            return;
+        };
+        let s3 = Arc::clone(&self.inner.s3);
+        let keys = s3.list(Some(&dir)).map_ok(|m| m.location).boxed();
+        s3.delete_stream(keys).for_each(|_| async {}).await;
+    }
+
+    /// The parts the store holds of the multipart upload `id` of `key` (number, ETag token,
+    /// ETag as listed); None when there is no such upload (completed or aborted).
+    async fn list_parts(
+        &self,
+        key: &Path,
+        id: &str,
+    ) -> object_store::Result<Option<Vec<(u64, String, String)>>> {
+        let mut parts = Vec::new();
+        let mut marker = 0u64;
+        loop {
+            let options = SignedUrlOptions::default().with_query([
+                ("uploadId", id.to_string()),
+                ("part-number-marker", marker.to_string()),
+            ]);
+            let url = self
+                .inner
+                .s3
+                .signed_url_opts(reqwest::Method::GET, key, Duration::from_secs(300), &options)
+                .await?;
+            let response = self
+                .inner
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
+            let status = response.status();
+            let text = response
+                .text()
+                .await
+                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
+            if status == reqwest::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(upload::generic(format!("ListParts answered {status}: {text}")));
+            }
+            for block in text.split("<Part>").skip(1) {
+                let number = xml_values(block, "PartNumber")
+                    .first()
+                    .and_then(|n| n.parse().ok());
+                let etag = xml_values(block, "ETag").into_iter().next();
+                if let (Some(number), Some(raw)) = (number, etag) {
+                    if let Some(token) = etag_text(&raw) {
+                        parts.push((number, token, raw));
+                    }
+                }
+            }
+            let next = xml_values(&text, "NextPartNumberMarker")
+                .first()
+                .and_then(|n| n.parse().ok());
+            match next {
+                Some(n) if text.contains("<IsTruncated>true</IsTruncated>") && n > marker => marker = n,
+                _ => return Ok(Some(parts)),
+            }
+        }
+    }
+
+    /// The unfinished upload of `name` that holds the longest resumable start, if any.
+    /// Entries of uploads the store no longer has are deleted on the way.
+    fn find_resumable(&self, name: &FileName) -> Result<Option<Resumable>> {
+        let what = format!("cannot look up {}", quote(name.as_str()));
+        let dir =
+            Path::parse(self.uploads_of(name)?).map_err(|e| Error::new(ErrorKind::BadName, e.to_string()))?;
+        let key = self.key(name)?;
+        let s3 = Arc::clone(&self.inner.s3);
+        let listed: Vec<ObjectMeta> = self
+            .block(s3.list(Some(&dir)).try_collect())
+            .map_err(|e| self.error(&what, e))?;
+        let mut uploads: HashMap<String, Vec<resume::PartEntry>> = HashMap::new();
+        for meta in &listed {
+            let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
+                continue;
+            };
+            let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') else {
+                continue;
+            };
+            if let Some(entry) = resume::PartEntry::parse(leaf) {
+                uploads.entry(resume::upload_id(segment)).or_default().push(entry);
+            }
+        }
+        let mut best: Option<Resumable> = None;
+        for (id, entries) in uploads {
+            if self.inner.busy.lock().unwrap().contains(&id) {
+                continue;
+            }
+            let Some(stored) = self
+                .block(self.list_parts(&key, &id))
+                .map_err(|e| self.error(&what, e))?
+            else {
+                // Completed or aborted meanwhile: its entries are of no use.
+                self.block(self.drop_entries(name, &id));
+                continue;
+            };
+            let tokens: Vec<(u64, String)> = stored.iter().map(|(n, t, _)| (*n, t.clone())).collect();
+            let (part, prefix) = resume::resumable_prefix(&entries, &tokens);
+            let parts = prefix
+                .into_iter()
+                .filter_map(|entry| {
+                    let raw = stored.iter().find(|(n, _, _)| *n == entry.number)?.2.clone();
+                    Some((entry, raw))
+                })
+                .collect();
+            let found = Resumable { id, part, parts };
+            if found.len() > best.as_ref().map_or(0, Resumable::len) {
+                best = Some(found);
+            }
+        }
+        Ok(best)
     }
 
     fn path(&self, rest: &str) -> Result<Path> {
@@ -253,18 +419,19 @@ impl Store {
         Error::new(kind, format!("object store {}: {what}: {why}", at.url()))
     }
 
-    /// The stored file under `name` (if any). Interrupted uploads to an object store are not
-    /// resumed (docs/SCALING.md says why), so the second value is always 0.
+    /// The stored file under `name` (if any) and how many bytes of an unfinished upload of it
+    /// a resumed `put` can skip.
     pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
         let key = self.key(name)?;
+        let partial = self.find_resumable(name)?.map_or(0, |r| r.len());
         let head = self.block(self.inner.s3.head(&key));
         let meta = match head {
             Ok(m) => m,
-            Err(object_store::Error::NotFound { .. }) => return Ok((None, 0)),
+            Err(object_store::Error::NotFound { .. }) => return Ok((None, partial)),
             Err(e) => return Err(self.error(&format!("cannot look up {}", quote(name.as_str())), e)),
         };
         let hash = self.hash_of(name, &meta)?;
-        Ok((Some(info(name, &meta, hash)), 0))
+        Ok((Some(info(name, &meta, hash)), partial))
     }
 
     /// True when an object is stored under `name`.
@@ -467,20 +634,35 @@ impl Store {
         Ok(())
     }
 
-    /// Starts an upload of `name`. Resuming (`offset > 0`) is not offered: see
-    /// docs/SCALING.md.
-    pub fn begin_upload(&self, name: &FileName, offset: u64) -> Result<Upload> {
-        if offset > 0 {
+    /// Starts an upload of `name`, a file of `size` bytes if known. With `offset > 0` it
+    /// continues the unfinished upload of that name with the longest resumable start, which
+    /// must hold at least `offset` bytes, `offset` being a whole number of its parts.
+    pub fn begin_upload(&self, name: &FileName, offset: u64, size: Option<u64>) -> Result<Upload> {
+        let key = self.key(name)?;
+        if offset == 0 {
+            return Ok(Upload::new(self.clone(), name.clone(), key, size));
+        }
+        let Some(found) = self.find_resumable(name)? else {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
-                    "no partial upload of {} to resume (a server on an object store does not \
-                     keep them); upload it again without --resume",
+                    "no partial upload of {} to resume; upload it again without --resume",
                     quote(name.as_str())
                 ),
             ));
+        };
+        if found.len() < offset || offset % found.part != 0 {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the partial upload of {} holds {} bytes in parts of {}, not {offset}",
+                    quote(name.as_str()),
+                    found.len(),
+                    found.part
+                ),
+            ));
         }
-        Ok(Upload::new(self.clone(), name.clone(), self.key(name)?))
+        Ok(Upload::resume(self.clone(), name.clone(), key, found, offset))
     }
 
     /// Completes verified uploads (concurrently) and records their BLAKE3 entries.
@@ -489,6 +671,22 @@ impl Store {
             batch.into_iter().map(|(v, force)| v.commit(force)),
         ))
     }
+}
+
+/// Every value of `<tag>…</tag>` in an S3 XML answer, with the XML escapes S3 uses undone.
+fn xml_values(text: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    text.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split_once(&close).map(|(v, _)| v))
+        .map(|v| {
+            v.replace("&quot;", "\"")
+                .replace("&#34;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .collect()
 }
 
 /// The error for a name with no stored object.

@@ -1,30 +1,32 @@
-//! One upload into the object store. Bytes are gathered into parts; the first full part starts
-//! a multipart upload, and each part is sent by a task on the store's runtime while the next one
-//! fills, with at most [`IN_FLIGHT`] parts on their way (memory: `(IN_FLIGHT + 1) × part`).
-//! A file smaller than one part is sent with a single PUT at commit. Nothing is visible under
-//! the name until [`Verified::commit`] completes the upload, after the BLAKE3 matched; an
-//! upload dropped before that is aborted, so the store frees its parts.
+//! One upload into the object store. Bytes are gathered into parts of one power-of-two size
+//! ([`resume::part_size`]); the first full part starts a multipart upload, and each part is
+//! hashed (its BLAKE3 subtree value) and sent by a task on the store's runtime while the next
+//! one fills, with at most [`IN_FLIGHT`] parts on their way (memory: `(IN_FLIGHT + 1) × part`).
+//! Each full part stored gets an entry recording its hash ([`resume`]), so that a cut upload
+//! can be continued by any server. A file smaller than one part is sent with a single PUT at
+//! commit. Nothing is visible under the name until [`Verified::commit`] completes the upload,
+//! after the BLAKE3 of the whole file matched.
+//!
+//! Dropped unfinished (the client went away), the multipart upload is kept for a resume, as the
+//! local store keeps its partial file; discarded (a hash mismatch, a store error), it is aborted.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use blake3::hazmat::ChainingValue;
+use bytes::Bytes;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{MultipartId, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use tokio::task::JoinHandle;
 
-use super::Store;
+use super::resume::{self, PartEntry};
+use super::{Resumable, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
-
-/// The first 1000 parts hold 8 MiB each, the next 1000 16 MiB, and so on: S3 allows 10000
-/// parts, which makes the largest file 8 MiB × 1000 × (1 + 2 + … + 10) = 430 GiB.
-const PART: usize = 8 << 20;
-const PARTS_PER_STEP: usize = 1000;
-const MAX_PARTS: usize = 10_000;
 
 /// Parts being sent while the next one fills.
 const IN_FLIGHT: usize = 2;
@@ -33,20 +35,31 @@ pub struct Upload {
     store: Store,
     name: FileName,
     key: Path,
+    /// The size of every part but the last.
+    part: u64,
     len: u64,
     /// The part being filled.
     buf: Vec<u8>,
     multipart: Option<Multipart>,
-    /// Completed: nothing to abort.
-    done: bool,
+    /// Continues parts stored earlier: the whole file's hash is made from the parts' hashes.
+    resumed: bool,
+    end: End,
+}
+
+#[derive(PartialEq, Eq)]
+enum End {
+    /// Still writing, or cut off: kept for a resume when dropped.
+    Open,
+    /// Completed or aborted: nothing to keep.
+    Closed,
 }
 
 struct Multipart {
     id: MultipartId,
-    /// Parts stored, in order.
-    parts: Vec<PartId>,
+    /// Parts stored, in order, with their subtree hashes.
+    parts: Vec<(PartId, ChainingValue)>,
     /// Parts on their way, in order.
-    sending: VecDeque<JoinHandle<object_store::Result<PartId>>>,
+    sending: VecDeque<JoinHandle<object_store::Result<(PartId, ChainingValue)>>>,
 }
 
 impl Multipart {
@@ -76,15 +89,45 @@ impl Verified {
 }
 
 impl Upload {
-    pub(super) fn new(store: Store, name: FileName, key: Path) -> Upload {
+    /// A fresh upload of a file of `size` bytes (if known).
+    pub(super) fn new(store: Store, name: FileName, key: Path, size: Option<u64>) -> Upload {
         Upload {
             store,
             name,
             key,
+            part: resume::part_size(size),
             len: 0,
             buf: Vec::new(),
             multipart: None,
-            done: false,
+            resumed: false,
+            end: End::Open,
+        }
+    }
+
+    /// An upload that continues after the first `offset` bytes of `from`.
+    pub(super) fn resume(store: Store, name: FileName, key: Path, from: Resumable, offset: u64) -> Upload {
+        let keep = (offset / from.part) as usize;
+        let parts = from
+            .parts
+            .into_iter()
+            .take(keep)
+            .map(|(entry, etag)| (PartId { content_id: etag }, entry.cv))
+            .collect();
+        store.mark_busy(&from.id);
+        Upload {
+            store,
+            name,
+            key,
+            part: from.part,
+            len: offset,
+            buf: Vec::new(),
+            multipart: Some(Multipart {
+                id: from.id,
+                parts,
+                sending: VecDeque::new(),
+            }),
+            resumed: true,
+            end: End::Open,
         }
     }
 
@@ -101,8 +144,8 @@ impl Upload {
     }
 
     pub fn write_unhashed(&mut self, mut data: &[u8]) -> Result<()> {
+        let size = self.part as usize;
         while !data.is_empty() {
-            let size = self.part_size();
             if self.buf.capacity() < size {
                 self.buf.reserve_exact(size - self.buf.len());
             }
@@ -111,60 +154,100 @@ impl Upload {
             data = &data[n..];
             self.len += n as u64;
             if self.buf.len() == size {
-                self.send_part()?;
+                self.send_part(true)?;
             }
         }
         Ok(())
     }
 
-    /// The size of the part being filled.
-    fn part_size(&self) -> usize {
-        let index = self.multipart.as_ref().map_or(0, Multipart::count);
-        PART * (1 + index / PARTS_PER_STEP)
+    fn what(&self) -> String {
+        format!("cannot store {}", quote(self.name.as_str()))
     }
 
-    /// Sends the filled part (starting the multipart upload on the first one) and waits while
-    /// more than [`IN_FLIGHT`] parts are on their way.
-    fn send_part(&mut self) -> Result<()> {
+    /// Sends the part in the buffer (starting the multipart upload on the first one); a full
+    /// part gets its entry. Waits while more than [`IN_FLIGHT`] parts are on their way.
+    fn send_part(&mut self, full: bool) -> Result<()> {
         let inner = Arc::clone(&self.store.inner);
-        let what = format!("cannot store {}", quote(self.name.as_str()));
         if self.multipart.is_none() {
             let id = inner
                 .rt
                 .block_on(inner.s3.create_multipart(&self.key))
-                .map_err(|e| self.store.error(&what, e))?;
+                .map_err(|e| self.store.error(&self.what(), e))?;
+            self.store.mark_busy(&id);
             self.multipart = Some(Multipart {
                 id,
                 parts: Vec::new(),
                 sending: VecDeque::new(),
             });
         }
+        let entries = self.store.uploads_of(&self.name)?;
+        let (store, what) = (self.store.clone(), self.what());
         let multipart = self.multipart.as_mut().expect("started above");
         let index = multipart.count();
-        if index + 1 >= MAX_PARTS {
+        if index as u64 >= resume::MAX_PARTS {
             return Err(Error::new(
                 ErrorKind::TooLarge,
                 format!(
-                    "{} is too large for the object store (at most {MAX_PARTS} parts, about 430 GiB)",
-                    quote(self.name.as_str())
+                    "{} needs more than {} parts of {} bytes; the object store allows no more",
+                    quote(self.name.as_str()),
+                    resume::MAX_PARTS,
+                    self.part
                 ),
             ));
         }
-        let payload = PutPayload::from(std::mem::take(&mut self.buf));
+        let data = Bytes::from(std::mem::take(&mut self.buf));
+        let offset = index as u64 * self.part;
         let (s3, key, id) = (Arc::clone(&inner.s3), self.key.clone(), multipart.id.clone());
-        multipart.sending.push_back(
-            inner
-                .rt
-                .spawn(async move { s3.put_part(&key, &id, index, payload).await }),
-        );
+        let entry_dir = format!("{entries}/{}", resume::upload_segment(id.as_str()));
+        multipart.sending.push_back(inner.rt.spawn(async move {
+            let cv = resume::part_cv(offset, &data);
+            let size = data.len() as u64;
+            let part = s3.put_part(&key, &id, index, PutPayload::from(data)).await?;
+            if let (true, Some(etag)) = (full, super::etag_text(&part.content_id)) {
+                let entry = PartEntry {
+                    number: index as u64 + 1,
+                    size,
+                    etag,
+                    cv,
+                };
+                // Best effort: a part without its entry is only not resumable.
+                if let Ok(path) = Path::parse(format!("{entry_dir}/{}", entry.leaf())) {
+                    let _ = s3.put(&path, PutPayload::new()).await;
+                }
+            }
+            Ok((part, cv))
+        }));
         while multipart.sending.len() > IN_FLIGHT {
             let next = multipart.sending.pop_front().expect("non-empty");
-            let part = inner.rt.block_on(next);
-            multipart
-                .parts
-                .push(joined(part).map_err(|e| self.store.error(&what, e))?);
+            let done = joined(inner.rt.block_on(next));
+            multipart.parts.push(done.map_err(|e| store.error(&what, e))?);
         }
         Ok(())
+    }
+
+    /// Sends what is left and waits for every part. Returns the whole file's BLAKE3 made from
+    /// the parts' hashes, when the file went up in parts.
+    pub fn seal(&mut self) -> Result<Option<blake3::Hash>> {
+        if self.multipart.is_none() {
+            return Ok(None);
+        }
+        if !self.buf.is_empty() {
+            self.send_part(false)?;
+        }
+        let inner = Arc::clone(&self.store.inner);
+        let (store, what) = (self.store.clone(), self.what());
+        let multipart = self.multipart.as_mut().expect("checked above");
+        while let Some(next) = multipart.sending.pop_front() {
+            let done = joined(inner.rt.block_on(next));
+            multipart.parts.push(done.map_err(|e| store.error(&what, e))?);
+        }
+        let cvs: Vec<ChainingValue> = multipart.parts.iter().map(|(_, cv)| *cv).collect();
+        Ok(resume::root(&cvs, self.part, self.len))
+    }
+
+    /// True when the upload continues parts stored earlier (its hash must come from [`seal`]).
+    pub fn resumed(&self) -> bool {
+        self.resumed
     }
 
     /// Ready to complete, with `actual` (the BLAKE3 the caller checked).
@@ -175,43 +258,54 @@ impl Upload {
         }
     }
 
-    /// Abandons the upload: the parts sent are deleted (when the upload is dropped).
-    pub fn discard(self) {}
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
+    /// Abandons the upload for good: the multipart upload is aborted and its entries deleted.
+    pub fn discard(mut self) {
+        self.end = End::Closed;
         let Some(multipart) = self.multipart.take() else {
             return;
         };
-        if self.done {
-            return;
-        }
         for part in &multipart.sending {
             part.abort();
         }
-        let s3 = Arc::clone(&self.store.inner.s3);
-        let key = self.key.clone();
-        // A store that misses the abort keeps the parts until its lifecycle rule removes them
-        // (docs/SCALING.md).
+        let (s3, key, id) = (Arc::clone(&self.store.inner.s3), self.key.clone(), multipart.id);
+        let store = self.store.clone();
+        let name = self.name.clone();
         let abort = async move {
-            let _ = s3.abort_multipart(&key, &multipart.id).await;
+            let _ = s3.abort_multipart(&key, &id).await;
+            store.drop_entries(&name, &id).await;
+            store.unmark_busy(&id);
         };
-        if tokio::runtime::Handle::try_current().is_ok() {
-            // Dropped inside the runtime (a failed completion): it cannot wait there.
-            self.store.inner.rt.spawn(abort);
-        } else {
-            self.store.inner.rt.block_on(abort);
+        self.store.run_or_spawn(abort);
+    }
+}
+
+impl Drop for Upload {
+    /// Cut off: the parts on their way are waited for (so that their entries exist) and the
+    /// multipart upload is kept for a resume.
+    fn drop(&mut self) {
+        if self.end == End::Closed {
+            return;
         }
+        let Some(multipart) = self.multipart.take() else {
+            return;
+        };
+        let store = self.store.clone();
+        let wait = async move {
+            for part in multipart.sending {
+                let _ = part.await;
+            }
+            store.unmark_busy(&multipart.id);
+        };
+        self.store.run_or_spawn(wait);
     }
 }
 
 impl Verified {
     /// Makes the upload visible under its name (replacing a file only with `force`), then
-    /// records its BLAKE3 entry.
+    /// records its BLAKE3 entry and drops its part entries.
     pub(super) async fn commit(self, force: bool) -> Result<FileInfo> {
         let Verified { mut upload, hash } = self;
-        let what = format!("cannot store {}", quote(upload.name.as_str()));
+        let what = upload.what();
         let store = upload.store.clone();
         let etag = match upload.complete(force).await {
             Ok(etag) => etag,
@@ -220,7 +314,11 @@ impl Verified {
             }
             Err(e) => return Err(store.error(&what, e)),
         };
-        upload.done = true;
+        upload.end = End::Closed;
+        if let Some(multipart) = upload.multipart.take() {
+            store.drop_entries(&upload.name, &multipart.id).await;
+            store.unmark_busy(&multipart.id);
+        }
         if let Some(etag) = etag.as_deref().and_then(super::etag_text) {
             // Best effort: without its entry the file is hashed again by the next reader.
             if let Ok(entry) = store.sum_key(&upload.name, &etag, &hash) {
@@ -237,7 +335,8 @@ impl Verified {
 }
 
 impl Upload {
-    /// Sends what is left and completes the upload; returns the new version's ETag.
+    /// Completes the upload (every part was sent by [`Upload::seal`]); returns the new
+    /// version's ETag. On failure the multipart upload is aborted (when the upload drops).
     async fn complete(&mut self, force: bool) -> object_store::Result<Option<String>> {
         let s3 = Arc::clone(&self.store.inner.s3);
         let Some(multipart) = self.multipart.as_mut() else {
@@ -253,33 +352,28 @@ impl Upload {
             };
             return Ok(s3.put_opts(&self.key, payload, options).await?.e_tag);
         };
-        if !self.buf.is_empty() {
-            let payload = PutPayload::from(std::mem::take(&mut self.buf));
-            let part = s3
-                .put_part(&self.key, &multipart.id, multipart.count(), payload)
-                .await?;
-            for sending in multipart.sending.drain(..) {
-                multipart.parts.push(joined(sending.await)?);
-            }
-            multipart.parts.push(part);
+        let parts: Vec<PartId> = multipart.parts.iter().map(|(p, _)| p.clone()).collect();
+        let result = if force {
+            s3.complete_multipart(&self.key, &multipart.id, parts)
+                .await
+                .map(|r| r.e_tag)
         } else {
-            for sending in multipart.sending.drain(..) {
-                multipart.parts.push(joined(sending.await)?);
-            }
+            complete_if_absent(&self.store, &self.key, &multipart.id, &parts).await
+        };
+        if result.is_err() {
+            // Not resumable past a failed completion: abort it.
+            let _ = s3.abort_multipart(&self.key, &multipart.id).await;
+            self.store.drop_entries(&self.name, &multipart.id).await;
+            self.store.unmark_busy(&multipart.id);
+            self.multipart = None;
+            self.end = End::Closed;
         }
-        let parts = std::mem::take(&mut multipart.parts);
-        if force {
-            return Ok(s3
-                .complete_multipart(&self.key, &multipart.id, parts)
-                .await?
-                .e_tag);
-        }
-        complete_if_absent(&self.store, &self.key, &multipart.id, &parts).await
+        result
     }
 }
 
 /// Completes a multipart upload only if no object has the name (`If-None-Match: *`, which
-/// AWS S3, MinIO and SeaweedFS honour). object_store has no call for it, so this sends the
+/// AWS S3 documents and SeaweedFS honours). object_store has no call for it, so this sends the
 /// request itself, signed by object_store.
 async fn complete_if_absent(
     store: &Store,
@@ -307,10 +401,6 @@ async fn complete_if_absent(
         ));
     }
     body.push_str("</CompleteMultipartUpload>");
-    let generic = |e: String| object_store::Error::Generic {
-        store: "S3",
-        source: e.into(),
-    };
     let response = inner
         .http
         .post(url)
@@ -336,11 +426,15 @@ async fn complete_if_absent(
             "CompleteMultipartUpload answered {status}: {text}"
         )));
     }
-    let etag = text
-        .split_once("<ETag>")
-        .and_then(|(_, rest)| rest.split_once("</ETag>"))
-        .map(|(etag, _)| etag.replace("&quot;", "\"").replace("&#34;", "\""));
-    Ok(etag)
+    Ok(super::xml_values(&text, "ETag").into_iter().next())
+}
+
+/// An object_store error for a request nf sent itself.
+pub(super) fn generic(message: String) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "S3",
+        source: message.into(),
+    }
 }
 
 fn xml_escape(text: &str) -> String {
@@ -351,9 +445,9 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// A part task's result, with a panicked or cancelled task as an error.
-fn joined(
-    result: std::result::Result<object_store::Result<PartId>, tokio::task::JoinError>,
-) -> object_store::Result<PartId> {
+fn joined<T>(
+    result: std::result::Result<object_store::Result<T>, tokio::task::JoinError>,
+) -> object_store::Result<T> {
     result.map_err(|e| object_store::Error::JoinError { source: e })?
 }
 
