@@ -9,7 +9,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -179,11 +179,41 @@ fn a_server_killed_mid_upload_leaves_no_visible_object() {
 }
 
 /// A TCP relay in front of the object store that can be cut (connections reset, new ones
-/// refused) and restored, to play an unreachable store.
+/// refused) and restored, to play an unreachable store, or made to answer new connections
+/// `503 SlowDown`, to play a throttling one.
 struct Relay {
     addr: String,
     up: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<TcpStream>>>,
+    /// New connections still to be answered 503, and how many were.
+    throttle: Arc<AtomicU32>,
+    throttled: Arc<AtomicU32>,
+}
+
+/// Reads one HTTP request (headers and a Content-Length body) and answers 503 SlowDown.
+fn answer_slow_down(mut client: TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let body: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let _ = std::io::copy(&mut (&mut client).take(body), &mut std::io::sink());
+    let xml = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+    let _ = write!(
+        client,
+        "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+        xml.len()
+    );
+    let _ = client.shutdown(Shutdown::Both);
 }
 
 impl Relay {
@@ -192,9 +222,18 @@ impl Relay {
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let up = Arc::new(AtomicBool::new(true));
         let open = Arc::new(Mutex::new(Vec::new()));
+        let throttle = Arc::new(AtomicU32::new(0));
+        let throttled = Arc::new(AtomicU32::new(0));
         let (up2, open2, target) = (Arc::clone(&up), Arc::clone(&open), target.to_string());
+        let (throttle2, throttled2) = (Arc::clone(&throttle), Arc::clone(&throttled));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                let take = throttle2.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+                if take.is_ok() {
+                    throttled2.fetch_add(1, Ordering::SeqCst);
+                    std::thread::spawn(move || answer_slow_down(client));
+                    continue;
+                }
                 if !up2.load(Ordering::SeqCst) {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
@@ -221,7 +260,22 @@ impl Relay {
                 }
             }
         });
-        Relay { addr, up, open }
+        Relay {
+            addr,
+            up,
+            open,
+            throttle,
+            throttled,
+        }
+    }
+
+    /// Resets the open connections and answers the next `n` new ones `503 SlowDown`.
+    fn throttle(&self, n: u32) {
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        self.throttled.store(0, Ordering::SeqCst);
+        self.throttle.store(n, Ordering::SeqCst);
     }
 
     fn cut(&self) {
@@ -366,4 +420,41 @@ fn an_upload_cut_on_one_server_is_resumed_through_another_without_resending_its_
         "the part entries are gone: {:?}",
         bucket.keys()
     );
+}
+
+#[test]
+fn a_throttling_store_is_retried_and_a_lasting_one_is_a_clear_error() {
+    if !s3_available("a_throttling_store_is_retried_and_a_lasting_one_is_a_clear_error") {
+        return;
+    }
+    let bucket = Bucket::fresh();
+    let relay = Relay::start(bucket.endpoint.trim_start_matches("http://"));
+    let s = Server::with_config(&format!(
+        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
+        relay.addr, bucket.bucket, bucket.prefix
+    ));
+    s.file("a.txt", b"first");
+    assert!(s.nf(&["put", "a.txt"]).status.success());
+
+    // Three 503s in a row: retried with backoff, and the client never notices.
+    relay.throttle(3);
+    assert_eq!(s.names(), ["a.txt"]);
+    assert_eq!(
+        relay.throttled.load(Ordering::SeqCst),
+        3,
+        "the throttled requests were retried"
+    );
+    relay.throttle(3);
+    s.file("b.txt", b"second");
+    let put = s.nf(&["put", "b.txt"]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    assert_eq!(relay.throttled.load(Ordering::SeqCst), 3);
+    assert_eq!(bucket.read("b.txt"), b"second");
+
+    // Throttled beyond the retries: a clear error with the store's code, and then service.
+    relay.throttle(1000);
+    let ls = s.nf(&["ls"]);
+    assert_fails(&ls, 5, "SlowDown");
+    relay.throttle(0);
+    assert_eq!(s.names(), ["a.txt", "b.txt"]);
 }
