@@ -142,6 +142,16 @@ fn racing_puts_of_one_name_leave_one_complete_version() {
     );
 }
 
+/// A raw put of `name` (all of `data` declared) through `server` that has sent only its first
+/// `sent` bytes so far.
+fn start_put(server: &Server, name: &str, data: &[u8], sent: usize) -> Raw {
+    let mut raw = server.raw();
+    let header = serde_json::json!({"op": "put", "name": name, "size": data.len()});
+    raw.send(format!("{header}\n").as_bytes());
+    raw.send(&data[..sent]);
+    raw
+}
+
 #[test]
 fn a_server_killed_mid_upload_leaves_no_visible_object() {
     if !s3_available("a_server_killed_mid_upload_leaves_no_visible_object") {
@@ -149,15 +159,7 @@ fn a_server_killed_mid_upload_leaves_no_visible_object() {
     }
     let (bucket, mut a, b) = two_servers();
     let data = random_bytes(40 << 20, 9);
-    let mut raw = a.raw();
-    raw.send(
-        format!(
-            "{{\"op\":\"put\",\"name\":\"cut.bin\",\"size\":{}}}\n",
-            data.len()
-        )
-        .as_bytes(),
-    );
-    raw.send(&data[..30 << 20]);
+    let raw = start_put(&a, "cut.bin", &data, 30 << 20);
     // Parts are on their way to the store when the server dies.
     let deadline = Instant::now() + Duration::from_secs(20);
     while a.partials().is_empty() && Instant::now() < deadline {
@@ -387,16 +389,7 @@ fn an_upload_cut_on_one_server_is_resumed_through_another_without_resending_its_
     }
     let (bucket, a, b) = two_servers();
     let data = random_bytes(40 << 20, 21);
-    let mut raw = a.raw();
-    raw.send(
-        format!(
-            "{{\"op\":\"put\",\"name\":\"movie.mkv\",\"size\":{}}}\n",
-            data.len()
-        )
-        .as_bytes(),
-    );
-    raw.send(&data[..30 << 20]);
-    drop(raw);
+    drop(start_put(&a, "movie.mkv", &data, 30 << 20));
     // Three whole 8 MiB parts are stored; the 6 MiB after them were never sent to the store.
     let deadline = Instant::now() + Duration::from_secs(20);
     while partial_of(&b, "movie.mkv") != 24 << 20 {
