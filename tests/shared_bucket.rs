@@ -190,6 +190,18 @@ struct Relay {
     /// New connections still to be answered 503, and how many were.
     throttle: Arc<AtomicU32>,
     throttled: Arc<AtomicU32>,
+    /// HTTP requests relayed to the store (request lines seen going there).
+    requests: Arc<AtomicU32>,
+}
+
+/// How many HTTP/1.1 request lines end in `chunk`, given the bytes before it in `tail`.
+fn request_lines(tail: &mut Vec<u8>, chunk: &[u8]) -> u32 {
+    const END: &[u8] = b" HTTP/1.1\r\n";
+    tail.extend_from_slice(chunk);
+    let found = tail.windows(END.len()).filter(|w| *w == END).count() as u32;
+    let keep = tail.len().saturating_sub(END.len() - 1);
+    tail.drain(..keep);
+    found
 }
 
 /// Reads one HTTP request (headers and a Content-Length body) and answers 503 SlowDown.
@@ -228,6 +240,8 @@ impl Relay {
         let throttled = Arc::new(AtomicU32::new(0));
         let (up2, open2, target) = (Arc::clone(&up), Arc::clone(&open), target.to_string());
         let (throttle2, throttled2) = (Arc::clone(&throttle), Arc::clone(&throttled));
+        let requests = Arc::new(AtomicU32::new(0));
+        let requests2 = Arc::clone(&requests);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let take = throttle2.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
@@ -246,13 +260,21 @@ impl Relay {
                 let mut tracked = open2.lock().unwrap();
                 tracked.push(client.try_clone().unwrap());
                 tracked.push(server.try_clone().unwrap());
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
+                for (mut from, mut to, count) in [
+                    (
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        Some(Arc::clone(&requests2)),
+                    ),
+                    (server, client, None),
                 ] {
                     std::thread::spawn(move || {
                         let mut buf = vec![0; 64 * 1024];
+                        let mut tail = Vec::new();
                         while let Ok(n) = from.read(&mut buf) {
+                            if let Some(count) = &count {
+                                count.fetch_add(request_lines(&mut tail, &buf[..n]), Ordering::SeqCst);
+                            }
                             if n == 0 || to.write_all(&buf[..n]).is_err() {
                                 break;
                             }
@@ -268,6 +290,7 @@ impl Relay {
             open,
             throttle,
             throttled,
+            requests,
         }
     }
 
@@ -450,4 +473,37 @@ fn a_throttling_store_is_retried_and_a_lasting_one_is_a_clear_error() {
     assert_fails(&ls, 5, "SlowDown");
     relay.throttle(0);
     assert_eq!(s.names(), ["a.txt", "b.txt"]);
+}
+
+#[test]
+fn listing_thousands_of_files_costs_a_few_requests_not_one_per_file() {
+    if !s3_available("listing_thousands_of_files_costs_a_few_requests_not_one_per_file") {
+        return;
+    }
+    let bucket = Bucket::fresh();
+    let relay = Relay::start(bucket.endpoint.trim_start_matches("http://"));
+    let s = Server::with_config(&format!(
+        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
+        relay.addr, bucket.bucket, bucket.prefix
+    ));
+    // 2500 files put straight into the bucket by another tool (pages of 1000 keys).
+    let files: Vec<(String, Vec<u8>)> = (0..2500)
+        .map(|i| (format!("f{i:05}.txt"), format!("content {i}").into_bytes()))
+        .collect();
+    bucket.write_many(&files);
+    // The first listing reads each file once to learn its hash, and records it.
+    let first = s.ls();
+    assert_eq!(first.len(), files.len());
+    let before = relay.requests.load(Ordering::SeqCst);
+    let listed = s.ls();
+    let used = relay.requests.load(Ordering::SeqCst) - before;
+    assert_eq!(listed.len(), files.len());
+    for (entry, (name, content)) in listed.iter().zip(&files) {
+        assert_eq!(entry["name"], name.as_str());
+        assert_eq!(entry["size"], content.len() as u64);
+        assert_eq!(entry["blake3"], blake3_hex(content));
+    }
+    // Two listings (the hash entries, then the files) of 3 pages each.
+    assert!(used <= 6, "{used} requests to list {} files", files.len());
+    assert!(used >= 2, "the relay saw the listing ({used} requests)");
 }

@@ -161,6 +161,21 @@ impl Bucket {
             .unwrap();
     }
 
+    /// Writes many objects directly, 32 at a time.
+    pub fn write_many(&self, files: &[(String, Vec<u8>)]) {
+        let s3 = Arc::clone(&self.s3);
+        let puts = files.iter().map(|(name, content)| {
+            let (s3, key, payload) = (Arc::clone(&s3), self.key(name), PutPayload::from(content.clone()));
+            async move { s3.put(&key, payload).await.map(|_| ()) }
+        });
+        let results: Vec<_> = self
+            .rt
+            .block_on(futures_util::stream::iter(puts).buffer_unordered(32).collect());
+        for r in results {
+            r.unwrap();
+        }
+    }
+
     /// Keys of the multipart uploads begun under the prefix and neither completed nor aborted
     /// (S3 ListMultipartUploads, signed by object_store).
     pub fn unfinished_uploads(&self) -> Vec<String> {
