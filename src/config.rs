@@ -150,6 +150,12 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Text,
         doc: "Region of the bucket; empty for AWS_REGION, else \"us-east-1\".",
     },
+    KeySpec {
+        key: "store.buffer_bytes",
+        kind: Kind::Bytes,
+        doc: "Most bytes of uploads a server on an object store holds in memory at once (parts\n\
+              being filled or sent, 8 MiB each for most files); more uploads wait for room.",
+    },
 ];
 
 /// Which backend the `store.*` keys choose.
@@ -234,7 +240,10 @@ impl Config {
             compat_max_bytes: 64 << 20,
             compat_quiet: Duration::from_millis(300),
             store: StoreChoice::Local,
-            s3: S3Location::default(),
+            s3: S3Location {
+                buffer_bytes: crate::store::s3::DEFAULT_BUFFER_BYTES,
+                ..S3Location::default()
+            },
             file: None,
             origins: KEYS.iter().map(|k| (k.key, Origin::Default)).collect(),
         }
@@ -387,6 +396,16 @@ impl Config {
             }
             "store.prefix" => self.s3.prefix = crate::store::s3::check_prefix(&string(&raw)?)?,
             "store.region" => self.s3.region = string(&raw)?,
+            "store.buffer_bytes" => {
+                let n = bytes(&raw)?;
+                if n < crate::store::s3::MIN_BUFFER_BYTES {
+                    return Err(format!(
+                        "must be at least {} bytes (one part)",
+                        crate::store::s3::MIN_BUFFER_BYTES
+                    ));
+                }
+                self.s3.buffer_bytes = n;
+            }
             _ => unreachable!("every key in KEYS is handled"),
         }
         self.origins.insert(spec.key, origin);
@@ -422,6 +441,7 @@ impl Config {
             "store.bucket" => quoted(&self.s3.bucket),
             "store.prefix" => quoted(&self.s3.prefix),
             "store.region" => quoted(&self.s3.region),
+            "store.buffer_bytes" => self.s3.buffer_bytes.to_string(),
             _ => String::new(),
         }
     }

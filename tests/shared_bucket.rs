@@ -507,3 +507,39 @@ fn listing_thousands_of_files_costs_a_few_requests_not_one_per_file() {
     assert!(used <= 6, "{used} requests to list {} files", files.len());
     assert!(used >= 2, "the relay saw the listing ({used} requests)");
 }
+
+#[test]
+fn many_uploads_at_once_stay_within_the_servers_upload_memory_and_all_complete() {
+    if !s3_available("many_uploads_at_once_stay_within_the_servers_upload_memory_and_all_complete") {
+        return;
+    }
+    let bucket = Bucket::fresh();
+    // Room for two 8 MiB parts server-wide; eight 20 MiB uploads would want 8 × 24 MiB.
+    let s = Server::on_bucket(&bucket, "store.buffer_bytes = \"16 MiB\"");
+    let files: Vec<(String, Vec<u8>)> = (0..8)
+        .map(|i| (format!("u{i}.bin"), random_bytes(20 << 20, 500 + i)))
+        .collect();
+    for (name, data) in &files {
+        s.file(name, data);
+    }
+    let codes: Vec<Option<i32>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = files
+            .iter()
+            .map(|(name, _)| scope.spawn(|| s.nf(&["put", name]).status.code()))
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(
+        codes.iter().all(|c| *c == Some(0)),
+        "every upload completes: {codes:?}"
+    );
+    for (name, data) in &files {
+        assert_same(&bucket.read(name), data, name);
+    }
+    let peak_mib = s.peak_kib() / 1024;
+    // Measured here: 45 MiB, against 190 MiB with room for everything (1 GiB).
+    assert!(
+        peak_mib < 80,
+        "server peak {peak_mib} MiB with 16 MiB of upload room"
+    );
+}

@@ -104,10 +104,11 @@ impl Bucket {
         }
     }
 
-    /// The `[store]` lines of a server config using this prefix.
+    /// The `store.*` lines of a server config using this prefix (dotted keys, so that a test's
+    /// own `store.*` settings can sit beside them).
     pub fn config(&self) -> String {
         format!(
-            "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
+            "\nstore.kind = \"s3\"\nstore.endpoint = {:?}\nstore.bucket = {:?}\nstore.prefix = {:?}\n",
             self.endpoint, self.bucket, self.prefix
         )
     }

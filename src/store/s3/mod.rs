@@ -18,6 +18,7 @@
 //! async client through one small tokio runtime owned by the store. docs/SCALING.md has the
 //! whole story, including what is and is not consistent.
 
+mod budget;
 mod reader;
 mod resume;
 mod upload;
@@ -53,7 +54,14 @@ pub struct S3Location {
     pub prefix: String,
     /// Empty: `AWS_REGION`, else `us-east-1`.
     pub region: String,
+    /// Most upload bytes held in memory at once (see [`budget`]); 0: the default.
+    pub buffer_bytes: u64,
 }
+
+/// The default of `store.buffer_bytes`.
+pub const DEFAULT_BUFFER_BYTES: u64 = 512 << 20;
+/// The least `store.buffer_bytes`: one part of the smallest size.
+pub const MIN_BUFFER_BYTES: u64 = resume::MIN_PART;
 
 impl S3Location {
     /// `s3://bucket/prefix`.
@@ -127,6 +135,8 @@ struct Inner {
     prefix: String,
     /// Multipart uploads some connection of this server is writing: not offered for resume.
     busy: Mutex<HashSet<String>>,
+    /// Upload bytes in memory, server-wide.
+    budget: Arc<budget::Budget>,
 }
 
 /// The directory of BLAKE3 entries, under the prefix.
@@ -154,6 +164,7 @@ impl Store {
     pub fn open(location: &S3Location) -> Result<Store> {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
+        release_large_buffers();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("nf-s3")
@@ -207,6 +218,10 @@ impl Store {
                 location: location.clone(),
                 prefix,
                 busy: Mutex::new(HashSet::new()),
+                budget: budget::Budget::new(match location.buffer_bytes {
+                    0 => DEFAULT_BUFFER_BYTES,
+                    n => n,
+                }),
             }),
         };
         let probe = store.path(SUMS)?;
@@ -662,7 +677,14 @@ impl Store {
                 ),
             ));
         }
-        Ok(Upload::resume(self.clone(), name.clone(), key, found, offset))
+        Ok(Upload::resume(
+            self.clone(),
+            name.clone(),
+            key,
+            found,
+            offset,
+            size,
+        ))
     }
 
     /// Completes verified uploads (concurrently) and records their BLAKE3 entries.
@@ -670,6 +692,18 @@ impl Store {
         self.block(futures_util::future::join_all(
             batch.into_iter().map(|(v, force)| v.commit(force)),
         ))
+    }
+}
+
+/// Makes the C allocator give buffers of 1 MiB and more back to the system when they are freed.
+/// Upload parts are 8 MiB buffers freed on other threads than the ones that filled them; by
+/// default glibc raises its mmap threshold after such frees and then keeps the memory in
+/// per-thread arenas, so the server's resident size would grow past `store.buffer_bytes`.
+fn release_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before the runtime's threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -787,6 +821,10 @@ fn summary_of(text: &str) -> String {
     }
     // The deepest cause is last.
     let deepest = text.rsplit(": ").next().unwrap_or(text).trim();
+    if text.contains("error sending request") || text.contains("connection was not ready") {
+        // Any other failure to get a request to the store and an answer back.
+        return format!("cannot connect ({deepest})");
+    }
     deepest.chars().take(300).collect()
 }
 
@@ -838,6 +876,10 @@ mod tests {
     fn summaries_keep_the_s3_code() {
         let e = "Generic S3 error: ... <Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
         assert_eq!(summary_of(e), "NoSuchBucket: The specified bucket does not exist");
+        assert_eq!(
+            summary_of("HTTP error: error sending request: connection was not ready"),
+            "cannot connect (connection was not ready)"
+        );
         assert_eq!(
             summary_of("error sending request: tcp connect error: Connection refused (os error 111)"),
             "cannot connect (connection refused)"

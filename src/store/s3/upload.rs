@@ -22,6 +22,7 @@ use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{MultipartId, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use tokio::task::JoinHandle;
 
+use super::budget::Held;
 use super::resume::{self, PartEntry};
 use super::{Resumable, Store};
 use crate::error::{Error, ErrorKind, Result};
@@ -37,9 +38,12 @@ pub struct Upload {
     key: Path,
     /// The size of every part but the last.
     part: u64,
+    /// The whole file's size, when declared.
+    size: Option<u64>,
     len: u64,
-    /// The part being filled.
+    /// The part being filled, and its reservation of the server's upload memory.
     buf: Vec<u8>,
+    reserved: Option<Held>,
     multipart: Option<Multipart>,
     /// Continues parts stored earlier: the whole file's hash is made from the parts' hashes.
     resumed: bool,
@@ -96,8 +100,10 @@ impl Upload {
             name,
             key,
             part: resume::part_size(size),
+            size,
             len: 0,
             buf: Vec::new(),
+            reserved: None,
             multipart: None,
             resumed: false,
             end: End::Open,
@@ -105,7 +111,14 @@ impl Upload {
     }
 
     /// An upload that continues after the first `offset` bytes of `from`.
-    pub(super) fn resume(store: Store, name: FileName, key: Path, from: Resumable, offset: u64) -> Upload {
+    pub(super) fn resume(
+        store: Store,
+        name: FileName,
+        key: Path,
+        from: Resumable,
+        offset: u64,
+        size: Option<u64>,
+    ) -> Upload {
         let keep = (offset / from.part) as usize;
         let parts = from
             .parts
@@ -119,8 +132,10 @@ impl Upload {
             name,
             key,
             part: from.part,
+            size,
             len: offset,
             buf: Vec::new(),
+            reserved: None,
             multipart: Some(Multipart {
                 id: from.id,
                 parts,
@@ -146,8 +161,13 @@ impl Upload {
     pub fn write_unhashed(&mut self, mut data: &[u8]) -> Result<()> {
         let size = self.part as usize;
         while !data.is_empty() {
-            if self.buf.capacity() < size {
-                self.buf.reserve_exact(size - self.buf.len());
+            if self.reserved.is_none() {
+                // Between parts: wait here (not reading) if the server holds too much.
+                let left = self.size.map_or(self.part, |s| s.saturating_sub(self.len));
+                let want = left.max(data.len() as u64).min(self.part);
+                let held = self.store.inner.budget.take(want);
+                self.buf.reserve_exact(held.bytes() as usize);
+                self.reserved = Some(held);
             }
             let n = (size - self.buf.len()).min(data.len());
             self.buf.extend_from_slice(&data[..n]);
@@ -196,13 +216,17 @@ impl Upload {
             ));
         }
         let data = Bytes::from(std::mem::take(&mut self.buf));
+        // The reservation travels with the part and is given back once it is stored.
+        let reserved = self.reserved.take();
         let offset = index as u64 * self.part;
         let (s3, key, id) = (Arc::clone(&inner.s3), self.key.clone(), multipart.id.clone());
         let entry_dir = format!("{entries}/{}", resume::upload_segment(id.as_str()));
         multipart.sending.push_back(inner.rt.spawn(async move {
             let cv = resume::part_cv(offset, &data);
             let size = data.len() as u64;
-            let part = s3.put_part(&key, &id, index, PutPayload::from(data)).await?;
+            let part = s3.put_part(&key, &id, index, PutPayload::from(data)).await;
+            drop(reserved);
+            let part = part?;
             if let (true, Some(etag)) = (full, super::etag_text(&part.content_id)) {
                 let entry = PartEntry {
                     number: index as u64 + 1,
