@@ -85,6 +85,8 @@ impl Bucket {
     /// The prefix `prefix` in the test bucket.
     pub fn at(prefix: &str) -> Bucket {
         let (endpoint, bucket) = (env("S3_ENDPOINT"), env("S3_BUCKET"));
+        // nf builds rustls with ring only; a client needs the provider installed first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let s3 = AmazonS3Builder::from_env()
             .with_endpoint(&endpoint)
             .with_bucket_name(&bucket)

@@ -165,6 +165,8 @@ impl Store {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
         release_large_buffers();
+        // TLS (for https endpoints) through rustls with ring; a provider installed earlier wins.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("nf-s3")
@@ -821,6 +823,9 @@ fn summary_of(text: &str) -> String {
     }
     // The deepest cause is last.
     let deepest = text.rsplit(": ").next().unwrap_or(text).trim();
+    if text.contains("invalid peer certificate") {
+        return format!("the store's TLS certificate is not trusted ({deepest})");
+    }
     if text.contains("error sending request") || text.contains("connection was not ready") {
         // Any other failure to get a request to the store and an answer back.
         return format!("cannot connect ({deepest})");
