@@ -315,18 +315,22 @@ impl Relay {
     }
 }
 
+/// A server on a fresh prefix that reaches the store through a [`Relay`].
+fn behind_relay() -> (Bucket, Relay, Server) {
+    let bucket = Bucket::fresh();
+    let relay = Relay::start(bucket.endpoint.trim_start_matches("http://"));
+    let mut through_relay = Bucket::at(&bucket.prefix);
+    through_relay.endpoint = relay.addr.clone();
+    let server = Server::on_bucket(&through_relay, "");
+    (bucket, relay, server)
+}
+
 #[test]
 fn an_unreachable_store_is_a_clear_error_and_the_server_keeps_serving() {
     if !s3_available("an_unreachable_store_is_a_clear_error_and_the_server_keeps_serving") {
         return;
     }
-    let bucket = Bucket::fresh();
-    let target = bucket.endpoint.trim_start_matches("http://").to_string();
-    let relay = Relay::start(&target);
-    let s = Server::with_config(&format!(
-        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
-        relay.addr, bucket.bucket, bucket.prefix
-    ));
+    let (_bucket, relay, s) = behind_relay();
     s.file("a.txt", b"before");
     assert!(s.nf(&["put", "a.txt"]).status.success());
 
@@ -443,12 +447,7 @@ fn a_throttling_store_is_retried_and_a_lasting_one_is_a_clear_error() {
     if !s3_available("a_throttling_store_is_retried_and_a_lasting_one_is_a_clear_error") {
         return;
     }
-    let bucket = Bucket::fresh();
-    let relay = Relay::start(bucket.endpoint.trim_start_matches("http://"));
-    let s = Server::with_config(&format!(
-        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
-        relay.addr, bucket.bucket, bucket.prefix
-    ));
+    let (bucket, relay, s) = behind_relay();
     s.file("a.txt", b"first");
     assert!(s.nf(&["put", "a.txt"]).status.success());
 
@@ -480,12 +479,7 @@ fn listing_thousands_of_files_costs_a_few_requests_not_one_per_file() {
     if !s3_available("listing_thousands_of_files_costs_a_few_requests_not_one_per_file") {
         return;
     }
-    let bucket = Bucket::fresh();
-    let relay = Relay::start(bucket.endpoint.trim_start_matches("http://"));
-    let s = Server::with_config(&format!(
-        "\n[store]\nkind = \"s3\"\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n",
-        relay.addr, bucket.bucket, bucket.prefix
-    ));
+    let (bucket, relay, s) = behind_relay();
     // 2500 files put straight into the bucket by another tool (pages of 1000 keys).
     let files: Vec<(String, Vec<u8>)> = (0..2500)
         .map(|i| (format!("f{i:05}.txt"), format!("content {i}").into_bytes()))

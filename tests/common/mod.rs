@@ -67,16 +67,23 @@ impl Server {
     /// A server storing into the bucket prefix `bucket` (which other servers may share),
     /// whatever `NF_TEST_STORE` says.
     pub fn on_bucket(bucket: &Bucket, extra: &str) -> Server {
-        let mut server = Server::unstarted_on(extra, Some(Bucket::at(&bucket.prefix)));
+        let extra = format!("{extra}\n{}", bucket.config());
+        let mut server = Server::unstarted_on(&extra, Some(Bucket::at(&bucket.prefix)));
         server.spawn();
         server
     }
 
     /// The temporary directories and config file of a server not yet started.
     fn unstarted(extra: &str) -> Server {
-        Server::unstarted_on(extra, s3_backend().then(Bucket::fresh))
+        let bucket = s3_backend().then(Bucket::fresh);
+        let extra = format!(
+            "{extra}\n{}",
+            bucket.as_ref().map(Bucket::config).unwrap_or_default()
+        );
+        Server::unstarted_on(&extra, bucket)
     }
 
+    /// `extra` holds the store settings; `bucket` (if any) is where the test looks.
     fn unstarted_on(extra: &str, bucket: Option<Bucket>) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("store");
@@ -86,9 +93,8 @@ impl Server {
         std::fs::write(
             &config,
             format!(
-                "root = {:?}\nlisten = \"127.0.0.1:0\"\n{extra}\n{}",
+                "root = {:?}\nlisten = \"127.0.0.1:0\"\n{extra}\n",
                 root.to_str().unwrap(),
-                bucket.as_ref().map(Bucket::config).unwrap_or_default()
             ),
         )
         .unwrap();
