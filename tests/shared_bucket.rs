@@ -1,9 +1,10 @@
 //! Several `nf serve` processes on one bucket (issue 7): what one stores, the others list and
 //! serve byte for byte; racing puts of one name leave one complete version; a server killed
 //! mid-upload leaves nothing visible; the object store failing or refusing reaches clients as
-//! clear errors while the server keeps serving. Needs an object store: .ci/run starts SeaweedFS
-//! (S3_ENDPOINT…). The behaviour every backend shares is in the store suites, run against the
-//! bucket with NF_TEST_STORE=s3.
+//! clear errors while the server keeps serving. Needs an object store: the one S3_ENDPOINT
+//! names (as under .ci/run), else a SeaweedFS the fixture starts for the test process. The
+//! behaviour every backend shares is in the store suites, run against the bucket with
+//! NF_TEST_STORE=s3.
 
 mod common;
 
@@ -384,11 +385,12 @@ fn a_wrong_bucket_or_key_stops_nf_serve_with_a_clear_error() {
                 &bucket.endpoint,
             ])
             .env("NF_CONFIG", dir.path().join("none.toml"))
+            .envs(s3_env().unwrap().vars.iter().cloned())
             .env("AWS_SECRET_ACCESS_KEY", secret)
             .output()
             .unwrap()
     };
-    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap();
+    let secret = s3_env().unwrap().var("AWS_SECRET_ACCESS_KEY").to_string();
     let missing = serve("s3://no-such-bucket-for-nf/x", &secret);
     assert_fails(&missing, 5, "NoSuchBucket");
     let denied = serve(

