@@ -177,6 +177,14 @@ impl Store {
     }
 }
 
+/// The error for a name with no stored file (symlinks and directories count as none).
+fn not_found(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no file named {}", crate::name::quote(name.as_str())),
+    )
+}
+
 /// The glob of an `ls` pattern (none: every file).
 fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
     pattern
@@ -236,28 +244,13 @@ impl Upload {
         }
     }
 
-    /// The BLAKE3 of everything the upload holds: the running hash, or, for an object store
-    /// upload that continued stored parts, the hash made from the parts' hashes (cross-checked
-    /// against the running hash when the whole file went through this server).
+    /// The BLAKE3 of everything the upload holds, given the running hash of what came through
+    /// here: the backend knows whether that is the whole file.
     fn whole_hash(&mut self) -> Result<blake3::Hash> {
         let running = self.hasher.finalize();
-        let Backend::S3(upload) = &mut self.backend else {
-            return Ok(running);
-        };
-        let what = crate::name::quote(upload.name().as_str());
-        match (upload.seal()?, upload.resumed()) {
-            (Some(merged), true) => Ok(merged),
-            (Some(merged), false) if merged == running => Ok(running),
-            (Some(_), false) => Err(Error::new(
-                ErrorKind::Other,
-                format!("the part hashes of {what} disagree with the file's hash; nothing was stored"),
-            )),
-            (None, false) => Ok(running),
-            // One part in all: its hash cannot be made from a part hash; send it whole again.
-            (None, true) => Err(Error::new(
-                ErrorKind::HashMismatch,
-                format!("the resumed upload of {what} cannot be checked; send it whole"),
-            )),
+        match &mut self.backend {
+            Backend::Local(_) => Ok(running),
+            Backend::S3(u) => u.whole_hash(running),
         }
     }
 

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use super::not_found;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{FileName, RESERVED};
 use crate::protocol::FileInfo;
@@ -392,14 +393,6 @@ impl Store {
     fn unmark_busy(&self, path: &Path) {
         self.inner.busy.lock().unwrap().remove(path);
     }
-}
-
-/// The error for a name with no stored file (symlinks and directories count as none).
-pub(super) fn not_found(name: &FileName) -> Error {
-    Error::new(
-        ErrorKind::NotFound,
-        format!("no file named {}", crate::name::quote(name.as_str())),
-    )
 }
 
 /// Opens a path for reading without following a final symlink and without blocking on FIFOs.

@@ -37,6 +37,7 @@ use object_store::{
     RetryConfig,
 };
 
+use super::not_found;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
@@ -272,12 +273,15 @@ impl Store {
         Ok(self.path(&format!("{UPLOADS}/{}", name.as_str()))?.to_string())
     }
 
+    /// `PREFIX/.nf/up/NAME/UPLOAD`: the part entries of the upload `id` of `name`.
+    fn entry_dir(&self, name: &FileName, id: &str) -> Result<Path> {
+        let dir = format!("{}/{}", self.uploads_of(name)?, resume::upload_segment(id));
+        Path::parse(dir).map_err(|e| Error::new(ErrorKind::BadName, format!("not a usable object key: {e}")))
+    }
+
     /// Deletes the part entries of the upload `id` of `name`. Best effort.
     async fn drop_entries(&self, name: &FileName, id: &str) {
-        let Ok(dir) = self.uploads_of(name) else { return };
-        let Ok(dir) = Path::parse(format!("{dir}/{}", resume::upload_segment(id))) else {
-            return;
-        };
+        let Ok(dir) = self.entry_dir(name, id) else { return };
         let s3 = Arc::clone(&self.inner.s3);
         let keys = s3.list(Some(&dir)).map_ok(|m| m.location).boxed();
         s3.delete_stream(keys).for_each(|_| async {}).await;
@@ -679,11 +683,13 @@ impl Store {
                 ),
             ));
         }
+        let entries = self.entry_dir(name, &found.id)?;
         Ok(Upload::resume(
             self.clone(),
             name.clone(),
             key,
             found,
+            entries,
             offset,
             size,
         ))
@@ -723,11 +729,6 @@ fn xml_values(text: &str, tag: &str) -> Vec<String> {
                 .replace("&amp;", "&")
         })
         .collect()
-}
-
-/// The error for a name with no stored object.
-fn not_found(name: &FileName) -> Error {
-    crate::store::local::not_found(name)
 }
 
 /// The file info of the version described by `meta`.

@@ -60,6 +60,8 @@ enum End {
 
 struct Multipart {
     id: MultipartId,
+    /// Where its part entries go (see [`resume`]).
+    entries: Path,
     /// Parts stored, in order, with their subtree hashes.
     parts: Vec<(PartId, ChainingValue)>,
     /// Parts on their way, in order.
@@ -116,6 +118,7 @@ impl Upload {
         name: FileName,
         key: Path,
         from: Resumable,
+        entries: Path,
         offset: u64,
         size: Option<u64>,
     ) -> Upload {
@@ -138,6 +141,7 @@ impl Upload {
             reserved: None,
             multipart: Some(Multipart {
                 id: from.id,
+                entries,
                 parts,
                 sending: VecDeque::new(),
             }),
@@ -180,10 +184,6 @@ impl Upload {
         Ok(())
     }
 
-    fn what(&self) -> String {
-        format!("cannot store {}", quote(self.name.as_str()))
-    }
-
     /// Sends the part in the buffer (starting the multipart upload on the first one); a full
     /// part gets its entry. Waits while more than [`IN_FLIGHT`] parts are on their way.
     fn send_part(&mut self, full: bool) -> Result<()> {
@@ -192,16 +192,15 @@ impl Upload {
             let id = inner
                 .rt
                 .block_on(inner.s3.create_multipart(&self.key))
-                .map_err(|e| self.store.error(&self.what(), e))?;
+                .map_err(|e| failed(&self.store, &self.name, e))?;
             self.store.mark_busy(&id);
             self.multipart = Some(Multipart {
+                entries: self.store.entry_dir(&self.name, &id)?,
                 id,
                 parts: Vec::new(),
                 sending: VecDeque::new(),
             });
         }
-        let entries = self.store.uploads_of(&self.name)?;
-        let (store, what) = (self.store.clone(), self.what());
         let multipart = self.multipart.as_mut().expect("started above");
         let index = multipart.count();
         if index as u64 >= resume::MAX_PARTS {
@@ -220,7 +219,7 @@ impl Upload {
         let reserved = self.reserved.take();
         let offset = index as u64 * self.part;
         let (s3, key, id) = (Arc::clone(&inner.s3), self.key.clone(), multipart.id.clone());
-        let entry_dir = format!("{entries}/{}", resume::upload_segment(id.as_str()));
+        let entry_dir = multipart.entries.clone();
         multipart.sending.push_back(inner.rt.spawn(async move {
             let cv = resume::part_cv(offset, &data);
             let size = data.len() as u64;
@@ -244,14 +243,16 @@ impl Upload {
         while multipart.sending.len() > IN_FLIGHT {
             let next = multipart.sending.pop_front().expect("non-empty");
             let done = joined(inner.rt.block_on(next));
-            multipart.parts.push(done.map_err(|e| store.error(&what, e))?);
+            multipart
+                .parts
+                .push(done.map_err(|e| failed(&self.store, &self.name, e))?);
         }
         Ok(())
     }
 
     /// Sends what is left and waits for every part. Returns the whole file's BLAKE3 made from
     /// the parts' hashes, when the file went up in parts.
-    pub fn seal(&mut self) -> Result<Option<blake3::Hash>> {
+    fn seal(&mut self) -> Result<Option<blake3::Hash>> {
         if self.multipart.is_none() {
             return Ok(None);
         }
@@ -259,19 +260,37 @@ impl Upload {
             self.send_part(false)?;
         }
         let inner = Arc::clone(&self.store.inner);
-        let (store, what) = (self.store.clone(), self.what());
         let multipart = self.multipart.as_mut().expect("checked above");
         while let Some(next) = multipart.sending.pop_front() {
             let done = joined(inner.rt.block_on(next));
-            multipart.parts.push(done.map_err(|e| store.error(&what, e))?);
+            multipart
+                .parts
+                .push(done.map_err(|e| failed(&self.store, &self.name, e))?);
         }
         let cvs: Vec<ChainingValue> = multipart.parts.iter().map(|(_, cv)| *cv).collect();
         Ok(resume::root(&cvs, self.part, self.len))
     }
 
-    /// True when the upload continues parts stored earlier (its hash must come from [`seal`]).
-    pub fn resumed(&self) -> bool {
-        self.resumed
+    /// The BLAKE3 of the whole file, given `running`, the hash of the bytes that came through
+    /// this upload: for an upload that continued stored parts, the hash made from the parts'
+    /// hashes; otherwise `running`, cross-checked against that merge when the file went up in
+    /// parts. Sends what is left first (see [`Upload::seal`]).
+    pub fn whole_hash(&mut self, running: blake3::Hash) -> Result<blake3::Hash> {
+        let what = quote(self.name.as_str());
+        match (self.seal()?, self.resumed) {
+            (Some(merged), true) => Ok(merged),
+            (Some(merged), false) if merged == running => Ok(running),
+            (Some(_), false) => Err(Error::new(
+                ErrorKind::Other,
+                format!("the part hashes of {what} disagree with the file's hash; nothing was stored"),
+            )),
+            (None, false) => Ok(running),
+            // One part in all: its hash cannot be made from a part hash; send it whole again.
+            (None, true) => Err(Error::new(
+                ErrorKind::HashMismatch,
+                format!("the resumed upload of {what} cannot be checked; send it whole"),
+            )),
+        }
     }
 
     /// Ready to complete, with `actual` (the BLAKE3 the caller checked).
@@ -329,14 +348,13 @@ impl Verified {
     /// records its BLAKE3 entry and drops its part entries.
     pub(super) async fn commit(self, force: bool) -> Result<FileInfo> {
         let Verified { mut upload, hash } = self;
-        let what = upload.what();
         let store = upload.store.clone();
         let etag = match upload.complete(force).await {
             Ok(etag) => etag,
             Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
                 return Err(Error::exists(quote(upload.name.as_str())))
             }
-            Err(e) => return Err(store.error(&what, e)),
+            Err(e) => return Err(failed(&store, &upload.name, e)),
         };
         upload.end = End::Closed;
         if let Some(multipart) = upload.multipart.take() {
@@ -451,6 +469,11 @@ async fn complete_if_absent(
         )));
     }
     Ok(super::xml_values(&text, "ETag").into_iter().next())
+}
+
+/// The error for a store failure while storing `name`.
+fn failed(store: &Store, name: &FileName, e: object_store::Error) -> Error {
+    store.error(&format!("cannot store {}", quote(name.as_str())), e)
 }
 
 /// An object_store error for a request nf sent itself.
