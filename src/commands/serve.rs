@@ -56,10 +56,10 @@ pub fn run(ctx: &Context) -> Result<()> {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     clean_partials_periodically(&store, cfg.partial_max_age);
-    let root = store.describe();
+    let place = store.describe();
     let server = Server::new(listener, store, cfg.clone(), log);
     log.line(&format!(
-        "nf serve {} listening on {local}, storing files in {root}",
+        "nf serve {} listening on {local}, storing files in {place}",
         env!("CARGO_PKG_VERSION")
     ));
     let handle = server.stop_handle();

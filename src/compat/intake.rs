@@ -1,5 +1,6 @@
 //! An old-dialect upload on its way into the store: base64 text in pieces goes through the
-//! streaming [`Decoder`] into a [`store::Upload`](crate::store::Upload) (hashed as written), bounded by `compat_max_bytes` and `max_file_size`. Once anything fails
+//! streaming [`Decoder`] into a [`store::Upload`](crate::store::Upload) (hashed as written),
+//! bounded by `compat_max_bytes` and `max_file_size`. Once anything fails
 //! (bad name, bad base64, too large, disk), the partial is deleted and later pieces are only
 //! counted, so that the dialect can keep the stream in step and answer once the client is
 //! done; an upload dropped unfinished is deleted too (old clients cannot resume). It never
@@ -9,12 +10,11 @@ use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::FileInfo;
 use crate::server::Shared;
-use crate::store::{Store, Upload};
+use crate::store::Upload;
 
 use super::b64::{encoded_len, BadBase64, Decoder};
 
 pub struct Intake {
-    store: Store,
     name: String,
     upload: Option<Upload>,
     decoder: Decoder,
@@ -39,7 +39,6 @@ impl Intake {
             Err(e) => (None, Some(e)),
         };
         Intake {
-            store: shared.store.clone(),
             name: String::from_utf8_lossy(raw_name).into_owned(),
             upload,
             decoder: Decoder::new(),
@@ -110,7 +109,7 @@ impl Intake {
             return Err(err);
         }
         match self.upload.take() {
-            Some(upload) => upload.commit_as_received(&self.store, true),
+            Some(upload) => upload.commit_as_received(true),
             None => Err(Error::new(ErrorKind::Other, "the upload was not started")),
         }
     }

@@ -282,7 +282,11 @@ impl Upload {
 
     /// Commits the content as received, recording the BLAKE3 computed while it was written
     /// (for the old text dialects, whose clients send no hash).
-    pub fn commit_as_received(self, store: &Store, force: bool) -> Result<FileInfo> {
+    pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
+        let store = match &self.backend {
+            Backend::Local(u) => Store::Local(u.store().clone()),
+            Backend::S3(u) => Store::S3(u.store().clone()),
+        };
         let hash = self.hasher.clone().finalize().to_hex();
         let verified = self.finish(&hash)?;
         store

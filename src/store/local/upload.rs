@@ -65,6 +65,11 @@ impl Upload {
         }
     }
 
+    /// The store the upload goes into.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn name(&self) -> &FileName {
         &self.name
     }
