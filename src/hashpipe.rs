@@ -199,6 +199,173 @@ pub fn pump<E>(
     Ok((pipe.finish(), failed))
 }
 
+/// Alignment of file offsets, lengths and memory for O_DIRECT writes (the page size; every
+/// Linux file system that supports O_DIRECT accepts it).
+const ALIGN: usize = 4096;
+
+/// Bodies at least this large are worth [`pump_to_file`]: below it, the page cache costs less
+/// than starting two threads and filling the blocks.
+pub const DIRECT_MIN: u64 = 8 << 20;
+
+/// Size of each block [`pump_to_file`] moves, and how many one transfer uses: one filling
+/// from the socket, one or two being written, one being hashed. 1 MiB direct writes keep this
+/// machine's disk as busy as 2 or 4 MiB ones once a writer thread overlaps them with the
+/// socket (1 GiB uploads: 4 × 1 MiB 598–621 ms, 3 × 2 MiB 579–603 ms, 4 × 512 KiB 670–680 ms),
+/// for a third of the memory.
+pub const BLOCK: usize = 1 << 20;
+pub const BLOCKS: usize = 4;
+
+/// A buffer whose usable part starts at an [`ALIGN`]ed address, as O_DIRECT requires.
+struct Block {
+    mem: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Block {
+    fn new(size: usize) -> Block {
+        let mem = vec![0u8; size + ALIGN];
+        let start = mem.as_ptr().align_offset(ALIGN);
+        Block { mem, start, len: 0 }
+    }
+
+    fn space(&mut self) -> &mut [u8] {
+        let end = self.mem.len() - ALIGN + self.start;
+        &mut self.mem[self.start..end]
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.mem[self.start..self.start + self.len]
+    }
+}
+
+/// Writes `data` at `pos`: its aligned part through `direct` (a descriptor of the same file
+/// opened with O_DIRECT) while `use_direct` holds, the rest through `file`. A file system that
+/// refuses a direct write (EINVAL) turns `use_direct` off and gets the page cache from then on.
+fn write_block(file: &File, direct: &File, use_direct: &mut bool, data: &[u8], pos: u64) -> io::Result<()> {
+    let aligned = if *use_direct && pos % ALIGN as u64 == 0 {
+        data.len() / ALIGN * ALIGN
+    } else {
+        0
+    };
+    if aligned > 0 {
+        match direct.write_all_at(&data[..aligned], pos) {
+            Ok(()) => return file.write_all_at(&data[aligned..], pos + aligned as u64),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => *use_direct = false,
+            Err(e) => return Err(e),
+        }
+    }
+    file.write_all_at(data, pos)
+}
+
+/// Like [`pump`], for a body that goes into a regular file at offset `start`: the bytes are
+/// written with O_DIRECT through `direct` (a second descriptor of `file`), so they go from
+/// nf's buffer to the disk without a copy into the page cache and the final fsync has almost
+/// nothing left to write. Three threads overlap: this one reads the socket, a writer waits on
+/// the disk, a hasher runs BLAKE3; memory is [`BLOCKS`] × [`BLOCK`]. The first block only
+/// reaches the next aligned offset (a resumed upload may start anywhere) and the end of the
+/// body goes through the page cache, so any offset and length work.
+///
+/// As with [`pump`], a write error does not stop the reading. When the peer stops early,
+/// everything received is still written (it is kept for a resume) before the error returns.
+pub fn pump_to_file(
+    reader: &mut impl BufRead,
+    len: u64,
+    hasher: blake3::Hasher,
+    file: &File,
+    direct: &File,
+    start: u64,
+    mut moved: impl FnMut(usize),
+) -> Result<(blake3::Hasher, Option<io::Error>), (u64, io::Error)> {
+    std::thread::scope(|scope| {
+        let (to_writer, writer_inbox) = mpsc::sync_channel::<Block>(BLOCKS);
+        let (to_hasher, hasher_inbox) = mpsc::sync_channel::<Block>(BLOCKS);
+        let (give_back, returned) = mpsc::sync_channel::<Block>(BLOCKS);
+        let writer = std::thread::Builder::new()
+            .name("write".into())
+            .stack_size(64 * 1024)
+            .spawn_scoped(scope, move || {
+                let (mut pos, mut failed, mut use_direct) = (start, None, true);
+                for block in writer_inbox {
+                    if failed.is_none() {
+                        failed = write_block(file, direct, &mut use_direct, block.data(), pos).err();
+                    }
+                    pos += block.len as u64;
+                    if to_hasher.send(block).is_err() {
+                        break;
+                    }
+                }
+                failed
+            })
+            .expect("start the write thread");
+        let hashing = std::thread::Builder::new()
+            .name("hash".into())
+            .stack_size(64 * 1024)
+            .spawn_scoped(scope, move || {
+                let mut hasher = hasher;
+                for block in hasher_inbox {
+                    hasher.update(block.data());
+                    // Once the reading has ended nobody takes blocks back: hash on regardless.
+                    let _ = give_back.send(block);
+                }
+                hasher
+            })
+            .expect("start the hash thread");
+        let (mut got, mut made, mut cut) = (0u64, 0usize, None);
+        while got < len && cut.is_none() {
+            let mut block = match returned.try_recv() {
+                Ok(b) => b,
+                Err(_) if made < BLOCKS => {
+                    made += 1;
+                    Block::new(BLOCK)
+                }
+                Err(_) => match returned.recv() {
+                    Ok(b) => b,
+                    Err(_) => break,
+                },
+            };
+            let misaligned = ((start + got) % ALIGN as u64) as usize;
+            let room = if misaligned == 0 {
+                BLOCK
+            } else {
+                ALIGN - misaligned
+            };
+            let want = room.min((len - got) as usize);
+            block.len = 0;
+            while block.len < want {
+                let filled = block.len;
+                match reader.read(&mut block.space()[filled..want]) {
+                    Ok(0) => {
+                        cut = Some(io::Error::from(io::ErrorKind::UnexpectedEof));
+                        break;
+                    }
+                    Ok(n) => {
+                        block.len += n;
+                        got += n as u64;
+                        moved(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        cut = Some(e);
+                        break;
+                    }
+                }
+            }
+            // Even a block cut short is written: what arrived is kept for a resume.
+            if block.len > 0 && to_writer.send(block).is_err() {
+                break;
+            }
+        }
+        drop((to_writer, returned));
+        let failed = writer.join().expect("the write thread does not panic");
+        let hasher = hashing.join().expect("the hash thread does not panic");
+        match cut {
+            Some(e) => Err((got, e)),
+            None => Ok((hasher, failed)),
+        }
+    })
+}
+
 /// Hashes the first `len` bytes of `file` (reading at offsets, so its position does not
 /// matter and does not change); `UnexpectedEof` if the file is shorter.
 pub fn hash_prefix(file: &File, len: u64) -> io::Result<blake3::Hasher> {
@@ -271,6 +438,111 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((err.0, err.1.kind()), (3, io::ErrorKind::UnexpectedEof));
+    }
+
+    /// A descriptor to hand `pump_to_file` as its direct one: the real O_DIRECT twin where
+    /// the test's file system has one, else a second plain descriptor (the pipeline is the same).
+    fn twin(file: &File, path: &std::path::Path) -> File {
+        crate::fsutil::direct_twin(file)
+            .unwrap_or_else(|| std::fs::OpenOptions::new().write(true).open(path).unwrap())
+    }
+
+    #[test]
+    fn pump_to_file_writes_any_offset_and_length_and_keeps_what_arrived_when_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..(BLOCK * 5 + 4097) as u32)
+            .map(|i| (i * 13 + i / 4099) as u8)
+            .collect();
+        for (start, len) in [
+            (0usize, 1usize),
+            (0, ALIGN),
+            (0, BLOCK * 5 + 4097),
+            (100, BLOCK + 3),
+            (4095, BLOCK * 3),
+            (ALIGN, 2 * BLOCK),
+        ] {
+            let path = dir.path().join(format!("f{start}.{len}"));
+            let prefix = vec![7u8; start];
+            std::fs::write(&path, &prefix).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap();
+            let mut wire = body[..len].to_vec();
+            wire.extend_from_slice(b"next\n");
+            let mut reader = io::BufReader::with_capacity(CHUNK, &wire[..]);
+            let mut moved = 0;
+            let (hasher, failed) = pump_to_file(
+                &mut reader,
+                len as u64,
+                blake3::Hasher::new(),
+                &file,
+                &twin(&file, &path),
+                start as u64,
+                |n| moved += n,
+            )
+            .unwrap();
+            assert!(failed.is_none());
+            assert_eq!(
+                (moved, hasher.finalize()),
+                (len, blake3::hash(&body[..len])),
+                "{start} {len}"
+            );
+            let stored = std::fs::read(&path).unwrap();
+            assert!(
+                stored[..start] == prefix[..] && stored[start..] == body[..len],
+                "{start} {len}"
+            );
+            let mut rest = String::new();
+            reader.read_line(&mut rest).unwrap();
+            assert_eq!(rest, "next\n");
+        }
+        // The peer stops 3 bytes into the third block: all it sent is on disk.
+        let path = dir.path().join("cut");
+        let file = File::create(&path).unwrap();
+        let sent = 2 * BLOCK + 3;
+        let mut reader = io::BufReader::new(&body[..sent]);
+        let err = pump_to_file(
+            &mut reader,
+            body.len() as u64,
+            blake3::Hasher::new(),
+            &file,
+            &twin(&file, &path),
+            0,
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!((err.0, err.1.kind()), (sent as u64, io::ErrorKind::UnexpectedEof));
+        assert!(std::fs::read(&path).unwrap() == body[..sent]);
+    }
+
+    #[test]
+    fn pump_to_file_reads_the_whole_body_after_a_write_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro");
+        std::fs::write(&path, b"").unwrap();
+        // Read-only descriptors: every write fails with EBADF.
+        let file = File::open(&path).unwrap();
+        let body = vec![1u8; 3 * BLOCK + 5];
+        let mut wire = body.clone();
+        wire.extend_from_slice(b"next\n");
+        let mut reader = io::BufReader::new(&wire[..]);
+        let (hasher, failed) = pump_to_file(
+            &mut reader,
+            body.len() as u64,
+            blake3::Hasher::new(),
+            &file,
+            &File::open(&path).unwrap(),
+            0,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(failed.map(|e| e.raw_os_error()), Some(Some(libc::EBADF)));
+        assert_eq!(hasher.finalize(), blake3::hash(&body));
+        let mut rest = String::new();
+        reader.read_line(&mut rest).unwrap();
+        assert_eq!(rest, "next\n");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::Shared;
 use crate::compat::{self, Sniff};
 use crate::error::{Error, ErrorKind};
-use crate::hashpipe::{pump, CHUNK};
+use crate::hashpipe::CHUNK;
 use crate::name::{quote, FileName};
 use crate::protocol::{
     self, ErrorReply, GetReply, HelloReply, LineError, ListReply, PutReply, Request, RmReply, StatReply,
@@ -531,19 +531,9 @@ impl Conn<'_> {
     /// a failed write (disk full…) the rest of the body is still read, so the stream stays in
     /// step.
     fn receive(&mut self, upload: &mut Upload, body: u64) -> Result<(), Received> {
-        let hasher = upload.take_hasher();
-        match pump(
-            &mut self.reader,
-            body,
-            hasher,
-            |chunk| upload.write_unhashed(chunk),
-            |_| {},
-        ) {
-            Ok((hasher, None)) => {
-                upload.set_hasher(hasher);
-                Ok(())
-            }
-            Ok((_, Some(err))) => Err(Received::Store(err)),
+        match upload.receive(&mut self.reader, body) {
+            Ok(None) => Ok(()),
+            Ok(Some(err)) => Err(Received::Store(err)),
             Err((got, e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 Err(Received::Cut(got, interrupted(got, body)))
             }

@@ -219,6 +219,23 @@ impl Upload {
         Ok(())
     }
 
+    /// Streams a `body`-byte body from `reader` into the upload, hashing it on the way. A
+    /// failed write (disk full…) does not stop the reading, so the stream stays in step: it
+    /// comes back as `Ok(Some(error))`. A failed read is `Err((bytes read, error))`.
+    pub fn receive(
+        &mut self,
+        reader: &mut impl std::io::BufRead,
+        body: u64,
+    ) -> std::result::Result<Option<Error>, (u64, std::io::Error)> {
+        let hasher = std::mem::take(&mut self.hasher);
+        let (hasher, failed) = match &mut self.backend {
+            Backend::Local(u) => u.receive(reader, body, hasher)?,
+            Backend::S3(u) => crate::hashpipe::pump(reader, body, hasher, |c| u.write_unhashed(c), |_| {})?,
+        };
+        self.hasher = hasher;
+        Ok(failed)
+    }
+
     /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
     pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
         match &mut self.backend {

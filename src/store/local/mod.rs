@@ -15,7 +15,7 @@ use std::fs::{self, File};
 use std::io::{self, Seek};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -42,6 +42,23 @@ struct Inner {
     kept: Mutex<HashSet<String>>,
     counter: AtomicU64,
     pid: u32,
+    /// Uploads writing with O_DIRECT right now (see [`DIRECT_UPLOADS`]).
+    direct: AtomicUsize,
+}
+
+/// At most this many uploads write with O_DIRECT at once. Each holds
+/// [`crate::hashpipe::BLOCKS`] × [`crate::hashpipe::BLOCK`] bytes (4 MiB) instead of the
+/// page-cache path's 1 MiB, so this bounds what the server's memory grows by; two keep this
+/// machine's disk busy, and more uploads at once share it anyway.
+pub const DIRECT_UPLOADS: usize = 2;
+
+/// The right to write one upload with O_DIRECT; given back when dropped.
+pub struct DirectSlot(Arc<Inner>);
+
+impl Drop for DirectSlot {
+    fn drop(&mut self) {
+        self.0.direct.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Store {
@@ -69,12 +86,24 @@ impl Store {
                 kept: Mutex::new(HashSet::new()),
                 counter: AtomicU64::new(0),
                 pid: std::process::id(),
+                direct: AtomicUsize::new(0),
             }),
         };
         store.check_xattrs()?;
         store.clean_partials(partial_max_age);
         store.note_kept_partials();
         Ok(store)
+    }
+
+    /// One of the [`DIRECT_UPLOADS`] slots, if one is free.
+    fn direct_slot(&self) -> Option<DirectSlot> {
+        self.inner
+            .direct
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < DIRECT_UPLOADS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| DirectSlot(self.inner.clone()))
     }
 
     pub fn root(&self) -> &Path {

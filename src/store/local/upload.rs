@@ -5,13 +5,15 @@
 //! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume.
 
 use std::fs::{self, File, Permissions};
-use std::io::{self, Write};
+use std::io::{self, BufRead, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
 use super::{meta, sync_dir, Meta, Store};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fsutil::direct_twin;
+use crate::hashpipe::{pump, pump_to_file, DIRECT_MIN};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
 
@@ -83,22 +85,58 @@ impl Upload {
         self.len == 0
     }
 
+    /// The error for a failed write into the partial.
+    fn write_error(&self, e: &io::Error) -> Error {
+        let err = Error::io(format!("cannot store {}", quote(self.name.as_str())), e);
+        if err.kind == ErrorKind::NoSpace {
+            Error::new(
+                ErrorKind::NoSpace,
+                format!(
+                    "no space on the server for {} (disk full or file size limit); nothing was stored",
+                    quote(self.name.as_str())
+                ),
+            )
+        } else {
+            err
+        }
+    }
+
+    /// Streams a `body`-byte body from `reader` into the partial, continuing `hasher` over it.
+    /// Bodies of [`DIRECT_MIN`] bytes or more bypass the page cache (see [`pump_to_file`])
+    /// when the file system suits it and fewer than [`super::DIRECT_UPLOADS`] others do;
+    /// the rest are written through it with write-back started as they arrive.
+    pub fn receive(
+        &mut self,
+        reader: &mut impl BufRead,
+        body: u64,
+        hasher: blake3::Hasher,
+    ) -> std::result::Result<(blake3::Hasher, Option<Error>), (u64, io::Error)> {
+        let direct = if body >= DIRECT_MIN {
+            self.store
+                .direct_slot()
+                .and_then(|slot| Some((slot, direct_twin(&self.file)?)))
+        } else {
+            None
+        };
+        let Some((_slot, direct)) = direct else {
+            return pump(reader, body, hasher, |c| self.write_unhashed(c), |_| {});
+        };
+        let start = self.len;
+        let result = pump_to_file(reader, body, hasher, &self.file, &direct, start, |_| {});
+        // Whatever was received is in the file now, cut short or not.
+        let got = match &result {
+            Ok(_) => body,
+            Err((got, _)) => *got,
+        };
+        self.len = start + got;
+        self.flushed = self.len;
+        let _ = self.file.seek(io::SeekFrom::Start(self.len));
+        result.map(|(hasher, failed)| (hasher, failed.map(|e| self.write_error(&e))))
+    }
+
     /// Appends `data` to the partial file; the caller keeps the running hash.
     pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
-        self.file.write_all(data).map_err(|e| {
-            let err = Error::io(format!("cannot store {}", quote(self.name.as_str())), &e);
-            if err.kind == ErrorKind::NoSpace {
-                Error::new(
-                    ErrorKind::NoSpace,
-                    format!(
-                        "no space on the server for {} (disk full or file size limit); nothing was stored",
-                        quote(self.name.as_str())
-                    ),
-                )
-            } else {
-                err
-            }
-        })?;
+        self.file.write_all(data).map_err(|e| self.write_error(&e))?;
         self.len += data.len() as u64;
         if self.len - self.flushed >= WRITEBACK_STEP {
             // SAFETY: plain syscall on our own fd; failure only loses the optimisation.
