@@ -165,7 +165,6 @@ impl Store {
     pub fn open(location: &S3Location) -> Result<Store> {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
-        release_large_buffers();
         // TLS (for https endpoints) through rustls with ring; a provider installed earlier wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -700,18 +699,6 @@ impl Store {
         self.block(futures_util::future::join_all(
             batch.into_iter().map(|(v, force)| v.commit(force)),
         ))
-    }
-}
-
-/// Makes the C allocator give buffers of 1 MiB and more back to the system when they are freed.
-/// Upload parts are 8 MiB buffers freed on other threads than the ones that filled them; by
-/// default glibc raises its mmap threshold after such frees and then keeps the memory in
-/// per-thread arenas, so the server's resident size would grow past `store.buffer_bytes`.
-fn release_large_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before the runtime's threads start.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
