@@ -18,7 +18,7 @@ use crate::protocol::{
 use crate::store::{Content, Upload, Verified};
 
 /// Bodies up to this size are copied through the reply buffer (so many small files share
-/// packets); larger ones go out with the kernel's sendfile.
+/// packets); larger ones go from the file to the socket directly (see `send_body`).
 const SMALL_BODY: u64 = 64 * 1024;
 
 /// Verified uploads waiting for their batch commit are committed at the latest at these sizes.
@@ -600,7 +600,11 @@ impl Conn<'_> {
         let sent = match content {
             Content::File(file) if body > SMALL_BODY => {
                 self.writer.flush().map_err(fail)?;
-                // File → TcpStream: std uses sendfile/splice here, so the bytes never enter nf.
+                // File → TcpStream straight from the file, without the reply buffer. std reads
+                // and sends 8 KiB at a time here (strace shows no sendfile for a socket). Measured
+                // on loopback, 1 GiB gets: this 555 ms, 256 KiB read/send 561 ms, sendfile(2)
+                // in 256 KiB to 1 GiB calls 616-632 ms (the receiver then copies from page-cache
+                // pages the skbs point at rather than from freshly written, cache-warm ones).
                 io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
             }
             content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,

@@ -55,7 +55,7 @@ pub enum Verified {
 
 /// The content of a stored file, positioned at the offset asked for.
 pub enum Content {
-    /// A local file: the server sends it with sendfile.
+    /// A local file: the server sends it straight from the file.
     File(File),
     /// A stream from the object store.
     Remote(s3::Reader),
