@@ -8,7 +8,7 @@ use std::io::{self, BufReader, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
-use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
+use super::{settle, time_to_top_up, with_restart, Client, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil::direct_twin;
 use crate::hashpipe::{hash_prefix, pump, pump_to_file, DIRECT_MIN};
@@ -83,21 +83,23 @@ impl Client {
                 results[i] = Some(Err(e.clone()));
                 continue;
             }
-            while sent < todo.len() && sent < k + WINDOW {
-                let j = todo[sent];
-                let request = Request::Get {
-                    name: jobs[j].name.to_string(),
-                    offset: offsets[j],
-                };
-                if let Err(e) = self.send(&request) {
-                    broken = Some(e);
-                    break;
+            if time_to_top_up(sent, k, todo.len()) {
+                while sent < todo.len() && sent < k + WINDOW {
+                    let j = todo[sent];
+                    let request = Request::Get {
+                        name: jobs[j].name.to_string(),
+                        offset: offsets[j],
+                    };
+                    if let Err(e) = self.send(&request) {
+                        broken = Some(e);
+                        break;
+                    }
+                    sent += 1;
                 }
-                sent += 1;
-            }
-            if broken.is_none() {
-                if let Err(e) = self.flush() {
-                    broken = Some(e);
+                if broken.is_none() {
+                    if let Err(e) = self.flush() {
+                        broken = Some(e);
+                    }
                 }
             }
             if let Some(e) = &broken {

@@ -25,6 +25,13 @@ pub use put::PutJob;
 /// with unread replies.
 const WINDOW: usize = 64;
 
+/// Whether to send more pipelined requests, given how many were sent and answered: only once
+/// the window has drained to half, so that one flush (one packet) carries up to half a window
+/// of requests instead of one per reply (1000 small gets: 937 sends before, 31 after).
+fn time_to_top_up(sent: usize, answered: usize, total: usize) -> bool {
+    sent < total && sent <= answered + WINDOW / 2
+}
+
 /// Longest reply line the client accepts.
 const MAX_REPLY: usize = 1 << 20;
 
@@ -300,11 +307,13 @@ impl Client {
         let mut results = Vec::with_capacity(requests.len());
         let mut sent = 0;
         while results.len() < requests.len() {
-            while sent < requests.len() && sent < results.len() + WINDOW {
-                self.send(&requests[sent])?;
-                sent += 1;
+            if time_to_top_up(sent, results.len(), requests.len()) {
+                while sent < requests.len() && sent < results.len() + WINDOW {
+                    self.send(&requests[sent])?;
+                    sent += 1;
+                }
+                self.flush()?;
             }
-            self.flush()?;
             let reply = self.read_reply::<T>();
             if let Err(e) = &reply {
                 if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) {
@@ -340,5 +349,41 @@ impl Client {
             .into_iter()
             .map(|r| r.map(|_| ()))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replays the pipelining loop: before reply k is read, its request has gone out (so the
+    /// client never waits for a reply it has not asked for), at most WINDOW requests are
+    /// unanswered, and the flushes come once per half window.
+    #[test]
+    fn top_up_keeps_every_awaited_request_sent_with_one_flush_per_half_window() {
+        for total in [0, 1, 31, 32, 33, 64, 65, 1000] {
+            let (mut sent, mut flushes) = (0, 0);
+            for answered in 0..total {
+                if time_to_top_up(sent, answered, total) {
+                    while sent < total && sent < answered + WINDOW {
+                        sent += 1;
+                    }
+                    flushes += 1;
+                }
+                assert!(
+                    sent > answered,
+                    "reply {answered} of {total} awaited before its request"
+                );
+                assert!(sent - answered <= WINDOW);
+            }
+            assert_eq!(sent, total);
+            // One flush fills the window; then one per half window drained.
+            let expected = if total <= WINDOW {
+                usize::from(total > 0)
+            } else {
+                1 + (total - WINDOW).div_ceil(WINDOW / 2)
+            };
+            assert_eq!(flushes, expected, "{total}");
+        }
     }
 }

@@ -22,6 +22,8 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
             "--resume cannot be used with -o - (standard output)",
         ));
     }
+    // Asked once, not once per name.
+    let into_dir = args.output.as_deref().is_some_and(Path::is_dir);
     let jobs = names
         .iter()
         .map(|name| {
@@ -29,7 +31,7 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
                 Sink::Stdout
             } else {
                 Sink::File {
-                    target: target_for(args.output.as_deref(), name, names.len())?,
+                    target: target_for(args.output.as_deref(), into_dir, name, names.len())?,
                     force: args.force,
                 }
             };
@@ -46,12 +48,13 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
     finish(ctx, "downloaded", &results, &bars)
 }
 
-/// Where `name` goes given `-o`: the current directory, into a directory, or a file name.
-fn target_for(output: Option<&Path>, name: &FileName, count: usize) -> Result<PathBuf> {
+/// Where `name` goes given `-o` (`into_dir`: it names an existing directory): the current
+/// directory, into a directory, or a file name.
+fn target_for(output: Option<&Path>, into_dir: bool, name: &FileName, count: usize) -> Result<PathBuf> {
     let Some(out) = output else {
         return Ok(PathBuf::from(name.as_str()));
     };
-    if out.is_dir() {
+    if into_dir {
         return Ok(out.join(name.as_str()));
     }
     let text = out.to_string_lossy();
