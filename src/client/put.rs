@@ -160,9 +160,14 @@ impl Client {
             )));
         }
         let offset = if offset <= size { offset } else { 0 };
-        let hasher = hash_prefix(&file, offset)
-            .and_then(|h| file.seek(SeekFrom::Start(offset)).map(|_| h))
-            .map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
+        let hasher = if offset == 0 {
+            // Just opened: already at the start, nothing to hash yet.
+            blake3::Hasher::new()
+        } else {
+            hash_prefix(&file, offset)
+                .and_then(|h| file.seek(SeekFrom::Start(offset)).map(|_| h))
+                .map_err(|e| Sent::Nothing(local("cannot read", &e)))?
+        };
         progress.begin(index, job.name.as_str(), size, offset);
         let header = Request::Put {
             name: job.name.to_string(),

@@ -47,14 +47,19 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
             name,
         });
     }
-    let estimate: u64 = jobs
-        .iter()
-        .filter_map(|j| std::fs::metadata(&j.path).ok())
-        .map(|m| m.len())
-        .sum();
+    // The total for the progress bars; without bars, no stat per file for it.
+    let show = output::bars_allowed(ctx.quiet);
+    let estimate: u64 = if show {
+        jobs.iter()
+            .filter_map(|j| std::fs::metadata(&j.path).ok())
+            .map(|m| m.len())
+            .sum()
+    } else {
+        0
+    };
     interrupt_message("uploads cut off are kept on the server (files of 1 MiB or more); run the same command with --resume to continue");
     let mut client = ctx.connect()?;
-    let bars = progress::Bars::new(output::bars_allowed(ctx.quiet), jobs.len(), estimate);
+    let bars = progress::Bars::new(show, jobs.len(), estimate);
     let results = client.put(&jobs, args.force, args.resume, &bars);
     finish(ctx, "uploaded", &results, &bars)
 }
