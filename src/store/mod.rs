@@ -214,7 +214,10 @@ impl Upload {
 
     /// Appends `data` and hashes it.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.write_unhashed(data)?;
+        match &mut self.backend {
+            Backend::Local(u) => u.write_unhashed(data),
+            Backend::S3(u) => u.write_unhashed(data),
+        }?;
         self.hasher.update(data);
         Ok(())
     }
@@ -234,24 +237,6 @@ impl Upload {
         };
         self.hasher = hasher;
         Ok(failed)
-    }
-
-    /// Appends `data` without hashing it: the caller hashes it (see [`Upload::take_hasher`]).
-    pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
-        match &mut self.backend {
-            Backend::Local(u) => u.write_unhashed(data),
-            Backend::S3(u) => u.write_unhashed(data),
-        }
-    }
-
-    /// Takes the running hash out, to continue it elsewhere; give it back with
-    /// [`Upload::set_hasher`] before [`Upload::finish`].
-    pub fn take_hasher(&mut self) -> blake3::Hasher {
-        std::mem::take(&mut self.hasher)
-    }
-
-    pub fn set_hasher(&mut self, hasher: blake3::Hasher) {
-        self.hasher = hasher;
     }
 
     fn name(&self) -> &FileName {
