@@ -73,6 +73,8 @@ struct Conn<'a> {
     writer: BufWriter<TcpStream>,
     line: Vec<u8>,
     pending: Vec<Pending>,
+    /// The buffer large downloads are read into from the file (made on the first one).
+    file_buf: Vec<u8>,
 }
 
 /// Serves one connection until it closes, errs, idles out or the server stops.
@@ -113,6 +115,7 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
         writer: BufWriter::with_capacity(64 * 1024, write_half),
         line: Vec::new(),
         pending: Vec::new(),
+        file_buf: Vec::new(),
     };
     match dialect {
         Ok(Sniff::Native) => conn.run(),
@@ -600,12 +603,17 @@ impl Conn<'_> {
         let sent = match content {
             Content::File(file) if body > SMALL_BODY => {
                 self.writer.flush().map_err(fail)?;
-                // File → TcpStream straight from the file, without the reply buffer. std reads
-                // and sends 8 KiB at a time here (strace shows no sendfile for a socket). Measured
-                // on loopback, 1 GiB gets: this 555 ms, 256 KiB read/send 561 ms, sendfile(2)
-                // in 256 KiB to 1 GiB calls 616-632 ms (the receiver then copies from page-cache
-                // pages the skbs point at rather than from freshly written, cache-warm ones).
-                io::copy(&mut file.take(body), self.writer.get_mut()).map_err(fail)?
+                // Straight from the file to the socket, CHUNK bytes at a time. std's io::copy
+                // reads and sends 8 KiB at a time (it has no sendfile path towards a socket):
+                // 1 GiB to `nf get -o -` took 465-483 ms that way and 381-419 ms with CHUNK,
+                // and a file not in the page cache (one uploaded with O_DIRECT) reads at the
+                // disk's speed with large reads only. sendfile(2) was slower on loopback; see
+                // bench/RESULTS.md.
+                if self.file_buf.is_empty() {
+                    self.file_buf = vec![0u8; CHUNK];
+                }
+                copy_through(&mut file.take(body), self.writer.get_mut(), &mut self.file_buf)
+                    .map_err(fail)?
             }
             content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
         };
@@ -616,6 +624,21 @@ impl Conn<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Copies `from` to `to` through `buf` until `from` ends; returns the bytes copied.
+fn copy_through(from: &mut impl Read, to: &mut impl Write, buf: &mut [u8]) -> io::Result<u64> {
+    let mut copied = 0u64;
+    loop {
+        let n = match from.read(buf) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(&buf[..n])?;
+        copied += n as u64;
     }
 }
 
