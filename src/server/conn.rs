@@ -612,8 +612,7 @@ impl Conn<'_> {
                 if self.file_buf.is_empty() {
                     self.file_buf = vec![0u8; CHUNK];
                 }
-                copy_through(&mut file.take(body), self.writer.get_mut(), &mut self.file_buf)
-                    .map_err(fail)?
+                copy_through(&mut file.take(body), self.writer.get_mut(), &mut self.file_buf).map_err(fail)?
             }
             content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
         };
