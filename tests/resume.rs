@@ -125,8 +125,8 @@ fn resume_with_nothing_to_resume_uploads_the_whole_file() {
 #[test]
 fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
     let s = Server::start();
-    // 2 MiB goes through the page cache; 20 MiB is written with O_DIRECT where the file
-    // system allows it, from an offset off the 4 KiB grid.
+    // A small file, and one large enough for the hashing helper thread, resumed from an
+    // offset off the 4 KiB grid.
     for (size, kept) in [(2 << 20, 3 << 19), ((20 << 20) + 7, (10 << 20) + 5)] {
         let data = random_bytes(size, 9);
         s.file("video.bin", &data);

@@ -4,14 +4,12 @@
 //! partial, which `--resume` continues.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Seek, SeekFrom, Write};
-use std::net::TcpStream;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::{settle, time_to_top_up, with_restart, Client, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fsutil::direct_twin;
-use crate::hashpipe::{hash_prefix, pump, pump_to_file, DIRECT_MIN};
+use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
 use crate::protocol::{FileInfo, GetReply, Request};
 
@@ -134,9 +132,8 @@ impl Client {
             Sink::Stdout => {
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                let (hasher, failed) = self.receive_body(index, body, progress, |r, moved| {
-                    pump(r, body, blake3::Hasher::new(), |c| out.write_all(c), moved)
-                })?;
+                let (hasher, failed) =
+                    self.receive_body(index, body, blake3::Hasher::new(), progress, |c| out.write_all(c))?;
                 if let Some(e) = failed.or_else(|| out.flush().err()) {
                     return Err(crate::output::stdout_error(&e));
                 }
@@ -146,21 +143,13 @@ impl Client {
                 let partial = partial_path(target);
                 let opened = open_partial(&partial, offset);
                 let (hasher, failed) = match opened {
-                    // Large bodies go to disk without a copy into the page cache where the
-                    // file system suits it (see `pump_to_file`).
-                    Ok((mut file, hasher)) => match direct_twin_for(&file, body) {
-                        Some(direct) => self.receive_body(index, body, progress, |r, moved| {
-                            pump_to_file(r, body, hasher, &file, &direct, offset, moved)
-                        })?,
-                        None => self.receive_body(index, body, progress, |r, moved| {
-                            pump(r, body, hasher, |c| file.write_all(c), moved)
-                        })?,
-                    },
+                    Ok((mut file, hasher)) => {
+                        self.receive_body(index, body, hasher, progress, |c| file.write_all(c))?
+                    }
                     // The body still has to be read off the wire before the next reply.
                     Err(e) => {
-                        let (hasher, _) = self.receive_body(index, body, progress, |r, moved| {
-                            pump(r, body, blake3::Hasher::new(), |_| Ok(()), moved)
-                        })?;
+                        let (hasher, _) =
+                            self.receive_body(index, body, blake3::Hasher::new(), progress, |_| Ok(()))?;
                         (hasher, Some(e))
                     }
                 };
@@ -178,17 +167,21 @@ impl Client {
         Ok(reply.file)
     }
 
-    /// Reads a `len`-byte body off the connection with `pump` (one of the `hashpipe` pumps,
-    /// given the reader and the progress callback). A write error does not stop the reading
-    /// (the connection stays in step); it is returned with the hasher.
+    /// Reads a `len`-byte body off the connection into `write`, continuing `hasher` over it.
+    /// A write error does not stop the reading (the connection stays in step); it is returned
+    /// with the hasher.
     fn receive_body(
         &mut self,
         index: usize,
         len: u64,
+        hasher: blake3::Hasher,
         progress: &dyn Progress,
-        pump: impl FnOnce(&mut BufReader<TcpStream>, &mut dyn FnMut(usize)) -> Pumped,
+        write: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> Result<(blake3::Hasher, Option<io::Error>)> {
-        pump(&mut self.reader, &mut |n| progress.advance(index, n as u64)).map_err(|(got, e)| {
+        pump(&mut self.reader, len, hasher, write, |n| {
+            progress.advance(index, n as u64)
+        })
+        .map_err(|(got, e)| {
             if e.kind() == io::ErrorKind::UnexpectedEof {
                 Error::new(
                     ErrorKind::Connect,
@@ -201,19 +194,6 @@ impl Client {
                 self.lost(&e)
             }
         })
-    }
-}
-
-/// What a pump returns: the hasher and any write error, or how far it read before the
-/// connection failed.
-type Pumped = std::result::Result<(blake3::Hasher, Option<io::Error>), (u64, io::Error)>;
-
-/// The O_DIRECT twin of a download's partial, for a body large enough to use it.
-fn direct_twin_for(file: &File, body: u64) -> Option<File> {
-    if body >= DIRECT_MIN {
-        direct_twin(file)
-    } else {
-        None
     }
 }
 
