@@ -438,3 +438,26 @@ fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_slots_are_bounded_and_given_back_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let held: Vec<DirectSlot> = (0..DIRECT_UPLOADS)
+            .map(|_| store.direct_slot().unwrap())
+            .collect();
+        assert!(
+            store.direct_slot().is_none(),
+            "more than {DIRECT_UPLOADS} at once"
+        );
+        // A clone of the store shares the slots.
+        assert!(store.clone().direct_slot().is_none());
+        drop(held);
+        let again: Vec<_> = (0..DIRECT_UPLOADS).filter_map(|_| store.direct_slot()).collect();
+        assert_eq!(again.len(), DIRECT_UPLOADS);
+    }
+}
