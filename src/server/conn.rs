@@ -21,7 +21,8 @@ use crate::store::{Content, Upload, Verified};
 /// packets); larger ones go from the file to the socket directly (see `send_body`).
 const SMALL_BODY: u64 = 64 * 1024;
 
-/// Verified uploads waiting for their batch commit are committed at the latest at these sizes.
+/// Verified uploads waiting for their batch commit are committed at the latest at this many
+/// files, or once the bodies they received add up to this many bytes.
 const BATCH_FILES: usize = 64;
 const BATCH_BYTES: u64 = 32 << 20;
 
@@ -202,7 +203,7 @@ impl Conn<'_> {
                             bytes,
                             started,
                         });
-                        let held: u64 = self.pending.iter().map(|p| p.verified.len()).sum();
+                        let held: u64 = self.pending.iter().map(|p| p.bytes).sum();
                         if self.pending.len() >= BATCH_FILES || held >= BATCH_BYTES {
                             self.commit_pending();
                         }

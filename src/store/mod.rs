@@ -39,6 +39,8 @@ pub enum Store {
 /// both backends: a backend only stores bytes, and is told the hash once it matched.
 pub struct Upload {
     hasher: blake3::Hasher,
+    name: FileName,
+    store: Store,
     backend: Backend,
 }
 
@@ -139,16 +141,21 @@ impl Store {
         size: Option<u64>,
         resumable: bool,
     ) -> Result<Upload> {
-        match self {
-            Store::Local(s) => s.begin_upload(name, offset, resumable).map(|(u, hasher)| Upload {
-                hasher,
-                backend: Backend::Local(u),
-            }),
-            Store::S3(s) => s.begin_upload(name, offset, size).map(|u| Upload {
-                hasher: blake3::Hasher::new(),
-                backend: Backend::S3(u),
-            }),
-        }
+        let (hasher, backend) = match self {
+            Store::Local(s) => s
+                .begin_upload(name, offset, resumable)
+                .map(|(u, hasher)| (hasher, Backend::Local(u)))?,
+            Store::S3(s) => (
+                blake3::Hasher::new(),
+                Backend::S3(s.begin_upload(name, offset, size)?),
+            ),
+        };
+        Ok(Upload {
+            hasher,
+            name: name.clone(),
+            store: self.clone(),
+            backend,
+        })
     }
 
     /// Makes verified uploads visible under their names (`force`: replace an existing file;
@@ -200,18 +207,6 @@ fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
 }
 
 impl Upload {
-    /// Bytes held so far (the resume offset plus what was written).
-    pub fn len(&self) -> u64 {
-        match &self.backend {
-            Backend::Local(u) => u.len(),
-            Backend::S3(u) => u.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Appends `data` and hashes it.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
         match &mut self.backend {
@@ -239,13 +234,6 @@ impl Upload {
         Ok(failed)
     }
 
-    fn name(&self) -> &FileName {
-        match &self.backend {
-            Backend::Local(u) => u.name(),
-            Backend::S3(u) => u.name(),
-        }
-    }
-
     /// The BLAKE3 of everything the upload holds, given the running hash of what came through
     /// here: the backend knows whether that is the whole file.
     fn whole_hash(&mut self) -> Result<blake3::Hash> {
@@ -266,7 +254,7 @@ impl Upload {
             }
         };
         if !actual.to_hex().eq_ignore_ascii_case(expected) {
-            let name = self.name().clone();
+            let name = self.name.clone();
             self.discard();
             return Err(Error::new(
                 ErrorKind::HashMismatch,
@@ -285,10 +273,7 @@ impl Upload {
     /// Commits the content as received, recording the BLAKE3 computed while it was written
     /// (for the old text dialects, whose clients send no hash).
     pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
-        let store = match &self.backend {
-            Backend::Local(u) => Store::Local(u.store().clone()),
-            Backend::S3(u) => Store::S3(u.store().clone()),
-        };
+        let store = self.store.clone();
         let hash = self.hasher.clone().finalize().to_hex();
         let verified = self.finish(&hash)?;
         store
@@ -303,26 +288,6 @@ impl Upload {
             Backend::Local(u) => u.discard(),
             Backend::S3(u) => u.discard(),
         }
-    }
-}
-
-impl Verified {
-    pub fn name(&self) -> &FileName {
-        match self {
-            Verified::Local(v) => v.name(),
-            Verified::S3(v) => v.name(),
-        }
-    }
-
-    pub fn len(&self) -> u64 {
-        match self {
-            Verified::Local(v) => v.len(),
-            Verified::S3(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

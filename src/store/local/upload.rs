@@ -38,20 +38,6 @@ pub struct Verified {
     meta: Meta,
 }
 
-impl Verified {
-    pub fn name(&self) -> &FileName {
-        &self.upload.name
-    }
-
-    pub fn len(&self) -> u64 {
-        self.meta.size
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.meta.size == 0
-    }
-}
-
 impl Upload {
     /// An upload of `name` into `file` (at `path`, or anonymous), holding `len` bytes so far
     /// whose hash is `hasher`.
@@ -65,24 +51,6 @@ impl Upload {
             flushed: len,
             done: false,
         }
-    }
-
-    /// The store the upload goes into.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn name(&self) -> &FileName {
-        &self.name
-    }
-
-    /// Bytes held so far (the resume offset plus what was written).
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// The error for a failed write into the partial.

@@ -80,20 +80,6 @@ pub struct Verified {
     hash: String,
 }
 
-impl Verified {
-    pub fn name(&self) -> &FileName {
-        &self.upload.name
-    }
-
-    pub fn len(&self) -> u64 {
-        self.upload.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.upload.len == 0
-    }
-}
-
 impl Upload {
     /// A fresh upload of a file of `size` bytes (if known).
     pub(super) fn new(store: Store, name: FileName, key: Path, size: Option<u64>) -> Upload {
@@ -148,23 +134,6 @@ impl Upload {
             resumed: true,
             end: End::Open,
         }
-    }
-
-    /// The store the upload goes into.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn name(&self) -> &FileName {
-        &self.name
-    }
-
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     pub fn write_unhashed(&mut self, mut data: &[u8]) -> Result<()> {
