@@ -74,8 +74,8 @@ struct Conn<'a> {
     writer: BufWriter<TcpStream>,
     line: Vec<u8>,
     pending: Vec<Pending>,
-    /// The buffer large downloads are read into from the file (made on the first one).
-    file_buf: Vec<u8>,
+    /// The buffer large download bodies go through (made on the first one).
+    body_buf: Vec<u8>,
 }
 
 /// Serves one connection until it closes, errs, idles out or the server stops.
@@ -116,7 +116,7 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
         writer: BufWriter::with_capacity(64 * 1024, write_half),
         line: Vec::new(),
         pending: Vec::new(),
-        file_buf: Vec::new(),
+        body_buf: Vec::new(),
     };
     match dialect {
         Ok(Sniff::Native) => conn.run(),
@@ -602,18 +602,19 @@ impl Conn<'_> {
     fn send_body(&mut self, content: Content, body: u64) -> Result<(), Error> {
         let fail = |e: io::Error| Error::io("download interrupted", &e);
         let sent = match content {
-            Content::File(file) if body > SMALL_BODY => {
+            content if body > SMALL_BODY => {
                 self.writer.flush().map_err(fail)?;
-                // Straight from the file to the socket, CHUNK bytes at a time. std's io::copy
-                // reads and sends 8 KiB at a time (it has no sendfile path towards a socket):
-                // 1 GiB to `nf get -o -` took 465-483 ms that way and 381-419 ms with CHUNK,
-                // and a file not in the page cache (one uploaded with O_DIRECT) reads at the
-                // disk's speed with large reads only. sendfile(2) was slower on loopback; see
-                // bench/RESULTS.md.
-                if self.file_buf.is_empty() {
-                    self.file_buf = vec![0u8; CHUNK];
+                // Straight to the socket, CHUNK bytes at a time, from a file or the object
+                // store alike. std's io::copy reads and sends 8 KiB at a time (it has no
+                // sendfile path towards a socket): 1 GiB to `nf get -o -` took 465-483 ms that
+                // way and 381-419 ms with CHUNK, and a file not in the page cache (one uploaded
+                // with O_DIRECT) reads at the disk's speed with large reads only. sendfile(2)
+                // was slower on loopback; see bench/RESULTS.md.
+                if self.body_buf.is_empty() {
+                    self.body_buf = vec![0u8; CHUNK];
                 }
-                copy_through(&mut file.take(body), self.writer.get_mut(), &mut self.file_buf).map_err(fail)?
+                copy_through(&mut content.take(body), self.writer.get_mut(), &mut self.body_buf)
+                    .map_err(fail)?
             }
             content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
         };
