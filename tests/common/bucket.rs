@@ -140,10 +140,13 @@ fn start_seaweedfs() -> Option<S3Env> {
 /// True when an object store is there to test against (see [`s3_env`]). Without one, the
 /// object-store-only tests say so and pass, except under CI (`CI` set), where a missing store
 /// is a failure.
-pub fn s3_available(test: &str) -> bool {
+pub fn s3_available() -> bool {
     if s3_env().is_some() {
         return true;
     }
+    // libtest runs each test on a thread named after it.
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("this test");
     assert!(
         std::env::var_os("CI").is_none(),
         "{test}: no object store under CI, and SeaweedFS could not be started"
