@@ -192,6 +192,17 @@ fn not_found(name: &FileName) -> Error {
     )
 }
 
+/// The error for a resume (`offset > 0`) with no partial upload of `name` to continue.
+fn nothing_to_resume(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!(
+            "no partial upload of {} to resume; upload it again without --resume",
+            crate::name::quote(name.as_str())
+        ),
+    )
+}
+
 /// The glob of an `ls` pattern (none: every file).
 fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
     pattern

@@ -332,13 +332,7 @@ impl Store {
             ));
         }
         let Some((path, len)) = self.best_partial(name) else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no partial upload of {} to resume; upload it again without --resume",
-                    crate::name::quote(name.as_str())
-                ),
-            ));
+            return Err(super::nothing_to_resume(name));
         };
         if len < offset {
             return Err(Error::new(

@@ -55,7 +55,7 @@ pub struct S3Location {
     pub prefix: String,
     /// Empty: `AWS_REGION`, else `us-east-1`.
     pub region: String,
-    /// Most upload bytes held in memory at once (see [`budget`]); 0: the default.
+    /// Most upload bytes held in memory at once (see [`budget`]).
     pub buffer_bytes: u64,
 }
 
@@ -220,10 +220,7 @@ impl Store {
                 location: location.clone(),
                 prefix,
                 busy: Mutex::new(HashSet::new()),
-                budget: budget::Budget::new(match location.buffer_bytes {
-                    0 => DEFAULT_BUFFER_BYTES,
-                    n => n,
-                }),
+                budget: budget::Budget::new(location.buffer_bytes),
             }),
         };
         let probe = store.path(SUMS)?;
@@ -417,24 +414,23 @@ impl Store {
     /// Turns an object store failure met while doing `what` into an error a user can act on.
     fn error(&self, what: &str, e: object_store::Error) -> Error {
         let at = &self.inner.location;
+        let summary = summary(&e);
         let (kind, why) = match &e {
             object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => (
                 ErrorKind::Denied,
                 "access denied (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)"
                     .to_string(),
             ),
-            _ if denied(&summary(&e)) => (
+            _ if denied(&summary) => (
                 ErrorKind::Denied,
                 format!(
-                    "access denied: {} (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)",
-                    summary(&e)
+                    "access denied: {summary} (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy)"
                 ),
             ),
-            object_store::Error::NotFound { .. } => (ErrorKind::Unavailable, summary(&e)),
             object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
-                (ErrorKind::Exists, summary(&e))
+                (ErrorKind::Exists, summary)
             }
-            _ => (ErrorKind::Unavailable, summary(&e)),
+            _ => (ErrorKind::Unavailable, summary),
         };
         Error::new(kind, format!("object store {}: {what}: {why}", at.url()))
     }
@@ -663,13 +659,7 @@ impl Store {
             return Ok(Upload::new(self.clone(), name.clone(), key, size));
         }
         let Some(found) = self.find_resumable(name)? else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no partial upload of {} to resume; upload it again without --resume",
-                    quote(name.as_str())
-                ),
-            ));
+            return Err(super::nothing_to_resume(name));
         };
         if found.len() < offset || offset % found.part != 0 {
             return Err(Error::new(
@@ -782,12 +772,7 @@ pub(crate) fn summary(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn summary_of(text: &str) -> String {
-    let tag = |t: &str| {
-        let open = format!("<{t}>");
-        let start = text.find(&open)? + open.len();
-        let end = text[start..].find("</")? + start;
-        Some(text[start..end].to_string())
-    };
+    let tag = |t: &str| xml_values(text, t).into_iter().next();
     if let Some(code) = tag("Code") {
         return match tag("Message") {
             Some(m) => format!("{code}: {m}"),

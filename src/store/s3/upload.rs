@@ -47,15 +47,6 @@ pub struct Upload {
     multipart: Option<Multipart>,
     /// Continues parts stored earlier: the whole file's hash is made from the parts' hashes.
     resumed: bool,
-    end: End,
-}
-
-#[derive(PartialEq, Eq)]
-enum End {
-    /// Still writing, or cut off: kept for a resume when dropped.
-    Open,
-    /// Completed or aborted: nothing to keep.
-    Closed,
 }
 
 struct Multipart {
@@ -94,7 +85,6 @@ impl Upload {
             reserved: None,
             multipart: None,
             resumed: false,
-            end: End::Open,
         }
     }
 
@@ -132,7 +122,6 @@ impl Upload {
                 sending: VecDeque::new(),
             }),
             resumed: true,
-            end: End::Open,
         }
     }
 
@@ -277,7 +266,6 @@ impl Upload {
 
     /// Abandons the upload for good: the multipart upload is aborted and its entries deleted.
     pub fn discard(mut self) {
-        self.end = End::Closed;
         let Some(multipart) = self.multipart.take() else {
             return;
         };
@@ -298,11 +286,8 @@ impl Upload {
 
 impl Drop for Upload {
     /// Cut off: the parts on their way are waited for (so that their entries exist) and the
-    /// multipart upload is kept for a resume.
+    /// multipart upload is kept for a resume. (Completed or aborted, it has none left.)
     fn drop(&mut self) {
-        if self.end == End::Closed {
-            return;
-        }
         let Some(multipart) = self.multipart.take() else {
             return;
         };
@@ -330,7 +315,6 @@ impl Verified {
             }
             Err(e) => return Err(failed(&store, &upload.name, e)),
         };
-        upload.end = End::Closed;
         if let Some(multipart) = upload.multipart.take() {
             store.drop_entries(&upload.name, &multipart.id).await;
             store.unmark_busy(&multipart.id);
@@ -344,7 +328,7 @@ impl Verified {
         Ok(FileInfo {
             name: upload.name.as_str().to_string(),
             size: upload.len,
-            modified: crate::human::rfc3339(whole_seconds(SystemTime::now())),
+            modified: crate::human::rfc3339(SystemTime::now()),
             blake3: hash,
         })
     }
@@ -382,7 +366,6 @@ impl Upload {
             self.store.drop_entries(&self.name, &multipart.id).await;
             self.store.unmark_busy(&multipart.id);
             self.multipart = None;
-            self.end = End::Closed;
         }
         result
     }
@@ -470,13 +453,4 @@ fn joined<T>(
     result: std::result::Result<object_store::Result<T>, tokio::task::JoinError>,
 ) -> object_store::Result<T> {
     result.map_err(|e| object_store::Error::JoinError { source: e })?
-}
-
-/// The store records times to the second.
-fn whole_seconds(t: SystemTime) -> SystemTime {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
 }
