@@ -59,6 +59,10 @@ pub struct S3Location {
     pub buffer_bytes: u64,
 }
 
+/// How long to wait for the store to accept a connection, and for the next bytes of an answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The default of `store.buffer_bytes`.
 pub const DEFAULT_BUFFER_BYTES: u64 = 512 << 20;
 /// The least `store.buffer_bytes`: one part of the smallest size.
@@ -173,12 +177,13 @@ impl Store {
             .enable_all()
             .build()
             .map_err(|e| Error::io("cannot start the object store client", &e))?;
+        // A download streams for as long as its client reads: no overall timeout, only a store
+        // that does not answer, or falls silent, times out.
         let options = ClientOptions::new()
             .with_allow_http(true)
-            .with_connect_timeout(Duration::from_secs(5))
-            // A download streams for as long as its client reads; only a silent store times out.
+            .with_connect_timeout(CONNECT_TIMEOUT)
             .with_timeout_disabled()
-            .with_read_timeout(Duration::from_secs(60));
+            .with_read_timeout(READ_TIMEOUT);
         let retry = RetryConfig {
             backoff: BackoffConfig::default(),
             max_retries: 4,
@@ -216,7 +221,14 @@ impl Store {
             inner: Arc::new(Inner {
                 rt,
                 s3: Arc::new(s3),
-                http: reqwest::Client::new(),
+                // The requests object_store cannot send, with the same time limits.
+                http: reqwest::Client::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(READ_TIMEOUT)
+                    .build()
+                    .map_err(|e| {
+                        Error::new(ErrorKind::Other, format!("cannot start the HTTP client: {e}"))
+                    })?,
                 location: location.clone(),
                 prefix,
                 busy: Mutex::new(HashSet::new()),
