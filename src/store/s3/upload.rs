@@ -184,10 +184,18 @@ impl Upload {
         let (s3, key, id) = (Arc::clone(&inner.s3), self.key.clone(), multipart.id.clone());
         let entry_dir = multipart.entries.clone();
         multipart.sending.push_back(inner.rt.spawn(async move {
-            let cv = resume::part_cv(offset, &data);
             let size = data.len() as u64;
+            // The hash (8 MiB or more of CPU work) runs on a blocking thread, beside the
+            // upload of the same bytes, not on one of the runtime's two workers.
+            let hashing = {
+                let data = data.clone();
+                tokio::task::spawn_blocking(move || resume::part_cv(offset, &data))
+            };
             let part = s3.put_part(&key, &id, index, PutPayload::from(data)).await;
             drop(reserved);
+            let cv = hashing
+                .await
+                .map_err(|e| object_store::Error::JoinError { source: e })?;
             let part = part?;
             if let (true, Some(etag)) = (full, super::etag_text(&part.content_id)) {
                 let entry = PartEntry {
