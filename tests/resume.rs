@@ -187,3 +187,41 @@ fn concurrent_uploads_of_one_name_never_mix() {
     );
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&stored));
 }
+
+#[test]
+fn two_resumes_of_one_partial_at_once_never_share_it() {
+    let s = Server::start();
+    let (size, cut) = (20usize << 20, 10usize << 20);
+    let data = random_bytes(size, 77);
+    let mut raw = s.raw();
+    raw.send(put_header("twice.bin", size as u64, 0).as_bytes());
+    raw.send(&data[..cut]);
+    drop(raw);
+    // The object store keeps whole parts only: 8 MiB of the 10.
+    let kept = if s3_backend() { 8 << 20 } else { cut };
+    wait_for_partial(&s, "twice.bin", kept as u64);
+    let header = put_header("twice.bin", size as u64, kept as u64);
+    let trailer = format!("{{\"blake3\":\"{}\"}}\n", blake3_hex(&data));
+    // Two resumes of the same partial: the first has sent its header (the server begins the
+    // upload on reading it), the second sends all of its own before the first sends a byte.
+    let mut first = s.raw();
+    first.send(header.as_bytes());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let mut second = s.raw();
+    second.send(header.as_bytes());
+    second.send(&data[kept..]);
+    second.send(trailer.as_bytes());
+    let second_reply = second.json();
+    first.send(&data[kept..]);
+    first.send(trailer.as_bytes());
+    let first_reply = first.json();
+    // Whichever came first continues the partial; the other is told to try again.
+    let mut codes: Vec<String> = [&first_reply, &second_reply]
+        .iter()
+        .map(|r| r["code"].as_str().unwrap_or("ok").to_string())
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["busy", "ok"], "{first_reply} {second_reply}");
+    assert_same(&s.read_stored("twice.bin"), &data, "content");
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
+}

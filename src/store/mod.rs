@@ -203,6 +203,18 @@ fn nothing_to_resume(name: &FileName) -> Error {
     )
 }
 
+/// The error for a resume of `name` while another connection of this server is continuing the
+/// same partial upload.
+fn being_resumed(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::Busy,
+        format!(
+            "the partial upload of {} is being continued by another upload; try again",
+            crate::name::quote(name.as_str())
+        ),
+    )
+}
+
 /// The glob of an `ls` pattern (none: every file).
 fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
     pattern

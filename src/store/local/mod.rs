@@ -185,7 +185,7 @@ impl Store {
         if !self.inner.kept.lock().unwrap().remove(&key) {
             return;
         }
-        for (stale, _) in self.partials_of(name) {
+        for (stale, _) in self.partials_of(name, false) {
             let _ = fs::remove_file(stale);
         }
     }
@@ -343,7 +343,9 @@ impl Store {
                 ),
             ));
         }
-        self.mark_busy(&path);
+        if !self.mark_busy(&path) {
+            return Err(super::being_resumed(name));
+        }
         let opened = fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -384,8 +386,9 @@ impl Store {
         ))
     }
 
-    /// Partial files of `name` not in use, with their lengths.
-    fn partials_of(&self, name: &FileName) -> Vec<(PathBuf, u64)> {
+    /// Partial files of `name` with their lengths; `with_busy`: also those an upload is
+    /// writing right now.
+    fn partials_of(&self, name: &FileName, with_busy: bool) -> Vec<(PathBuf, u64)> {
         let key = Store::partial_key(name);
         if !self.inner.kept.lock().unwrap().contains(&key) {
             return Vec::new();
@@ -397,7 +400,7 @@ impl Store {
         let busy = self.inner.busy.lock().unwrap();
         dir.flatten()
             .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)))
-            .filter(|e| !busy.contains(&e.path()))
+            .filter(|e| with_busy || !busy.contains(&e.path()))
             .filter_map(|e| {
                 let md = e.metadata().ok()?;
                 md.is_file().then(|| (e.path(), md.len()))
@@ -406,11 +409,12 @@ impl Store {
     }
 
     fn best_partial(&self, name: &FileName) -> Option<(PathBuf, u64)> {
-        self.partials_of(name).into_iter().max_by_key(|(_, len)| *len)
+        self.partials_of(name, true).into_iter().max_by_key(|(_, len)| *len)
     }
 
-    fn mark_busy(&self, path: &Path) {
-        self.inner.busy.lock().unwrap().insert(path.to_path_buf());
+    /// Claims `path` for one upload; false if another upload holds it.
+    fn mark_busy(&self, path: &Path) -> bool {
+        self.inner.busy.lock().unwrap().insert(path.to_path_buf())
     }
 
     fn unmark_busy(&self, path: &Path) {

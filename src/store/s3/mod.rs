@@ -268,8 +268,9 @@ impl Store {
         }
     }
 
-    fn mark_busy(&self, id: &str) {
-        self.inner.busy.lock().unwrap().insert(id.to_string());
+    /// Claims the multipart upload `id` for one upload; false if another upload holds it.
+    fn mark_busy(&self, id: &str) -> bool {
+        self.inner.busy.lock().unwrap().insert(id.to_string())
     }
 
     fn unmark_busy(&self, id: &str) {
@@ -378,9 +379,6 @@ impl Store {
         }
         let mut best: Option<Resumable> = None;
         for (id, entries) in uploads {
-            if self.inner.busy.lock().unwrap().contains(&id) {
-                continue;
-            }
             let Some(stored) = self
                 .block(self.list_parts(&key, &id))
                 .map_err(|e| self.error(&what, e))?
@@ -685,6 +683,10 @@ impl Store {
             ));
         }
         let entries = self.entry_dir(name, &found.id)?;
+        // One upload at a time continues a multipart upload: claimed here, atomically.
+        if !self.mark_busy(&found.id) {
+            return Err(super::being_resumed(name));
+        }
         Ok(Upload::resume(
             self.clone(),
             name.clone(),

@@ -88,7 +88,8 @@ impl Upload {
         }
     }
 
-    /// An upload that continues after the first `offset` bytes of `from`.
+    /// An upload that continues after the first `offset` bytes of `from`, which the caller
+    /// has claimed (`Store::mark_busy`).
     pub(super) fn resume(
         store: Store,
         name: FileName,
@@ -105,7 +106,6 @@ impl Upload {
             .take(keep)
             .map(|(entry, etag)| (PartId { content_id: etag }, entry.cv))
             .collect();
-        store.mark_busy(&from.id);
         Upload {
             store,
             name,
