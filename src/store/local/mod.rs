@@ -409,7 +409,9 @@ impl Store {
     }
 
     fn best_partial(&self, name: &FileName) -> Option<(PathBuf, u64)> {
-        self.partials_of(name, true).into_iter().max_by_key(|(_, len)| *len)
+        self.partials_of(name, true)
+            .into_iter()
+            .max_by_key(|(_, len)| *len)
     }
 
     /// Claims `path` for one upload; false if another upload holds it.
