@@ -92,7 +92,7 @@ pub enum Command {
     #[command(
         long_about = "Print the effective configuration as TOML, each value followed by a comment \
                       saying where it came from: a flag, an environment variable, the config \
-                      file, or the built-in default. Flags given here (-s, --listen, --root) show \
+                      file, or the built-in default. Flags given here (-s and the `nf serve` flags) show \
                       what they would change. `nf config path` prints the config file nf reads; \
                       `nf config init` writes a commented starting file there.",
         after_help = "Examples:\n  nf config\n  nf config init && $EDITOR \"$(nf config path)\"\n  NF_SERVER=backup:8889 nf config",

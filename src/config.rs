@@ -125,8 +125,9 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Text,
         doc: "Where `nf serve` keeps files: \"local\" (the directory `root`) or \"s3\" (a bucket of an\n\
               S3-compatible object store, which several servers can share; docs/SCALING.md).\n\
-              The store.* keys may also be written as a [store] table. Credentials come only from\n\
-              AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.\n\
+              The store.* keys may also be written as a [store] table. Credentials come from the\n\
+              standard AWS sources (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or\n\
+              a web-identity, container or instance role), never from this file.\n\
               `nf serve --store s3://BUCKET/PREFIX` sets kind, bucket and prefix.",
     },
     KeySpec {
@@ -148,7 +149,7 @@ pub const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "store.region",
         kind: Kind::Text,
-        doc: "Region of the bucket; empty for AWS_REGION, else \"us-east-1\".",
+        doc: "Region of the bucket; empty for AWS_REGION (or AWS_DEFAULT_REGION), else \"us-east-1\".",
     },
     KeySpec {
         key: "store.buffer_bytes",
