@@ -157,28 +157,20 @@ pub fn pump<E>(
     mut write: impl FnMut(&[u8]) -> Result<(), E>,
     mut moved: impl FnMut(usize),
 ) -> Result<(blake3::Hasher, Option<E>), (u64, io::Error)> {
-    let mut failed = None;
-    let mut got = 0u64;
     if len < PIPELINE_MIN {
         let mut hasher = hasher;
-        while got < len {
-            let chunk = match reader.fill_buf() {
-                Ok([]) => return Err((got, io::ErrorKind::UnexpectedEof.into())),
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err((got, e)),
-            };
-            let n = chunk.len().min((len - got) as usize);
-            if failed.is_none() {
-                hasher.update(&chunk[..n]);
-                failed = write(&chunk[..n]).err();
-            }
-            reader.consume(n);
-            got += n as u64;
-            moved(n);
-        }
+        let failed = stream(
+            reader,
+            len,
+            |chunk| {
+                hasher.update(chunk);
+                write(chunk)
+            },
+            moved,
+        )?;
         return Ok((hasher, failed));
     }
+    let (mut failed, mut got) = (None, 0u64);
     let mut pipe = HashPipe::new(hasher, 4, CHUNK);
     while got < len {
         let mut buf = pipe.buffer();
@@ -197,6 +189,35 @@ pub fn pump<E>(
         pipe.hash(buf, n);
     }
     Ok((pipe.finish(), failed))
+}
+
+/// Moves a body of `len` bytes from `reader` to `write` straight from the reader's buffer,
+/// without hashing it, reporting each piece to `moved`. As with [`pump`], a failing `write`
+/// does not stop the reading (the first write error comes back), and a failing read is
+/// `Err((bytes read, error))`.
+pub fn stream<E>(
+    reader: &mut impl BufRead,
+    len: u64,
+    mut write: impl FnMut(&[u8]) -> Result<(), E>,
+    mut moved: impl FnMut(usize),
+) -> Result<Option<E>, (u64, io::Error)> {
+    let (mut failed, mut got) = (None, 0u64);
+    while got < len {
+        let chunk = match reader.fill_buf() {
+            Ok([]) => return Err((got, io::ErrorKind::UnexpectedEof.into())),
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err((got, e)),
+        };
+        let n = chunk.len().min((len - got) as usize);
+        if failed.is_none() {
+            failed = write(&chunk[..n]).err();
+        }
+        reader.consume(n);
+        got += n as u64;
+        moved(n);
+    }
+    Ok(failed)
 }
 
 /// Alignment of file offsets, lengths and memory for O_DIRECT writes (the page size; every

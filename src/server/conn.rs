@@ -517,7 +517,7 @@ impl Conn<'_> {
             Ok(t) => t,
             Err(e) => return Outcome::close(body, self.reply_error(e)),
         };
-        match upload.finish(&trailer.blake3) {
+        match upload.finish(Some(&trailer.blake3)) {
             Ok(verified) => Outcome::Deferred(Box::new(verified), force, body),
             Err(e) => Outcome::done(body, self.reply_error(e)),
         }

@@ -35,10 +35,10 @@ pub enum Store {
     S3(s3::Store),
 }
 
-/// One upload in progress; see [`Store::begin_upload`]. The running BLAKE3 is kept here, for
-/// both backends: a backend only stores bytes, and is told the hash once it matched.
+/// One upload in progress; see [`Store::begin_upload`]. Each backend knows the BLAKE3 of what
+/// it holds its own way (the local one hashes as it writes; the object store joins the hashes
+/// of its parts); the check against the sender's hash is made here, once, for both.
 pub struct Upload {
-    hasher: blake3::Hasher,
     name: FileName,
     store: Store,
     backend: Backend,
@@ -141,17 +141,11 @@ impl Store {
         size: Option<u64>,
         resumable: bool,
     ) -> Result<Upload> {
-        let (hasher, backend) = match self {
-            Store::Local(s) => s
-                .begin_upload(name, offset, resumable)
-                .map(|(u, hasher)| (hasher, Backend::Local(u)))?,
-            Store::S3(s) => (
-                blake3::Hasher::new(),
-                Backend::S3(s.begin_upload(name, offset, size)?),
-            ),
+        let backend = match self {
+            Store::Local(s) => Backend::Local(s.begin_upload(name, offset, resumable)?),
+            Store::S3(s) => Backend::S3(s.begin_upload(name, offset, size)?),
         };
         Ok(Upload {
-            hasher,
             name: name.clone(),
             store: self.clone(),
             backend,
@@ -230,53 +224,43 @@ fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
 }
 
 impl Upload {
-    /// Appends `data` and hashes it.
+    /// Appends `data`.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
         match &mut self.backend {
-            Backend::Local(u) => u.write_unhashed(data),
-            Backend::S3(u) => u.write_unhashed(data),
-        }?;
-        self.hasher.update(data);
-        Ok(())
+            Backend::Local(u) => u.write(data),
+            Backend::S3(u) => u.write(data),
+        }
     }
 
-    /// Streams a `body`-byte body from `reader` into the upload, hashing it on the way. A
-    /// failed write (disk full…) does not stop the reading, so the stream stays in step: it
-    /// comes back as `Ok(Some(error))`. A failed read is `Err((bytes read, error))`.
+    /// Streams a `body`-byte body from `reader` into the upload. A failed write (disk full…)
+    /// does not stop the reading, so the stream stays in step: it comes back as
+    /// `Ok(Some(error))`. A failed read is `Err((bytes read, error))`.
     pub fn receive(
         &mut self,
         reader: &mut impl std::io::BufRead,
         body: u64,
     ) -> std::result::Result<Option<Error>, (u64, std::io::Error)> {
-        let hasher = std::mem::take(&mut self.hasher);
-        let (hasher, failed) = match &mut self.backend {
-            Backend::Local(u) => u.receive(reader, body, hasher)?,
-            Backend::S3(u) => crate::hashpipe::pump(reader, body, hasher, |c| u.write_unhashed(c), |_| {})?,
-        };
-        self.hasher = hasher;
-        Ok(failed)
-    }
-
-    /// The BLAKE3 of everything the upload holds, given the running hash of what came through
-    /// here: the backend knows whether that is the whole file.
-    fn whole_hash(&mut self) -> Result<blake3::Hash> {
-        let running = self.hasher.finalize();
         match &mut self.backend {
-            Backend::Local(_) => Ok(running),
-            Backend::S3(u) => u.whole_hash(running),
+            Backend::Local(u) => u.receive(reader, body),
+            Backend::S3(u) => u.receive(reader, body),
         }
     }
 
-    /// Checks the content against `expected` (hex BLAKE3); on a mismatch nothing is kept.
-    pub fn finish(mut self, expected: &str) -> Result<Verified> {
-        let actual = match self.whole_hash() {
+    /// Checks the content against `expected` (hex BLAKE3; `None`: takes it as received, for
+    /// the old text dialects, whose clients send no hash); on a mismatch nothing is kept.
+    pub fn finish(mut self, expected: Option<&str>) -> Result<Verified> {
+        let whole = match &mut self.backend {
+            Backend::Local(u) => Ok(u.whole_hash()),
+            Backend::S3(u) => u.whole_hash(),
+        };
+        let actual = match whole {
             Ok(hash) => hash,
             Err(e) => {
                 self.discard();
                 return Err(e);
             }
         };
-        if !actual.to_hex().eq_ignore_ascii_case(expected) {
+        if expected.is_some_and(|e| !actual.to_hex().eq_ignore_ascii_case(e)) {
             let name = self.name.clone();
             self.discard();
             return Err(Error::new(
@@ -293,12 +277,10 @@ impl Upload {
         }
     }
 
-    /// Commits the content as received, recording the BLAKE3 computed while it was written
-    /// (for the old text dialects, whose clients send no hash).
+    /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
     pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
         let store = self.store.clone();
-        let hash = self.hasher.clone().finalize().to_hex();
-        let verified = self.finish(&hash)?;
+        let verified = self.finish(None)?;
         store
             .commit(vec![(verified, force)])
             .pop()

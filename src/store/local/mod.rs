@@ -297,19 +297,14 @@ impl Store {
 
     /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
     /// that name, which must hold at least `offset` bytes. A fresh upload that is not
-    /// `resumable` is written to an anonymous file, which disappears if it is cut off. Returns
-    /// the upload and the hash of the bytes it already holds, for the caller to continue.
-    pub fn begin_upload(
-        &self,
-        name: &FileName,
-        offset: u64,
-        resumable: bool,
-    ) -> Result<(Upload, blake3::Hasher)> {
+    /// `resumable` is written to an anonymous file, which disappears if it is cut off. A resumed
+    /// upload starts with the hash of the bytes it already holds.
+    pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
         if offset == 0 && !resumable {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
             if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
-                return Ok((Upload::new(self, name, None, file, 0), blake3::Hasher::new()));
+                return Ok(Upload::new(self, name, None, file, 0, blake3::Hasher::new()));
             }
         }
         if offset == 0 {
@@ -326,8 +321,12 @@ impl Store {
                     self.unmark_busy(&path);
                     Error::io("cannot create a partial upload", &e)
                 })?;
-            return Ok((
-                Upload::new(self, name, Some(path), file, 0),
+            return Ok(Upload::new(
+                self,
+                name,
+                Some(path),
+                file,
+                0,
                 blake3::Hasher::new(),
             ));
         }
@@ -359,7 +358,7 @@ impl Store {
                 Ok((file, hasher))
             });
         match opened {
-            Ok((file, hasher)) => Ok((Upload::new(self, name, Some(path), file, offset), hasher)),
+            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, offset, hasher)),
             Err(e) => {
                 self.unmark_busy(&path);
                 Err(Error::io("cannot reopen the partial upload", &e))

@@ -26,6 +26,9 @@ pub struct Upload {
     /// The partial's path; `None` for an anonymous (O_TMPFILE) file.
     path: Option<PathBuf>,
     file: File,
+    /// The BLAKE3 of everything written so far (of the kept prefix, for a resume); boxed, as
+    /// the hasher is 2 KB.
+    hasher: Box<blake3::Hasher>,
     len: u64,
     flushed: u64,
     /// Committed or discarded: nothing is left to resume.
@@ -41,12 +44,20 @@ pub struct Verified {
 impl Upload {
     /// An upload of `name` into `file` (at `path`, or anonymous), holding `len` bytes so far
     /// whose hash is `hasher`.
-    pub(super) fn new(store: &Store, name: &FileName, path: Option<PathBuf>, file: File, len: u64) -> Upload {
+    pub(super) fn new(
+        store: &Store,
+        name: &FileName,
+        path: Option<PathBuf>,
+        file: File,
+        len: u64,
+        hasher: blake3::Hasher,
+    ) -> Upload {
         Upload {
             store: store.clone(),
             name: name.clone(),
             path,
             file,
+            hasher: Box::new(hasher),
             len,
             flushed: len,
             done: false,
@@ -69,7 +80,7 @@ impl Upload {
         }
     }
 
-    /// Streams a `body`-byte body from `reader` into the partial, continuing `hasher` over it.
+    /// Streams a `body`-byte body from `reader` into the partial, hashing it on the way.
     /// Bodies of [`DIRECT_MIN`] bytes or more bypass the page cache (see [`pump_to_file`])
     /// when the file system suits it and fewer than [`super::DIRECT_UPLOADS`] others do;
     /// the rest are written through it with write-back started as they arrive.
@@ -77,8 +88,8 @@ impl Upload {
         &mut self,
         reader: &mut impl BufRead,
         body: u64,
-        hasher: blake3::Hasher,
-    ) -> std::result::Result<(blake3::Hasher, Option<Error>), (u64, io::Error)> {
+    ) -> std::result::Result<Option<Error>, (u64, io::Error)> {
+        let hasher = *std::mem::take(&mut self.hasher);
         let direct = if body >= DIRECT_MIN {
             self.store
                 .direct_slot()
@@ -87,7 +98,9 @@ impl Upload {
             None
         };
         let Some((_slot, direct)) = direct else {
-            return pump(reader, body, hasher, |c| self.write_unhashed(c), |_| {});
+            let (hasher, failed) = pump(reader, body, hasher, |c| self.append(c), |_| {})?;
+            *self.hasher = hasher;
+            return Ok(failed);
         };
         let start = self.len;
         let result = pump_to_file(reader, body, hasher, &self.file, &direct, start, |_| {});
@@ -99,11 +112,25 @@ impl Upload {
         self.len = start + got;
         self.flushed = self.len;
         let _ = self.file.seek(io::SeekFrom::Start(self.len));
-        result.map(|(hasher, failed)| (hasher, failed.map(|e| self.write_error(&e))))
+        let (hasher, failed) = result?;
+        *self.hasher = hasher;
+        Ok(failed.map(|e| self.write_error(&e)))
     }
 
-    /// Appends `data` to the partial file; the caller keeps the running hash.
-    pub fn write_unhashed(&mut self, data: &[u8]) -> Result<()> {
+    /// Appends `data` to the partial file and hashes it.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.append(data)?;
+        self.hasher.update(data);
+        Ok(())
+    }
+
+    /// The BLAKE3 of everything the upload holds.
+    pub fn whole_hash(&self) -> blake3::Hash {
+        self.hasher.finalize()
+    }
+
+    /// Appends `data` to the partial file (the caller hashes it).
+    fn append(&mut self, data: &[u8]) -> Result<()> {
         self.file.write_all(data).map_err(|e| self.write_error(&e))?;
         self.len += data.len() as u64;
         if self.len - self.flushed >= WRITEBACK_STEP {

@@ -3,7 +3,7 @@
 //! the whole file.
 //!
 //! BLAKE3 is a tree: a part of `2^k` chunks that starts at a multiple of its own size is a
-//! complete subtree, whose chaining value (CV) can be computed alone ([`part_cv`]). nf's parts
+//! complete subtree, whose chaining value (CV) can be computed alone ([`part_hashes`]). nf's parts
 //! all have one power-of-two size (the last may be shorter), so the CVs of parts `1..=n` merge
 //! into the root hash exactly as `blake3::hash` of the whole file would compute it ([`root`]):
 //! a server resuming an upload needs the CVs of the parts already stored, never their bytes,
@@ -29,12 +29,14 @@ pub fn part_size(size: Option<u64>) -> u64 {
     needed.next_power_of_two().max(MIN_PART)
 }
 
-/// The chaining value of the part that starts at byte `offset`.
-pub fn part_cv(offset: u64, data: &[u8]) -> ChainingValue {
+/// The chaining value of the part that starts at byte `offset`, and for the first part
+/// (offset 0) also its root hash: the whole file's BLAKE3 if the file is that one part.
+pub fn part_hashes(offset: u64, data: &[u8]) -> (ChainingValue, Option<blake3::Hash>) {
     let mut hasher = blake3::Hasher::new();
     hasher.set_input_offset(offset);
     hasher.update(data);
-    hasher.finalize_non_root()
+    let root = (offset == 0).then(|| hasher.finalize());
+    (hasher.finalize_non_root(), root)
 }
 
 /// The BLAKE3 of a file of `total` bytes stored as parts of `part` bytes (the last may be
@@ -156,7 +158,7 @@ mod tests {
             let cvs: Vec<ChainingValue> = content
                 .chunks(part as usize)
                 .enumerate()
-                .map(|(i, c)| part_cv(i as u64 * part, c))
+                .map(|(i, c)| part_hashes(i as u64 * part, c).0)
                 .collect();
             assert_eq!(
                 root(&cvs, part, total as u64),
@@ -164,7 +166,15 @@ mod tests {
                 "{total} bytes"
             );
         }
-        assert_eq!(root(&[part_cv(0, &data(100))], part, 100), None);
+        // One part: no merge, but the first part's own root hash is the file's.
+        let (cv, first) = part_hashes(0, &data(100));
+        assert_eq!(root(&[cv], part, 100), None);
+        assert_eq!(first, Some(blake3::hash(&data(100))));
+        assert_eq!(
+            part_hashes(part, &data(100)).1,
+            None,
+            "only the first part has a root"
+        );
     }
 
     #[test]

@@ -45,8 +45,6 @@ pub struct Upload {
     buf: Vec<u8>,
     reserved: Option<Held>,
     multipart: Option<Multipart>,
-    /// Continues parts stored earlier: the whole file's hash is made from the parts' hashes.
-    resumed: bool,
 }
 
 struct Multipart {
@@ -56,12 +54,23 @@ struct Multipart {
     /// Parts stored, in order, with their subtree hashes.
     parts: Vec<(PartId, ChainingValue)>,
     /// Parts on their way, in order.
-    sending: VecDeque<JoinHandle<object_store::Result<(PartId, ChainingValue)>>>,
+    sending: VecDeque<JoinHandle<object_store::Result<Sent>>>,
+    /// The root hash of part 1, when this upload sent it: the file's hash if it is one part.
+    first_root: Option<blake3::Hash>,
 }
+
+/// A stored part: its id, its subtree hash, and for part 1 its root hash.
+type Sent = (PartId, ChainingValue, Option<blake3::Hash>);
 
 impl Multipart {
     fn count(&self) -> usize {
         self.parts.len() + self.sending.len()
+    }
+
+    /// Records a part the store has.
+    fn stored(&mut self, (part, cv, root): Sent) {
+        self.first_root = self.first_root.or(root);
+        self.parts.push((part, cv));
     }
 }
 
@@ -84,7 +93,6 @@ impl Upload {
             buf: Vec::new(),
             reserved: None,
             multipart: None,
-            resumed: false,
         }
     }
 
@@ -120,12 +128,24 @@ impl Upload {
                 entries,
                 parts,
                 sending: VecDeque::new(),
+                first_root: None,
             }),
-            resumed: true,
         }
     }
 
-    pub fn write_unhashed(&mut self, mut data: &[u8]) -> Result<()> {
+    /// Streams a `body`-byte body from `reader` into parts. Nothing is hashed here: each part
+    /// is hashed on its way to the store, and [`Upload::whole_hash`] joins those hashes. A failed
+    /// store request does not stop the reading (see [`crate::hashpipe::stream`]).
+    pub fn receive(
+        &mut self,
+        reader: &mut impl std::io::BufRead,
+        body: u64,
+    ) -> std::result::Result<Option<Error>, (u64, std::io::Error)> {
+        crate::hashpipe::stream(reader, body, |c| self.write(c), |_| {})
+    }
+
+    /// Appends `data` (the part fills, and goes to the store when full).
+    pub fn write(&mut self, mut data: &[u8]) -> Result<()> {
         let size = self.part as usize;
         while !data.is_empty() {
             if self.reserved.is_none() {
@@ -162,6 +182,7 @@ impl Upload {
                 id,
                 parts: Vec::new(),
                 sending: VecDeque::new(),
+                first_root: None,
             });
         }
         let multipart = self.multipart.as_mut().expect("started above");
@@ -189,11 +210,11 @@ impl Upload {
             // upload of the same bytes, not on one of the runtime's two workers.
             let hashing = {
                 let data = data.clone();
-                tokio::task::spawn_blocking(move || resume::part_cv(offset, &data))
+                tokio::task::spawn_blocking(move || resume::part_hashes(offset, &data))
             };
             let part = s3.put_part(&key, &id, index, PutPayload::from(data)).await;
             drop(reserved);
-            let cv = hashing
+            let (cv, root) = hashing
                 .await
                 .map_err(|e| object_store::Error::JoinError { source: e })?;
             let part = part?;
@@ -209,23 +230,21 @@ impl Upload {
                     let _ = s3.put(&path, PutPayload::new()).await;
                 }
             }
-            Ok((part, cv))
+            Ok((part, cv, root))
         }));
         while multipart.sending.len() > IN_FLIGHT {
             let next = multipart.sending.pop_front().expect("non-empty");
             let done = joined(inner.rt.block_on(next));
-            multipart
-                .parts
-                .push(done.map_err(|e| failed(&self.store, &self.name, e))?);
+            multipart.stored(done.map_err(|e| failed(&self.store, &self.name, e))?);
         }
         Ok(())
     }
 
-    /// Sends what is left and waits for every part. Returns the whole file's BLAKE3 made from
-    /// the parts' hashes, when the file went up in parts.
-    fn seal(&mut self) -> Result<Option<blake3::Hash>> {
+    /// Sends what is left and waits for every part (nothing to do for a file smaller than one
+    /// part, which goes up whole at commit).
+    fn seal(&mut self) -> Result<()> {
         if self.multipart.is_none() {
-            return Ok(None);
+            return Ok(());
         }
         if !self.buf.is_empty() {
             self.send_part(false)?;
@@ -234,34 +253,32 @@ impl Upload {
         let multipart = self.multipart.as_mut().expect("checked above");
         while let Some(next) = multipart.sending.pop_front() {
             let done = joined(inner.rt.block_on(next));
-            multipart
-                .parts
-                .push(done.map_err(|e| failed(&self.store, &self.name, e))?);
+            multipart.stored(done.map_err(|e| failed(&self.store, &self.name, e))?);
         }
-        let cvs: Vec<ChainingValue> = multipart.parts.iter().map(|(_, cv)| *cv).collect();
-        Ok(resume::root(&cvs, self.part, self.len))
+        Ok(())
     }
 
-    /// The BLAKE3 of the whole file, given `running`, the hash of the bytes that came through
-    /// this upload: for an upload that continued stored parts, the hash made from the parts'
-    /// hashes; otherwise `running`, cross-checked against that merge when the file went up in
-    /// parts. Sends what is left first (see [`Upload::seal`]).
-    pub fn whole_hash(&mut self, running: blake3::Hash) -> Result<blake3::Hash> {
-        let what = quote(self.name.as_str());
-        match (self.seal()?, self.resumed) {
-            (Some(merged), true) => Ok(merged),
-            (Some(merged), false) if merged == running => Ok(running),
-            (Some(_), false) => Err(Error::new(
-                ErrorKind::Other,
-                format!("the part hashes of {what} disagree with the file's hash; nothing was stored"),
-            )),
-            (None, false) => Ok(running),
-            // One part in all: its hash cannot be made from a part hash; send it whole again.
-            (None, true) => Err(Error::new(
-                ErrorKind::HashMismatch,
-                format!("the resumed upload of {what} cannot be checked; send it whole"),
-            )),
-        }
+    /// The BLAKE3 of the whole file, once every part is stored ([`Upload::seal`]): made from the
+    /// parts' hashes (those of parts stored by an earlier upload included); for a file of one
+    /// part, that part's root hash; for a file smaller than a part, hashed here.
+    pub fn whole_hash(&mut self) -> Result<blake3::Hash> {
+        self.seal()?;
+        let Some(multipart) = &self.multipart else {
+            return Ok(blake3::hash(&self.buf));
+        };
+        let cvs: Vec<ChainingValue> = multipart.parts.iter().map(|(_, cv)| *cv).collect();
+        resume::root(&cvs, self.part, self.len)
+            .or(multipart.first_root)
+            .ok_or_else(|| {
+                // One part in all, stored by an earlier upload: only its subtree hash is known.
+                Error::new(
+                    ErrorKind::HashMismatch,
+                    format!(
+                        "the resumed upload of {} cannot be checked; send it whole",
+                        quote(self.name.as_str())
+                    ),
+                )
+            })
     }
 
     /// Ready to complete, with `actual` (the BLAKE3 the caller checked).
