@@ -278,19 +278,28 @@ impl Store {
     }
 
     /// `PREFIX/.nf/up/NAME`: the part entries of the unfinished uploads of `name`.
-    fn uploads_of(&self, name: &FileName) -> Result<String> {
-        Ok(self.path(&format!("{UPLOADS}/{}", name.as_str()))?.to_string())
+    fn uploads_of(&self, name: &FileName) -> Result<Path> {
+        self.path(&format!("{UPLOADS}/{}", name.as_str()))
     }
 
     /// `PREFIX/.nf/up/NAME/UPLOAD`: the part entries of the upload `id` of `name`.
     fn entry_dir(&self, name: &FileName, id: &str) -> Result<Path> {
-        let dir = format!("{}/{}", self.uploads_of(name)?, resume::upload_segment(id));
-        Path::parse(dir).map_err(|e| Error::new(ErrorKind::BadName, format!("not a usable object key: {e}")))
+        self.path(&format!(
+            "{UPLOADS}/{}/{}",
+            name.as_str(),
+            resume::upload_segment(id)
+        ))
     }
 
     /// Deletes the part entries of the upload `id` of `name`. Best effort.
     async fn drop_entries(&self, name: &FileName, id: &str) {
-        let Ok(dir) = self.entry_dir(name, id) else { return };
+        if let Ok(dir) = self.entry_dir(name, id) {
+            self.delete_under(dir).await;
+        }
+    }
+
+    /// Deletes every object under `dir`. Best effort.
+    async fn delete_under(&self, dir: Path) {
         let s3 = Arc::clone(&self.inner.s3);
         let keys = s3.list(Some(&dir)).map_ok(|m| m.location).boxed();
         s3.delete_stream(keys).for_each(|_| async {}).await;
@@ -358,8 +367,7 @@ impl Store {
     /// Entries of uploads the store no longer has are deleted on the way.
     fn find_resumable(&self, name: &FileName) -> Result<Option<Resumable>> {
         let what = format!("cannot look up {}", quote(name.as_str()));
-        let dir =
-            Path::parse(self.uploads_of(name)?).map_err(|e| Error::new(ErrorKind::BadName, e.to_string()))?;
+        let dir = self.uploads_of(name)?;
         let key = self.key(name)?;
         let s3 = Arc::clone(&self.inner.s3);
         let listed: Vec<ObjectMeta> = self
@@ -650,13 +658,8 @@ impl Store {
         }
         self.block(self.inner.s3.delete(&key))
             .map_err(|e| self.error(&what, e))?;
-        let dir = self.sums_of(name)?;
-        let s3 = Arc::clone(&self.inner.s3);
         // Best effort: a left-over entry is dropped by the next listing.
-        self.block(async move {
-            let keys = s3.list(Some(&dir)).map_ok(|m| m.location).boxed();
-            s3.delete_stream(keys).for_each(|_| async {}).await;
-        });
+        self.block(self.delete_under(self.sums_of(name)?));
         Ok(())
     }
 
