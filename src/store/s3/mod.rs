@@ -395,13 +395,17 @@ impl Store {
                 self.block(self.drop_entries(name, &id));
                 continue;
             };
-            let tokens: Vec<(u64, String)> = stored.iter().map(|(n, t, _)| (*n, t.clone())).collect();
-            let (part, prefix) = resume::resumable_prefix(&entries, &tokens);
+            let listed: HashMap<u64, (&str, &str)> = stored
+                .iter()
+                .map(|(n, token, raw)| (*n, (token.as_str(), raw.as_str())))
+                .collect();
+            let (part, prefix) =
+                resume::resumable_prefix(&entries, |n| listed.get(&n).map(|(token, _)| *token));
             let parts = prefix
                 .into_iter()
-                .filter_map(|entry| {
-                    let raw = stored.iter().find(|(n, _, _)| *n == entry.number)?.2.clone();
-                    Some((entry, raw))
+                .map(|entry| {
+                    let raw = listed[&entry.number].1.to_string();
+                    (entry, raw)
                 })
                 .collect();
             let found = Resumable { id, part, parts };

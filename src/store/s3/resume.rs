@@ -14,6 +14,8 @@
 //! and `%` escaped). A part counts only if the store lists it with the same ETag, so a part
 //! replaced behind nf's back (by a second resumer, say) is never taken for the one hashed.
 
+use std::collections::HashMap;
+
 use blake3::hazmat::ChainingValue;
 use blake3::hazmat::{left_subtree_len, merge_subtrees_non_root, merge_subtrees_root, HasherExt, Mode};
 
@@ -119,24 +121,24 @@ pub fn upload_id(segment: &str) -> String {
 }
 
 /// The bytes at the start of an upload that can be resumed: parts `1..=n` all present in
-/// `entries` and `stored` (number → ETag, as the store lists them) with matching ETags, each
-/// of the one part size. Returns the part size and those entries, in order.
-pub fn resumable_prefix(entries: &[PartEntry], stored: &[(u64, String)]) -> (u64, Vec<PartEntry>) {
+/// `entries` and in the store (`stored`: a part number's ETag as the store lists it) with
+/// matching ETags, each of the one part size. Returns the part size and those entries, in
+/// order. One lookup per part, so 10000 parts cost 10000 steps.
+pub fn resumable_prefix<'a>(
+    entries: &[PartEntry],
+    stored: impl Fn(u64) -> Option<&'a str>,
+) -> (u64, Vec<PartEntry>) {
     let Some(part) = entries.iter().map(|e| e.size).max() else {
         return (0, Vec::new());
     };
-    let mut prefix = Vec::new();
-    for number in 1.. {
-        let found = entries.iter().find(|e| {
-            e.number == number
-                && e.size == part
-                && stored.iter().any(|(n, etag)| *n == number && *etag == e.etag)
-        });
-        match found {
-            Some(e) => prefix.push(e.clone()),
-            None => break,
-        }
-    }
+    let by_part: HashMap<(u64, &str), &PartEntry> = entries
+        .iter()
+        .filter(|e| e.size == part)
+        .map(|e| ((e.number, e.etag.as_str()), e))
+        .collect();
+    let prefix = (1..)
+        .map_while(|number| Some((*by_part.get(&(number, stored(number)?))?).clone()))
+        .collect();
     (part, prefix)
 }
 
@@ -199,13 +201,8 @@ mod tests {
         assert_eq!(PartEntry::parse(&one.leaf()), Some(one.clone()));
         assert_eq!(PartEntry::parse("1.8.a1"), None);
         let entries = vec![e(1, 8, "a1"), e(2, 8, "a2"), e(3, 8, "a3"), e(5, 8, "a5")];
-        let stored = vec![
-            (1, "a1".into()),
-            (2, "a2".into()),
-            (3, "XX".into()),
-            (5, "a5".into()),
-        ];
-        let (part, prefix) = resumable_prefix(&entries, &stored);
+        let stored: HashMap<u64, &str> = [(1, "a1"), (2, "a2"), (3, "XX"), (5, "a5")].into();
+        let (part, prefix) = resumable_prefix(&entries, |n| stored.get(&n).copied());
         assert_eq!(part, 8);
         assert_eq!(prefix.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(upload_id(&upload_segment("a/b%c")), "a/b%c");
