@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
-NF = REPO / "target" / "release" / "nf"
+# bench/run builds nf and says where cargo put it; run alone, lib.py looks where cargo puts it.
+NF = Path(os.environ.get("NF_BIN") or next(
+    (p for p in REPO.glob("target/*/release/nf") if p.is_file()), REPO / "target" / "release" / "nf"))
 RESULTS = REPO / "bench" / "RESULTS.md"
 KEEP_MARKER = "<!-- bench:keep-below: bench/run rewrites everything above this line and nothing below it -->"
 DEFAULT_KEEP = f"""{KEEP_MARKER}

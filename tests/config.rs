@@ -90,6 +90,28 @@ fn the_server_address_comes_from_the_config_file_env_and_flag_in_that_order() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// nf is linked statically against glibc (.cargo/config.toml): host names must still resolve.
+/// `localhost` comes from /etc/hosts (it may also name ::1 first, where nothing listens: the
+/// client then tries the next address).
+#[test]
+fn a_server_named_by_host_name_is_found() {
+    let s = Server::start();
+    s.place_by_hand("seen.txt", b"seen");
+    let port = s.addr.rsplit(':').next().unwrap();
+    let empty = s.dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let out = Command::new(NF)
+        .args(["ls", "--json", "-s", &format!("localhost:{port}")])
+        .env("NF_CONFIG", &empty)
+        .env_remove("NF_SERVER")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["name"], "seen.txt");
+}
+
 #[test]
 fn a_malformed_config_file_names_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
