@@ -376,3 +376,99 @@ fn a_file_replaced_during_a_download_arrives_as_one_complete_version() {
     assert_same(&got, &v1, "the download is the version it started with");
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&v2));
 }
+
+/// Accepts one client and reads its greeting and hello lines, without answering them.
+fn silent_server() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    (listener, addr)
+}
+
+fn read_hello(listener: &TcpListener) -> (TcpStream, BufReader<TcpStream>) {
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(sock.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "NF/1\n");
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("\"op\":\"hello\""), "{line}");
+    (sock, reader)
+}
+
+#[test]
+fn a_small_put_goes_out_with_the_hello_so_one_file_costs_one_round_trip() {
+    let (listener, addr) = silent_server();
+    let dir = tempfile::tempdir().unwrap();
+    let content = b"eleven byte".to_vec();
+    std::fs::write(dir.path().join("small"), &content).unwrap();
+    let child = Command::new(NF)
+        .args(["put", "small", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut sock, mut reader) = read_hello(&listener);
+    // The hello is not answered yet, and the whole put is already here (a client that waited
+    // for the hello's reply would leave this read to time out).
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let header: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(header["op"], "put");
+    assert_eq!(header["name"], "small");
+    assert_eq!(header["size"], 11);
+    let mut body = vec![0u8; content.len()];
+    reader.read_exact(&mut body).unwrap();
+    assert_eq!(body, content);
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    let trailer: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let hash = blake3_hex(&content);
+    assert_eq!(trailer["blake3"], hash.as_str());
+    sock.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\"}\n")
+        .unwrap();
+    let reply = format!(
+        "{{\"ok\":true,\"name\":\"small\",\"size\":11,\"modified\":\"2026-11-24T12:00:00Z\",\"blake3\":\"{hash}\"}}\n"
+    );
+    sock.write_all(reply.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_larger_put_waits_for_the_servers_size_limit_and_sends_no_body_over_it() {
+    let (listener, addr) = silent_server();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big"), vec![7u8; 100_000]).unwrap();
+    let child = Command::new(NF)
+        .args(["put", "big", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut sock, mut reader) = read_hello(&listener);
+    // Nothing follows the hello until it is answered.
+    sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut byte = [0u8; 1];
+    let early = reader.read(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "the client sent {early:?} before the hello's reply"
+    );
+    sock.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\",\"max_file_size\":1000}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_fails(
+        &out,
+        1,
+        "big is 100000 bytes, over this server's limit of 1000 bytes",
+    );
+    // The client refused it itself: not one byte of it came.
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{} bytes arrived after the hello", rest.len());
+}

@@ -110,9 +110,25 @@ pub struct Client {
     pub server: String,
     /// The largest file the server accepts, if it said.
     pub max_file_size: Option<u64>,
-    /// The hello's reply has not been read yet.
-    hello_pending: bool,
+    /// Where the hello's reply is: not read yet, read and fine, or an error every later reply
+    /// repeats (the server closes the connection after refusing a hello).
+    hello: Hello,
+    /// Body bytes sent while the hello's reply was still unread (see [`BEFORE_HELLO_MAX`]).
+    sent_before_hello: u64,
 }
+
+/// The state of the handshake on a connection.
+#[derive(Debug, Clone)]
+enum Hello {
+    Pending,
+    Done,
+    Refused(Error),
+}
+
+/// A put sends at most this many body bytes before it has read the hello's reply. Files this
+/// small then cost one round trip, not two (hello, then put); for larger ones the client first
+/// learns the server's size limit, so it never streams a body the server must refuse.
+const BEFORE_HELLO_MAX: u64 = 64 * 1024;
 
 /// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
 pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
@@ -187,7 +203,8 @@ impl Client {
             addr: addr.to_string(),
             server: String::new(),
             max_file_size: None,
-            hello_pending: false,
+            hello: Hello::Done,
+            sent_before_hello: 0,
         };
         client.handshake(token)?;
         Ok(client)
@@ -208,16 +225,33 @@ impl Client {
         if let Err(e) = queued {
             return Err(Error::io(format!("cannot talk to {}", self.addr), &e));
         }
-        self.hello_pending = true;
+        self.hello = Hello::Pending;
         Ok(())
     }
 
-    /// Reads and checks the server's answer to the hello, once.
+    /// True until the hello's reply has been read.
+    fn hello_pending(&self) -> bool {
+        matches!(self.hello, Hello::Pending)
+    }
+
+    /// Reads and checks the server's answer to the hello, once; a refusal is returned again on
+    /// every later call.
     pub fn ensure_hello(&mut self) -> Result<()> {
-        if !self.hello_pending {
-            return Ok(());
+        match &self.hello {
+            Hello::Done => Ok(()),
+            Hello::Refused(e) => Err(e.clone()),
+            Hello::Pending => {
+                let read = self.read_hello();
+                self.hello = match &read {
+                    Ok(()) => Hello::Done,
+                    Err(e) => Hello::Refused(e.clone()),
+                };
+                read
+            }
         }
-        self.hello_pending = false;
+    }
+
+    fn read_hello(&mut self) -> Result<()> {
         self.flush()?;
         let reply: HelloReply = self.read_reply_line().map_err(|e| match e.kind {
             ErrorKind::Protocol => Error::new(

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
+use super::{settle, with_restart, Client, Progress, Slot, BEFORE_HELLO_MAX, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
@@ -31,10 +31,6 @@ impl Client {
         resume: bool,
         progress: &dyn Progress,
     ) -> Vec<Result<FileInfo>> {
-        // The server's size limit is needed before the first body goes out.
-        if let Err(e) = self.ensure_hello() {
-            return vec![Err(e); jobs.len()];
-        }
         let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         // Ask first only where it saves something: a resume offset, or a large body that would
@@ -153,13 +149,21 @@ impl Client {
             )));
         }
         let size = md.len();
+        let offset = if offset <= size { offset } else { 0 };
+        if self.hello_pending() {
+            // Small bodies go out with the hello; a larger one waits for the server's limit.
+            if self.sent_before_hello + (size - offset) > BEFORE_HELLO_MAX {
+                self.ensure_hello().map_err(Sent::Partly)?;
+            } else {
+                self.sent_before_hello += size - offset;
+            }
+        }
         if let Some(max) = self.max_file_size.filter(|&m| size > m) {
             return Err(Sent::Nothing(Error::new(
                 ErrorKind::TooLarge,
                 format!("{shown} is {size} bytes, over this server's limit of {max} bytes"),
             )));
         }
-        let offset = if offset <= size { offset } else { 0 };
         let hasher = if offset == 0 {
             // Just opened: already at the start, nothing to hash yet.
             blake3::Hasher::new()
