@@ -377,14 +377,28 @@ fn a_file_replaced_during_a_download_arrives_as_one_complete_version() {
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&v2));
 }
 
-/// Accepts one client and reads its greeting and hello lines, without answering them.
-fn silent_server() -> (TcpListener, String) {
+/// Starts `nf put NAME` of `content` against a fake server that accepts the connection and
+/// reads the greeting and the hello without answering them.
+fn put_to_a_silent_server(
+    name: &str,
+    content: &[u8],
+) -> (
+    std::process::Child,
+    TcpStream,
+    BufReader<TcpStream>,
+    tempfile::TempDir,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    (listener, addr)
-}
-
-fn read_hello(listener: &TcpListener) -> (TcpStream, BufReader<TcpStream>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), content).unwrap();
+    let child = Command::new(NF)
+        .args(["put", name, "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (sock, _) = listener.accept().unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut reader = BufReader::new(sock.try_clone().unwrap());
@@ -394,23 +408,13 @@ fn read_hello(listener: &TcpListener) -> (TcpStream, BufReader<TcpStream>) {
     line.clear();
     reader.read_line(&mut line).unwrap();
     assert!(line.contains("\"op\":\"hello\""), "{line}");
-    (sock, reader)
+    (child, sock, reader, dir)
 }
 
 #[test]
 fn a_small_put_goes_out_with_the_hello_so_one_file_costs_one_round_trip() {
-    let (listener, addr) = silent_server();
-    let dir = tempfile::tempdir().unwrap();
     let content = b"eleven byte".to_vec();
-    std::fs::write(dir.path().join("small"), &content).unwrap();
-    let child = Command::new(NF)
-        .args(["put", "small", "-s", &addr])
-        .current_dir(dir.path())
-        .env("NF_CONFIG", "/dev/null")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut sock, mut reader) = read_hello(&listener);
+    let (child, mut sock, mut reader, _dir) = put_to_a_silent_server("small", &content);
     // The hello is not answered yet, and the whole put is already here (a client that waited
     // for the hello's reply would leave this read to time out).
     let mut line = String::new();
@@ -439,17 +443,7 @@ fn a_small_put_goes_out_with_the_hello_so_one_file_costs_one_round_trip() {
 
 #[test]
 fn a_larger_put_waits_for_the_servers_size_limit_and_sends_no_body_over_it() {
-    let (listener, addr) = silent_server();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("big"), vec![7u8; 100_000]).unwrap();
-    let child = Command::new(NF)
-        .args(["put", "big", "-s", &addr])
-        .current_dir(dir.path())
-        .env("NF_CONFIG", "/dev/null")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut sock, mut reader) = read_hello(&listener);
+    let (child, mut sock, mut reader, _dir) = put_to_a_silent_server("big", &[7u8; 100_000]);
     // Nothing follows the hello until it is answered.
     sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut byte = [0u8; 1];
