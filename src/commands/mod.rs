@@ -23,6 +23,7 @@ pub struct Context {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    tune_allocator();
     // These work whatever the config file holds: shell start-up files run `nf completions`,
     // and `nf config init -f` must be able to replace a broken file.
     match &cli.command {
@@ -47,6 +48,25 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rm(args) => rm::run(&ctx, args),
         Command::Config(_) => config::show(&ctx),
         Command::Completions(_) => unreachable!("handled before loading the config"),
+    }
+}
+
+/// Sets glibc's mmap threshold to a fixed 1 MiB, before any thread starts.
+///
+/// The server: buffers of 1 MiB and more go back to the system when freed. Large transfers
+/// hold such buffers (the 1 MiB blocks of direct writes, the object store's 8 MiB upload
+/// parts), often freed on other threads than the ones that allocated them; by default glibc
+/// raises its threshold after such frees and then keeps the memory in per-thread arenas, so
+/// the server's resident size would stay at the peak of its busiest moment (32 concurrent
+/// 64 MiB uploads: 65 MiB peak, 48 MiB left resident, against 50 and 30 without direct writes).
+///
+/// The client: its 256 KiB socket buffers come from the heap instead of an `mmap` and
+/// `munmap` each, which takes about 40 µs (3 %) off a one-file `nf get` (bench/RESULTS.md).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 

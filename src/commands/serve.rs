@@ -12,7 +12,6 @@ pub fn run(ctx: &Context) -> Result<()> {
     let cfg = &ctx.config;
     // Before any thread starts, so that only the waiter ever sees a stop signal.
     let stop = signals::block();
-    release_large_buffers();
     let store = Store::open(&cfg.store_kind()?, &cfg.root, cfg.partial_max_age)?;
     let listener = TcpListener::bind(&cfg.listen).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -99,19 +98,4 @@ fn clean_partials_periodically(store: &Store, max_age: std::time::Duration) {
         std::thread::sleep(every);
         store.clean_partials(max_age);
     });
-}
-
-/// Makes the C allocator give buffers of 1 MiB and more back to the system when they are freed.
-/// Large transfers hold such buffers (the 1 MiB blocks of direct writes, the object store's
-/// 8 MiB upload parts), often freed on other threads than the ones that allocated them; by
-/// default glibc raises its mmap threshold after such frees and then keeps the memory in
-/// per-thread arenas, so the server's resident size would stay at the peak of its busiest
-/// moment (32 concurrent 64 MiB uploads: 65 MiB peak, 48 MiB left resident, against 50 and 30
-/// without direct writes).
-fn release_large_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
 }
