@@ -7,7 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{settle, time_to_top_up, with_restart, Client, Progress, Slot, WINDOW};
+use super::{settle, with_restart, Client, Progress, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
@@ -81,24 +81,12 @@ impl Client {
                 results[i] = Some(Err(e.clone()));
                 continue;
             }
-            if time_to_top_up(sent, k, todo.len()) {
-                while sent < todo.len() && sent < k + WINDOW {
-                    let j = todo[sent];
-                    let request = Request::Get {
-                        name: jobs[j].name.to_string(),
-                        offset: offsets[j],
-                    };
-                    if let Err(e) = self.send(&request) {
-                        broken = Some(e);
-                        break;
-                    }
-                    sent += 1;
-                }
-                if broken.is_none() {
-                    if let Err(e) = self.flush() {
-                        broken = Some(e);
-                    }
-                }
+            let request = |s: usize| Request::Get {
+                name: jobs[todo[s]].name.to_string(),
+                offset: offsets[todo[s]],
+            };
+            if let Err(e) = self.top_up(&mut sent, k, todo.len(), request) {
+                broken = Some(e);
             }
             if let Some(e) = &broken {
                 results[i] = Some(Err(e.clone()));

@@ -336,18 +336,36 @@ impl Client {
         Ok(files)
     }
 
-    /// Runs one simple request per name, pipelined, and collects each reply.
-    fn each<T: DeserializeOwned>(&mut self, requests: Vec<Request>) -> Result<Vec<Result<T>>> {
-        let mut results = Vec::with_capacity(requests.len());
+    /// Sends pipelined requests `sent..` (made by `request`), up to `WINDOW` past the
+    /// `answered` ones, in one flush, once the window has drained to half
+    /// ([`time_to_top_up`]); `sent` counts them.
+    fn top_up(
+        &mut self,
+        sent: &mut usize,
+        answered: usize,
+        total: usize,
+        request: impl Fn(usize) -> Request,
+    ) -> Result<()> {
+        if !time_to_top_up(*sent, answered, total) {
+            return Ok(());
+        }
+        while *sent < total && *sent < answered + WINDOW {
+            self.send(&request(*sent))?;
+            *sent += 1;
+        }
+        self.flush()
+    }
+
+    /// Runs `count` simple requests (made by `request`), pipelined, and collects each reply.
+    fn each<T: DeserializeOwned>(
+        &mut self,
+        count: usize,
+        request: impl Fn(usize) -> Request,
+    ) -> Result<Vec<Result<T>>> {
+        let mut results = Vec::with_capacity(count);
         let mut sent = 0;
-        while results.len() < requests.len() {
-            if time_to_top_up(sent, results.len(), requests.len()) {
-                while sent < requests.len() && sent < results.len() + WINDOW {
-                    self.send(&requests[sent])?;
-                    sent += 1;
-                }
-                self.flush()?;
-            }
+        while results.len() < count {
+            self.top_up(&mut sent, results.len(), count, &request)?;
             let reply = self.read_reply::<T>();
             if let Err(e) = &reply {
                 if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) {
@@ -361,12 +379,11 @@ impl Client {
 
     /// What the server holds under each name: the file, and the bytes of a resumable partial.
     pub fn stat(&mut self, names: &[FileName]) -> Result<Vec<Result<Held>>> {
-        let requests = names
-            .iter()
-            .map(|n| Request::Stat { name: n.to_string() })
-            .collect();
+        let stat = |k: usize| Request::Stat {
+            name: names[k].to_string(),
+        };
         Ok(self
-            .each::<StatReply>(requests)?
+            .each::<StatReply>(names.len(), stat)?
             .into_iter()
             .map(|r| r.map(|s| (s.file, s.partial)))
             .collect())
@@ -374,12 +391,11 @@ impl Client {
 
     /// Deletes each name; one result per name.
     pub fn remove(&mut self, names: &[FileName]) -> Result<Vec<Result<()>>> {
-        let requests = names
-            .iter()
-            .map(|n| Request::Rm { name: n.to_string() })
-            .collect();
+        let rm = |k: usize| Request::Rm {
+            name: names[k].to_string(),
+        };
         Ok(self
-            .each::<RmReply>(requests)?
+            .each::<RmReply>(names.len(), rm)?
             .into_iter()
             .map(|r| r.map(|_| ()))
             .collect())
