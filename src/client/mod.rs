@@ -113,14 +113,13 @@ pub struct Client {
     /// Where the hello's reply is: not read yet, read and fine, or an error every later reply
     /// repeats (the server closes the connection after refusing a hello).
     hello: Hello,
-    /// Body bytes sent while the hello's reply was still unread (see [`BEFORE_HELLO_MAX`]).
-    sent_before_hello: u64,
 }
 
 /// The state of the handshake on a connection.
 #[derive(Debug, Clone)]
 enum Hello {
-    Pending,
+    /// Not read yet; the put body bytes sent meanwhile (see [`BEFORE_HELLO_MAX`]).
+    Pending(u64),
     Done,
     Refused(Error),
 }
@@ -204,7 +203,6 @@ impl Client {
             server: String::new(),
             max_file_size: None,
             hello: Hello::Done,
-            sent_before_hello: 0,
         };
         client.handshake(token)?;
         Ok(client)
@@ -225,13 +223,21 @@ impl Client {
         if let Err(e) = queued {
             return Err(Error::io(format!("cannot talk to {}", self.addr), &e));
         }
-        self.hello = Hello::Pending;
+        self.hello = Hello::Pending(0);
         Ok(())
     }
 
-    /// True until the hello's reply has been read.
-    fn hello_pending(&self) -> bool {
-        matches!(self.hello, Hello::Pending)
+    /// Lets a put body of `len` bytes go out: while the hello's reply is unread, at once if
+    /// the bodies sent so far stay within [`BEFORE_HELLO_MAX`], else after reading that reply
+    /// (whose size limit the caller then checks).
+    fn before_body(&mut self, len: u64) -> Result<()> {
+        match &mut self.hello {
+            Hello::Pending(sent) if *sent + len <= BEFORE_HELLO_MAX => {
+                *sent += len;
+                Ok(())
+            }
+            _ => self.ensure_hello(),
+        }
     }
 
     /// Reads and checks the server's answer to the hello, once; a refusal is returned again on
@@ -240,7 +246,7 @@ impl Client {
         match &self.hello {
             Hello::Done => Ok(()),
             Hello::Refused(e) => Err(e.clone()),
-            Hello::Pending => {
+            Hello::Pending(_) => {
                 let read = self.read_hello();
                 self.hello = match &read {
                     Ok(()) => Hello::Done,

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::{settle, with_restart, Client, Progress, Slot, BEFORE_HELLO_MAX, WINDOW};
+use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
@@ -150,14 +150,8 @@ impl Client {
         }
         let size = md.len();
         let offset = if offset <= size { offset } else { 0 };
-        if self.hello_pending() {
-            // Small bodies go out with the hello; a larger one waits for the server's limit.
-            if self.sent_before_hello + (size - offset) > BEFORE_HELLO_MAX {
-                self.ensure_hello().map_err(Sent::Partly)?;
-            } else {
-                self.sent_before_hello += size - offset;
-            }
-        }
+        // Small bodies go out with the hello; a larger one waits for the server's limit.
+        self.before_body(size - offset).map_err(Sent::Partly)?;
         if let Some(max) = self.max_file_size.filter(|&m| size > m) {
             return Err(Sent::Nothing(Error::new(
                 ErrorKind::TooLarge,
