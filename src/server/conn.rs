@@ -74,8 +74,6 @@ struct Conn<'a> {
     writer: BufWriter<TcpStream>,
     line: Vec<u8>,
     pending: Vec<Pending>,
-    /// The buffer large download bodies go through (made on the first one).
-    body_buf: Vec<u8>,
 }
 
 /// Serves one connection until it closes, errs, idles out or the server stops.
@@ -116,7 +114,6 @@ pub(super) fn handle(stream: TcpStream, shared: &Shared) {
         writer: BufWriter::with_capacity(64 * 1024, write_half),
         line: Vec::new(),
         pending: Vec::new(),
-        body_buf: Vec::new(),
     };
     match dialect {
         Ok(Sniff::Native) => conn.run(),
@@ -605,16 +602,14 @@ impl Conn<'_> {
             content if body > SMALL_BODY => {
                 self.writer.flush().map_err(fail)?;
                 // Straight to the socket, CHUNK bytes at a time, from a file or the object
-                // store alike. std's io::copy reads and sends 8 KiB at a time (it has no
-                // sendfile path towards a socket): 1 GiB to `nf get -o -` took 465-483 ms that
-                // way and 381-419 ms with CHUNK, and a file not in the page cache (one uploaded
-                // with O_DIRECT) reads at the disk's speed with large reads only. sendfile(2)
-                // was slower on loopback; see bench/RESULTS.md.
-                if self.body_buf.is_empty() {
-                    self.body_buf = vec![0u8; CHUNK];
-                }
-                copy_through(&mut content.take(body), self.writer.get_mut(), &mut self.body_buf)
-                    .map_err(fail)?
+                // store alike: io::copy moves a BufReader's whole buffer per write. Without it
+                // std reads and sends 8 KiB at a time (it has no sendfile path towards a
+                // socket): 1 GiB to `nf get -o -` took 465-483 ms that way and 381-419 ms with
+                // CHUNK, and a file not in the page cache (one uploaded with O_DIRECT) reads at
+                // the disk's speed with large reads only. sendfile(2) was slower on loopback;
+                // see bench/RESULTS.md.
+                let mut from = BufReader::with_capacity(CHUNK, content.take(body));
+                io::copy(&mut from, self.writer.get_mut()).map_err(fail)?
             }
             content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
         };
@@ -625,21 +620,6 @@ impl Conn<'_> {
             ));
         }
         Ok(())
-    }
-}
-
-/// Copies `from` to `to` through `buf` until `from` ends; returns the bytes copied.
-fn copy_through(from: &mut impl Read, to: &mut impl Write, buf: &mut [u8]) -> io::Result<u64> {
-    let mut copied = 0u64;
-    loop {
-        let n = match from.read(buf) {
-            Ok(0) => return Ok(copied),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        to.write_all(&buf[..n])?;
-        copied += n as u64;
     }
 }
 
