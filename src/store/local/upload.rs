@@ -89,7 +89,7 @@ impl Upload {
         reader: &mut impl BufRead,
         body: u64,
     ) -> std::result::Result<Option<Error>, (u64, io::Error)> {
-        let hasher = *std::mem::take(&mut self.hasher);
+        let hasher = std::mem::take(&mut *self.hasher);
         let direct = if body >= DIRECT_MIN {
             self.store
                 .direct_slot()
