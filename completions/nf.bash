@@ -40,6 +40,9 @@ _nf() {
             nf,serve)
                 cmd="nf__subcmd__serve"
                 ;;
+            nf,stat)
+                cmd="nf__subcmd__stat"
+                ;;
             nf__subcmd__config,help)
                 cmd="nf__subcmd__config__subcmd__help"
                 ;;
@@ -82,6 +85,9 @@ _nf() {
             nf__subcmd__help,serve)
                 cmd="nf__subcmd__help__subcmd__serve"
                 ;;
+            nf__subcmd__help,stat)
+                cmd="nf__subcmd__help__subcmd__stat"
+                ;;
             nf__subcmd__help__subcmd__config,init)
                 cmd="nf__subcmd__help__subcmd__config__subcmd__init"
                 ;;
@@ -95,7 +101,7 @@ _nf() {
 
     case "${cmd}" in
         nf)
-            opts="-c -q -v -h -V --config --quiet --verbose --help --version serve put get ls rm config completions help"
+            opts="-c -q -v -h -V --config --quiet --verbose --help --version serve put get ls rm stat config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,7 +482,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__help)
-            opts="serve put get ls rm config completions help"
+            opts="serve put get ls rm stat config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,6 +622,20 @@ _nf() {
             return 0
             ;;
         nf__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__help__subcmd__stat)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -837,6 +857,64 @@ _nf() {
                     ;;
                 --s3-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -c)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__stat)
+            opts="-s -c -q -v -h -V --json --server --config --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --config)

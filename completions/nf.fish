@@ -26,7 +26,7 @@ end
 
 complete -c nf -n "__fish_nf_needs_command" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_needs_command" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_needs_command" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_needs_command" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_needs_command" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_needs_command" -f -a "serve" -d 'Run the file server'
@@ -34,6 +34,7 @@ complete -c nf -n "__fish_nf_needs_command" -f -a "put" -d 'Upload files'
 complete -c nf -n "__fish_nf_needs_command" -f -a "get" -d 'Download files'
 complete -c nf -n "__fish_nf_needs_command" -f -a "ls" -d 'List stored files'
 complete -c nf -n "__fish_nf_needs_command" -f -a "rm" -d 'Delete stored files'
+complete -c nf -n "__fish_nf_needs_command" -f -a "stat" -d 'Show stored files by exact name'
 complete -c nf -n "__fish_nf_needs_command" -f -a "config" -d 'Show, locate or create the config file'
 complete -c nf -n "__fish_nf_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c nf -n "__fish_nf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -45,40 +46,47 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read thi
 complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put and rm'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file under this name (only with one file)' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand put" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand put" -s f -l force -d 'Overwrite files that already exist on the server'
-complete -c nf -n "__fish_nf_using_subcommand put" -l resume -d 'Continue interrupted uploads from where they stopped'
+complete -c nf -n "__fish_nf_using_subcommand put" -l resume -d 'Continue interrupted uploads from where they stopped; a file the server already holds whole is done at once. Streams (-, pipes) cannot be resumed'
 complete -c nf -n "__fish_nf_using_subcommand put" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand put" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand put" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand put" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand get" -s o -l output -d 'Where to write: a directory, a file name (one NAME), or - for standard output' -r -F
+complete -c nf -n "__fish_nf_using_subcommand get" -s o -l output -d 'Where to write: a directory (created if PATH ends with /), a file name (one NAME), or - for standard output' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand get" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s f -l force -d 'Overwrite local files that already exist'
-complete -c nf -n "__fish_nf_using_subcommand get" -l resume -d 'Continue interrupted downloads from where they stopped'
+complete -c nf -n "__fish_nf_using_subcommand get" -l resume -d 'Continue interrupted downloads from where they stopped; a local file that already holds the server\'s content is done at once'
 complete -c nf -n "__fish_nf_using_subcommand get" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand get" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand get" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand get" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand ls" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand ls" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand ls" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand rm" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand rm" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand rm" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand stat" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand stat" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand stat" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
+complete -c nf -n "__fish_nf_using_subcommand stat" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand stat" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand stat" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
@@ -88,7 +96,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put and rm'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "path" -d 'Print the path of the config file nf reads'
@@ -96,13 +104,13 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s f -l force -d 'Overwrite the config file if it already exists'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file nf reads'
@@ -110,16 +118,17 @@ complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand completions" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
-complete -c nf -n "__fish_nf_using_subcommand completions" -s v -l verbose -d 'Print more detail (the server logs connections too)'
+complete -c nf -n "__fish_nf_using_subcommand completions" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "serve" -d 'Run the file server'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "put" -d 'Upload files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "get" -d 'Download files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "ls" -d 'List stored files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "rm" -d 'Delete stored files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "config" -d 'Show, locate or create the config file'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "serve" -d 'Run the file server'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "put" -d 'Upload files'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "get" -d 'Download files'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "ls" -d 'List stored files'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "rm" -d 'Delete stored files'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "stat" -d 'Show stored files by exact name'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "config" -d 'Show, locate or create the config file'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file nf reads'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented config file'

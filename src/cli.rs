@@ -34,7 +34,7 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print more detail (the server logs connections too).
+    /// Print more detail: one line per file transferred; the server logs connections too.
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
@@ -57,8 +57,12 @@ pub enum Command {
     #[command(
         long_about = "Upload one or many files over one connection. Each file is stored under \
                       its base name (or --as NAME), verified with BLAKE3 and made visible only \
-                      when complete. An existing name is an error unless --force.",
-        after_help = "Examples:\n  nf put corona.jpg\n  nf put photos/*.jpg -s fileserver:8889\n  nf put big.iso --resume"
+                      when complete. An existing name is an error unless --force. FILE may be - \
+                      (standard input, which needs --as) or anything else that is not a regular \
+                      file (a pipe, a FIFO, <(command), a character device): it is read to its \
+                      end and stored whole. Such a stream cannot be resumed. Every FILE is tried: \
+                      each failure gets its own error line and the summary comes last.",
+        after_help = "Examples:\n  nf put photos/*.jpg -s fileserver:8889\n  nf put big.iso --resume\n  tar c photos | nf put - --as photos.tar"
     )]
     Put(PutArgs),
 
@@ -66,8 +70,11 @@ pub enum Command {
     #[command(
         long_about = "Download one or many files into the current directory, or to -o PATH. A \
                       download is written beside its target and renamed into place only when \
-                      complete and verified; a local file is never overwritten without --force.",
-        after_help = "Examples:\n  nf get coronaa.pdf\n  nf get a.txt b.txt -o downloads/\n  nf get notes.txt -o - | less"
+                      complete and verified; a local file is never overwritten without --force. \
+                      A NAME that names no file but holds *, ? or [ is a pattern the server \
+                      expands (quote it so your shell does not). Every NAME is tried: each \
+                      failure gets its own error line and the summary comes last.",
+        after_help = "Examples:\n  nf get a.txt b.txt -o downloads/\n  nf get '*.pdf' -o pdfs/\n  nf get notes.txt -o - | less"
     )]
     Get(GetArgs),
 
@@ -81,12 +88,23 @@ pub enum Command {
 
     /// Delete stored files.
     #[command(
-        long_about = "Delete files on the server by their exact names (no globs). A name that \
+        long_about = "Delete files on the server. A NAME that names no file but holds *, ? or [ \
+                      is a pattern the server expands (an exact name always wins). A name that \
                       does not exist is reported (exit code 3) and the other names are still \
                       deleted.",
-        after_help = "Examples:\n  nf rm old.log\n  nf rm a.txt b.txt -s fileserver:8889"
+        after_help = "Examples:\n  nf rm old.log\n  nf rm a.txt b.txt -s fileserver:8889\n  nf rm '*.tmp'"
     )]
     Rm(RmArgs),
+
+    /// Show stored files by exact name.
+    #[command(
+        long_about = "Show the size, modification time (UTC) and BLAKE3 of stored files by their \
+                      exact names, with no glob matching (so `nf stat 'report [1].txt'` finds that \
+                      file), as a table or as JSON with --json (the objects `nf ls --json` prints). \
+                      A name with no file is reported (exit code 3) and the others are still shown.",
+        after_help = "Examples:\n  nf stat big.iso\n  nf stat 'report [1].txt' --json | jq -r '.[0].blake3'"
+    )]
+    Stat(StatArgs),
 
     /// Show, locate or create the config file.
     #[command(
@@ -163,7 +181,7 @@ fn parse_store(text: &str) -> Result<StoreArg, String> {
 
 #[derive(Debug, Args)]
 pub struct PutArgs {
-    /// Files to upload.
+    /// Files to upload; - reads standard input (give --as).
     #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
 
@@ -175,7 +193,8 @@ pub struct PutArgs {
     #[arg(short, long)]
     pub force: bool,
 
-    /// Continue interrupted uploads from where they stopped.
+    /// Continue interrupted uploads from where they stopped; a file the server already holds
+    /// whole is done at once. Streams (-, pipes) cannot be resumed.
     #[arg(long)]
     pub resume: bool,
 
@@ -189,7 +208,8 @@ pub struct GetArgs {
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
 
-    /// Where to write: a directory, a file name (one NAME), or - for standard output.
+    /// Where to write: a directory (created if PATH ends with /), a file name (one NAME), or -
+    /// for standard output.
     #[arg(short, long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub output: Option<PathBuf>,
 
@@ -197,7 +217,8 @@ pub struct GetArgs {
     #[arg(short, long)]
     pub force: bool,
 
-    /// Continue interrupted downloads from where they stopped.
+    /// Continue interrupted downloads from where they stopped; a local file that already holds
+    /// the server's content is done at once.
     #[arg(long)]
     pub resume: bool,
 
@@ -214,6 +235,20 @@ pub struct LsArgs {
     /// Only names matching this glob (*, ?, [abc]).
     #[arg(value_name = "PATTERN")]
     pub pattern: Option<String>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatArgs {
+    /// Exact names of stored files.
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Print a JSON array of {name, size, modified, blake3} objects.
+    #[arg(long)]
+    pub json: bool,
 
     #[command(flatten)]
     pub client: ClientArgs,

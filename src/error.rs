@@ -30,6 +30,9 @@ pub enum ErrorKind {
     Busy,
     /// Could not connect, or the connection broke or timed out.
     Connect,
+    /// The peer closed or reset the connection in the middle of a request (the server logs
+    /// this; it is never sent, as nobody is left to read it).
+    Hangup,
     /// The server's object store failed or could not be reached (try again later).
     Unavailable,
     /// The peer sent something that is not valid protocol.
@@ -57,6 +60,7 @@ impl ErrorKind {
             ErrorKind::NoSpace => "no_space",
             ErrorKind::Busy => "busy",
             ErrorKind::Connect => "connect",
+            ErrorKind::Hangup => "hangup",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Usage => "usage",
@@ -66,7 +70,7 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 16] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::NotFound,
         ErrorKind::Exists,
         ErrorKind::BadName,
@@ -78,6 +82,7 @@ impl ErrorKind {
         ErrorKind::NoSpace,
         ErrorKind::Busy,
         ErrorKind::Connect,
+        ErrorKind::Hangup,
         ErrorKind::Unavailable,
         ErrorKind::Protocol,
         ErrorKind::Usage,
@@ -99,7 +104,7 @@ impl ErrorKind {
             ErrorKind::Usage | ErrorKind::BadName => 2,
             ErrorKind::NotFound => 3,
             ErrorKind::Exists => 4,
-            ErrorKind::Connect | ErrorKind::Busy | ErrorKind::Unavailable => 5,
+            ErrorKind::Connect | ErrorKind::Hangup | ErrorKind::Busy | ErrorKind::Unavailable => 5,
             ErrorKind::HashMismatch => 6,
             ErrorKind::Auth | ErrorKind::Denied => 7,
             ErrorKind::Interrupted => 130,

@@ -1,6 +1,8 @@
-//! Progress display for put and get: an indicatif bar per file in flight and a total bar for
-//! many files, drawn on stderr only when it is a terminal; otherwise (or with `-q`) nothing
-//! until the one-line summary. Implements [`client::Progress`].
+//! What a user sees during put and get: an indicatif bar per file in flight and a total bar
+//! for many files, drawn on stderr only when it is a terminal; each failure as its own
+//! `nf: error:` line the moment it happens (also with `-q`); with `-v` one line per file done;
+//! and the one-line summary at the end ([`Report::summary`]). Implements [`client::Progress`].
+//! Bytes are counted as they move, so a resumed transfer counts only what it sent this time.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -8,23 +10,43 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::client::Progress;
+use crate::client::{Done, Progress};
+use crate::error::{Error, ErrorKind, Result};
 use crate::human;
+use crate::name::quote;
 
-pub struct Bars {
+/// How much to say besides errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Errors only (`-q`).
+    Quiet,
+    /// Notes and the summary.
+    Normal,
+    /// Also one line per file done (`-v`).
+    Verbose,
+}
+
+pub struct Report {
+    verbosity: Verbosity,
     multi: Option<MultiProgress>,
     total: Option<ProgressBar>,
-    bars: RefCell<HashMap<usize, ProgressBar>>,
+    bars: RefCell<HashMap<usize, (ProgressBar, Instant)>>,
     /// Transfers ended so far, and in all, for the total bar's "n/m files".
     ended: Cell<usize>,
     files: usize,
+    /// Body bytes moved so far, and transfers that succeeded, that had nothing to do, and
+    /// that failed (with the kind of the first failure in item order).
+    moved: Cell<u64>,
+    ok: Cell<usize>,
+    already: Cell<usize>,
+    failures: RefCell<Vec<(usize, ErrorKind)>>,
     started: Instant,
 }
 
-impl Bars {
-    /// Bars for `files` transfers of `total_bytes` (an estimate) when `show` is true.
-    pub fn new(show: bool, files: usize, total_bytes: u64) -> Bars {
-        let multi = show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
+impl Report {
+    /// A report for `files` transfers of about `total_bytes`; bars when `bars` is true.
+    pub fn new(verbosity: Verbosity, bars: bool, files: usize, total_bytes: u64) -> Report {
+        let multi = bars.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
         let total = match &multi {
             Some(m) if files > 1 => {
                 let bar = m.add(ProgressBar::new(total_bytes));
@@ -41,23 +63,41 @@ impl Bars {
             }
             _ => None,
         };
-        Bars {
+        Report {
+            verbosity,
             multi,
             total,
             bars: RefCell::new(HashMap::new()),
             ended: Cell::new(0),
             files,
+            moved: Cell::new(0),
+            ok: Cell::new(0),
+            already: Cell::new(0),
+            failures: RefCell::new(Vec::new()),
             started: Instant::now(),
         }
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
+    /// Prints a line on stderr, above the bars when there are any.
+    fn println(&self, line: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(line);
+            }
+            None => eprintln!("{line}"),
+        }
     }
 
-    /// Removes every bar from the screen.
-    pub fn clear(&self) {
-        for (_, bar) in self.bars.borrow_mut().drain() {
+    /// Reports item `index` failing before any transfer began (a bad name, a missing file).
+    pub fn fail(&self, index: usize, err: &Error) {
+        self.println(&format!("nf: error: {err}"));
+        self.failures.borrow_mut().push((index, err.kind));
+    }
+
+    /// Clears the bars, prints the summary (unless quiet) and returns the outcome: the error
+    /// of the first failed item (already printed), if any.
+    pub fn finish(&self, verb: &str) -> Result<()> {
+        for (_, (bar, _)) in self.bars.borrow_mut().drain() {
             bar.finish_and_clear();
         }
         if let Some(t) = &self.total {
@@ -66,40 +106,118 @@ impl Bars {
         if let Some(m) = &self.multi {
             let _ = m.clear();
         }
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{}", self.summary(verb, self.failures.borrow().len()));
+        }
+        self.outcome()
     }
 
-    /// Prints a line above the bars (or plainly when there are none).
-    pub fn println(&self, line: &str) {
-        match &self.multi {
-            Some(m) => {
-                let _ = m.println(line);
-            }
-            None => eprintln!("{line}"),
+    /// The error of the first item (in command-line order) that failed, already printed.
+    pub fn outcome(&self) -> Result<()> {
+        match self.failures.borrow().iter().min_by_key(|(i, _)| *i) {
+            Some((_, kind)) => Err(Error::reported(*kind)),
+            None => Ok(()),
         }
+    }
+
+    /// `uploaded 3 files (12 MiB) in 1.2s, 10 MiB/s`, with `N of M` when some failed and the
+    /// count of those that were already complete.
+    fn summary(&self, verb: &str, failed: usize) -> String {
+        let done = self.ok.get();
+        let noun = if done + failed == 1 { "file" } else { "files" };
+        let count = if failed > 0 {
+            format!("{done} of {} {noun}", done + failed)
+        } else {
+            format!("{done} {noun}")
+        };
+        let elapsed = self.started.elapsed();
+        let moved = self.moved.get();
+        let mut line = format!(
+            "{verb} {count} ({}) in {}, {}",
+            human::size(moved),
+            human::duration(elapsed),
+            human::rate(moved, elapsed)
+        );
+        if self.already.get() > 0 {
+            line.push_str(&format!("; {} already complete", self.already.get()));
+        }
+        if failed > 0 {
+            line.push_str(&format!("; {failed} failed"));
+        }
+        line
+    }
+
+    /// The summary for a command that moves no bytes (`removed 2 files`, `removed 1 of 3
+    /// files; 2 failed`).
+    pub fn finish_count(&self, verb: &str, done: usize) -> Result<()> {
+        if self.verbosity != Verbosity::Quiet {
+            let failed = self.failures.borrow().len();
+            let total = done + failed;
+            let noun = if total == 1 { "file" } else { "files" };
+            if failed == 0 {
+                eprintln!("{verb} {done} {noun}");
+            } else {
+                eprintln!("{verb} {done} of {total} {noun}; {failed} failed");
+            }
+        }
+        self.outcome()
     }
 }
 
-impl Progress for Bars {
-    fn begin(&self, index: usize, name: &str, total: u64, done: u64) {
-        let Some(multi) = &self.multi else { return };
-        let bar = multi.insert_from_back(usize::from(self.total.is_some()), ProgressBar::new(total));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:30!} {bytes:>10}/{total_bytes:<10} {wide_bar} {binary_bytes_per_sec:>12} ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_message(crate::name::quote(name));
-        bar.set_position(done);
-        if let Some(t) = &self.total {
-            t.inc(done);
+impl Progress for Report {
+    fn begin(&self, index: usize, name: &str, total: Option<u64>, done: u64) {
+        // A transfer that starts over replaces its bar.
+        if let Some((bar, _)) = self.bars.borrow_mut().remove(&index) {
+            bar.finish_and_clear();
         }
-        self.bars.borrow_mut().insert(index, bar);
+        let Some(multi) = &self.multi else {
+            self.bars
+                .borrow_mut()
+                .insert(index, (ProgressBar::hidden(), Instant::now()));
+            return;
+        };
+        // The bar counts what moves in this run: a resumed transfer starts at zero of what is
+        // left, so its rate is not inflated by the bytes already there.
+        let bar = match total {
+            Some(total) => {
+                let bar = ProgressBar::new(total.saturating_sub(done));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:30!} {bytes:>10}/{total_bytes:<10} {wide_bar} {binary_bytes_per_sec:>12} ETA {eta}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar
+            }
+            None => {
+                let bar = ProgressBar::no_length();
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:30!} {bytes:>10} {spinner} {binary_bytes_per_sec:>12}",
+                    )
+                    .expect("valid template"),
+                );
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bar
+            }
+        };
+        let bar = multi.insert_from_back(usize::from(self.total.is_some()), bar);
+        let shown = quote(name);
+        bar.set_message(if done > 0 {
+            format!("{shown} (from {})", human::size(done))
+        } else {
+            shown
+        });
+        if let Some(t) = &self.total {
+            t.set_length(t.length().unwrap_or(0).saturating_sub(done));
+        }
+        self.bars.borrow_mut().insert(index, (bar, Instant::now()));
     }
 
     fn advance(&self, index: usize, bytes: u64) {
-        if let Some(bar) = self.bars.borrow().get(&index) {
+        self.moved.set(self.moved.get() + bytes);
+        if let Some((bar, _)) = self.bars.borrow().get(&index) {
             bar.inc(bytes);
         }
         if let Some(t) = &self.total {
@@ -107,24 +225,45 @@ impl Progress for Bars {
         }
     }
 
-    fn end(&self, index: usize, _ok: bool) {
-        if let Some(bar) = self.bars.borrow_mut().remove(&index) {
-            bar.finish_and_clear();
-        }
+    fn end(&self, index: usize, result: &Result<Done>) {
+        let began = match self.bars.borrow_mut().remove(&index) {
+            Some((bar, began)) => {
+                bar.finish_and_clear();
+                Some(began)
+            }
+            None => None,
+        };
         self.ended.set(self.ended.get() + 1);
         if let Some(t) = &self.total {
             t.set_message(format!("{}/{} files", self.ended.get(), self.files));
         }
+        match result {
+            Err(e) => self.fail(index, e),
+            Ok(done) if done.already => {
+                self.ok.set(self.ok.get() + 1);
+                self.already.set(self.already.get() + 1);
+                if self.verbosity != Verbosity::Quiet {
+                    self.println(&format!("{} is already complete", quote(&done.file.name)));
+                }
+            }
+            Ok(done) => {
+                self.ok.set(self.ok.get() + 1);
+                if self.verbosity == Verbosity::Verbose {
+                    let took = began.map(|b| b.elapsed()).unwrap_or_default();
+                    self.println(&format!(
+                        "{}  {}  {}",
+                        quote(&done.file.name),
+                        human::size(done.file.size),
+                        human::rate(done.moved, took)
+                    ));
+                }
+            }
+        }
     }
-}
 
-/// The one-line summary after a transfer: `uploaded 3 files (12 MiB) in 1.2s, 10 MiB/s`.
-pub fn summary(verb: &str, files: usize, bytes: u64, elapsed: Duration) -> String {
-    let noun = if files == 1 { "file" } else { "files" };
-    format!(
-        "{verb} {files} {noun} ({}) in {}, {}",
-        human::size(bytes),
-        human::duration(elapsed),
-        human::rate(bytes, elapsed)
-    )
+    fn note(&self, _index: usize, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.println(&format!("nf: {text}"));
+        }
+    }
 }

@@ -466,3 +466,119 @@ fn a_larger_put_waits_for_the_servers_size_limit_and_sends_no_body_over_it() {
     reader.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty(), "{} bytes arrived after the hello", rest.len());
 }
+
+#[test]
+fn a_download_the_client_abandons_is_logged_with_the_bytes_sent_as_hung_up() {
+    let s = Server::start();
+    let data = random_bytes(24 << 20, 81);
+    s.place_by_hand("big.bin", &data);
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"get\",\"name\":\"big.bin\"}\n");
+    let reply = raw.json();
+    assert_eq!(reply["size"], 24 << 20);
+    let head = raw.bytes(4 << 20);
+    assert_same(&head, &data[..4 << 20], "the start of the body");
+    // Hang up with a reset, as a killed client does, and wait for the server's line.
+    drop(socket_linger_zero(raw.stream.try_clone().unwrap()));
+    drop(raw);
+    let line = s.log_line(|l| l.contains(" get \"big.bin\""));
+    assert!(line.ends_with(" hung up"), "{line}");
+    let bytes: u64 = line.split(' ').nth(4).unwrap().parse().unwrap();
+    assert!(
+        (4 << 20..24 << 20).contains(&bytes),
+        "the log counts what went out before the hang-up: {line}"
+    );
+}
+
+#[test]
+fn a_cancel_trailer_stores_nothing_and_the_connection_goes_on() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    raw.send(b"{\"op\":\"put\",\"name\":\"x.txt\",\"size\":5}\nhello{\"cancel\":\"it changed\"}\n");
+    let reply = raw.json();
+    assert_eq!(reply["code"], "interrupted", "{reply}");
+    assert!(
+        reply["message"].as_str().unwrap().contains("\"it changed\""),
+        "{reply}"
+    );
+    raw.send(b"{\"op\":\"stat\",\"name\":\"x.txt\"}\n");
+    let stat = raw.json();
+    assert_eq!(
+        (stat["file"].is_null(), &stat["partial"]),
+        (true, &serde_json::json!(0))
+    );
+    assert!(s.stored().is_empty());
+}
+
+/// A fake server that reads a put header and `first` body bytes, then runs `meanwhile` while
+/// the client waits on a full socket, then reads the rest of the body and returns the trailer.
+fn slow_reader(
+    first: usize,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> (String, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut line = String::new();
+        for _ in 0..2 {
+            line.clear();
+            reader.read_line(&mut line).unwrap(); // NF/1, hello
+        }
+        sock.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\",\"max_file_size\":1000000000}\n")
+            .unwrap();
+        let header: serde_json::Value = loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let request: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if request["op"] != "stat" {
+                break request;
+            }
+            // Files of 1 MiB or more are asked about first.
+            sock.write_all(b"{\"ok\":true,\"file\":null,\"partial\":0}\n")
+                .unwrap();
+        };
+        let size = header["size"].as_u64().unwrap() as usize;
+        let mut body = vec![0u8; first];
+        reader.read_exact(&mut body).unwrap();
+        meanwhile();
+        let mut rest = vec![0u8; size - first];
+        reader.read_exact(&mut rest).unwrap();
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        sock.write_all(b"{\"ok\":false,\"code\":\"interrupted\",\"message\":\"canceled\"}\n")
+            .unwrap();
+        line
+    });
+    (addr, handle)
+}
+
+#[test]
+fn a_file_that_shrinks_or_grows_while_uploading_is_canceled_not_stored() {
+    for (how, change) in [("shrank", 1u64 << 20), ("grew", 64 << 20)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.bin");
+        std::fs::write(&path, random_bytes(32 << 20, 82)).unwrap();
+        let target = path.clone();
+        // The client is blocked on a full socket while the file changes under it.
+        let (addr, fake) = slow_reader(1 << 20, move || {
+            let f = std::fs::OpenOptions::new().write(true).open(&target).unwrap();
+            f.set_len(change).unwrap();
+        });
+        let out = Command::new(NF)
+            .args(["put", "log.bin", "-s", &addr])
+            .current_dir(dir.path())
+            .env("NF_CONFIG", "/dev/null")
+            .output()
+            .unwrap();
+        let trailer = fake.join().unwrap();
+        assert!(trailer.contains("\"cancel\""), "{how}: {trailer}");
+        assert_fails(
+            &out,
+            1,
+            &format!("log.bin {how} while it was being uploaded; nothing was stored"),
+        );
+    }
+}

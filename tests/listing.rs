@@ -122,3 +122,69 @@ fn a_file_placed_in_the_store_by_hand_is_listed_with_its_hash() {
     assert!(get.status.success(), "{}", stderr(&get));
     assert_eq!(std::fs::read(s.work.join("dropped.txt")).unwrap(), b"edited");
 }
+
+#[test]
+fn stat_shows_exact_names_even_with_glob_characters_in_them() {
+    let s = Server::start();
+    s.place_by_hand("report [1].txt", b"first report\n");
+    s.place_by_hand("report 1.txt", b"a decoy the glob would match\n");
+    // As a glob, `report [1].txt` means `report 1.txt`: ls finds only the decoy.
+    let ls = s.nf(&["ls", "--json", "report [1].txt"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "report 1.txt");
+    // stat takes the name as it is.
+    let out = s.nf(&["stat", "--json", "report [1].txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stat: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stat.len(), 1);
+    assert_eq!(stat[0]["name"], "report [1].txt");
+    assert_eq!(stat[0]["size"], 13);
+    assert_eq!(stat[0]["blake3"], blake3_hex(b"first report\n"));
+    // The same object as ls --json prints for it.
+    let all = s.ls();
+    assert!(all.contains(&stat[0]), "{all:?}");
+    // The table: size, time, hash, name; a missing name is exit code 3, the others shown.
+    let out = s.nf(&["stat", "report [1].txt", "nope.txt"]);
+    assert_fails(&out, 3, "no file named \"nope.txt\"");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let fields: Vec<&str> = text.split("  ").collect();
+    assert_eq!(fields[0], "13 B");
+    assert_eq!(fields[2], blake3_hex(b"first report\n"));
+    assert_eq!(fields[3], "report [1].txt\n");
+}
+
+#[test]
+fn get_and_rm_expand_a_pattern_that_names_no_file() {
+    let s = Server::start();
+    for name in ["a.txt", "b.txt", "c.jpg", "*.txt"] {
+        s.place_by_hand(name, name.as_bytes());
+    }
+    // An exact name wins: `*.txt` is a file here.
+    let out = s.nf(&["get", "*.txt", "-o", "exact/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: Vec<String> = std::fs::read_dir(s.work.join("exact"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(got, ["*.txt"]);
+    // A pattern is expanded by the server.
+    let out = s.nf(&["get", "[ab].txt", "-o", "pattern/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("downloaded 2 files"), "{}", stderr(&out));
+    for name in ["a.txt", "b.txt"] {
+        assert_eq!(
+            std::fs::read(s.work.join("pattern").join(name)).unwrap(),
+            name.as_bytes()
+        );
+    }
+    assert!(!s.work.join("pattern/c.jpg").exists());
+    // A pattern that matches nothing is not found.
+    let out = s.nf(&["get", "*.pdf"]);
+    assert_fails(&out, 3, "no file named or matching \"*.pdf\"");
+    let out = s.nf(&["rm", "[ab].txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("removed 2 files"), "{}", stderr(&out));
+    assert_eq!(s.names(), ["*.txt", "c.jpg"]);
+}

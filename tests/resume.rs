@@ -225,3 +225,117 @@ fn two_resumes_of_one_partial_at_once_never_share_it() {
     assert_same(&s.read_stored("twice.bin"), &data, "content");
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
 }
+
+/// A whole number of MiB as nf writes it: one decimal below 10.
+fn mib(bytes: u64) -> String {
+    let n = bytes >> 20;
+    if n < 10 {
+        format!("{n}.0 MiB")
+    } else {
+        format!("{n} MiB")
+    }
+}
+
+/// Cuts an upload of `data` as `name` after `cut` bytes; returns the bytes the store kept.
+fn cut_upload(s: &Server, name: &str, data: &[u8], cut: usize) -> u64 {
+    let mut raw = s.raw();
+    raw.send(put_header(name, data.len() as u64, 0).as_bytes());
+    raw.send(&data[..cut]);
+    drop(raw);
+    // The object store keeps whole parts only (8 MiB each for these sizes).
+    let kept = if s3_backend() {
+        cut as u64 / (8 << 20) * (8 << 20)
+    } else {
+        cut as u64
+    };
+    wait_for_partial(s, name, kept);
+    kept
+}
+
+#[test]
+fn a_resumed_put_reports_only_the_bytes_it_sent() {
+    let s = Server::start();
+    let data = random_bytes(20 << 20, 61);
+    s.file("big.bin", &data);
+    let kept = cut_upload(&s, "big.bin", &data, 12 << 20);
+    let out = s.nf(&["put", "--resume", "big.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = format!("uploaded 1 file ({})", mib((20 << 20) - kept));
+    assert!(stderr(&out).contains(&summary), "{summary:?} in {}", stderr(&out));
+    assert_same(&s.read_stored("big.bin"), &data, "content");
+}
+
+#[test]
+fn put_resume_of_a_file_the_server_already_holds_whole_exits_zero() {
+    let s = Server::start();
+    let data = random_bytes(3 << 20, 62);
+    s.file("done.bin", &data);
+    assert!(s.nf(&["put", "done.bin"]).status.success());
+    // `until nf put --resume f; do sleep 1; done` ends.
+    let out = s.nf(&["put", "--resume", "done.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"done.bin\" is already complete"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("uploaded 1 file (0 B)"), "{}", stderr(&out));
+    // Nothing was sent: the only put the server logged is the first one.
+    let log = s.log_after(|l| l.contains(" stat \"done.bin\""));
+    assert_eq!(log.matches(" put \"done.bin\"").count(), 1, "{log}");
+    // A different local file under that name is still refused without --force.
+    s.file("done.bin", b"other content");
+    let out = s.nf(&["put", "--resume", "done.bin"]);
+    assert_fails(&out, 4, "already exists");
+}
+
+#[test]
+fn get_resume_of_a_file_already_downloaded_whole_exits_zero() {
+    let s = Server::start();
+    let data = random_bytes(300_000, 63);
+    s.place_by_hand("have.bin", &data);
+    assert!(s.nf(&["get", "have.bin"]).status.success());
+    let out = s.nf(&["get", "--resume", "have.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"have.bin\" is already complete"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(s.work.join("have.bin"), b"changed locally").unwrap();
+    let out = s.nf(&["get", "--resume", "have.bin"]);
+    assert_fails(&out, 4, "already exists");
+}
+
+#[test]
+fn a_put_without_resume_says_a_partial_is_there_and_a_later_put_removes_it() {
+    let s = Server::start();
+    let data = random_bytes(20 << 20, 64);
+    s.file("iso.bin", &data);
+    let kept = cut_upload(&s, "iso.bin", &data, 10 << 20);
+    let out = s.nf(&["put", "iso.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = format!(
+        "nf: the server holds {} of an interrupted upload of \"iso.bin\"; add --resume to continue from there",
+        mib(kept)
+    );
+    assert!(stderr(&out).contains(&note), "{note:?} in {}", stderr(&out));
+    assert_same(&s.read_stored("iso.bin"), &data, "content");
+    // The upload that completed the name leaves no partial of it behind.
+    assert!(s.partials().is_empty(), "{:?}", s.partials());
+}
+
+#[test]
+fn rm_removes_the_interrupted_uploads_of_the_name_too() {
+    let s = Server::start();
+    let data = random_bytes(20 << 20, 65);
+    cut_upload(&s, "gone.bin", &data, 10 << 20);
+    s.place_by_hand("gone.bin", b"old");
+    assert!(!s.partials().is_empty());
+    let out = s.nf(&["rm", "gone.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(s.partials().is_empty(), "{:?}", s.partials());
+    let mut probe = s.raw();
+    probe.send(b"{\"op\":\"stat\",\"name\":\"gone.bin\"}\n");
+    assert_eq!(probe.json()["partial"], 0);
+}

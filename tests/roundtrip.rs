@@ -149,7 +149,7 @@ fn get_writes_to_a_named_file_or_to_stdout() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, b"alphabeta");
     let two_to_file = s.nf(&["get", "a.txt", "b.txt", "-o", "nodir"]);
-    assert_fails(&two_to_file, 2, "existing directory");
+    assert_fails(&two_to_file, 2, "-o must be a directory");
 }
 
 #[test]
@@ -243,4 +243,207 @@ fn more_large_uploads_at_once_than_direct_writers_are_all_stored_exactly() {
         assert_eq!(entry["size"], data.len() as u64);
         assert_eq!(entry["blake3"], blake3_hex(data));
     }
+}
+
+/// Runs `nf put ARGS` with `stdin` as its standard input.
+fn put_with_stdin(s: &Server, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = s
+        .cmd_in(&s.work, args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    // Written from a thread: the client reads it while it sends, through a 64 KiB pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn a_pipe_of_one_megabyte_arrives_byte_for_byte_through_put_dash() {
+    let s = Server::start();
+    let data: Vec<u8> = (1..=170_000)
+        .flat_map(|i| format!("{i}\n").into_bytes())
+        .collect();
+    assert!(data.len() > 1 << 20);
+    let out = put_with_stdin(&s, &["put", "-", "--as", "seq.txt"], &data);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("uploaded 1 file (1.0 MiB)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&s.read_stored("seq.txt"), &data, "stored stream");
+    let ls = s.ls();
+    assert_eq!(ls[0]["size"], data.len() as u64);
+    assert_eq!(ls[0]["blake3"], blake3_hex(&data));
+    // /dev/stdin is a path to the same pipe, read the same way.
+    let out = put_with_stdin(&s, &["put", "/dev/stdin", "--as", "again.txt"], &data);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(&s.read_stored("again.txt"), &data, "stored /dev/stdin");
+    // Standard input has no name of its own.
+    let out = put_with_stdin(&s, &["put", "-"], b"x");
+    assert_fails(&out, 2, "standard input (-) has no name: give one with --as NAME");
+}
+
+#[test]
+fn a_fifo_is_read_to_its_end_and_stored_whole() {
+    let s = Server::start();
+    let fifo = s.work.join("feed");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let data = random_bytes(3 << 20, 31);
+    let writer = {
+        let (fifo, data) = (fifo.clone(), data.clone());
+        // Opening a FIFO for writing waits for the reader (the client) to open it.
+        std::thread::spawn(move || std::fs::write(fifo, data).unwrap())
+    };
+    let out = s.nf(&["put", "feed"]);
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(&s.read_stored("feed"), &data, "stored FIFO");
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(&data));
+}
+
+#[test]
+fn an_empty_stream_stores_an_empty_file() {
+    let s = Server::start();
+    let out = put_with_stdin(&s, &["put", "-", "--as", "nothing"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.read_stored("nothing"), b"");
+    assert_eq!(s.ls()[0]["blake3"], blake3_hex(b""));
+}
+
+#[test]
+fn a_batch_with_bad_items_completes_the_others_and_reports_each_failure_then_the_summary() {
+    let s = Server::start();
+    s.file("a.txt", b"first\n");
+    s.file("b.txt", b"second\n");
+    s.file("taken.txt", b"new\n");
+    s.file("tab\tname.txt", b"bad name\n");
+    s.place_by_hand("taken.txt", b"old\n");
+    let out = s.nf(&[
+        "put",
+        "a.txt",
+        "tab\tname.txt",
+        "missing.txt",
+        "taken.txt",
+        "b.txt",
+    ]);
+    let err = stderr(&out);
+    // The first failure in command-line order decides the exit code: the invalid name (2).
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(
+        lines[0].starts_with("nf: error: ") && lines[0].contains("control characters"),
+        "{err}"
+    );
+    assert!(
+        lines[1..3].iter().any(|l| l.contains("cannot open missing.txt")),
+        "{err}"
+    );
+    assert!(
+        lines[1..3]
+            .iter()
+            .any(|l| l.contains("\"taken.txt\" already exists")),
+        "{err}"
+    );
+    // The summary comes last and counts what succeeded.
+    assert!(lines[3].starts_with("uploaded 2 of 5 files"), "{err}");
+    assert!(lines[3].ends_with("; 3 failed"), "{err}");
+    assert_eq!(s.read_stored("a.txt"), b"first\n");
+    assert_eq!(s.read_stored("b.txt"), b"second\n");
+    assert_eq!(
+        s.read_stored("taken.txt"),
+        b"old\n",
+        "an existing name is never replaced"
+    );
+
+    // get and rm likewise try every name.
+    let get = s.nf(&["get", "a.txt", "../x", "nope.txt", "b.txt", "-o", "back/"]);
+    let err = stderr(&get);
+    assert_eq!(get.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid name \"../x\""), "{err}");
+    assert!(err.contains("no file named \"nope.txt\""), "{err}");
+    assert!(err.trim_end().ends_with("; 2 failed"), "{err}");
+    assert_eq!(std::fs::read(s.work.join("back/a.txt")).unwrap(), b"first\n");
+    assert_eq!(std::fs::read(s.work.join("back/b.txt")).unwrap(), b"second\n");
+    let rm = s.nf(&["rm", "nope.txt", "a.txt", "bad/name"]);
+    let err = stderr(&rm);
+    assert_eq!(rm.status.code(), Some(3), "not found comes first: {err}");
+    assert!(err.contains("no file named \"nope.txt\""), "{err}");
+    assert!(err.contains("invalid name \"bad/name\""), "{err}");
+    assert!(
+        err.trim_end().ends_with("removed 1 of 3 files; 2 failed"),
+        "{err}"
+    );
+    assert_eq!(s.names(), ["b.txt", "taken.txt"]);
+}
+
+#[test]
+fn get_into_a_directory_that_does_not_exist_yet_creates_it_when_named_with_a_slash() {
+    let s = Server::start();
+    s.place_by_hand("a.txt", b"a\n");
+    s.place_by_hand("b.txt", b"b\n");
+    let out = s.nf(&["get", "a.txt", "b.txt", "-o", "new/deeper/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.work.join("new/deeper/a.txt")).unwrap(), b"a\n");
+    assert_eq!(std::fs::read(s.work.join("new/deeper/b.txt")).unwrap(), b"b\n");
+    // Without the slash, several names still need an existing directory.
+    let out = s.nf(&["get", "a.txt", "b.txt", "-o", "nodir"]);
+    assert_fails(&out, 2, "-o must be a directory (end it with / to create it)");
+}
+
+#[test]
+fn verbose_put_and_get_print_one_line_per_file() {
+    let s = Server::start();
+    s.file("one.txt", b"1\n");
+    s.file("two.txt", b"22\n");
+    let out = s.nf(&["-v", "put", "one.txt", "two.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("\"one.txt\"  2 B  "), "{err}");
+    assert!(lines[1].starts_with("\"two.txt\"  3 B  "), "{err}");
+    assert!(
+        lines[0].ends_with("/s") && lines[2].starts_with("uploaded 2 files"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pipelined_puts_are_answered_in_request_order_when_one_is_refused() {
+    let s = Server::start();
+    s.place_by_hand("taken.txt", b"old\n");
+    let mut raw = s.raw();
+    let put = |name: &str, body: &[u8]| {
+        format!(
+            "{{\"op\":\"put\",\"name\":\"{name}\",\"size\":{}}}\n{}{{\"blake3\":\"{}\"}}\n",
+            body.len(),
+            String::from_utf8_lossy(body),
+            blake3_hex(body)
+        )
+    };
+    // The first is verified and waits for its batch commit when the second is refused at once.
+    let batch = [
+        put("a.txt", b"a\n"),
+        put("taken.txt", b"new\n"),
+        put("b.txt", b"b\n"),
+    ]
+    .concat();
+    raw.send(batch.as_bytes());
+    let replies: Vec<serde_json::Value> = (0..3).map(|_| raw.json()).collect();
+    assert_eq!(replies[0]["name"], "a.txt", "{replies:?}");
+    assert_eq!(replies[1]["code"], "exists", "{replies:?}");
+    assert!(replies[1]["message"].as_str().unwrap().contains("taken.txt"));
+    assert_eq!(replies[2]["name"], "b.txt", "{replies:?}");
 }

@@ -7,11 +7,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{settle, with_restart, Client, Progress, Slot};
+use super::{settle, with_restart, Client, Done, Progress, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
-use crate::protocol::{FileInfo, GetReply, Request};
+use crate::protocol::{GetReply, Request};
 
 /// Where a download goes.
 #[derive(Debug, Clone)]
@@ -48,17 +48,47 @@ pub fn partial_path(target: &Path) -> PathBuf {
 }
 
 impl Client {
-    /// Downloads every job; one result per job, in order.
-    pub fn get(&mut self, jobs: &[GetJob], resume: bool, progress: &dyn Progress) -> Vec<Result<FileInfo>> {
+    /// Downloads every job; one result per job, in order. With `resume`, each download
+    /// continues its partial beside the target, and a target that already holds exactly the
+    /// server's content is done at once.
+    pub fn get(&mut self, jobs: &[GetJob], resume: bool, progress: &dyn Progress) -> Vec<Result<Done>> {
         let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
+        let mut present = Vec::new();
         for (i, job) in jobs.iter().enumerate() {
             if let Sink::File { target, force } = &job.sink {
                 if !force && fs::symlink_metadata(target).is_ok() {
-                    results[i] = Some(Err(Error::exists(target.display())));
+                    if resume {
+                        present.push(i);
+                    } else {
+                        let result = Err(Error::exists(target.display()));
+                        progress.end(i, &result);
+                        results[i] = Some(result);
+                    }
                 } else if resume {
                     offsets[i] = fs::metadata(partial_path(target)).map(|m| m.len()).unwrap_or(0);
                 }
+            }
+        }
+        if !present.is_empty() {
+            // Resuming onto targets that exist: done if they hold the server's content.
+            let names: Vec<FileName> = present.iter().map(|&i| jobs[i].name.clone()).collect();
+            let stats = match self.stat(&names) {
+                Ok(stats) => stats,
+                Err(e) => return vec![Err(e); jobs.len()],
+            };
+            for (&i, stat) in present.iter().zip(stats) {
+                let Sink::File { target, .. } = &jobs[i].sink else {
+                    continue;
+                };
+                let result = match stat {
+                    Ok((Some(file), _)) if same_content(target, &file.blake3) => Ok(Done::already(file)),
+                    Ok((Some(_), _)) => Err(Error::exists(target.display())),
+                    Ok((None, _)) => Err(super::not_found(&jobs[i].name)),
+                    Err(e) => Err(e),
+                };
+                progress.end(i, &result);
+                results[i] = Some(result);
             }
         }
         with_restart(results, &offsets, |offsets, todo, results| {
@@ -93,7 +123,7 @@ impl Client {
                 continue;
             }
             let result = self.receive_get(i, &jobs[i], offsets[i], progress);
-            settle(i, result, &mut broken, progress, results);
+            settle(i, result, offsets[i] > 0, &mut broken, progress, results);
         }
     }
 
@@ -104,7 +134,7 @@ impl Client {
         job: &GetJob,
         offset: u64,
         progress: &dyn Progress,
-    ) -> Result<FileInfo> {
+    ) -> Result<Done> {
         let reply: GetReply = self.read_reply()?;
         if reply.offset != offset || reply.offset > reply.file.size {
             return Err(Error::new(
@@ -114,7 +144,7 @@ impl Client {
         }
         let expected = blake3::Hash::from_hex(&reply.file.blake3)
             .map_err(|_| Error::new(ErrorKind::Protocol, "the server sent a malformed BLAKE3"))?;
-        progress.begin(index, job.name.as_str(), reply.file.size, offset);
+        progress.begin(index, job.name.as_str(), Some(reply.file.size), offset);
         let body = reply.file.size - offset;
         match &job.sink {
             Sink::Stdout => {
@@ -152,7 +182,7 @@ impl Client {
                 place(&partial, target, *force)?;
             }
         }
-        Ok(reply.file)
+        Ok(Done::moved(reply.file, body))
     }
 
     /// Reads a `len`-byte body off the connection into `write`, continuing `hasher` over it.
@@ -200,6 +230,18 @@ fn open_partial(partial: &Path, offset: u64) -> io::Result<(File, blake3::Hasher
     file.set_len(offset)?;
     file.seek(SeekFrom::Start(offset))?;
     Ok((file, hasher))
+}
+
+/// True when the local file at `path` has the BLAKE3 `hex` (read in full to find out).
+pub(super) fn same_content(path: &Path, hex: &str) -> bool {
+    let hashed = File::open(path).and_then(|f| {
+        let md = f.metadata()?;
+        if !md.is_file() {
+            return Err(io::ErrorKind::InvalidInput.into());
+        }
+        hash_prefix(&f, md.len())
+    });
+    hashed.is_ok_and(|h| h.finalize().to_hex().as_str() == hex)
 }
 
 fn verify(actual: &blake3::Hash, expected: &blake3::Hash, name: &FileName) -> Result<()> {

@@ -19,7 +19,7 @@ use crate::protocol::{
 };
 
 pub use get::{GetJob, Sink};
-pub use put::PutJob;
+pub use put::{PutJob, STDIN};
 
 /// Requests sent ahead of the replies read; bounded so neither side's socket buffer fills
 /// with unread replies.
@@ -39,10 +39,12 @@ const MAX_REPLY: usize = 1 << 20;
 const CHUNK: usize = crate::hashpipe::CHUNK;
 
 /// Records transfer `i`'s result; a connection-level failure marks the connection broken, so
-/// the transfers after it are not attempted on it.
+/// the transfers after it are not attempted on it. A `resumed` transfer that failed its
+/// whole-file check is not reported ended: [`with_restart`] sends it again from the start.
 fn settle(
     i: usize,
-    result: Result<FileInfo>,
+    result: Result<Done>,
+    resumed: bool,
     broken: &mut Option<Error>,
     progress: &dyn Progress,
     results: &mut [Slot],
@@ -52,12 +54,49 @@ fn settle(
             *broken = Some(e.clone());
         }
     }
-    progress.end(i, result.is_ok());
+    if !(resumed && restarts(&result)) {
+        progress.end(i, &result);
+    }
     results[i] = Some(result);
 }
 
+/// True when a resumed transfer with this result starts over: its partial was not a prefix.
+fn restarts(result: &Result<Done>) -> bool {
+    matches!(result, Err(e) if e.kind == ErrorKind::HashMismatch)
+}
+
+/// What one transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// The file as the server stores it (after a put) or as it was fetched.
+    pub file: FileInfo,
+    /// Body bytes that crossed the network for it in this run: less than its size after a
+    /// resume, none when it was already complete.
+    pub moved: u64,
+    /// The other side already held exactly this content (same BLAKE3): nothing was sent.
+    pub already: bool,
+}
+
+impl Done {
+    fn moved(file: FileInfo, moved: u64) -> Done {
+        Done {
+            file,
+            moved,
+            already: false,
+        }
+    }
+
+    fn already(file: FileInfo) -> Done {
+        Done {
+            file,
+            moved: 0,
+            already: true,
+        }
+    }
+}
+
 /// The outcome of a transfer, `None` while it is still to be attempted.
-type Slot = Option<Result<FileInfo>>;
+type Slot = Option<Result<Done>>;
 
 /// Runs `pass(offsets, todo, results)` over the jobs that have no result yet, then once more
 /// from offset 0 over those whose resumed transfer failed its whole-file check (the partial
@@ -66,13 +105,13 @@ fn with_restart(
     mut results: Vec<Slot>,
     offsets: &[u64],
     mut pass: impl FnMut(&[u64], &[usize], &mut [Slot]),
-) -> Vec<Result<FileInfo>> {
+) -> Vec<Result<Done>> {
     let todo: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_none()).collect();
     pass(offsets, &todo, &mut results);
     let retry: Vec<usize> = todo
         .into_iter()
         .filter(|&i| offsets[i] > 0)
-        .filter(|&i| matches!(&results[i], Some(Err(e)) if e.kind == ErrorKind::HashMismatch))
+        .filter(|&i| results[i].as_ref().is_some_and(restarts))
         .collect();
     if !retry.is_empty() {
         pass(&vec![0; offsets.len()], &retry, &mut results);
@@ -85,12 +124,28 @@ fn with_restart(
 
 /// Receives progress events; all methods default to doing nothing.
 pub trait Progress {
-    /// Transfer `index` of `name` starts: `total` bytes in all, `done` already there (resume).
-    fn begin(&self, _index: usize, _name: &str, _total: u64, _done: u64) {}
+    /// Transfer `index` of `name` starts: `total` bytes in all (`None`: a stream whose length
+    /// is known only at its end), `done` of them already there (a resume), so `total - done`
+    /// are to move.
+    fn begin(&self, _index: usize, _name: &str, _total: Option<u64>, _done: u64) {}
     /// `bytes` more bytes of transfer `index` moved.
     fn advance(&self, _index: usize, _bytes: u64) {}
-    /// Transfer `index` ended.
-    fn end(&self, _index: usize, _ok: bool) {}
+    /// Transfer `index` ended with `result`.
+    fn end(&self, _index: usize, _result: &Result<Done>) {}
+    /// Something the user should know about transfer `index` that is not a failure, such as
+    /// a partial upload the server holds that `--resume` would continue.
+    fn note(&self, _index: usize, _text: &str) {}
+}
+
+/// The error for a name the server holds no file under.
+fn not_found(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!(
+            "no file named {} on the server",
+            crate::name::quote(name.as_str())
+        ),
+    )
 }
 
 /// A progress sink that ignores everything.

@@ -1,59 +1,140 @@
 //! Uploads: many files over one connection, each streamed as raw bytes and hashed while it is
 //! read, with up to `WINDOW` uploads awaiting their reply so that small files do not each cost
-//! a round trip.
+//! a round trip. A regular file goes as one body of its declared size; anything else (a pipe,
+//! a FIFO, standard input, a character device) is read to its end and sent as a stream of
+//! chunks, since its length is known only then.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
-use super::{settle, with_restart, Client, Progress, Slot, WINDOW};
+use super::{settle, with_restart, Client, Done, Progress, Slot, WINDOW};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
-use crate::protocol::{self, FileInfo, PutReply, Request, Trailer};
+use crate::protocol::{self, PutReply, Request, Trailer};
 
-/// One file to upload: the local path and the name to store it under.
+/// The path that stands for standard input.
+pub const STDIN: &str = "-";
+
+/// One file to upload: the local path (`-`: standard input) and the name to store it under.
 #[derive(Debug, Clone)]
 pub struct PutJob {
     pub path: PathBuf,
     pub name: FileName,
 }
 
+impl PutJob {
+    fn is_stdin(&self) -> bool {
+        self.path == Path::new(STDIN)
+    }
+
+    /// How the path reads in messages.
+    fn shown(&self) -> String {
+        if self.is_stdin() {
+            "standard input".to_string()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
+    /// Opens the source: a regular file with its size, or a stream (`None`).
+    fn open(&self) -> Result<(File, Option<u64>)> {
+        let file = if self.is_stdin() {
+            std::io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .map_err(|e| Error::io("cannot read standard input", &e))?
+        } else {
+            File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}", self.shown()), &e))?
+        };
+        let md = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot read {}", self.shown()), &e))?;
+        if md.is_dir() {
+            let dir = self.path.display().to_string();
+            let dir = dir.trim_end_matches('/');
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("{dir} is a directory; nf put takes files (try `nf put {dir}/*`)"),
+            ));
+        }
+        // Standard input is always read as a stream: even a redirected file may be read from
+        // wherever its offset is.
+        let size = (md.is_file() && !self.is_stdin()).then_some(md.len());
+        Ok((file, size))
+    }
+
+    /// The size of a regular file to upload, for deciding whether to ask the server first.
+    fn regular_len(&self) -> Option<u64> {
+        if self.is_stdin() {
+            return None;
+        }
+        std::fs::metadata(&self.path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    }
+}
+
 impl Client {
     /// Uploads every job; one result per job, in order. With `resume`, each upload continues
     /// the server's partial of that name (and starts over if the partial turns out not to be a
-    /// prefix of the file).
+    /// prefix of the file), and a name that already holds exactly this content is done at once.
     pub fn put(
         &mut self,
         jobs: &[PutJob],
         force: bool,
         resume: bool,
         progress: &dyn Progress,
-    ) -> Vec<Result<FileInfo>> {
+    ) -> Vec<Result<Done>> {
         let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         // Ask first only where it saves something: a resume offset, or a large body that would
-        // be sent in vain to an existing name. Small files just go; the server refuses them.
+        // be sent in vain to an existing name or that has a partial the user should know of.
+        // Small files just go; the server refuses them.
         let check: Vec<usize> = (0..jobs.len())
-            .filter(|&i| resume || (!force && local_len(&jobs[i]) >= PREFLIGHT_MIN))
+            .filter(|&i| match jobs[i].regular_len() {
+                Some(len) => resume || len >= PREFLIGHT_MIN,
+                None => false,
+            })
             .collect();
         if !check.is_empty() {
             let names: Vec<FileName> = check.iter().map(|&i| jobs[i].name.clone()).collect();
-            match self.stat(&names) {
-                Ok(stats) => {
-                    for (&i, stat) in check.iter().zip(stats) {
-                        match stat {
-                            Ok((Some(_), _)) if !force => {
-                                results[i] = Some(Err(exists(&jobs[i].name)));
-                            }
-                            Ok((_, partial)) if resume => offsets[i] = partial,
-                            Ok(_) => {}
-                            Err(e) => results[i] = Some(Err(e)),
-                        }
-                    }
-                }
+            let stats = match self.stat(&names) {
+                Ok(stats) => stats,
                 Err(e) => return vec![Err(e); jobs.len()],
+            };
+            for (&i, stat) in check.iter().zip(stats) {
+                let job = &jobs[i];
+                match stat {
+                    Err(e) => results[i] = Some(Err(e)),
+                    Ok((Some(stored), _))
+                        if resume && super::get::same_content(&job.path, &stored.blake3) =>
+                    {
+                        results[i] = Some(Ok(Done::already(stored)));
+                    }
+                    Ok((Some(_), _)) if !force => results[i] = Some(Err(exists(&job.name))),
+                    Ok((_, partial)) if resume => offsets[i] = partial,
+                    Ok((_, partial)) if partial > 0 => progress.note(
+                        i,
+                        &format!(
+                            "the server holds {} of an interrupted upload of {}; add --resume to \
+                             continue from there",
+                            crate::human::size(partial),
+                            quote(job.name.as_str())
+                        ),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+            for (i, result) in results.iter().enumerate() {
+                if let Some(result) = result {
+                    progress.end(i, result);
+                }
             }
         }
         with_restart(results, &offsets, |offsets, todo, results| {
@@ -71,7 +152,7 @@ impl Client {
         results: &mut [Slot],
         progress: &dyn Progress,
     ) {
-        let mut waiting: VecDeque<usize> = VecDeque::new();
+        let mut waiting: VecDeque<Waiting> = VecDeque::new();
         let mut broken: Option<Error> = None;
         for &i in todo {
             let job = &jobs[i];
@@ -80,14 +161,16 @@ impl Client {
                 continue;
             }
             match self.send_one(i, job, force, offsets[i], progress) {
-                Ok(()) => waiting.push_back(i),
+                Ok(sent) => waiting.push_back(sent),
                 Err(Sent::Nothing(e)) => {
-                    progress.end(i, false);
-                    results[i] = Some(Err(e));
+                    let result = Err(e);
+                    progress.end(i, &result);
+                    results[i] = Some(result);
                 }
                 Err(Sent::Partly(e)) => {
-                    progress.end(i, false);
-                    results[i] = Some(Err(e.clone()));
+                    let result = Err(e.clone());
+                    progress.end(i, &result);
+                    results[i] = Some(result);
                     broken = Some(Error::new(
                         ErrorKind::Connect,
                         format!(
@@ -111,12 +194,12 @@ impl Client {
 
     fn receive_put(
         &mut self,
-        waiting: &mut VecDeque<usize>,
+        waiting: &mut VecDeque<Waiting>,
         results: &mut [Slot],
         broken: &mut Option<Error>,
         progress: &dyn Progress,
     ) {
-        let Some(i) = waiting.pop_front() else { return };
+        let Some(sent) = waiting.pop_front() else { return };
         let reply = match broken {
             Some(e) => Err(e.clone()),
             None => match self.flush() {
@@ -124,7 +207,19 @@ impl Client {
                 Err(e) => Err(e),
             },
         };
-        settle(i, reply, broken, progress, results);
+        let result = match (reply, sent.canceled) {
+            // The server's answer to a canceled upload matters less than why it was canceled.
+            (
+                Ok(_)
+                | Err(Error {
+                    kind: ErrorKind::Interrupted,
+                    ..
+                }),
+                Some(why),
+            ) => Err(why),
+            (reply, _) => reply.map(|file| Done::moved(file, sent.moved)),
+        };
+        settle(sent.index, result, sent.resumed, broken, progress, results);
     }
 
     /// Sends one put: header, body from `offset`, trailer.
@@ -135,27 +230,21 @@ impl Client {
         force: bool,
         offset: u64,
         progress: &dyn Progress,
-    ) -> Result<(), Sent> {
-        let shown = job.path.display().to_string();
-        let local = |what: &str, e: &std::io::Error| Error::io(format!("{what} {shown}"), e);
-        let mut file = File::open(&job.path).map_err(|e| Sent::Nothing(local("cannot open", &e)))?;
-        let md = file
-            .metadata()
-            .map_err(|e| Sent::Nothing(local("cannot read", &e)))?;
-        if md.is_dir() {
-            return Err(Sent::Nothing(Error::new(
-                ErrorKind::Usage,
-                format!("{shown} is a directory; nf put takes files (try `nf put {shown}/*`)"),
-            )));
-        }
-        let size = md.len();
+    ) -> Result<Waiting, Sent> {
+        let (mut file, size) = job.open().map_err(Sent::Nothing)?;
+        let Some(size) = size else {
+            return self.send_stream(index, job, file, force, progress);
+        };
         let offset = if offset <= size { offset } else { 0 };
         // Small bodies go out with the hello; a larger one waits for the server's limit.
         self.before_body(size - offset).map_err(Sent::Partly)?;
         if let Some(max) = self.max_file_size.filter(|&m| size > m) {
             return Err(Sent::Nothing(Error::new(
                 ErrorKind::TooLarge,
-                format!("{shown} is {size} bytes, over this server's limit of {max} bytes"),
+                format!(
+                    "{} is {size} bytes, over this server's limit of {max} bytes",
+                    job.shown()
+                ),
             )));
         }
         let hasher = if offset == 0 {
@@ -164,57 +253,143 @@ impl Client {
         } else {
             hash_prefix(&file, offset)
                 .and_then(|h| file.seek(SeekFrom::Start(offset)).map(|_| h))
-                .map_err(|e| Sent::Nothing(local("cannot read", &e)))?
+                .map_err(|e| Sent::Nothing(Error::io(format!("cannot read {}", job.shown()), &e)))?
         };
-        progress.begin(index, job.name.as_str(), size, offset);
+        progress.begin(index, job.name.as_str(), Some(size), offset);
         let header = Request::Put {
             name: job.name.to_string(),
-            size,
+            size: Some(size),
             offset,
             force,
         };
         self.send(&header).map_err(Sent::Partly)?;
         let body = size - offset;
         let mut hashing = Hashing::new(hasher, body);
-        let sent = self.send_body(&mut file, body, &shown, index, progress, &mut hashing);
+        let sent = self.send_body(&mut file, body, job, index, progress, &mut hashing);
         let hasher = hashing.finish();
-        sent?;
-        let trailer = Trailer {
-            blake3: hasher.finalize().to_hex().to_string(),
+        let canceled = match sent? {
+            Ended::Whole if grew(&mut file) => Some(changed(job, "grew")),
+            Ended::Whole => None,
+            Ended::Short => Some(changed(job, "shrank")),
+        };
+        self.end_body(index, hasher, canceled, body, offset > 0)
+    }
+
+    /// Sends a source of unknown length (pipe, FIFO, standard input) as a stream of chunks.
+    fn send_stream(
+        &mut self,
+        index: usize,
+        job: &PutJob,
+        mut source: File,
+        force: bool,
+        progress: &dyn Progress,
+    ) -> Result<Waiting, Sent> {
+        // The body may be of any length: learn the server's limit first.
+        self.ensure_hello().map_err(Sent::Partly)?;
+        let max = self.max_file_size.unwrap_or(u64::MAX);
+        progress.begin(index, job.name.as_str(), None, 0);
+        let header = Request::Put {
+            name: job.name.to_string(),
+            size: None,
+            offset: 0,
+            force,
+        };
+        self.send(&header).map_err(Sent::Partly)?;
+        // Of unknown length, so possibly long: hash on a helper thread.
+        let mut hashing = Hashing::new(blake3::Hasher::new(), u64::MAX);
+        let mut sent = 0u64;
+        let canceled = loop {
+            let mut buf = hashing.buffer();
+            let n = match source.read(&mut buf) {
+                Ok(0) => break None,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    hashing.hash(buf, 0);
+                    continue;
+                }
+                Err(e) => break Some(Error::io(format!("cannot read {}", job.shown()), &e)),
+            };
+            if sent + n as u64 > max {
+                break Some(Error::new(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "{} is over this server's limit of {max} bytes; nothing was stored",
+                        job.shown()
+                    ),
+                ));
+            }
+            protocol::write_chunk_header(&mut self.writer, n)
+                .and_then(|()| self.writer.write_all(&buf[..n]))
+                .map_err(|e| Sent::Partly(self.lost(&e)))?;
+            hashing.hash(buf, n);
+            sent += n as u64;
+            progress.advance(index, n as u64);
+        };
+        protocol::write_chunk_header(&mut self.writer, 0).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        self.end_body(index, hashing.finish(), canceled, sent, false)
+    }
+
+    /// Sends the trailer: the whole file's hash, or the reason the upload is canceled.
+    fn end_body(
+        &mut self,
+        index: usize,
+        hasher: blake3::Hasher,
+        canceled: Option<Error>,
+        moved: u64,
+        resumed: bool,
+    ) -> Result<Waiting, Sent> {
+        let trailer = match &canceled {
+            Some(why) => Trailer {
+                blake3: String::new(),
+                cancel: Some(why.message.clone()),
+            },
+            None => Trailer {
+                blake3: hasher.finalize().to_hex().to_string(),
+                cancel: None,
+            },
         };
         protocol::write_message(&mut self.writer, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
-        Ok(())
+        Ok(Waiting {
+            index,
+            moved,
+            resumed,
+            canceled,
+        })
     }
-}
 
-impl Client {
-    /// Sends `len` bytes of `file`, hashing each chunk as it goes.
+    /// Sends `len` bytes of `file`, hashing each chunk as it goes. A file that ends early is
+    /// padded with zeros to `len`, so the connection stays in step; the upload is then canceled.
     fn send_body(
         &mut self,
         file: &mut File,
         len: u64,
-        shown: &str,
+        job: &PutJob,
         index: usize,
         progress: &dyn Progress,
         hashing: &mut Hashing,
-    ) -> Result<(), Sent> {
+    ) -> Result<Ended, Sent> {
         let mut left = len;
+        let mut ended = Ended::Whole;
         while left > 0 {
             let mut buf = hashing.buffer();
             let want = buf.len().min(left as usize);
             let n = match file.read(&mut buf[..want]) {
                 Ok(0) => {
-                    return Err(Sent::Partly(Error::new(
-                        ErrorKind::Other,
-                        format!("{shown} shrank while it was being uploaded"),
-                    )))
+                    ended = Ended::Short;
+                    buf[..want].fill(0);
+                    want
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
                     hashing.hash(buf, 0);
                     continue;
                 }
-                Err(e) => return Err(Sent::Partly(Error::io(format!("cannot read {shown}"), &e))),
+                Err(e) => {
+                    return Err(Sent::Partly(Error::io(
+                        format!("cannot read {}", job.shown()),
+                        &e,
+                    )))
+                }
             };
             self.writer
                 .write_all(&buf[..n])
@@ -223,8 +398,44 @@ impl Client {
             left -= n as u64;
             progress.advance(index, n as u64);
         }
-        Ok(())
+        Ok(ended)
     }
+}
+
+/// How a regular file's body ended.
+enum Ended {
+    /// All its declared bytes were read.
+    Whole,
+    /// It ended before them (it shrank); the rest was sent as zeros.
+    Short,
+}
+
+/// A put sent and awaiting its reply.
+struct Waiting {
+    index: usize,
+    /// Body bytes sent.
+    moved: u64,
+    /// It continued a partial (from an offset past 0).
+    resumed: bool,
+    /// Why the client canceled it (its trailer said so), if it did.
+    canceled: Option<Error>,
+}
+
+/// True when `file`, read to the size it had, has more to give: it grew while being sent.
+fn grew(file: &mut File) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(file.read(&mut probe), Ok(1))
+}
+
+fn changed(job: &PutJob, how: &str) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        format!(
+            "{} {how} while it was being uploaded; nothing was stored (upload it again once it \
+             stops changing)",
+            job.shown()
+        ),
+    )
 }
 
 /// How far a failed put got: nothing on the wire (the connection is fine), or part of it
@@ -234,12 +445,8 @@ enum Sent {
     Partly(Error),
 }
 
-/// Files at least this large are checked with `stat` before sending when not forcing.
+/// Files at least this large are checked with `stat` before sending.
 const PREFLIGHT_MIN: u64 = 1 << 20;
-
-fn local_len(job: &PutJob) -> u64 {
-    std::fs::metadata(&job.path).map(|m| m.len()).unwrap_or(0)
-}
 
 fn exists(name: &FileName) -> Error {
     Error::exists(format!("{} on the server", quote(name.as_str())))

@@ -26,6 +26,6 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<()> {
 }
 
 /// `2026-11-24T04:22:44Z` → `2026-11-24 04:22:44`.
-fn short(rfc3339: &str) -> String {
+pub(super) fn short(rfc3339: &str) -> String {
     rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
 }

@@ -8,11 +8,15 @@ mod ls;
 mod put;
 mod rm;
 mod serve;
+mod stat;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
-use crate::client::Client;
+use crate::client::{Client, Done, Progress};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{quote, FileName};
+use crate::output;
+use crate::progress::{Report, Verbosity};
 
 /// What every command gets: the effective config and the output switches.
 pub struct Context {
@@ -46,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get(args) => get::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
         Command::Rm(args) => rm::run(&ctx, args),
+        Command::Stat(args) => stat::run(&ctx, args),
         Command::Config(_) => config::show(&ctx),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
@@ -110,6 +115,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         Command::Get(a) => client(&a.client, &mut flags),
         Command::Ls(a) => client(&a.client, &mut flags),
         Command::Rm(a) => client(&a.client, &mut flags),
+        Command::Stat(a) => client(&a.client, &mut flags),
         Command::Config(a) => {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
@@ -130,17 +136,26 @@ impl Context {
     }
 }
 
-/// Prints each failed item's error and returns the first one as already reported, so that the
-/// exit code follows it without printing it twice.
-pub fn report_failures<T>(results: &[Result<T>]) -> Result<()> {
-    let mut first = None;
-    for err in results.iter().filter_map(|r| r.as_ref().err()) {
-        eprintln!("nf: error: {err}");
-        first.get_or_insert(err.kind);
+impl Context {
+    /// How much the transfer commands say besides errors.
+    pub fn verbosity(&self) -> Verbosity {
+        if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
     }
-    match first {
-        Some(kind) => Err(Error::reported(kind)),
-        None => Ok(()),
+
+    /// The report of a batch of `files` items: bars when stderr is a terminal.
+    pub fn report(&self, files: usize, total_bytes: u64) -> Report {
+        Report::new(
+            self.verbosity(),
+            output::bars_allowed(self.quiet),
+            files,
+            total_bytes,
+        )
     }
 }
 
@@ -152,21 +167,83 @@ pub fn interrupt_message(what: &'static str) {
     });
 }
 
-/// Ends a transfer: clears the bars, prints the one-line summary (unless quiet, or nothing
-/// succeeded), then each failure; the exit code follows the first failure.
-pub fn finish(
-    ctx: &Context,
-    verb: &str,
-    results: &[Result<crate::protocol::FileInfo>],
-    bars: &crate::progress::Bars,
-) -> Result<()> {
-    bars.clear();
-    let (files, bytes) = results
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .fold((0, 0), |(n, b), f| (n + 1, b + f.size));
-    if !ctx.quiet && (files > 0 || results.is_empty()) {
-        eprintln!("{}", crate::progress::summary(verb, files, bytes, bars.elapsed()));
+/// Progress of the jobs of a batch, reported against the items (command-line arguments) they
+/// came from: job `k` is item `items[k]`.
+pub struct Items<'a> {
+    pub report: &'a Report,
+    pub items: Vec<usize>,
+}
+
+impl Progress for Items<'_> {
+    fn begin(&self, k: usize, name: &str, total: Option<u64>, done: u64) {
+        self.report.begin(self.items[k], name, total, done);
     }
-    report_failures(results)
+    fn advance(&self, k: usize, bytes: u64) {
+        self.report.advance(self.items[k], bytes);
+    }
+    fn end(&self, k: usize, result: &Result<Done>) {
+        self.report.end(self.items[k], result);
+    }
+    fn note(&self, k: usize, text: &str) {
+        self.report.note(self.items[k], text);
+    }
+}
+
+/// True when `arg` holds a glob character (`*`, `?`, `[`).
+fn has_glob(arg: &str) -> bool {
+    arg.contains(['*', '?', '['])
+}
+
+/// The names the arguments of `nf get` or `nf rm` stand for, each with the index of its
+/// argument. An exact name always wins; an argument that names no file but holds glob
+/// characters is a pattern the server expands (as scp does for remote globs), and one that
+/// matches nothing is a not-found error. Bad arguments are reported on `report` and left out.
+pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Result<Vec<(usize, FileName)>> {
+    let mut named: Vec<(usize, FileName)> = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        match FileName::parse(arg) {
+            Ok(name) => named.push((i, name)),
+            Err(e) => report.fail(i, &e),
+        }
+    }
+    let globs: Vec<usize> = (0..named.len())
+        .filter(|&k| has_glob(named[k].1.as_str()))
+        .collect();
+    if globs.is_empty() {
+        return Ok(named);
+    }
+    let asked: Vec<FileName> = globs.iter().map(|&k| named[k].1.clone()).collect();
+    let held = client.stat(&asked)?;
+    let mut out = Vec::with_capacity(named.len());
+    let mut glob_at = globs.iter().zip(held).peekable();
+    for (k, (i, name)) in named.into_iter().enumerate() {
+        let Some((_, stat)) = glob_at.next_if(|(&g, _)| g == k) else {
+            out.push((i, name));
+            continue;
+        };
+        match stat {
+            Ok((Some(_), _)) => out.push((i, name)),
+            Ok((None, _)) => {
+                let matched = client.list(Some(name.as_str()))?;
+                if matched.is_empty() {
+                    let err = Error::new(
+                        ErrorKind::NotFound,
+                        format!("no file named or matching {} on the server", quote(name.as_str())),
+                    );
+                    report.fail(i, &err);
+                }
+                for file in matched {
+                    match FileName::parse(&file.name) {
+                        Ok(n) => out.push((i, n)),
+                        Err(e) => report.fail(i, &e),
+                    }
+                }
+            }
+            Err(e) => report.fail(i, &e),
+        }
+    }
+    // A file named twice (`a.txt '*.txt'`) is fetched or removed once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(_, name)| seen.insert(name.clone()));
+    Ok(out)
 }

@@ -1,14 +1,15 @@
-//! `nf put`: upload files, with progress bars on a terminal and a summary line otherwise.
+//! `nf put`: upload files (and standard input as `-`), with progress bars on a terminal, each
+//! failure on its own line as it happens, and a summary line last.
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use crate::cli::PutArgs;
-use crate::client::PutJob;
-use crate::commands::{finish, interrupt_message, Context};
+use crate::client::{PutJob, STDIN};
+use crate::commands::{interrupt_message, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::{output, progress};
 
 pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
     if args.as_name.is_some() && args.files.len() > 1 {
@@ -17,49 +18,85 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
             "--as names one file; give exactly one FILE with it",
         ));
     }
+    // The total for the progress bars (regular files only; a stream's length is unknown).
+    let estimate: u64 = args
+        .files
+        .iter()
+        .filter(|p| p.as_path() != Path::new(STDIN))
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let report = ctx.report(args.files.len(), estimate);
     let mut jobs = Vec::with_capacity(args.files.len());
+    let mut items = Vec::with_capacity(args.files.len());
     let mut seen = HashSet::new();
-    for path in &args.files {
-        let name = match &args.as_name {
-            Some(n) => FileName::parse(n)?,
-            None => {
-                let base = path.file_name().ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Usage,
-                        format!("{} does not name a file", path.display()),
-                    )
-                })?;
-                FileName::parse_bytes(base.as_bytes())
-                    .map_err(|e| e.context(format!("cannot upload {}", path.display())))?
+    for (i, path) in args.files.iter().enumerate() {
+        let job = job_for(path, args.as_name.as_deref()).and_then(|job| {
+            if seen.insert(job.name.clone()) {
+                Ok(job)
+            } else {
+                Err(Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "{} would be stored as {} too; upload it on its own with --as",
+                        path.display(),
+                        quote(job.name.as_str())
+                    ),
+                ))
             }
-        };
-        if !seen.insert(name.clone()) {
+        });
+        match job {
+            Ok(job) => {
+                jobs.push(job);
+                items.push(i);
+            }
+            Err(e) => report.fail(i, &e),
+        }
+    }
+    if !jobs.is_empty() {
+        interrupt_message(
+            "uploads cut off are kept on the server (files of 1 MiB or more); run the same command \
+             with --resume to continue",
+        );
+        let mut client = ctx.connect()?;
+        client.put(
+            &jobs,
+            args.force,
+            args.resume,
+            &Items {
+                report: &report,
+                items,
+            },
+        );
+    }
+    report.finish("uploaded")
+}
+
+/// The upload of `path`: under `as_name`, else under its base name.
+fn job_for(path: &Path, as_name: Option<&str>) -> Result<PutJob> {
+    let stdin = path == Path::new(STDIN);
+    let name = match as_name {
+        Some(n) => FileName::parse(n)?,
+        None if stdin => {
             return Err(Error::new(
                 ErrorKind::Usage,
-                format!(
-                    "two of the files would both be stored as {}; upload one of them with --as",
-                    quote(name.as_str())
-                ),
-            ));
+                "standard input (-) has no name: give one with --as NAME",
+            ))
         }
-        jobs.push(PutJob {
-            path: path.clone(),
-            name,
-        });
-    }
-    // The total for the progress bars; without bars, no stat per file for it.
-    let show = output::bars_allowed(ctx.quiet);
-    let estimate: u64 = if show {
-        jobs.iter()
-            .filter_map(|j| std::fs::metadata(&j.path).ok())
-            .map(|m| m.len())
-            .sum()
-    } else {
-        0
+        None => {
+            let base = path.file_name().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("{} does not name a file", path.display()),
+                )
+            })?;
+            FileName::parse_bytes(base.as_bytes())
+                .map_err(|e| e.context(format!("cannot upload {}", path.display())))?
+        }
     };
-    interrupt_message("uploads cut off are kept on the server (files of 1 MiB or more); run the same command with --resume to continue");
-    let mut client = ctx.connect()?;
-    let bars = progress::Bars::new(show, jobs.len(), estimate);
-    let results = client.put(&jobs, args.force, args.resume, &bars);
-    finish(ctx, "uploaded", &results, &bars)
+    Ok(PutJob {
+        path: path.to_path_buf(),
+        name,
+    })
 }

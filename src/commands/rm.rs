@@ -1,22 +1,22 @@
-//! `nf rm`: delete files on the server.
+//! `nf rm`: delete files on the server. Every name is tried; each failure gets its own line and
+//! the summary comes last.
 
 use crate::cli::RmArgs;
-use crate::commands::{report_failures, Context};
+use crate::commands::{expand_names, Context};
 use crate::error::Result;
-use crate::name::FileName;
 
 pub fn run(ctx: &Context, args: RmArgs) -> Result<()> {
-    let names = args
-        .names
-        .iter()
-        .map(|n| FileName::parse(n))
-        .collect::<Result<Vec<_>>>()?;
+    let report = ctx.report(args.names.len(), 0);
     let mut client = ctx.connect()?;
+    let named = expand_names(&mut client, &args.names, &report)?;
+    let names: Vec<_> = named.iter().map(|(_, n)| n.clone()).collect();
     let results = client.remove(&names)?;
-    let removed = results.iter().filter(|r| r.is_ok()).count();
-    if !ctx.quiet {
-        let noun = if removed == 1 { "file" } else { "files" };
-        eprintln!("removed {removed} {noun}");
+    let mut removed = 0;
+    for ((i, _), result) in named.iter().zip(results) {
+        match result {
+            Ok(()) => removed += 1,
+            Err(e) => report.fail(*i, &e),
+        }
     }
-    report_failures(&results)
+    report.finish_count("removed", removed)
 }

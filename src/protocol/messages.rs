@@ -14,10 +14,13 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
     },
-    /// Upload: followed by `size - offset` raw bytes, then a [`Trailer`] line.
+    /// Upload: followed by `size - offset` raw bytes, then a [`Trailer`] line. Without `size`
+    /// (a pipe, whose length is known only at its end) the body is a stream of chunks, each a
+    /// decimal length line and that many bytes, ended by the line `0` (see [`super::chunk`]).
     Put {
         name: String,
-        size: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
         #[serde(default, skip_serializing_if = "is_zero")]
         offset: u64,
         #[serde(default, skip_serializing_if = "is_false")]
@@ -62,10 +65,15 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// The line after a `put` body: the BLAKE3 of the whole file, as 64 lowercase hex digits.
+/// The line after a `put` body: the BLAKE3 of the whole file, as 64 lowercase hex digits; or,
+/// from a client that found its source changed while sending it, `cancel` with the reason
+/// (nothing is stored and the partial is dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trailer {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub blake3: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel: Option<String>,
 }
 
 /// One stored file, as `ls --json` prints it.
@@ -146,7 +154,7 @@ mod tests {
     fn requests_have_the_documented_shape() {
         let put = Request::Put {
             name: "a.txt".into(),
-            size: 5,
+            size: Some(5),
             offset: 0,
             force: false,
         };

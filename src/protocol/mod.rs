@@ -4,11 +4,14 @@
 //!
 //! Shape: the client opens with the line `NF/1`, then every message is one JSON object on one
 //! line (`\n`-terminated, at most `max_header_bytes`), and `put` requests and `get` replies are
-//! followed by exactly the number of raw bytes their header declares.
+//! followed by exactly the number of raw bytes their header declares (or, for a `put` of a
+//! stream of unknown length, by length-prefixed chunks: [`chunk`]).
 
+mod chunk;
 mod line;
 mod messages;
 
+pub use chunk::{read_chunk_header, write_chunk_header, MAX_CHUNK};
 pub use line::{read_line, read_line_by, read_message, read_message_by, write_message, LineError};
 pub use messages::{
     ErrorReply, FileInfo, GetReply, HelloReply, ListReply, PutReply, Request, RmReply, StatReply, Trailer,

@@ -36,26 +36,28 @@ enum Next {
 enum Received {
     /// The connection broke after this many bytes; the partial is kept.
     Cut(u64, Error),
-    /// The store failed (disk full…); the body was read to its end all the same.
-    Store(Error),
+    /// The body broke a rule (too large, bad framing) after this many bytes: answer and close.
+    Fatal(u64, Error),
+    /// The store failed (disk full…) after this many bytes; what is left of the body to skip.
+    Store(u64, Option<Body>, Error),
 }
 
-/// The result of one put.
+/// A put's body: a declared number of bytes, or a stream of chunks.
+#[derive(Clone, Copy)]
+enum Body {
+    Sized(u64),
+    Stream,
+}
+
+/// The result of one put. Nothing is answered yet: replies go out in request order, so the
+/// verified uploads waiting for their batch commit are answered first.
 enum Outcome {
-    /// Answered already: next step, body bytes, result.
-    Done(Next, u64, Result<(), Error>),
+    /// To be answered with this error: next step, body bytes received, the error.
+    Refused(Next, u64, Error),
+    /// The connection broke after this many body bytes: nobody to answer.
+    Cut(u64, Error),
     /// Verified; to be committed (and answered) with the batch.
     Deferred(Box<Verified>, bool, u64),
-}
-
-impl Outcome {
-    fn done(bytes: u64, result: Result<(), Error>) -> Outcome {
-        Outcome::Done(Next::Continue, bytes, result)
-    }
-
-    fn close(bytes: u64, result: Result<(), Error>) -> Outcome {
-        Outcome::Done(Next::Close, bytes, result)
-    }
 }
 
 /// A verified upload awaiting the batch commit, with what its log line needs.
@@ -191,7 +193,14 @@ impl Conn<'_> {
                     offset,
                     force,
                 } => match self.put(&name, size, offset, force) {
-                    Outcome::Done(next, bytes, result) => (next, Some(name), bytes, result),
+                    Outcome::Refused(next, bytes, err) => {
+                        self.commit_pending();
+                        (next, Some(name), bytes, self.reply_error(err))
+                    }
+                    Outcome::Cut(bytes, err) => {
+                        self.commit_pending();
+                        (Next::Close, Some(name), bytes, Err(err))
+                    }
                     Outcome::Deferred(verified, force, bytes) => {
                         self.pending.push(Pending {
                             verified,
@@ -463,29 +472,38 @@ impl Conn<'_> {
         }
     }
 
-    fn put(&mut self, raw_name: &str, size: u64, offset: u64, force: bool) -> Outcome {
+    fn put(&mut self, raw_name: &str, size: Option<u64>, offset: u64, force: bool) -> Outcome {
         let limits = &self.shared.settings;
-        if size > limits.max_file_size || offset > size {
+        let refused = match size {
+            Some(size) if offset > size => Some(Error::new(
+                ErrorKind::Protocol,
+                format!("offset {offset} is past the end of a {size}-byte file"),
+            )),
+            Some(size) if size > limits.max_file_size => Some(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "{size} bytes is over this server's limit of {} bytes",
+                    limits.max_file_size
+                ),
+            )),
+            None if offset > 0 => Some(Error::new(
+                ErrorKind::Protocol,
+                "a streamed upload (no size) cannot continue from an offset",
+            )),
+            _ => None,
+        };
+        if let Some(err) = refused {
             // The body cannot be trusted or skipped: answer and close.
-            let err = if offset > size {
-                Error::new(
-                    ErrorKind::Protocol,
-                    format!("offset {offset} is past the end of a {size}-byte file"),
-                )
-            } else {
-                Error::new(
-                    ErrorKind::TooLarge,
-                    format!(
-                        "{size} bytes is over this server's limit of {} bytes",
-                        limits.max_file_size
-                    ),
-                )
-            };
-            return Outcome::close(0, self.reply_error(err));
+            return Outcome::Refused(Next::Close, 0, err);
         }
-        let body = size - offset;
+        let body = match size {
+            Some(size) => Body::Sized(size - offset),
+            None => Body::Stream,
+        };
         let store = &self.shared.store;
         let read_only = self.shared.settings.read_only;
+        // A stream cannot be resumed: its partial is never kept.
+        let resumable = size.is_some_and(|s| s >= limits.resume_min_bytes);
         let prepared = self.name(raw_name).and_then(|name| {
             if read_only {
                 return Err(read_only_error());
@@ -493,61 +511,128 @@ impl Conn<'_> {
             if !force && store.exists(&name) {
                 return Err(Error::exists(quote(name.as_str())));
             }
-            store.begin_upload(&name, offset, Some(size), size >= limits.resume_min_bytes)
+            store.begin_upload(&name, offset, size, resumable)
         });
         let mut upload = match prepared {
             Ok(u) => u,
             // Refused before the body: skip it to keep the stream in step, then answer.
-            Err(err) => return self.skip_and_refuse(body, 0, err),
+            Err(err) => return self.skip_and_refuse(Some(body), 0, err),
         };
-        if let Err(failure) = self.receive(&mut upload, body) {
-            return match failure {
-                Received::Cut(got, err) => Outcome::close(got, Err(err)),
-                Received::Store(err) => {
-                    // Disk full or similar: drop the partial, skip the trailer, answer.
-                    upload.discard();
-                    self.skip_and_refuse(0, body, err)
-                }
-            };
-        }
+        let got = match self.receive(&mut upload, body) {
+            Ok(got) => got,
+            Err(Received::Cut(got, err)) => return Outcome::Cut(got, err),
+            Err(Received::Fatal(got, err)) => {
+                upload.discard();
+                return Outcome::Refused(Next::Close, got, err);
+            }
+            Err(Received::Store(got, rest, err)) => {
+                // Disk full or similar: drop the partial, skip the rest and the trailer, answer.
+                upload.discard();
+                return self.skip_and_refuse(rest, got, err);
+            }
+        };
         let trailer = match self.read_trailer() {
             Ok(t) => t,
-            Err(e) => return Outcome::close(body, self.reply_error(e)),
+            Err(e) => return Outcome::Refused(Next::Close, got, e),
         };
+        if let Some(why) = trailer.cancel {
+            upload.discard();
+            let err = Error::new(
+                ErrorKind::Interrupted,
+                format!(
+                    "the client canceled the upload of {} ({}); nothing was stored",
+                    quote(raw_name),
+                    crate::name::quote(&why)
+                ),
+            );
+            return Outcome::Refused(Next::Continue, got, err);
+        }
         match upload.finish(Some(&trailer.blake3)) {
-            Ok(verified) => Outcome::Deferred(Box::new(verified), force, body),
-            Err(e) => Outcome::done(body, self.reply_error(e)),
+            Ok(verified) => Outcome::Deferred(Box::new(verified), force, got),
+            Err(e) => Outcome::Refused(Next::Continue, got, e),
         }
     }
 
-    /// Skips `left` body bytes and the trailer, then answers `err`.
-    fn skip_and_refuse(&mut self, left: u64, got: u64, err: Error) -> Outcome {
-        if self.skip(left).and_then(|()| self.read_trailer()).is_err() {
-            return Outcome::close(got, Err(err));
+    /// Skips what is left of a body (`None`: nothing) and the trailer, then answers `err`.
+    fn skip_and_refuse(&mut self, left: Option<Body>, got: u64, err: Error) -> Outcome {
+        let skipped = match left {
+            Some(body) => self.skip(body),
+            None => Ok(()),
+        };
+        if skipped.and_then(|()| self.read_trailer()).is_err() {
+            return Outcome::Cut(got, err);
         }
-        Outcome::done(got, self.reply_error(err))
+        Outcome::Refused(Next::Continue, got, err)
     }
 
-    /// Streams `body` bytes from the connection into `upload`, hashing them on the way. After
-    /// a failed write (disk full…) the rest of the body is still read, so the stream stays in
-    /// step.
-    fn receive(&mut self, upload: &mut Upload, body: u64) -> Result<(), Received> {
-        match upload.receive(&mut self.reader, body) {
-            Ok(None) => Ok(()),
-            Ok(Some(err)) => Err(Received::Store(err)),
-            Err((got, e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                Err(Received::Cut(got, interrupted(got, body)))
+    /// Streams a body from the connection into `upload`, hashing it on the way; returns the
+    /// bytes received. After a failed write (disk full…) the rest of a sized body, or of the
+    /// chunk, is still read, and the error says what is left.
+    fn receive(&mut self, upload: &mut Upload, body: Body) -> Result<u64, Received> {
+        let len = match body {
+            Body::Sized(len) => len,
+            Body::Stream => return self.receive_stream(upload),
+        };
+        match upload.receive(&mut self.reader, len) {
+            Ok(None) => Ok(len),
+            Ok(Some(err)) => Err(Received::Store(len, None, err)),
+            Err((got, e)) => Err(Received::Cut(got, cut_error(got, Some(len), &e))),
+        }
+    }
+
+    /// Receives a streamed body chunk by chunk, within `max_file_size`.
+    fn receive_stream(&mut self, upload: &mut Upload) -> Result<u64, Received> {
+        let max = self.shared.settings.max_file_size;
+        let mut got = 0u64;
+        loop {
+            let len = match self.read_chunk_header() {
+                Ok(0) => return Ok(got),
+                Ok(len) => len,
+                Err(LineError::Invalid(why)) => {
+                    return Err(Received::Fatal(got, Error::new(ErrorKind::Protocol, why)))
+                }
+                Err(LineError::Io(e)) => return Err(Received::Cut(got, cut_error(got, None, &e))),
+                Err(_) => {
+                    let eof = io::ErrorKind::UnexpectedEof.into();
+                    return Err(Received::Cut(got, cut_error(got, None, &eof)));
+                }
+            };
+            if got + len > max {
+                let err = Error::new(
+                    ErrorKind::TooLarge,
+                    format!("the stream is over this server's limit of {max} bytes; nothing was stored"),
+                );
+                return Err(Received::Fatal(got, err));
             }
-            Err((got, e)) => Err(Received::Cut(got, Error::io("upload interrupted", &e))),
+            match upload.receive(&mut self.reader, len) {
+                Ok(None) => got += len,
+                Ok(Some(err)) => return Err(Received::Store(got + len, Some(Body::Stream), err)),
+                Err((n, e)) => return Err(Received::Cut(got + n, cut_error(got + n, None, &e))),
+            }
         }
     }
 
-    /// Reads and discards `n` body bytes.
-    fn skip(&mut self, n: u64) -> Result<(), Error> {
+    fn read_chunk_header(&mut self) -> Result<u64, LineError> {
+        let deadline = Some(Instant::now() + self.shared.settings.idle_timeout);
+        protocol::read_chunk_header(&mut self.reader, &mut self.line, deadline)
+    }
+
+    /// Reads and discards the rest of a body.
+    fn skip(&mut self, body: Body) -> Result<(), Error> {
+        let n = match body {
+            Body::Sized(n) => n,
+            Body::Stream => loop {
+                match self.read_chunk_header() {
+                    Ok(0) => return Ok(()),
+                    Ok(len) => self.skip(Body::Sized(len))?,
+                    Err(e) => return Err(Error::new(ErrorKind::Protocol, e.to_string())),
+                }
+            },
+        };
         let copied = io::copy(&mut (&mut self.reader).take(n), &mut io::sink())
             .map_err(|e| Error::io("connection failed", &e))?;
         if copied < n {
-            return Err(interrupted(copied, n));
+            return Err(cut_error(copied, Some(n), &io::ErrorKind::UnexpectedEof.into()));
         }
         Ok(())
     }
@@ -590,36 +675,77 @@ impl Conn<'_> {
             return (Next::Close, 0, Err(e));
         }
         match self.send_body(content, body) {
-            Ok(()) => (Next::Continue, body, Ok(())),
-            Err(e) => (Next::Close, 0, Err(e)),
+            Ok(sent) => (Next::Continue, sent, Ok(())),
+            Err((sent, e)) => (Next::Close, sent, Err(e)),
         }
     }
 
-    /// Sends `body` bytes of `content` (already at the offset asked for).
-    fn send_body(&mut self, content: Content, body: u64) -> Result<(), Error> {
-        let fail = |e: io::Error| Error::io("download interrupted", &e);
-        let sent = match content {
-            content if body > SMALL_BODY => {
-                self.writer.flush().map_err(fail)?;
-                // Straight to the socket, CHUNK bytes at a time, from a file or the object
-                // store alike: io::copy moves a BufReader's whole buffer per write. Without it
-                // std reads and sends 8 KiB at a time (it has no sendfile path towards a
-                // socket): 1 GiB to `nf get -o -` took 465-483 ms that way and 381-419 ms with
-                // CHUNK, and a file not in the page cache (one uploaded with O_DIRECT) reads at
-                // the disk's speed with large reads only. sendfile(2) was slower on loopback;
-                // see bench/RESULTS.md.
-                let mut from = BufReader::with_capacity(CHUNK, content.take(body));
-                io::copy(&mut from, self.writer.get_mut()).map_err(fail)?
+    /// Sends `body` bytes of `content` (already at the offset asked for); on failure, says how
+    /// many went out.
+    fn send_body(&mut self, content: Content, body: u64) -> Result<u64, (u64, Error)> {
+        let (copied, sent) = if body > SMALL_BODY {
+            // Straight to the socket, CHUNK bytes at a time, from a file or the object store
+            // alike: io::copy moves a BufReader's whole buffer per write. Without it std reads
+            // and sends 8 KiB at a time (it has no sendfile path towards a socket): 1 GiB to
+            // `nf get -o -` took 465-483 ms that way and 381-419 ms with CHUNK, and a file not
+            // in the page cache (one uploaded with O_DIRECT) reads at the disk's speed with
+            // large reads only. sendfile(2) was slower on loopback; see bench/RESULTS.md.
+            if let Err(e) = self.writer.flush() {
+                return Err((0, peer_error("download interrupted", &e)));
             }
-            content => io::copy(&mut content.take(body), &mut self.writer).map_err(fail)?,
+            let mut to = Counting::new(self.writer.get_mut());
+            let mut from = BufReader::with_capacity(CHUNK, content.take(body));
+            (io::copy(&mut from, &mut to), to.sent)
+        } else {
+            let mut to = Counting::new(&mut self.writer);
+            (io::copy(&mut content.take(body), &mut to), to.sent)
         };
-        if sent < body {
-            return Err(Error::new(
-                ErrorKind::Other,
-                "the stored file shrank while it was being sent",
-            ));
+        match copied {
+            Ok(n) if n < body => Err((
+                sent,
+                Error::new(ErrorKind::Other, "the stored file shrank while it was being sent"),
+            )),
+            Ok(_) => Ok(sent),
+            Err(e) => Err((sent, peer_error("download interrupted", &e))),
         }
-        Ok(())
+    }
+}
+
+/// A writer that counts the bytes it passed on, so that a download cut off can be logged with
+/// the bytes that really went out.
+struct Counting<W> {
+    inner: W,
+    sent: u64,
+}
+
+impl<W: Write> Counting<W> {
+    fn new(inner: W) -> Counting<W> {
+        Counting { inner, sent: 0 }
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sent += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Classifies a failure of the connection while doing `what`: the client hanging up (reset,
+/// closed, broken pipe) is [`ErrorKind::Hangup`], logged as such rather than as an error.
+fn peer_error(what: &str, e: &io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::UnexpectedEof => {
+            Error::new(ErrorKind::Hangup, format!("{what}: the client hung up"))
+        }
+        _ => Error::io(what, e),
     }
 }
 
@@ -641,11 +767,10 @@ fn read_only_error() -> Error {
     )
 }
 
-fn interrupted(got: u64, want: u64) -> Error {
-    Error::new(
-        ErrorKind::Connect,
-        format!("upload interrupted after {got} of {want} bytes; the partial is kept for --resume"),
-    )
+/// The error for a body cut off after `got` bytes by `e`.
+fn cut_error(got: u64, want: Option<u64>, e: &io::Error) -> Error {
+    let of = want.map(|w| format!(" of {w}")).unwrap_or_default();
+    peer_error(&format!("upload interrupted after {got}{of} bytes"), e)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Instant, SystemTime};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::quote;
 
@@ -38,6 +38,8 @@ impl Logger {
     ) {
         let outcome = match error {
             None => "ok".to_string(),
+            // Not the server's failure: the client went away (Ctrl-C, a closed pipe).
+            Some(e) if e.kind == ErrorKind::Hangup => "hung up".to_string(),
             Some(e) => format!("error {}: {}", e.kind.code(), e.message),
         };
         self.line(&format!(

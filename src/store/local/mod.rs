@@ -179,14 +179,21 @@ impl Store {
         self.inner.kept.lock().unwrap().insert(Store::partial_key(name));
     }
 
-    /// Removes the partials of `name` not in use, after a complete version was committed.
+    /// Removes the partials of `name` not in use, after a complete version was committed or
+    /// the name removed.
+    /// Never one that another upload is writing or resuming: each is claimed before it goes.
     pub(crate) fn drop_partials(&self, name: &FileName) {
-        let key = Store::partial_key(name);
-        if !self.inner.kept.lock().unwrap().remove(&key) {
-            return;
+        let mut in_use = false;
+        for (path, _) in self.partials_of(name, true) {
+            if self.mark_busy(&path) {
+                let _ = fs::remove_file(&path);
+                self.unmark_busy(&path);
+            } else {
+                in_use = true;
+            }
         }
-        for (stale, _) in self.partials_of(name, false) {
-            let _ = fs::remove_file(stale);
+        if !in_use {
+            self.inner.kept.lock().unwrap().remove(&Store::partial_key(name));
         }
     }
 
@@ -292,6 +299,8 @@ impl Store {
             Err(e) => return Err(failed(e)),
         }
         sync_dir(&self.inner.root);
+        // Interrupted uploads of a name the user removed are of no use either.
+        self.drop_partials(name);
         Ok(())
     }
 

@@ -149,6 +149,25 @@ const SUMS: &str = ".nf/b3";
 /// The directory of part entries of unfinished uploads (see [`resume`]).
 const UPLOADS: &str = ".nf/up";
 
+/// An unfinished upload that stored a part this recently may still be written by some server:
+/// it is left alone when its name is completed or removed (and dropped by a later one).
+const UPLOAD_QUIET: Duration = Duration::from_secs(120);
+
+/// An upload in progress renews its lease (an empty `live` object among its entries) at least
+/// this often, while it writes parts; the lease is deleted when the upload is cut off.
+const LEASE_RENEW: Duration = Duration::from_secs(30);
+const LEASE: &str = "live";
+
+/// The lease object of the upload whose entries are under `entries`.
+fn lease_key(entries: &Path) -> Path {
+    entries.clone().join(LEASE)
+}
+
+/// Writes (or renews) the lease of the upload whose entries are under `entries`. Best effort.
+async fn renew_lease(s3: &AmazonS3, entries: &Path) {
+    let _ = s3.put(&lease_key(entries), PutPayload::new()).await;
+}
+
 /// An unfinished multipart upload that can be continued: its parts `1..=n` (their entries and
 /// the ETags the store lists for them), all of `part` bytes.
 pub(crate) struct Resumable {
@@ -295,6 +314,43 @@ impl Store {
     async fn drop_entries(&self, name: &FileName, id: &str) {
         if let Ok(dir) = self.entry_dir(name, id) {
             self.delete_under(dir).await;
+        }
+    }
+
+    /// Aborts the unfinished uploads of `name` and deletes their entries, after a complete
+    /// version was committed or the name removed. Best effort. Never one that this server is
+    /// writing or resuming, nor one whose lease was renewed within [`UPLOAD_QUIET`] (another
+    /// server is writing it; a server that died leaves a lease that ages out).
+    async fn drop_uploads(&self, name: &FileName) {
+        let (Ok(dir), Ok(key)) = (self.uploads_of(name), self.key(name)) else {
+            return;
+        };
+        let s3 = Arc::clone(&self.inner.s3);
+        let Ok(listed) = s3.list(Some(&dir)).try_collect::<Vec<ObjectMeta>>().await else {
+            return;
+        };
+        // Each upload and when its lease was last renewed, if it holds one.
+        let mut uploads: HashMap<String, Option<SystemTime>> = HashMap::new();
+        for meta in &listed {
+            let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
+                continue;
+            };
+            if let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') {
+                let lease = uploads.entry(segment.to_string()).or_default();
+                if leaf == LEASE {
+                    *lease = Some(SystemTime::from(meta.last_modified));
+                }
+            }
+        }
+        let live_since = SystemTime::now() - UPLOAD_QUIET;
+        for (segment, lease) in uploads {
+            let id = resume::upload_id(&segment);
+            if lease.is_some_and(|at| at > live_since) || !self.mark_busy(&id) {
+                continue;
+            }
+            let _ = object_store::multipart::MultipartStore::abort_multipart(&*s3, &key, &id).await;
+            self.drop_entries(name, &id).await;
+            self.unmark_busy(&id);
         }
     }
 
@@ -664,6 +720,8 @@ impl Store {
             .map_err(|e| self.error(&what, e))?;
         // Best effort: a left-over entry is dropped by the next listing.
         self.block(self.delete_under(self.sums_of(name)?));
+        // Interrupted uploads of a name the user removed are of no use either.
+        self.block(self.drop_uploads(name));
         Ok(())
     }
 
@@ -694,6 +752,8 @@ impl Store {
         if !self.mark_busy(&found.id) {
             return Err(super::being_resumed(name));
         }
+        // Being written again: other servers must not drop it.
+        self.block(renew_lease(&self.inner.s3, &entries));
         Ok(Upload::resume(
             self.clone(),
             name.clone(),

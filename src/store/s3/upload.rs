@@ -57,6 +57,8 @@ struct Multipart {
     sending: VecDeque<JoinHandle<object_store::Result<Sent>>>,
     /// The root hash of part 1, when this upload sent it: the file's hash if it is one part.
     first_root: Option<blake3::Hash>,
+    /// When its lease (the `live` marker among its entries) was last renewed.
+    leased: std::time::Instant,
 }
 
 /// A stored part: its id, its subtree hash, and for part 1 its root hash.
@@ -129,6 +131,7 @@ impl Upload {
                 parts,
                 sending: VecDeque::new(),
                 first_root: None,
+                leased: std::time::Instant::now(),
             }),
         }
     }
@@ -177,15 +180,26 @@ impl Upload {
                 .block_on(inner.s3.create_multipart(&self.key))
                 .map_err(|e| failed(&self.store, &self.name, e))?;
             self.store.mark_busy(&id);
+            let entries = self.store.entry_dir(&self.name, &id)?;
+            inner.rt.block_on(super::renew_lease(&inner.s3, &entries));
             self.multipart = Some(Multipart {
-                entries: self.store.entry_dir(&self.name, &id)?,
+                entries,
                 id,
                 parts: Vec::new(),
                 sending: VecDeque::new(),
                 first_root: None,
+                leased: std::time::Instant::now(),
             });
         }
         let multipart = self.multipart.as_mut().expect("started above");
+        if multipart.leased.elapsed() >= super::LEASE_RENEW {
+            // Still being written: keep other servers from dropping it (Store::drop_uploads).
+            let (s3, entries) = (Arc::clone(&inner.s3), multipart.entries.clone());
+            inner
+                .rt
+                .spawn(async move { super::renew_lease(&s3, &entries).await });
+            multipart.leased = std::time::Instant::now();
+        }
         let index = multipart.count();
         if index as u64 >= resume::MAX_PARTS {
             return Err(Error::new(
@@ -321,6 +335,8 @@ impl Drop for Upload {
             for part in multipart.sending {
                 let _ = part.await;
             }
+            // Nobody writes it now: a later put or rm of the name may drop it.
+            let _ = store.inner.s3.delete(&super::lease_key(&multipart.entries)).await;
             store.unmark_busy(&multipart.id);
         };
         self.store.run_or_spawn(wait);
@@ -344,6 +360,8 @@ impl Verified {
             store.drop_entries(&upload.name, &multipart.id).await;
             store.unmark_busy(&multipart.id);
         }
+        // The name now holds a complete version: its interrupted uploads are of no use.
+        store.drop_uploads(&upload.name).await;
         if let Some(etag) = etag.as_deref().and_then(super::etag_text) {
             // Best effort: without its entry the file is hashed again by the next reader.
             if let Ok(entry) = store.sum_key(&upload.name, &etag, &hash) {
