@@ -51,13 +51,41 @@ pub const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "max_connections",
         kind: Kind::Count,
-        doc: "Most client connections `nf serve` handles at once; more are answered `busy`.",
+        doc: "Most connections `nf serve` holds at once, idle ones included (a connection waiting\n\
+              for its handshake or its next request costs no thread). At the limit, the one that\n\
+              has waited longest is closed to make room. Capped below the open-file limit.",
+    },
+    KeySpec {
+        key: "max_workers",
+        kind: Kind::Count,
+        doc: "Most requests served at once, each on a thread of its own. When all are taken, the\n\
+              slowest transfer (under 64 KiB/s for 5 s or more) is cut to make room; otherwise a\n\
+              new request waits up to 2 s and is then answered `busy`.",
+    },
+    KeySpec {
+        key: "max_startups_per_address",
+        kind: Kind::Count,
+        doc: "Most connections from one address (an IPv6 /64 counts as one) that may be in their\n\
+              handshake at once, as OpenSSH's MaxStartups; more are answered `busy`.",
+    },
+    KeySpec {
+        key: "handshake_timeout_secs",
+        kind: Kind::Count,
+        doc: "Seconds a new connection has to finish its handshake (the nf greeting and hello, an\n\
+              old dialect's command, an HTTP request head), and any request head has to arrive\n\
+              once it has begun.",
     },
     KeySpec {
         key: "idle_timeout_secs",
         kind: Kind::Count,
         doc: "Seconds a connection may stay silent (or stop reading) before it is closed; the\n\
               client uses the same limit while waiting for the server.",
+    },
+    KeySpec {
+        key: "min_body_rate",
+        kind: Kind::Bytes,
+        doc: "Least bytes per second a request body or reply must move, averaged over 30 s; a\n\
+              slower transfer is cut (an upload cut this way is kept for --resume). 0 turns it off.",
     },
     KeySpec {
         key: "max_header_bytes",
@@ -193,7 +221,11 @@ pub struct Config {
     pub listen: String,
     pub root: PathBuf,
     pub max_connections: usize,
+    pub max_workers: usize,
+    pub max_startups_per_address: usize,
+    pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
+    pub min_body_rate: u64,
     pub max_header_bytes: usize,
     pub max_name_bytes: usize,
     pub max_file_size: u64,
@@ -227,8 +259,12 @@ impl Config {
             server: "127.0.0.1:8889".into(),
             listen: "127.0.0.1:8889".into(),
             root: default_root(),
-            max_connections: 256,
+            max_connections: 16384,
+            max_workers: 256,
+            max_startups_per_address: 128,
+            handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            min_body_rate: 1024,
             max_header_bytes: crate::protocol::DEFAULT_MAX_HEADER,
             max_name_bytes: crate::name::MAX_NAME_BYTES,
             max_file_size: 1 << 40,
@@ -333,7 +369,11 @@ impl Config {
             "listen" => self.listen = address(&raw)?,
             "root" => self.root = expand_home(&string(&raw)?),
             "max_connections" => self.max_connections = positive(count(&raw)?)? as usize,
+            "max_workers" => self.max_workers = positive(count(&raw)?)? as usize,
+            "max_startups_per_address" => self.max_startups_per_address = positive(count(&raw)?)? as usize,
+            "handshake_timeout_secs" => self.handshake_timeout = Duration::from_secs(positive(count(&raw)?)?),
             "idle_timeout_secs" => self.idle_timeout = Duration::from_secs(positive(count(&raw)?)?),
+            "min_body_rate" => self.min_body_rate = bytes(&raw)?,
             "max_header_bytes" => {
                 let n = bytes(&raw)?;
                 if !(1024..=16 << 20).contains(&n) {
@@ -421,7 +461,11 @@ impl Config {
             "listen" => quoted(&self.listen),
             "root" => quoted(&self.root.to_string_lossy()),
             "max_connections" => self.max_connections.to_string(),
+            "max_workers" => self.max_workers.to_string(),
+            "max_startups_per_address" => self.max_startups_per_address.to_string(),
+            "handshake_timeout_secs" => self.handshake_timeout.as_secs().to_string(),
             "idle_timeout_secs" => self.idle_timeout.as_secs().to_string(),
+            "min_body_rate" => self.min_body_rate.to_string(),
             "max_header_bytes" => self.max_header_bytes.to_string(),
             "max_name_bytes" => self.max_name_bytes.to_string(),
             "max_file_size" => self.max_file_size.to_string(),

@@ -41,6 +41,9 @@ pub enum ErrorKind {
     Usage,
     /// Interrupted by a signal.
     Interrupted,
+    /// The reader of standard output went away (`nf ls | head -1`): not a failure; the
+    /// program ends quietly with exit code 0, as other Unix tools do.
+    PipeClosed,
     /// Any other failure (local I/O, server-side trouble).
     Other,
 }
@@ -65,12 +68,13 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Usage => "usage",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::PipeClosed => "pipe_closed",
             ErrorKind::Other => "internal",
         }
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::NotFound,
         ErrorKind::Exists,
         ErrorKind::BadName,
@@ -87,6 +91,7 @@ impl ErrorKind {
         ErrorKind::Protocol,
         ErrorKind::Usage,
         ErrorKind::Interrupted,
+        ErrorKind::PipeClosed,
         ErrorKind::Other,
     ];
 
@@ -108,6 +113,7 @@ impl ErrorKind {
             ErrorKind::HashMismatch => 6,
             ErrorKind::Auth | ErrorKind::Denied => 7,
             ErrorKind::Interrupted => 130,
+            ErrorKind::PipeClosed => 0,
             _ => 1,
         }
     }
@@ -187,6 +193,10 @@ pub fn kind_of_io(err: &io::Error) -> ErrorKind {
 
 /// A short human description of an I/O error, without Rust's "(os error N)" noise.
 pub fn describe_io(err: &io::Error) -> String {
+    if let Some(why) = err.get_ref() {
+        // A message of nf's own (a deadline that says which).
+        return why.to_string();
+    }
     match err.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => "timed out".to_string(),
         io::ErrorKind::UnexpectedEof => "connection closed early".to_string(),

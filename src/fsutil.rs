@@ -1,8 +1,6 @@
 //! Small file-system helpers shared by the store and the client.
 
-use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Renames `from` to `to` unless `to` exists (then `AlreadyExists`), atomically: one
@@ -10,22 +8,9 @@ use std::path::Path;
 /// (also atomic against a racing creator); where it lacks hard links too (FAT), a check and a
 /// rename.
 pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
-    let (cf, ct) = (c(from)?, c(to)?);
-    // SAFETY: both are NUL-terminated paths that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            cf.as_ptr(),
-            libc::AT_FDCWD,
-            ct.as_ptr(),
-            libc::RENAME_NOREPLACE,
-        )
-    };
-    if rc == 0 {
+    let Err(err) = crate::sys::rename_noreplace(from, to) else {
         return Ok(());
-    }
-    let err = io::Error::last_os_error();
+    };
     match err.raw_os_error() {
         Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
         _ => return Err(err),
@@ -52,31 +37,14 @@ pub fn anonymous_file(dir: &Path) -> io::Result<std::fs::File> {
 
 /// Gives an anonymous file its name `target`; fails with `AlreadyExists` if `target` exists.
 pub fn link_fd(file: &std::fs::File, target: &Path) -> io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
-    let target = CString::new(target.as_os_str().as_bytes())?;
-    // SAFETY: both paths are NUL-terminated C strings that outlive the call.
-    let rc = unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            source.as_ptr(),
-            libc::AT_FDCWD,
-            target.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::link_fd(file, target)
 }
 
 /// File systems on which nf writes large bodies with O_DIRECT: local disk file systems, where
 /// it spares a copy into the page cache and most of the final fsync. Elsewhere (NFS, FUSE,
 /// tmpfs, overlayfs) a direct write can be a synchronous round trip or a plain copy, so the
 /// page cache is kept.
-const DIRECT_FS: [libc::c_long; 3] = [
+const DIRECT_FS: [i64; 3] = [
     0xEF53,      // ext2/3/4
     0x5846_5342, // xfs
     0x9123_683E, // btrfs
@@ -87,11 +55,7 @@ const DIRECT_FS: [libc::c_long; 3] = [
 pub fn direct_twin(file: &std::fs::File) -> Option<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
-    // SAFETY: fstatfs fills the zeroed struct for an fd we own.
-    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0
-        || !DIRECT_FS.contains(&(fs.f_type as libc::c_long))
-    {
+    if !crate::sys::fs_type(file).is_ok_and(|t| DIRECT_FS.contains(&t)) {
         return None;
     }
     // Through /proc/self/fd: the same inode, whatever happened to its path since.
@@ -122,12 +86,8 @@ mod tests {
         assert!(a.exists());
     }
 
-    fn fs_type(path: &Path) -> libc::c_long {
-        let file = std::fs::File::open(path).unwrap();
-        // SAFETY: as in direct_twin.
-        let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-        assert_eq!(unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) }, 0);
-        fs.f_type as libc::c_long
+    fn fs_type(path: &Path) -> i64 {
+        crate::sys::fs_type(&std::fs::File::open(path).unwrap()).unwrap()
     }
 
     #[test]
@@ -143,8 +103,14 @@ mod tests {
             let on_disk = DIRECT_FS.contains(&fs_type(dir.path()));
             assert_eq!(twin.is_some(), on_disk, "{}", dir.path().display());
             if let Some(twin) = twin {
-                // SAFETY: reads the flags of an fd we own.
-                let flags = unsafe { libc::fcntl(twin.as_raw_fd(), libc::F_GETFL) };
+                let flags =
+                    std::fs::read_to_string(format!("/proc/self/fdinfo/{}", twin.as_raw_fd())).unwrap();
+                let octal = flags
+                    .lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .unwrap()
+                    .trim();
+                let flags = i32::from_str_radix(octal, 8).unwrap();
                 assert_ne!(flags & libc::O_DIRECT, 0);
                 // An aligned write from aligned memory lands in the same file.
                 let mut mem = vec![5u8; 8192];

@@ -19,11 +19,14 @@ pub struct HashPipe {
 }
 
 impl HashPipe {
-    /// Continues `hasher` on a helper thread with `count` buffers of `size` bytes.
-    pub fn new(hasher: blake3::Hasher, count: usize, size: usize) -> HashPipe {
+    /// Continues `hasher` on a helper thread with `count` buffers of `size` bytes; gives the
+    /// hasher back if the thread cannot be started (the caller then hashes inline).
+    pub fn new(hasher: blake3::Hasher, count: usize, size: usize) -> Result<HashPipe, Box<blake3::Hasher>> {
         let count = count.max(2);
         let (to_worker, inbox) = mpsc::sync_channel::<(Vec<u8>, usize)>(count);
         let (give_back, returned) = mpsc::sync_channel::<Vec<u8>>(count);
+        // Kept in case the thread cannot start (a copy of 2 KB, once per large transfer).
+        let fallback = hasher.clone();
         let worker = std::thread::Builder::new()
             .name("hash".into())
             .stack_size(64 * 1024)
@@ -36,15 +39,17 @@ impl HashPipe {
                     }
                 }
                 hasher
-            })
-            .expect("start the hash thread");
-        HashPipe {
+            });
+        let Ok(worker) = worker else {
+            return Err(Box::new(fallback));
+        };
+        Ok(HashPipe {
             to_worker: Some(to_worker),
             returned,
             spare: (0..count).map(|_| vec![0u8; size]).collect(),
             worker: Some(worker),
             size,
-        }
+        })
     }
 
     /// A buffer of `size` bytes to fill (waits for the hasher to return one if all are busy).
@@ -65,13 +70,15 @@ impl HashPipe {
         }
     }
 
-    /// Waits for every buffer to be hashed and returns the hasher.
+    /// Waits for every buffer to be hashed and returns the hasher. Should the hash thread
+    /// ever panic, the hasher returned hashes to a value no content has, so the transfer fails
+    /// its check rather than passing unverified.
     pub fn finish(mut self) -> blake3::Hasher {
         self.to_worker.take();
         self.worker
             .take()
             .and_then(|w| w.join().ok())
-            .expect("the hash thread does not panic")
+            .unwrap_or_else(|| blake3::Hasher::new_derive_key("nf: the hash thread failed"))
     }
 }
 
@@ -102,15 +109,19 @@ pub enum Hashing {
 }
 
 impl Hashing {
-    /// Continues `hasher` over a transfer of `len` bytes.
+    /// Continues `hasher` over a transfer of `len` bytes (inline if no thread can be started).
     pub fn new(hasher: blake3::Hasher, len: u64) -> Hashing {
-        if len >= PIPELINE_MIN {
-            Hashing::Piped(HashPipe::new(hasher, 4, CHUNK))
-        } else {
-            Hashing::Inline {
-                hasher: Box::new(hasher),
-                buf: vec![0u8; (len as usize).clamp(1, CHUNK)],
+        let hasher = if len >= PIPELINE_MIN {
+            match HashPipe::new(hasher, 4, CHUNK) {
+                Ok(pipe) => return Hashing::Piped(pipe),
+                Err(hasher) => *hasher,
             }
+        } else {
+            hasher
+        };
+        Hashing::Inline {
+            hasher: Box::new(hasher),
+            buf: vec![0u8; (len.min(CHUNK as u64) as usize).max(1)],
         }
     }
 
@@ -157,21 +168,29 @@ pub fn pump<E>(
     mut write: impl FnMut(&[u8]) -> Result<(), E>,
     mut moved: impl FnMut(usize),
 ) -> Result<(blake3::Hasher, Option<E>), (u64, io::Error)> {
-    if len < PIPELINE_MIN {
-        let mut hasher = hasher;
-        let failed = stream(
-            reader,
-            len,
-            |chunk| {
-                hasher.update(chunk);
-                write(chunk)
-            },
-            moved,
-        )?;
-        return Ok((hasher, failed));
-    }
+    let pipe = if len < PIPELINE_MIN {
+        Err(Box::new(hasher))
+    } else {
+        HashPipe::new(hasher, 4, CHUNK)
+    };
+    let mut pipe = match pipe {
+        Ok(pipe) => pipe,
+        // Small, or no thread to be had: hash from the reader's buffer.
+        Err(hasher) => {
+            let mut hasher = *hasher;
+            let failed = stream(
+                reader,
+                len,
+                |chunk| {
+                    hasher.update(chunk);
+                    write(chunk)
+                },
+                moved,
+            )?;
+            return Ok((hasher, failed));
+        }
+    };
     let (mut failed, mut got) = (None, 0u64);
-    let mut pipe = HashPipe::new(hasher, 4, CHUNK);
     while got < len {
         let mut buf = pipe.buffer();
         let want = buf.len().min((len - got) as usize);
@@ -297,7 +316,9 @@ pub fn pump_to_file(
     direct: &File,
     start: u64,
     mut moved: impl FnMut(usize),
-) -> Result<(blake3::Hasher, Option<io::Error>), (u64, io::Error)> {
+) -> Result<Pumped, (u64, io::Error)> {
+    // Kept in case a thread cannot start (a copy of 2 KB, once per large upload).
+    let fallback = hasher.clone();
     std::thread::scope(|scope| {
         let (to_writer, writer_inbox) = mpsc::sync_channel::<Block>(BLOCKS);
         let (to_hasher, hasher_inbox) = mpsc::sync_channel::<Block>(BLOCKS);
@@ -317,8 +338,10 @@ pub fn pump_to_file(
                     }
                 }
                 failed
-            })
-            .expect("start the write thread");
+            });
+        let Ok(writer) = writer else {
+            return Ok(Pumped::NoThreads(fallback));
+        };
         let hashing = std::thread::Builder::new()
             .name("hash".into())
             .stack_size(64 * 1024)
@@ -330,8 +353,12 @@ pub fn pump_to_file(
                     let _ = give_back.send(block);
                 }
                 hasher
-            })
-            .expect("start the hash thread");
+            });
+        let Ok(hashing) = hashing else {
+            drop(to_writer);
+            let _ = writer.join();
+            return Ok(Pumped::NoThreads(fallback));
+        };
         let (mut got, mut made, mut cut) = (0u64, 0usize, None);
         while got < len && cut.is_none() {
             let mut block = match returned.try_recv() {
@@ -378,13 +405,27 @@ pub fn pump_to_file(
             }
         }
         drop((to_writer, returned));
-        let failed = writer.join().expect("the write thread does not panic");
-        let hasher = hashing.join().expect("the hash thread does not panic");
+        let failed = writer
+            .join()
+            .unwrap_or_else(|_| Some(io::Error::other("the write thread failed")));
+        // Should the hash thread ever panic, a hasher no content matches: the check fails.
+        let hasher = hashing
+            .join()
+            .unwrap_or_else(|_| blake3::Hasher::new_derive_key("nf: the hash thread failed"));
         match cut {
             Some(e) => Err((got, e)),
-            None => Ok((hasher, failed)),
+            None => Ok(Pumped::Done(hasher, failed)),
         }
     })
+}
+
+/// What [`pump_to_file`] did: the body's hash and the first write error, or nothing at all
+/// because its threads could not be started (the caller then uses [`pump`]; the hasher is
+/// handed back untouched).
+#[derive(Debug)]
+pub enum Pumped {
+    Done(blake3::Hasher, Option<io::Error>),
+    NoThreads(blake3::Hasher),
 }
 
 /// Hashes the first `len` bytes of `file` (reading at offsets, so its position does not
@@ -494,7 +535,7 @@ mod tests {
             wire.extend_from_slice(b"next\n");
             let mut reader = io::BufReader::with_capacity(CHUNK, &wire[..]);
             let mut moved = 0;
-            let (hasher, failed) = pump_to_file(
+            let Pumped::Done(hasher, failed) = pump_to_file(
                 &mut reader,
                 len as u64,
                 blake3::Hasher::new(),
@@ -503,7 +544,9 @@ mod tests {
                 start as u64,
                 |n| moved += n,
             )
-            .unwrap();
+            .unwrap() else {
+                panic!("threads start here")
+            };
             assert!(failed.is_none());
             assert_eq!(
                 (moved, hasher.finalize()),
@@ -549,7 +592,7 @@ mod tests {
         let mut wire = body.clone();
         wire.extend_from_slice(b"next\n");
         let mut reader = io::BufReader::new(&wire[..]);
-        let (hasher, failed) = pump_to_file(
+        let Pumped::Done(hasher, failed) = pump_to_file(
             &mut reader,
             body.len() as u64,
             blake3::Hasher::new(),
@@ -558,7 +601,9 @@ mod tests {
             0,
             |_| {},
         )
-        .unwrap();
+        .unwrap() else {
+            panic!("threads start here")
+        };
         assert_eq!(failed.map(|e| e.raw_os_error()), Some(Some(libc::EBADF)));
         assert_eq!(hasher.finalize(), blake3::hash(&body));
         let mut rest = String::new();
@@ -587,7 +632,7 @@ mod tests {
     #[test]
     fn the_pipe_hashes_exactly_what_was_handed_over() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
-        let mut pipe = HashPipe::new(blake3::Hasher::new(), 3, 100_000);
+        let mut pipe = HashPipe::new(blake3::Hasher::new(), 3, 100_000).ok().unwrap();
         for chunk in data.chunks(77_777) {
             let mut buf = pipe.buffer();
             buf[..chunk.len()].copy_from_slice(chunk);

@@ -5,6 +5,8 @@
 //! `server` → `store` → disk; `server` hands the old text dialects to `compat`. See
 //! docs/ARCHITECTURE.md.
 
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -21,8 +23,11 @@ pub mod output;
 pub mod progress;
 pub mod protocol;
 pub mod server;
+pub mod service;
 pub mod signals;
 pub mod store;
+pub mod sys;
+pub mod transport;
 
 pub use commands::run;
 pub use error::{Error, ErrorKind, Result};

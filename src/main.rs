@@ -14,6 +14,14 @@ fn main() -> ExitCode {
     };
     match nf::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind == nf::ErrorKind::Interrupted => {
+            eprintln!("\nnf: {err}");
+            // End as the signal would have: the shell sees 130 for Ctrl-C.
+            match nf::signals::interrupted() {
+                Some(sig) => nf::sys::die_by(sig),
+                None => ExitCode::from(err.kind.exit_code()),
+            }
+        }
         Err(err) => {
             if !err.message.is_empty() {
                 eprintln!("nf: error: {err}");

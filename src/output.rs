@@ -1,5 +1,5 @@
 //! Terminal manners shared by the commands: whether stderr is a terminal, `NO_COLOR`, and a
-//! closed stdout pipe (`nf ls | head -1`) that ends the program quietly with exit code 0.
+//! closed stdout pipe (`nf ls | head -1`), which ends the program quietly with exit code 0.
 //! (clap never colours: its `color` feature is off in Cargo.toml.)
 
 use std::io::{self, IsTerminal, Write};
@@ -17,7 +17,8 @@ pub fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stderr().is_terminal()
 }
 
-/// Writes `text` to stdout; a closed pipe exits the process quietly with code 0.
+/// Writes `text` to stdout; a closed pipe is [`ErrorKind::PipeClosed`](crate::ErrorKind),
+/// which `main` ends quietly with code 0.
 pub fn print(text: &str) -> Result<(), Error> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -26,10 +27,11 @@ pub fn print(text: &str) -> Result<(), Error> {
         .map_err(|e| stdout_error(&e))
 }
 
-/// Turns a write error on stdout into an error, exiting quietly with 0 on a closed pipe.
+/// Turns a write error on stdout into an error: a closed pipe (`nf ls | head -1`) is
+/// [`ErrorKind::PipeClosed`](crate::ErrorKind), not a failure.
 pub fn stdout_error(e: &io::Error) -> Error {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        return Error::reported(crate::ErrorKind::PipeClosed);
     }
     Error::io("cannot write to standard output", e)
 }

@@ -88,15 +88,25 @@ impl Report {
         }
     }
 
-    /// Reports item `index` failing before any transfer began (a bad name, a missing file).
+    /// Reports item `index` failing. Failures that follow from an interrupt (the connection
+    /// shut down) or from standard output being closed are not printed: the interrupt says
+    /// what happened, and a closed pipe ends quietly.
     pub fn fail(&self, index: usize, err: &Error) {
-        self.println(&format!("nf: error: {err}"));
+        if err.kind != ErrorKind::PipeClosed && crate::signals::interrupted().is_none() {
+            self.println(&format!("nf: error: {err}"));
+        }
         self.failures.borrow_mut().push((index, err.kind));
     }
 
-    /// Clears the bars, prints the summary (unless quiet) and returns the outcome: the error
-    /// of the first failed item (already printed), if any.
-    pub fn finish(&self, verb: &str) -> Result<()> {
+    /// Clears the bars and passes on `outcome`, for a batch ended early (an interrupt).
+    pub fn cut_short(&self, outcome: Result<()>) -> Result<()> {
+        if outcome.is_err() {
+            self.clear();
+        }
+        outcome
+    }
+
+    fn clear(&self) {
         for (_, (bar, _)) in self.bars.borrow_mut().drain() {
             bar.finish_and_clear();
         }
@@ -106,7 +116,18 @@ impl Report {
         if let Some(m) = &self.multi {
             let _ = m.clear();
         }
-        if self.verbosity != Verbosity::Quiet {
+    }
+
+    /// Clears the bars, prints the summary (unless quiet) and returns the outcome: the error
+    /// of the first failed item (already printed), if any.
+    pub fn finish(&self, verb: &str) -> Result<()> {
+        self.clear();
+        let piped = self
+            .failures
+            .borrow()
+            .iter()
+            .any(|(_, k)| *k == ErrorKind::PipeClosed);
+        if self.verbosity != Verbosity::Quiet && !piped {
             eprintln!("{}", self.summary(verb, self.failures.borrow().len()));
         }
         self.outcome()

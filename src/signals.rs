@@ -1,23 +1,20 @@
 //! Ctrl-C and SIGTERM handled on a thread of their own: the stop signals are blocked in every
 //! thread, and one waiter thread receives them with `sigwait` and runs a closure. No async
-//! signal handlers, so the closure may lock, print and exit freely.
+//! signal handlers, so the closure may lock and print freely. A transfer interrupted this way
+//! returns to `main`, which re-raises the signal: only `main` ends the process.
+
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 /// SIGINT and SIGTERM, blocked in the thread that called [`block`] and in every thread it
 /// starts afterwards. Call it before starting threads.
-pub struct Blocked(libc::sigset_t);
+pub struct Blocked(crate::sys::StopSignals);
 
 /// Blocks the stop signals; see [`Blocked::then`].
 pub fn block() -> Blocked {
-    // SAFETY: plain libc calls on a local sigset; pthread_sigmask affects this thread and the
-    // threads it starts afterwards.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        Blocked(set)
-    }
+    Blocked(crate::sys::block_stop_signals())
 }
 
 impl Blocked {
@@ -25,18 +22,50 @@ impl Blocked {
     pub fn then(self, then: impl FnOnce(i32) + Send + 'static) {
         let set = self.0;
         std::thread::spawn(move || {
-            let mut sig = 0;
-            // SAFETY: set is a valid sigset; sig is a valid out pointer.
-            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+            if let Some(sig) = set.wait() {
                 then(sig);
             }
         });
     }
 }
 
-/// Blocks the stop signals and runs `then(signal)` when one arrives.
-pub fn on_stop(then: impl FnOnce(i32) + Send + 'static) {
-    block().then(then);
+/// The stop signal that interrupted a transfer, once one has.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+/// Connections to shut down when a transfer is interrupted, so that the blocked transfer ends
+/// at once with an error and the command returns to `main`.
+static WATCHED: Mutex<Vec<TcpStream>> = Mutex::new(Vec::new());
+
+/// How long `main` has to finish after an interrupt before the signal ends the process anyway
+/// (a read of a pipe that never ends, say).
+const GRACE: Duration = Duration::from_secs(2);
+
+/// On SIGINT or SIGTERM during a transfer: notes the signal and shuts down the watched
+/// connections, so that the command ends, reports what was kept, and `main` re-raises the
+/// signal (exit status 130 for Ctrl-C). Should the command not get back to `main` within a
+/// grace period, the signal ends the process as if nf did not handle it.
+pub fn on_interrupt() {
+    block().then(|sig| {
+        INTERRUPTED.store(sig, Ordering::SeqCst);
+        for sock in WATCHED.lock().unwrap().iter() {
+            let _ = sock.shutdown(Shutdown::Both);
+        }
+        std::thread::sleep(GRACE);
+        crate::sys::die_by(sig);
+    });
+}
+
+/// Shuts `sock` down when a transfer is interrupted (see [`on_interrupt`]).
+pub fn watch(sock: TcpStream) {
+    WATCHED.lock().unwrap().push(sock);
+}
+
+/// The signal that interrupted the transfer, if one did.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
 }
 
 /// The name of a stop signal, for messages.

@@ -296,7 +296,11 @@ fn a_get_interrupted_by_sigint_leaves_no_target_and_says_how_to_resume() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     fake.join().unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGINT),
+        "ended by SIGINT, as the shell shows 130"
+    );
     let err = stderr(&out);
     assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
     assert!(!dir.path().join("f").exists());
@@ -328,7 +332,11 @@ fn ctrl_c_during_a_put_exits_with_a_clear_message() {
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGINT),
+        "ended by SIGINT, as the shell shows 130"
+    );
     let err = stderr(&out);
     assert!(
         err.contains("nf: interrupted by SIGINT") && err.contains("--resume"),

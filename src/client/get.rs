@@ -196,7 +196,7 @@ impl Client {
         progress: &dyn Progress,
         write: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> Result<(blake3::Hasher, Option<io::Error>)> {
-        pump(&mut self.reader, len, hasher, write, |n| {
+        pump(&mut self.conn, len, hasher, write, |n| {
             progress.advance(index, n as u64)
         })
         .map_err(|(got, e)| {

@@ -6,7 +6,7 @@
 mod get;
 mod put;
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use crate::name::FileName;
 use crate::protocol::{
     self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply,
 };
+use crate::transport::{Stream, Transport};
 
 pub use get::{GetJob, Sink};
 pub use put::{PutJob, STDIN};
@@ -157,8 +158,8 @@ pub type Held = (Option<FileInfo>, u64);
 
 /// A connection to an nf server.
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: BufWriter<TcpStream>,
+    /// The connection: reads buffered, writes collected until a flush.
+    conn: Stream,
     line: Vec<u8>,
     addr: String,
     /// The server's software string from the handshake.
@@ -245,14 +246,10 @@ impl Client {
                 format!("cannot connect to {addr}: {why}; is `nf serve` running there?"),
             )
         })?;
-        let io_err = |e: std::io::Error| Error::io(format!("cannot talk to {addr}"), &e);
-        stream.set_nodelay(true).map_err(io_err)?;
-        stream.set_read_timeout(Some(timeout)).map_err(io_err)?;
-        stream.set_write_timeout(Some(timeout)).map_err(io_err)?;
-        let write_half = stream.try_clone().map_err(io_err)?;
+        let transport =
+            Transport::plain(stream, timeout).map_err(|e| Error::io(format!("cannot talk to {addr}"), &e))?;
         let mut client = Client {
-            reader: BufReader::with_capacity(CHUNK, stream),
-            writer: BufWriter::with_capacity(CHUNK, write_half),
+            conn: Stream::new(transport, CHUNK, CHUNK),
             line: Vec::new(),
             addr: addr.to_string(),
             server: String::new(),
@@ -272,9 +269,9 @@ impl Client {
             token: token.map(str::to_string),
         };
         let queued = self
-            .writer
+            .conn
             .write_all(protocol::greeting().as_bytes())
-            .and_then(|()| protocol::write_message(&mut self.writer, &hello));
+            .and_then(|()| protocol::write_message(&mut self.conn, &hello));
         if let Err(e) = queued {
             return Err(Error::io(format!("cannot talk to {}", self.addr), &e));
         }
@@ -347,7 +344,7 @@ impl Client {
     /// Reads one reply line: an error reply becomes an `Err` of its kind.
     fn read_reply_line<T: DeserializeOwned>(&mut self) -> Result<T> {
         let addr = &self.addr;
-        protocol::read_line(&mut self.reader, MAX_REPLY, &mut self.line).map_err(|e| match e {
+        protocol::read_line(&mut self.conn, MAX_REPLY, &mut self.line).map_err(|e| match e {
             LineError::Closed | LineError::Truncated => Error::new(
                 ErrorKind::Connect,
                 format!("the server at {addr} closed the connection"),
@@ -372,11 +369,17 @@ impl Client {
     }
 
     fn send(&mut self, request: &Request) -> Result<()> {
-        protocol::write_message(&mut self.writer, request).map_err(|e| self.lost(&e))
+        protocol::write_message(&mut self.conn, request).map_err(|e| self.lost(&e))
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.writer.flush().map_err(|e| self.lost(&e))
+        self.conn.flush().map_err(|e| self.lost(&e))
+    }
+
+    /// A second handle on the connection, only to shut it down from another thread (an
+    /// interrupt).
+    pub fn shutdown_handle(&self) -> std::io::Result<TcpStream> {
+        self.conn.transport_ref().shutdown_handle()
     }
 
     fn lost(&self, e: &std::io::Error) -> Error {

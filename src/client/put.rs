@@ -111,7 +111,10 @@ impl Client {
             for (&i, stat) in check.iter().zip(stats) {
                 let job = &jobs[i];
                 match stat {
-                    Err(e) => results[i] = Some(Err(e)),
+                    Err(e) if resume => results[i] = Some(Err(e)),
+                    // Only advice without --resume (a name being replaced right now may fail
+                    // to answer): the upload itself decides.
+                    Err(_) => {}
                     Ok((Some(stored), _))
                         if resume && super::get::same_content(&job.path, &stored.blake3) =>
                     {
@@ -318,14 +321,14 @@ impl Client {
                     ),
                 ));
             }
-            protocol::write_chunk_header(&mut self.writer, n)
-                .and_then(|()| self.writer.write_all(&buf[..n]))
+            protocol::write_chunk_header(&mut self.conn, n)
+                .and_then(|()| self.conn.write_all(&buf[..n]))
                 .map_err(|e| Sent::Partly(self.lost(&e)))?;
             hashing.hash(buf, n);
             sent += n as u64;
             progress.advance(index, n as u64);
         };
-        protocol::write_chunk_header(&mut self.writer, 0).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        protocol::write_chunk_header(&mut self.conn, 0).map_err(|e| Sent::Partly(self.lost(&e)))?;
         self.end_body(index, hashing.finish(), canceled, sent, false)
     }
 
@@ -348,7 +351,7 @@ impl Client {
                 cancel: None,
             },
         };
-        protocol::write_message(&mut self.writer, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        protocol::write_message(&mut self.conn, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
         Ok(Waiting {
             index,
             moved,
@@ -391,7 +394,7 @@ impl Client {
                     )))
                 }
             };
-            self.writer
+            self.conn
                 .write_all(&buf[..n])
                 .map_err(|e| Sent::Partly(self.lost(&e)))?;
             hashing.hash(buf, n);

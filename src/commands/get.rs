@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::GetArgs;
 use crate::client::{GetJob, Sink};
-use crate::commands::{expand_names, interrupt_message, Context, Items};
+use crate::commands::{expand_names, interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::FileName;
 
@@ -50,10 +50,7 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
         }
     }
     if !jobs.is_empty() {
-        interrupt_message(
-            "downloads cut off are kept beside their targets as .NAME.nf-part; run the same \
-             command with --resume to continue",
-        );
+        on_interrupt();
         client.get(
             &jobs,
             args.resume,
@@ -62,6 +59,10 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
                 items,
             },
         );
+        report.cut_short(interrupted(
+            "downloads cut off are kept beside their targets as .NAME.nf-part; run the same \
+             command with --resume to continue",
+        ))?;
     }
     report.finish("downloaded")
 }

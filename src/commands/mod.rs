@@ -68,11 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// The client: its 256 KiB socket buffers come from the heap instead of an `mmap` and
 /// `munmap` each, which takes about 40 µs (3 %) off a one-file `nf get` (bench/RESULTS.md).
 fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
+    crate::sys::set_mmap_threshold(1 << 20);
 }
 
 /// The config keys set by command-line flags.
@@ -126,13 +122,17 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
 }
 
 impl Context {
-    /// Connects to the configured server.
+    /// Connects to the configured server; an interrupt shuts the connection down.
     pub fn connect(&self) -> Result<Client> {
-        Client::connect(
+        let client = Client::connect(
             &self.config.server,
             self.config.idle_timeout,
             self.config.token.as_deref(),
-        )
+        )?;
+        if let Ok(sock) = client.shutdown_handle() {
+            crate::signals::watch(sock);
+        }
+        Ok(client)
     }
 }
 
@@ -159,12 +159,21 @@ impl Context {
     }
 }
 
-/// On Ctrl-C or SIGTERM during a transfer: say what was kept and how to continue, exit 130.
-pub fn interrupt_message(what: &'static str) {
-    crate::signals::on_stop(move |sig| {
-        eprintln!("\nnf: interrupted by {}: {what}", crate::signals::name(sig));
-        std::process::exit(130);
-    });
+/// Makes Ctrl-C or SIGTERM during a transfer end it at once (see [`crate::signals`]).
+pub fn on_interrupt() {
+    crate::signals::on_interrupt();
+}
+
+/// After a transfer: if a stop signal cut it, the error that says what was kept and how to
+/// continue (`main` then re-raises the signal).
+pub fn interrupted(what: &str) -> Result<()> {
+    match crate::signals::interrupted() {
+        Some(sig) => Err(Error::new(
+            ErrorKind::Interrupted,
+            format!("interrupted by {}: {what}", crate::signals::name(sig)),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Progress of the jobs of a batch, reported against the items (command-line arguments) they

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::cli::PutArgs;
 use crate::client::{PutJob, STDIN};
-use crate::commands::{interrupt_message, Context, Items};
+use crate::commands::{interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 
@@ -55,10 +55,7 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
         }
     }
     if !jobs.is_empty() {
-        interrupt_message(
-            "uploads cut off are kept on the server (files of 1 MiB or more); run the same command \
-             with --resume to continue",
-        );
+        on_interrupt();
         let mut client = ctx.connect()?;
         client.put(
             &jobs,
@@ -69,6 +66,10 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
                 items,
             },
         );
+        report.cut_short(interrupted(
+            "uploads cut off are kept on the server (files of 1 MiB or more); run the same \
+             command with --resume to continue",
+        ))?;
     }
     report.finish("uploaded")
 }

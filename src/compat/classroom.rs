@@ -11,13 +11,13 @@ use super::wire::{Got, Wire};
 use super::{pyjson, split_word, Done};
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::server::Shared;
+use crate::service::Service;
 
 /// Ends every reply.
 const END: &[u8] = b"\r\n\r\n";
 
 /// Answers a request line.
-pub(super) fn request(wire: &mut Wire, shared: &Shared, text: &[u8]) -> Done {
+pub(super) fn request(wire: &mut Wire, shared: &Service, text: &[u8]) -> Done {
     let (word, rest) = split_word(text);
     let lower = word.to_ascii_lowercase();
     match lower.as_slice() {
@@ -78,7 +78,7 @@ fn send(wire: &mut Wire, json: &str) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot send the reply", &e))
 }
 
-fn list(wire: &mut Wire, shared: &Shared) -> Done {
+fn list(wire: &mut Wire, shared: &Service) -> Done {
     let result = match shared.store.list(None) {
         Ok(files) => ok(wire, &pyjson::string_list(files.iter().map(|f| f.name.as_str()))),
         Err(e) => fail(wire, e),
@@ -87,7 +87,7 @@ fn list(wire: &mut Wire, shared: &Shared) -> Done {
 }
 
 /// `{"status": "OK", "data_namafile": NAME, "data_file": BASE64}`, the base64 streamed.
-fn get(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
+fn get(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let op = "classroom:get";
     let (file, info) = match super::open_for_download(shared, name) {
         Ok(x) => x,
@@ -113,7 +113,7 @@ fn get(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
     }
 }
 
-fn delete(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
+fn delete(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let removed = shared
         .file_name(name)
         .and_then(|n| shared.store.remove(&n).map(|()| n));
@@ -128,7 +128,7 @@ fn delete(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
 /// (of `\r\n\r\n`), at the client's half-close, or when the client goes quiet right after a
 /// `\n`. After a failure the rest of the request is read and dropped (bounded), then the error
 /// is the reply.
-pub(super) fn upload(wire: &mut Wire, shared: &Shared, word: &[u8], name: &[u8]) -> Done {
+pub(super) fn upload(wire: &mut Wire, shared: &Service, word: &[u8], name: &[u8]) -> Done {
     let op = if word.eq_ignore_ascii_case(b"post") {
         "classroom:post"
     } else {

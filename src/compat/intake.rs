@@ -9,7 +9,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::FileInfo;
-use crate::server::Shared;
+use crate::service::Service;
 use crate::store::Upload;
 
 use super::b64::{encoded_len, BadBase64, Decoder};
@@ -28,7 +28,7 @@ pub struct Intake {
 
 impl Intake {
     /// Starts an upload of `raw_name` (raw bytes from the wire); a bad name fails it at once.
-    pub fn begin(shared: &Shared, raw_name: &[u8]) -> Intake {
+    pub fn begin(shared: &Service, raw_name: &[u8]) -> Intake {
         let settings = &shared.settings;
         let limit = settings.compat_max_bytes.min(settings.max_file_size);
         let started = shared

@@ -3,9 +3,11 @@
 //! classroom dialect (`LIST`, `GET`, `UPLOAD`/`POST`, `DELETE`, JSON replies ending in
 //! `\r\n\r\n`) in [`classroom`]. docs/PROTOCOL.md ("Old text dialects") describes both.
 //!
-//! This module owns telling them apart ([`sniff`] on the first bytes, then the request's first
-//! word and how its line ends), reading the request head (with the quiet-period rule for
-//! requests that have no terminator), and one log line per request. Everything goes through
+//! The accept loop (`server::front`) reads a request head by this module's rules ([`head_state`]:
+//! the quiet-period rule for requests that have no terminator) and hands the connection over;
+//! this module tells the two dialects apart by the request's first word and how its line
+//! ends, serves the one request, and writes one log line for it. [`refusal`] words a refusal in
+//! the client's dialect for the accept loop. Everything goes through
 //! the same [`Store`](crate::store::Store) and [`FileName`] rules as the native protocol; this
 //! module never builds a path, never holds a lock across I/O, and never panics on input.
 
@@ -17,86 +19,78 @@ mod seed;
 mod wire;
 
 use std::io;
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::protocol::{FileInfo, MAGIC};
-use crate::server::Shared;
+use crate::protocol::FileInfo;
+use crate::service::Service;
 use crate::store::Content;
+use crate::transport::Transport;
 
-use wire::{Got, Wire};
+use wire::Wire;
 
-/// What the first bytes of a connection are.
+pub use wire::Got;
+
+/// Whether a buffer holds a whole request head yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sniff {
-    /// The native protocol (`NF/`), or something that is no old dialect either (an HTTP
-    /// request): the native code answers it.
-    Native,
-    /// One of the old text dialects.
-    Old,
-    /// The client closed without sending anything.
-    Closed,
+pub enum HeadState {
+    /// A whole head: a line ended by `\n`, or an upload head with its content after it.
+    Ready,
+    /// Not yet; `complete` when a whole command is there, so that a client that goes quiet now
+    /// has finished its request.
+    More { complete: bool },
 }
 
-/// Looks at the first bytes without consuming them. Waits up to `idle` for the first byte,
-/// and a little longer only while what arrived is still the start of `NF/`.
-pub fn sniff(stream: &TcpStream, idle: Duration) -> io::Result<Sniff> {
-    let deadline = Instant::now() + idle;
-    let mut buf = [0u8; 512];
-    loop {
-        let n = match stream.peek(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let seen = &buf[..n];
-        if seen.is_empty() {
-            return Ok(Sniff::Closed);
-        }
-        if seen.len() < MAGIC.len() && MAGIC.starts_with(seen) {
-            if peer_closed(stream) {
-                // `N` or `NF` and then end of stream: nothing more will come; the native code
-                // answers the truncated greeting.
-                return Ok(Sniff::Native);
-            }
-            if Instant::now() >= deadline {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-            continue;
-        }
-        return Ok(if seen.starts_with(MAGIC) || is_http(seen) {
-            Sniff::Native
-        } else {
-            Sniff::Old
-        });
+/// How far the request head in `buf` is, by the rules of the old dialects.
+pub fn head_state(buf: &[u8]) -> HeadState {
+    match scan(buf) {
+        Scan::More { complete } => HeadState::More { complete },
+        _ => HeadState::Ready,
     }
 }
 
-/// True when the peer has shut down its sending side (what is buffered is all there is).
-fn peer_closed(stream: &TcpStream) -> bool {
-    use std::os::unix::io::AsRawFd;
-    let mut fd = libc::pollfd {
-        fd: stream.as_raw_fd(),
-        events: libc::POLLRDHUP,
-        revents: 0,
+/// A refusal (`busy`, or the old dialects turned off) in the dialect the head in `buf` is
+/// written in: the classroom dialect's JSON reply, or the seed dialect's `ERROR`.
+pub fn refusal(buf: &[u8], err: &Error) -> Vec<u8> {
+    let line = match buf.iter().position(|&b| b == b'\n') {
+        Some(end) => &buf[..end],
+        None => buf,
     };
-    // SAFETY: one valid pollfd, zero timeout.
-    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
-    ready > 0 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+    let end = if buf.contains(&b'\n') {
+        End::Newline
+    } else {
+        End::Quiet
+    };
+    match dialect_of_line(trim_cr(line), end) {
+        Dialect::Seed => b"ERROR".to_vec(),
+        Dialect::Classroom => {
+            let mut reply = pyjson::status_data("ERROR", &pyjson::string(&err.message)).into_bytes();
+            reply.extend_from_slice(b"\r\n\r\n");
+            reply
+        }
+    }
 }
 
-/// True when the first line is an HTTP request line (`GET / HTTP/1.1`).
-fn is_http(seen: &[u8]) -> bool {
-    let Some(end) = seen.iter().position(|&b| b == b'\n') else {
-        return false;
-    };
-    let line = trim_cr(&seen[..end]);
-    line.rsplit(|&b| b == b' ')
-        .next()
-        .is_some_and(|last| last.starts_with(b"HTTP/") && line.contains(&b' '))
+/// Why this server does not serve the old dialects: turned off (`compat = false`), or a token
+/// is required, which they cannot send.
+pub fn refused_here(settings: &crate::config::Config) -> Error {
+    if settings.compat {
+        Error::new(
+            ErrorKind::Auth,
+            "this server needs a token, which the old text dialects cannot send \
+             (the server may set compat_allow_without_token = true to let them in)",
+        )
+    } else {
+        Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "this is an nf server (protocol {v}); the old text dialects are turned off here \
+                 (use nf, or the server may set compat = true)",
+                v = crate::protocol::VERSION
+            ),
+        )
+    }
 }
 
 /// The two old dialects.
@@ -302,11 +296,18 @@ impl Done {
     }
 }
 
-/// Serves one old-dialect connection: one request, one reply, then close.
-pub(crate) fn serve(input: TcpStream, output: TcpStream, shared: &Shared, peer: &str) {
+/// Serves one old-dialect connection handed over by the accept loop, whose request head is
+/// among the bytes read ahead (`end`: how it ended if it had no terminator): one request, one
+/// reply, then close.
+pub fn serve(transport: Transport, shared: &Service, end: Option<Got>) {
     let settings = &shared.settings;
     let started = Instant::now();
-    let mut wire = Wire::new(input, output, settings.idle_timeout, settings.compat_quiet);
+    let peer = transport
+        .peer()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "?".into());
+    let peer = peer.as_str();
+    let mut wire = Wire::new(transport, settings.compat_quiet, end);
     let done = match read_head(&mut wire, settings.max_header_bytes) {
         Ok(Head::Upload { word, name }) => match dialect_of_upload(&word, &mut wire) {
             Ok(Dialect::Seed) => seed::upload(&mut wire, shared, &name),
@@ -349,7 +350,7 @@ pub(crate) fn serve(input: TcpStream, output: TcpStream, shared: &Shared, peer: 
 }
 
 /// Opens a stored file for an old-dialect download, within `compat_max_bytes`.
-fn open_for_download(shared: &Shared, raw: &[u8]) -> Result<(Content, FileInfo), Error> {
+fn open_for_download(shared: &Service, raw: &[u8]) -> Result<(Content, FileInfo), Error> {
     let name = shared.file_name(raw)?;
     let (file, info) = shared.store.read(&name, 0)?;
     let limit = shared.settings.compat_max_bytes;
@@ -491,7 +492,6 @@ mod tests {
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
             let _ = scan(&buf);
-            let _ = is_http(&buf);
             let _ = split_word(&buf);
             for end in [End::Newline, End::Quiet, End::Eof] {
                 let _ = dialect_of_line(&buf, end);
@@ -504,14 +504,6 @@ mod tests {
             }
             let _ = d.finish(&mut out);
         }
-    }
-
-    #[test]
-    fn http_requests_are_left_to_the_native_code() {
-        assert!(is_http(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-        assert!(!is_http(b"GET a.txt\r\n\r\n"));
-        assert!(!is_http(b"GET / HTTP/1.1"));
-        assert!(!is_http(b"HTTP/1.1\n"));
     }
 }
 

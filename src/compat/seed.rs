@@ -9,7 +9,7 @@ use super::intake::Intake;
 use super::wire::{Got, Wire};
 use super::{pyjson, split_word, Done};
 use crate::error::{Error, ErrorKind};
-use crate::server::Shared;
+use crate::service::Service;
 
 /// The acknowledgement of a stored piece of an upload.
 const OK: &[u8] = b"OK";
@@ -19,7 +19,7 @@ const ERROR: &[u8] = b"ERROR";
 const ERRCMD: &[u8] = b"ERRCMD";
 
 /// Answers a request line (`list`, `download NAME`, or an unknown word).
-pub(super) fn request(wire: &mut Wire, shared: &Shared, text: &[u8]) -> Done {
+pub(super) fn request(wire: &mut Wire, shared: &Service, text: &[u8]) -> Done {
     let (word, rest) = split_word(text);
     match word {
         b"list" => list(wire, shared),
@@ -51,7 +51,7 @@ fn reply(wire: &mut Wire, bytes: &[u8]) -> Result<(), Error> {
         .map_err(|e| Error::io("cannot send the reply", &e))
 }
 
-fn list(wire: &mut Wire, shared: &Shared) -> Done {
+fn list(wire: &mut Wire, shared: &Service) -> Done {
     let result = match shared.store.list(None) {
         Ok(files) => {
             let names = pyjson::string_list(files.iter().map(|f| f.name.as_str()));
@@ -64,7 +64,7 @@ fn list(wire: &mut Wire, shared: &Shared) -> Done {
 }
 
 /// Sends the file's MIME base64 and nothing else; the end of the connection ends it.
-fn download(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
+fn download(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let (file, info) = match super::open_for_download(shared, name) {
         Ok(x) => x,
         Err(e) => {
@@ -81,7 +81,7 @@ fn download(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
 
 /// Receives an upload piece by piece: every piece read is answered `OK` once stored (`ERROR`
 /// once anything failed), and the client closing its side ends the upload.
-pub(super) fn upload(wire: &mut Wire, shared: &Shared, name: &[u8]) -> Done {
+pub(super) fn upload(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let op = "seed:upload";
     let mut intake = Intake::begin(shared, name);
     intake.feed(&wire.buf);

@@ -4,12 +4,9 @@
 //! value records size and mtime too, so a file edited behind nf's back is noticed and hashed
 //! again ("adopted") rather than served with a stale hash.
 
-use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -100,55 +97,23 @@ impl Meta {
 
 /// Reads and checks the metadata of the file at `path` (not following symlinks).
 pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut buf = [0u8; 256];
-    // SAFETY: c_path and ATTR are NUL-terminated; buf is valid for buf.len() bytes.
-    let n = unsafe {
-        libc::lgetxattr(
-            c_path.as_ptr(),
-            ATTR.as_ptr().cast(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    let meta = Meta::decode(buf.get(..usize::try_from(n).ok()?)?)?;
+    let n = crate::sys::get_xattr_path(path, ATTR, &mut buf).ok()?;
+    let meta = Meta::decode(&buf[..n])?;
     meta.matches(md).then_some(meta)
 }
 
 /// Reads and checks the metadata of an open file.
 pub fn read_fd(file: &File, md: &Metadata) -> Option<Meta> {
     let mut buf = [0u8; 256];
-    // SAFETY: the fd is open for the duration of the call; ATTR is NUL-terminated.
-    let n = unsafe {
-        libc::fgetxattr(
-            file.as_raw_fd(),
-            ATTR.as_ptr().cast(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    let meta = Meta::decode(buf.get(..usize::try_from(n).ok()?)?)?;
+    let n = crate::sys::get_xattr(file, ATTR, &mut buf).ok()?;
+    let meta = Meta::decode(&buf[..n])?;
     meta.matches(md).then_some(meta)
 }
 
 /// Stores `meta` on an open file.
 pub fn write(file: &File, meta: &Meta) -> io::Result<()> {
-    let value = meta.encode();
-    // SAFETY: the fd is open; ATTR is NUL-terminated; value is valid for its length.
-    let rc = unsafe {
-        libc::fsetxattr(
-            file.as_raw_fd(),
-            ATTR.as_ptr().cast(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::set_xattr(file, ATTR, meta.encode().as_bytes())
 }
 
 /// Hashes a file that has no valid metadata (placed in the storage directory by hand, or

@@ -7,13 +7,12 @@
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufRead, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
 use super::{meta, sync_dir, Meta, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil::direct_twin;
-use crate::hashpipe::{pump, pump_to_file, DIRECT_MIN};
+use crate::hashpipe::{pump, pump_to_file, Pumped, DIRECT_MIN};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
 
@@ -106,15 +105,25 @@ impl Upload {
         let result = pump_to_file(reader, body, hasher, &self.file, &direct, start, |_| {});
         // Whatever was received is in the file now, cut short or not.
         let got = match &result {
-            Ok(_) => body,
+            Ok(Pumped::NoThreads(_)) => 0,
+            Ok(Pumped::Done(..)) => body,
             Err((got, _)) => *got,
         };
         self.len = start + got;
         self.flushed = self.len;
         let _ = self.file.seek(io::SeekFrom::Start(self.len));
-        let (hasher, failed) = result?;
-        *self.hasher = hasher;
-        Ok(failed.map(|e| self.write_error(&e)))
+        match result? {
+            Pumped::Done(hasher, failed) => {
+                *self.hasher = hasher;
+                Ok(failed.map(|e| self.write_error(&e)))
+            }
+            Pumped::NoThreads(hasher) => {
+                // No threads to be had: through the page cache instead.
+                let (hasher, failed) = pump(reader, body, hasher, |c| self.append(c), |_| {})?;
+                *self.hasher = hasher;
+                Ok(failed)
+            }
+        }
     }
 
     /// Appends `data` to the partial file and hashes it.
@@ -134,15 +143,7 @@ impl Upload {
         self.file.write_all(data).map_err(|e| self.write_error(&e))?;
         self.len += data.len() as u64;
         if self.len - self.flushed >= WRITEBACK_STEP {
-            // SAFETY: plain syscall on our own fd; failure only loses the optimisation.
-            unsafe {
-                libc::sync_file_range(
-                    self.file.as_raw_fd(),
-                    self.flushed as i64,
-                    (self.len - self.flushed) as i64,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                );
-            }
+            crate::sys::start_writeback(&self.file, self.flushed, self.len - self.flushed);
             self.flushed = self.len;
         }
         Ok(())
@@ -207,16 +208,6 @@ impl Drop for Upload {
     }
 }
 
-/// Flushes the whole file system holding `file` to stable storage.
-fn syncfs(file: &File) -> io::Result<()> {
-    // SAFETY: plain syscall on an fd we own.
-    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 impl Store {
     /// Makes verified uploads durable and gives each its name (`force`: replace an existing
     /// file; otherwise an existing name is an `exists` error). One result per upload, in order.
@@ -225,7 +216,7 @@ impl Store {
         // pipelined batch of small files): one syncfs, which costs one journal commit instead
         // of one per file.
         let whole = if batch.len() > 1 {
-            syncfs(&batch[0].0.upload.file)
+            crate::sys::syncfs(&batch[0].0.upload.file)
         } else {
             Err(io::ErrorKind::Other.into())
         };

@@ -1,0 +1,824 @@
+//! The front door: one event loop (a single-threaded tokio runtime) accepts every connection
+//! and holds it while it has nothing for a worker: its handshake (the native greeting and
+//! hello, an old dialect's command, an HTTP request head) and, between requests, the wait for
+//! the next one. Such a connection costs a socket and a few hundred bytes, never a thread.
+//! Once a request head is complete the connection goes to a worker ([`super::workers`]) with
+//! the bytes read ahead; when the worker has nothing more in hand it parks the connection
+//! here again.
+//!
+//! Admission: at most `max_startups_per_address` connections per address (an IPv6 /64 counts
+//! as one) may be in their handshake at once; over it, and when no worker frees up in time,
+//! a client is told `busy` in its own dialect. At `max_connections` in all, the connection
+//! that has waited longest here (in its handshake or between requests) is closed to make
+//! room. Every phase has a deadline: the handshake or a request head must be complete within
+//! `handshake_timeout_secs`; an idle connection between requests is closed after
+//! `idle_timeout_secs`. Out of file descriptors, the loop backs off and closes its oldest
+//! waiting connection instead of spinning.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::native::{self, hello, Next, Session};
+use super::router::{self, First};
+use super::workers::{Job, Run, Slot, Workers};
+use crate::compat;
+use crate::error::{Error, ErrorKind};
+use crate::service::Service;
+use crate::transport::{Io, Pace, Transport};
+
+/// How long a request ready for a worker waits for one to free up before it is told `busy`.
+const BUSY_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a client refused at admission may take to show its dialect (to be told `busy` in
+/// its own words); a silent one is simply closed.
+const REFUSAL_SNIFF: Duration = Duration::from_secs(2);
+
+/// At most this many refusals in progress; beyond, extra connections are closed at once.
+const MAX_REFUSING: usize = 1024;
+
+/// After a refusal, how long the loop reads and drops what the client still sends, so that it
+/// sees the reply rather than a reset.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The bytes the loop reads from a socket at a time.
+const READ_CHUNK: usize = 4096;
+
+/// How often the loop logs how many connections it dropped for missing their deadlines.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+/// A connection handed back by a worker: it waits here for its next request.
+pub struct Parked {
+    io: Io,
+    ahead: Vec<u8>,
+    conn: Counted,
+}
+
+/// One connection counted against `max_connections`, uncounted when dropped.
+pub struct Counted(Arc<Front>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.conns.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A connection in its handshake, counted against its address's limit until dropped.
+struct Starting(Arc<Front>, IpAddr);
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let mut startups = self.0.startups.lock().unwrap();
+        if let Some(n) = startups.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                startups.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// A task holding a connection in the loop, known to the eviction list until dropped.
+struct Held(Arc<Front>, u64);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.held.lock().unwrap().remove(&self.1);
+    }
+}
+
+/// What the loop needs to know of the settings, read once.
+#[derive(Clone)]
+struct Limits {
+    max_connections: usize,
+    startups_per_address: usize,
+    handshake: Duration,
+    idle: Duration,
+    quiet: Duration,
+    max_header: usize,
+    min_rate: u64,
+    old_allowed: bool,
+}
+
+pub struct Front {
+    svc: Arc<Service>,
+    workers: Arc<Workers>,
+    limits: Limits,
+    /// Every connection held, here or by a worker.
+    conns: AtomicUsize,
+    /// Connections in their handshake, per address.
+    startups: Mutex<HashMap<IpAddr, usize>>,
+    /// Connections waiting here, oldest first: the ones to close at `max_connections`.
+    held: Mutex<BTreeMap<u64, AbortHandle>>,
+    next: AtomicU64,
+    refusing: AtomicUsize,
+    /// Connections closed for missing a deadline since the last summary line.
+    dropped: AtomicU64,
+    back: mpsc::UnboundedSender<Parked>,
+}
+
+/// Why a connection ended in the loop without a request for a worker.
+enum Ended {
+    /// The client closed, or the connection failed.
+    Closed,
+    /// A deadline passed (counted for the summary line).
+    Late,
+}
+
+impl Front {
+    /// Runs the loop on `listener` until `stop` is notified.
+    pub fn run(
+        svc: Arc<Service>,
+        workers: Arc<Workers>,
+        listener: std::net::TcpListener,
+        fd_limit: u64,
+        stop: Arc<tokio::sync::Notify>,
+    ) -> io::Result<()> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let s = &svc.settings;
+        // Keep room for the store's files and sockets below the descriptor limit.
+        let room = fd_limit.saturating_sub(256).max(64) as usize;
+        let limits = Limits {
+            max_connections: s.max_connections.min(room),
+            startups_per_address: s.max_startups_per_address,
+            handshake: s.handshake_timeout,
+            idle: s.idle_timeout,
+            quiet: s.compat_quiet,
+            max_header: s.max_header_bytes,
+            min_rate: s.min_body_rate,
+            old_allowed: s.compat && (s.token.is_none() || s.compat_allow_without_token),
+        };
+        let (back, mut parked) = mpsc::unbounded_channel();
+        let front = Arc::new(Front {
+            svc,
+            workers,
+            limits,
+            conns: AtomicUsize::new(0),
+            startups: Mutex::new(HashMap::new()),
+            held: Mutex::new(BTreeMap::new()),
+            next: AtomicU64::new(1),
+            refusing: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+            back,
+        });
+        rt.block_on(async move {
+            listener.set_nonblocking(true)?;
+            let listener = TcpListener::from_std(listener)?;
+            let acceptor = tokio::spawn(Arc::clone(&front).accept(listener));
+            let returner = {
+                let front = Arc::clone(&front);
+                tokio::spawn(async move {
+                    while let Some(p) = parked.recv().await {
+                        front.park(p);
+                    }
+                })
+            };
+            let summary = tokio::spawn(Arc::clone(&front).summarize());
+            stop.notified().await;
+            acceptor.abort();
+            returner.abort();
+            summary.abort();
+            // Every connection waiting here is closed as the runtime drops its task.
+            let waiting: Vec<AbortHandle> = front.held.lock().unwrap().values().cloned().collect();
+            for task in waiting {
+                task.abort();
+            }
+            Ok(())
+        })
+    }
+
+    async fn accept(self: Arc<Self>, listener: TcpListener) {
+        let mut out_of_fds_said: Option<Instant> = None;
+        loop {
+            match listener.accept().await {
+                Ok((sock, peer)) => Arc::clone(&self).admit(sock, peer),
+                Err(e) => {
+                    let out_of_fds = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
+                    if out_of_fds {
+                        if out_of_fds_said.is_none_or(|t| t.elapsed() > SUMMARY_EVERY) {
+                            self.svc.log.line(
+                                "accept failed: out of file descriptors; closing the longest-waiting \
+                                 connections and retrying",
+                            );
+                            out_of_fds_said = Some(Instant::now());
+                        }
+                        self.evict_oldest();
+                    }
+                    // Back off instead of spinning; service resumes as descriptors free up.
+                    tokio::time::sleep(Duration::from_millis(if out_of_fds { 100 } else { 10 })).await;
+                }
+            }
+        }
+    }
+
+    /// Takes in a new connection: counted, admitted or refused, and given a task.
+    fn admit(self: Arc<Self>, sock: TcpStream, peer: SocketAddr) {
+        let total = self.conns.fetch_add(1, Ordering::AcqRel) + 1;
+        let conn = Counted(Arc::clone(&self));
+        if total > self.limits.max_connections && !self.evict_oldest() {
+            let why = format!(
+                "the server is at its limit of {} connections; try again shortly",
+                self.limits.max_connections
+            );
+            return self.refuse_soon(sock, peer, conn, why);
+        }
+        let key = address_key(peer.ip());
+        let starting = {
+            let mut startups = self.startups.lock().unwrap();
+            let n = startups.entry(key).or_insert(0);
+            if *n >= self.limits.startups_per_address {
+                None
+            } else {
+                *n += 1;
+                Some(Starting(Arc::clone(&self), key))
+            }
+        };
+        let Some(starting) = starting else {
+            let why = format!(
+                "too many connections from {} are still starting (the limit is {}); try again \
+                 shortly",
+                peer.ip(),
+                self.limits.startups_per_address
+            );
+            return self.refuse_soon(sock, peer, conn, why);
+        };
+        self.svc.log.debug(&format!("{peer} connected"));
+        let front = Arc::clone(&self);
+        self.hold(move |held| front.handshake(sock, peer, conn, starting, held));
+    }
+
+    /// Runs a task holding a connection in the loop, on the eviction list while it runs.
+    fn hold<F, Fut>(self: &Arc<Self>, task: F)
+    where
+        F: FnOnce(Held) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let held = Held(Arc::clone(self), id);
+        // On this single-threaded loop the task cannot run (and end) before it is listed.
+        let handle = tokio::spawn(task(held));
+        self.held.lock().unwrap().insert(id, handle.abort_handle());
+    }
+
+    /// Closes the connection that has waited here longest; false if none waits.
+    fn evict_oldest(&self) -> bool {
+        let oldest = self.held.lock().unwrap().pop_first();
+        match oldest {
+            Some((_, task)) => {
+                task.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tells a client it is refused (`busy`), in its own dialect if it shows it quickly.
+    fn refuse_soon(self: Arc<Self>, sock: TcpStream, peer: SocketAddr, conn: Counted, why: String) {
+        if self.refusing.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSING {
+            self.refusing.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        let front = Arc::clone(&self);
+        tokio::spawn(async move {
+            let _conn = conn;
+            let err = Error::new(ErrorKind::Busy, why);
+            let mut buf = Vec::new();
+            let until = Instant::now() + REFUSAL_SNIFF;
+            let reply = loop {
+                match router::classify(&buf) {
+                    First::More => match read_some(&sock, &mut buf, until).await {
+                        Ok(0) | Err(_) => break None,
+                        Ok(_) => {}
+                    },
+                    First::Native | First::Garbage => break Some(router::native_refusal(&err)),
+                    First::Tls => break Some(router::TLS_REFUSAL.to_vec()),
+                    First::Text if first_line(&buf).is_some_and(router::is_http_request_line) => {
+                        break Some(router::http_busy(&err.message))
+                    }
+                    First::Text => break Some(compat::refusal(&buf, &err)),
+                }
+            };
+            if let Some(reply) = reply {
+                front
+                    .svc
+                    .log
+                    .request(&peer.to_string(), "connect", None, 0, Instant::now(), Some(&err));
+                close_with(sock, &reply).await;
+            }
+            front.refusing.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    /// The handshake of a new connection: its first bytes pick the dialect.
+    async fn handshake(
+        self: Arc<Self>,
+        sock: TcpStream,
+        peer: SocketAddr,
+        conn: Counted,
+        starting: Starting,
+        held: Held,
+    ) {
+        let deadline = Instant::now() + self.limits.handshake;
+        let mut buf = Vec::new();
+        let first = loop {
+            match router::classify(&buf) {
+                First::More => match read_some(&sock, &mut buf, deadline).await {
+                    Ok(0) => return self.ended(peer, Ended::Closed),
+                    Ok(_) => {}
+                    Err(e) => return self.ended(peer, late_or_closed(&e)),
+                },
+                first => break first,
+            }
+        };
+        let ended = match first {
+            First::Native => {
+                Arc::clone(&self)
+                    .native(sock, peer, buf, deadline, conn, starting, held)
+                    .await
+            }
+            First::Text => {
+                Arc::clone(&self)
+                    .text(sock, peer, buf, deadline, conn, starting, held)
+                    .await
+            }
+            First::Tls => {
+                // Until TLS is served here: a clear alert rather than a timeout.
+                close_with(sock, router::TLS_REFUSAL).await;
+                Ended::Closed
+            }
+            First::Garbage | First::More => {
+                let err = router::garbage_error();
+                self.log_refusal(peer, "greeting", &err);
+                close_with(sock, &router::native_refusal(&err)).await;
+                Ended::Closed
+            }
+        };
+        self.ended(peer, ended);
+    }
+
+    fn ended(&self, peer: SocketAddr, how: Ended) {
+        if let Ended::Late = how {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        self.svc.log.debug(&format!("{peer} closed"));
+    }
+
+    fn log_refusal(&self, peer: SocketAddr, op: &str, err: &Error) {
+        self.svc
+            .log
+            .request(&peer.to_string(), op, None, 0, Instant::now(), Some(err));
+    }
+
+    /// The native handshake (greeting and hello, answered here), then the first request.
+    #[allow(clippy::too_many_arguments)]
+    async fn native(
+        self: Arc<Self>,
+        sock: TcpStream,
+        peer: SocketAddr,
+        mut buf: Vec<u8>,
+        deadline: Instant,
+        conn: Counted,
+        starting: Starting,
+        held: Held,
+    ) -> Ended {
+        let greeting = match read_line(&sock, &mut buf, 64, deadline).await {
+            Ok(line) => line,
+            Err(e) => return self.bad_head(sock, peer, e, "greeting").await,
+        };
+        if let Err(refused) = hello::greeting(&greeting) {
+            self.log_refusal(peer, refused.step, &refused.error);
+            close_with(sock, &router::native_refusal(&refused.error)).await;
+            return Ended::Closed;
+        }
+        let line = match read_line(&sock, &mut buf, self.limits.max_header, deadline).await {
+            Ok(line) => line,
+            Err(e) => return self.bad_head(sock, peer, e, "hello").await,
+        };
+        let reply = match hello::hello(&line, &self.svc.settings) {
+            Ok(reply) => reply,
+            Err(refused) => {
+                self.log_refusal(peer, refused.step, &refused.error);
+                close_with(sock, &router::native_refusal(&refused.error)).await;
+                return Ended::Closed;
+            }
+        };
+        let mut out = serde_json::to_vec(&reply).expect("replies serialize");
+        out.push(b'\n');
+        if write_all(&sock, &out, deadline).await.is_err() {
+            return Ended::Closed;
+        }
+        drop(starting);
+        self.next_request(sock, peer, buf, conn, held).await
+    }
+
+    /// Answers a request head that could not be read, then closes.
+    async fn bad_head(&self, sock: TcpStream, peer: SocketAddr, e: HeadError, op: &str) -> Ended {
+        match e {
+            HeadError::Closed => Ended::Closed,
+            HeadError::Io(e) => late_or_closed(&e),
+            HeadError::TooLong(max) => {
+                let err = Error::new(ErrorKind::TooLarge, format!("header longer than {max} bytes"));
+                self.log_refusal(peer, op, &err);
+                close_with(sock, &router::native_refusal(&err)).await;
+                Ended::Closed
+            }
+        }
+    }
+
+    /// Waits for a native connection's next request line (the first byte within the idle
+    /// timeout, the whole line within the handshake timeout after it), then hands it to a
+    /// worker.
+    async fn next_request(
+        self: Arc<Self>,
+        sock: TcpStream,
+        peer: SocketAddr,
+        mut buf: Vec<u8>,
+        conn: Counted,
+        held: Held,
+    ) -> Ended {
+        if !buf.contains(&b'\n') {
+            if buf.is_empty() {
+                match tokio::time::timeout(self.limits.idle, read_some(&sock, &mut buf, far())).await {
+                    Ok(Ok(0)) => return Ended::Closed,
+                    Ok(Ok(_)) => {}
+                    Ok(Err(_)) => return Ended::Closed,
+                    Err(_) => return Ended::Late,
+                }
+            }
+            let deadline = Instant::now() + self.limits.handshake;
+            while !buf.contains(&b'\n') {
+                if buf.len() > self.limits.max_header {
+                    return self
+                        .bad_head(sock, peer, HeadError::TooLong(self.limits.max_header), "request")
+                        .await;
+                }
+                match read_some(&sock, &mut buf, deadline).await {
+                    Ok(0) => return Ended::Closed,
+                    Ok(_) => {}
+                    Err(e) => return late_or_closed(&e),
+                }
+            }
+        }
+        drop(held);
+        self.dispatch(Dialect::Native, sock, peer, buf, conn).await;
+        Ended::Closed
+    }
+
+    /// Plain text: an old dialect's request head (read by its rules) or an HTTP request.
+    #[allow(clippy::too_many_arguments)]
+    async fn text(
+        self: Arc<Self>,
+        sock: TcpStream,
+        peer: SocketAddr,
+        mut buf: Vec<u8>,
+        deadline: Instant,
+        conn: Counted,
+        starting: Starting,
+        held: Held,
+    ) -> Ended {
+        let end = loop {
+            if first_line(&buf).is_some_and(router::is_http_request_line) {
+                // Until HTTP is served here: a valid answer that says what this port speaks.
+                close_with(sock, &router::http_not_served()).await;
+                return Ended::Closed;
+            }
+            let complete = match compat::head_state(&buf) {
+                compat::HeadState::Ready => break None,
+                compat::HeadState::More { complete } => complete,
+            };
+            if buf.len() > self.limits.max_header {
+                // The dialect answers it (too long) in its own words.
+                break None;
+            }
+            let wait = if complete {
+                (Instant::now() + self.limits.quiet).min(deadline)
+            } else {
+                deadline
+            };
+            match read_some(&sock, &mut buf, wait).await {
+                Ok(0) if buf.is_empty() => return Ended::Closed,
+                Ok(0) => break Some(compat::Got::Eof),
+                Ok(_) => {}
+                Err(e) if complete && is_timeout(&e) && Instant::now() < deadline => {
+                    break Some(compat::Got::Quiet)
+                }
+                Err(e) => return late_or_closed(&e),
+            }
+        };
+        if !self.limits.old_allowed {
+            let err = compat::refused_here(&self.svc.settings);
+            self.log_refusal(peer, "compat", &err);
+            close_with(sock, &compat::refusal(&buf, &err)).await;
+            return Ended::Closed;
+        }
+        drop(starting);
+        drop(held);
+        self.dispatch(Dialect::Old(end), sock, peer, buf, conn).await;
+        Ended::Closed
+    }
+
+    /// Hands a connection with a complete request head to a worker; when none frees up within
+    /// [`BUSY_WAIT`] (after cutting the slowest transfer, if one is slow), says `busy`.
+    async fn dispatch(
+        self: Arc<Self>,
+        dialect: Dialect,
+        sock: TcpStream,
+        peer: SocketAddr,
+        buf: Vec<u8>,
+        conn: Counted,
+    ) {
+        let Some(slot) = self.slot().await else {
+            let err = Error::new(
+                ErrorKind::Busy,
+                "the server is busy serving other requests; try again shortly",
+            );
+            self.log_refusal(peer, "request", &err);
+            let reply = match dialect {
+                Dialect::Native => router::native_refusal(&err),
+                Dialect::Old(_) => compat::refusal(&buf, &err),
+            };
+            return close_with(sock, &reply).await;
+        };
+        let transport = sock.into_std().and_then(|std| {
+            Transport::served(
+                Io::Plain(std),
+                buf,
+                Pace::new(self.limits.idle, self.limits.min_rate),
+            )
+        });
+        let transport = match transport {
+            Ok(t) => t,
+            Err(e) => {
+                self.svc
+                    .log
+                    .line(&format!("{peer} cannot hand over the connection: {e}"));
+                return;
+            }
+        };
+        if let Ok(handle) = transport.shutdown_handle() {
+            self.workers.register(&slot, handle, transport.activity());
+        }
+        let job = work(Arc::clone(&self), dialect, transport, slot, conn);
+        if let Err(job) = self.workers.submit(job) {
+            self.svc
+                .log
+                .line(&format!("{peer} refused: cannot start a thread for it"));
+            job(Run::Refuse);
+        }
+    }
+
+    /// A worker slot: free now, or within [`BUSY_WAIT`].
+    async fn slot(&self) -> Option<Slot> {
+        let until = tokio::time::Instant::now() + BUSY_WAIT;
+        loop {
+            if let Some(slot) = self.workers.try_slot() {
+                return Some(slot);
+            }
+            self.workers.cut_slowest();
+            if tokio::time::timeout_at(until, self.workers.freed.notified())
+                .await
+                .is_err()
+            {
+                return self.workers.try_slot();
+            }
+        }
+    }
+
+    /// A connection a worker handed back: it waits here for its next request.
+    fn park(self: &Arc<Self>, p: Parked) {
+        let Io::Plain(std) = p.io;
+        let sock = std.set_nonblocking(true).and_then(|()| TcpStream::from_std(std));
+        let Ok(sock) = sock else { return };
+        let Ok(peer) = sock.peer_addr() else { return };
+        let front = Arc::clone(self);
+        let (ahead, conn) = (p.ahead, p.conn);
+        self.hold(move |held| async move {
+            let ended = Arc::clone(&front)
+                .next_request(sock, peer, ahead, conn, held)
+                .await;
+            front.ended(peer, ended);
+        });
+    }
+
+    /// Logs, now and then, how many connections were closed for missing a deadline.
+    async fn summarize(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(SUMMARY_EVERY).await;
+            let n = self.dropped.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                self.svc.log.line(&format!(
+                    "closed {n} connections in the last {} s that did not finish their handshake or \
+                     request head in time ({} s) or stayed idle ({} s)",
+                    SUMMARY_EVERY.as_secs(),
+                    self.limits.handshake.as_secs(),
+                    self.limits.idle.as_secs()
+                ));
+            }
+        }
+    }
+}
+
+/// What a worker is to serve.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Native,
+    /// An old text dialect, and how its head ended if it had no terminator.
+    Old(Option<compat::Got>),
+}
+
+/// The job a worker runs for one connection.
+fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, conn: Counted) -> Job {
+    Box::new(move |run| {
+        let _slot = slot;
+        let svc = &front.svc;
+        if let Run::Refuse = run {
+            let err = Error::new(
+                ErrorKind::Busy,
+                "the server cannot start a thread for this request",
+            );
+            let mut t = transport;
+            let _ = match dialect {
+                Dialect::Native => native::write_refusal(&mut t, &err),
+                Dialect::Old(_) => std::io::Write::write_all(&mut t, &compat::refusal(&[], &err)),
+            };
+            return;
+        }
+        match dialect {
+            Dialect::Native => {
+                let mut session = Session::new(transport, svc);
+                match session.serve() {
+                    Next::Park if !svc.is_stopping() => {
+                        let (io, ahead) = session.into_transport().into_parts();
+                        // A loop that has stopped drops it: the connection closes.
+                        let _ = front.back.send(Parked { io, ahead, conn });
+                    }
+                    _ => session.linger(),
+                }
+            }
+            Dialect::Old(end) => compat::serve(transport, svc, end),
+        }
+    })
+}
+
+/// The key a connection counts under for the per-address limit: its IPv4 address, or the /64
+/// of its IPv6 address (one host usually holds a whole /64).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The first line of `buf` (without its `\n`), once it is complete.
+fn first_line(buf: &[u8]) -> Option<&[u8]> {
+    buf.iter().position(|&b| b == b'\n').map(|end| &buf[..end])
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::TimedOut
+}
+
+fn late_or_closed(e: &io::Error) -> Ended {
+    if is_timeout(e) {
+        Ended::Late
+    } else {
+        Ended::Closed
+    }
+}
+
+/// A deadline that never comes (waits bounded by an outer timeout).
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(365 * 24 * 3600)
+}
+
+/// Reads what is there (at least one byte, waiting until `until`) onto `buf`; 0 at end of
+/// stream; `TimedOut` at the deadline.
+async fn read_some(sock: &TcpStream, buf: &mut Vec<u8>, until: Instant) -> io::Result<usize> {
+    let mut chunk = [0u8; READ_CHUNK];
+    loop {
+        let ready = tokio::time::timeout_at(until.into(), sock.readable()).await;
+        match ready {
+            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(())) => {}
+        }
+        match sock.try_read(&mut chunk) {
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Why a request head line could not be read.
+enum HeadError {
+    Closed,
+    TooLong(usize),
+    Io(io::Error),
+}
+
+/// Reads one `\n`-terminated line of at most `max` bytes (returned without its `\n`, taken off
+/// the front of `buf`), by `until`.
+async fn read_line(
+    sock: &TcpStream,
+    buf: &mut Vec<u8>,
+    max: usize,
+    until: Instant,
+) -> Result<Vec<u8>, HeadError> {
+    loop {
+        if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+            if end > max {
+                return Err(HeadError::TooLong(max));
+            }
+            let mut line: Vec<u8> = buf.drain(..=end).collect();
+            line.pop();
+            return Ok(line);
+        }
+        if buf.len() > max {
+            return Err(HeadError::TooLong(max));
+        }
+        match read_some(sock, buf, until).await {
+            Ok(0) => return Err(HeadError::Closed),
+            Ok(_) => {}
+            Err(e) => return Err(HeadError::Io(e)),
+        }
+    }
+}
+
+/// Writes all of `bytes` by `until`.
+async fn write_all(sock: &TcpStream, mut bytes: &[u8], until: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match tokio::time::timeout_at(until.into(), sock.writable()).await {
+            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(())) => {}
+        }
+        match sock.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sends a last reply, half-closes, and reads and drops what the client still sends for a
+/// moment, so that it sees the reply rather than a reset.
+async fn close_with(sock: TcpStream, reply: &[u8]) {
+    let until = Instant::now() + LINGER;
+    if write_all(&sock, reply, until).await.is_err() {
+        return;
+    }
+    let sock = match sock.into_std() {
+        Ok(std) => {
+            let _ = std.shutdown(std::net::Shutdown::Write);
+            match TcpStream::from_std(std) {
+                Ok(s) => s,
+                Err(_) => return,
+            }
+        }
+        Err(_) => return,
+    };
+    let (mut sink, mut drained) = (Vec::new(), 0usize);
+    while let Ok(n) = read_some(&sock, &mut sink, until).await {
+        drained += n;
+        if n == 0 || drained > 1 << 20 {
+            break;
+        }
+        sink.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(c));
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(address_key(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
+    }
+}
