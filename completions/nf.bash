@@ -189,7 +189,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -c -q -v -h -V --server --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
+            opts="-s -c -q -v -h -V --server --tls --fingerprint --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,6 +207,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --listen)
@@ -416,7 +424,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__get)
-            opts="-o -f -s -c -q -v -h -V --output --force --resume --server --config --quiet --verbose --help --version"
+            opts="-o -f -s -c -q -v -h -V --output --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +450,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -650,7 +666,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__ls)
-            opts="-s -c -q -v -h -V --json --server --config --quiet --verbose --help --version"
+            opts="-s -c -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +684,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -708,7 +732,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__put)
-            opts="-f -s -c -q -v -h -V --as --force --resume --server --config --quiet --verbose --help --version"
+            opts="-f -s -c -q -v -h -V --as --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,6 +754,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -770,7 +802,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__rm)
-            opts="-s -c -q -v -h -V --server --config --quiet --verbose --help --version"
+            opts="-s -c -q -v -h -V --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,6 +820,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -828,7 +868,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__serve)
-            opts="-c -q -v -h -V --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --listen --root --read-only --no-compat --store --s3-endpoint --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,7 +937,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__stat)
-            opts="-s -c -q -v -h -V --json --server --config --quiet --verbose --help --version"
+            opts="-s -c -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -915,6 +955,14 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -45,12 +45,17 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -l s3-endpoint -d 'URL of t
 complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put and rm'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
+complete -c nf -n "__fish_nf_using_subcommand serve" -l fingerprint -d 'Print the server\'s TLS identity (sha256//BASE64, the fingerprint clients pin) and exit'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file under this name (only with one file)' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand put" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand put" -s f -l force -d 'Overwrite files that already exist on the server'
 complete -c nf -n "__fish_nf_using_subcommand put" -l resume -d 'Continue interrupted uploads from where they stopped; a file the server already holds whole is done at once. Streams (-, pipes) cannot be resumed'
@@ -60,6 +65,10 @@ complete -c nf -n "__fish_nf_using_subcommand put" -s h -l help -d 'Print help (
 complete -c nf -n "__fish_nf_using_subcommand put" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand get" -s o -l output -d 'Where to write: a directory (created if PATH ends with /), a file name (one NAME), or - for standard output' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand get" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand get" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand get" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s f -l force -d 'Overwrite local files that already exist'
 complete -c nf -n "__fish_nf_using_subcommand get" -l resume -d 'Continue interrupted downloads from where they stopped; a local file that already holds the server\'s content is done at once'
@@ -68,6 +77,10 @@ complete -c nf -n "__fish_nf_using_subcommand get" -s v -l verbose -d 'Print mor
 complete -c nf -n "__fish_nf_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand get" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand ls" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand ls" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand ls" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -75,12 +88,20 @@ complete -c nf -n "__fish_nf_using_subcommand ls" -s v -l verbose -d 'Print more
 complete -c nf -n "__fish_nf_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand rm" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand rm" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand rm" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand stat" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand stat" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand stat" -s c -l config -d 'Read this config file instead of the default one' -r -F
 complete -c nf -n "__fish_nf_using_subcommand stat" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -88,6 +109,10 @@ complete -c nf -n "__fish_nf_using_subcommand stat" -s v -l verbose -d 'Print mo
 complete -c nf -n "__fish_nf_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f

@@ -51,7 +51,7 @@ pub enum Command {
                       SIGTERM; an upload cut off by the stop is kept as a partial for --resume.",
         after_help = "Examples:\n  nf serve\n  nf serve --listen 0.0.0.0:8889 --root /srv/files"
     )]
-    Serve(ServeArgs),
+    Serve(ServeCommand),
 
     /// Upload files.
     #[command(
@@ -134,6 +134,25 @@ pub struct ClientArgs {
     /// Server address, HOST:PORT [default: 127.0.0.1:8889].
     #[arg(short = 's', long = "server", value_name = "ADDR", value_hint = ValueHint::Other)]
     pub server: Option<String>,
+
+    /// Use TLS: auto (to every server not on loopback), always or never [default: auto].
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
+    pub tls: Option<String>,
+
+    /// The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`).
+    #[arg(long, value_name = "SHA256")]
+    pub fingerprint: Option<String>,
+}
+
+/// `nf serve`: its settings, and what only it does.
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Print the server's TLS identity (sha256//BASE64, the fingerprint clients pin) and exit.
+    #[arg(long = "fingerprint")]
+    pub show_fingerprint: bool,
 }
 
 #[derive(Debug, Args)]

@@ -109,6 +109,50 @@ pub const KEYS: &[KeySpec] = &[
               on the client too). Prefer NF_TOKEN or a file readable only by you (mode 0600).",
     },
     KeySpec {
+        key: "tls",
+        kind: Kind::Text,
+        doc: "When the client commands use TLS: \"auto\" (to every server that is not on loopback),\n\
+              \"always\" or \"never\" (`--tls`). A token is never sent in clear to a server that is not\n\
+              on loopback, whatever this says.",
+    },
+    KeySpec {
+        key: "fingerprint",
+        kind: Kind::Text,
+        doc: "The fingerprint the server must present (sha256//BASE64, as `nf serve --fingerprint`\n\
+              prints it; `--fingerprint`). Empty: a certificate that verifies against the system's\n\
+              roots, else the one recorded in known_servers, else trust on first use.",
+    },
+    KeySpec {
+        key: "known_servers",
+        kind: Kind::Path,
+        doc: "Where the client records the fingerprints of servers trusted on first use, one\n\
+              `HOST:PORT sha256//…` line each. Default: known_servers beside this config file.",
+    },
+    KeySpec {
+        key: "tls_cert",
+        kind: Kind::Path,
+        doc: "Certificate chain (PEM) `nf serve` presents instead of its own self-signed identity,\n\
+              such as a CA-issued one; set tls_key with it. Empty: nf's own identity, made on first\n\
+              start in its data directory (~/.local/share/nf/identity.pem).",
+    },
+    KeySpec {
+        key: "tls_key",
+        kind: Kind::Path,
+        doc: "Private key (PEM) of tls_cert.",
+    },
+    KeySpec {
+        key: "allow_plaintext_from",
+        kind: Kind::Text,
+        doc: "Addresses (CIDR ranges, comma-separated or a TOML array) that may use nf or HTTP without\n\
+              TLS when a token is set (or with require_tls); others are refused before any token is\n\
+              read. The old text dialects keep their own rules (compat, compat_allow_without_token).",
+    },
+    KeySpec {
+        key: "require_tls",
+        kind: Kind::Bool,
+        doc: "Refuse nf and HTTP without TLS from outside allow_plaintext_from even without a token.",
+    },
+    KeySpec {
         key: "compat_allow_without_token",
         kind: Kind::Bool,
         doc: "With a token set, the old text dialects (which cannot send one) are refused;\n\
@@ -187,6 +231,15 @@ pub const KEYS: &[KeySpec] = &[
     },
 ];
 
+/// When the client commands use TLS (`tls`, `--tls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// To every server not on loopback.
+    Auto,
+    Always,
+    Never,
+}
+
 /// Which backend the `store.*` keys choose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreChoice {
@@ -232,6 +285,13 @@ pub struct Config {
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
     pub token: Option<String>,
+    pub tls: TlsMode,
+    pub fingerprint: Option<String>,
+    pub known_servers: PathBuf,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub allow_plaintext_from: Vec<crate::cidr::Cidr>,
+    pub require_tls: bool,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
     pub compat: bool,
@@ -270,6 +330,14 @@ impl Config {
             max_file_size: 1 << 40,
             resume_min_bytes: 1 << 20,
             token: None,
+            tls: TlsMode::Auto,
+            fingerprint: None,
+            known_servers: crate::tls::trust::default_known_servers()
+                .unwrap_or_else(|| PathBuf::from("known_servers")),
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext_from: crate::cidr::parse_list("127.0.0.0/8, ::1").expect("valid ranges"),
+            require_tls: false,
             compat_allow_without_token: false,
             read_only: false,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
@@ -398,6 +466,44 @@ impl Config {
                 self.token = (!t.is_empty()).then_some(t);
             }
             "read_only" => self.read_only = boolean(&raw)?,
+            "tls" => {
+                self.tls = match string(&raw)?.as_str() {
+                    "auto" => TlsMode::Auto,
+                    "always" => TlsMode::Always,
+                    "never" => TlsMode::Never,
+                    other => {
+                        return Err(format!(
+                            "expected \"auto\", \"always\" or \"never\", found {other:?}"
+                        ))
+                    }
+                }
+            }
+            "fingerprint" => {
+                let f = string(&raw)?;
+                if !f.is_empty() && !crate::tls::is_fingerprint(&f) {
+                    return Err(format!("{f:?} is not a fingerprint such as sha256//BASE64 (nf serve --fingerprint prints it)"));
+                }
+                self.fingerprint = (!f.is_empty()).then_some(f);
+            }
+            "known_servers" => self.known_servers = expand_home(&string(&raw)?),
+            "tls_cert" => self.tls_cert = optional_path(&raw)?,
+            "tls_key" => self.tls_key = optional_path(&raw)?,
+            "allow_plaintext_from" => {
+                let text = match &raw {
+                    Raw::Toml(toml::Value::Array(items)) => items
+                        .iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_string)
+                                .ok_or("expected address ranges as text")
+                        })
+                        .collect::<std::result::Result<Vec<_>, _>>()?
+                        .join(","),
+                    _ => string(&raw)?,
+                };
+                self.allow_plaintext_from = crate::cidr::parse_list(&text)?;
+            }
+            "require_tls" => self.require_tls = boolean(&raw)?,
             "compat_allow_without_token" => self.compat_allow_without_token = boolean(&raw)?,
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
@@ -473,6 +579,35 @@ impl Config {
             // Never print the secret itself.
             "token" => quoted(if self.token.is_some() { "(set)" } else { "" }),
             "read_only" => self.read_only.to_string(),
+            "tls" => quoted(match self.tls {
+                TlsMode::Auto => "auto",
+                TlsMode::Always => "always",
+                TlsMode::Never => "never",
+            }),
+            "fingerprint" => quoted(self.fingerprint.as_deref().unwrap_or("")),
+            "known_servers" => quoted(&self.known_servers.to_string_lossy()),
+            "tls_cert" => quoted(
+                &self
+                    .tls_cert
+                    .as_deref()
+                    .map(|p| p.to_string_lossy())
+                    .unwrap_or_default(),
+            ),
+            "tls_key" => quoted(
+                &self
+                    .tls_key
+                    .as_deref()
+                    .map(|p| p.to_string_lossy())
+                    .unwrap_or_default(),
+            ),
+            "allow_plaintext_from" => toml::Value::Array(
+                self.allow_plaintext_from
+                    .iter()
+                    .map(|c| toml::Value::String(c.to_string()))
+                    .collect(),
+            )
+            .to_string(),
+            "require_tls" => self.require_tls.to_string(),
             "compat_allow_without_token" => self.compat_allow_without_token.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
             "compat" => self.compat.to_string(),
@@ -573,11 +708,8 @@ pub fn example_toml() -> String {
             out.push_str(&format!("# {}\n", line.trim()));
         }
         out.push_str(&format!("# Environment: {}\n", env_var(spec.key)));
-        let value = if spec.key == "root" {
-            "\"~/.local/share/nf/files\"".to_string()
-        } else {
-            defaults.value_toml(spec.key)
-        };
+        let value = documented_default(spec.key);
+        let _ = &defaults;
         out.push_str(&format!("# {} = {}\n", spec.key, value));
     }
     out
@@ -625,10 +757,10 @@ pub fn origin_comment(key: &str, origin: &Origin) -> String {
 /// but with the storage directory written as `~/.local/share/nf/files` rather than this
 /// machine's home, so that generated docs do not depend on who generates them.
 pub fn documented_default(key: &str) -> String {
-    if key == "root" {
-        "\"~/.local/share/nf/files\"".to_string()
-    } else {
-        Config::defaults().value_toml(key)
+    match key {
+        "root" => "\"~/.local/share/nf/files\"".to_string(),
+        "known_servers" => "\"~/.config/nf/known_servers\"".to_string(),
+        _ => Config::defaults().value_toml(key),
     }
 }
 
@@ -661,6 +793,11 @@ fn string(raw: &Raw<'_>) -> std::result::Result<String, String> {
         Raw::Toml(toml::Value::String(s)) => Ok(s.clone()),
         Raw::Toml(v) => Err(format!("expected a string, found {}", v.type_str())),
     }
+}
+
+fn optional_path(raw: &Raw<'_>) -> std::result::Result<Option<PathBuf>, String> {
+    let p = string(raw)?;
+    Ok((!p.is_empty()).then(|| expand_home(&p)))
 }
 
 fn address(raw: &Raw<'_>) -> std::result::Result<String, String> {

@@ -7,6 +7,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cidr;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -27,6 +28,7 @@ pub mod service;
 pub mod signals;
 pub mod store;
 pub mod sys;
+pub mod tls;
 pub mod transport;
 
 pub use commands::run;

@@ -24,13 +24,63 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(30);
 /// What a connection is carried over.
 pub enum Io {
     Plain(TcpStream),
+    /// A TLS session a server accepted.
+    TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+    /// A TLS session a client opened.
+    TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
 impl Io {
     fn socket(&self) -> &TcpStream {
         match self {
             Io::Plain(s) => s,
+            Io::TlsServer(t) => &t.sock,
+            Io::TlsClient(t) => &t.sock,
         }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(s) => s.read(buf),
+            Io::TlsServer(t) => t.read(buf),
+            Io::TlsClient(t) => t.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(s) => s.write(buf),
+            Io::TlsServer(t) => t.write(buf),
+            Io::TlsClient(t) => t.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Io::Plain(s) => s.flush(),
+            Io::TlsServer(t) => t.flush(),
+            Io::TlsClient(t) => t.flush(),
+        }
+    }
+
+    /// Ends a TLS session cleanly (close_notify); nothing for plain TCP.
+    fn close_notify(&mut self) {
+        match self {
+            Io::Plain(_) => {}
+            Io::TlsServer(t) => {
+                t.conn.send_close_notify();
+                let _ = t.flush();
+            }
+            Io::TlsClient(t) => {
+                t.conn.send_close_notify();
+                let _ = t.flush();
+            }
+        }
+    }
+
+    /// True for a TLS session.
+    pub fn is_tls(&self) -> bool {
+        !matches!(self, Io::Plain(_))
     }
 }
 
@@ -180,6 +230,29 @@ impl Transport {
         })
     }
 
+    /// A client's connection over `io` (plain, or a TLS session already through its handshake)
+    /// whose reads and writes fail after `timeout` of silence.
+    pub fn client(io: Io, timeout: Duration) -> io::Result<Transport> {
+        let sock = io.socket();
+        sock.set_nodelay(true)?;
+        sock.set_read_timeout(Some(timeout))?;
+        sock.set_write_timeout(Some(timeout))?;
+        let peer = sock.peer_addr().ok();
+        Ok(Transport {
+            io,
+            ahead: Vec::new(),
+            at: 0,
+            pace: None,
+            activity: Arc::default(),
+            peer,
+        })
+    }
+
+    /// True when the connection is a TLS session.
+    pub fn is_tls(&self) -> bool {
+        self.io.is_tls()
+    }
+
     /// A server-side connection handed over by the accept loop with the bytes it read ahead,
     /// paced by `pace` (socket timeouts of one [`TICK`]).
     pub fn served(io: Io, ahead: Vec<u8>, pace: Pace) -> io::Result<Transport> {
@@ -274,8 +347,11 @@ impl Transport {
         }
     }
 
-    /// Shuts down the connection.
-    pub fn shutdown(&self, how: Shutdown) {
+    /// Shuts down the connection (a TLS session says close_notify first when writing ends).
+    pub fn shutdown(&mut self, how: Shutdown) {
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            self.io.close_notify();
+        }
         let _ = self.io.socket().shutdown(how);
     }
 
@@ -284,9 +360,7 @@ impl Transport {
     fn read_io(&mut self, buf: &mut [u8], retry: bool) -> io::Result<usize> {
         loop {
             self.activity.waiting.store(true, Ordering::Relaxed);
-            let got = match &mut self.io {
-                Io::Plain(s) => s.read(buf),
-            };
+            let got = self.io.read(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
             if self.activity.cut.load(Ordering::Relaxed) {
                 return Err(cut_to_make_room());
@@ -344,9 +418,7 @@ impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             self.activity.waiting.store(true, Ordering::Relaxed);
-            let sent = match &mut self.io {
-                Io::Plain(s) => s.write(buf),
-            };
+            let sent = self.io.write(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
             if self.activity.cut.load(Ordering::Relaxed) {
                 return Err(cut_to_make_room());
@@ -366,9 +438,7 @@ impl Write for Transport {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.io {
-            Io::Plain(s) => s.flush(),
-        }
+        self.io.flush()
     }
 }
 

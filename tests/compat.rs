@@ -432,7 +432,14 @@ fn bad_names_never_reach_outside_the_storage_directory() {
     assert!(s.stored().is_empty(), "{:?}", s.stored());
     assert!(s.partials().is_empty());
     assert_eq!(std::fs::read(s.dir.path().join("secret.txt")).unwrap(), b"secret");
-    let expected = ["client-none.toml", "secret.txt", "server.toml", "store", "work"];
+    let expected = [
+        "client-none.toml",
+        "secret.txt",
+        "server-data",
+        "server.toml",
+        "store",
+        "work",
+    ];
     for entry in std::fs::read_dir(s.dir.path()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         assert!(

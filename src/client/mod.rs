@@ -3,12 +3,12 @@
 //! files do not cost a round trip each. It reports progress through [`Progress`] and never
 //! prints.
 
+mod connect;
 mod get;
 mod put;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
@@ -17,8 +17,9 @@ use crate::name::FileName;
 use crate::protocol::{
     self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply,
 };
-use crate::transport::{Stream, Transport};
+use crate::transport::Stream;
 
+pub use connect::{Opened, Target};
 pub use get::{GetJob, Sink};
 pub use put::{PutJob, STDIN};
 
@@ -224,40 +225,21 @@ fn has_port(addr: &str) -> bool {
 }
 
 impl Client {
-    /// Connects to `addr`, sends the greeting and hello, and checks the server's version.
-    pub fn connect(addr: &str, timeout: Duration, token: Option<&str>) -> Result<Client> {
-        let mut last = None;
-        let mut stream = None;
-        for sa in resolve(addr)? {
-            match TcpStream::connect_timeout(&sa, timeout.min(Duration::from_secs(10))) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let stream = stream.ok_or_else(|| {
-            let why = last
-                .map(|e| describe_io(&e))
-                .unwrap_or_else(|| "no address".into());
-            Error::new(
-                ErrorKind::Connect,
-                format!("cannot connect to {addr}: {why}; is `nf serve` running there?"),
-            )
-        })?;
-        let transport =
-            Transport::plain(stream, timeout).map_err(|e| Error::io(format!("cannot talk to {addr}"), &e))?;
+    /// Connects to the server (with TLS where the settings say), queues the greeting and
+    /// hello, and checks the server's version with the first reply. Also says whether the
+    /// server was trusted on first use just now (its fingerprint).
+    pub fn connect(target: &Target) -> Result<(Client, Option<String>)> {
+        let Opened { transport, first_use } = target.open()?;
         let mut client = Client {
             conn: Stream::new(transport, CHUNK, CHUNK),
             line: Vec::new(),
-            addr: addr.to_string(),
+            addr: target.addr.clone(),
             server: String::new(),
             max_file_size: None,
             hello: Hello::Done,
         };
-        client.handshake(token)?;
-        Ok(client)
+        client.handshake(target.token.as_deref())?;
+        Ok((client, first_use))
     }
 
     /// Queues the greeting and the hello. They go out with the first request, and the hello's

@@ -11,7 +11,7 @@ mod serve;
 mod stat;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
-use crate::client::{Client, Done, Progress};
+use crate::client::{Client, Done, Progress, Target};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         verbose: cli.verbose,
     };
     match cli.command {
-        Command::Serve(_) => serve::run(&ctx),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::Put(args) => put::run(&ctx, args),
         Command::Get(args) => get::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
@@ -78,6 +78,12 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         if let Some(s) = &c.server {
             flags.push(("server", s.clone()));
         }
+        if let Some(t) = &c.tls {
+            flags.push(("tls", t.clone()));
+        }
+        if let Some(f) = &c.fingerprint {
+            flags.push(("fingerprint", f.clone()));
+        }
     };
     let serve = |a: &ServeArgs, flags: &mut Vec<(&'static str, String)>| {
         if let Some(l) = &a.listen {
@@ -106,7 +112,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         }
     };
     match command {
-        Command::Serve(a) => serve(a, &mut flags),
+        Command::Serve(a) => serve(&a.serve, &mut flags),
         Command::Put(a) => client(&a.client, &mut flags),
         Command::Get(a) => client(&a.client, &mut flags),
         Command::Ls(a) => client(&a.client, &mut flags),
@@ -122,13 +128,31 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
 }
 
 impl Context {
-    /// Connects to the configured server; an interrupt shuts the connection down.
+    /// How to reach the configured server.
+    pub fn target(&self) -> Target {
+        let c = &self.config;
+        Target {
+            addr: c.server.clone(),
+            timeout: c.idle_timeout,
+            token: c.token.clone(),
+            tls: c.tls,
+            fingerprint: c.fingerprint.clone(),
+            known_servers: c.known_servers.clone(),
+        }
+    }
+
+    /// Connects to the configured server (saying so when a server is trusted on first use);
+    /// an interrupt shuts the connection down.
     pub fn connect(&self) -> Result<Client> {
-        let client = Client::connect(
-            &self.config.server,
-            self.config.idle_timeout,
-            self.config.token.as_deref(),
-        )?;
+        let target = self.target();
+        let (client, first_use) = Client::connect(&target)?;
+        if let (Some(fp), false) = (first_use, self.quiet) {
+            eprintln!(
+                "nf: trusting {} on first use: its key is {fp} (recorded in {})",
+                target.server_key(),
+                self.config.known_servers.display()
+            );
+        }
         if let Ok(sock) = client.shutdown_handle() {
             crate::signals::watch(sock);
         }

@@ -1,6 +1,7 @@
 //! `nf serve`: open the store, bind, run until Ctrl-C or SIGTERM. The server module binds and
 //! tunes the socket; this command only says what happens.
 
+use crate::cli::ServeCommand;
 use crate::commands::Context;
 use crate::error::Result;
 use crate::server::Server;
@@ -8,8 +9,16 @@ use crate::service::Logger;
 use crate::signals;
 use crate::store::Store;
 
-pub fn run(ctx: &Context) -> Result<()> {
+pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
     let cfg = &ctx.config;
+    if args.show_fingerprint {
+        let identity = crate::tls::identity::Identity::load(
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+            crate::tls::identity::default_dir().as_deref(),
+        )?;
+        return crate::output::print(&format!("{}\n", identity.fingerprint));
+    }
     // Before any thread starts, so that only the waiter ever sees a stop signal.
     let stop = signals::block();
     let store = Store::open(&cfg.store_kind()?, &cfg.root, cfg.partial_max_age)?;
@@ -33,9 +42,16 @@ pub fn run(ctx: &Context) -> Result<()> {
             cfg.listen
         );
     }
+    if cfg.require_tls && cfg.compat {
+        eprintln!(
+            "nf serve: note: require_tls covers nf and HTTP; the old text dialects still answer in \
+             plaintext (set compat = false to refuse them)"
+        );
+    }
     log.line(&format!(
-        "nf serve {} listening on {local}, storing files in {place}",
-        env!("CARGO_PKG_VERSION")
+        "nf serve {} listening on {local}, storing files in {place}, TLS identity {}",
+        env!("CARGO_PKG_VERSION"),
+        server.fingerprint().unwrap_or("none")
     ));
     let handle = server.stop_handle();
     stop.then(move |sig| {

@@ -26,13 +26,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+use super::link::{LineError, Link};
 use super::native::{self, hello, Next, Session};
 use super::router::{self, First};
 use super::workers::{Job, Run, Slot, Workers};
 use crate::compat;
 use crate::error::{Error, ErrorKind};
 use crate::service::Service;
-use crate::transport::{Io, Pace, Transport};
+use crate::transport::{Pace, Transport};
 
 /// How long a request ready for a worker waits for one to free up before it is told `busy`.
 const BUSY_WAIT: Duration = Duration::from_secs(2);
@@ -44,19 +45,12 @@ const REFUSAL_SNIFF: Duration = Duration::from_secs(2);
 /// At most this many refusals in progress; beyond, extra connections are closed at once.
 const MAX_REFUSING: usize = 1024;
 
-/// After a refusal, how long the loop reads and drops what the client still sends, so that it
-/// sees the reply rather than a reset.
-const LINGER: Duration = Duration::from_millis(500);
-
-/// The bytes the loop reads from a socket at a time.
-const READ_CHUNK: usize = 4096;
-
 /// How often the loop logs how many connections it dropped for missing their deadlines.
 const SUMMARY_EVERY: Duration = Duration::from_secs(60);
 
 /// A connection handed back by a worker: it waits here for its next request.
 pub struct Parked {
-    io: Io,
+    io: crate::transport::Io,
     ahead: Vec<u8>,
     conn: Counted,
 }
@@ -122,6 +116,8 @@ pub struct Front {
     /// Connections closed for missing a deadline since the last summary line.
     dropped: AtomicU64,
     back: mpsc::UnboundedSender<Parked>,
+    /// How to serve TLS (a ClientHello on this port), if the server has an identity.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Why a connection ended in the loop without a request for a worker.
@@ -139,6 +135,7 @@ impl Front {
         workers: Arc<Workers>,
         listener: std::net::TcpListener,
         fd_limit: u64,
+        tls: Option<Arc<rustls::ServerConfig>>,
         stop: Arc<tokio::sync::Notify>,
     ) -> io::Result<()> {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -169,6 +166,7 @@ impl Front {
             refusing: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             back,
+            tls,
         });
         rt.block_on(async move {
             listener.set_nonblocking(true)?;
@@ -293,9 +291,10 @@ impl Front {
             let err = Error::new(ErrorKind::Busy, why);
             let mut buf = Vec::new();
             let until = Instant::now() + REFUSAL_SNIFF;
+            let mut link = Link::Plain(sock);
             let reply = loop {
                 match router::classify(&buf) {
-                    First::More => match read_some(&sock, &mut buf, until).await {
+                    First::More => match link.read_some(&mut buf, until).await {
                         Ok(0) | Err(_) => break None,
                         Ok(_) => {}
                     },
@@ -312,13 +311,14 @@ impl Front {
                     .svc
                     .log
                     .request(&peer.to_string(), "connect", None, 0, Instant::now(), Some(&err));
-                close_with(sock, &reply).await;
+                link.close_with(&reply).await;
             }
             front.refusing.fetch_sub(1, Ordering::AcqRel);
         });
     }
 
-    /// The handshake of a new connection: its first bytes pick the dialect.
+    /// The handshake of a new connection: its first bytes pick the dialect. Inside TLS, the
+    /// router runs again on the plaintext.
     async fn handshake(
         self: Arc<Self>,
         sock: TcpStream,
@@ -328,41 +328,91 @@ impl Front {
         held: Held,
     ) {
         let deadline = Instant::now() + self.limits.handshake;
+        let mut link = Link::Plain(sock);
         let mut buf = Vec::new();
-        let first = loop {
-            match router::classify(&buf) {
-                First::More => match read_some(&sock, &mut buf, deadline).await {
-                    Ok(0) => return self.ended(peer, Ended::Closed),
-                    Ok(_) => {}
-                    Err(e) => return self.ended(peer, late_or_closed(&e)),
-                },
-                first => break first,
-            }
-        };
-        let ended = match first {
-            First::Native => {
-                Arc::clone(&self)
-                    .native(sock, peer, buf, deadline, conn, starting, held)
-                    .await
-            }
-            First::Text => {
-                Arc::clone(&self)
-                    .text(sock, peer, buf, deadline, conn, starting, held)
-                    .await
-            }
-            First::Tls => {
-                // Until TLS is served here: a clear alert rather than a timeout.
-                close_with(sock, router::TLS_REFUSAL).await;
-                Ended::Closed
-            }
-            First::Garbage | First::More => {
-                let err = router::garbage_error();
-                self.log_refusal(peer, "greeting", &err);
-                close_with(sock, &router::native_refusal(&err)).await;
-                Ended::Closed
+        let ended = loop {
+            let first = loop {
+                match router::classify(&buf) {
+                    First::More => match link.read_some(&mut buf, deadline).await {
+                        Ok(0) => return self.ended(peer, Ended::Closed),
+                        Ok(_) => {}
+                        Err(e) => return self.ended(peer, late_or_closed(&e)),
+                    },
+                    first => break first,
+                }
+            };
+            match first {
+                First::Tls if !link.is_tls() => {
+                    let Some(config) = self.tls.clone() else {
+                        link.close_with(router::TLS_REFUSAL).await;
+                        break Ended::Closed;
+                    };
+                    let Link::Plain(sock) = link else {
+                        unreachable!("checked")
+                    };
+                    link = match Link::accept_tls(sock, &buf, config, deadline).await {
+                        Ok(link) => link,
+                        Err(e) => {
+                            self.svc.log.debug(&format!("{peer} TLS handshake failed: {e}"));
+                            return self.ended(peer, late_or_closed(&e));
+                        }
+                    };
+                    buf.clear();
+                    continue;
+                }
+                First::Native | First::Text if !link.is_tls() && !self.plaintext_allowed(peer) => {
+                    let err = Error::new(ErrorKind::Denied, self.plaintext_refusal());
+                    self.log_refusal(peer, "connect", &err);
+                    let reply = match first_line(&buf) {
+                        Some(line) if router::is_http_request_line(line) => {
+                            router::http_response(403, "Forbidden", &[], &format!("{}\n", err.message))
+                        }
+                        _ => router::native_refusal(&err),
+                    };
+                    link.close_with(&reply).await;
+                    return self.ended(peer, Ended::Closed);
+                }
+                First::Native => {
+                    break Arc::clone(&self)
+                        .native(link, peer, buf, deadline, conn, starting, held)
+                        .await
+                }
+                First::Text => {
+                    break Arc::clone(&self)
+                        .text(link, peer, buf, deadline, conn, starting, held)
+                        .await
+                }
+                First::Tls | First::Garbage | First::More => {
+                    let err = router::garbage_error();
+                    self.log_refusal(peer, "greeting", &err);
+                    link.close_with(&router::native_refusal(&err)).await;
+                    break Ended::Closed;
+                }
             }
         };
         self.ended(peer, ended);
+    }
+
+    /// True when `peer` may speak nf or HTTP without TLS: always without a token (the server is
+    /// open to all anyway) unless `require_tls`; else only from `allow_plaintext_from`.
+    fn plaintext_allowed(&self, peer: SocketAddr) -> bool {
+        let s = &self.svc.settings;
+        if s.token.is_none() && !s.require_tls {
+            return true;
+        }
+        s.allow_plaintext_from.iter().any(|net| net.contains(peer.ip()))
+    }
+
+    fn plaintext_refusal(&self) -> String {
+        let why = if self.svc.settings.require_tls {
+            "this server requires TLS"
+        } else {
+            "this server has a token, which must not cross a network in clear"
+        };
+        format!(
+            "{why}: connect with TLS (nf does so for every server not on loopback; --tls always), \
+             or https:// (plaintext is allowed only from allow_plaintext_from)"
+        )
     }
 
     fn ended(&self, peer: SocketAddr, how: Ended) {
@@ -382,7 +432,7 @@ impl Front {
     #[allow(clippy::too_many_arguments)]
     async fn native(
         self: Arc<Self>,
-        sock: TcpStream,
+        mut link: Link,
         peer: SocketAddr,
         mut buf: Vec<u8>,
         deadline: Instant,
@@ -390,45 +440,45 @@ impl Front {
         starting: Starting,
         held: Held,
     ) -> Ended {
-        let greeting = match read_line(&sock, &mut buf, 64, deadline).await {
+        let greeting = match link.read_line(&mut buf, 64, deadline).await {
             Ok(line) => line,
-            Err(e) => return self.bad_head(sock, peer, e, "greeting").await,
+            Err(e) => return self.bad_head(link, peer, e, "greeting").await,
         };
         if let Err(refused) = hello::greeting(&greeting) {
             self.log_refusal(peer, refused.step, &refused.error);
-            close_with(sock, &router::native_refusal(&refused.error)).await;
+            link.close_with(&router::native_refusal(&refused.error)).await;
             return Ended::Closed;
         }
-        let line = match read_line(&sock, &mut buf, self.limits.max_header, deadline).await {
+        let line = match link.read_line(&mut buf, self.limits.max_header, deadline).await {
             Ok(line) => line,
-            Err(e) => return self.bad_head(sock, peer, e, "hello").await,
+            Err(e) => return self.bad_head(link, peer, e, "hello").await,
         };
         let reply = match hello::hello(&line, &self.svc.settings) {
             Ok(reply) => reply,
             Err(refused) => {
                 self.log_refusal(peer, refused.step, &refused.error);
-                close_with(sock, &router::native_refusal(&refused.error)).await;
+                link.close_with(&router::native_refusal(&refused.error)).await;
                 return Ended::Closed;
             }
         };
         let mut out = serde_json::to_vec(&reply).expect("replies serialize");
         out.push(b'\n');
-        if write_all(&sock, &out, deadline).await.is_err() {
+        if link.write_all(&out, deadline).await.is_err() {
             return Ended::Closed;
         }
         drop(starting);
-        self.next_request(sock, peer, buf, conn, held).await
+        self.next_request(link, peer, buf, conn, held).await
     }
 
     /// Answers a request head that could not be read, then closes.
-    async fn bad_head(&self, sock: TcpStream, peer: SocketAddr, e: HeadError, op: &str) -> Ended {
+    async fn bad_head(&self, link: Link, peer: SocketAddr, e: LineError, op: &str) -> Ended {
         match e {
-            HeadError::Closed => Ended::Closed,
-            HeadError::Io(e) => late_or_closed(&e),
-            HeadError::TooLong(max) => {
+            LineError::Closed => Ended::Closed,
+            LineError::Io(e) => late_or_closed(&e),
+            LineError::TooLong(max) => {
                 let err = Error::new(ErrorKind::TooLarge, format!("header longer than {max} bytes"));
                 self.log_refusal(peer, op, &err);
-                close_with(sock, &router::native_refusal(&err)).await;
+                link.close_with(&router::native_refusal(&err)).await;
                 Ended::Closed
             }
         }
@@ -439,7 +489,7 @@ impl Front {
     /// worker.
     async fn next_request(
         self: Arc<Self>,
-        sock: TcpStream,
+        mut link: Link,
         peer: SocketAddr,
         mut buf: Vec<u8>,
         conn: Counted,
@@ -447,7 +497,7 @@ impl Front {
     ) -> Ended {
         if !buf.contains(&b'\n') {
             if buf.is_empty() {
-                match tokio::time::timeout(self.limits.idle, read_some(&sock, &mut buf, far())).await {
+                match tokio::time::timeout(self.limits.idle, link.read_some(&mut buf, far())).await {
                     Ok(Ok(0)) => return Ended::Closed,
                     Ok(Ok(_)) => {}
                     Ok(Err(_)) => return Ended::Closed,
@@ -458,10 +508,10 @@ impl Front {
             while !buf.contains(&b'\n') {
                 if buf.len() > self.limits.max_header {
                     return self
-                        .bad_head(sock, peer, HeadError::TooLong(self.limits.max_header), "request")
+                        .bad_head(link, peer, LineError::TooLong(self.limits.max_header), "request")
                         .await;
                 }
-                match read_some(&sock, &mut buf, deadline).await {
+                match link.read_some(&mut buf, deadline).await {
                     Ok(0) => return Ended::Closed,
                     Ok(_) => {}
                     Err(e) => return late_or_closed(&e),
@@ -469,7 +519,7 @@ impl Front {
             }
         }
         drop(held);
-        self.dispatch(Dialect::Native, sock, peer, buf, conn).await;
+        self.dispatch(Dialect::Native, link, peer, buf, conn).await;
         Ended::Closed
     }
 
@@ -477,7 +527,7 @@ impl Front {
     #[allow(clippy::too_many_arguments)]
     async fn text(
         self: Arc<Self>,
-        sock: TcpStream,
+        mut link: Link,
         peer: SocketAddr,
         mut buf: Vec<u8>,
         deadline: Instant,
@@ -488,7 +538,14 @@ impl Front {
         let end = loop {
             if first_line(&buf).is_some_and(router::is_http_request_line) {
                 // Until HTTP is served here: a valid answer that says what this port speaks.
-                close_with(sock, &router::http_not_served()).await;
+                link.close_with(&router::http_not_served()).await;
+                return Ended::Closed;
+            }
+            if link.is_tls() && first_line(&buf).is_some() {
+                // The old dialects are plaintext by nature: inside TLS only nf and HTTP.
+                let err = router::garbage_error();
+                self.log_refusal(peer, "greeting", &err);
+                link.close_with(&router::native_refusal(&err)).await;
                 return Ended::Closed;
             }
             let complete = match compat::head_state(&buf) {
@@ -504,7 +561,7 @@ impl Front {
             } else {
                 deadline
             };
-            match read_some(&sock, &mut buf, wait).await {
+            match link.read_some(&mut buf, wait).await {
                 Ok(0) if buf.is_empty() => return Ended::Closed,
                 Ok(0) => break Some(compat::Got::Eof),
                 Ok(_) => {}
@@ -514,15 +571,15 @@ impl Front {
                 Err(e) => return late_or_closed(&e),
             }
         };
-        if !self.limits.old_allowed {
+        if !self.limits.old_allowed || link.is_tls() {
             let err = compat::refused_here(&self.svc.settings);
             self.log_refusal(peer, "compat", &err);
-            close_with(sock, &compat::refusal(&buf, &err)).await;
+            link.close_with(&compat::refusal(&buf, &err)).await;
             return Ended::Closed;
         }
         drop(starting);
         drop(held);
-        self.dispatch(Dialect::Old(end), sock, peer, buf, conn).await;
+        self.dispatch(Dialect::Old(end), link, peer, buf, conn).await;
         Ended::Closed
     }
 
@@ -531,7 +588,7 @@ impl Front {
     async fn dispatch(
         self: Arc<Self>,
         dialect: Dialect,
-        sock: TcpStream,
+        link: Link,
         peer: SocketAddr,
         buf: Vec<u8>,
         conn: Counted,
@@ -546,15 +603,11 @@ impl Front {
                 Dialect::Native => router::native_refusal(&err),
                 Dialect::Old(_) => compat::refusal(&buf, &err),
             };
-            return close_with(sock, &reply).await;
+            return link.close_with(&reply).await;
         };
-        let transport = sock.into_std().and_then(|std| {
-            Transport::served(
-                Io::Plain(std),
-                buf,
-                Pace::new(self.limits.idle, self.limits.min_rate),
-            )
-        });
+        let transport = link
+            .into_io()
+            .and_then(|io| Transport::served(io, buf, Pace::new(self.limits.idle, self.limits.min_rate)));
         let transport = match transport {
             Ok(t) => t,
             Err(e) => {
@@ -595,15 +648,15 @@ impl Front {
 
     /// A connection a worker handed back: it waits here for its next request.
     fn park(self: &Arc<Self>, p: Parked) {
-        let Io::Plain(std) = p.io;
-        let sock = std.set_nonblocking(true).and_then(|()| TcpStream::from_std(std));
-        let Ok(sock) = sock else { return };
-        let Ok(peer) = sock.peer_addr() else { return };
+        let Ok(link) = Link::from_io(p.io) else { return };
+        let Ok(peer) = link.socket().peer_addr() else {
+            return;
+        };
         let front = Arc::clone(self);
         let (ahead, conn) = (p.ahead, p.conn);
         self.hold(move |held| async move {
             let ended = Arc::clone(&front)
-                .next_request(sock, peer, ahead, conn, held)
+                .next_request(link, peer, ahead, conn, held)
                 .await;
             front.ended(peer, ended);
         });
@@ -704,107 +757,6 @@ fn late_or_closed(e: &io::Error) -> Ended {
 /// A deadline that never comes (waits bounded by an outer timeout).
 fn far() -> Instant {
     Instant::now() + Duration::from_secs(365 * 24 * 3600)
-}
-
-/// Reads what is there (at least one byte, waiting until `until`) onto `buf`; 0 at end of
-/// stream; `TimedOut` at the deadline.
-async fn read_some(sock: &TcpStream, buf: &mut Vec<u8>, until: Instant) -> io::Result<usize> {
-    let mut chunk = [0u8; READ_CHUNK];
-    loop {
-        let ready = tokio::time::timeout_at(until.into(), sock.readable()).await;
-        match ready {
-            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
-            Ok(Err(e)) => return Err(e),
-            Ok(Ok(())) => {}
-        }
-        match sock.try_read(&mut chunk) {
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(n);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Why a request head line could not be read.
-enum HeadError {
-    Closed,
-    TooLong(usize),
-    Io(io::Error),
-}
-
-/// Reads one `\n`-terminated line of at most `max` bytes (returned without its `\n`, taken off
-/// the front of `buf`), by `until`.
-async fn read_line(
-    sock: &TcpStream,
-    buf: &mut Vec<u8>,
-    max: usize,
-    until: Instant,
-) -> Result<Vec<u8>, HeadError> {
-    loop {
-        if let Some(end) = buf.iter().position(|&b| b == b'\n') {
-            if end > max {
-                return Err(HeadError::TooLong(max));
-            }
-            let mut line: Vec<u8> = buf.drain(..=end).collect();
-            line.pop();
-            return Ok(line);
-        }
-        if buf.len() > max {
-            return Err(HeadError::TooLong(max));
-        }
-        match read_some(sock, buf, until).await {
-            Ok(0) => return Err(HeadError::Closed),
-            Ok(_) => {}
-            Err(e) => return Err(HeadError::Io(e)),
-        }
-    }
-}
-
-/// Writes all of `bytes` by `until`.
-async fn write_all(sock: &TcpStream, mut bytes: &[u8], until: Instant) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match tokio::time::timeout_at(until.into(), sock.writable()).await {
-            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
-            Ok(Err(e)) => return Err(e),
-            Ok(Ok(())) => {}
-        }
-        match sock.try_write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Sends a last reply, half-closes, and reads and drops what the client still sends for a
-/// moment, so that it sees the reply rather than a reset.
-async fn close_with(sock: TcpStream, reply: &[u8]) {
-    let until = Instant::now() + LINGER;
-    if write_all(&sock, reply, until).await.is_err() {
-        return;
-    }
-    let sock = match sock.into_std() {
-        Ok(std) => {
-            let _ = std.shutdown(std::net::Shutdown::Write);
-            match TcpStream::from_std(std) {
-                Ok(s) => s,
-                Err(_) => return,
-            }
-        }
-        Err(_) => return,
-    };
-    let (mut sink, mut drained) = (Vec::new(), 0usize);
-    while let Ok(n) = read_some(&sock, &mut sink, until).await {
-        drained += n;
-        if n == 0 || drained > 1 << 20 {
-            break;
-        }
-        sink.clear();
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! ```
 
 mod front;
+mod link;
 mod native;
 mod router;
 mod workers;
@@ -51,6 +52,8 @@ pub struct Server {
     listener: TcpListener,
     handle: StopHandle,
     fd_limit: u64,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    fingerprint: Option<String>,
 }
 
 impl Server {
@@ -76,7 +79,21 @@ impl Server {
         let _ = crate::sys::set_backlog(std::os::unix::io::AsRawFd::as_raw_fd(&listener), 1024);
         let fd_limit = crate::sys::raise_fd_limit();
         crate::sys::ignore_sigxfsz();
-        Ok(Server::new(listener, store, settings, log, fd_limit))
+        let identity = crate::tls::identity::Identity::load(
+            settings.tls_cert.as_deref(),
+            settings.tls_key.as_deref(),
+            crate::tls::identity::default_dir().as_deref(),
+        )?;
+        let tls = identity.server_config()?;
+        let mut server = Server::new(listener, store, settings, log, fd_limit);
+        server.tls = Some(tls);
+        server.fingerprint = Some(identity.fingerprint);
+        Ok(server)
+    }
+
+    /// The fingerprint of the TLS identity it presents (`sha256//…`).
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
     }
 
     /// The address it listens on.
@@ -96,6 +113,8 @@ impl Server {
                 stop: Arc::new(tokio::sync::Notify::new()),
             },
             fd_limit,
+            tls: None,
+            fingerprint: None,
         }
     }
 
@@ -111,6 +130,7 @@ impl Server {
             Arc::clone(&workers),
             self.listener,
             self.fd_limit,
+            self.tls,
             stop,
         )
         .map_err(|e| Error::io("the accept loop failed", &e))?;

@@ -137,6 +137,8 @@ impl Server {
             .env_remove("NF_SERVER")
             .env_remove("NF_ROOT")
             .env_remove("NF_LISTEN")
+            // The server's TLS identity is made in its own data directory.
+            .env("XDG_DATA_HOME", self.dir.path().join("server-data"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -254,6 +256,7 @@ impl Server {
             .args(["-s", &self.addr])
             .current_dir(dir)
             .env("NF_CONFIG", self.dir.path().join("client-none.toml"))
+            .env("NF_KNOWN_SERVERS", self.dir.path().join("known_servers"))
             .env_remove("NF_SERVER")
             .stdin(Stdio::null());
         std::fs::write(self.dir.path().join("client-none.toml"), "").unwrap();

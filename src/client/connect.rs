@@ -1,0 +1,207 @@
+//! Opening a connection to a server: resolve, connect, and decide on TLS (`tls = "auto"`:
+//! to every server not on loopback). Over TLS, the server is trusted as [`crate::tls::trust`]
+//! says, before anything but the TLS handshake is sent; a token is never sent in clear to a
+//! server that is not on loopback.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+
+use super::resolve;
+use crate::config::TlsMode;
+use crate::error::{describe_io, Error, ErrorKind, Result};
+use crate::protocol;
+use crate::tls::trust::{Decision, Trust};
+use crate::transport::{Io, Transport};
+
+/// How to reach a server.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port.
+    pub addr: String,
+    pub timeout: Duration,
+    pub token: Option<String>,
+    pub tls: TlsMode,
+    /// The fingerprint the server must present, if pinned.
+    pub fingerprint: Option<String>,
+    /// Where servers trusted on first use are recorded.
+    pub known_servers: PathBuf,
+}
+
+/// A connection made, and what the user should know about it.
+pub struct Opened {
+    pub transport: Transport,
+    /// A server trusted on first use just now: its fingerprint, recorded in `known_servers`.
+    pub first_use: Option<String>,
+}
+
+impl Target {
+    /// `HOST:PORT` with the port written out and the host in lower case: how this server is
+    /// named in `known_servers`.
+    pub fn server_key(&self) -> String {
+        let (host, port) = split_host(&self.addr);
+        let host = host.to_ascii_lowercase();
+        if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        }
+    }
+
+    /// Connects, with TLS when the settings say so, and trusts the server or says why not.
+    pub fn open(&self) -> Result<Opened> {
+        let addrs = resolve(&self.addr)?;
+        let loopback = addrs.iter().all(|a| a.ip().is_loopback());
+        let tls = match self.tls {
+            TlsMode::Always => true,
+            TlsMode::Never => false,
+            TlsMode::Auto => !loopback,
+        };
+        if self.token.is_some() && !tls && !loopback {
+            return Err(Error::new(
+                ErrorKind::Denied,
+                format!(
+                    "refusing to send the token in clear to {}, which is not on loopback: use TLS \
+                     (--tls auto or always)",
+                    self.addr
+                ),
+            ));
+        }
+        let sock = self.tcp(&addrs)?;
+        if !tls {
+            let transport = Transport::plain(sock, self.timeout)
+                .map_err(|e| Error::io(format!("cannot talk to {}", self.addr), &e))?;
+            return Ok(Opened {
+                transport,
+                first_use: None,
+            });
+        }
+        self.tls_session(sock)
+    }
+
+    fn tcp(&self, addrs: &[SocketAddr]) -> Result<TcpStream> {
+        let mut last = None;
+        for sa in addrs {
+            match TcpStream::connect_timeout(sa, self.timeout.min(Duration::from_secs(10))) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        let why = last
+            .map(|e| describe_io(&e))
+            .unwrap_or_else(|| "no address".into());
+        Err(Error::new(
+            ErrorKind::Connect,
+            format!(
+                "cannot connect to {}: {why}; is `nf serve` running there?",
+                self.addr
+            ),
+        ))
+    }
+
+    /// The TLS handshake, done before anything else is sent.
+    fn tls_session(&self, sock: TcpStream) -> Result<Opened> {
+        let trust = Trust::new(
+            &self.server_key(),
+            self.fingerprint.as_deref(),
+            &self.known_servers,
+        );
+        let config = crate::tls::trust::client_config(Arc::clone(&trust))?;
+        let (host, _) = split_host(&self.addr);
+        let name = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) => ServerName::try_from(host.to_string()).map_err(|_| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("{host:?} is not a host name TLS can check"),
+                )
+            })?,
+        };
+        let conn = rustls::ClientConnection::new(config, name)
+            .map_err(|e| Error::new(ErrorKind::Other, format!("cannot start TLS: {e}")))?;
+        let talk = |e: std::io::Error| Error::io(format!("cannot talk to {}", self.addr), &e);
+        sock.set_read_timeout(Some(self.timeout)).map_err(talk)?;
+        sock.set_write_timeout(Some(self.timeout)).map_err(talk)?;
+        let mut stream = rustls::StreamOwned::new(conn, sock);
+        while stream.conn.is_handshaking() {
+            if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+                return Err(trust.refusal().unwrap_or_else(|| self.handshake_failed(&e)));
+            }
+        }
+        let first_use = match trust.decision() {
+            Some(Decision::FirstUse(fp)) => {
+                trust.remember(&fp)?;
+                Some(fp)
+            }
+            _ => None,
+        };
+        let transport = Transport::client(Io::TlsClient(Box::new(stream)), self.timeout).map_err(talk)?;
+        Ok(Opened { transport, first_use })
+    }
+
+    fn handshake_failed(&self, e: &std::io::Error) -> Error {
+        let detail = e.to_string();
+        if detail.contains("InvalidContentType") || detail.contains("corrupt message") {
+            return Error::new(
+                ErrorKind::Connect,
+                format!(
+                    "the server at {} does not speak TLS (an older nf, or not nf); on a network you \
+                     trust, --tls never",
+                    self.addr
+                ),
+            );
+        }
+        Error::new(
+            ErrorKind::Connect,
+            format!("TLS handshake with {} failed: {}", self.addr, describe_io(e)),
+        )
+    }
+}
+
+/// The host and port of an address as typed (the default port when it names none).
+fn split_host(addr: &str) -> (&str, u16) {
+    if let Ok(sa) = addr.parse::<SocketAddr>() {
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        return (host.trim_start_matches('[').trim_end_matches(']'), sa.port());
+    }
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => match port.parse() {
+            Ok(p) => (host.trim_start_matches('[').trim_end_matches(']'), p),
+            Err(_) => (addr, protocol::DEFAULT_PORT),
+        },
+        _ => (
+            addr.trim_start_matches('[').trim_end_matches(']'),
+            protocol::DEFAULT_PORT,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(addr: &str) -> String {
+        Target {
+            addr: addr.into(),
+            timeout: Duration::from_secs(1),
+            token: None,
+            tls: TlsMode::Auto,
+            fingerprint: None,
+            known_servers: PathBuf::new(),
+        }
+        .server_key()
+    }
+
+    #[test]
+    fn servers_are_named_with_their_port_in_known_servers() {
+        assert_eq!(key("FileServer"), "fileserver:8889");
+        assert_eq!(key("fileserver:9000"), "fileserver:9000");
+        assert_eq!(key("10.0.0.5"), "10.0.0.5:8889");
+        assert_eq!(key("[::1]:9000"), "[::1]:9000");
+        assert_eq!(key("::1"), "[::1]:8889");
+        assert_eq!(key("127.0.0.1:8889"), "127.0.0.1:8889");
+    }
+}

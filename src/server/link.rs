@@ -1,0 +1,273 @@
+//! A connection as the front door holds it: a plain socket, or a TLS session that the loop
+//! drives by hand (rustls needs no threads: TLS records in, plaintext out). Both read and write
+//! plaintext the same way, with deadlines, so the router and the dialects' heads work alike
+//! inside and outside TLS. A link becomes a worker's [`Io`] and comes back from one unchanged.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use tokio::net::TcpStream;
+
+use crate::transport::Io;
+
+/// The bytes read from a socket at a time.
+const READ_CHUNK: usize = 4096;
+
+/// After a refusal, how long the loop reads and drops what the client still sends, so that it
+/// sees the reply rather than a reset.
+const LINGER: Duration = Duration::from_millis(500);
+
+pub enum Link {
+    Plain(TcpStream),
+    Tls(TcpStream, Box<ServerConnection>),
+}
+
+impl Link {
+    pub fn socket(&self) -> &TcpStream {
+        match self {
+            Link::Plain(s) | Link::Tls(s, _) => s,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Link::Tls(..))
+    }
+
+    /// Performs the server side of a TLS handshake whose first bytes (`first`) were already
+    /// read, by `until`; the plaintext the client sent right after it stays in the session.
+    pub async fn accept_tls(
+        sock: TcpStream,
+        first: &[u8],
+        config: Arc<ServerConfig>,
+        until: Instant,
+    ) -> io::Result<Link> {
+        let conn = ServerConnection::new(config).map_err(io::Error::other)?;
+        let mut link = Link::Tls(sock, Box::new(conn));
+        let Link::Tls(sock, conn) = &mut link else {
+            unreachable!("just made")
+        };
+        if let Err(e) = feed(conn, first) {
+            refuse_tls(sock, conn, until).await;
+            return Err(e);
+        }
+        while conn.is_handshaking() {
+            send_tls(sock, conn, until).await?;
+            if !conn.is_handshaking() {
+                break;
+            }
+            let mut raw = [0u8; READ_CHUNK];
+            let n = read_raw(sock, &mut raw, until).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            if let Err(e) = feed(conn, &raw[..n]) {
+                refuse_tls(sock, conn, until).await;
+                return Err(e);
+            }
+        }
+        send_tls(sock, conn, until).await?;
+        Ok(link)
+    }
+
+    /// Reads what is there (at least one byte of plaintext, waiting until `until`) onto `buf`;
+    /// 0 at the end of the stream; `TimedOut` at the deadline.
+    pub async fn read_some(&mut self, buf: &mut Vec<u8>, until: Instant) -> io::Result<usize> {
+        let mut chunk = [0u8; READ_CHUNK];
+        match self {
+            Link::Plain(sock) => {
+                let n = read_raw(sock, &mut chunk, until).await?;
+                buf.extend_from_slice(&chunk[..n]);
+                Ok(n)
+            }
+            Link::Tls(sock, conn) => loop {
+                match conn.reader().read(&mut chunk) {
+                    Ok(n) => {
+                        buf.extend_from_slice(&chunk[..n]);
+                        return Ok(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // The peer closed without close_notify: an end of stream all the same.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                    Err(e) => return Err(e),
+                }
+                send_tls(sock, conn, until).await?;
+                let n = read_raw(sock, &mut chunk, until).await?;
+                if n == 0 {
+                    return Ok(0);
+                }
+                if let Err(e) = feed(conn, &chunk[..n]) {
+                    let _ = send_tls(sock, conn, until).await;
+                    return Err(e);
+                }
+            },
+        }
+    }
+
+    /// Writes all of `bytes` (as plaintext) by `until`.
+    pub async fn write_all(&mut self, bytes: &[u8], until: Instant) -> io::Result<()> {
+        match self {
+            Link::Plain(sock) => write_raw(sock, bytes, until).await,
+            Link::Tls(sock, conn) => {
+                conn.writer().write_all(bytes)?;
+                send_tls(sock, conn, until).await
+            }
+        }
+    }
+
+    /// Reads one `\n`-terminated line of at most `max` bytes (returned without its `\n`, taken
+    /// off the front of `buf`), by `until`.
+    pub async fn read_line(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        until: Instant,
+    ) -> Result<Vec<u8>, LineError> {
+        loop {
+            if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+                if end > max {
+                    return Err(LineError::TooLong(max));
+                }
+                let mut line: Vec<u8> = buf.drain(..=end).collect();
+                line.pop();
+                return Ok(line);
+            }
+            if buf.len() > max {
+                return Err(LineError::TooLong(max));
+            }
+            match self.read_some(buf, until).await {
+                Ok(0) => return Err(LineError::Closed),
+                Ok(_) => {}
+                Err(e) => return Err(LineError::Io(e)),
+            }
+        }
+    }
+
+    /// Sends a last reply, ends the session (close_notify for TLS), half-closes, and reads and
+    /// drops what the client still sends for a moment, so that it sees the reply rather than a
+    /// reset.
+    pub async fn close_with(mut self, reply: &[u8]) {
+        let until = Instant::now() + LINGER;
+        if self.write_all(reply, until).await.is_err() {
+            return;
+        }
+        if let Link::Tls(sock, conn) = &mut self {
+            conn.send_close_notify();
+            let _ = send_tls(sock, conn, until).await;
+        }
+        let sock = match self {
+            Link::Plain(s) | Link::Tls(s, _) => s,
+        };
+        let sock = match sock.into_std() {
+            Ok(std) => {
+                let _ = std.shutdown(std::net::Shutdown::Write);
+                match TcpStream::from_std(std) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                }
+            }
+            Err(_) => return,
+        };
+        let mut sink = [0u8; READ_CHUNK];
+        let mut drained = 0usize;
+        while let Ok(n) = read_raw(&sock, &mut sink, until).await {
+            drained += n;
+            if n == 0 || drained > 1 << 20 {
+                break;
+            }
+        }
+    }
+
+    /// The connection for a worker: blocking, with the TLS session (if any) around it.
+    pub fn into_io(self) -> io::Result<Io> {
+        Ok(match self {
+            Link::Plain(sock) => Io::Plain(sock.into_std()?),
+            Link::Tls(sock, conn) => Io::TlsServer(Box::new(StreamOwned::new(*conn, sock.into_std()?))),
+        })
+    }
+
+    /// A connection a worker gave back, to wait on in the loop.
+    pub fn from_io(io: Io) -> io::Result<Link> {
+        let adopt = |std: std::net::TcpStream| {
+            std.set_nonblocking(true)?;
+            TcpStream::from_std(std)
+        };
+        match io {
+            Io::Plain(std) => Ok(Link::Plain(adopt(std)?)),
+            Io::TlsServer(stream) => {
+                let StreamOwned { conn, sock } = *stream;
+                Ok(Link::Tls(adopt(sock)?, Box::new(conn)))
+            }
+            Io::TlsClient(_) => Err(io::Error::other("a client's session in the server")),
+        }
+    }
+}
+
+/// Why a request head line could not be read.
+pub enum LineError {
+    Closed,
+    TooLong(usize),
+    Io(io::Error),
+}
+
+/// Hands TLS records to the session and processes them.
+fn feed(conn: &mut ServerConnection, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        conn.read_tls(&mut bytes)?;
+        conn.process_new_packets().map_err(io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// Tells a client whose handshake failed why (the alert rustls queued, or a generic
+/// `handshake_failure` when it queued none), so it fails at once rather than at a timeout.
+async fn refuse_tls(sock: &TcpStream, conn: &mut ServerConnection, until: Instant) {
+    if conn.wants_write() {
+        let _ = send_tls(sock, conn, until).await;
+    } else {
+        let _ = write_raw(sock, super::router::TLS_REFUSAL, until).await;
+    }
+}
+
+/// Writes whatever TLS records the session has to send.
+async fn send_tls(sock: &TcpStream, conn: &mut ServerConnection, until: Instant) -> io::Result<()> {
+    let mut out = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut out)?;
+    }
+    write_raw(sock, &out, until).await
+}
+
+/// Reads what is on the socket (waiting until `until`).
+async fn read_raw(sock: &TcpStream, buf: &mut [u8], until: Instant) -> io::Result<usize> {
+    loop {
+        match tokio::time::timeout_at(until.into(), sock.readable()).await {
+            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(())) => {}
+        }
+        match sock.try_read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes all of `bytes` to the socket by `until`.
+async fn write_raw(sock: &TcpStream, mut bytes: &[u8], until: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match tokio::time::timeout_at(until.into(), sock.writable()).await {
+            Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(())) => {}
+        }
+        match sock.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
