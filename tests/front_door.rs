@@ -181,8 +181,18 @@ fn a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_
     // 4. Every hostile connection ends (each task watches for a bounded time).
     let longest_watch = plans.iter().map(|p| p.watch).max().unwrap();
     let outcomes = siege.finish(longest_watch + Duration::from_secs(60));
-    // The downloads' log lines come within a moment of their resets, or never.
-    std::thread::sleep(Duration::from_millis(200));
+    // The log lines of the downloads that were served, up to their bound after the last reset.
+    let download = plans.iter().find(|p| p.class == Class::SeedDownload).unwrap();
+    let served: Vec<SocketAddr> = outcomes
+        .iter()
+        .filter(|o| o.class == Class::SeedDownload && o.served(&download.expect))
+        .filter_map(|o| o.local)
+        .collect();
+    let last_reset = outcomes.iter().filter_map(|o| o.abandoned).max();
+    log.await_downloads(
+        &served,
+        last_reset.unwrap_or_else(Instant::now) + download.bound + WATCH_MORE,
+    );
     let seen = log.stop();
     let peak_kib = s.peak_kib();
     let took = attack_started.elapsed();
@@ -470,7 +480,7 @@ fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
 }
 
 /// What the server's log showed, as it arrived.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Seen {
     /// When the log line of each peer's seed download arrived.
     downloads: HashMap<SocketAddr, Instant>,
@@ -481,17 +491,18 @@ struct Seen {
 /// Reads the server's log as it grows (the fixture collects it), noting when each seed
 /// download's line arrives.
 struct LogWatch {
+    seen: Arc<Mutex<Seen>>,
     stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<Seen>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl LogWatch {
     fn start(s: &Server) -> LogWatch {
+        let seen = Arc::new(Mutex::new(Seen::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let log: Arc<Mutex<String>> = Arc::clone(&s.log);
-        let stopped = Arc::clone(&stop);
+        let (into, stopped) = (Arc::clone(&seen), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
-            let mut seen = Seen::default();
             let mut cursor = log.lock().unwrap().len();
             let deadline = Instant::now() + Duration::from_secs(600);
             while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline {
@@ -503,6 +514,7 @@ impl LogWatch {
                     fresh
                 };
                 let now = Instant::now();
+                let mut seen = into.lock().unwrap();
                 for line in fresh.lines() {
                     if line.contains("seed:download") {
                         for peer in line.split_whitespace().filter_map(|w| w.parse().ok()) {
@@ -512,16 +524,28 @@ impl LogWatch {
                         seen.busy += 1;
                     }
                 }
+                drop(seen);
                 std::thread::sleep(Duration::from_millis(10));
             }
-            seen
         });
-        LogWatch { stop, thread }
+        LogWatch { seen, stop, thread }
+    }
+
+    /// Waits until the log has shown the download of every peer in `peers`, or `until`.
+    fn await_downloads(&self, peers: &[SocketAddr], until: Instant) {
+        let seen = &self.seen;
+        let all = || {
+            let seen = seen.lock().unwrap();
+            peers.iter().all(|p| seen.downloads.contains_key(p))
+        };
+        wait_for(until.saturating_duration_since(Instant::now()), all);
     }
 
     fn stop(self) -> Seen {
         self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().expect("log watcher")
+        self.thread.join().expect("log watcher");
+        let seen = self.seen.lock().unwrap();
+        seen.clone()
     }
 }
 
@@ -543,7 +567,10 @@ impl Ran {
     fn why(&self) -> String {
         match &self.problem {
             Some(p) => p.clone(),
-            None => format!("exit {:?}: {}", self.code, self.stderr.trim()),
+            None => {
+                let code = self.code.map_or("by a signal".into(), |c| c.to_string());
+                format!("exit {code}: {}", self.stderr.trim())
+            }
         }
     }
 
