@@ -282,7 +282,8 @@ fn a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_
         "took_secs": took.as_secs_f64(),
         "failures": failures,
     });
-    println!("FRONT_DOOR_REPORT {report}");
+    // On a line of its own: libtest may have written "test NAME ... " without a line end.
+    println!("\nFRONT_DOOR_REPORT {report}");
     assert!(
         failures.is_empty(),
         "{} failure(s) under siege:\n- {}",
@@ -302,6 +303,15 @@ fn closes_report(plan: &Plan, outcomes: &[&Outcome]) -> (Value, Vec<String>) {
     let late = times.iter().filter(|t| **t > bound).count();
     let open = connected.len() - times.len();
     let resets = connected.iter().filter(|o| o.close == Some(Close::Reset)).count();
+    // What the server said before closing, if anything: a refusal, a deadline's message.
+    let mut replies: HashMap<String, usize> = HashMap::new();
+    for o in &connected {
+        *replies.entry(text_of(&o.reply)).or_default() += 1;
+    }
+    let busy = connected
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.reply).contains("busy"))
+        .count();
     let mut failures = Vec::new();
     if late + open > 0 {
         failures.push(format!(
@@ -323,6 +333,8 @@ fn closes_report(plan: &Plan, outcomes: &[&Outcome]) -> (Value, Vec<String>) {
         "closed_late": late,
         "still_open": open,
         "closed_by_reset": resets,
+        "refused_busy": busy,
+        "replies": replies,
         "bytes_received": connected.iter().map(|o| o.received).sum::<u64>(),
         "close_secs": distribution(&times),
     });
@@ -340,13 +352,7 @@ fn downloads_report(plan: &Plan, outcomes: &[&Outcome], seen: &Seen) -> (Value, 
         .collect();
     let mut refusals: HashMap<String, usize> = HashMap::new();
     for o in connected.iter().filter(|o| !o.served(&plan.expect)) {
-        let first = String::from_utf8_lossy(&o.first_bytes[..o.first_bytes.len().min(40)]).to_string();
-        let first = if first.is_empty() {
-            "(nothing within 10 s)".to_string()
-        } else {
-            first
-        };
-        *refusals.entry(first).or_default() += 1;
+        *refusals.entry(text_of(&o.first_bytes)).or_default() += 1;
     }
     let mut latencies = Vec::new();
     let mut ended_before_reset = 0;
@@ -398,6 +404,14 @@ fn downloads_report(plan: &Plan, outcomes: &[&Outcome], seen: &Seen) -> (Value, 
         "release_secs": distribution(&latencies),
     });
     (report, failures)
+}
+
+/// The first bytes of a reply as text for the report (`(nothing)` if there were none).
+fn text_of(reply: &[u8]) -> String {
+    if reply.is_empty() {
+        return "(nothing)".into();
+    }
+    String::from_utf8_lossy(&reply[..reply.len().min(40)]).into_owned()
 }
 
 /// Minimum, median, 90th and 99th percentiles and maximum, in seconds (nearest rank).

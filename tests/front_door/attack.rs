@@ -108,8 +108,9 @@ pub struct Outcome {
     /// stopped).
     pub closed_after: Option<Duration>,
     pub close: Option<Close>,
-    /// Bytes the server sent (drained while waiting for the close).
+    /// Bytes the server sent (drained while waiting for the close), and the first of them.
     pub received: u64,
+    pub reply: Vec<u8>,
     /// Downloads: the first bytes of the reply (peeked, not read).
     pub first_bytes: Vec<u8>,
     /// Downloads: when the client reset the connection, and the reply bytes it left unread.
@@ -126,6 +127,7 @@ impl Outcome {
             closed_after: None,
             close: None,
             received: 0,
+            reply: Vec::new(),
             first_bytes: Vec::new(),
             abandoned: None,
             unread_at_abandon: 0,
@@ -314,7 +316,7 @@ async fn hold(stream: &TcpStream, plan: &Plan, opened: Instant, out: &mut Outcom
         } else {
             end
         };
-        if let Ok(close) = timeout_at(next, closed(stream, &mut out.received)).await {
+        if let Ok(close) = timeout_at(next, closed(stream, &mut out.received, &mut out.reply)).await {
             out.closed_after = Some(opened.elapsed());
             out.close = Some(close);
             return;
@@ -388,9 +390,13 @@ async fn send(stream: &TcpStream, bytes: &[u8], end: tokio::time::Instant) -> st
     }
 }
 
+/// How much of the server's reply is kept, to tell a refusal from a deadline's message.
+pub const REPLY_KEPT: usize = 48;
+
 /// Resolves when the server has closed the connection, draining (and counting) what it sends
-/// meanwhile. Cancel-safe: the caller bounds it with a timeout.
-async fn closed(stream: &TcpStream, received: &mut u64) -> Close {
+/// meanwhile and keeping its first bytes in `reply`. Cancel-safe: the caller bounds it with a
+/// timeout.
+async fn closed(stream: &TcpStream, received: &mut u64, reply: &mut Vec<u8>) -> Close {
     let mut buf = [0u8; 4096];
     loop {
         if stream.readable().await.is_err() {
@@ -398,7 +404,11 @@ async fn closed(stream: &TcpStream, received: &mut u64) -> Close {
         }
         match stream.try_read(&mut buf) {
             Ok(0) => return Close::Eof,
-            Ok(n) => *received += n as u64,
+            Ok(n) => {
+                *received += n as u64;
+                let keep = (REPLY_KEPT - reply.len().min(REPLY_KEPT)).min(n);
+                reply.extend_from_slice(&buf[..keep]);
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(_) => return Close::Reset,
         }
