@@ -47,13 +47,14 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
     "scaling": "3. Scaling",
     "memory": "4. Peak memory",
     "s3": "5. S3 object store",
+    "front": "6. The front door under siege",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
@@ -393,10 +394,13 @@ class Bench:
         self.server_info: dict[int, tuple] = {}
         self.replaced: dict[int, subprocess.Popen] = {}
         self.tmp_seq = 0
+        # Processes that are not servers but whose process group must also be stopped if the
+        # harness dies (the front-door test and the nf serve it starts).
+        self.groups: list[subprocess.Popen] = []
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _write_pids(self) -> None:
-        alive = [p.pid for p in self.servers if p.poll() is None]
+        alive = [p.pid for p in self.servers + self.groups if p.poll() is None]
         self.pidfile.write_text("".join(f"{pid}\n" for pid in alive))
 
     def start_server(self, what: str, argv: list[str], port: int, *, section: bool = True, cwd=None,
@@ -1655,6 +1659,178 @@ class Bench:
             "Errors: " + self.errors([nf_put, rc_put, nf_get, rc_get]) + "\n",
         ])
 
+    # -- 6. the front door under siege ---------------------------------------------------------
+    FRONT_TEST = "a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_connection_in_time"
+
+    def front_door_test(self) -> Path:
+        """Builds tests/front_door.rs in release (with the nf it starts) and returns the test
+        executable."""
+        progress("front: cargo test --release --test front_door --no-run (builds the test and nf)")
+        try:
+            r = subprocess.run(["cargo", "test", "--release", "--test", "front_door", "--no-run",
+                                "--message-format=json-render-diagnostics"],
+                               cwd=REPO, capture_output=True, text=True, timeout=3600)
+        except subprocess.TimeoutExpired:
+            raise BenchError("cargo test --release --test front_door --no-run took over an hour")
+        for line in r.stdout.splitlines():
+            try:
+                m = json.loads(line)
+            except ValueError:
+                continue
+            if (m.get("reason") == "compiler-artifact" and m.get("executable")
+                    and m["target"]["name"] == "front_door"):
+                return Path(m["executable"])
+        raise BenchError(f"cargo did not build the front_door test (exit {r.returncode}): {r.stderr[-800:]}")
+
+    def front_run(self, exe: Path, d: Path, i: int) -> dict:
+        """One run of the siege test; its FRONT_DOOR_REPORT, whether the test passed or not."""
+        out, err = d / f"run{i}.out", d / f"run{i}.err"
+        with open(out, "wb") as fo, open(err, "wb") as fe:
+            p = popen([str(exe), "--exact", self.FRONT_TEST, "--nocapture", "--test-threads", "1"],
+                      guard=True, stdout=fo, stderr=fe, cwd=REPO, env=self.env)
+            self.groups.append(p)
+            self._write_pids()
+            try:
+                rc = finish(p, time.monotonic() + 600, "the front_door test")
+            finally:
+                kill_group(p)  # the nf serve it started, if it did not get to stop it
+                self.groups.remove(p)
+                self._write_pids()
+        for line in out.read_text(errors="replace").splitlines():
+            # libtest may have written "test NAME ... " on the same line before it.
+            if "FRONT_DOOR_REPORT {" in line:
+                report = json.loads(line.split("FRONT_DOOR_REPORT ", 1)[1])
+                report["exit"] = rc
+                return report
+        text = err.read_text(errors="replace")
+        panic = re.search(r"panicked at .*?(?=\nstack backtrace:|\nnote: |\Z)", text, re.S)
+        why = ": " + panic.group(0)[:600] if panic else err_text(err)
+        raise BenchError(f"the front_door test exited with {rc} without its report{why}")
+
+    def section_front(self) -> str:
+        d = self.section_dir("front")
+        exe = self.front_door_test()
+        reports: list[dict] = []
+        errors: list[str] = []
+        for i in range(1, self.runs + 1):
+            progress(f"front: run {i}/{self.runs} (the siege takes about 45 s)")
+            try:
+                r = self.front_run(exe, d, i)
+            except BenchError as e:
+                errors.append(f"run {i}: {e}")
+                progress(f"  FAILED: {e}")
+                continue
+            reports.append(r)
+            n = r["normal"]
+            progress(f"  put {fmt_t(n['put']['secs'])} ({'ok' if n['put']['ok'] else 'FAILED'}), "
+                     f"get {fmt_t(n['get']['secs'])} ({'ok' if n['get']['ok'] else 'FAILED'}), "
+                     f"ls {fmt_t(n['ls']['secs'])} ({'ok' if n['ls']['ok'] else 'FAILED'}); "
+                     f"peak {r['server']['peak_kib'] / 1024:.1f} MiB, CPU {r['server']['cpu_percent']:.1f} %; "
+                     f"{len(r['failures'])} failure(s)")
+        self.end_section(d)
+        if not reports:
+            return "Not measured: " + "; ".join(errors) + "\n"
+        return self.front_table(reports, errors)
+
+    @staticmethod
+    def front_table(reports: list[dict], errors: list[str]) -> str:
+        def first_line(text: str | None) -> str:
+            return (text or "").strip().splitlines()[0][:160] if (text or "").strip() else "?"
+
+        rows = []
+        for key, label in (("put", "normal `nf put` of a 1 MiB file"),
+                           ("get", "normal `nf get` of it (compared byte for byte)"),
+                           ("ls", "normal `nf ls --json` (lists it with its size and BLAKE3)")):
+            runs = [r["normal"][key] for r in reports]
+            ok = [x["secs"] for x in runs if x["ok"]]
+            each = ", ".join(fmt_t(x["secs"]) if x["ok"] else f"failed ({fmt_t(x['secs'])})" for x in runs)
+            failed = [x for x in runs if not x["ok"]]
+            med = statistics.median(ok) if ok else None
+            if failed:
+                verdict = f"FAIL: {len(failed)} of {len(runs)} run(s) failed: {first_line(failed[0]['error'])}"
+            else:
+                verdict = "PASS" if med < 1 else f"FAIL ({fmt_t(med)} ≥ 1 s)"
+            rows.append([label, fmt_t(med) if med is not None else "–", each, "succeeds, < 1 s", verdict])
+        peaks = [r["server"]["peak_kib"] / 1024 for r in reports]
+        rows.append(["server peak RSS (VmHWM) over the whole siege", f"{max(peaks):.1f} MiB",
+                     ", ".join(f"{x:.1f} MiB" for x in peaks), "< 64 MiB",
+                     "PASS" if max(peaks) < 64 else "FAIL"])
+        cpu = [r["server"]["cpu_percent"] for r in reports]
+        rows.append(["server CPU over 5 s with only hostile connections open (% of one core)",
+                     f"{statistics.median(cpu):.1f} %", ", ".join(f"{x:.1f} %" for x in cpu), "< 10 %",
+                     "PASS" if statistics.median(cpu) < 10 else "FAIL"])
+        labels = {
+            "silent": "silent connections",
+            "greeting_stalled": "greeting `NF/1` then nothing",
+            "native_drip": "a native session dripped 1 byte/s",
+            "seed_upload_drip": "seed `upload x.txt ` + base64 dripped 1 char/s",
+        }
+        deadlines = {"silent": "handshake deadline 10 s", "greeting_stalled": "handshake deadline 10 s",
+                     "native_drip": "handshake deadline 10 s", "seed_upload_drip": "body rate over 30 s"}
+        for key, label in labels.items():
+            cs = [r["classes"][key] for r in reports]
+            n, bound = cs[0]["count"], cs[0]["bound_secs"]
+            worst = [c["close_secs"] for c in cs if c["close_secs"]]
+            med = statistics.median(w["p50"] for w in worst) if worst else None
+            mx = max(w["max"] for w in worst) if worst else None
+            good = all(c["closed_within_bound"] == c["count"] for c in cs)
+            each = "; ".join(f"{c['closed_within_bound']}/{c['count']} in time"
+                             + (f", {c['closed_late']} late" if c["closed_late"] else "")
+                             + (f", {c['still_open']} still open at {c['watched_secs']:.0f} s" if c["still_open"] else "")
+                             + (f" ({c['refused_busy']} of them refused busy)" if c.get("refused_busy") else "")
+                             for c in cs)
+            rows.append([f"{count_label(n)} × {label}: closed by the server (median close; latest)",
+                         f"{fmt_t(med)}; {fmt_t(mx)}" if med is not None else "never closed", each,
+                         f"all within {bound:.0f} s ({deadlines[key]} + 2 s)", "PASS" if good else "FAIL"])
+        ds = [r["classes"]["seed_download_abandoned"] for r in reports]
+        rel = [c["release_secs"] for c in ds if c["release_secs"]]
+        good = all(c["served"] == c["count"] and c["released_within_bound"] == c["count"] for c in ds)
+        each = "; ".join(f"{c['served']}/{c['count']} served, {c['released_within_bound']} released in time"
+                         for c in ds)
+        rows.append([f"{count_label(ds[0]['count'])} × seed `download` of 32 MiB reset unread after 1 s: "
+                     "released (median; latest, after the reset)",
+                     f"{fmt_t(statistics.median(x['p50'] for x in rel))}; {fmt_t(max(x['max'] for x in rel))}"
+                     if rel else "–", each, "served, and released within 2 s of the reset (its log line)",
+                     "PASS" if good else "FAIL"])
+
+        def most(key: str) -> str:
+            return str(max(r["server"][key] for r in reports))
+
+        held = reports[0]["attack"]["open_when_normal_client_started"]
+        notes = [
+            f"While the siege was held (the most seen over the runs): server RSS "
+            f"{int(most('rss_kib_held_max')) / 1024:.1f} MiB, {most('threads_held_max')} threads, "
+            f"{most('fds_held_max')} open descriptors; idle before it: "
+            f"{reports[0]['server']['idle']['rss_kib'] / 1024:.1f} MiB, {reports[0]['server']['idle']['threads']} threads.",
+            "Opening the 12 756 connections took " + ", ".join(f"{r['attack']['open_secs']:.1f} s" for r in reports)
+            + "; the normal client started " + ", ".join(f"{r['normal']['started_secs']:.1f} s" for r in reports)
+            + " after the siege began; connections still open then (run 1): "
+            + ", ".join(f"{k} {v}" for k, v in held.items()) + ".",
+            "Busy refusals in the server's log: " + ", ".join(str(r["server"]["busy_refusals_logged"]) for r in reports) + ".",
+        ]
+        fails = reports[0]["failures"]
+        text = [
+            "The siege of issue 14 against `nf serve` with its default configuration, run by the release build "
+            "of `tests/front_door.rs` (`cargo test --release --test front_door -- --nocapture`), which prints "
+            "the figures as one `FRONT_DOOR_REPORT` JSON line. From 1,000 loopback source addresses "
+            "(127.0.1.1 … 127.0.4.250) it holds 10,000 silent connections, 1,000 stalled greetings, 1,000 native "
+            "sessions dripped a byte a second, 500 seed uploads dripped a base64 character a second, and 256 seed "
+            "downloads of a 32 MiB file reset unread after a second; then a normal client on 127.0.0.1 runs "
+            "`nf put`, `nf get` and `nf ls --json` of a 1 MiB file, and the server's CPU is read over 5 s "
+            "(utime + stime in /proc/PID/stat) while only hostile connections are open. A close time runs "
+            "from the attacker's connect to the end of stream or reset it sees. "
+            f"{len(reports)} run(s), no warm-up; times are medians over the runs, limits the worst run.\n",
+            md_table(["what", "median (or worst)", "each run", "target", "result"], rows),
+            "",
+            *(f"- {n}" for n in notes),
+        ]
+        if fails:
+            text += ["", f"What the test reported failing in run 1 ({len(fails)}):", ""]
+            text += [f"- {first_line(f)}" for f in fails]
+        if errors:
+            text += ["", "Runs without a report: " + "; ".join(e[:300] for e in errors)]
+        return "\n".join(text) + "\n"
+
     # -- table helpers -------------------------------------------------------------------------
     @staticmethod
     def ratio(c: Case, base: Case) -> float | None:
@@ -1788,14 +1964,14 @@ def main() -> int:
     if not NF.exists():
         print(f"bench: {NF} is missing; run bench/run (it builds nf)", file=sys.stderr)
         return 1
-    for tool in ("socat", "tar", "curl"):
+    for tool in ("socat", "tar", "curl") if set(only) - {"front"} else ():
         if not have(tool):
             print(f"bench: {tool} is required (bench/run installs it)", file=sys.stderr)
             return 1
 
     bench = Bench(args)
     # Section s3 also holds SeaweedFS's volumes, which keep deleted uploads until it compacts them.
-    need = (2 if args.quick else 16 if "s3" in only else 10) * GiB
+    need = (1 if only == ["front"] else 2 if args.quick else 16 if "s3" in only else 10) * GiB
     free = shutil.disk_usage(bench.work).free
     if free < need:
         print(f"bench: {bench.work} has {free / GiB:.1f} GiB free; this run needs about {need / GiB:.0f} GiB "
@@ -1835,7 +2011,8 @@ def main() -> int:
                 busy_sections.append(name)
             blocks[name] = (f"## {TITLES[name]}\n\n_{machine.replace('Machine: ', '')}. "
                             f"{'QUICK mode, ' if args.quick else ''}{bench.runs} run(s)"
-                            f"{' after a warm-up' if bench.warmup else ''}; section took {took:.0f} s; "
+                            f"{' after a warm-up' if bench.warmup and name != 'front' else ''}; "
+                            f"section took {took:.0f} s; "
                             f"load average {load0} at its start, {load1} at its end._{busy}\n\n{body}")
             progress(f"=== section {name} done in {took:.0f} s ===")
             print(f"\n{blocks[name]}\n", flush=True)

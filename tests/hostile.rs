@@ -62,30 +62,6 @@ fn assert_memory_bounded(s: &Server, bound_kib: u64) {
     eprintln!("server peak resident memory: {peak} KiB (bound {bound_kib} KiB)");
 }
 
-/// Raises this process's open-file limit to `want` (within the hard limit): the slow-client
-/// test holds about 560 sockets at once. (`nf serve` raises its own limit to the hard one; it
-/// needs three descriptors per connection.)
-fn raise_fd_limit(want: u64) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a struct we own.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
-        if lim.rlim_cur < want {
-            lim.rlim_cur = want.min(lim.rlim_max);
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
-        }
-    }
-    assert!(
-        lim.rlim_cur >= want,
-        "the open-file limit is {} (hard {}), this test needs {want}",
-        lim.rlim_cur,
-        lim.rlim_max
-    );
-}
-
 /// Every path under `dir` except `dir/store`, with its size and BLAKE3 (directories: `None`).
 fn tree_outside_store(dir: &Path) -> BTreeMap<PathBuf, Option<(u64, String)>> {
     fn walk(p: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, Option<(u64, String)>>) {

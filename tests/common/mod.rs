@@ -230,13 +230,39 @@ impl Server {
 
     /// The server's peak resident memory (VmHWM) in KiB.
     pub fn peak_kib(&self) -> u64 {
+        self.status_field("VmHWM")
+    }
+
+    /// A number from the server's /proc/PID/status: `VmRSS` and `VmHWM` (in KiB), `Threads`.
+    pub fn status_field(&self, field: &str) -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read /proc/PID/status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/PID/status")
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"))
+    }
+
+    /// The CPU time the server has used so far, user and system, all threads.
+    pub fn cpu_time(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("read /proc/PID/stat");
+        // The fields after the command name, which is in parentheses and may hold spaces:
+        // state is field 3, utime and stime are fields 14 and 15.
+        let after = &stat[stat.rfind(')').expect("comm in /proc/PID/stat") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // SAFETY: sysconf reads a constant of the system.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        Duration::from_secs_f64(ticks as f64 / per_second as f64)
+    }
+
+    /// How many file descriptors the server holds open (sockets among them).
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
     }
 
     /// Runs `nf ARGS -s ADDR` in the work directory.
@@ -412,6 +438,30 @@ impl Raw {
             Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
         }
     }
+}
+
+/// Raises this process's open-file limit to its hard limit and checks that this allows `want`
+/// descriptors: tests that hold many sockets at once need it. (`nf serve` raises its own.)
+pub fn raise_fd_limit(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a struct we own.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        if lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        }
+    }
+    assert!(
+        lim.rlim_cur >= want,
+        "the open-file limit is {} (hard {}), this test needs {want}: raise the hard limit \
+         (`ulimit -Hn`) of the shell that runs it",
+        lim.rlim_cur,
+        lim.rlim_max
+    );
 }
 
 pub fn stderr(out: &Output) -> String {
