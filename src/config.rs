@@ -59,7 +59,7 @@ pub const KEYS: &[KeySpec] = &[
         key: "max_workers",
         kind: Kind::Count,
         doc: "Most requests served at once, each on a thread of its own. When all are taken, the\n\
-              slowest transfer (under 64 KiB/s for 5 s or more) is cut to make room; otherwise a\n\
+              slowest transfer (under 64 KiB/s for 1 s or more) is cut to make room; otherwise a\n\
               new request waits up to 2 s and is then answered `busy`.",
     },
     KeySpec {

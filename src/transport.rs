@@ -118,6 +118,11 @@ impl Activity {
         self.cut.store(true, Ordering::Relaxed);
     }
 
+    /// True once [`Activity::mark_cut`] was called.
+    pub fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::Relaxed)
+    }
+
     /// Bytes moved since the request began, and how long ago it began; `None` unless the
     /// transfer is waiting on the socket right now.
     pub fn waiting_rate(&self) -> Option<(u64, Duration)> {
@@ -145,20 +150,25 @@ pub struct Pace {
 }
 
 impl Pace {
-    pub fn new(idle: Duration, min_rate: u64) -> Pace {
-        let now = Instant::now();
+    /// Deadlines for a request whose head was complete at `since` (its rate is counted from
+    /// then, not from when a worker took it).
+    pub fn new(idle: Duration, min_rate: u64, since: Instant) -> Pace {
         Pace {
             idle,
             min_rate,
-            last_io: now,
-            window_start: now,
+            last_io: since,
+            window_start: since,
             window_bytes: 0,
         }
     }
 
-    fn moved(&mut self, n: usize) {
-        self.last_io = Instant::now();
+    /// Counts `n` bytes moved; a window that ran out below the minimum rate ends the
+    /// connection even while bytes trickle in (one a second keeps no socket timeout from firing).
+    fn moved(&mut self, n: usize) -> io::Result<()> {
+        let now = Instant::now();
+        self.last_io = now;
         self.window_bytes += n as u64;
+        self.rate_check(now)
     }
 
     /// After a tick without progress: the error that ends the connection, if a deadline passed.
@@ -210,6 +220,8 @@ pub struct Transport {
     pace: Option<Pace>,
     activity: Arc<Activity>,
     peer: Option<SocketAddr>,
+    /// Requests begun on this transport (by this worker).
+    requests: u64,
 }
 
 impl Transport {
@@ -227,6 +239,7 @@ impl Transport {
             pace: None,
             activity: Arc::default(),
             peer,
+            requests: 0,
         })
     }
 
@@ -245,6 +258,7 @@ impl Transport {
             pace: None,
             activity: Arc::default(),
             peer,
+            requests: 0,
         })
     }
 
@@ -269,6 +283,7 @@ impl Transport {
             pace: Some(pace),
             activity: Arc::default(),
             peer,
+            requests: 0,
         })
     }
 
@@ -307,10 +322,14 @@ impl Transport {
     }
 
     /// Starts the deadlines of a new request (idle time, rate window, the activity counters).
+    /// The first request keeps the window the front door started when its head was complete.
     pub fn begin_request(&mut self) {
-        if let Some(p) = &mut self.pace {
-            p.restart();
+        if self.requests > 0 {
+            if let Some(p) = &mut self.pace {
+                p.restart();
+            }
         }
+        self.requests += 1;
         self.activity.begin();
     }
 
@@ -367,7 +386,7 @@ impl Transport {
             }
             match got {
                 Ok(n) => {
-                    self.moved(n);
+                    self.moved(n)?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -379,11 +398,12 @@ impl Transport {
         }
     }
 
-    fn moved(&mut self, n: usize) {
-        if let Some(p) = &mut self.pace {
-            p.moved(n);
-        }
+    fn moved(&mut self, n: usize) -> io::Result<()> {
         self.activity.moved.fetch_add(n as u64, Ordering::Relaxed);
+        match &mut self.pace {
+            Some(p) => p.moved(n),
+            None => Ok(()),
+        }
     }
 }
 
@@ -425,7 +445,7 @@ impl Write for Transport {
             }
             match sent {
                 Ok(n) => {
-                    self.moved(n);
+                    self.moved(n)?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -543,19 +563,17 @@ mod tests {
 
     #[test]
     fn the_rate_window_cuts_a_dripping_peer_and_keeps_a_steady_one() {
-        let mut slow = Pace::new(Duration::from_secs(60), 1024);
+        let mut slow = Pace::new(Duration::from_secs(60), 1024, Instant::now());
         slow.window_start -= RATE_WINDOW;
-        slow.moved(30);
-        let err = slow.check().unwrap_err();
+        let err = slow.moved(30).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(err.to_string().starts_with("too slow: 30 bytes in 30 s"), "{err}");
-        let mut steady = Pace::new(Duration::from_secs(60), 1024);
+        let mut steady = Pace::new(Duration::from_secs(60), 1024, Instant::now());
         steady.window_start -= RATE_WINDOW;
-        steady.moved(30 * 1024);
-        steady.check().unwrap();
+        steady.moved(30 * 1024).unwrap();
         // A new window starts after a good one.
         assert_eq!(steady.window_bytes, 0);
-        let mut idle = Pace::new(Duration::from_secs(5), 0);
+        let mut idle = Pace::new(Duration::from_secs(5), 0, Instant::now());
         idle.last_io -= Duration::from_secs(5);
         assert_eq!(idle.check().unwrap_err().kind(), io::ErrorKind::TimedOut);
     }

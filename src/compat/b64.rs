@@ -24,8 +24,11 @@ const LINE_BYTES: usize = 57;
 pub const LINE_CHARS: usize = LINE_BYTES / 3 * 4;
 
 /// Input read per step of [`copy_encoded`]: a multiple of 3 and of 57, so that every step
-/// but the last ends on a whole quantum and a whole line.
-const READ_CHUNK: usize = LINE_BYTES * 3 * 1024;
+/// but the last ends on a whole quantum and a whole line. 21 KiB in, 29 KiB of text out: a
+/// download holds about 50 KiB, so that hundreds of stalled old clients cost little memory
+/// (175 KiB steps cost 256 abandoned downloads 106 MiB); the seed dialect's paced writes are
+/// 64 KiB at most anyway.
+const READ_CHUNK: usize = LINE_BYTES * 3 * 128;
 
 /// [`copy_encoded`] writes in multiples of this many bytes (except the last write), because
 /// the seed client stops reading at the first `recv(1024)` that returns less.

@@ -350,7 +350,7 @@ impl Front {
                     let Link::Plain(sock) = link else {
                         unreachable!("checked")
                     };
-                    link = match Link::accept_tls(sock, &buf, config, deadline).await {
+                    link = match Box::pin(Link::accept_tls(sock, &buf, config, deadline)).await {
                         Ok(link) => link,
                         Err(e) => {
                             self.svc.log.debug(&format!("{peer} TLS handshake failed: {e}"));
@@ -372,14 +372,14 @@ impl Front {
                     link.close_with(&reply).await;
                     return self.ended(peer, Ended::Closed);
                 }
+                // Boxed: what a connection holds while it waits for its first bytes stays small
+                // (thousands may wait at once); the later phases are allocated when reached.
                 First::Native => {
-                    break Arc::clone(&self)
-                        .native(link, peer, buf, deadline, conn, starting, held)
+                    break Box::pin(Arc::clone(&self).native(link, peer, buf, deadline, conn, starting, held))
                         .await
                 }
                 First::Text => {
-                    break Arc::clone(&self)
-                        .text(link, peer, buf, deadline, conn, starting, held)
+                    break Box::pin(Arc::clone(&self).text(link, peer, buf, deadline, conn, starting, held))
                         .await
                 }
                 First::Tls | First::Garbage | First::More => {
@@ -497,11 +497,10 @@ impl Front {
     ) -> Ended {
         if !buf.contains(&b'\n') {
             if buf.is_empty() {
-                match tokio::time::timeout(self.limits.idle, link.read_some(&mut buf, far())).await {
-                    Ok(Ok(0)) => return Ended::Closed,
-                    Ok(Ok(_)) => {}
-                    Ok(Err(_)) => return Ended::Closed,
-                    Err(_) => return Ended::Late,
+                match link.read_some(&mut buf, Instant::now() + self.limits.idle).await {
+                    Ok(0) => return Ended::Closed,
+                    Ok(_) => {}
+                    Err(e) => return late_or_closed(&e),
                 }
             }
             let deadline = Instant::now() + self.limits.handshake;
@@ -519,7 +518,7 @@ impl Front {
             }
         }
         drop(held);
-        self.dispatch(Dialect::Native, link, peer, buf, conn).await;
+        Box::pin(self.dispatch(Dialect::Native, link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -579,7 +578,7 @@ impl Front {
         }
         drop(starting);
         drop(held);
-        self.dispatch(Dialect::Old(end), link, peer, buf, conn).await;
+        Box::pin(self.dispatch(Dialect::Old(end), link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -593,6 +592,7 @@ impl Front {
         buf: Vec<u8>,
         conn: Counted,
     ) {
+        let head_at = Instant::now();
         let Some(slot) = self.slot().await else {
             let err = Error::new(
                 ErrorKind::Busy,
@@ -605,9 +605,13 @@ impl Front {
             };
             return link.close_with(&reply).await;
         };
-        let transport = link
-            .into_io()
-            .and_then(|io| Transport::served(io, buf, Pace::new(self.limits.idle, self.limits.min_rate)));
+        let transport = link.into_io().and_then(|io| {
+            Transport::served(
+                io,
+                buf,
+                Pace::new(self.limits.idle, self.limits.min_rate, head_at),
+            )
+        });
         let transport = match transport {
             Ok(t) => t,
             Err(e) => {
@@ -752,11 +756,6 @@ fn late_or_closed(e: &io::Error) -> Ended {
     } else {
         Ended::Closed
     }
-}
-
-/// A deadline that never comes (waits bounded by an outer timeout).
-fn far() -> Instant {
-    Instant::now() + Duration::from_secs(365 * 24 * 3600)
 }
 
 #[cfg(test)]

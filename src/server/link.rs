@@ -3,6 +3,7 @@
 //! plaintext the same way, with deadlines, so the router and the dialects' heads work alike
 //! inside and outside TLS. A link becomes a worker's [`Io`] and comes back from one unchanged.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,12 @@ use crate::transport::Io;
 
 /// The bytes read from a socket at a time.
 const READ_CHUNK: usize = 4096;
+
+thread_local! {
+    /// Where the loop reads a socket into, between two awaits: a buffer kept in each waiting
+    /// connection's state would cost its size once per connection (thousands of them).
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+}
 
 /// After a refusal, how long the loop reads and drops what the client still sends, so that it
 /// sees the reply rather than a reset.
@@ -57,12 +64,11 @@ impl Link {
             if !conn.is_handshaking() {
                 break;
             }
-            let mut raw = [0u8; READ_CHUNK];
-            let n = read_raw(sock, &mut raw, until).await?;
-            if n == 0 {
+            let mut raw = Vec::new();
+            if read_raw(sock, &mut raw, until).await? == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            if let Err(e) = feed(conn, &raw[..n]) {
+            if let Err(e) = feed(conn, &raw) {
                 refuse_tls(sock, conn, until).await;
                 return Err(e);
             }
@@ -74,34 +80,10 @@ impl Link {
     /// Reads what is there (at least one byte of plaintext, waiting until `until`) onto `buf`;
     /// 0 at the end of the stream; `TimedOut` at the deadline.
     pub async fn read_some(&mut self, buf: &mut Vec<u8>, until: Instant) -> io::Result<usize> {
-        let mut chunk = [0u8; READ_CHUNK];
         match self {
-            Link::Plain(sock) => {
-                let n = read_raw(sock, &mut chunk, until).await?;
-                buf.extend_from_slice(&chunk[..n]);
-                Ok(n)
-            }
-            Link::Tls(sock, conn) => loop {
-                match conn.reader().read(&mut chunk) {
-                    Ok(n) => {
-                        buf.extend_from_slice(&chunk[..n]);
-                        return Ok(n);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    // The peer closed without close_notify: an end of stream all the same.
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                    Err(e) => return Err(e),
-                }
-                send_tls(sock, conn, until).await?;
-                let n = read_raw(sock, &mut chunk, until).await?;
-                if n == 0 {
-                    return Ok(0);
-                }
-                if let Err(e) = feed(conn, &chunk[..n]) {
-                    let _ = send_tls(sock, conn, until).await;
-                    return Err(e);
-                }
-            },
+            Link::Plain(sock) => read_raw(sock, buf, until).await,
+            // Boxed: a plain connection waiting here then holds only what its own read needs.
+            Link::Tls(sock, conn) => Box::pin(read_tls(sock, conn, buf, until)).await,
         }
     }
 
@@ -169,10 +151,11 @@ impl Link {
             }
             Err(_) => return,
         };
-        let mut sink = [0u8; READ_CHUNK];
+        let mut sink = Vec::new();
         let mut drained = 0usize;
         while let Ok(n) = read_raw(&sock, &mut sink, until).await {
             drained += n;
+            sink.clear();
             if n == 0 || drained > 1 << 20 {
                 break;
             }
@@ -211,6 +194,41 @@ pub enum LineError {
     Io(io::Error),
 }
 
+/// Reads plaintext from a TLS session (see [`Link::read_some`]).
+async fn read_tls(
+    sock: &TcpStream,
+    conn: &mut ServerConnection,
+    buf: &mut Vec<u8>,
+    until: Instant,
+) -> io::Result<usize> {
+    loop {
+        let plain = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let got = conn.reader().read(&mut scratch);
+            if let Ok(n) = got {
+                buf.extend_from_slice(&scratch[..n]);
+            }
+            got
+        });
+        match plain {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // The peer closed without close_notify: an end of stream all the same.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        send_tls(sock, conn, until).await?;
+        let mut raw = Vec::new();
+        if read_raw(sock, &mut raw, until).await? == 0 {
+            return Ok(0);
+        }
+        if let Err(e) = feed(conn, &raw) {
+            let _ = send_tls(sock, conn, until).await;
+            return Err(e);
+        }
+    }
+}
+
 /// Hands TLS records to the session and processes them.
 fn feed(conn: &mut ServerConnection, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
@@ -239,15 +257,23 @@ async fn send_tls(sock: &TcpStream, conn: &mut ServerConnection, until: Instant)
     write_raw(sock, &out, until).await
 }
 
-/// Reads what is on the socket (waiting until `until`).
-async fn read_raw(sock: &TcpStream, buf: &mut [u8], until: Instant) -> io::Result<usize> {
+/// Reads what is on the socket (waiting until `until`) onto `buf`; 0 at the end of stream.
+async fn read_raw(sock: &TcpStream, buf: &mut Vec<u8>, until: Instant) -> io::Result<usize> {
     loop {
         match tokio::time::timeout_at(until.into(), sock.readable()).await {
             Err(_) => return Err(io::ErrorKind::TimedOut.into()),
             Ok(Err(e)) => return Err(e),
             Ok(Ok(())) => {}
         }
-        match sock.try_read(buf) {
+        let got = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let got = sock.try_read(&mut scratch);
+            if let Ok(n) = got {
+                buf.extend_from_slice(&scratch[..n]);
+            }
+            got
+        });
+        match got {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             Err(e) => return Err(e),

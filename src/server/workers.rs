@@ -21,7 +21,7 @@ const IDLE_THREAD: Duration = Duration::from_secs(30);
 const STACK: usize = 256 * 1024;
 
 /// A transfer is cut to make room only if it has run this long…
-pub const SLOW_AFTER: Duration = Duration::from_secs(5);
+pub const SLOW_AFTER: Duration = Duration::from_secs(1);
 /// …and moved fewer bytes per second than this.
 pub const SLOW_RATE: u64 = 64 * 1024;
 
@@ -181,6 +181,10 @@ impl Workers {
         let slowest = running
             .values()
             .filter_map(|r| {
+                // One already being cut frees its slot soon: another waiter cuts another.
+                if r.activity.is_cut() {
+                    return None;
+                }
                 let (moved, ran) = r.activity.waiting_rate()?;
                 let rate = moved as f64 / ran.as_secs_f64().max(1e-3);
                 (ran >= SLOW_AFTER && rate < SLOW_RATE as f64).then_some((rate, r))
@@ -200,6 +204,22 @@ impl Workers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_slow_transfer_that_waits_on_its_peer_is_cut() {
+        let workers = Workers::new(2);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let slot = workers.try_slot().unwrap();
+        let activity = Arc::new(Activity::default());
+        activity.begin();
+        workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
+        // Not waiting on its peer (working, or just started): never cut.
+        assert!(!workers.cut_slowest());
+        drop((client, server, slot));
+    }
 
     #[test]
     fn slots_are_bounded_and_given_back_even_by_a_panicking_job() {
