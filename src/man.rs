@@ -9,7 +9,7 @@ use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
 use clap_mangen::Man;
 
 use crate::cli::Cli;
-use crate::config::{self, KEYS};
+use crate::config::{KEYS, SIZE_UNITS};
 
 /// README.md, the source of the exit-code table.
 const README: &str = include_str!("../README.md");
@@ -132,50 +132,56 @@ fn configuration(roff: &mut Roff, root: &Command) {
         roman(" writes a commented file with every key and its default."),
     ]);
     roff.control("PP", []);
+    roff.text([roman(format!("Sizes: {SIZE_UNITS}."))]);
+    roff.control("PP", []);
     roff.text([roman("The keys, with their built-in defaults:")]);
-    for spec in KEYS {
+    for key in KEYS {
         roff.control("TP", []);
-        roff.text([
-            bold(spec.key),
-            roman(format!(" = {}", config::documented_default(spec.key))),
-        ]);
+        roff.text([bold(key.name), roman(format!(" = {}", key.documented_default()))]);
         roff.text(code_spans(
-            &spec.doc.lines().map(str::trim).collect::<Vec<_>>().join(" "),
+            &key.doc.lines().map(str::trim).collect::<Vec<_>>().join(" "),
         ));
         roff.control("br", []);
-        let mut how = vec![roman("Environment: "), bold(config::env_var(spec.key))];
-        let flag = flag_of(root, spec.key);
-        if let Some((flag, commands)) = flag {
-            how.push(roman("; flag: "));
+        roff.text([roman(format!("Value: {}.", key.kind.describe()))]);
+        roff.control("br", []);
+        let mut how = vec![
+            roman(format!("Read by {}; environment ", key.read_by.describe())),
+            bold(key.env()),
+        ];
+        if let Some(flag) = key.flag {
+            how.push(roman("; flag "));
             how.push(bold(flag));
-            how.push(roman(format!(" ({})", commands.join(", "))));
+            how.push(roman(format!(" ({})", commands_taking(root, flag).join(", "))));
         }
         how.push(roman("."));
         roff.text(how);
     }
 }
 
-/// The flag that sets config key `key` (`--server` for `server`), and the commands that take it.
-fn flag_of(root: &Command, key: &str) -> Option<(String, Vec<String>)> {
-    let long = key.replace('_', "-");
-    let mut flag = None;
+/// The commands that take `flag` (`-s/--server`, by its long form), such as `nf config, nf serve`.
+fn commands_taking(root: &Command, flag: &str) -> Vec<String> {
+    let long = flag.rsplit('/').next().unwrap_or(flag);
     let mut commands = Vec::new();
     let mut stack: Vec<&Command> = visible_subcommands(root).collect();
     while let Some(cmd) = stack.pop() {
-        if let Some(arg) = cmd
-            .get_arguments()
-            .find(|a| !a.is_hide_set() && !a.is_global_set() && a.get_long() == Some(long.as_str()))
-        {
-            flag.get_or_insert_with(|| match arg.get_short() {
-                Some(short) => format!("-{short}/--{long}"),
-                None => format!("--{long}"),
-            });
+        if own_flag(cmd, long).is_some() {
             commands.push(cmd.get_bin_name().unwrap_or_else(|| cmd.get_name()).to_string());
         }
         stack.extend(visible_subcommands(cmd));
     }
     commands.sort();
-    flag.map(|f| (f, commands))
+    commands
+}
+
+/// The command's own (not global) visible flag `--long`, as `--help` spells it: `-s/--server`.
+fn own_flag(cmd: &Command, long: &str) -> Option<String> {
+    let arg = cmd.get_arguments().find(|a| {
+        !a.is_hide_set() && !a.is_global_set() && a.get_long().map(|l| format!("--{l}")) == Some(long.into())
+    })?;
+    Some(match arg.get_short() {
+        Some(short) => format!("-{short}/{long}"),
+        None => long.to_string(),
+    })
 }
 
 /// ENVIRONMENT: the flags' variables, one `NF_<KEY>` per config key, and the general ones.
@@ -195,12 +201,12 @@ fn environment(roff: &mut Roff, root: &Command) {
             .unwrap_or_default();
         roff.text([roman(format!("Like --{long}: {help}."))]);
     }
-    for spec in KEYS {
+    for key in KEYS {
         roff.control("TP", []);
-        roff.text([bold(config::env_var(spec.key))]);
+        roff.text([bold(key.env())]);
         roff.text([
             roman("Sets the config key "),
-            bold(spec.key),
+            bold(key.name),
             roman(" (see CONFIGURATION): a flag beats it; it beats the file."),
         ]);
     }
@@ -373,12 +379,31 @@ mod tests {
     }
 
     #[test]
-    fn the_flag_for_a_key_is_found_with_the_commands_that_take_it() {
+    fn every_flag_in_the_key_definitions_is_spelled_as_the_clap_tree_has_it() {
         let mut root = Cli::command();
         root.build();
-        let (flag, commands) = flag_of(&root, "root").unwrap();
-        assert_eq!(flag, "--root");
-        assert_eq!(commands, ["nf config", "nf serve"]);
-        assert!(flag_of(&root, "max_connections").is_none());
+        for key in KEYS {
+            let Some(flag) = key.flag else { continue };
+            let commands = commands_taking(&root, flag);
+            assert!(!commands.is_empty(), "{}: no command takes {flag}", key.name);
+            for name in &commands {
+                let mut cmd = &root;
+                for word in name.split(' ').skip(1) {
+                    cmd = cmd.find_subcommand(word).unwrap();
+                }
+                let long = key.long_flag().unwrap();
+                assert_eq!(
+                    own_flag(cmd, long).as_deref(),
+                    Some(flag),
+                    "{} in {name}",
+                    key.name
+                );
+            }
+        }
+        assert_eq!(commands_taking(&root, "--root"), ["nf config", "nf serve"]);
+        assert_eq!(
+            commands_taking(&root, "-s/--server"),
+            ["nf config", "nf get", "nf ls", "nf put", "nf rm"]
+        );
     }
 }

@@ -457,7 +457,7 @@ fn nf_config_shows_each_value_with_where_it_came_from() {
         "{text}"
     );
     let lines = config_lines(&text);
-    let keys: Vec<&str> = nf::config::KEYS.iter().map(|k| k.key).collect();
+    let keys: Vec<&str> = nf::config::KEYS.iter().map(|k| k.name).collect();
     let printed: BTreeSet<&str> = lines.keys().map(String::as_str).collect();
     assert_eq!(printed, keys.iter().copied().collect(), "every key, once");
     assert_eq!(
