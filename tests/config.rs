@@ -133,7 +133,7 @@ fn an_unknown_key_names_the_file_line_and_key() {
         .args(["-c", file.to_str().unwrap(), "ls"])
         .output()
         .unwrap();
-    assert_fails(&out, 2, "line 2: unknown key `servr`");
+    assert_fails(&out, 2, "line 2: unknown key `servr`; did you mean `server`?");
     // A wrong type is an error for the commands that read the key (nf serve, nf config).
     let wrong_type = dir.path().join("type.toml");
     std::fs::write(&wrong_type, "max_connections = \"lots\"\n").unwrap();
@@ -375,4 +375,38 @@ fn a_bad_value_of_a_server_key_stops_nf_serve_and_nf_config_but_not_the_clients(
 fn assert_usage_error(out: &std::process::Output, message: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
     assert_eq!(stderr(out), format!("nf: error: {message}\n"));
+}
+
+/// Runs `nf -c FILE ARGS` where FILE holds `text`; returns the file's path and the output.
+fn with_file(text: &str, args: &[&str]) -> (tempfile::TempDir, String, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nf.toml");
+    std::fs::write(&file, text).unwrap();
+    let path = file.display().to_string();
+    let out = nf_env(&[&["-c", path.as_str()][..], args].concat(), &[]);
+    (dir, path, out)
+}
+
+#[test]
+fn an_unquoted_value_gets_a_hint_to_quote_it() {
+    let (_dir, file, out) = with_file("# mine\nserver = 127.0.0.1\n", &["ls"]);
+    assert_usage_error(
+        &out,
+        &format!(
+            "config file {file}, line 2: the value of `server` is not valid TOML; \
+             write it in quotes: server = \"127.0.0.1\""
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_key_gets_the_nearest_known_key() {
+    let (_dir, file, out) = with_file("lisen = \"0.0.0.0:8889\"\n", &["config"]);
+    assert_usage_error(
+        &out,
+        &format!("config file {file}, line 1: unknown key `lisen`; did you mean `listen`?"),
+    );
+    // Unknown NF_ variables are not config keys: nf ignores them.
+    let out = nf_env(&["config"], &[("NF_LISEN", "x")]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
 }

@@ -532,6 +532,17 @@ impl Kind {
             Kind::Text(_) => "text in quotes".into(),
         }
     }
+
+    /// The hint for a value in a file that is not valid TOML (`server = 127.0.0.1`).
+    pub fn toml_hint(&self, key: &str, value: &str) -> String {
+        match self {
+            Kind::Bool => format!("write true or false without quotes: {key} = true"),
+            Kind::Count { .. } => {
+                format!("write a whole number without quotes or units, such as {key} = 10")
+            }
+            _ => format!("write it in quotes: {key} = {}", toml_string(value)),
+        }
+    }
 }
 
 /// How sizes are read, for the docs.

@@ -1,6 +1,6 @@
 //! The one `Config`: every setting nf reads, where each value came from, and how to find and
 //! parse the TOML file. Precedence: flag > environment (`NF_*`) > file > built-in default.
-//! Errors name the file, the line and the key. Every key is
+//! Errors name the file, the line and the key, and say what to write instead. Every key is
 //! defined once, in [`KEYS`] (keys.rs, which also says how to add one); the loader, `nf config`,
 //! `config.example.toml`, the man pages and README's table all follow from it (text.rs).
 
@@ -148,7 +148,10 @@ impl Config {
         };
         let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
-            fail(line, e.message().trim().to_string())
+            let why = line
+                .and_then(|l| unquoted_value_hint(text, l))
+                .unwrap_or_else(|| e.message().trim().to_string());
+            fail(line, why)
         })?;
         for (name, value, line) in flatten(text, &table) {
             let line = Some(line);
@@ -209,12 +212,80 @@ fn usage(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Usage, message)
 }
 
-/// What is said about a key that is not one: the list of the keys.
+/// What is said about a key that is not one: the nearest known key, or the list of them.
 fn unknown_key(name: &str) -> String {
-    format!(
-        "unknown key `{name}` (known keys: {})",
-        KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
-    )
+    let nearest = KEYS
+        .iter()
+        .map(|k| (edit_distance(name, k.name), k.name))
+        .min()
+        .filter(|&(d, _)| d <= (name.chars().count() / 3).max(1));
+    match nearest {
+        Some((_, known)) => format!("unknown key `{name}`; did you mean `{known}`?"),
+        None => format!(
+            "unknown key `{name}` (known keys: {})",
+            KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// The number of single-character insertions, deletions, substitutions and swaps of two
+/// neighbours that turn `a` into `b` (optimal string alignment distance), ignoring case.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let width = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * width];
+    for (i, row) in d.chunks_mut(width).enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+/// For a file that is not valid TOML because line `line` is `key = value` with a value TOML
+/// cannot read (`server = 127.0.0.1`): what to write instead, by the key's kind.
+fn unquoted_value_hint(text: &str, line: usize) -> Option<String> {
+    let source = text.lines().nth(line.checked_sub(1)?)?;
+    let (name, value) = source.split_once('=')?;
+    let name = name.trim().trim_matches('"');
+    // A comment after an unquoted value is not part of it.
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    let opens_something = value.starts_with(['"', '\'', '[', '{']) || value.contains('=');
+    if name.is_empty() || value.is_empty() || opens_something {
+        return None;
+    }
+    if toml::from_str::<toml::Table>(&format!("v = {value}")).is_ok() {
+        return None;
+    }
+    // The key inside a `[store]` table is `store.NAME`.
+    let section = text
+        .lines()
+        .take(line - 1)
+        .filter_map(|l| l.trim().strip_prefix('[')?.strip_suffix(']'))
+        .last();
+    let full = match section {
+        Some(table) => format!("{}.{name}", table.trim()),
+        None => name.to_string(),
+    };
+    let hint = match key(&full) {
+        Some(k) => k.kind.toml_hint(name, value),
+        None => Kind::Address.toml_hint(name, value),
+    };
+    Some(format!("the value of `{full}` is not valid TOML; {hint}"))
 }
 
 /// The (key, value, line) settings of a parsed file; a `[store]` table gives `store.*` keys.
@@ -319,21 +390,33 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_name_the_file_line_and_key() {
-        let err = load_text("server = \"h:1\"\n\nlisen = \"x\"\n").unwrap_err();
+    fn unknown_keys_name_the_file_line_and_key_and_the_nearest_known_key() {
+        fails_with(
+            "server = \"h:1\"\n\nlisen = \"x\"\n",
+            "config file /etc/nf.toml, line 3: unknown key `lisen`; did you mean `listen`?",
+        );
+        fails_with(
+            "[store]\nbuckets = \"x\"\n",
+            "line 2: unknown key `store.buckets`; did you mean `store.bucket`?",
+        );
+        fails_with("max-file-size = 3\n", "did you mean `max_file_size`?");
+        // Nothing near: the list of keys.
+        let err = load_text("colour = true\n").unwrap_err();
         assert!(
-            err.message.starts_with(
-                "config file /etc/nf.toml, line 3: unknown key `lisen` (known keys: server, listen,"
-            ),
+            err.message
+                .contains("unknown key `colour` (known keys: server, listen, root,"),
             "{}",
             err.message
         );
-        let err = load_text("[store]\nbuckets = \"x\"\n").unwrap_err();
-        assert!(
-            err.message.contains("line 2: unknown key `store.buckets`"),
-            "{}",
-            err.message
-        );
+    }
+
+    #[test]
+    fn edit_distance_counts_edits_and_swaps() {
+        assert_eq!(edit_distance("lisen", "listen"), 1);
+        assert_eq!(edit_distance("sevrer", "server"), 1);
+        assert_eq!(edit_distance("Server", "server"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]
@@ -346,6 +429,38 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_value_toml_cannot_read_gets_a_hint_by_the_keys_kind() {
+        fails_with(
+            "server = 127.0.0.1\n",
+            "config file /etc/nf.toml, line 1: the value of `server` is not valid TOML; \
+             write it in quotes: server = \"127.0.0.1\"",
+        );
+        fails_with(
+            "# c\nmax_file_size = 10 GB  # big\n",
+            "line 2: the value of `max_file_size` is not valid TOML; \
+             write it in quotes: max_file_size = \"10 GB\"",
+        );
+        fails_with(
+            "[store]\nkind = \"s3\"\nendpoint = http://h:1\n",
+            "line 3: the value of `store.endpoint` is not valid TOML; \
+             write it in quotes: endpoint = \"http://h:1\"",
+        );
+        fails_with(
+            "compat = yes\n",
+            "write true or false without quotes: compat = true",
+        );
+        fails_with(
+            "max_connections = lots\n",
+            "write a whole number without quotes or units, such as max_connections = 10",
+        );
+        // Other mistakes keep TOML's own words.
+        assert!(!load_text("max_connections = = 3\n")
+            .unwrap_err()
+            .message
+            .contains("quotes"));
     }
 
     #[test]
