@@ -410,3 +410,35 @@ fn an_unknown_key_gets_the_nearest_known_key() {
     let out = nf_env(&["config"], &[("NF_LISEN", "x")]);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::with_config("token = \"correct horse\"");
+    s.place_by_hand("a.txt", b"a");
+    let file = s.dir.path().join("client.toml");
+    std::fs::write(&file, "token = \"correct horse\"\n").unwrap();
+    let ls = |mode: u32| {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        nf_env(&["-c", file.to_str().unwrap(), "ls", "-s", &s.addr], &[])
+    };
+    for mode in [0o644, 0o640] {
+        let out = ls(mode);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "nf: warning: config file {0} holds a token and others can read it (mode {mode:o}); \
+                 run: chmod 600 {0}\n",
+                file.display()
+            )
+        );
+    }
+    let out = ls(0o600);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
+    // Without a token, the mode is the user's business.
+    std::fs::write(&file, format!("server = \"{}\"\n", s.addr)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = nf_env(&["-c", file.to_str().unwrap(), "config"], &[]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
+}

@@ -93,7 +93,8 @@ impl Config {
     /// `reads` is what the running command reads: a value that is wrong for a key it does not
     /// read is passed over (the key keeps its other value), so that a bad server setting does
     /// not stop `nf ls`; `ReadBy::Both` (`nf config`) checks every key. A malformed file and an
-    /// unknown key are errors for every command.
+    /// unknown key are errors for every command. A file that holds a token and that others may
+    /// read gets a warning on stderr.
     pub fn load(
         explicit: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
@@ -117,6 +118,9 @@ impl Config {
                 )
             })?;
             cfg.apply_file(&path, &text, reads)?;
+            if let Some(warning) = cfg.exposed_token_warning(&path) {
+                eprintln!("nf: warning: {warning}");
+            }
             cfg.file = Some(path);
         }
         for key in KEYS {
@@ -205,6 +209,25 @@ impl Config {
             )),
             StoreChoice::S3 => Ok(StoreKind::S3(self.s3.clone())),
         }
+    }
+
+    /// The warning for a config file at `path` that set the token and that the group or
+    /// others may read.
+    fn exposed_token_warning(&self, path: &Path) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let from_file = self.origins.get("token") == Some(&Origin::File(path.to_path_buf()));
+        if !from_file || self.token.is_none() {
+            return None;
+        }
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then(|| {
+            format!(
+                "config file {} holds a token and others can read it (mode {mode:o}); \
+                 run: chmod 600 {}",
+                path.display(),
+                path.display()
+            )
+        })
     }
 }
 
@@ -528,6 +551,36 @@ mod tests {
         assert_eq!(cfg.origins["listen"], Origin::Env("NF_LISTEN".into()));
         assert_eq!(cfg.origins["root"], Origin::File(file.clone()));
         assert_eq!(cfg.origins["max_connections"], Origin::Default);
+    }
+
+    #[test]
+    fn a_token_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "token = \"s3cret\"\n").unwrap();
+        let loaded = |mode: u32| {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let mut cfg = Config::defaults();
+            cfg.apply_file(&file, "token = \"s3cret\"\n", ReadBy::Both)
+                .unwrap();
+            cfg.exposed_token_warning(&file)
+        };
+        assert_eq!(
+            loaded(0o644),
+            Some(format!(
+                "config file {0} holds a token and others can read it (mode 644); run: chmod 600 {0}",
+                file.display()
+            ))
+        );
+        assert!(loaded(0o640).is_some());
+        assert_eq!(loaded(0o600), None);
+        assert_eq!(loaded(0o400), None);
+        // No token in the file, nothing to warn about.
+        let mut cfg = Config::defaults();
+        cfg.apply_file(&file, "server = \"h:1\"\n", ReadBy::Both).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(cfg.exposed_token_warning(&file), None);
     }
 
     #[test]
