@@ -1,5 +1,5 @@
-//! Formatting and parsing for people: byte sizes in binary units, RFC 3339 timestamps in
-//! UTC, durations. Pure functions, no I/O.
+//! Formatting and parsing for people: byte sizes (shown in binary units, read in decimal or
+//! binary ones), RFC 3339 timestamps in UTC, durations. Pure functions, no I/O.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,21 +22,55 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// Parses `"64 KiB"`, `"10M"`, `"1GiB"`, `"4096"` into bytes (k/M/G/T are binary multiples).
+/// Parses a size as a person writes it into bytes: `"4096"`, `"10 GB"` (10^10), `"10 GiB"`
+/// (10 × 2^30), `"64K"`. Decimal units (`kB`, `MB`, `GB`, `TB`, `PB`) are powers of 1000, binary
+/// ones (`KiB`, `MiB`, `GiB`, `TiB`, `PiB`) powers of 1024, and a bare `K`, `M`, `G`, `T` or `P`
+/// is binary, as in GNU `truncate -s 10G` or `dd bs=1M` and the sizes `ls -h` and `df -h` print.
+/// Units ignore case (`kb` = `kB`; `k` = `K`); `B` alone is bytes. Used for config values; the
+/// display side ([`size`]) stays binary.
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let n: u64 = digits.parse().ok()?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
+    let unit = unit.trim().to_ascii_lowercase();
+    if unit.is_empty() || unit == "b" {
+        return Some(n);
+    }
+    let mut chars = unit.chars();
+    let power = "kmgtp".find(chars.next()?)? as u32 + 1;
+    let base: u64 = match chars.as_str() {
+        "" | "ib" => 1024,
+        "b" => 1000,
         _ => return None,
     };
-    n.checked_mul(1u64 << shift)
+    n.checked_mul(base.pow(power))
+}
+
+/// `n` bytes written as [`parse_size`] reads them, as short as it can be exactly: `"1 TiB"`,
+/// `"64 KiB"`, `"10 GB"`, `"1500"` (a number below 1000, or one no unit divides, stays a
+/// number).
+pub fn exact_size(n: u64) -> String {
+    let mut best: Option<(u64, &str)> = None;
+    for (base, units) in [
+        (1024u64, ["KiB", "MiB", "GiB", "TiB", "PiB"]),
+        (1000, ["kB", "MB", "GB", "TB", "PB"]),
+    ] {
+        let mut scale = 1u64;
+        for unit in units {
+            scale *= base;
+            if n == 0 || n % scale != 0 {
+                break;
+            }
+            if best.is_none_or(|(m, _)| n / scale < m) {
+                best = Some((n / scale, unit));
+            }
+        }
+    }
+    match best {
+        Some((m, unit)) => format!("{m} {unit}"),
+        None => n.to_string(),
+    }
 }
 
 /// A rate in human units per second.
@@ -108,6 +142,67 @@ mod tests {
         assert_eq!(parse_size("10M"), Some(10 << 20));
         assert_eq!(parse_size("4096"), Some(4096));
         assert_eq!(parse_size("1 parsec"), None);
+    }
+
+    #[test]
+    fn sizes_are_read_as_written_decimal_or_binary() {
+        assert_eq!(parse_size("10 GB"), Some(10_000_000_000));
+        assert_eq!(parse_size("10GB"), Some(10_000_000_000));
+        assert_eq!(parse_size("10 GiB"), Some(10 << 30));
+        assert_eq!(parse_size("10 G"), Some(10 << 30));
+        assert_eq!(parse_size("10g"), Some(10 << 30));
+        for (text, bytes) in [
+            ("1 kB", 1000),
+            ("1 KB", 1000),
+            ("1 kb", 1000),
+            ("1 KiB", 1024),
+            ("1K", 1024),
+            ("1k", 1024),
+            ("3 MB", 3_000_000),
+            ("3 MiB", 3 << 20),
+            ("2 TB", 2_000_000_000_000),
+            ("2 TiB", 2 << 40),
+            ("1 PB", 1_000_000_000_000_000),
+            ("7 B", 7),
+        ] {
+            assert_eq!(parse_size(text), Some(bytes), "{text}");
+        }
+        for bad in [
+            "",
+            "GB",
+            "10 GiBs",
+            "10 Gb/s",
+            "1.5 GB",
+            "-1",
+            "10 XB",
+            "99999999 PiB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn exact_sizes_take_the_shortest_exact_unit() {
+        assert_eq!(exact_size(1 << 40), "1 TiB");
+        assert_eq!(exact_size(64 << 20), "64 MiB");
+        assert_eq!(exact_size(65536), "64 KiB");
+        assert_eq!(exact_size(10_000_000_000), "10 GB");
+        assert_eq!(exact_size(1000), "1 kB");
+        assert_eq!(exact_size(1500), "1500");
+        assert_eq!(exact_size(512), "512");
+        assert_eq!(exact_size(0), "0");
+        for n in [
+            1u64 << 40,
+            64 << 20,
+            65536,
+            10_000_000_000,
+            1000,
+            1500,
+            3 << 30,
+            12_345_000,
+        ] {
+            assert_eq!(parse_size(&exact_size(n)), Some(n), "{n}");
+        }
     }
 
     #[test]

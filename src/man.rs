@@ -1,15 +1,17 @@
 //! Man pages, generated from the clap tree with clap_mangen: `nf.1` and one page per subcommand
-//! (`nf-put.1`, `nf-config-init.1`, …). `nf.1` also documents the config file and the
-//! environment (generated from `config::KEYS` and the tree's `env` flags), the files nf reads
-//! and writes, and the exit codes (taken from README.md's "Exit codes" section). Text only, no
-//! I/O: `tests/cli_docs.rs` keeps the checked-in `man/` in step with [`pages`].
+//! (`nf-put.1`, `nf-config-init.1`, …). Every page has a SYNOPSIS with argument names, the
+//! ENVIRONMENT its command reads (the `NF_*` variables of the config keys it reads, from
+//! `config::KEYS`), EXIT STATUS (README.md's "Exit codes" section) and SEE ALSO; `nf.1` also
+//! documents the config file, every variable and the files nf reads and writes. Markdown `code`
+//! in help texts becomes bold: no page shows a backtick. Text only, no I/O:
+//! `tests/cli_docs.rs` keeps the checked-in `man/` in step with [`pages`].
 
-use clap::{Command, CommandFactory};
+use clap::{Arg, Command, CommandFactory};
 use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
 use clap_mangen::Man;
 
 use crate::cli::Cli;
-use crate::config::{self, KEYS};
+use crate::config::{Key, Kind, ReadBy, KEYS, SIZE_UNITS};
 
 /// README.md, the source of the exit-code table.
 const README: &str = include_str!("../README.md");
@@ -40,8 +42,9 @@ fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
         .filter(|s| !s.is_hide_set() && s.get_name() != "help")
 }
 
-/// One page: clap_mangen's sections, then examples, (for `nf.1`) the configuration,
-/// environment, files and exit status, and cross references.
+/// One page: clap_mangen's title, name, description, options and subcommands, our synopsis,
+/// then examples, (for `nf.1`) the configuration, the environment, (for `nf.1`) the files, the
+/// exit status and cross references.
 fn page(root: &Command, cmd: &Command, parent: Option<&Command>) -> String {
     let man = Man::new(cmd.clone()).source(format!("nf {}", env!("CARGO_PKG_VERSION")));
     let mut out = section(|w| man.render_title(w));
@@ -49,7 +52,11 @@ fn page(root: &Command, cmd: &Command, parent: Option<&Command>) -> String {
         out.push_str(strip_preamble(&section(render)));
     };
     add(&|w| man.render_name_section(w));
-    add(&|w| man.render_synopsis_section(w));
+    add(&|w| {
+        let mut roff = Roff::new();
+        synopsis(&mut roff, cmd);
+        roff.to_writer(w)
+    });
     add(&|w| man.render_description_section(w));
     add(&|w| man.render_options_section(w));
     if visible_subcommands(cmd).next().is_some() {
@@ -57,14 +64,97 @@ fn page(root: &Command, cmd: &Command, parent: Option<&Command>) -> String {
     }
     let mut roff = Roff::new();
     examples(&mut roff, cmd);
-    if parent.is_none() {
-        configuration(&mut roff, root);
-        environment(&mut roff, root);
-        files(&mut roff);
-        exit_status(&mut roff);
+    match parent {
+        None => {
+            configuration(&mut roff, root);
+            environment(&mut roff, root);
+            files(&mut roff);
+        }
+        Some(parent) => command_environment(&mut roff, cmd, parent),
     }
+    exit_status(&mut roff);
     see_also(&mut roff, cmd, parent);
     out.push_str(strip_preamble(&roff.render()));
+    code_to_bold(&out)
+}
+
+/// SYNOPSIS: how the command is called, every option with its value's name, the arguments
+/// (`FILE...` when it takes many, `[PATTERN]` when optional), and the subcommand if any.
+fn synopsis(roff: &mut Roff, cmd: &Command) {
+    roff.control("SH", ["SYNOPSIS"]);
+    // Ragged right and no hyphens, so that no option is split across lines.
+    roff.control("ad", ["l"]);
+    roff.control("nh", []);
+    let mut line = vec![bold(cmd.get_bin_name().unwrap_or_else(|| cmd.get_name()))];
+    let visible = || cmd.get_arguments().filter(|a| !a.is_hide_set());
+    for arg in visible().filter(|a| !a.is_positional()) {
+        line.push(roman(if arg.is_required_set() { " " } else { " [" }));
+        if let Some(short) = arg.get_short() {
+            line.push(bold(format!("-{short}")));
+            if arg.get_long().is_some() {
+                line.push(roman("|"));
+            }
+        }
+        if let Some(long) = arg.get_long() {
+            line.push(bold(format!("--{long}")));
+        }
+        if arg.get_action().takes_values() {
+            line.push(roman(" "));
+            line.push(italic(value_name(arg)));
+        }
+        if !arg.is_required_set() {
+            line.push(roman("]"));
+        }
+    }
+    for arg in visible().filter(|a| a.is_positional()) {
+        let many = arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let name = format!("{}{}", value_name(arg), if many { "..." } else { "" });
+        line.push(roman(" "));
+        if arg.is_required_set() {
+            line.push(italic(name));
+        } else {
+            line.extend([roman("["), italic(name), roman("]")]);
+        }
+    }
+    if visible_subcommands(cmd).next().is_some() {
+        line.push(roman(" "));
+        if cmd.is_subcommand_required_set() {
+            line.push(italic("COMMAND"));
+        } else {
+            line.extend([roman("["), italic("COMMAND"), roman("]")]);
+        }
+    }
+    roff.text(line);
+    roff.control("ad", []);
+    roff.control("hy", []);
+}
+
+/// The name of an argument's value, as `--help` shows it: `NAME`, `FILE`.
+fn value_name(arg: &Arg) -> String {
+    arg.get_value_names()
+        .and_then(|names| names.first())
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
+}
+
+/// Roff text with each Markdown `code` span of its text lines in bold; no backtick is left.
+fn code_to_bold(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for line in page.lines() {
+        if line.starts_with('.') || !line.contains('`') {
+            out.push_str(line);
+        } else {
+            for (i, part) in line.split('`').enumerate() {
+                let code = i % 2 == 1 && line.split('`').count() > i + 1;
+                if code {
+                    out.push_str(&format!("\\fB{part}\\fR"));
+                } else {
+                    out.push_str(part);
+                }
+            }
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -132,75 +222,155 @@ fn configuration(roff: &mut Roff, root: &Command) {
         roman(" writes a commented file with every key and its default."),
     ]);
     roff.control("PP", []);
+    roff.text([roman(format!("Sizes: {SIZE_UNITS}."))]);
+    roff.control("PP", []);
     roff.text([roman("The keys, with their built-in defaults:")]);
-    for spec in KEYS {
+    for key in KEYS {
         roff.control("TP", []);
-        roff.text([
-            bold(spec.key),
-            roman(format!(" = {}", config::documented_default(spec.key))),
-        ]);
+        roff.text([bold(key.name), roman(format!(" = {}", key.documented_default()))]);
         roff.text(code_spans(
-            &spec.doc.lines().map(str::trim).collect::<Vec<_>>().join(" "),
+            &key.doc.lines().map(str::trim).collect::<Vec<_>>().join(" "),
         ));
         roff.control("br", []);
-        let mut how = vec![roman("Environment: "), bold(config::env_var(spec.key))];
-        let flag = flag_of(root, spec.key);
-        if let Some((flag, commands)) = flag {
-            how.push(roman("; flag: "));
+        roff.text([roman(format!("Value: {}.", key.kind.describe()))]);
+        roff.control("br", []);
+        let mut how = vec![
+            roman(format!("Read by {}; environment ", key.read_by.describe())),
+            bold(key.env()),
+        ];
+        if let Some(flag) = key.flag {
+            how.push(roman("; flag "));
             how.push(bold(flag));
-            how.push(roman(format!(" ({})", commands.join(", "))));
+            how.push(roman(format!(" ({})", commands_taking(root, flag).join(", "))));
         }
         how.push(roman("."));
         roff.text(how);
     }
 }
 
-/// The flag that sets config key `key` (`--server` for `server`), and the commands that take it.
-fn flag_of(root: &Command, key: &str) -> Option<(String, Vec<String>)> {
-    let long = key.replace('_', "-");
-    let mut flag = None;
+/// The commands that take `flag` (`-s/--server`, by its long form), such as `nf config, nf serve`.
+fn commands_taking(root: &Command, flag: &str) -> Vec<String> {
+    let long = flag.rsplit('/').next().unwrap_or(flag);
     let mut commands = Vec::new();
     let mut stack: Vec<&Command> = visible_subcommands(root).collect();
     while let Some(cmd) = stack.pop() {
-        if let Some(arg) = cmd
-            .get_arguments()
-            .find(|a| !a.is_hide_set() && !a.is_global_set() && a.get_long() == Some(long.as_str()))
-        {
-            flag.get_or_insert_with(|| match arg.get_short() {
-                Some(short) => format!("-{short}/--{long}"),
-                None => format!("--{long}"),
-            });
+        if own_flag(cmd, long).is_some() {
             commands.push(cmd.get_bin_name().unwrap_or_else(|| cmd.get_name()).to_string());
         }
         stack.extend(visible_subcommands(cmd));
     }
     commands.sort();
-    flag.map(|f| (f, commands))
+    commands
 }
 
-/// ENVIRONMENT: the flags' variables, one `NF_<KEY>` per config key, and the general ones.
-fn environment(roff: &mut Roff, root: &Command) {
+/// The command's own (not global) visible flag `--long`, as `--help` spells it: `-s/--server`.
+fn own_flag(cmd: &Command, long: &str) -> Option<String> {
+    let arg = cmd.get_arguments().find(|a| {
+        !a.is_hide_set() && !a.is_global_set() && a.get_long().map(|l| format!("--{l}")) == Some(long.into())
+    })?;
+    Some(match arg.get_short() {
+        Some(short) => format!("-{short}/{long}"),
+        None => long.to_string(),
+    })
+}
+
+/// Which config keys a command reads, seen from its flags: one that takes a flag of a client key
+/// (`--server`) reads the client's keys, one that takes a flag of a server key (`--listen`) the
+/// server's; `nf config` takes both.
+fn keys_read_by(cmd: &Command) -> Option<ReadBy> {
+    // A flag that takes no value sets only a true-or-false key: `nf serve --fingerprint`
+    // (print the identity) is not the client's `--fingerprint SHA256`.
+    let sets = |k: &Key, long: &str| {
+        cmd.get_arguments().any(|a| {
+            a.get_long().map(|l| format!("--{l}")).as_deref() == Some(long)
+                && !a.is_hide_set()
+                && !a.is_global_set()
+                && (a.get_num_args().is_some_and(|n| n.takes_values()) || matches!(k.kind, Kind::Bool))
+        })
+    };
+    let takes = |who: ReadBy| {
+        KEYS.iter()
+            .filter(|k| k.read_by == who)
+            .filter_map(|k| k.long_flag().map(|long| (k, long)))
+            .any(|(k, long)| sets(k, long))
+    };
+    match (takes(ReadBy::Client), takes(ReadBy::Server)) {
+        (true, true) => Some(ReadBy::Both),
+        (true, false) => Some(ReadBy::Client),
+        (false, true) => Some(ReadBy::Server),
+        (false, false) => None,
+    }
+}
+
+/// ENVIRONMENT of a subcommand's page: `NF_CONFIG` where the command or its parent reads the
+/// config, and the variable of every key it reads.
+fn command_environment(roff: &mut Roff, cmd: &Command, parent: &Command) {
     roff.control("SH", ["ENVIRONMENT"]);
-    for arg in root.get_arguments().filter(|a| !a.is_hide_set()) {
+    let reads = keys_read_by(cmd);
+    let name = cmd.get_bin_name().unwrap_or_else(|| cmd.get_name());
+    if reads.is_none() && keys_read_by(parent).is_none() {
+        roff.text([bold(name), roman(" reads no environment variables of its own.")]);
+        return;
+    }
+    env_flags(roff, cmd);
+    for key in KEYS.iter().filter(|k| reads.is_some_and(|r| k.read_by.meets(r))) {
+        roff.control("TP", []);
+        roff.text([bold(key.env())]);
+        let mut text = vec![roman("Sets the config key "), bold(key.name), roman(": ")];
+        text.extend(code_spans(&lower_first(
+            &key.doc.lines().map(str::trim).collect::<Vec<_>>().join(" "),
+        )));
+        roff.text(text);
+    }
+    roff.control("PP", []);
+    roff.text([
+        roman("A flag beats the variable, which beats the config file. "),
+        bold("nf"),
+        roman(
+            "(1) lists the other variables nf reads (NO_COLOR, TERM, XDG_CONFIG_HOME, \
+               XDG_DATA_HOME, HOME).",
+        ),
+    ]);
+}
+
+/// The variables of the command's flags (`NF_CONFIG`, like `--config`).
+fn env_flags(roff: &mut Roff, cmd: &Command) {
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
         let (Some(var), Some(long)) = (arg.get_env(), arg.get_long()) else {
             continue;
         };
         roff.control("TP", []);
         roff.text([bold(var.to_string_lossy())]);
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-        let mut chars = help.chars();
-        let help: String = chars
-            .next()
-            .map(|c| c.to_lowercase().chain(chars).collect())
-            .unwrap_or_default();
-        roff.text([roman(format!("Like --{long}: {help}."))]);
+        roff.text([roman(format!(
+            "Like --{long}: {}.",
+            lower_first(help.trim_end_matches('.'))
+        ))]);
     }
-    for spec in KEYS {
+}
+
+/// A sentence to follow a colon: its first letter in lower case, unless the first word is in
+/// capitals (`URL`).
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if !second.is_uppercase() => {
+            first.to_lowercase().chain(text.chars().skip(1)).collect()
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// ENVIRONMENT: the flags' variables, one `NF_<KEY>` per config key, and the general ones.
+fn environment(roff: &mut Roff, root: &Command) {
+    roff.control("SH", ["ENVIRONMENT"]);
+    env_flags(roff, root);
+    for key in KEYS {
         roff.control("TP", []);
-        roff.text([bold(config::env_var(spec.key))]);
+        roff.text([bold(key.env())]);
         roff.text([
             roman("Sets the config key "),
-            bold(spec.key),
+            bold(key.name),
             roman(" (see CONFIGURATION): a flag beats it; it beats the file."),
         ]);
     }
@@ -310,7 +480,8 @@ fn code_spans(text: &str) -> Vec<Inline> {
         .collect()
 }
 
-/// SEE ALSO: the parent page and `nf(1)` for a subcommand; the subcommands' pages for `nf.1`.
+/// SEE ALSO: for a subcommand its parent's page (`nf(1)` last), its siblings' and its own
+/// subcommands'; for `nf.1` the subcommands' pages.
 fn see_also(roff: &mut Roff, cmd: &Command, parent: Option<&Command>) {
     let mut refs: Vec<String> = Vec::new();
     if let Some(parent) = parent {
@@ -318,11 +489,13 @@ fn see_also(roff: &mut Roff, cmd: &Command, parent: Option<&Command>) {
             refs.push(page_name(parent).to_string());
         }
         refs.push("nf".to_string());
+        refs.extend(
+            visible_subcommands(parent)
+                .filter(|s| s.get_name() != cmd.get_name())
+                .map(|s| page_name(s).to_string()),
+        );
     }
     refs.extend(visible_subcommands(cmd).map(|s| page_name(s).to_string()));
-    if refs.is_empty() {
-        return;
-    }
     roff.control("SH", ["SEE ALSO"]);
     let mut line: Vec<Inline> = Vec::new();
     for (i, name) in refs.iter().enumerate() {
@@ -373,12 +546,50 @@ mod tests {
     }
 
     #[test]
-    fn the_flag_for_a_key_is_found_with_the_commands_that_take_it() {
+    fn every_flag_in_the_key_definitions_is_spelled_as_the_clap_tree_has_it() {
         let mut root = Cli::command();
         root.build();
-        let (flag, commands) = flag_of(&root, "root").unwrap();
-        assert_eq!(flag, "--root");
-        assert_eq!(commands, ["nf config", "nf serve"]);
-        assert!(flag_of(&root, "max_connections").is_none());
+        for key in KEYS {
+            let Some(flag) = key.flag else { continue };
+            let commands = commands_taking(&root, flag);
+            assert!(!commands.is_empty(), "{}: no command takes {flag}", key.name);
+            for name in &commands {
+                let mut cmd = &root;
+                for word in name.split(' ').skip(1) {
+                    cmd = cmd.find_subcommand(word).unwrap();
+                }
+                let long = key.long_flag().unwrap();
+                assert_eq!(
+                    own_flag(cmd, long).as_deref(),
+                    Some(flag),
+                    "{} in {name}",
+                    key.name
+                );
+            }
+        }
+        assert_eq!(commands_taking(&root, "--root"), ["nf config", "nf serve"]);
+        assert_eq!(
+            commands_taking(&root, "-s/--server"),
+            ["nf config", "nf get", "nf ls", "nf put", "nf rm", "nf stat"]
+        );
+    }
+
+    #[test]
+    fn a_command_reads_the_keys_whose_flags_it_takes() {
+        let mut root = Cli::command();
+        root.build();
+        let reads = |name: &str| keys_read_by(root.find_subcommand(name).unwrap());
+        assert_eq!(reads("serve"), Some(ReadBy::Server));
+        assert_eq!(reads("put"), Some(ReadBy::Client));
+        assert_eq!(reads("config"), Some(ReadBy::Both));
+        assert_eq!(reads("completions"), None);
+    }
+
+    #[test]
+    fn code_spans_become_bold_and_no_backtick_is_left() {
+        assert_eq!(
+            code_to_bold(".SH X\nsame as `compat = false`, see `nf ls` or ` alone\n"),
+            ".SH X\nsame as \\fBcompat = false\\fR, see \\fBnf ls\\fR or  alone\n"
+        );
     }
 }

@@ -321,6 +321,11 @@ impl Transport {
         self.at < self.ahead.len()
     }
 
+    /// How many bytes read ahead remain to be served.
+    pub fn ahead_len(&self) -> usize {
+        self.ahead.len() - self.at
+    }
+
     /// Starts the deadlines of a new request (idle time, rate window, the activity counters).
     /// The first request keeps the window the front door started when its head was complete.
     pub fn begin_request(&mut self) {

@@ -94,6 +94,154 @@ fn the_checked_in_man_pages_are_what_the_clap_tree_generates_now() {
     );
 }
 
+/// The section headings of a roff page, in order.
+fn roff_sections(page: &str) -> Vec<String> {
+    page.lines()
+        .filter_map(|l| l.strip_prefix(".SH "))
+        .map(|h| h.trim_matches('"').to_string())
+        .collect()
+}
+
+/// The roff text of one section (up to the next heading).
+fn roff_section<'a>(page: &'a str, heading: &str) -> &'a str {
+    let start = page
+        .find(&format!(".SH {heading}\n"))
+        .or_else(|| page.find(&format!(".SH \"{heading}\"\n")))
+        .unwrap_or_else(|| panic!("no {heading}"));
+    let rest = &page[start + 4..];
+    &rest[..rest.find("\n.SH ").map_or(rest.len(), |i| i + 1)]
+}
+
+#[test]
+fn every_man_page_has_the_standard_sections_and_no_backticks() {
+    let (codes, _) = nf::man::readme_exit_codes();
+    let pages = nf::man::pages();
+    for (name, page) in &pages {
+        assert!(!page.contains('`'), "{name} has a literal backtick");
+        let sections = roff_sections(page);
+        for heading in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "ENVIRONMENT",
+            "EXIT STATUS",
+            "SEE ALSO",
+        ] {
+            assert!(
+                sections.iter().any(|s| s == heading),
+                "{name} lacks {heading}: {sections:?}"
+            );
+        }
+        // Every exit code of README.md's table, on every page.
+        let status = roff_section(page, "EXIT STATUS");
+        for (code, _) in &codes {
+            assert!(
+                status.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+                "{name}: exit code {code}"
+            );
+        }
+        // SEE ALSO names nf(1) (or, on nf(1), the command pages) and only pages that exist.
+        let see_also = roff_section(page, "SEE ALSO");
+        let refs: Vec<String> = see_also
+            .split("\\fB")
+            .skip(1)
+            .map(|r| format!("{}.1", r.split("\\fR").next().unwrap().replace("\\-", "-")))
+            .collect();
+        assert!(refs.len() >= 2, "{name}: {refs:?}");
+        for r in &refs {
+            assert!(
+                pages.iter().any(|(n, _)| n == r),
+                "{name} refers to {r}, which is not a page"
+            );
+            assert_ne!(r, name, "{name} refers to itself");
+        }
+    }
+    let page = |n: &str| &pages.iter().find(|(name, _)| name == n).unwrap().1;
+    // The synopsis names every value and argument.
+    let synopsis = roff_section(page("nf-put.1"), "SYNOPSIS");
+    for part in [
+        "\\fBnf put\\fR",
+        "[\\fB\\-\\-as\\fR \\fINAME\\fR]",
+        "[\\fB\\-s\\fR|\\fB\\-\\-server\\fR \\fIADDR\\fR]",
+        "[\\fB\\-f\\fR|\\fB\\-\\-force\\fR]",
+        " \\fIFILE...\\fR",
+    ] {
+        assert!(
+            synopsis.contains(part),
+            "nf-put synopsis lacks {part}: {synopsis}"
+        );
+    }
+    assert!(roff_section(page("nf-ls.1"), "SYNOPSIS").contains("[\\fIPATTERN\\fR]"));
+    assert!(roff_section(page("nf.1"), "SYNOPSIS").contains(" \\fICOMMAND\\fR"));
+    // ENVIRONMENT: the variables of the keys the command reads, and not the others.
+    let env = |n: &str| {
+        roff_section(page(n), "ENVIRONMENT")
+            .replace("\\fB", "")
+            .replace("\\fR", "")
+    };
+    for (page_name, has, lacks) in [
+        (
+            "nf-put.1",
+            &["NF_CONFIG", "NF_SERVER", "NF_TOKEN", "NF_IDLE_TIMEOUT_SECS"][..],
+            &["NF_LISTEN", "NF_MAX_FILE_SIZE"][..],
+        ),
+        (
+            "nf-serve.1",
+            &[
+                "NF_CONFIG",
+                "NF_LISTEN",
+                "NF_MAX_FILE_SIZE",
+                "NF_STORE_KIND",
+                "NF_TOKEN",
+            ],
+            &["NF_SERVER"],
+        ),
+        (
+            "nf-config.1",
+            &["NF_SERVER", "NF_LISTEN", "NF_STORE_BUFFER_BYTES"],
+            &[],
+        ),
+        ("nf-config-path.1", &["NF_CONFIG"], &["NF_SERVER", "NF_LISTEN"]),
+        ("nf-completions.1", &[], &["NF_CONFIG", "NF_SERVER"]),
+    ] {
+        let text = env(page_name);
+        for var in has {
+            assert!(
+                text.contains(&format!(".TP\n{var}\n")),
+                "{page_name} lacks {var}:\n{text}"
+            );
+        }
+        for var in lacks {
+            assert!(!text.contains(var), "{page_name} has {var}:\n{text}");
+        }
+    }
+    // As man renders them: the sections are there and no backtick shows.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in &pages {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let Ok(out) = Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANWIDTH", "100")
+            .output()
+        else {
+            eprintln!("man is not installed: the pages were checked as roff only");
+            return;
+        };
+        assert!(out.status.success(), "man -l {name}: {}", stderr(&out));
+        let shown = stdout(&out);
+        assert!(!shown.contains('`'), "{name} shows a backtick:\n{shown}");
+        for heading in ["SYNOPSIS", "ENVIRONMENT", "EXIT STATUS", "SEE ALSO"] {
+            assert!(
+                shown.lines().any(|l| l == heading),
+                "{name} shows no {heading}:\n{shown}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_bash_completions_load_and_complete_subcommands_and_flags() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/completions/nf.bash");
@@ -457,7 +605,7 @@ fn nf_config_shows_each_value_with_where_it_came_from() {
         "{text}"
     );
     let lines = config_lines(&text);
-    let keys: Vec<&str> = nf::config::KEYS.iter().map(|k| k.key).collect();
+    let keys: Vec<&str> = nf::config::KEYS.iter().map(|k| k.name).collect();
     let printed: BTreeSet<&str> = lines.keys().map(String::as_str).collect();
     assert_eq!(printed, keys.iter().copied().collect(), "every key, once");
     assert_eq!(

@@ -12,7 +12,7 @@ mod stat;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
 use crate::client::{Client, Done, Progress, Target};
-use crate::config::Config;
+use crate::config::{flag_sets, Config, ReadBy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::output;
@@ -38,7 +38,8 @@ pub fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let flags = flags_of(&cli.command);
-    let config = Config::load(cli.config.as_deref(), &|v| std::env::var(v).ok(), &flags)?;
+    let reads = keys_read_by(&cli.command);
+    let config = Config::load(cli.config.as_deref(), &|v| std::env::var(v).ok(), &flags, reads)?;
     let ctx = Context {
         config,
         quiet: cli.quiet,
@@ -71,44 +72,52 @@ fn tune_allocator() {
     crate::sys::set_mmap_threshold(1 << 20);
 }
 
-/// The config keys set by command-line flags.
+/// The config keys a command reads: a bad value of another key does not stop it.
+fn keys_read_by(command: &Command) -> ReadBy {
+    match command {
+        Command::Serve(_) => ReadBy::Server,
+        Command::Config(_) => ReadBy::Both,
+        _ => ReadBy::Client,
+    }
+}
+
+/// The config keys set by command-line flags; `config::flag_sets` finds the keys a flag sets in
+/// the definitions.
 fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
     let mut flags = Vec::new();
     let client = |c: &ClientArgs, flags: &mut Vec<(&'static str, String)>| {
         if let Some(s) = &c.server {
-            flags.push(("server", s.clone()));
+            flags.extend(flag_sets("--server", &[s]));
         }
         if let Some(t) = &c.tls {
-            flags.push(("tls", t.clone()));
+            flags.extend(flag_sets("--tls", &[t]));
         }
         if let Some(f) = &c.fingerprint {
-            flags.push(("fingerprint", f.clone()));
+            flags.extend(flag_sets("--fingerprint", &[f]));
         }
     };
     let serve = |a: &ServeArgs, flags: &mut Vec<(&'static str, String)>| {
         if let Some(l) = &a.listen {
-            flags.push(("listen", l.clone()));
+            flags.extend(flag_sets("--listen", &[l]));
         }
         if let Some(r) = &a.root {
-            flags.push(("root", r.to_string_lossy().to_string()));
+            flags.extend(flag_sets("--root", &[&r.to_string_lossy()]));
         }
         if a.read_only {
-            flags.push(("read_only", "true".to_string()));
+            flags.extend(flag_sets("--read-only", &[]));
         }
         if a.no_compat {
-            flags.push(("compat", "false".to_string()));
+            flags.extend(flag_sets("--no-compat", &[]));
         }
         match &a.store {
-            Some(StoreArg::Local) => flags.push(("store.kind", "local".to_string())),
+            Some(StoreArg::Local) => flags.extend(flag_sets("--store", &["local"])),
             Some(StoreArg::S3 { bucket, prefix }) => {
-                flags.push(("store.kind", "s3".to_string()));
-                flags.push(("store.bucket", bucket.clone()));
-                flags.push(("store.prefix", prefix.clone()));
+                flags.extend(flag_sets("--store", &["s3", bucket, prefix]));
             }
             None => {}
         }
         if let Some(url) = &a.s3_endpoint {
-            flags.push(("store.endpoint", url.clone()));
+            flags.extend(flag_sets("--s3-endpoint", &[url]));
         }
     };
     match command {

@@ -66,8 +66,12 @@ impl Wire {
                 return Ok(end);
             }
         }
+        // The bytes the front door read ahead come in one piece: an old client whose one piece
+        // was read in two would get two acknowledgements, leave one unread and reset the
+        // connection when it closes.
+        let want = self.read_size.max(self.t.ahead_len());
         let start = self.buf.len();
-        self.buf.resize(start + self.read_size, 0);
+        self.buf.resize(start + want, 0);
         let got = if quiet {
             self.t.read_within(&mut self.buf[start..], self.quiet)
         } else {
@@ -79,7 +83,7 @@ impl Wire {
             None => Ok(Got::Quiet),
             Some(0) => Ok(Got::Eof),
             Some(n) => {
-                if n == self.read_size {
+                if n >= self.read_size {
                     self.read_size = (self.read_size * 4).min(READ_MAX);
                 }
                 self.received += n as u64;

@@ -98,6 +98,8 @@ impl Server {
             ),
         )
         .unwrap();
+        // Owner-only, as a server's config with a token should be (nf warns otherwise).
+        std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         Server {
             child: None,
             addr: String::new(),
