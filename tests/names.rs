@@ -124,3 +124,57 @@ fn without_force_a_planted_symlink_is_an_existing_name() {
     assert_eq!(reply["code"], "exists", "{reply}");
     assert!(!target.exists(), "nothing was written through the link");
 }
+
+#[test]
+fn bidi_and_invisible_characters_in_names_are_escaped_on_every_terminal_line() {
+    let s = Server::start();
+    let evil = "invoice_\u{202e}txt.exe";
+    let zero = "pay\u{200b}pal\u{feff}.txt";
+    s.place_by_hand(evil, b"MZ not a text file");
+    s.place_by_hand(zero, b"looks like paypal.txt");
+    let raw_chars = ['\u{202e}', '\u{200b}', '\u{feff}'];
+    let clean = |text: &str, what: &str| {
+        assert!(
+            !text.contains(raw_chars),
+            "{what} shows a raw bidi or invisible character: {text:?}"
+        );
+    };
+    // The table: each name escaped, so it reads as what it is.
+    let ls = s.nf(&["ls"]);
+    let table = String::from_utf8(ls.stdout).unwrap();
+    clean(&table, "ls");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[0].ends_with(r"  invoice_\u{202e}txt.exe"), "{table}");
+    assert!(lines[1].ends_with(r"  pay\u{200b}pal\u{feff}.txt"), "{table}");
+    // JSON stays exact data.
+    let mut names = s.names();
+    names.sort();
+    assert_eq!(names, [evil, zero]);
+    // stat's table too.
+    let stat = s.nf(&["stat", evil]);
+    assert!(stat.status.success(), "{}", stderr(&stat));
+    let text = String::from_utf8(stat.stdout).unwrap();
+    assert!(text.ends_with("  invoice_\\u{202e}txt.exe\n"), "{text}");
+    // The -v line of a download, and an error.
+    let get = s.nf(&["get", "-v", evil]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    let err = stderr(&get);
+    clean(&err, "get -v");
+    assert!(err.contains(r#""invoice_\u{202e}txt.exe"  18 B"#), "{err}");
+    assert_eq!(std::fs::read(s.work.join(evil)).unwrap(), b"MZ not a text file");
+    let rm = s.nf(&["rm", "gone_\u{202e}fdp.exe"]);
+    assert_fails(&rm, 3, r#"nf: error: no file named "gone_\u{202e}fdp.exe""#);
+    clean(&stderr(&rm), "rm");
+    let put = s.nf(&["put", evil]);
+    assert_fails(&put, 4, r#"nf: error: "invoice_\u{202e}txt.exe" already exists"#);
+    clean(&stderr(&put), "put");
+    // The server's log.
+    let log = s.log_after(|l| l.contains(r#" rm "gone_\u{202e}fdp.exe" "#));
+    clean(&log, "the server's log");
+    assert!(log.contains(r#" get "invoice_\u{202e}txt.exe" 18 "#), "{log}");
+    assert!(
+        log.contains(r#"error not_found: no file named "gone_\u{202e}fdp.exe""#),
+        "{log}"
+    );
+}

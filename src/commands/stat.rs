@@ -1,11 +1,11 @@
 //! `nf stat`: what the server holds under exact names (no globs): size, modification time and
-//! BLAKE3 as a table, or `--json` (the objects `nf ls --json` prints). A name with no file is
-//! an error line (exit code 3); the others are still shown.
+//! BLAKE3 as a table (names as [`shown`] escapes them), or `--json` (the objects `nf ls --json`
+//! prints). A name with no file is an error line (exit code 3); the others are still shown.
 
 use crate::cli::StatArgs;
 use crate::commands::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::name::{quote, FileName};
+use crate::name::{quote, shown, FileName};
 use crate::{human, output};
 
 pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
                     human::size(f.size),
                     super::ls::short(&f.modified),
                     f.blake3,
-                    f.name
+                    shown(&f.name)
                 )
             })
             .collect()
