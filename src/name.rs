@@ -4,10 +4,14 @@
 //!
 //! It also owns how names (and any other text from a peer) look on a terminal: [`hidden`] is
 //! the one list of characters that never reach a terminal as themselves, and [`quote`],
-//! [`shown`] and [`printable`] escape them.
+//! [`shown`] and [`printable`] escape them. And it owns Unicode normalization: names a person
+//! gives are put in NFC ([`FileName::from_user`]); names from the wire are taken exactly.
 
 use std::borrow::Cow;
 use std::fmt;
+
+use icu_normalizer::properties::{CanonicalCombiningClassMapBorrowed, CanonicalCompositionBorrowed};
+use icu_normalizer::ComposingNormalizerBorrowed;
 
 use crate::error::{Error, ErrorKind};
 
@@ -75,9 +79,34 @@ impl FileName {
         }
     }
 
+    /// A name a person gave (a command-line argument, `--as`, a local file's base name):
+    /// put in NFC, then checked like any other. So the same name typed on Linux (NFC) and
+    /// taken from a macOS file name (NFD) is one name on the server.
+    pub fn from_user(raw: &str) -> Result<FileName, Error> {
+        FileName::parse(&nfc(raw))
+    }
+
+    /// [`FileName::from_user`] for a name given as raw bytes (a local file name).
+    pub fn from_user_bytes(raw: &[u8]) -> Result<FileName, Error> {
+        match std::str::from_utf8(raw) {
+            Ok(s) => FileName::from_user(s),
+            Err(_) => FileName::parse_bytes(raw),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `raw` in Unicode Normalization Form C (borrowed when it already is).
+pub fn nfc(raw: &str) -> Cow<'_, str> {
+    ComposingNormalizerBorrowed::new_nfc().normalize(raw)
+}
+
+/// True when `raw` is in NFC (always for ASCII).
+pub fn is_nfc(raw: &str) -> bool {
+    raw.is_ascii() || ComposingNormalizerBorrowed::new_nfc().is_normalized(raw)
 }
 
 impl fmt::Display for FileName {
@@ -140,16 +169,48 @@ pub fn hidden(c: char) -> bool {
         )
 }
 
+/// The characters of `raw` to escape besides the [`hidden`] ones: none for a name in NFC; for
+/// one that is not, those that normalization would change (a combining mark, a character
+/// that composes with the one before it, one that NFC replaces), so that two spellings of one
+/// name never look the same: `café` in NFD shows as `cafe\u{301}`. Should that find none
+/// (it cannot for the cases Unicode defines), every non-ASCII character.
+fn unnormalized(raw: &str) -> Option<Vec<bool>> {
+    if is_nfc(raw) {
+        return None;
+    }
+    let ccc = CanonicalCombiningClassMapBorrowed::new();
+    let compose = CanonicalCompositionBorrowed::new();
+    let mut prev: Option<char> = None;
+    let mut marks = Vec::new();
+    let mut buf = [0u8; 4];
+    for c in raw.chars() {
+        let changed = !c.is_ascii()
+            && (ccc.get_u8(c) != 0
+                || prev.is_some_and(|p| compose.compose(p, c).is_some())
+                || !is_nfc(c.encode_utf8(&mut buf)));
+        marks.push(changed);
+        prev = Some(c);
+    }
+    if !marks.contains(&true) {
+        marks = raw.chars().map(|c| !c.is_ascii()).collect();
+    }
+    Some(marks)
+}
+
 /// The one escaping routine: `raw` with [`hidden`] characters escaped (`\n`, `\u{202e}`),
-/// and also `"` and `\` when `quotes`. Borrowed when nothing needs escaping.
-fn escape(raw: &str, quotes: bool) -> Cow<'_, str> {
-    let special = |c: char| hidden(c) || (quotes && (c == '"' || c == '\\'));
-    if !raw.chars().any(special) {
+/// also `"` and `\` when `quotes`, and also the characters [`unnormalized`] picks when
+/// `names`. Borrowed when nothing needs escaping.
+fn escape(raw: &str, quotes: bool, names: bool) -> Cow<'_, str> {
+    let extra = if names { unnormalized(raw) } else { None };
+    let special = |i: usize, c: char| {
+        hidden(c) || (quotes && (c == '"' || c == '\\')) || extra.as_ref().is_some_and(|m| m[i])
+    };
+    if !raw.chars().enumerate().any(|(i, c)| special(i, c)) {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
-        if !special(c) {
+    for (i, c) in raw.chars().enumerate() {
+        if !special(i, c) {
             out.push(c);
         } else if c.is_ascii() {
             // `\n`, `\t`, `\"`, `\\`, `\u{1b}`: as Rust (and most people) write them.
@@ -162,23 +223,25 @@ fn escape(raw: &str, quotes: bool) -> Cow<'_, str> {
 }
 
 /// Quotes a name (or any client-provided string) for messages and logs: `"…"`, with quotes,
-/// backslashes and every [`hidden`] character escaped, so a client-provided string can never
-/// forge a log line, move the terminal cursor, or reorder what is shown.
+/// backslashes and every [`hidden`] character escaped, and a name not in NFC marked (see
+/// [`shown`]), so a client-provided string can never forge a log line, move the terminal
+/// cursor, reorder what is shown, or pass for another name.
 pub fn quote(raw: &str) -> String {
-    format!("\"{}\"", escape(raw, true))
+    format!("\"{}\"", escape(raw, true, true))
 }
 
 /// A name as the `ls` and `stat` tables show it, without quotes: every [`hidden`] character
-/// escaped (`invoice_\u{202e}txt.exe`). Names cannot hold `\`, so what is shown is never
-/// ambiguous.
+/// escaped (`invoice_\u{202e}txt.exe`), and in a name that is not in NFC the characters
+/// normalization would change (`cafe\u{301}.txt`), so two names never look the same. Names
+/// cannot hold `\`, so what is shown is never ambiguous.
 pub fn shown(name: &str) -> Cow<'_, str> {
-    escape(name, false)
+    escape(name, false, true)
 }
 
 /// A line of text for the terminal or the log (an error message, a note): every [`hidden`]
 /// character escaped, nothing else changed. Text that went through [`quote`] is unchanged.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    escape(text, false)
+    escape(text, false, false)
 }
 
 #[cfg(test)]
@@ -314,5 +377,48 @@ mod tests {
         // Escaping twice changes nothing more.
         let once = printable("a\u{202e}b\n");
         assert_eq!(printable(&once), once);
+    }
+
+    #[test]
+    fn names_in_nfc_and_nfd_never_look_the_same() {
+        let composed = "caf\u{e9}.txt";
+        let decomposed = "cafe\u{301}.txt";
+        assert!(is_nfc(composed) && !is_nfc(decomposed));
+        assert_eq!(shown(composed), composed);
+        assert_eq!(shown(decomposed), r"cafe\u{301}.txt");
+        assert_eq!(quote(decomposed), r#""cafe\u{301}.txt""#);
+        // Hangul in conjoining jamo, the Angstrom sign, marks out of order, an excluded
+        // composition: each shows at least one escape.
+        for odd in [
+            "\u{1112}\u{1161}\u{11ab}",
+            "\u{212b}",
+            "a\u{301}\u{323}",
+            "\u{958}",
+        ] {
+            assert!(!is_nfc(odd), "{odd:?}");
+            assert!(shown(odd).contains("\\u{"), "{odd:?} shows as {}", shown(odd));
+        }
+        // Only what normalization changes is escaped; the rest reads as usual.
+        assert_eq!(shown("\u{212b}ngstr\u{f6}m"), "\\u{212b}ngstr\u{f6}m");
+    }
+
+    #[test]
+    fn names_people_give_are_put_in_nfc() {
+        assert_eq!(
+            FileName::from_user("cafe\u{301}.txt").unwrap().as_str(),
+            "caf\u{e9}.txt"
+        );
+        assert_eq!(
+            FileName::from_user_bytes("e\u{301}".as_bytes()).unwrap().as_str(),
+            "\u{e9}"
+        );
+        assert_eq!(FileName::from_user("\u{212b}").unwrap().as_str(), "\u{c5}");
+        // Names from the wire are taken exactly.
+        assert_eq!(
+            FileName::parse("cafe\u{301}.txt").unwrap().as_str(),
+            "cafe\u{301}.txt"
+        );
+        assert_eq!(nfc("plain"), Cow::Borrowed("plain"));
+        assert_eq!(FileName::from_user("a/b").unwrap_err().kind, ErrorKind::BadName);
     }
 }

@@ -178,3 +178,30 @@ fn bidi_and_invisible_characters_in_names_are_escaped_on_every_terminal_line() {
         "{log}"
     );
 }
+
+#[test]
+fn an_nfd_named_local_file_is_stored_under_its_nfc_name() {
+    let s = Server::start();
+    // As a macOS file system hands it over: e + combining acute.
+    s.file("re\u{301}sume\u{301}.pdf", b"curriculum vitae");
+    let out = s.nf(&["put", "re\u{301}sume\u{301}.pdf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.names(), ["r\u{e9}sum\u{e9}.pdf"]);
+    assert_eq!(s.read_stored("r\u{e9}sum\u{e9}.pdf"), b"curriculum vitae");
+    // --as too, and a second upload under the other spelling is the same name.
+    let out = s.nf(&["put", "re\u{301}sume\u{301}.pdf", "--as", "cafe\u{301}.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.file("r\u{e9}sum\u{e9}.pdf", b"again");
+    let out = s.nf(&["put", "r\u{e9}sum\u{e9}.pdf"]);
+    assert_fails(&out, 4, "\"r\u{e9}sum\u{e9}.pdf\" already exists");
+    let mut names = s.names();
+    names.sort();
+    assert_eq!(names, ["caf\u{e9}.txt", "r\u{e9}sum\u{e9}.pdf"]);
+    // Two local spellings of one name in one batch would be one upload twice.
+    let dir = s.work.join("two");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a\u{301}"), b"1").unwrap();
+    std::fs::write(dir.join("\u{e1}"), b"2").unwrap();
+    let out = s.nf_in(&dir, &["put", "a\u{301}", "\u{e1}"]);
+    assert_fails(&out, 2, "would be stored as \"\u{e1}\" too");
+}

@@ -1,5 +1,6 @@
 //! `nf ls`: a table sorted by name, or `--json`. The table shows names through
-//! [`name::shown`] (bidi and invisible characters escaped); the JSON is the exact data.
+//! [`name::shown`] (bidi and invisible characters escaped, names not in NFC marked); the JSON
+//! is the exact data.
 
 use crate::cli::LsArgs;
 use crate::commands::Context;
