@@ -5,7 +5,9 @@
 //!
 //! It implements the narrow interface of [`crate::store`] (list / stat / read / begin upload /
 //! commit / remove). It never joins a path that did not come from a [`FileName`], and it never
-//! follows a symlink.
+//! follows, replaces or removes a symlink (or anything else that is not a regular file): such
+//! a name is not listed, and stat, get, put (forced or not) and rm of it are refused with a
+//! `denied` error that says what is there ([`not_a_file`]).
 
 mod meta;
 mod upload;
@@ -21,7 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use super::not_found;
 use crate::error::{Error, ErrorKind, Result};
-use crate::name::{FileName, RESERVED};
+use crate::name::{quote, FileName, RESERVED};
 use crate::protocol::FileInfo;
 
 pub use meta::Meta;
@@ -239,9 +241,21 @@ impl Store {
         Ok(meta.info(name))
     }
 
+    /// The regular file at `name`, if there is one; an error if something else is there
+    /// ([`not_a_file`]). Never follows a symlink.
+    fn entry(&self, name: &FileName) -> Result<Option<fs::Metadata>> {
+        match fs::symlink_metadata(self.path_of(name)) {
+            Ok(md) if md.is_file() => Ok(Some(md)),
+            Ok(md) => Err(not_a_file(name, &md)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot read {}", quote(name.as_str())), &e)),
+        }
+    }
+
     /// The stored file under `name` (if any) and the size of the largest partial upload of it
     /// that a resumed `put` could continue.
     pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+        self.entry(name)?;
         let file = match self.info_at_path(name, &self.path_of(name)) {
             Ok(info) => Some(info),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -257,16 +271,18 @@ impl Store {
     pub fn read(&self, name: &FileName, offset: u64) -> Result<(File, FileInfo)> {
         let file = match open_nofollow(&self.path_of(name)) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(not_found(name))
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
+            // A symlink (O_NOFOLLOW): say what is there.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(self.entry(name).err().unwrap_or_else(|| not_found(name)))
             }
-            Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
+            Err(e) => return Err(Error::io(format!("cannot open {}", quote(name.as_str())), &e)),
         };
         let md = file
             .metadata()
-            .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
+            .map_err(|e| Error::io(format!("cannot open {}", quote(name.as_str())), &e))?;
         if !md.is_file() {
-            return Err(not_found(name));
+            return Err(not_a_file(name, &md));
         }
         let meta = match meta::read_fd(&file, &md) {
             Some(m) => m,
@@ -295,7 +311,7 @@ impl Store {
         };
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
-            Ok(_) => return Err(not_found(name)),
+            Ok(m) => return Err(not_a_file(name, &m)),
             Err(e) => return Err(failed(e)),
         }
         sync_dir(&self.inner.root);
@@ -307,8 +323,10 @@ impl Store {
     /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
     /// that name, which must hold at least `offset` bytes. A fresh upload that is not
     /// `resumable` is written to an anonymous file, which disappears if it is cut off. A resumed
-    /// upload starts with the hash of the bytes it already holds.
+    /// upload starts with the hash of the bytes it already holds. A name that is a symlink or
+    /// anything else but a regular file is refused before any byte is stored ([`not_a_file`]).
     pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
+        self.entry(name)?;
         if offset == 0 && !resumable {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
@@ -430,6 +448,30 @@ impl Store {
     fn unmark_busy(&self, path: &Path) {
         self.inner.busy.lock().unwrap().remove(path);
     }
+}
+
+/// The error for a name whose entry in the storage directory is not a regular file (a
+/// symlink, a directory, a FIFO, a socket or a device), put there behind nf's back. nf never
+/// follows, replaces or removes one, so every operation on the name is refused, with
+/// `denied`: the client cannot change that (`--force` does not help), only the server's
+/// administrator can.
+fn not_a_file(name: &FileName, md: &fs::Metadata) -> Error {
+    let t = md.file_type();
+    let what = if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file (FIFO, socket or device)"
+    };
+    Error::new(
+        ErrorKind::Denied,
+        format!(
+            "{} on the server is {what}, not a file: nf never follows, replaces or removes one \
+             in its storage directory (the server's administrator can remove it)",
+            quote(name.as_str())
+        ),
+    )
 }
 
 /// Opens a path for reading without following a final symlink and without blocking on FIFOs.

@@ -2,7 +2,8 @@
 //! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
 //! name by [`Store::commit`]: fsync, then rename (one that refuses to replace, when overwriting is not
 //! allowed), then fsync of the directory. Several verified uploads can be committed together,
-//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume.
+//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume. The
+//! name is never given to a symlink's place (or any other non-regular file's), forced or not.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufRead, Seek, Write};
@@ -249,6 +250,13 @@ impl Store {
                 v.upload.discard();
                 continue;
             }
+            // Never onto a symlink or anything else that is not a regular file (planted since
+            // the upload began): refused as begin_upload refuses it.
+            if let Err(e) = self.entry(&v.upload.name) {
+                results.push(Err(e));
+                v.upload.discard();
+                continue;
+            }
             let target = self.path_of(&v.upload.name);
             let placed = v.upload.place(&target, force);
             match placed {
@@ -261,7 +269,10 @@ impl Store {
                 }
                 Err(e) => {
                     results.push(Err(if e.kind() == io::ErrorKind::AlreadyExists {
-                        Error::exists(&name)
+                        // Whatever took the name meanwhile: a file, or something nf leaves alone.
+                        self.entry(&v.upload.name)
+                            .err()
+                            .unwrap_or_else(|| Error::exists(&name))
                     } else {
                         Error::io(format!("cannot store {name}"), &e)
                     }));
