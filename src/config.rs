@@ -103,6 +103,14 @@ pub const KEYS: &[KeySpec] = &[
         doc: "Interrupted uploads are kept this many hours for `nf put --resume`, then removed.",
     },
     KeySpec {
+        key: "max_partial_bytes",
+        kind: Kind::Bytes,
+        doc: "Most bytes interrupted uploads (kept for `nf put --resume`) may hold in all. Each name\n\
+              keeps only its largest; when an upload is cut and the total would go over, the oldest\n\
+              others are deleted (and logged). The one just cut is always kept, whatever its size.\n\
+              On an object store the total is that of the parts nf's entries record (docs/SCALING.md).",
+    },
+    KeySpec {
         key: "compat",
         kind: Kind::Bool,
         doc: "Answer the old classroom clients (the seed and classroom text dialects) on the same\n\
@@ -199,6 +207,7 @@ pub struct Config {
     pub max_file_size: u64,
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
+    pub max_partial_bytes: u64,
     pub token: Option<String>,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
@@ -237,6 +246,7 @@ impl Config {
             compat_allow_without_token: false,
             read_only: false,
             partial_max_age: Duration::from_secs(7 * 24 * 3600),
+            max_partial_bytes: crate::store::DEFAULT_MAX_PARTIAL_BYTES,
             compat: true,
             compat_max_bytes: 64 << 20,
             compat_quiet: Duration::from_millis(300),
@@ -362,6 +372,7 @@ impl Config {
             "partial_max_age_hours" => {
                 self.partial_max_age = Duration::from_secs(count(&raw)?.saturating_mul(3600))
             }
+            "max_partial_bytes" => self.max_partial_bytes = bytes(&raw)?,
             "compat" => self.compat = boolean(&raw)?,
             "compat_max_bytes" => self.compat_max_bytes = bytes(&raw)?,
             "compat_quiet_ms" => {
@@ -431,6 +442,7 @@ impl Config {
             "read_only" => self.read_only.to_string(),
             "compat_allow_without_token" => self.compat_allow_without_token.to_string(),
             "partial_max_age_hours" => (self.partial_max_age.as_secs() / 3600).to_string(),
+            "max_partial_bytes" => self.max_partial_bytes.to_string(),
             "compat" => self.compat.to_string(),
             "compat_max_bytes" => self.compat_max_bytes.to_string(),
             "compat_quiet_ms" => self.compat_quiet.as_millis().to_string(),

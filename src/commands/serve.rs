@@ -6,13 +6,22 @@ use crate::commands::Context;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::server::{Logger, Server};
 use crate::signals;
-use crate::store::Store;
+use crate::store::{Partials, Store};
 
 pub fn run(ctx: &Context) -> Result<()> {
     let cfg = &ctx.config;
     // Before any thread starts, so that only the waiter ever sees a stop signal.
     let stop = signals::block();
-    let store = Store::open(&cfg.store_kind()?, &cfg.root, cfg.partial_max_age)?;
+    let log = Logger {
+        quiet: ctx.quiet,
+        verbose: ctx.verbose,
+    };
+    let partials = Partials {
+        max_age: cfg.partial_max_age,
+        max_bytes: cfg.max_partial_bytes,
+        log: std::sync::Arc::new(move |line| log.line(line)),
+    };
+    let store = Store::open(&cfg.store_kind()?, &cfg.root, partials)?;
     let listener = TcpListener::bind(&cfg.listen).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
             "; is another nf serve running? choose another address with --listen"
@@ -28,10 +37,6 @@ pub fn run(ctx: &Context) -> Result<()> {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| cfg.listen.clone());
-    let log = Logger {
-        quiet: ctx.quiet,
-        verbose: ctx.verbose,
-    };
     let exposed = listener
         .local_addr()
         .map(|a| !a.ip().is_loopback())

@@ -2,7 +2,8 @@
 //! `user.nf.meta` of the file itself. Because the attribute is written on the partial file
 //! before it is renamed into place, a name always shows content and hash of one version. The
 //! value records size and mtime too, so a file edited behind nf's back is noticed and hashed
-//! again ("adopted") rather than served with a stale hash.
+//! again ("adopted") rather than served with a stale hash. An interrupted upload kept for a
+//! resume records the name it is for in `user.nf.name`, for the log.
 
 use std::ffi::CString;
 use std::fs::{File, Metadata};
@@ -18,6 +19,9 @@ use crate::name::FileName;
 use crate::protocol::FileInfo;
 
 const ATTR: &[u8] = b"user.nf.meta\0";
+/// On a named partial upload: the name it is for (its file name holds only a hash of it), so
+/// that the log can say whose interrupted upload was dropped.
+const NAME_ATTR: &[u8] = b"user.nf.name\0";
 
 /// What nf knows about one stored file's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,19 +104,35 @@ impl Meta {
 
 /// Reads and checks the metadata of the file at `path` (not following symlinks).
 pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut buf = [0u8; 256];
-    // SAFETY: c_path and ATTR are NUL-terminated; buf is valid for buf.len() bytes.
+    let meta = Meta::decode(attr_at(path, ATTR, &mut buf)?)?;
+    meta.matches(md).then_some(meta)
+}
+
+/// The attribute `attr` (NUL-terminated) of the file at `path`, not following symlinks.
+fn attr_at<'b>(path: &Path, attr: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b [u8]> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: c_path and attr are NUL-terminated; buf is valid for buf.len() bytes.
     let n = unsafe {
         libc::lgetxattr(
             c_path.as_ptr(),
-            ATTR.as_ptr().cast(),
+            attr.as_ptr().cast(),
             buf.as_mut_ptr().cast(),
             buf.len(),
         )
     };
-    let meta = Meta::decode(buf.get(..usize::try_from(n).ok()?)?)?;
-    meta.matches(md).then_some(meta)
+    buf.get(..usize::try_from(n).ok()?)
+}
+
+/// The name recorded on the partial upload at `path` ([`write_name`]), if any.
+pub fn read_name(path: &Path) -> Option<FileName> {
+    let mut buf = [0u8; 256];
+    FileName::parse_bytes(attr_at(path, NAME_ATTR, &mut buf)?).ok()
+}
+
+/// Records on a partial upload the name it is for.
+pub fn write_name(file: &File, name: &FileName) -> io::Result<()> {
+    set_attr(file, NAME_ATTR, name.as_str().as_bytes())
 }
 
 /// Reads and checks the metadata of an open file.
@@ -133,12 +153,16 @@ pub fn read_fd(file: &File, md: &Metadata) -> Option<Meta> {
 
 /// Stores `meta` on an open file.
 pub fn write(file: &File, meta: &Meta) -> io::Result<()> {
-    let value = meta.encode();
-    // SAFETY: the fd is open; ATTR is NUL-terminated; value is valid for its length.
+    set_attr(file, ATTR, meta.encode().as_bytes())
+}
+
+/// Sets the attribute `attr` (NUL-terminated) of an open file to `value`.
+fn set_attr(file: &File, attr: &[u8], value: &[u8]) -> io::Result<()> {
+    // SAFETY: the fd is open; attr is NUL-terminated; value is valid for its length.
     let rc = unsafe {
         libc::fsetxattr(
             file.as_raw_fd(),
-            ATTR.as_ptr().cast(),
+            attr.as_ptr().cast(),
             value.as_ptr().cast(),
             value.len(),
             0,

@@ -2,8 +2,9 @@
 //! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
 //! name by [`Store::commit`]: fsync, then rename (one that refuses to replace, when overwriting is not
 //! allowed), then fsync of the directory. Several verified uploads can be committed together,
-//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume. The
-//! name is never given to a symlink's place (or any other non-regular file's), forced or not.
+//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume,
+//! within the store's bounds ([`Store::bound_partials`]). The name is never given to a
+//! symlink's place (or any other non-regular file's), forced or not.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufRead, Seek, Write};
@@ -186,11 +187,16 @@ impl Upload {
             (Some(path), false) => crate::fsutil::rename_noreplace(path, target),
             (None, false) => crate::fsutil::link_fd(&self.file, target),
             (None, true) => {
+                // Claimed while it has a name, so that bounding partials leaves it alone.
                 let temp = self.store.new_partial_path(&self.name);
-                crate::fsutil::link_fd(&self.file, &temp)?;
-                fs::rename(&temp, target).inspect_err(|_| {
-                    let _ = fs::remove_file(&temp);
-                })
+                self.store.mark_busy(&temp);
+                let placed = crate::fsutil::link_fd(&self.file, &temp).and_then(|()| {
+                    fs::rename(&temp, target).inspect_err(|_| {
+                        let _ = fs::remove_file(&temp);
+                    })
+                });
+                self.store.unmark_busy(&temp);
+                placed
             }
         }
     }
@@ -199,11 +205,13 @@ impl Upload {
 impl Drop for Upload {
     fn drop(&mut self) {
         if let Some(path) = &self.path {
+            self.store.unmark_busy(path);
             if !self.done {
-                // Interrupted: the partial stays for `--resume`.
+                // Interrupted: the partial stays for `--resume`, within the store's bounds.
+                // Best effort: without its name the log names the partial by its file.
+                let _ = meta::write_name(&self.file, &self.name);
                 self.store.keep_partial(&self.name);
             }
-            self.store.unmark_busy(path);
         }
     }
 }
