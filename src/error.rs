@@ -156,9 +156,12 @@ impl Error {
     }
 }
 
+/// What people see (`nf: error: …`): the message with characters that must not reach a
+/// terminal escaped ([`crate::name::printable`]), whichever side wrote it. The message itself
+/// (on the wire, in the log) is unchanged.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&crate::name::printable(&self.message))
     }
 }
 

@@ -1,8 +1,17 @@
 //! Validated file names. Every name that comes from the wire or the command line is parsed
 //! here, once, into a [`FileName`]; nothing downstream handles raw strings, and the store joins
 //! only `FileName`s onto its directory. This module does no I/O.
+//!
+//! It also owns how names (and any other text from a peer) look on a terminal: [`hidden`] is
+//! the one list of characters that never reach a terminal as themselves, and [`quote`],
+//! [`shown`] and [`printable`] escape them. And it owns Unicode normalization: names a person
+//! gives are put in NFC ([`FileName::from_user`]); names from the wire are taken exactly.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use icu_normalizer::properties::{CanonicalCombiningClassMapBorrowed, CanonicalCompositionBorrowed};
+use icu_normalizer::ComposingNormalizerBorrowed;
 
 use crate::error::{Error, ErrorKind};
 
@@ -70,9 +79,34 @@ impl FileName {
         }
     }
 
+    /// A name a person gave (a command-line argument, `--as`, a local file's base name):
+    /// put in NFC, then checked like any other. So the same name typed on Linux (NFC) and
+    /// taken from a macOS file name (NFD) is one name on the server.
+    pub fn from_user(raw: &str) -> Result<FileName, Error> {
+        FileName::parse(&nfc(raw))
+    }
+
+    /// [`FileName::from_user`] for a name given as raw bytes (a local file name).
+    pub fn from_user_bytes(raw: &[u8]) -> Result<FileName, Error> {
+        match std::str::from_utf8(raw) {
+            Ok(s) => FileName::from_user(s),
+            Err(_) => FileName::parse_bytes(raw),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `raw` in Unicode Normalization Form C (borrowed when it already is).
+pub fn nfc(raw: &str) -> Cow<'_, str> {
+    ComposingNormalizerBorrowed::new_nfc().normalize(raw)
+}
+
+/// True when `raw` is in NFC (always for ASCII).
+pub fn is_nfc(raw: &str) -> bool {
+    raw.is_ascii() || ComposingNormalizerBorrowed::new_nfc().is_normalized(raw)
 }
 
 impl fmt::Display for FileName {
@@ -81,20 +115,133 @@ impl fmt::Display for FileName {
     }
 }
 
-/// Quotes a string for messages and logs: control characters and quotes are escaped, so a
-/// client-provided string can never forge a log line or move the terminal cursor.
-pub fn quote(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 2);
-    out.push('"');
+/// True for a character that must never reach a terminal as itself, because it moves the
+/// cursor, reorders or hides text, or looks like something else:
+/// - control characters (C0, DEL, C1);
+/// - bidi controls: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 (an override turns
+///   `invoice_<U+202E>txt.exe` into `invoice_exe.txt` on screen);
+/// - every other format character (Unicode category Cf), invisible by definition: soft hyphen,
+///   zero-width space, joiners and non-joiner, word joiner and invisible operators, BOM,
+///   interlinear annotations, the Arabic, Syriac, Kaithi and Egyptian format marks, tags;
+/// - the rest of the default-ignorable code points, which fonts draw as nothing: combining
+///   grapheme joiner, the Hangul fillers, Khmer inherent vowels, Mongolian and standard
+///   variation selectors (U+180B–U+180F, U+FE00–U+FE0F, U+E0100–U+E01EF), reserved ranges;
+/// - spaces other than U+0020 (no-break, en/em, thin, ideographic, Ogham…) and the line and
+///   paragraph separators U+2028/U+2029, which look like a plain space or break a line (a
+///   forged log line); the blank Braille pattern U+2800, which looks like a space;
+/// - noncharacters (U+FDD0–U+FDEF and the last two of every plane), never text.
+pub fn hidden(c: char) -> bool {
+    let u = c as u32;
+    c.is_control()
+        || (u & 0xFFFE) == 0xFFFE
+        || matches!(
+            u,
+            0x00A0
+                | 0x00AD
+                | 0x034F
+                | 0x0600..=0x0605
+                | 0x061C
+                | 0x06DD
+                | 0x070F
+                | 0x0890..=0x0891
+                | 0x08E2
+                | 0x115F..=0x1160
+                | 0x1680
+                | 0x17B4..=0x17B5
+                | 0x180B..=0x180F
+                | 0x2000..=0x200F
+                | 0x2028..=0x202F
+                | 0x205F..=0x206F
+                | 0x2800
+                | 0x3000
+                | 0x3164
+                | 0xFDD0..=0xFDEF
+                | 0xFE00..=0xFE0F
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x110BD
+                | 0x110CD
+                | 0x13430..=0x1343F
+                | 0x1BCA0..=0x1BCA3
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+        )
+}
+
+/// The characters of `raw` to escape besides the [`hidden`] ones: none for a name in NFC; for
+/// one that is not, those that normalization would change (a combining mark, a character
+/// that composes with the one before it, one that NFC replaces), so that two spellings of one
+/// name never look the same: `café` in NFD shows as `cafe\u{301}`. Should that find none
+/// (it cannot for the cases Unicode defines), every non-ASCII character.
+fn unnormalized(raw: &str) -> Option<Vec<bool>> {
+    if is_nfc(raw) {
+        return None;
+    }
+    let ccc = CanonicalCombiningClassMapBorrowed::new();
+    let compose = CanonicalCompositionBorrowed::new();
+    let mut prev: Option<char> = None;
+    let mut marks = Vec::new();
+    let mut buf = [0u8; 4];
     for c in raw.chars() {
-        if c == '"' || c == '\\' || c.is_control() {
+        let changed = !c.is_ascii()
+            && (ccc.get_u8(c) != 0
+                || prev.is_some_and(|p| compose.compose(p, c).is_some())
+                || !is_nfc(c.encode_utf8(&mut buf)));
+        marks.push(changed);
+        prev = Some(c);
+    }
+    if !marks.contains(&true) {
+        marks = raw.chars().map(|c| !c.is_ascii()).collect();
+    }
+    Some(marks)
+}
+
+/// The one escaping routine: `raw` with [`hidden`] characters escaped (`\n`, `\u{202e}`),
+/// also `"` and `\` when `quotes`, and also the characters [`unnormalized`] picks when
+/// `names`. Borrowed when nothing needs escaping.
+fn escape(raw: &str, quotes: bool, names: bool) -> Cow<'_, str> {
+    let extra = if names { unnormalized(raw) } else { None };
+    let special = |i: usize, c: char| {
+        hidden(c) || (quotes && (c == '"' || c == '\\')) || extra.as_ref().is_some_and(|m| m[i])
+    };
+    if !raw.chars().enumerate().any(|(i, c)| special(i, c)) {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len() + 16);
+    for (i, c) in raw.chars().enumerate() {
+        if !special(i, c) {
+            out.push(c);
+        } else if c.is_ascii() {
+            // `\n`, `\t`, `\"`, `\\`, `\u{1b}`: as Rust (and most people) write them.
             out.extend(c.escape_default());
         } else {
-            out.push(c);
+            out.extend(c.escape_unicode());
         }
     }
-    out.push('"');
-    out
+    Cow::Owned(out)
+}
+
+/// Quotes a name (or any client-provided string) for messages and logs: `"…"`, with quotes,
+/// backslashes and every [`hidden`] character escaped, and a name not in NFC marked (see
+/// [`shown`]), so a client-provided string can never forge a log line, move the terminal
+/// cursor, reorder what is shown, or pass for another name.
+pub fn quote(raw: &str) -> String {
+    format!("\"{}\"", escape(raw, true, true))
+}
+
+/// A name as the `ls` and `stat` tables show it, without quotes: every [`hidden`] character
+/// escaped (`invoice_\u{202e}txt.exe`), and in a name that is not in NFC the characters
+/// normalization would change (`cafe\u{301}.txt`), so two names never look the same. Names
+/// cannot hold `\`, so what is shown is never ambiguous.
+pub fn shown(name: &str) -> Cow<'_, str> {
+    escape(name, false, true)
+}
+
+/// A line of text for the terminal or the log (an error message, a note): every [`hidden`]
+/// character escaped, nothing else changed. Text that went through [`quote`] is unchanged.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escape(text, false, false)
 }
 
 #[cfg(test)]
@@ -149,5 +296,129 @@ mod tests {
     #[test]
     fn quote_escapes_control_characters() {
         assert_eq!(quote("a\nb\x1b[2J\""), r#""a\nb\u{1b}[2J\"""#);
+    }
+
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_escaped_everywhere_they_are_shown() {
+        let name = "invoice_\u{202e}txt.exe";
+        assert_eq!(quote(name), r#""invoice_\u{202e}txt.exe""#);
+        assert_eq!(shown(name), r"invoice_\u{202e}txt.exe");
+        assert_eq!(
+            printable(&format!("no file named {}", quote(name))),
+            r#"no file named "invoice_\u{202e}txt.exe""#
+        );
+        let listed = [
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{061c}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{2061}',
+            '\u{2062}',
+            '\u{2063}',
+            '\u{2064}',
+            '\u{feff}',
+            '\u{00ad}',
+            '\u{034f}',
+            '\u{115f}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{ffa0}',
+            '\u{180e}',
+            '\u{e0000}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+            // Chosen besides: variation selectors, odd spaces and separators, the blank
+            // Braille pattern, interlinear annotations, noncharacters.
+            '\u{fe0f}',
+            '\u{e0100}',
+            '\u{00a0}',
+            '\u{2003}',
+            '\u{202f}',
+            '\u{3000}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2800}',
+            '\u{fff9}',
+            '\u{fdd0}',
+            '\u{fffe}',
+            '\u{10ffff}',
+        ];
+        for c in listed {
+            assert!(hidden(c), "U+{:04X}", c as u32);
+            let name = format!("a{c}b");
+            assert_eq!(shown(&name), format!("a\\u{{{:x}}}b", c as u32));
+            assert_eq!(quote(&name), format!("\"a\\u{{{:x}}}b\"", c as u32));
+        }
+        // What people write stays as it is.
+        for plain in [
+            "corona.jpg",
+            "naïve café.txt",
+            "日本語.txt",
+            "Ωmega",
+            "a b",
+            "emoji😀.png",
+        ] {
+            assert_eq!(shown(plain), plain);
+            assert_eq!(quote(plain), format!("\"{plain}\""));
+        }
+        // Escaping twice changes nothing more.
+        let once = printable("a\u{202e}b\n");
+        assert_eq!(printable(&once), once);
+    }
+
+    #[test]
+    fn names_in_nfc_and_nfd_never_look_the_same() {
+        let composed = "caf\u{e9}.txt";
+        let decomposed = "cafe\u{301}.txt";
+        assert!(is_nfc(composed) && !is_nfc(decomposed));
+        assert_eq!(shown(composed), composed);
+        assert_eq!(shown(decomposed), r"cafe\u{301}.txt");
+        assert_eq!(quote(decomposed), r#""cafe\u{301}.txt""#);
+        // Hangul in conjoining jamo, the Angstrom sign, marks out of order, an excluded
+        // composition: each shows at least one escape.
+        for odd in [
+            "\u{1112}\u{1161}\u{11ab}",
+            "\u{212b}",
+            "a\u{301}\u{323}",
+            "\u{958}",
+        ] {
+            assert!(!is_nfc(odd), "{odd:?}");
+            assert!(shown(odd).contains("\\u{"), "{odd:?} shows as {}", shown(odd));
+        }
+        // Only what normalization changes is escaped; the rest reads as usual.
+        assert_eq!(shown("\u{212b}ngstr\u{f6}m"), "\\u{212b}ngstr\u{f6}m");
+    }
+
+    #[test]
+    fn names_people_give_are_put_in_nfc() {
+        assert_eq!(
+            FileName::from_user("cafe\u{301}.txt").unwrap().as_str(),
+            "caf\u{e9}.txt"
+        );
+        assert_eq!(
+            FileName::from_user_bytes("e\u{301}".as_bytes()).unwrap().as_str(),
+            "\u{e9}"
+        );
+        assert_eq!(FileName::from_user("\u{212b}").unwrap().as_str(), "\u{c5}");
+        // Names from the wire are taken exactly.
+        assert_eq!(
+            FileName::parse("cafe\u{301}.txt").unwrap().as_str(),
+            "cafe\u{301}.txt"
+        );
+        assert_eq!(nfc("plain"), Cow::Borrowed("plain"));
+        assert_eq!(FileName::from_user("a/b").unwrap_err().kind, ErrorKind::BadName);
     }
 }

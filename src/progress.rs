@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::client::{Done, Progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::human;
-use crate::name::quote;
+use crate::name::{printable, quote};
 
 /// How much to say besides errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,8 +78,10 @@ impl Report {
         }
     }
 
-    /// Prints a line on stderr, above the bars when there are any.
+    /// Prints a line on stderr, above the bars when there are any; characters that must not
+    /// reach a terminal are escaped, whoever wrote the text (the server, for errors).
     fn println(&self, line: &str) {
+        let line = &*printable(line);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(line);

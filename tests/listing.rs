@@ -188,3 +188,55 @@ fn get_and_rm_expand_a_pattern_that_names_no_file() {
     assert!(stderr(&out).contains("removed 2 files"), "{}", stderr(&out));
     assert_eq!(s.names(), ["*.txt", "c.jpg"]);
 }
+
+#[test]
+fn names_that_differ_only_by_normalization_list_differently() {
+    let s = Server::start();
+    let composed = "caf\u{e9}.txt"; // é as one character (NFC, what Linux keyboards type)
+    let decomposed = "cafe\u{301}.txt"; // e + combining acute (NFD, a macOS file name)
+    s.place_by_hand(composed, b"composed");
+    s.place_by_hand(decomposed, b"decomposed");
+    // The table marks the name that is not in NFC, so the two never look the same.
+    let out = s.nf(&["ls"]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = table.lines().map(|l| l.rsplit("  ").next().unwrap()).collect();
+    assert_eq!(names, [r"cafe\u{301}.txt", composed], "{table}");
+    // JSON is exact, and stat's table marks it the same way.
+    let mut json = s.names();
+    json.sort();
+    assert_eq!(json, [decomposed, composed]);
+    // Asking for either spelling means the NFC one when it exists.
+    for asked in [composed, decomposed] {
+        let out = s.nf(&["get", asked, "-o", "-"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(out.stdout, b"composed", "{asked:?}");
+    }
+    let out = s.nf(&["stat", "--json", decomposed]);
+    let stat: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stat[0]["name"], composed);
+    // A glob reaches the other spelling by its stored name.
+    let out = s.nf(&["get", "cafe?.txt", "-o", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"decomposed");
+}
+
+#[test]
+fn a_file_stored_only_under_another_spelling_is_found_by_either() {
+    let s = Server::start();
+    let decomposed = "nai\u{308}ve re\u{301}sume\u{301}.txt";
+    s.place_by_hand(decomposed, b"stored by an older client from a Mac");
+    let typed = "na\u{ef}ve r\u{e9}sum\u{e9}.txt";
+    let out = s.nf(&["stat", typed]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with("  nai\\u{308}ve re\\u{301}sume\\u{301}.txt\n"),
+        "{text}"
+    );
+    let out = s.nf(&["get", typed, "-o", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"stored by an older client from a Mac");
+    let out = s.nf(&["rm", typed]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(s.names().is_empty());
+}

@@ -339,3 +339,127 @@ fn rm_removes_the_interrupted_uploads_of_the_name_too() {
     probe.send(b"{\"op\":\"stat\",\"name\":\"gone.bin\"}\n");
     assert_eq!(probe.json()["partial"], 0);
 }
+
+/// Waits (bounded) until the store holds exactly `count` partials and the log has `lines`
+/// lines containing `needle`; returns the log.
+fn wait_until_bounded(s: &Server, count: usize, needle: &str, lines: usize) -> String {
+    for _ in 0..500 {
+        let log = s.log.lock().unwrap().clone();
+        if s.partials().len() == count && log.matches(needle).count() == lines {
+            return log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!(
+        "expected {count} partials (have {:?}) and {lines} log lines with {needle:?}:\n{}",
+        s.partials(),
+        s.log.lock().unwrap()
+    );
+}
+
+/// Sends an upload of `data` as `name` and cuts it after `cut` bytes, without waiting.
+fn cut_now(s: &Server, name: &str, data: &[u8], cut: usize) {
+    let mut raw = s.raw();
+    raw.send(put_header(name, data.len() as u64, 0).as_bytes());
+    raw.send(&data[..cut]);
+    drop(raw);
+}
+
+#[test]
+fn fifty_cut_uploads_of_one_name_leave_one_partial_and_stat_reports_it() {
+    let s = Server::start();
+    // The object store keeps whole parts (8 MiB) only: three cuts of 8, 16 and 8 MiB there;
+    // fifty small ones on a local store (2 MiB files, over resume_min_bytes).
+    let (data, cuts): (Vec<u8>, Vec<usize>) = if s3_backend() {
+        let data = random_bytes(40 << 20, 90);
+        (data, vec![(8 << 20) + 1, (16 << 20) + 5, (8 << 20) + 9])
+    } else {
+        let data = random_bytes(2 << 20, 90);
+        let cuts = (0..50).map(|i| 10_000 + (i * 37 % 50) * 1000 + i).collect();
+        (data, cuts)
+    };
+    s.file("many.bin", &data);
+    for &cut in &cuts {
+        cut_now(&s, "many.bin", &data, cut);
+        // One at a time, so each cut is noticed before the next begins.
+        std::thread::sleep(std::time::Duration::from_millis(if s3_backend() {
+            300
+        } else {
+            20
+        }));
+    }
+    let kept = if s3_backend() {
+        16 << 20
+    } else {
+        *cuts.iter().max().unwrap() as u64
+    };
+    let log = wait_until_bounded(
+        &s,
+        1,
+        "dropped an interrupted upload of \"many.bin\"",
+        cuts.len() - 1,
+    );
+    assert!(log.contains("is kept for --resume"), "{log}");
+    // stat reports the one partial there is, and a resume continues it.
+    wait_for_partial(&s, "many.bin", kept);
+    let out = s.nf(&["put", "--resume", "many.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_same(&s.read_stored("many.bin"), &data, "content");
+    let line = s.log_line(|l| l.contains(" put \"many.bin\"") && l.ends_with(" ok"));
+    assert!(
+        line.contains(&format!(" {} ", data.len() as u64 - kept)),
+        "{line}"
+    );
+    assert!(s.partials().is_empty(), "{:?}", s.partials());
+}
+
+#[test]
+fn interrupted_uploads_of_all_names_stay_within_max_partial_bytes_oldest_first() {
+    // Four cut uploads where three fit: the oldest goes, and the log says so.
+    let (part, max) = if s3_backend() {
+        (8usize << 20, 20u64 << 20)
+    } else {
+        (1 << 20, (3 << 20) + 1024)
+    };
+    let s = Server::with_config(&format!("max_partial_bytes = {max}"));
+    let data = random_bytes(2 * part + 7, 91);
+    let names = ["q1.bin", "q2.bin", "q3.bin", "q4.bin"];
+    let names = if s3_backend() { &names[..3] } else { &names[..] };
+    let mut kept = Vec::new();
+    for name in names {
+        kept.push(cut_upload(&s, name, &data, part + 3));
+        if s3_backend() {
+            // The object store's times are whole seconds.
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+        }
+    }
+    let log = wait_until_bounded(
+        &s,
+        names.len() - 1,
+        "dropped the interrupted upload of \"q1.bin\"",
+        1,
+    );
+    let line = log
+        .lines()
+        .find(|l| l.contains("dropped the interrupted upload"))
+        .unwrap();
+    let why = format!("more than max_partial_bytes ({})", human_size(max));
+    assert!(line.contains(&why), "{why:?} in {line}");
+    assert_eq!(log.matches("dropped the interrupted upload").count(), 1, "{log}");
+    for (name, kept) in names.iter().zip(kept) {
+        let mut probe = s.raw();
+        probe.send(format!("{}\n", serde_json::json!({"op": "stat", "name": name})).as_bytes());
+        let held = probe.json()["partial"].as_u64().unwrap();
+        assert_eq!(held, if *name == "q1.bin" { 0 } else { kept }, "{name}");
+    }
+}
+
+/// A size as nf writes it (the server's log): `3.0 MiB`, `20 MiB`.
+fn human_size(bytes: u64) -> String {
+    let mib = bytes as f64 / (1 << 20) as f64;
+    if mib < 10.0 {
+        format!("{mib:.1} MiB")
+    } else {
+        format!("{mib:.0} MiB")
+    }
+}

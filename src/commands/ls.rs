@@ -1,9 +1,11 @@
-//! `nf ls`: a table sorted by name, or `--json`.
+//! `nf ls`: a table sorted by name, or `--json`. The table shows names through
+//! [`name::shown`] (bidi and invisible characters escaped, names not in NFC marked); the JSON
+//! is the exact data.
 
 use crate::cli::LsArgs;
 use crate::commands::Context;
 use crate::error::Result;
-use crate::{human, output};
+use crate::{human, name, output};
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<()> {
     let mut client = ctx.connect()?;
@@ -13,9 +15,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<()> {
         text.push('\n');
         return output::print(&text);
     }
-    let rows: Vec<(String, String, &str)> = files
+    let rows: Vec<(String, String, _)> = files
         .iter()
-        .map(|f| (human::size(f.size), short(&f.modified), f.name.as_str()))
+        .map(|f| (human::size(f.size), short(&f.modified), name::shown(&f.name)))
         .collect();
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut text = String::new();

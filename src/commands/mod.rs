@@ -237,35 +237,37 @@ fn has_glob(arg: &str) -> bool {
 }
 
 /// The names the arguments of `nf get` or `nf rm` stand for, each with the index of its
-/// argument. An exact name always wins; an argument that names no file but holds glob
-/// characters is a pattern the server expands (as scp does for remote globs), and one that
-/// matches nothing is a not-found error. Bad arguments are reported on `report` and left out.
+/// argument. Arguments are put in NFC ([`FileName::from_user`]). An exact name always wins; an
+/// argument that names no file but holds glob characters is a pattern the server expands (as
+/// scp does for remote globs), and one that matches nothing is a not-found error; one with
+/// non-ASCII characters that names no file stands for the file stored under another spelling
+/// of it ([`other_spelling`]), if there is one. Bad arguments are reported on `report` and
+/// left out.
 pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Result<Vec<(usize, FileName)>> {
     let mut named: Vec<(usize, FileName)> = Vec::new();
     for (i, arg) in args.iter().enumerate() {
-        match FileName::parse(arg) {
+        match FileName::from_user(arg) {
             Ok(name) => named.push((i, name)),
             Err(e) => report.fail(i, &e),
         }
     }
-    let globs: Vec<usize> = (0..named.len())
-        .filter(|&k| has_glob(named[k].1.as_str()))
+    let asked_at: Vec<usize> = (0..named.len())
+        .filter(|&k| has_glob(named[k].1.as_str()) || !named[k].1.as_str().is_ascii())
         .collect();
-    if globs.is_empty() {
+    if asked_at.is_empty() {
         return Ok(named);
     }
-    let asked: Vec<FileName> = globs.iter().map(|&k| named[k].1.clone()).collect();
+    let asked: Vec<FileName> = asked_at.iter().map(|&k| named[k].1.clone()).collect();
     let held = client.stat(&asked)?;
     let mut out = Vec::with_capacity(named.len());
-    let mut glob_at = globs.iter().zip(held).peekable();
+    let mut asked_now = asked_at.iter().zip(held).peekable();
     for (k, (i, name)) in named.into_iter().enumerate() {
-        let Some((_, stat)) = glob_at.next_if(|(&g, _)| g == k) else {
+        let Some((_, stat)) = asked_now.next_if(|(&a, _)| a == k) else {
             out.push((i, name));
             continue;
         };
         match stat {
-            Ok((Some(_), _)) => out.push((i, name)),
-            Ok((None, _)) => {
+            Ok((None, _)) if has_glob(name.as_str()) => {
                 let matched = client.list(Some(name.as_str()))?;
                 if matched.is_empty() {
                     let err = Error::new(
@@ -281,6 +283,12 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
                     }
                 }
             }
+            // Not there: the request itself reports it, unless another spelling is.
+            Ok((None, _)) => {
+                let found = other_spelling(client, &name)?;
+                out.push((i, found.unwrap_or(name)));
+            }
+            Ok((Some(_), _)) => out.push((i, name)),
             Err(e) => report.fail(i, &e),
         }
     }
@@ -288,4 +296,61 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
     let mut seen = std::collections::HashSet::new();
     out.retain(|(_, name)| seen.insert(name.clone()));
     Ok(out)
+}
+
+/// The stored name that is `name` (in NFC) spelled in another normalization form, when there
+/// is exactly one: a file uploaded by an older client from a macOS file name (NFD), or placed
+/// on the server by hand. nf's client creates names in NFC, so this is the fallback for an
+/// argument whose NFC spelling names no file. One `list` request, narrowed by [`spellings`].
+pub fn other_spelling(client: &mut Client, name: &FileName) -> Result<Option<FileName>> {
+    if name.as_str().is_ascii() {
+        return Ok(None);
+    }
+    let pattern = spellings(name.as_str());
+    let pattern = (pattern.len() <= crate::glob::MAX_PATTERN_BYTES).then_some(pattern.as_str());
+    let mut found: Vec<FileName> = client
+        .list(pattern)?
+        .into_iter()
+        .filter(|f| f.name != name.as_str() && crate::name::nfc(&f.name) == name.as_str())
+        .filter_map(|f| FileName::parse(&f.name).ok())
+        .collect();
+    Ok(if found.len() == 1 { found.pop() } else { None })
+}
+
+/// A glob that matches every spelling of the NFC name `name`: any canonically equivalent
+/// string holds the same ASCII characters in the same order (NFC never leaves an ASCII letter
+/// that could have composed with what follows), so each run of other characters becomes `*`,
+/// and the three ASCII characters that a singleton also normalizes to (K from the Kelvin sign,
+/// `;` from the Greek question mark, `` ` `` from the Greek varia) become `?`.
+fn spellings(name: &str) -> String {
+    let mut pattern = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            'K' | ';' | '`' => pattern.push('?'),
+            '*' | '?' | '[' | '\\' => {
+                pattern.push('\\');
+                pattern.push(c);
+            }
+            c if c.is_ascii() => pattern.push(c),
+            _ if pattern.ends_with('*') && !pattern.ends_with("\\*") => {}
+            _ => pattern.push('*'),
+        }
+    }
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spelling_pattern_matches_every_normalization_of_a_name() {
+        let nfc = "Caf\u{e9} [K].txt";
+        let pattern = spellings(nfc);
+        assert_eq!(pattern, "Caf* \\[?].txt");
+        for spelling in [nfc, "Cafe\u{301} [K].txt", "Caf\u{e9} [\u{212a}].txt"] {
+            assert!(crate::glob::matches(&pattern, spelling), "{spelling:?}");
+        }
+        assert_eq!(spellings("\u{1f600}\u{e9}*"), "*\\*");
+    }
 }

@@ -74,11 +74,11 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
     report.finish("uploaded")
 }
 
-/// The upload of `path`: under `as_name`, else under its base name.
+/// The upload of `path`: under `as_name`, else under its base name, in NFC either way.
 fn job_for(path: &Path, as_name: Option<&str>) -> Result<PutJob> {
     let stdin = path == Path::new(STDIN);
     let name = match as_name {
-        Some(n) => FileName::parse(n)?,
+        Some(n) => FileName::from_user(n)?,
         None if stdin => {
             return Err(Error::new(
                 ErrorKind::Usage,
@@ -92,7 +92,7 @@ fn job_for(path: &Path, as_name: Option<&str>) -> Result<PutJob> {
                     format!("{} does not name a file", path.display()),
                 )
             })?;
-            FileName::parse_bytes(base.as_bytes())
+            FileName::from_user_bytes(base.as_bytes())
                 .map_err(|e| e.context(format!("cannot upload {}", path.display())))?
         }
     };

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::server::Server;
 use crate::service::Logger;
 use crate::signals;
-use crate::store::Store;
+use crate::store::{Partials, Store};
 
 pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
     let cfg = &ctx.config;
@@ -21,11 +21,16 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
     }
     // Before any thread starts, so that only the waiter ever sees a stop signal.
     let stop = signals::block();
-    let store = Store::open(&cfg.store_kind()?, &cfg.root, cfg.partial_max_age)?;
     let log = Logger {
         quiet: ctx.quiet,
         verbose: ctx.verbose,
     };
+    let partials = Partials {
+        max_age: cfg.partial_max_age,
+        max_bytes: cfg.max_partial_bytes,
+        log: std::sync::Arc::new(move |line| log.line(line)),
+    };
+    let store = Store::open(&cfg.store_kind()?, &cfg.root, partials)?;
     let place = store.describe();
     clean_partials_periodically(&store, cfg.partial_max_age);
     let server = Server::bind(store, cfg.clone(), log)?;

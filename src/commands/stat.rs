@@ -1,18 +1,20 @@
 //! `nf stat`: what the server holds under exact names (no globs): size, modification time and
-//! BLAKE3 as a table, or `--json` (the objects `nf ls --json` prints). A name with no file is
-//! an error line (exit code 3); the others are still shown.
+//! BLAKE3 as a table (names as [`shown`] escapes them), or `--json` (the objects `nf ls --json`
+//! prints). Names are put in NFC; one that names no file stands for another spelling of it
+//! that does ([`other_spelling`]). A name with no file is an error line (exit code 3); the
+//! others are still shown.
 
 use crate::cli::StatArgs;
-use crate::commands::Context;
+use crate::commands::{other_spelling, Context};
 use crate::error::{Error, ErrorKind, Result};
-use crate::name::{quote, FileName};
+use crate::name::{quote, shown, FileName};
 use crate::{human, output};
 
 pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
     let report = ctx.report(args.names.len(), 0);
     let mut named = Vec::with_capacity(args.names.len());
     for (i, arg) in args.names.iter().enumerate() {
-        match FileName::parse(arg) {
+        match FileName::from_user(arg) {
             Ok(name) => named.push((i, name)),
             Err(e) => report.fail(i, &e),
         }
@@ -22,6 +24,13 @@ pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
     let held = client.stat(&names)?;
     let mut found = Vec::new();
     for ((i, name), stat) in named.iter().zip(held) {
+        let stat = match stat {
+            Ok((None, _)) => match other_spelling(&mut client, name)? {
+                Some(other) => client.stat(&[other])?.pop().expect("one result per name"),
+                None => stat,
+            },
+            stat => stat,
+        };
         match stat {
             Ok((Some(file), partial)) => found.push((file, partial)),
             Ok((None, partial)) => {
@@ -66,7 +75,7 @@ pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
                     human::size(f.size),
                     super::ls::short(&f.modified),
                     f.blake3,
-                    f.name
+                    shown(&f.name)
                 )
             })
             .collect()

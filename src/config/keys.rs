@@ -469,6 +469,22 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.partial_max_age = Duration::from_secs(v.int().saturating_mul(3600)),
     },
     Key {
+        name: "max_partial_bytes",
+        kind: Kind::Bytes {
+            min: 0,
+            max: u64::MAX,
+        },
+        doc: "Most bytes interrupted uploads (kept for `nf put --resume`) may hold in all. Each name\n\
+              keeps only its largest; when an upload is cut and the total would go over, the oldest\n\
+              others are deleted (and logged). The one just cut is always kept, whatever its size.\n\
+              On an object store the total is that of the parts nf's entries record (docs/SCALING.md).",
+        default: Initial::Int(crate::store::DEFAULT_MAX_PARTIAL_BYTES),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Int(c.max_partial_bytes),
+        set: |c, v| c.max_partial_bytes = v.int(),
+    },
+    Key {
         name: "compat",
         kind: Kind::Bool,
         doc: "Answer the old classroom clients (the seed and classroom text dialects) on the same\n\

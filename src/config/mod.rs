@@ -76,6 +76,7 @@ pub struct Config {
     pub max_file_size: u64,
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
+    pub max_partial_bytes: u64,
     pub token: Option<String>,
     pub tls: TlsMode,
     pub fingerprint: Option<String>,

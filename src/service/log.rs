@@ -1,12 +1,13 @@
 //! The server's log: one line per request on stderr. Client-provided strings are quoted with
-//! control characters escaped before they get here.
+//! control, bidi and invisible characters escaped before they get here ([`crate::name::quote`]),
+//! and every line is passed through [`crate::name::printable`] on its way out.
 
 use std::io::Write;
 use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, ErrorKind};
 use crate::human;
-use crate::name::quote;
+use crate::name::{printable, quote};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Logger {
@@ -22,6 +23,8 @@ impl Logger {
         }
         let stderr = std::io::stderr();
         let mut lock = stderr.lock();
+        // Names are quoted before they get here; anything else a client sent is escaped too.
+        let text = printable(text);
         let _ = writeln!(lock, "{} {text}", human::rfc3339(SystemTime::now()));
     }
 

@@ -6,12 +6,17 @@
 //! BLAKE3 is kept with it, so listings never read content; an upload is written as it arrives
 //! and becomes visible only at [`Store::commit`], atomically, and without replacing an existing
 //! file unless asked to. This module only dispatches; the backends hold the logic.
+//!
+//! Interrupted uploads are kept for a resume within [`Partials`]: each name keeps only its
+//! largest, all of them together hold at most `max_partial_bytes` (the oldest go first), and
+//! the store says in the server's log what it dropped.
 
 pub mod local;
 pub mod s3;
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -27,6 +32,34 @@ pub enum StoreKind {
     Local,
     S3(S3Location),
 }
+
+/// What a store keeps of interrupted uploads, and where it says what it dropped.
+#[derive(Clone)]
+pub struct Partials {
+    /// Interrupted uploads last written longer ago are removed (`partial_max_age_hours`; the
+    /// local store only, see docs/SCALING.md for buckets).
+    pub max_age: Duration,
+    /// Most bytes all interrupted uploads hold together (`max_partial_bytes`): when an upload
+    /// is cut and kept, the oldest others go until the total fits. The one just cut is kept
+    /// whatever its size, so a large upload can always be resumed.
+    pub max_bytes: u64,
+    /// Writes one line to the server's log.
+    pub log: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+impl Partials {
+    /// Bounds that log nowhere (tests, tools).
+    pub fn unlogged(max_age: Duration, max_bytes: u64) -> Partials {
+        Partials {
+            max_age,
+            max_bytes,
+            log: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// The default of `max_partial_bytes`.
+pub const DEFAULT_MAX_PARTIAL_BYTES: u64 = 16 << 30;
 
 /// The store of one server process. Cheap to clone: clones share one backend.
 #[derive(Clone)]
@@ -65,10 +98,10 @@ pub enum Content {
 
 impl Store {
     /// Opens the backend: the local directory `root`, or the bucket (checking that it answers).
-    pub fn open(kind: &StoreKind, root: &std::path::Path, partial_max_age: Duration) -> Result<Store> {
+    pub fn open(kind: &StoreKind, root: &std::path::Path, partials: Partials) -> Result<Store> {
         match kind {
-            StoreKind::Local => Ok(Store::Local(local::Store::open(root, partial_max_age)?)),
-            StoreKind::S3(location) => Ok(Store::S3(s3::Store::open(location)?)),
+            StoreKind::Local => Ok(Store::Local(local::Store::open(root, partials)?)),
+            StoreKind::S3(location) => Ok(Store::S3(s3::Store::open(location, partials)?)),
         }
     }
 
@@ -178,7 +211,7 @@ impl Store {
     }
 }
 
-/// The error for a name with no stored file (symlinks and directories count as none).
+/// The error for a name with no stored file.
 fn not_found(name: &FileName) -> Error {
     Error::new(
         ErrorKind::NotFound,

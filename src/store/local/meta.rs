@@ -2,7 +2,8 @@
 //! `user.nf.meta` of the file itself. Because the attribute is written on the partial file
 //! before it is renamed into place, a name always shows content and hash of one version. The
 //! value records size and mtime too, so a file edited behind nf's back is noticed and hashed
-//! again ("adopted") rather than served with a stale hash.
+//! again ("adopted") rather than served with a stale hash. An interrupted upload kept for a
+//! resume records the name it is for in `user.nf.name`, for the log.
 
 use std::fs::{File, Metadata};
 use std::io;
@@ -15,6 +16,9 @@ use crate::name::FileName;
 use crate::protocol::FileInfo;
 
 const ATTR: &[u8] = b"user.nf.meta\0";
+/// On a named partial upload: the name it is for (its file name holds only a hash of it), so
+/// that the log can say whose interrupted upload was dropped.
+const NAME_ATTR: &[u8] = b"user.nf.name\0";
 
 /// What nf knows about one stored file's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +105,18 @@ pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
     let n = crate::sys::get_xattr_path(path, ATTR, &mut buf).ok()?;
     let meta = Meta::decode(&buf[..n])?;
     meta.matches(md).then_some(meta)
+}
+
+/// The name recorded on the partial upload at `path` ([`write_name`]), if any.
+pub fn read_name(path: &Path) -> Option<FileName> {
+    let mut buf = [0u8; 256];
+    let n = crate::sys::get_xattr_path(path, NAME_ATTR, &mut buf).ok()?;
+    FileName::parse_bytes(&buf[..n]).ok()
+}
+
+/// Records on a partial upload the name it is for.
+pub fn write_name(file: &File, name: &FileName) -> io::Result<()> {
+    crate::sys::set_xattr(file, NAME_ATTR, name.as_str().as_bytes())
 }
 
 /// Reads and checks the metadata of an open file.

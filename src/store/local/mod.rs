@@ -5,12 +5,18 @@
 //!
 //! It implements the narrow interface of [`crate::store`] (list / stat / read / begin upload /
 //! commit / remove). It never joins a path that did not come from a [`FileName`], and it never
-//! follows a symlink.
+//! follows, replaces or removes a symlink (or anything else that is not a regular file): such
+//! a name is not listed, and stat, get, put (forced or not) and rm of it are refused with a
+//! `denied` error that says what is there ([`not_a_file`]).
+//!
+//! Interrupted uploads stay within [`Partials`]: when one is cut and kept, the smaller unused
+//! partials of its name are deleted, then the oldest unused ones of any name while all of
+//! them hold more than `max_partial_bytes` ([`Store::bound_partials`]).
 
 mod meta;
 mod upload;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Seek};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -19,9 +25,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use super::not_found;
+use super::{not_found, Partials};
 use crate::error::{Error, ErrorKind, Result};
-use crate::name::{FileName, RESERVED};
+use crate::human;
+use crate::name::{quote, FileName, RESERVED};
 use crate::protocol::FileInfo;
 
 pub use meta::Meta;
@@ -44,6 +51,18 @@ struct Inner {
     pid: u32,
     /// Uploads writing with O_DIRECT right now (see [`DIRECT_UPLOADS`]).
     direct: AtomicUsize,
+    /// What interrupted uploads may hold, and the log.
+    partials: Partials,
+    /// Held while partials are bounded, so that two cuts at once do not both delete for room.
+    bounding: Mutex<()>,
+}
+
+/// An unused partial upload on disk: its path, the key of its name, length and last write.
+struct Partial {
+    path: PathBuf,
+    key: String,
+    len: u64,
+    modified: SystemTime,
 }
 
 /// At most this many uploads write with O_DIRECT at once. Each holds
@@ -63,8 +82,9 @@ impl Drop for DirectSlot {
 
 impl Store {
     /// Opens (creating if needed) the storage directory `root`, checks that its file system
-    /// keeps extended attributes, and removes partial uploads older than `partial_max_age`.
-    pub fn open(root: &Path, partial_max_age: Duration) -> Result<Store> {
+    /// keeps extended attributes, removes partial uploads older than `partials.max_age`, and
+    /// brings the others within `partials` (a name keeps its largest; the total fits).
+    pub fn open(root: &Path, partials: Partials) -> Result<Store> {
         let mkdir = |p: &Path| {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -87,11 +107,14 @@ impl Store {
                 counter: AtomicU64::new(0),
                 pid: std::process::id(),
                 direct: AtomicUsize::new(0),
+                partials,
+                bounding: Mutex::new(()),
             }),
         };
         store.check_xattrs()?;
-        store.clean_partials(partial_max_age);
+        store.clean_partials(store.inner.partials.max_age);
         store.note_kept_partials();
+        store.bound_partials(None);
         Ok(store)
     }
 
@@ -174,9 +197,111 @@ impl Store {
         }
     }
 
-    /// Notes that a partial of `name` stays on disk for a later resume.
+    /// Notes that a partial of `name` stays on disk for a later resume, then bounds what
+    /// interrupted uploads hold ([`Store::bound_partials`]).
     pub(crate) fn keep_partial(&self, name: &FileName) {
         self.inner.kept.lock().unwrap().insert(Store::partial_key(name));
+        self.bound_partials(Some(name));
+    }
+
+    /// Keeps interrupted uploads within bounds, after one of `cut` was kept (`None`: at
+    /// start-up, for every name). First each name keeps only its largest unused partial (the
+    /// one a resume continues; the most recent of equals); then, while the unused partials
+    /// of all names hold more than `max_partial_bytes`, the oldest go, but never the one
+    /// `cut` keeps (at start-up, the most recent), so the upload just cut can always be
+    /// resumed. A partial an upload is writing or resuming is never touched: each is claimed
+    /// ([`Store::mark_busy`]) before it goes. Each deletion is a line in the log.
+    fn bound_partials(&self, cut: Option<&FileName>) {
+        let _one_at_a_time = self.inner.bounding.lock().unwrap();
+        let mut files = self.unused_partials();
+        let only = cut.map(Store::partial_key);
+        // The partial each name keeps: its largest, then its most recent.
+        let mut best: HashMap<String, (u64, SystemTime)> = HashMap::new();
+        for f in files
+            .iter()
+            .filter(|f| only.as_ref().is_none_or(|key| *key == f.key))
+        {
+            let kept = best.entry(f.key.clone()).or_insert((f.len, f.modified));
+            *kept = (*kept).max((f.len, f.modified));
+        }
+        let log = &self.inner.partials.log;
+        files.retain(|f| {
+            let Some(&(kept, _)) = best.get(&f.key).filter(|&&k| k != (f.len, f.modified)) else {
+                return true;
+            };
+            let what = describe_partial(f);
+            if !self.remove_unused(&f.path) {
+                return true;
+            }
+            log(&format!(
+                "dropped an interrupted upload of {what} ({}): a larger one of that name ({}) is \
+                 kept for --resume",
+                human::size(f.len),
+                human::size(kept)
+            ));
+            false
+        });
+        // Oldest first; the partial to spare is that of `cut`, or the most recent.
+        files.sort_by_key(|f| f.modified);
+        let spare = match &only {
+            Some(key) => files.iter().rposition(|f| f.key == *key),
+            None => files.len().checked_sub(1),
+        };
+        let max = self.inner.partials.max_bytes;
+        let mut total: u64 = files.iter().map(|f| f.len).sum();
+        for (i, f) in files.iter().enumerate() {
+            if total <= max {
+                break;
+            }
+            if Some(i) == spare {
+                continue;
+            }
+            let what = describe_partial(f);
+            if !self.remove_unused(&f.path) {
+                continue;
+            }
+            log(&format!(
+                "dropped the interrupted upload of {what} ({}, last written {}): interrupted \
+                 uploads held {}, more than max_partial_bytes ({})",
+                human::size(f.len),
+                human::rfc3339(f.modified),
+                human::size(total),
+                human::size(max)
+            ));
+            total -= f.len;
+        }
+    }
+
+    /// Every partial upload on disk that no upload is writing or resuming.
+    fn unused_partials(&self) -> Vec<Partial> {
+        let Ok(dir) = fs::read_dir(&self.inner.partial_dir) else {
+            return Vec::new();
+        };
+        let busy = self.inner.busy.lock().unwrap();
+        dir.flatten()
+            .filter(|e| !busy.contains(&e.path()))
+            .filter_map(|e| {
+                let file_name = e.file_name();
+                let (key, _) = file_name.to_str()?.split_once('.')?;
+                let md = e.metadata().ok()?;
+                md.is_file().then(|| Partial {
+                    path: e.path(),
+                    key: key.to_string(),
+                    len: md.len(),
+                    modified: md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the partial at `path` if no upload holds it (claiming it meanwhile).
+    fn remove_unused(&self, path: &Path) -> bool {
+        if !self.mark_busy(path) {
+            return false;
+        }
+        let removed = fs::remove_file(path).is_ok();
+        self.unmark_busy(path);
+        removed
     }
 
     /// Removes the partials of `name` not in use, after a complete version was committed or
@@ -239,9 +364,21 @@ impl Store {
         Ok(meta.info(name))
     }
 
-    /// The stored file under `name` (if any) and the size of the largest partial upload of it
-    /// that a resumed `put` could continue.
+    /// The regular file at `name`, if there is one; an error if something else is there
+    /// ([`not_a_file`]). Never follows a symlink.
+    fn entry(&self, name: &FileName) -> Result<Option<fs::Metadata>> {
+        match fs::symlink_metadata(self.path_of(name)) {
+            Ok(md) if md.is_file() => Ok(Some(md)),
+            Ok(md) => Err(not_a_file(name, &md)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot read {}", quote(name.as_str())), &e)),
+        }
+    }
+
+    /// The stored file under `name` (if any) and the size of the partial upload of it that a
+    /// resumed `put` would continue (the largest; after a cut each name keeps only that one).
     pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+        self.entry(name)?;
         let file = match self.info_at_path(name, &self.path_of(name)) {
             Ok(info) => Some(info),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -257,16 +394,18 @@ impl Store {
     pub fn read(&self, name: &FileName, offset: u64) -> Result<(File, FileInfo)> {
         let file = match open_nofollow(&self.path_of(name)) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(not_found(name))
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
+            // A symlink (O_NOFOLLOW): say what is there.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(self.entry(name).err().unwrap_or_else(|| not_found(name)))
             }
-            Err(e) => return Err(Error::io(format!("cannot open {name}"), &e)),
+            Err(e) => return Err(Error::io(format!("cannot open {}", quote(name.as_str())), &e)),
         };
         let md = file
             .metadata()
-            .map_err(|e| Error::io(format!("cannot open {name}"), &e))?;
+            .map_err(|e| Error::io(format!("cannot open {}", quote(name.as_str())), &e))?;
         if !md.is_file() {
-            return Err(not_found(name));
+            return Err(not_a_file(name, &md));
         }
         let meta = match meta::read_fd(&file, &md) {
             Some(m) => m,
@@ -295,7 +434,7 @@ impl Store {
         };
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
-            Ok(_) => return Err(not_found(name)),
+            Ok(m) => return Err(not_a_file(name, &m)),
             Err(e) => return Err(failed(e)),
         }
         sync_dir(&self.inner.root);
@@ -307,8 +446,10 @@ impl Store {
     /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
     /// that name, which must hold at least `offset` bytes. A fresh upload that is not
     /// `resumable` is written to an anonymous file, which disappears if it is cut off. A resumed
-    /// upload starts with the hash of the bytes it already holds.
+    /// upload starts with the hash of the bytes it already holds. A name that is a symlink or
+    /// anything else but a regular file is refused before any byte is stored ([`not_a_file`]).
     pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
+        self.entry(name)?;
         if offset == 0 && !resumable {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
@@ -432,6 +573,43 @@ impl Store {
     }
 }
 
+/// How the log names the partial `f`: by the name it records (see [`meta::write_name`]), else
+/// by its file.
+fn describe_partial(f: &Partial) -> String {
+    match meta::read_name(&f.path) {
+        Some(name) => quote(name.as_str()),
+        None => format!(
+            "{}/partial/{}",
+            RESERVED,
+            f.path.file_name().unwrap_or_default().to_string_lossy()
+        ),
+    }
+}
+
+/// The error for a name whose entry in the storage directory is not a regular file (a
+/// symlink, a directory, a FIFO, a socket or a device), put there behind nf's back. nf never
+/// follows, replaces or removes one, so every operation on the name is refused, with
+/// `denied`: the client cannot change that (`--force` does not help), only the server's
+/// administrator can.
+fn not_a_file(name: &FileName, md: &fs::Metadata) -> Error {
+    let t = md.file_type();
+    let what = if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file (FIFO, socket or device)"
+    };
+    Error::new(
+        ErrorKind::Denied,
+        format!(
+            "{} on the server is {what}, not a file: nf never follows, replaces or removes one \
+             in its storage directory (the server's administrator can remove it)",
+            quote(name.as_str())
+        ),
+    )
+}
+
 /// Opens a path for reading without following a final symlink and without blocking on FIFOs.
 fn open_nofollow(path: &Path) -> io::Result<File> {
     fs::OpenOptions::new()
@@ -454,7 +632,7 @@ mod tests {
     #[test]
     fn direct_slots_are_bounded_and_given_back_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let store = Store::open(dir.path(), Partials::unlogged(Duration::from_secs(3600), 1 << 30)).unwrap();
         let held: Vec<DirectSlot> = (0..DIRECT_UPLOADS)
             .map(|_| store.direct_slot().unwrap())
             .collect();
@@ -467,5 +645,68 @@ mod tests {
         drop(held);
         let again: Vec<_> = (0..DIRECT_UPLOADS).filter_map(|_| store.direct_slot()).collect();
         assert_eq!(again.len(), DIRECT_UPLOADS);
+    }
+
+    #[test]
+    fn partials_left_by_an_earlier_run_are_brought_within_bounds_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial_dir = dir.path().join(".nf/partial");
+        fs::create_dir_all(&partial_dir).unwrap();
+        let name = |n: &str| FileName::parse(n).unwrap();
+        let now = SystemTime::now();
+        // (name, file suffix, length, seconds ago, records its name)
+        let planted = [
+            ("a.bin", "1", 100, 40, true),
+            ("a.bin", "2", 300, 30, true),
+            ("b.bin", "1", 200, 50, true),
+            ("c.bin", "1", 250, 10, false),
+        ];
+        for (n, suffix, len, ago, named) in planted {
+            let path = partial_dir.join(format!("{}.{suffix}", Store::partial_key(&name(n))));
+            let file = File::create(&path).unwrap();
+            file.set_len(len).unwrap();
+            if named {
+                meta::write_name(&file, &name(n)).unwrap();
+            }
+            file.set_modified(now - Duration::from_secs(ago)).unwrap();
+        }
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = Arc::clone(&lines);
+        let partials = Partials {
+            max_age: Duration::from_secs(3600),
+            max_bytes: 500,
+            log: Arc::new(move |l| log.lock().unwrap().push(l.to_string())),
+        };
+        let store = Store::open(dir.path(), partials).unwrap();
+        // a.bin keeps its largest; then the oldest go until 500 bytes hold the rest, but never
+        // the most recent (c.bin, 250 bytes).
+        let left: Vec<(String, u64)> = store
+            .unused_partials()
+            .into_iter()
+            .map(|p| (p.key, p.len))
+            .collect();
+        assert_eq!(left, [(Store::partial_key(&name("c.bin")), 250)]);
+        assert_eq!(store.stat(&name("c.bin")).unwrap(), (None, 250));
+        assert_eq!(store.stat(&name("a.bin")).unwrap(), (None, 0));
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[0].starts_with(
+                "dropped an interrupted upload of \"a.bin\" (100 B): a larger one of that name (300 B)"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].starts_with("dropped the interrupted upload of \"b.bin\" (200 B, last written "),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].ends_with("interrupted uploads held 750 B, more than max_partial_bytes (500 B)"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[2].starts_with("dropped the interrupted upload of \"a.bin\" (300 B"),
+            "{lines:#?}"
+        );
     }
 }

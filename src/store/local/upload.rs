@@ -2,7 +2,9 @@
 //! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
 //! name by [`Store::commit`]: fsync, then rename (one that refuses to replace, when overwriting is not
 //! allowed), then fsync of the directory. Several verified uploads can be committed together,
-//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume.
+//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume,
+//! within the store's bounds ([`Store::bound_partials`]). The name is never given to a
+//! symlink's place (or any other non-regular file's), forced or not.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufRead, Seek, Write};
@@ -186,11 +188,16 @@ impl Upload {
             (Some(path), false) => crate::fsutil::rename_noreplace(path, target),
             (None, false) => crate::fsutil::link_fd(&self.file, target),
             (None, true) => {
+                // Claimed while it has a name, so that bounding partials leaves it alone.
                 let temp = self.store.new_partial_path(&self.name);
-                crate::fsutil::link_fd(&self.file, &temp)?;
-                fs::rename(&temp, target).inspect_err(|_| {
-                    let _ = fs::remove_file(&temp);
-                })
+                self.store.mark_busy(&temp);
+                let placed = crate::fsutil::link_fd(&self.file, &temp).and_then(|()| {
+                    fs::rename(&temp, target).inspect_err(|_| {
+                        let _ = fs::remove_file(&temp);
+                    })
+                });
+                self.store.unmark_busy(&temp);
+                placed
             }
         }
     }
@@ -199,11 +206,13 @@ impl Upload {
 impl Drop for Upload {
     fn drop(&mut self) {
         if let Some(path) = &self.path {
+            self.store.unmark_busy(path);
             if !self.done {
-                // Interrupted: the partial stays for `--resume`.
+                // Interrupted: the partial stays for `--resume`, within the store's bounds.
+                // Best effort: without its name the log names the partial by its file.
+                let _ = meta::write_name(&self.file, &self.name);
                 self.store.keep_partial(&self.name);
             }
-            self.store.unmark_busy(path);
         }
     }
 }
@@ -240,6 +249,13 @@ impl Store {
                 v.upload.discard();
                 continue;
             }
+            // Never onto a symlink or anything else that is not a regular file (planted since
+            // the upload began): refused as begin_upload refuses it.
+            if let Err(e) = self.entry(&v.upload.name) {
+                results.push(Err(e));
+                v.upload.discard();
+                continue;
+            }
             let target = self.path_of(&v.upload.name);
             let placed = v.upload.place(&target, force);
             match placed {
@@ -252,7 +268,10 @@ impl Store {
                 }
                 Err(e) => {
                     results.push(Err(if e.kind() == io::ErrorKind::AlreadyExists {
-                        Error::exists(&name)
+                        // Whatever took the name meanwhile: a file, or something nf leaves alone.
+                        self.entry(&v.upload.name)
+                            .err()
+                            .unwrap_or_else(|| Error::exists(&name))
                     } else {
                         Error::io(format!("cannot store {name}"), &e)
                     }));

@@ -37,7 +37,7 @@ use object_store::{
     RetryConfig,
 };
 
-use super::not_found;
+use super::{not_found, Partials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
@@ -142,6 +142,8 @@ struct Inner {
     busy: Mutex<HashSet<String>>,
     /// Upload bytes in memory, server-wide.
     budget: Arc<budget::Budget>,
+    /// What interrupted uploads may hold, and the log.
+    partials: Partials,
 }
 
 /// The directory of BLAKE3 entries, under the prefix.
@@ -163,6 +165,11 @@ fn lease_key(entries: &Path) -> Path {
     entries.clone().join(LEASE)
 }
 
+/// True when a lease renewed at `at` (if the upload holds one) still protects its upload.
+fn leased(at: Option<SystemTime>) -> bool {
+    at.is_some_and(|at| at > SystemTime::now() - UPLOAD_QUIET)
+}
+
 /// Writes (or renews) the lease of the upload whose entries are under `entries`. Best effort.
 async fn renew_lease(s3: &AmazonS3, entries: &Path) {
     let _ = s3.put(&lease_key(entries), PutPayload::new()).await;
@@ -182,10 +189,25 @@ impl Resumable {
     }
 }
 
+/// The resumable upload with the longest start, if any has one.
+fn longest(found: impl Iterator<Item = Resumable>) -> Option<Resumable> {
+    found.filter(|r| r.len() > 0).max_by_key(Resumable::len)
+}
+
+/// An unfinished upload no server is writing, as its part entries describe it.
+struct Interrupted {
+    name: FileName,
+    id: String,
+    /// The bytes of the parts it has entries for.
+    bytes: u64,
+    /// When its last part entry was written.
+    last: SystemTime,
+}
+
 impl Store {
     /// Connects to the bucket and checks that it can be listed, so that a wrong endpoint, bucket
     /// or key fails `nf serve` at start-up rather than the first client.
-    pub fn open(location: &S3Location) -> Result<Store> {
+    pub fn open(location: &S3Location, partials: Partials) -> Result<Store> {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
         // TLS (for https endpoints) through rustls with ring; a provider installed earlier wins.
@@ -252,6 +274,7 @@ impl Store {
                 prefix,
                 busy: Mutex::new(HashSet::new()),
                 budget: budget::Budget::new(location.buffer_bytes),
+                partials,
             }),
         };
         let probe = store.path(SUMS)?;
@@ -342,10 +365,9 @@ impl Store {
                 }
             }
         }
-        let live_since = SystemTime::now() - UPLOAD_QUIET;
         for (segment, lease) in uploads {
             let id = resume::upload_id(&segment);
-            if lease.is_some_and(|at| at > live_since) || !self.mark_busy(&id) {
+            if leased(lease) || !self.mark_busy(&id) {
                 continue;
             }
             let _ = object_store::multipart::MultipartStore::abort_multipart(&*s3, &key, &id).await;
@@ -423,13 +445,23 @@ impl Store {
     /// Entries of uploads the store no longer has are deleted on the way.
     fn find_resumable(&self, name: &FileName) -> Result<Option<Resumable>> {
         let what = format!("cannot look up {}", quote(name.as_str()));
-        let dir = self.uploads_of(name)?;
-        let key = self.key(name)?;
-        let s3 = Arc::clone(&self.inner.s3);
-        let listed: Vec<ObjectMeta> = self
-            .block(s3.list(Some(&dir)).try_collect())
+        let found = self
+            .block(self.resumables(name))
             .map_err(|e| self.error(&what, e))?;
-        let mut uploads: HashMap<String, Vec<resume::PartEntry>> = HashMap::new();
+        Ok(longest(found.into_iter().map(|(r, _)| r)))
+    }
+
+    /// Every unfinished upload of `name` nf has entries for, with the start a resume of it
+    /// could use (possibly none) and when its lease was last renewed, if it holds one.
+    /// Entries of uploads the store no longer has are deleted on the way.
+    async fn resumables(
+        &self,
+        name: &FileName,
+    ) -> object_store::Result<Vec<(Resumable, Option<SystemTime>)>> {
+        let dir = self.uploads_of(name).map_err(|e| upload::generic(e.message))?;
+        let key = self.key(name).map_err(|e| upload::generic(e.message))?;
+        let listed: Vec<ObjectMeta> = self.inner.s3.list(Some(&dir)).try_collect().await?;
+        let mut uploads: HashMap<String, (Vec<resume::PartEntry>, Option<SystemTime>)> = HashMap::new();
         for meta in &listed {
             let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
                 continue;
@@ -437,18 +469,22 @@ impl Store {
             let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') else {
                 continue;
             };
-            if let Some(entry) = resume::PartEntry::parse(leaf) {
-                uploads.entry(resume::upload_id(segment)).or_default().push(entry);
+            let upload = uploads.entry(resume::upload_id(segment)).or_default();
+            if leaf == LEASE {
+                upload.1 = Some(SystemTime::from(meta.last_modified));
+            } else if let Some(entry) = resume::PartEntry::parse(leaf) {
+                upload.0.push(entry);
             }
         }
-        let mut best: Option<Resumable> = None;
-        for (id, entries) in uploads {
-            let Some(stored) = self
-                .block(self.list_parts(&key, &id))
-                .map_err(|e| self.error(&what, e))?
-            else {
+        let mut found = Vec::new();
+        for (id, (entries, lease)) in uploads {
+            if entries.is_empty() {
+                // Only a lease: an upload that has not stored a part yet.
+                continue;
+            }
+            let Some(stored) = self.list_parts(&key, &id).await? else {
                 // Completed or aborted meanwhile: its entries are of no use.
-                self.block(self.drop_entries(name, &id));
+                self.drop_entries(name, &id).await;
                 continue;
             };
             let listed: HashMap<u64, (&str, &str)> = stored
@@ -464,12 +500,140 @@ impl Store {
                     (entry, raw)
                 })
                 .collect();
-            let found = Resumable { id, part, parts };
-            if found.len() > best.as_ref().map_or(0, Resumable::len) {
-                best = Some(found);
+            found.push((Resumable { id, part, parts }, lease));
+        }
+        Ok(found)
+    }
+
+    /// Bounds what interrupted uploads hold in the bucket, after the upload `cut` of `name`
+    /// was cut off and kept. First the name keeps only its interrupted upload with the
+    /// longest resumable start (the one a resume continues); then, while the interrupted
+    /// uploads of all names hold more than `max_partial_bytes` as their part entries record
+    /// it, the oldest (by their last part entry) are aborted, but never the one the name
+    /// keeps. Never an upload this server is writing or resuming, nor one whose lease is
+    /// fresh (another server's). Each abort is a line in the log. Best effort: costs a
+    /// ListParts per upload of the name and one listing of `.nf/up/` (a request per 1000
+    /// part entries).
+    async fn bound_uploads(&self, name: &FileName, cut: &str) {
+        let log = &self.inner.partials.log;
+        let mut spare = Some(cut.to_string());
+        if let Ok(found) = self.resumables(name).await {
+            // Those with a fresh lease are another server's uploads in progress.
+            let interrupted: Vec<Resumable> = found
+                .into_iter()
+                .filter(|(_, lease)| !leased(*lease))
+                .map(|(r, _)| r)
+                .collect();
+            let kept = interrupted
+                .iter()
+                .filter(|r| r.len() > 0)
+                .max_by_key(|r| r.len())
+                .map(|r| (r.id.clone(), r.len()));
+            spare = kept.as_ref().map(|(id, _)| id.clone());
+            for r in &interrupted {
+                if kept.as_ref().is_some_and(|(id, _)| *id == r.id) || !self.abort_unused(name, &r.id).await {
+                    continue;
+                }
+                log(&format!(
+                    "dropped an interrupted upload of {} ({}): a larger one of that name ({}) is \
+                     kept for --resume",
+                    quote(name.as_str()),
+                    crate::human::size(r.len()),
+                    crate::human::size(kept.as_ref().map_or(0, |(_, len)| *len))
+                ));
             }
         }
-        Ok(best)
+        let Ok(mut all) = self.interrupted_uploads().await else {
+            return;
+        };
+        all.sort_by_key(|u| u.last);
+        let max = self.inner.partials.max_bytes;
+        let mut total: u64 = all.iter().map(|u| u.bytes).sum();
+        for u in &all {
+            if total <= max {
+                break;
+            }
+            if spare.as_deref() == Some(u.id.as_str()) || !self.abort_unused(&u.name, &u.id).await {
+                continue;
+            }
+            log(&format!(
+                "dropped the interrupted upload of {} ({}, last written {}): interrupted uploads \
+                 held {}, more than max_partial_bytes ({})",
+                quote(u.name.as_str()),
+                crate::human::size(u.bytes),
+                crate::human::rfc3339(u.last),
+                crate::human::size(total),
+                crate::human::size(max)
+            ));
+            total -= u.bytes;
+        }
+    }
+
+    /// Every unfinished upload under `.nf/up/` that no server is writing (no fresh lease, not
+    /// busy here), with the bytes its part entries record and its last entry's time.
+    async fn interrupted_uploads(&self) -> object_store::Result<Vec<Interrupted>> {
+        let root = self.path(UPLOADS).map_err(|e| upload::generic(e.message))?;
+        let listed: Vec<ObjectMeta> = self.inner.s3.list(Some(&root)).try_collect().await?;
+        // What the entries of each (name, upload segment) say.
+        #[derive(Default)]
+        struct Seen {
+            /// Part number → size.
+            parts: HashMap<u64, u64>,
+            last: Option<SystemTime>,
+            lease: Option<SystemTime>,
+        }
+        let mut uploads: HashMap<(String, String), Seen> = HashMap::new();
+        for meta in &listed {
+            let Some(rest) = meta.location.as_ref().strip_prefix(root.as_ref()) else {
+                continue;
+            };
+            let mut fields = rest.trim_start_matches('/').splitn(3, '/');
+            let (Some(name), Some(segment), Some(leaf)) = (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let at = SystemTime::from(meta.last_modified);
+            let seen = uploads
+                .entry((name.to_string(), segment.to_string()))
+                .or_default();
+            if leaf == LEASE {
+                seen.lease = Some(at);
+            } else if let Some(entry) = resume::PartEntry::parse(leaf) {
+                seen.parts.insert(entry.number, entry.size);
+                seen.last = seen.last.max(Some(at));
+            }
+        }
+        let busy = self.inner.busy.lock().unwrap().clone();
+        Ok(uploads
+            .into_iter()
+            .filter_map(|((name, segment), seen)| {
+                let id = resume::upload_id(&segment);
+                let name = FileName::parse(&name).ok()?;
+                (!leased(seen.lease) && !busy.contains(&id)).then_some(())?;
+                Some(Interrupted {
+                    name,
+                    id,
+                    bytes: seen.parts.values().sum(),
+                    last: seen.last?,
+                })
+            })
+            .collect())
+    }
+
+    /// Aborts the unfinished upload `id` of `name` and deletes its entries, if no upload of
+    /// this server holds it (claiming it meanwhile).
+    async fn abort_unused(&self, name: &FileName, id: &str) -> bool {
+        let Ok(key) = self.key(name) else { return false };
+        if !self.mark_busy(id) {
+            return false;
+        }
+        let aborted =
+            object_store::multipart::MultipartStore::abort_multipart(&*self.inner.s3, &key, &id.to_string())
+                .await
+                .is_ok();
+        self.drop_entries(name, id).await;
+        self.unmark_busy(id);
+        aborted
     }
 
     fn path(&self, rest: &str) -> Result<Path> {

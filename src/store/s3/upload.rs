@@ -8,7 +8,8 @@
 //! after the BLAKE3 of the whole file matched.
 //!
 //! Dropped unfinished (the client went away), the multipart upload is kept for a resume, as the
-//! local store keeps its partial file; discarded (a hash mismatch, a store error), it is aborted.
+//! local store keeps its partial file (and within the same bounds: one per name, and the total
+//! of `max_partial_bytes`); discarded (a hash mismatch, a store error), it is aborted.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -325,12 +326,14 @@ impl Upload {
 
 impl Drop for Upload {
     /// Cut off: the parts on their way are waited for (so that their entries exist) and the
-    /// multipart upload is kept for a resume. (Completed or aborted, it has none left.)
+    /// multipart upload is kept for a resume, within the store's bounds
+    /// (`Store::bound_uploads`). (Completed or aborted, it has none left.)
     fn drop(&mut self) {
         let Some(multipart) = self.multipart.take() else {
             return;
         };
         let store = self.store.clone();
+        let name = self.name.clone();
         let wait = async move {
             for part in multipart.sending {
                 let _ = part.await;
@@ -338,6 +341,7 @@ impl Drop for Upload {
             // Nobody writes it now: a later put or rm of the name may drop it.
             let _ = store.inner.s3.delete(&super::lease_key(&multipart.entries)).await;
             store.unmark_busy(&multipart.id);
+            store.bound_uploads(&name, &multipart.id).await;
         };
         self.store.run_or_spawn(wait);
     }
