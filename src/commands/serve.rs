@@ -57,11 +57,14 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
     clean_partials_periodically(&store, cfg.partial_max_age);
     let place = store.describe();
+    let notes = store.clone();
     let server = Server::new(listener, store, cfg.clone(), log);
     log.line(&format!(
         "nf serve {} listening on {local}, storing files in {place}",
         env!("CARGO_PKG_VERSION")
     ));
+    // After the first line: what the store found at start-up (the object store's probe).
+    notes.set_log(std::sync::Arc::new(move |line: &str| log.line(line)));
     let handle = server.stop_handle();
     stop.then(move |sig| {
         log.line(&format!(

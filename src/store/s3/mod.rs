@@ -2,14 +2,17 @@
 //! store, shared by any number of `nf serve` processes. The object store is the distributed
 //! engine; nf adds no replication of its own.
 //!
-//! Layout under `PREFIX/` in the bucket:
-//! - `NAME`: the file itself, an ordinary object that other S3 tools can read;
-//! - `.nf/b3/NAME/ETAG.BLAKE3`: an empty object whose key records the BLAKE3 of the version of
-//!   `NAME` whose ETag is `ETAG`. One listing of `.nf/b3/` gives every hash, so `ls` costs a
-//!   request per 1000 files, never one per file. An object with no matching entry (written by
-//!   another tool, or by a server that died between completing it and writing its entry) is
-//!   hashed by reading it once, and the entry is written then, as the local store does for files
-//!   without its extended attribute.
+//! Layout under `PREFIX/` in the bucket ([`keys`]): `NAME` is the file itself, an ordinary
+//! object that other S3 tools can read; `.nf/sums/DIR/LEAF/ETAG.BLAKE3` (empty objects, keyed
+//! by hashes of the name) record the BLAKE3 of each version. One listing of a directory's
+//! entries gives every hash, so `ls` costs a request per 1000 files, never one per file. An
+//! object with no matching entry (written by another tool, or by a server that died between
+//! completing it and writing its entry) is hashed by reading it once ([`adopt`]), and the entry
+//! is written then, as the local store does for files without its extended attribute.
+//!
+//! Stores differ from AWS S3 in what they honour; [`probe`] finds out at start-up and the log
+//! says so, and nf adapts (HEADs where listings lack ETags, checks the ETag of each download,
+//! starts resumes over where part listings lack ETags).
 //!
 //! Uploads are streamed into a multipart upload with a bounded number of parts in flight, and
 //! become visible only when it is completed, after the BLAKE3 matched; without `force` the
@@ -18,9 +21,13 @@
 //! async client through one small tokio runtime owned by the store. docs/SCALING.md has the
 //! whole story, including what is and is not consistent.
 
+mod adopt;
 mod budget;
+mod keys;
+mod probe;
 mod reader;
 mod resume;
+mod signed;
 mod upload;
 
 use std::collections::{HashMap, HashSet};
@@ -31,7 +38,6 @@ use std::time::{Duration, SystemTime};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path;
-use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
     BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
     RetryConfig,
@@ -133,7 +139,7 @@ struct Inner {
     /// Runs the object store client for the blocking server threads.
     rt: tokio::runtime::Runtime,
     s3: Arc<AmazonS3>,
-    /// For the one request object_store does not offer: a conditional multipart completion.
+    /// For the requests object_store does not offer ([`signed`]).
     http: reqwest::Client,
     location: S3Location,
     /// `""` or `"some/prefix/"`.
@@ -142,12 +148,24 @@ struct Inner {
     busy: Mutex<HashSet<String>>,
     /// Upload bytes in memory, server-wide.
     budget: Arc<budget::Budget>,
+    /// What the store honours: the start-up probe, corrected by what requests show later.
+    features: Mutex<probe::Features>,
+    /// Objects being hashed ([`adopt`]).
+    hashing: adopt::Hashing,
+    notes: Mutex<Notes>,
 }
 
-/// The directory of BLAKE3 entries, under the prefix.
-const SUMS: &str = ".nf/b3";
-/// The directory of part entries of unfinished uploads (see [`resume`]).
-const UPLOADS: &str = ".nf/up";
+/// Where the store's lines for the server's log go.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Lines for the server's log: kept until the server hands the store its log.
+#[derive(Default)]
+struct Notes {
+    sink: Option<LogSink>,
+    pending: Vec<String>,
+    /// The one-time notes already written.
+    said: HashSet<&'static str>,
+}
 
 /// An unfinished multipart upload that can be continued: its parts `1..=n` (their entries and
 /// the ETags the store lists for them), all of `part` bytes.
@@ -163,9 +181,17 @@ impl Resumable {
     }
 }
 
+/// One part as ListParts gives it: its number and, where the store lists it, its ETag (as a
+/// key token, and as listed).
+pub(crate) struct ListedPart {
+    number: u64,
+    etag: Option<(String, String)>,
+}
+
 impl Store {
     /// Connects to the bucket and checks that it can be listed, so that a wrong endpoint, bucket
-    /// or key fails `nf serve` at start-up rather than the first client.
+    /// or key fails `nf serve` at start-up rather than the first client; then probes what the
+    /// store honours ([`probe`]).
     pub fn open(location: &S3Location) -> Result<Store> {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
@@ -186,8 +212,8 @@ impl Store {
             .with_read_timeout(READ_TIMEOUT);
         let retry = RetryConfig {
             backoff: BackoffConfig::default(),
-            max_retries: 4,
-            retry_timeout: Duration::from_secs(20),
+            max_retries: signed::RETRIES as usize,
+            retry_timeout: signed::RETRY_WINDOW,
         };
         // Credentials (and AWS_ENDPOINT_URL, AWS_REGION…) come from the standard variables.
         let mut builder = AmazonS3Builder::from_env()
@@ -233,13 +259,19 @@ impl Store {
                 prefix,
                 busy: Mutex::new(HashSet::new()),
                 budget: budget::Budget::new(location.buffer_bytes),
+                features: Mutex::new(probe::Features::default()),
+                hashing: adopt::Hashing::new(),
+                notes: Mutex::new(Notes::default()),
             }),
         };
-        let probe = store.path(SUMS)?;
+        let first = store.path(keys::SUMS)?;
         let s3 = Arc::clone(&store.inner.s3);
         store
-            .block(async move { s3.list(Some(&probe)).next().await.transpose() })
+            .block(async move { s3.list(Some(&first)).next().await.transpose() })
             .map_err(|e| store.error("cannot list the bucket", e))?;
+        let features = store.block(store.probe());
+        *store.inner.features.lock().unwrap() = features;
+        store.note(features.line());
         Ok(store)
     }
 
@@ -250,6 +282,69 @@ impl Store {
             loc.url()
         } else {
             format!("{} at {}", loc.url(), loc.endpoint)
+        }
+    }
+
+    /// Hands the store the server's log: the notes kept so far (the probe's line) are written
+    /// at once, later ones as they come.
+    pub fn set_log(&self, sink: LogSink) {
+        let pending = {
+            let mut notes = self.inner.notes.lock().unwrap();
+            notes.sink = Some(Arc::clone(&sink));
+            std::mem::take(&mut notes.pending)
+        };
+        for line in pending {
+            sink(&line);
+        }
+    }
+
+    /// Writes `text` to the server's log (kept until there is one).
+    fn note(&self, text: String) {
+        let sink = {
+            let mut notes = self.inner.notes.lock().unwrap();
+            match &notes.sink {
+                Some(sink) => Arc::clone(sink),
+                None => return notes.pending.push(text),
+            }
+        };
+        sink(&text);
+    }
+
+    /// Writes `text` once in the server's life (`what` names the note).
+    fn note_once(&self, what: &'static str, text: String) {
+        if self.inner.notes.lock().unwrap().said.insert(what) {
+            self.note(text);
+        }
+    }
+
+    /// What the store honours, as far as nf knows.
+    fn features(&self) -> probe::Features {
+        *self.inner.features.lock().unwrap()
+    }
+
+    /// Records that listings come without ETags (`parts`: part listings), and says so once.
+    fn lacks_etags(&self, parts: bool) {
+        let mut f = self.inner.features.lock().unwrap();
+        let (seen, what, text) = if parts {
+            (
+                &mut f.part_etags,
+                "part-etags",
+                "the object store lists parts without ETags: interrupted uploads cannot be \
+                 checked, so they are aborted and a resumed put starts over",
+            )
+        } else {
+            (
+                &mut f.list_etags,
+                "list-etags",
+                "the object store lists objects without ETags: ls asks for each file's ETag \
+                 (one HEAD per file), and hash entries are kept",
+            )
+        };
+        // Said once: by the probe's line, or else now.
+        let known = std::mem::replace(seen, probe::Seen::No) == probe::Seen::No;
+        drop(f);
+        if !known {
+            self.note_once(what, text.to_string());
         }
     }
 
@@ -277,25 +372,45 @@ impl Store {
         self.inner.busy.lock().unwrap().remove(id);
     }
 
-    /// `PREFIX/.nf/up/NAME`: the part entries of the unfinished uploads of `name`.
+    /// `PREFIX/.nf/parts/DIR/LEAF`: the unfinished uploads of `name`.
     fn uploads_of(&self, name: &FileName) -> Result<Path> {
-        self.path(&format!("{UPLOADS}/{}", name.as_str()))
+        self.path(&format!("{}/{}", keys::PARTS, keys::segments(name.as_str())))
     }
 
-    /// `PREFIX/.nf/up/NAME/UPLOAD`: the part entries of the upload `id` of `name`.
+    /// `PREFIX/.nf/parts/DIR/LEAF/UPLOAD`: the record and part entries of the upload `id`.
     fn entry_dir(&self, name: &FileName, id: &str) -> Result<Path> {
         self.path(&format!(
-            "{UPLOADS}/{}/{}",
-            name.as_str(),
-            resume::upload_segment(id)
+            "{}/{}/{}",
+            keys::PARTS,
+            keys::segments(name.as_str()),
+            keys::hashed(id)
         ))
     }
 
-    /// Deletes the part entries of the upload `id` of `name`. Best effort.
+    /// Records the upload `id` of `name` (its id is the content of the record), so that a
+    /// resume can find it from its part entries.
+    async fn record_upload(&self, name: &FileName, id: &str) -> object_store::Result<()> {
+        let Ok(dir) = self.entry_dir(name, id) else {
+            return Ok(());
+        };
+        let record = Path::parse(format!("{dir}/{}", keys::RECORD))?;
+        self.inner
+            .s3
+            .put(&record, PutPayload::from(id.as_bytes().to_vec()))
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes the record and part entries of the upload `id` of `name`. Best effort.
     async fn drop_entries(&self, name: &FileName, id: &str) {
         if let Ok(dir) = self.entry_dir(name, id) {
             self.delete_under(dir).await;
         }
+    }
+
+    /// Every object under `dir`.
+    async fn list_all(&self, dir: &Path) -> object_store::Result<Vec<ObjectMeta>> {
+        self.inner.s3.list(Some(dir)).try_collect().await
     }
 
     /// Deletes every object under `dir`. Best effort.
@@ -305,75 +420,72 @@ impl Store {
         s3.delete_stream(keys).for_each(|_| async {}).await;
     }
 
-    /// The parts the store holds of the multipart upload `id` of `key` (number, ETag token,
-    /// ETag as listed); None when there is no such upload (completed or aborted).
-    async fn list_parts(
-        &self,
-        key: &Path,
-        id: &str,
-    ) -> object_store::Result<Option<Vec<(u64, String, String)>>> {
+    /// The parts the store holds of the multipart upload `id` of `key`; None when there is no
+    /// such upload (completed or aborted).
+    async fn list_parts(&self, key: &Path, id: &str) -> object_store::Result<Option<Vec<ListedPart>>> {
         let mut parts = Vec::new();
         let mut marker = 0u64;
         loop {
-            let options = SignedUrlOptions::default().with_query([
-                ("uploadId", id.to_string()),
-                ("part-number-marker", marker.to_string()),
-            ]);
-            let url = self
-                .inner
-                .s3
-                .signed_url_opts(reqwest::Method::GET, key, Duration::from_secs(300), &options)
-                .await?;
-            let response = self
-                .inner
-                .http
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
-            let status = response.status();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
-            if status == reqwest::StatusCode::NOT_FOUND {
+            let request = signed::Request {
+                method: reqwest::Method::GET,
+                key,
+                query: vec![
+                    ("uploadId", id.to_string()),
+                    ("part-number-marker", marker.to_string()),
+                ],
+                if_absent: false,
+                body: None,
+                retry_conflict: false,
+                what: "ListParts",
+            };
+            let reply = signed::send(self, &request).await?;
+            if reply.status == reqwest::StatusCode::NOT_FOUND {
                 return Ok(None);
             }
-            if !status.is_success() {
-                return Err(upload::generic(format!("ListParts answered {status}: {text}")));
+            if reply.failed() {
+                return Err(upload::generic(format!(
+                    "ListParts answered {}: {}",
+                    reply.status, reply.text
+                )));
             }
-            for block in text.split("<Part>").skip(1) {
+            for block in reply.text.split("<Part>").skip(1) {
                 let number = xml_values(block, "PartNumber")
                     .first()
                     .and_then(|n| n.parse().ok());
-                let etag = xml_values(block, "ETag").into_iter().next();
-                if let (Some(number), Some(raw)) = (number, etag) {
-                    if let Some(token) = etag_text(&raw) {
-                        parts.push((number, token, raw));
-                    }
+                let etag = xml_values(block, "ETag")
+                    .into_iter()
+                    .next()
+                    .and_then(|raw| Some((etag_text(&raw)?, raw)));
+                if let Some(number) = number {
+                    parts.push(ListedPart { number, etag });
                 }
             }
-            let next = xml_values(&text, "NextPartNumberMarker")
+            let next = xml_values(&reply.text, "NextPartNumberMarker")
                 .first()
                 .and_then(|n| n.parse().ok());
             match next {
-                Some(n) if text.contains("<IsTruncated>true</IsTruncated>") && n > marker => marker = n,
+                Some(n) if reply.text.contains("<IsTruncated>true</IsTruncated>") && n > marker => marker = n,
                 _ => return Ok(Some(parts)),
             }
         }
     }
 
     /// The unfinished upload of `name` that holds the longest resumable start, if any.
-    /// Entries of uploads the store no longer has are deleted on the way.
+    /// Entries of uploads the store no longer has are deleted on the way. On a store whose
+    /// part listings have no ETags nothing is resumable (a stored part cannot be told from
+    /// another), and nothing is looked up.
     fn find_resumable(&self, name: &FileName) -> Result<Option<Resumable>> {
+        if !self.features().part_etags.assumed() {
+            return Ok(None);
+        }
         let what = format!("cannot look up {}", quote(name.as_str()));
         let dir = self.uploads_of(name)?;
         let key = self.key(name)?;
-        let s3 = Arc::clone(&self.inner.s3);
-        let listed: Vec<ObjectMeta> = self
-            .block(s3.list(Some(&dir)).try_collect())
+        let listed = self
+            .block(self.list_all(&dir))
             .map_err(|e| self.error(&what, e))?;
-        let mut uploads: HashMap<String, Vec<resume::PartEntry>> = HashMap::new();
+        // UPLOAD segment → (has a record, part entries).
+        let mut uploads: HashMap<String, (bool, Vec<resume::PartEntry>)> = HashMap::new();
         for meta in &listed {
             let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
                 continue;
@@ -381,23 +493,48 @@ impl Store {
             let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') else {
                 continue;
             };
-            if let Some(entry) = resume::PartEntry::parse(leaf) {
-                uploads.entry(resume::upload_id(segment)).or_default().push(entry);
+            let upload = uploads.entry(segment.to_string()).or_default();
+            if leaf == keys::RECORD {
+                upload.0 = true;
+            } else if let Some(entry) = resume::PartEntry::parse(leaf) {
+                upload.1.push(entry);
             }
         }
         let mut best: Option<Resumable> = None;
-        for (id, entries) in uploads {
+        for (segment, (recorded, entries)) in uploads {
+            let Ok(updir) = Path::parse(format!("{dir}/{segment}")) else {
+                continue;
+            };
+            let id = match recorded {
+                true => self
+                    .block(self.read_record(&updir))
+                    .map_err(|e| self.error(&what, e))?,
+                false => None,
+            };
+            let Some(id) = id else {
+                // No record: the upload was completed or aborted and its entries are going.
+                self.block(self.delete_under(updir));
+                continue;
+            };
             let Some(stored) = self
                 .block(self.list_parts(&key, &id))
                 .map_err(|e| self.error(&what, e))?
             else {
                 // Completed or aborted meanwhile: its entries are of no use.
-                self.block(self.drop_entries(name, &id));
+                self.block(self.delete_under(updir));
                 continue;
             };
+            if stored.iter().any(|p| p.etag.is_none()) {
+                self.lacks_etags(true);
+                return Ok(None);
+            }
             let listed: HashMap<u64, (&str, &str)> = stored
                 .iter()
-                .map(|(n, token, raw)| (*n, (token.as_str(), raw.as_str())))
+                .filter_map(|p| {
+                    p.etag
+                        .as_ref()
+                        .map(|(t, raw)| (p.number, (t.as_str(), raw.as_str())))
+                })
                 .collect();
             let (part, prefix) =
                 resume::resumable_prefix(&entries, |n| listed.get(&n).map(|(token, _)| *token));
@@ -416,21 +553,41 @@ impl Store {
         Ok(best)
     }
 
+    /// The upload id in the record under `updir`; None if the record is gone.
+    async fn read_record(&self, updir: &Path) -> object_store::Result<Option<String>> {
+        let record = Path::parse(format!("{updir}/{}", keys::RECORD))?;
+        match self.inner.s3.get(&record).await {
+            Ok(got) => {
+                let bytes = got.bytes().await?;
+                Ok(String::from_utf8(bytes.to_vec()).ok().filter(|id| !id.is_empty()))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn path(&self, rest: &str) -> Result<Path> {
         Path::parse(format!("{}{rest}", self.inner.prefix))
             .map_err(|e| Error::new(ErrorKind::BadName, format!("not a usable object key: {e}")))
     }
 
+    /// The object key of `name`; a `bad_name` error if it would be longer than S3 allows.
     fn key(&self, name: &FileName) -> Result<Path> {
+        keys::check_key_len(&self.inner.prefix, name.as_str())?;
         self.path(name.as_str())
     }
 
+    /// `PREFIX/.nf/sums/DIR/LEAF`: the hash entries of `name`.
     fn sums_of(&self, name: &FileName) -> Result<Path> {
-        self.path(&format!("{SUMS}/{}", name.as_str()))
+        self.path(&format!("{}/{}", keys::SUMS, keys::segments(name.as_str())))
     }
 
     fn sum_key(&self, name: &FileName, etag: &str, hash: &str) -> Result<Path> {
-        self.path(&format!("{SUMS}/{}/{etag}.{hash}", name.as_str()))
+        self.path(&format!(
+            "{}/{}/{etag}.{hash}",
+            keys::SUMS,
+            keys::segments(name.as_str())
+        ))
     }
 
     /// Turns an object store failure met while doing `what` into an error a user can act on.
@@ -483,24 +640,11 @@ impl Store {
         let Ok(dir) = self.sums_of(name) else {
             return Ok(Vec::new());
         };
-        let entries: Vec<ObjectMeta> = self.inner.s3.list(Some(&dir)).try_collect().await?;
+        let entries = self.list_all(&dir).await?;
         Ok(entries
             .iter()
-            .filter_map(|m| self.parse_sum(m.location.as_ref()))
-            .map(|(_, etag, hash)| (etag, hash))
+            .filter_map(|m| keys::parse_sum_leaf(m.location.filename()?))
             .collect())
-    }
-
-    /// `PREFIX/.nf/b3/NAME/ETAG.HASH` → (NAME, ETAG, HASH).
-    fn parse_sum(&self, key: &str) -> Option<(String, String, String)> {
-        let rest = key
-            .strip_prefix(&self.inner.prefix)?
-            .strip_prefix(SUMS)?
-            .strip_prefix('/')?;
-        let (name, leaf) = rest.split_once('/')?;
-        let (etag, hash) = leaf.rsplit_once('.')?;
-        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        hex.then(|| (name.to_string(), etag.to_string(), hash.to_ascii_lowercase()))
     }
 
     /// The BLAKE3 of the version of `name` described by `meta`: from its entry, or by reading
@@ -515,94 +659,113 @@ impl Store {
         }
     }
 
-    /// Hashes the version of `name` described by `meta` by reading it, and records the hash.
-    fn adopt(&self, name: &FileName, meta: &ObjectMeta) -> Result<String> {
-        let what = format!("cannot read {}", quote(name.as_str()));
-        let key = self.key(name)?;
-        let options = GetOptions {
-            if_match: meta.e_tag.clone(),
-            ..GetOptions::default()
-        };
-        let s3 = Arc::clone(&self.inner.s3);
-        let hash = self
-            .block(async move {
-                let mut stream = s3.get_opts(&key, options).await?.into_stream();
-                let mut hasher = blake3::Hasher::new();
-                while let Some(chunk) = stream.next().await {
-                    hasher.update(&chunk?);
-                }
-                Ok::<_, object_store::Error>(hasher.finalize().to_hex().to_string())
-            })
-            .map_err(|e| self.error(&what, e))?;
-        if let Some(etag) = etag_token(meta) {
-            // Best effort: without the entry the next reader hashes it again.
-            if let Ok(entry) = self.sum_key(name, &etag, &hash) {
-                let _ = self.block(self.inner.s3.put(&entry, PutPayload::new()));
-            }
-        }
-        Ok(hash)
-    }
-
     /// Every stored file whose name matches `pattern`, sorted by name: two listings (the
-    /// BLAKE3 entries, then the files), a request per 1000 keys each.
+    /// BLAKE3 entries of the top directory, then the files), a request per 1000 keys each;
+    /// where the store lists no ETags, a HEAD per file besides.
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
         let glob = super::listing_glob(pattern)?;
-        let sums_root = self.path(SUMS)?;
+        let sums_dir = self.path(&format!("{}/{}", keys::SUMS, keys::top_dir()))?;
         let top = self.path("")?;
         let s3 = Arc::clone(&self.inner.s3);
         // The entries first: an entry listed before the files is never newer than the file
         // version listed after it, so an entry whose ETag differs from the file's is stale.
         let (entries, files) = self
             .block(async move {
-                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_root)).try_collect().await?;
+                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_dir)).try_collect().await?;
                 let prefix = (!top.as_ref().is_empty()).then_some(&top);
                 let files = s3.list_with_delimiter(prefix).await?.objects;
                 Ok::<_, object_store::Error>((entries, files))
             })
             .map_err(|e| self.error("cannot list the bucket", e))?;
+        // LEAF → (ETag, hash) of each entry, and each entry's key.
         let mut sums: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut entry_keys = Vec::new();
         for entry in &entries {
-            if let Some((name, etag, hash)) = self.parse_sum(entry.location.as_ref()) {
-                sums.entry(name.clone()).or_default().push((etag.clone(), hash));
-                entry_keys.push((name, etag, entry.location.clone()));
+            let mut parts = entry.location.parts().rev();
+            let (Some(sum), Some(leaf)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if let Some((etag, hash)) = keys::parse_sum_leaf(sum.as_ref()) {
+                let leaf = leaf.as_ref().to_string();
+                sums.entry(leaf.clone()).or_default().push((etag.clone(), hash));
+                entry_keys.push((leaf, etag, entry.location.clone()));
             }
         }
-        let mut current: HashMap<String, String> = HashMap::new();
-        let mut listed = Vec::new();
-        for meta in &files {
+        let mut named = Vec::new();
+        for meta in files {
             let Some(raw) = meta.location.as_ref().strip_prefix(&self.inner.prefix) else {
                 continue;
             };
-            let Ok(name) = FileName::parse(raw) else { continue };
-            let etag = etag_token(meta);
-            if let Some(etag) = &etag {
-                current.insert(raw.to_string(), etag.clone());
+            if let Ok(name) = FileName::parse(raw) {
+                named.push((name, meta));
             }
-            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
+        }
+        let named = self.with_etags(named)?;
+        // LEAF → the ETag of the file now (None: not known).
+        let current: HashMap<String, Option<String>> = named
+            .iter()
+            .map(|(name, meta)| (keys::hashed(name.as_str()), etag_token(meta)))
+            .collect();
+        let mut listed = Vec::new();
+        let mut unknown = Vec::new();
+        for (name, meta) in named {
+            if glob.as_ref().is_some_and(|g| !g.matches(name.as_str())) {
                 continue;
             }
-            let known = etag.and_then(|etag| sums.get(raw).and_then(|s| only_hash(s, &etag)));
-            let hash = match known {
-                Some(hash) => hash,
-                // Unknown content: hash it once. One that vanished meanwhile is not listed.
-                None => match self.adopt(&name, meta) {
-                    Ok(hash) => hash,
-                    Err(_) => continue,
-                },
-            };
-            listed.push(info(&name, meta, hash));
+            let leaf = keys::hashed(name.as_str());
+            let known = etag_token(&meta).and_then(|etag| sums.get(&leaf).and_then(|s| only_hash(s, &etag)));
+            match known {
+                Some(hash) => listed.push(info(&name, &meta, hash)),
+                None => unknown.push((name, meta)),
+            }
+        }
+        // Unknown content: hashed once, in parallel. One that vanished meanwhile is not listed.
+        let hashes = self.adopt_all(&unknown)?;
+        for ((name, meta), hash) in unknown.iter().zip(hashes) {
+            if let Some(hash) = hash {
+                listed.push(info(name, meta, hash));
+            }
         }
         self.drop_stale(entry_keys, &current);
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listed)
     }
 
-    /// Deletes the BLAKE3 entries of versions that are no longer stored. Best effort.
-    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, String>) {
+    /// Listed files with their ETags: where the listing had none, from a HEAD of each (16 at
+    /// a time). A file whose HEAD fails keeps no ETag; one that is gone is dropped.
+    fn with_etags(&self, named: Vec<(FileName, ObjectMeta)>) -> Result<Vec<(FileName, ObjectMeta)>> {
+        if named.iter().all(|(_, m)| etag_token(m).is_some()) {
+            return Ok(named);
+        }
+        self.lacks_etags(false);
+        let s3 = Arc::clone(&self.inner.s3);
+        let heads = named.into_iter().map(|(name, meta)| {
+            let s3 = Arc::clone(&s3);
+            async move {
+                if etag_token(&meta).is_some() {
+                    return Some((name, meta));
+                }
+                match s3.head(&meta.location).await {
+                    Ok(fresh) => Some((name, fresh)),
+                    Err(object_store::Error::NotFound { .. }) => None,
+                    Err(_) => Some((name, meta)),
+                }
+            }
+        });
+        let done: Vec<_> = self.block(futures_util::stream::iter(heads).buffered(16).collect());
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Deletes the BLAKE3 entries of versions that are no longer stored: of files gone, or
+    /// whose current ETag is known and another. Best effort.
+    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, Option<String>>) {
         let stale: Vec<Path> = entries
             .into_iter()
-            .filter(|(name, etag, _)| current.get(name) != Some(etag))
+            .filter(|(leaf, etag, _)| match current.get(leaf) {
+                None => true,
+                Some(Some(now)) => now != etag,
+                Some(None) => false,
+            })
             .map(|(_, _, key)| key)
             .collect();
         if stale.is_empty() {
@@ -616,7 +779,8 @@ impl Store {
     }
 
     /// Opens `name` for reading from `offset` (a ranged read). The hash is that of exactly the
-    /// version being read: the read is pinned to its ETag.
+    /// version being read: the read is pinned to its ETag, and the answer's ETag is checked
+    /// before a byte is passed on (some stores ignore `If-Match`).
     pub fn read(&self, name: &FileName, offset: u64) -> Result<(Reader, FileInfo)> {
         let what = format!("cannot read {}", quote(name.as_str()));
         let key = self.key(name)?;
@@ -637,16 +801,20 @@ impl Store {
         };
         let s3 = Arc::clone(&self.inner.s3);
         let got = self.block(async move { s3.get_opts(&key, options).await });
-        match got {
-            Ok(result) => Ok((Reader::start(self.inner.rt.handle(), result.into_stream()), info)),
-            Err(object_store::Error::NotFound { .. }) => Err(not_found(name)),
-            Err(object_store::Error::Precondition { .. }) => Err(Error::new(
+        let replaced_error = || {
+            Error::new(
                 ErrorKind::Busy,
                 format!(
                     "{} was replaced while it was being opened; try again",
                     quote(name.as_str())
                 ),
-            )),
+            )
+        };
+        match got {
+            Ok(result) if replaced(&meta, &result.meta) => Err(replaced_error()),
+            Ok(result) => Ok((Reader::start(self.inner.rt.handle(), result.into_stream()), info)),
+            Err(object_store::Error::NotFound { .. }) => Err(not_found(name)),
+            Err(object_store::Error::Precondition { .. }) => Err(replaced_error()),
             Err(e) => Err(self.error(&what, e)),
         }
     }
@@ -713,6 +881,14 @@ impl Store {
     }
 }
 
+/// True when the answer to a read pinned to the version `pinned` is of another version: both
+/// have ETags and they differ (a store that ignores `If-Match`).
+fn replaced(pinned: &ObjectMeta, answer: &ObjectMeta) -> bool {
+    match (pinned.e_tag.as_deref(), answer.e_tag.as_deref()) {
+        (Some(a), Some(b)) => etag_text(a) != etag_text(b),
+        _ => false,
+    }
+}
 /// Every value of `<tag>…</tag>` in an S3 XML answer, with the XML escapes S3 uses undone.
 fn xml_values(text: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
