@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 
 /// Objects hashed at once, server-wide.
-pub const PARALLEL: usize = 8;
+pub const PARALLEL: usize = 32;
 /// The longest a request waits for hashes before it is answered `busy`: well inside the
 /// client's idle timeout (`idle_timeout_secs`, 60 s by default).
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -87,6 +87,8 @@ impl Store {
         if super::replaced(meta, &got.meta) {
             return Err(None);
         }
+        // Listed without an ETag: the version read is the one the answer names.
+        let etag = super::etag_token(meta).or_else(|| super::etag_token(&got.meta));
         let mut stream = got.into_stream();
         let mut hasher = blake3::Hasher::new();
         while let Some(chunk) = stream.next().await {
@@ -98,7 +100,7 @@ impl Store {
             }
         }
         let hash = hasher.finalize().to_hex().to_string();
-        if let Some(etag) = super::etag_token(meta) {
+        if let Some(etag) = etag {
             // Best effort: without the entry the next reader hashes it again.
             if let Ok(entry) = self.sum_key(name, &etag, &hash) {
                 let _ = self.inner.s3.put(&entry, PutPayload::new()).await;
@@ -108,13 +110,16 @@ impl Store {
     }
 
     /// The hashes of `objects` (none for one that vanished or could not be read), hashed
-    /// [`PARALLEL`] at a time; `busy` if they are not all done within [`WAIT`].
-    pub(super) fn adopt_all(&self, objects: &[(FileName, ObjectMeta)]) -> Result<Vec<Option<String>>> {
+    /// [`PARALLEL`] at a time; `busy` if they are not all done by `deadline`.
+    pub(super) fn adopt_all(
+        &self,
+        objects: &[(FileName, ObjectMeta)],
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<Option<String>>> {
         if objects.is_empty() {
             return Ok(Vec::new());
         }
         let mut waiting: Vec<_> = objects.iter().map(|(n, m)| self.hashing(n, m)).collect();
-        let deadline = tokio::time::Instant::now() + WAIT;
         let outcomes: Vec<Option<Outcome>> = self.block(async {
             let mut done = Vec::with_capacity(waiting.len());
             for rx in &mut waiting {

@@ -664,6 +664,8 @@ impl Store {
     /// where the store lists no ETags, a HEAD per file besides.
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
         let glob = super::listing_glob(pattern)?;
+        // The whole answer within [`adopt::WAIT`] of the listings, or `busy`.
+        let mut deadline = tokio::time::Instant::now() + adopt::WAIT;
         let sums_dir = self.path(&format!("{}/{}", keys::SUMS, keys::top_dir()))?;
         let top = self.path("")?;
         let s3 = Arc::clone(&self.inner.s3);
@@ -677,6 +679,7 @@ impl Store {
                 Ok::<_, object_store::Error>((entries, files))
             })
             .map_err(|e| self.error("cannot list the bucket", e))?;
+        deadline = deadline.max(tokio::time::Instant::now() + adopt::WAIT / 2);
         // LEAF → (ETag, hash) of each entry, and each entry's key.
         let mut sums: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut entry_keys = Vec::new();
@@ -700,7 +703,7 @@ impl Store {
                 named.push((name, meta));
             }
         }
-        let named = self.with_etags(named)?;
+        let named = self.with_etags(named, &sums, deadline)?;
         // LEAF → the ETag of the file now (None: not known).
         let current: HashMap<String, Option<String>> = named
             .iter()
@@ -720,7 +723,7 @@ impl Store {
             }
         }
         // Unknown content: hashed once, in parallel. One that vanished meanwhile is not listed.
-        let hashes = self.adopt_all(&unknown)?;
+        let hashes = self.adopt_all(&unknown, deadline)?;
         for ((name, meta), hash) in unknown.iter().zip(hashes) {
             if let Some(hash) = hash {
                 listed.push(info(name, meta, hash));
@@ -731,18 +734,27 @@ impl Store {
         Ok(listed)
     }
 
-    /// Listed files with their ETags: where the listing had none, from a HEAD of each (16 at
-    /// a time). A file whose HEAD fails keeps no ETag; one that is gone is dropped.
-    fn with_etags(&self, named: Vec<(FileName, ObjectMeta)>) -> Result<Vec<(FileName, ObjectMeta)>> {
+    /// Listed files with their ETags: where the listing had none, from a HEAD of each file
+    /// that has hash entries to choose from (32 at a time; a file without entries is read and
+    /// hashed anyway, and that answer names its ETag). A file whose HEAD fails keeps no ETag;
+    /// one that is gone is dropped; `busy` if the HEADs are not done by `deadline`.
+    fn with_etags(
+        &self,
+        named: Vec<(FileName, ObjectMeta)>,
+        sums: &HashMap<String, Vec<(String, String)>>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<(FileName, ObjectMeta)>> {
         if named.iter().all(|(_, m)| etag_token(m).is_some()) {
             return Ok(named);
         }
         self.lacks_etags(false);
         let s3 = Arc::clone(&self.inner.s3);
+        let count = named.len();
         let heads = named.into_iter().map(|(name, meta)| {
             let s3 = Arc::clone(&s3);
+            let needed = etag_token(&meta).is_none() && sums.contains_key(&keys::hashed(name.as_str()));
             async move {
-                if etag_token(&meta).is_some() {
+                if !needed {
                     return Some((name, meta));
                 }
                 match s3.head(&meta.location).await {
@@ -752,7 +764,19 @@ impl Store {
                 }
             }
         });
-        let done: Vec<_> = self.block(futures_util::stream::iter(heads).buffered(16).collect());
+        let all = futures_util::stream::iter(heads).buffered(32).collect::<Vec<_>>();
+        let done = self
+            .block(async move { tokio::time::timeout_at(deadline, all).await })
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "the object store lists no ETags, and asking it for those of {count} files \
+                         took longer than {} s; try again",
+                        adopt::WAIT.as_secs()
+                    ),
+                )
+            })?;
         Ok(done.into_iter().flatten().collect())
     }
 
