@@ -205,6 +205,23 @@ pub fn store_features() -> &'static StoreFeatures {
     })
 }
 
+/// True when the test store is s3s-fs (S3_FS_ROOT set), which writes an object's content and
+/// then, apart, its ETag: writes of one key at once can leave one version's ETag on the other's
+/// content, which no probe can see (docs/SCALING.md). The test's output then says so and what
+/// is asserted instead (`instead`).
+pub fn store_pairs_etags_apart(instead: &str) -> bool {
+    if s3_env().is_none_or(|e| e.fs_root.is_none()) {
+        return false;
+    }
+    let current = std::thread::current();
+    eprintln!(
+        "{}: s3s-fs may pair one version's ETag with another's content after writes at once; \
+         asserting instead: {instead}",
+        current.name().unwrap_or("this test")
+    );
+    true
+}
+
 /// True when the test store has `feature`; otherwise false, and the test's output says that
 /// the store lacks it and what the test asserts instead (`instead`).
 pub fn store_has(feature: &str, instead: &str) -> bool {

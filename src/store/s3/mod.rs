@@ -330,7 +330,7 @@ impl Store {
                 &mut f.part_etags,
                 "part-etags",
                 "the object store lists parts without ETags: interrupted uploads cannot be \
-                 checked, so they are aborted and a resumed put starts over",
+                 checked, so they are aborted and a resumed upload starts over",
             )
         } else {
             (

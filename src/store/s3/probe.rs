@@ -78,13 +78,13 @@ impl Features {
             (
                 "create-if-absent",
                 self.create_if_absent,
-                "a put without --force of less than 8 MiB checks for the name just before it \
+                "an upload without --force of less than 8 MiB checks for the name just before it \
                  stores, but two servers racing for one name can both succeed",
             ),
             (
                 "complete-if-absent",
                 self.complete_if_absent,
-                "a put without --force of 8 MiB or more checks for the name just before it \
+                "an upload without --force of 8 MiB or more checks for the name just before it \
                  completes, but two servers racing for one name can both succeed",
             ),
             (
@@ -101,7 +101,7 @@ impl Features {
                 "part-etags",
                 self.part_etags,
                 "interrupted uploads cannot be checked part by part: they are aborted, and a \
-                 resumed put starts over",
+                 resumed upload starts over",
             ),
             (
                 "list-uploads",
@@ -111,7 +111,7 @@ impl Features {
             (
                 "metadata",
                 self.metadata,
-                "a put whose answer was lost is checked by reading the object back",
+                "an upload whose answer was lost is checked by reading the object back",
             ),
         ] {
             let _ = write!(text, " {name}={}", seen.word());
