@@ -222,6 +222,17 @@ pub fn store_pairs_etags_apart(instead: &str) -> bool {
     true
 }
 
+/// After writes of one name at once on a store that pairs ETags apart: a get of `name` through
+/// `server` returns `stored` or fails its BLAKE3 check (exit 6), never wrong bytes as right.
+pub fn assert_get_is_right_or_refused(server: &super::Server, name: &str, stored: &[u8]) {
+    let get = server.nf(&["get", name]);
+    if get.status.success() {
+        super::assert_same(&std::fs::read(server.work.join(name)).unwrap(), stored, "get");
+    } else {
+        super::assert_fails(&get, 6, "BLAKE3");
+    }
+}
+
 /// True when the test store has `feature`; otherwise false, and the test's output says that
 /// the store lacks it and what the test asserts instead (`instead`).
 pub fn store_has(feature: &str, instead: &str) -> bool {

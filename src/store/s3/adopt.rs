@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::sync::{watch, Semaphore};
 
@@ -89,17 +88,10 @@ impl Store {
         }
         // Listed without an ETag: the version read is the one the answer names.
         let etag = super::etag_token(meta).or_else(|| super::etag_token(&got.meta));
-        let mut stream = got.into_stream();
-        let mut hasher = blake3::Hasher::new();
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(bytes) => {
-                    hasher.update(&bytes);
-                }
-                Err(e) => return Err(Some(super::summary(&e))),
-            }
-        }
-        let hash = hasher.finalize().to_hex().to_string();
+        let hash = match super::hash_body(got).await {
+            Ok(hash) => hash.to_hex().to_string(),
+            Err(e) => return Err(Some(super::summary(&e))),
+        };
         if let Some(etag) = etag {
             // Best effort: without the entry the next reader hashes it again.
             if let Ok(entry) = self.sum_key(name, &etag, &hash) {

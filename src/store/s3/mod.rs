@@ -905,6 +905,16 @@ impl Store {
     }
 }
 
+/// The BLAKE3 of a GET's whole body.
+async fn hash_body(got: object_store::GetResult) -> object_store::Result<blake3::Hash> {
+    let mut stream = got.into_stream();
+    let mut hasher = blake3::Hasher::new();
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk?);
+    }
+    Ok(hasher.finalize())
+}
+
 /// True when the answer to a read pinned to the version `pinned` is of another version: both
 /// have ETags and they differ (a store that ignores `If-Match`).
 fn replaced(pinned: &ObjectMeta, answer: &ObjectMeta) -> bool {

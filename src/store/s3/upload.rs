@@ -25,7 +25,6 @@ use std::time::SystemTime;
 
 use blake3::hazmat::ChainingValue;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
@@ -556,20 +555,9 @@ impl Upload {
         let Ok(got) = s3.get_opts(&self.key, pinned).await else {
             return Holds::Other;
         };
-        let mut stream = got.into_stream();
-        let mut hasher = blake3::Hasher::new();
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(bytes) => {
-                    hasher.update(&bytes);
-                }
-                Err(_) => return Holds::Other,
-            }
-        }
-        if hasher.finalize().to_hex().as_str() == hash {
-            Holds::Ours(etag)
-        } else {
-            Holds::Other
+        match super::hash_body(got).await {
+            Ok(read) if read.to_hex().as_str() == hash => Holds::Ours(etag),
+            _ => Holds::Other,
         }
     }
 }
