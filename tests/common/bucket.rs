@@ -429,30 +429,41 @@ impl Bucket {
 
     /// s3s-fs keeps an unfinished upload as `.upload-ID.json` in its root, and the object's
     /// attributes as `.bucket-B.object-K.upload-ID.metadata.json` (B and K in URL-safe base64).
+    /// It writes the first before the second and deletes them one after the other, so an
+    /// upload being begun or ended (by any test) can show only one: such a scan is read again
+    /// (at most 5 times, 50 ms apart), and an upload still half there is not counted.
     fn unfinished_in_s3s_fs(&self, root: &str) -> Vec<String> {
         use base64::Engine;
-        let files: Vec<String> = std::fs::read_dir(root)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .collect();
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut keys = Vec::new();
-        for id in files
-            .iter()
-            .filter_map(|f| f.strip_prefix(".upload-")?.strip_suffix(".json"))
-        {
-            let suffix = format!(".upload-{id}.metadata.json");
-            let key = files.iter().find_map(|f| {
-                let object = f.strip_suffix(&suffix)?.split(".object-").nth(1)?;
-                String::from_utf8(b64.decode(object).ok()?).ok()
-            });
-            let key = key.unwrap_or_else(|| panic!("s3s-fs upload {id} without its attributes file"));
-            if key.starts_with(&format!("{}/", self.prefix)) {
-                keys.push(key);
+        for attempt in 0..5 {
+            let files: Vec<String> = std::fs::read_dir(root)
+                .unwrap()
+                .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string()))
+                .collect();
+            let mut keys = Vec::new();
+            let mut half = false;
+            for id in files
+                .iter()
+                .filter_map(|f| f.strip_prefix(".upload-")?.strip_suffix(".json"))
+            {
+                let suffix = format!(".upload-{id}.metadata.json");
+                let key = files.iter().find_map(|f| {
+                    let object = f.strip_suffix(&suffix)?.split(".object-").nth(1)?;
+                    String::from_utf8(b64.decode(object).ok()?).ok()
+                });
+                match key {
+                    Some(key) if key.starts_with(&format!("{}/", self.prefix)) => keys.push(key),
+                    Some(_) => {}
+                    None => half = true,
+                }
             }
+            if !half || attempt == 4 {
+                keys.sort();
+                return keys;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        keys.sort();
-        keys
+        unreachable!("the last attempt returns")
     }
 
     /// How many unfinished multipart uploads there are of `name`.
