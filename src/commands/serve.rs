@@ -33,6 +33,7 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
     let store = Store::open(&cfg.store_kind()?, &cfg.root, partials)?;
     let place = store.describe();
     clean_partials_periodically(&store, cfg.partial_max_age);
+    let notes = store.clone();
     let server = Server::bind(store, cfg.clone(), log)?;
     let local = server
         .local_addr()
@@ -58,6 +59,8 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         server.fingerprint().unwrap_or("none")
     ));
+    // After the first line: what the store found at start-up (the object store's probe).
+    notes.set_log(std::sync::Arc::new(move |line: &str| log.line(line)));
     let handle = server.stop_handle();
     stop.then(move |sig| {
         log.line(&format!(

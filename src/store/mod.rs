@@ -79,7 +79,7 @@ pub struct Upload {
 
 enum Backend {
     Local(local::Upload),
-    S3(s3::Upload),
+    S3(Box<s3::Upload>),
 }
 
 /// An upload whose content matched its hash, waiting for [`Store::commit`].
@@ -102,6 +102,14 @@ impl Store {
         match kind {
             StoreKind::Local => Ok(Store::Local(local::Store::open(root, partials)?)),
             StoreKind::S3(location) => Ok(Store::S3(s3::Store::open(location, partials)?)),
+        }
+    }
+
+    /// Hands the store the server's log, for what the store has to say: the object store's
+    /// start-up probe at once, and later what it finds the store lacks.
+    pub fn set_log(&self, sink: s3::LogSink) {
+        if let Store::S3(s) = self {
+            s.set_log(sink);
         }
     }
 
@@ -176,7 +184,7 @@ impl Store {
     ) -> Result<Upload> {
         let backend = match self {
             Store::Local(s) => Backend::Local(s.begin_upload(name, offset, resumable)?),
-            Store::S3(s) => Backend::S3(s.begin_upload(name, offset, size)?),
+            Store::S3(s) => Backend::S3(Box::new(s.begin_upload(name, offset, size)?)),
         };
         Ok(Upload {
             name: name.clone(),

@@ -7,6 +7,12 @@
 //! that needs a store runs that script itself (SeaweedFS from PyPI on loopback) for the rest
 //! of the test process, which stops it on exit. `NF_TEST_STORE=s3` runs the store suites
 //! against that bucket; every server gets a key prefix of its own, deleted when it is dropped.
+//!
+//! Stores differ (docs/SCALING.md): [`store_features`] is what nf's own start-up probe found
+//! in the test store, and a test whose assertion depends on a feature asks [`store_has`],
+//! which says in the test's output when the store lacks it and what is asserted instead.
+//! s3s-fs (`.ci/s3s-fs-up.sh`) answers ListMultipartUploads 501; the fixture then reads the
+//! directory it serves (S3_FS_ROOT) to find unfinished uploads.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -46,6 +52,8 @@ pub struct S3Env {
     pub bucket: String,
     /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, for nf serve.
     pub vars: Vec<(String, String)>,
+    /// The directory an s3s-fs store serves (S3_FS_ROOT), where it keeps unfinished uploads.
+    pub fs_root: Option<String>,
 }
 
 impl S3Env {
@@ -73,6 +81,7 @@ pub fn s3_env() -> Option<&'static S3Env> {
                     .iter()
                     .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
                     .collect(),
+                fs_root: std::env::var("S3_FS_ROOT").ok().filter(|r| !r.is_empty()),
             }),
             Err(_) => start_seaweedfs(),
         })
@@ -134,7 +143,109 @@ fn start_seaweedfs() -> Option<S3Env> {
             .iter()
             .filter_map(|k| Some((k.to_string(), value(k)?)))
             .collect(),
+        fs_root: None,
     })
+}
+
+/// What the test store honours: the line of nf's start-up probe
+/// (`object store probe: create-if-absent=yes … metadata=yes; …`), from an `nf serve` started
+/// once for this test process on a prefix of its own.
+pub struct StoreFeatures {
+    pub line: String,
+}
+
+impl StoreFeatures {
+    /// True unless the probe saw the store lack `feature` (`list-etags`, `part-etags`, …).
+    pub fn has(&self, feature: &str) -> bool {
+        !self.line.contains(&format!(" {feature}=no"))
+    }
+}
+
+/// The test store's features, probed once (see [`StoreFeatures`]).
+pub fn store_features() -> &'static StoreFeatures {
+    static FEATURES: OnceLock<StoreFeatures> = OnceLock::new();
+    FEATURES.get_or_init(|| {
+        let store = s3_env().expect("an object store to probe");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_nf"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--s3-endpoint",
+                &store.endpoint,
+            ])
+            .arg("--store")
+            .arg(format!("s3://{}/t/probe-{}", store.bucket, std::process::id()))
+            .env("NF_CONFIG", dir.path().join("none.toml"))
+            .envs(store.vars.iter().cloned())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start nf serve to probe the store");
+        let stderr = serve.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().take(20) {
+                let Ok(line) = line else { break };
+                if let Some(at) = line.find("object store probe:") {
+                    let _ = tx.send(line[at..].to_string());
+                    return;
+                }
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60));
+        let _ = serve.kill();
+        let _ = serve.wait();
+        StoreFeatures {
+            line: line.expect("nf serve logs its probe of the store"),
+        }
+    })
+}
+
+/// True when the test store is s3s-fs (S3_FS_ROOT set), which writes an object's content and
+/// then, apart, its ETag: writes of one key at once can leave one version's ETag on the other's
+/// content, which no probe can see (docs/SCALING.md). The test's output then says so and what
+/// is asserted instead (`instead`).
+pub fn store_pairs_etags_apart(instead: &str) -> bool {
+    if s3_env().is_none_or(|e| e.fs_root.is_none()) {
+        return false;
+    }
+    let current = std::thread::current();
+    eprintln!(
+        "{}: s3s-fs may pair one version's ETag with another's content after writes at once; \
+         asserting instead: {instead}",
+        current.name().unwrap_or("this test")
+    );
+    true
+}
+
+/// After writes of one name at once on a store that pairs ETags apart: a get of `name` through
+/// `server` returns `stored` or fails its BLAKE3 check (exit 6), never wrong bytes as right.
+pub fn assert_get_is_right_or_refused(server: &super::Server, name: &str, stored: &[u8]) {
+    let get = server.nf(&["get", name]);
+    if get.status.success() {
+        super::assert_same(&std::fs::read(server.work.join(name)).unwrap(), stored, "get");
+    } else {
+        super::assert_fails(&get, 6, "BLAKE3");
+    }
+}
+
+/// True when the test store has `feature`; otherwise false, and the test's output says that
+/// the store lacks it and what the test asserts instead (`instead`).
+pub fn store_has(feature: &str, instead: &str) -> bool {
+    if store_features().has(feature) {
+        return true;
+    }
+    let current = std::thread::current();
+    eprintln!(
+        "{}: the test store lacks {feature} (nf's probe: {}); asserting instead: {instead}",
+        current.name().unwrap_or("this test"),
+        store_features().line
+    );
+    false
 }
 
 /// True when an object store is there to test against (see [`s3_env`]). Without one, the
@@ -284,9 +395,13 @@ impl Bucket {
         }
     }
 
-    /// Keys of the multipart uploads begun under the prefix and neither completed nor aborted
-    /// (S3 ListMultipartUploads, signed by object_store).
+    /// Keys of the multipart uploads begun under the prefix and neither completed nor aborted:
+    /// S3 ListMultipartUploads (signed by object_store), or, on s3s-fs, which answers it 501,
+    /// the upload files in the directory it serves.
     pub fn unfinished_uploads(&self) -> Vec<String> {
+        if let Some(root) = &s3_env().unwrap().fs_root {
+            return self.unfinished_in_s3s_fs(root);
+        }
         let options = SignedUrlOptions::default()
             .with_query([("uploads", ""), ("prefix", &format!("{}/", self.prefix))]);
         let url = self
@@ -301,11 +416,54 @@ impl Bucket {
         let body = self
             .rt
             .block_on(async { reqwest::get(url).await?.error_for_status()?.text().await })
-            .unwrap();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "ListMultipartUploads failed ({e}); for s3s-fs, set S3_FS_ROOT (.ci/s3s-fs-up.sh does)"
+                )
+            });
         body.split("<Key>")
             .skip(1)
             .filter_map(|rest| rest.split_once("</Key>").map(|(k, _)| k.to_string()))
             .collect()
+    }
+
+    /// s3s-fs keeps an unfinished upload as `.upload-ID.json` in its root, and the object's
+    /// attributes as `.bucket-B.object-K.upload-ID.metadata.json` (B and K in URL-safe base64).
+    /// It writes the first before the second and deletes them one after the other, so an
+    /// upload being begun or ended (by any test) can show only one: such a scan is read again
+    /// (at most 5 times, 50 ms apart), and an upload still half there is not counted.
+    fn unfinished_in_s3s_fs(&self, root: &str) -> Vec<String> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        for attempt in 0..5 {
+            let files: Vec<String> = std::fs::read_dir(root)
+                .unwrap()
+                .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string()))
+                .collect();
+            let mut keys = Vec::new();
+            let mut half = false;
+            for id in files
+                .iter()
+                .filter_map(|f| f.strip_prefix(".upload-")?.strip_suffix(".json"))
+            {
+                let suffix = format!(".upload-{id}.metadata.json");
+                let key = files.iter().find_map(|f| {
+                    let object = f.strip_suffix(&suffix)?.split(".object-").nth(1)?;
+                    String::from_utf8(b64.decode(object).ok()?).ok()
+                });
+                match key {
+                    Some(key) if key.starts_with(&format!("{}/", self.prefix)) => keys.push(key),
+                    Some(_) => {}
+                    None => half = true,
+                }
+            }
+            if !half || attempt == 4 {
+                keys.sort();
+                return keys;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unreachable!("the last attempt returns")
     }
 
     /// How many unfinished multipart uploads there are of `name`.

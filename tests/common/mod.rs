@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod relay;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

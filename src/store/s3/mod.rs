@@ -2,14 +2,17 @@
 //! store, shared by any number of `nf serve` processes. The object store is the distributed
 //! engine; nf adds no replication of its own.
 //!
-//! Layout under `PREFIX/` in the bucket:
-//! - `NAME`: the file itself, an ordinary object that other S3 tools can read;
-//! - `.nf/b3/NAME/ETAG.BLAKE3`: an empty object whose key records the BLAKE3 of the version of
-//!   `NAME` whose ETag is `ETAG`. One listing of `.nf/b3/` gives every hash, so `ls` costs a
-//!   request per 1000 files, never one per file. An object with no matching entry (written by
-//!   another tool, or by a server that died between completing it and writing its entry) is
-//!   hashed by reading it once, and the entry is written then, as the local store does for files
-//!   without its extended attribute.
+//! Layout under `PREFIX/` in the bucket ([`keys`]): `NAME` is the file itself, an ordinary
+//! object that other S3 tools can read; `.nf/sums/DIR/LEAF/ETAG.BLAKE3` (empty objects, keyed
+//! by hashes of the name) record the BLAKE3 of each version. One listing of a directory's
+//! entries gives every hash, so `ls` costs a request per 1000 files, never one per file. An
+//! object with no matching entry (written by another tool, or by a server that died between
+//! completing it and writing its entry) is hashed by reading it once ([`adopt`]), and the entry
+//! is written then, as the local store does for files without its extended attribute.
+//!
+//! Stores differ from AWS S3 in what they honour; [`probe`] finds out at start-up and the log
+//! says so, and nf adapts (HEADs where listings lack ETags, checks the ETag of each download,
+//! starts resumes over where part listings lack ETags).
 //!
 //! Uploads are streamed into a multipart upload with a bounded number of parts in flight, and
 //! become visible only when it is completed, after the BLAKE3 matched; without `force` the
@@ -18,9 +21,13 @@
 //! async client through one small tokio runtime owned by the store. docs/SCALING.md has the
 //! whole story, including what is and is not consistent.
 
+mod adopt;
 mod budget;
+mod keys;
+mod probe;
 mod reader;
 mod resume;
+mod signed;
 mod upload;
 
 use std::collections::{HashMap, HashSet};
@@ -30,8 +37,8 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
+use object_store::multipart::MultipartStore;
 use object_store::path::Path;
-use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
     BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload,
     RetryConfig,
@@ -133,7 +140,7 @@ struct Inner {
     /// Runs the object store client for the blocking server threads.
     rt: tokio::runtime::Runtime,
     s3: Arc<AmazonS3>,
-    /// For the one request object_store does not offer: a conditional multipart completion.
+    /// For the requests object_store does not offer ([`signed`]).
     http: reqwest::Client,
     location: S3Location,
     /// `""` or `"some/prefix/"`.
@@ -142,26 +149,24 @@ struct Inner {
     busy: Mutex<HashSet<String>>,
     /// Upload bytes in memory, server-wide.
     budget: Arc<budget::Budget>,
-    /// What interrupted uploads may hold, and the log.
+    /// What the store honours: the start-up probe, corrected by what requests show later.
+    features: Mutex<probe::Features>,
+    /// Objects being hashed ([`adopt`]).
+    hashing: adopt::Hashing,
+    notes: Mutex<Notes>,
+    /// What interrupted uploads may hold.
     partials: Partials,
 }
 
-/// The directory of BLAKE3 entries, under the prefix.
-const SUMS: &str = ".nf/b3";
-/// The directory of part entries of unfinished uploads (see [`resume`]).
-const UPLOADS: &str = ".nf/up";
-
-/// An unfinished upload that stored a part this recently may still be written by some server:
-/// it is left alone when its name is completed or removed (and dropped by a later one).
+/// An unfinished upload another server may still be writing is protected by its lease (an
+/// empty `live` object among its entries, renewed at least every [`LEASE_RENEW`] while it
+/// writes, deleted when it is cut off): one renewed within this long is left alone.
 const UPLOAD_QUIET: Duration = Duration::from_secs(120);
-
-/// An upload in progress renews its lease (an empty `live` object among its entries) at least
-/// this often, while it writes parts; the lease is deleted when the upload is cut off.
-const LEASE_RENEW: Duration = Duration::from_secs(30);
+pub(super) const LEASE_RENEW: Duration = Duration::from_secs(30);
 const LEASE: &str = "live";
 
 /// The lease object of the upload whose entries are under `entries`.
-fn lease_key(entries: &Path) -> Path {
+pub(super) fn lease_key(entries: &Path) -> Path {
     entries.clone().join(LEASE)
 }
 
@@ -171,8 +176,48 @@ fn leased(at: Option<SystemTime>) -> bool {
 }
 
 /// Writes (or renews) the lease of the upload whose entries are under `entries`. Best effort.
-async fn renew_lease(s3: &AmazonS3, entries: &Path) {
+pub(super) async fn renew_lease(s3: &AmazonS3, entries: &Path) {
     let _ = s3.put(&lease_key(entries), PutPayload::new()).await;
+}
+
+/// What the entries of one unfinished upload say: whether it has its record, its part entries,
+/// when the last was written, and when its lease was renewed.
+#[derive(Default)]
+struct Listed {
+    recorded: bool,
+    parts: Vec<resume::PartEntry>,
+    last: Option<SystemTime>,
+    lease: Option<SystemTime>,
+}
+
+impl Listed {
+    fn add(&mut self, leaf: &str, at: SystemTime) {
+        if leaf == keys::RECORD {
+            self.recorded = true;
+        } else if leaf == LEASE {
+            self.lease = Some(at);
+        } else if let Some(entry) = resume::PartEntry::parse(leaf) {
+            self.parts.push(entry);
+            self.last = self.last.max(Some(at));
+        }
+    }
+
+    /// The bytes its part entries record.
+    fn bytes(&self) -> u64 {
+        self.parts.iter().map(|p| p.size).sum()
+    }
+}
+
+/// Where the store's lines for the server's log go.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Lines for the server's log: kept until the server hands the store its log.
+#[derive(Default)]
+struct Notes {
+    sink: Option<LogSink>,
+    pending: Vec<String>,
+    /// The one-time notes already written.
+    said: HashSet<&'static str>,
 }
 
 /// An unfinished multipart upload that can be continued: its parts `1..=n` (their entries and
@@ -189,24 +234,17 @@ impl Resumable {
     }
 }
 
-/// The resumable upload with the longest start, if any has one.
-fn longest(found: impl Iterator<Item = Resumable>) -> Option<Resumable> {
-    found.filter(|r| r.len() > 0).max_by_key(Resumable::len)
-}
-
-/// An unfinished upload no server is writing, as its part entries describe it.
-struct Interrupted {
-    name: FileName,
-    id: String,
-    /// The bytes of the parts it has entries for.
-    bytes: u64,
-    /// When its last part entry was written.
-    last: SystemTime,
+/// One part as ListParts gives it: its number and, where the store lists it, its ETag (as a
+/// key token, and as listed).
+pub(crate) struct ListedPart {
+    number: u64,
+    etag: Option<(String, String)>,
 }
 
 impl Store {
     /// Connects to the bucket and checks that it can be listed, so that a wrong endpoint, bucket
-    /// or key fails `nf serve` at start-up rather than the first client.
+    /// or key fails `nf serve` at start-up rather than the first client; then probes what the
+    /// store honours ([`probe`]).
     pub fn open(location: &S3Location, partials: Partials) -> Result<Store> {
         check_bucket(&location.bucket)
             .map_err(|why| Error::new(ErrorKind::Usage, format!("store.bucket: {why}")))?;
@@ -227,8 +265,8 @@ impl Store {
             .with_read_timeout(READ_TIMEOUT);
         let retry = RetryConfig {
             backoff: BackoffConfig::default(),
-            max_retries: 4,
-            retry_timeout: Duration::from_secs(20),
+            max_retries: signed::RETRIES as usize,
+            retry_timeout: signed::RETRY_WINDOW,
         };
         // Credentials (and AWS_ENDPOINT_URL, AWS_REGION…) come from the standard variables.
         let mut builder = AmazonS3Builder::from_env()
@@ -274,14 +312,20 @@ impl Store {
                 prefix,
                 busy: Mutex::new(HashSet::new()),
                 budget: budget::Budget::new(location.buffer_bytes),
+                features: Mutex::new(probe::Features::default()),
+                hashing: adopt::Hashing::new(),
+                notes: Mutex::new(Notes::default()),
                 partials,
             }),
         };
-        let probe = store.path(SUMS)?;
+        let first = store.path(keys::SUMS)?;
         let s3 = Arc::clone(&store.inner.s3);
         store
-            .block(async move { s3.list(Some(&probe)).next().await.transpose() })
+            .block(async move { s3.list(Some(&first)).next().await.transpose() })
             .map_err(|e| store.error("cannot list the bucket", e))?;
+        let features = store.block(store.probe());
+        *store.inner.features.lock().unwrap() = features;
+        store.note(features.line());
         Ok(store)
     }
 
@@ -292,6 +336,69 @@ impl Store {
             loc.url()
         } else {
             format!("{} at {}", loc.url(), loc.endpoint)
+        }
+    }
+
+    /// Hands the store the server's log: the notes kept so far (the probe's line) are written
+    /// at once, later ones as they come.
+    pub fn set_log(&self, sink: LogSink) {
+        let pending = {
+            let mut notes = self.inner.notes.lock().unwrap();
+            notes.sink = Some(Arc::clone(&sink));
+            std::mem::take(&mut notes.pending)
+        };
+        for line in pending {
+            sink(&line);
+        }
+    }
+
+    /// Writes `text` to the server's log (kept until there is one).
+    fn note(&self, text: String) {
+        let sink = {
+            let mut notes = self.inner.notes.lock().unwrap();
+            match &notes.sink {
+                Some(sink) => Arc::clone(sink),
+                None => return notes.pending.push(text),
+            }
+        };
+        sink(&text);
+    }
+
+    /// Writes `text` once in the server's life (`what` names the note).
+    fn note_once(&self, what: &'static str, text: String) {
+        if self.inner.notes.lock().unwrap().said.insert(what) {
+            self.note(text);
+        }
+    }
+
+    /// What the store honours, as far as nf knows.
+    fn features(&self) -> probe::Features {
+        *self.inner.features.lock().unwrap()
+    }
+
+    /// Records that listings come without ETags (`parts`: part listings), and says so once.
+    fn lacks_etags(&self, parts: bool) {
+        let mut f = self.inner.features.lock().unwrap();
+        let (seen, what, text) = if parts {
+            (
+                &mut f.part_etags,
+                "part-etags",
+                "the object store lists parts without ETags: interrupted uploads cannot be \
+                 checked, so they are aborted and a resumed upload starts over",
+            )
+        } else {
+            (
+                &mut f.list_etags,
+                "list-etags",
+                "the object store lists objects without ETags: ls asks for each file's ETag \
+                 (one HEAD per file), and hash entries are kept",
+            )
+        };
+        // Said once: by the probe's line, or else now.
+        let known = std::mem::replace(seen, probe::Seen::No) == probe::Seen::No;
+        drop(f);
+        if !known {
+            self.note_once(what, text.to_string());
         }
     }
 
@@ -319,61 +426,175 @@ impl Store {
         self.inner.busy.lock().unwrap().remove(id);
     }
 
-    /// `PREFIX/.nf/up/NAME`: the part entries of the unfinished uploads of `name`.
+    /// `PREFIX/.nf/parts/DIR/LEAF`: the unfinished uploads of `name`.
     fn uploads_of(&self, name: &FileName) -> Result<Path> {
-        self.path(&format!("{UPLOADS}/{}", name.as_str()))
+        self.path(&format!("{}/{}", keys::PARTS, keys::segments(name.as_str())))
     }
 
-    /// `PREFIX/.nf/up/NAME/UPLOAD`: the part entries of the upload `id` of `name`.
+    /// `PREFIX/.nf/parts/DIR/LEAF/UPLOAD`: the record and part entries of the upload `id`.
     fn entry_dir(&self, name: &FileName, id: &str) -> Result<Path> {
         self.path(&format!(
-            "{UPLOADS}/{}/{}",
-            name.as_str(),
-            resume::upload_segment(id)
+            "{}/{}/{}",
+            keys::PARTS,
+            keys::segments(name.as_str()),
+            keys::hashed(id)
         ))
     }
 
-    /// Deletes the part entries of the upload `id` of `name`. Best effort.
+    /// Records the upload `id` of `name` (the record holds the id and, on a second line, the
+    /// name), so that a resume can find it from its part entries and a bound on interrupted
+    /// uploads can abort it.
+    async fn record_upload(&self, name: &FileName, id: &str) -> object_store::Result<()> {
+        let Ok(dir) = self.entry_dir(name, id) else {
+            return Ok(());
+        };
+        let record = Path::parse(format!("{dir}/{}", keys::RECORD))?;
+        let content = format!("{id}\n{}", name.as_str());
+        self.inner
+            .s3
+            .put(&record, PutPayload::from(content.into_bytes()))
+            .await
+            .map(|_| ())
+    }
+
+    /// The unfinished uploads under `dir` (one name's `.nf/parts/DIR/LEAF`, depth 1, or all of
+    /// `.nf/parts`, depth 3), by their entry directory.
+    async fn listed_uploads(
+        &self,
+        dir: &Path,
+        depth: usize,
+    ) -> object_store::Result<HashMap<String, Listed>> {
+        let mut uploads: HashMap<String, Listed> = HashMap::new();
+        for meta in self.list_all(dir).await? {
+            let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
+                continue;
+            };
+            let rest = rest.trim_start_matches('/');
+            let fields: Vec<&str> = rest.split('/').collect();
+            if fields.len() != depth + 1 {
+                continue;
+            }
+            let updir = format!("{dir}/{}", fields[..depth].join("/"));
+            uploads
+                .entry(updir)
+                .or_default()
+                .add(fields[depth], SystemTime::from(meta.last_modified));
+        }
+        Ok(uploads)
+    }
+
+    /// Aborts the unfinished upload recorded under `updir` (its id and name from its record)
+    /// and deletes its entries, unless this server is writing it (claimed meanwhile). `None`
+    /// if it is still there; once gone, the name it was for (if its record said).
+    async fn abort_recorded(&self, updir: &str) -> Option<Option<FileName>> {
+        let dir = Path::parse(updir).ok()?;
+        let Ok(Some((id, name))) = self.read_record(&dir).await else {
+            // Without a record it cannot be found for a resume: its entries are of no use.
+            self.delete_under(dir).await;
+            return Some(None);
+        };
+        if !self.mark_busy(&id) {
+            return None;
+        }
+        if let Some(key) = name.as_ref().and_then(|n| self.key(n).ok()) {
+            let _ = self.inner.s3.abort_multipart(&key, &id).await;
+        }
+        self.delete_under(dir).await;
+        self.unmark_busy(&id);
+        Some(name)
+    }
+
+    /// Aborts the unfinished uploads of `name` and deletes their entries, after a complete
+    /// version was committed or the name removed. Best effort. Never one that this server is
+    /// writing or resuming, nor one whose lease is fresh (another server's).
+    pub(super) async fn drop_uploads(&self, name: &FileName) {
+        let Ok(dir) = self.uploads_of(name) else { return };
+        let Ok(uploads) = self.listed_uploads(&dir, 1).await else {
+            return;
+        };
+        for (updir, listed) in uploads {
+            if !leased(listed.lease) {
+                self.abort_recorded(&updir).await;
+            }
+        }
+    }
+
+    /// Bounds what interrupted uploads hold, after the upload `cut` of `name` was cut off and
+    /// kept: the name keeps only its largest (by the parts its entries record), and while the
+    /// interrupted uploads of all names hold more than `max_partial_bytes` the oldest (by
+    /// their last part entry) are aborted, never the one the name keeps. Never an upload this
+    /// server is writing, nor one with a fresh lease. Each abort is a line in the log. Costs a
+    /// listing of the name's entries and one of `.nf/parts` (a request per 1000 entries).
+    pub(super) async fn bound_uploads(&self, name: &FileName, cut: &str) {
+        let (Ok(dir), Ok(cut_dir)) = (self.uploads_of(name), self.entry_dir(name, cut)) else {
+            return;
+        };
+        let mut kept = cut_dir.to_string();
+        if let Ok(uploads) = self.listed_uploads(&dir, 1).await {
+            let idle: Vec<(String, u64)> = uploads
+                .into_iter()
+                .filter(|(d, l)| !leased(l.lease) || *d == kept)
+                .map(|(d, l)| (d, l.bytes()))
+                .collect();
+            if let Some((largest, size)) = idle.iter().max_by_key(|(_, b)| *b).cloned() {
+                kept = largest;
+                for (updir, bytes) in &idle {
+                    if *updir != kept && self.abort_recorded(updir).await.is_some() {
+                        self.note(format!(
+                            "dropped an interrupted upload of {} ({}): a larger one of that name \
+                             ({}) is kept for --resume",
+                            quote(name.as_str()),
+                            crate::human::size(*bytes),
+                            crate::human::size(size)
+                        ));
+                    }
+                }
+            }
+        }
+        let Ok(root) = self.path(keys::PARTS) else { return };
+        let Ok(all) = self.listed_uploads(&root, 3).await else {
+            return;
+        };
+        let mut all: Vec<(String, Listed)> = all.into_iter().filter(|(_, l)| !leased(l.lease)).collect();
+        all.sort_by_key(|(_, l)| l.last);
+        let max = self.inner.partials.max_bytes;
+        let mut total: u64 = all.iter().map(|(_, l)| l.bytes()).sum();
+        for (updir, listed) in &all {
+            if total <= max {
+                break;
+            }
+            if *updir == kept {
+                continue;
+            }
+            let Some(name) = self.abort_recorded(updir).await else {
+                continue;
+            };
+            let which = match name {
+                Some(name) => format!("the interrupted upload of {}", quote(name.as_str())),
+                None => "an interrupted upload".to_string(),
+            };
+            self.note(format!(
+                "dropped {which} ({}, last written {}): interrupted uploads held {}, more than \
+                 max_partial_bytes ({})",
+                crate::human::size(listed.bytes()),
+                listed.last.map(crate::human::rfc3339).unwrap_or_default(),
+                crate::human::size(total),
+                crate::human::size(max)
+            ));
+            total -= listed.bytes();
+        }
+    }
+
+    /// Deletes the record and part entries of the upload `id` of `name`. Best effort.
     async fn drop_entries(&self, name: &FileName, id: &str) {
         if let Ok(dir) = self.entry_dir(name, id) {
             self.delete_under(dir).await;
         }
     }
 
-    /// Aborts the unfinished uploads of `name` and deletes their entries, after a complete
-    /// version was committed or the name removed. Best effort. Never one that this server is
-    /// writing or resuming, nor one whose lease was renewed within [`UPLOAD_QUIET`] (another
-    /// server is writing it; a server that died leaves a lease that ages out).
-    async fn drop_uploads(&self, name: &FileName) {
-        let (Ok(dir), Ok(key)) = (self.uploads_of(name), self.key(name)) else {
-            return;
-        };
-        let s3 = Arc::clone(&self.inner.s3);
-        let Ok(listed) = s3.list(Some(&dir)).try_collect::<Vec<ObjectMeta>>().await else {
-            return;
-        };
-        // Each upload and when its lease was last renewed, if it holds one.
-        let mut uploads: HashMap<String, Option<SystemTime>> = HashMap::new();
-        for meta in &listed {
-            let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
-                continue;
-            };
-            if let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') {
-                let lease = uploads.entry(segment.to_string()).or_default();
-                if leaf == LEASE {
-                    *lease = Some(SystemTime::from(meta.last_modified));
-                }
-            }
-        }
-        for (segment, lease) in uploads {
-            let id = resume::upload_id(&segment);
-            if leased(lease) || !self.mark_busy(&id) {
-                continue;
-            }
-            let _ = object_store::multipart::MultipartStore::abort_multipart(&*s3, &key, &id).await;
-            self.drop_entries(name, &id).await;
-            self.unmark_busy(&id);
-        }
+    /// Every object under `dir`.
+    async fn list_all(&self, dir: &Path) -> object_store::Result<Vec<ObjectMeta>> {
+        self.inner.s3.list(Some(dir)).try_collect().await
     }
 
     /// Deletes every object under `dir`. Best effort.
@@ -383,85 +604,72 @@ impl Store {
         s3.delete_stream(keys).for_each(|_| async {}).await;
     }
 
-    /// The parts the store holds of the multipart upload `id` of `key` (number, ETag token,
-    /// ETag as listed); None when there is no such upload (completed or aborted).
-    async fn list_parts(
-        &self,
-        key: &Path,
-        id: &str,
-    ) -> object_store::Result<Option<Vec<(u64, String, String)>>> {
+    /// The parts the store holds of the multipart upload `id` of `key`; None when there is no
+    /// such upload (completed or aborted).
+    async fn list_parts(&self, key: &Path, id: &str) -> object_store::Result<Option<Vec<ListedPart>>> {
         let mut parts = Vec::new();
         let mut marker = 0u64;
         loop {
-            let options = SignedUrlOptions::default().with_query([
-                ("uploadId", id.to_string()),
-                ("part-number-marker", marker.to_string()),
-            ]);
-            let url = self
-                .inner
-                .s3
-                .signed_url_opts(reqwest::Method::GET, key, Duration::from_secs(300), &options)
-                .await?;
-            let response = self
-                .inner
-                .http
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
-            let status = response.status();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| upload::generic(format!("ListParts failed: {e}")))?;
-            if status == reqwest::StatusCode::NOT_FOUND {
+            let request = signed::Request {
+                method: reqwest::Method::GET,
+                key,
+                query: vec![
+                    ("uploadId", id.to_string()),
+                    ("part-number-marker", marker.to_string()),
+                ],
+                if_absent: false,
+                body: None,
+                retry_conflict: false,
+                what: "ListParts",
+            };
+            let reply = signed::send(self, &request).await?;
+            if reply.status == reqwest::StatusCode::NOT_FOUND {
                 return Ok(None);
             }
-            if !status.is_success() {
-                return Err(upload::generic(format!("ListParts answered {status}: {text}")));
+            if reply.failed() {
+                return Err(upload::generic(format!(
+                    "ListParts answered {}: {}",
+                    reply.status, reply.text
+                )));
             }
-            for block in text.split("<Part>").skip(1) {
+            for block in reply.text.split("<Part>").skip(1) {
                 let number = xml_values(block, "PartNumber")
                     .first()
                     .and_then(|n| n.parse().ok());
-                let etag = xml_values(block, "ETag").into_iter().next();
-                if let (Some(number), Some(raw)) = (number, etag) {
-                    if let Some(token) = etag_text(&raw) {
-                        parts.push((number, token, raw));
-                    }
+                let etag = xml_values(block, "ETag")
+                    .into_iter()
+                    .next()
+                    .and_then(|raw| Some((etag_text(&raw)?, raw)));
+                if let Some(number) = number {
+                    parts.push(ListedPart { number, etag });
                 }
             }
-            let next = xml_values(&text, "NextPartNumberMarker")
+            let next = xml_values(&reply.text, "NextPartNumberMarker")
                 .first()
                 .and_then(|n| n.parse().ok());
             match next {
-                Some(n) if text.contains("<IsTruncated>true</IsTruncated>") && n > marker => marker = n,
+                Some(n) if reply.text.contains("<IsTruncated>true</IsTruncated>") && n > marker => marker = n,
                 _ => return Ok(Some(parts)),
             }
         }
     }
 
     /// The unfinished upload of `name` that holds the longest resumable start, if any.
-    /// Entries of uploads the store no longer has are deleted on the way.
+    /// Entries of uploads the store no longer has are deleted on the way. On a store whose
+    /// part listings have no ETags nothing is resumable (a stored part cannot be told from
+    /// another), and nothing is looked up.
     fn find_resumable(&self, name: &FileName) -> Result<Option<Resumable>> {
+        if !self.features().part_etags.assumed() {
+            return Ok(None);
+        }
         let what = format!("cannot look up {}", quote(name.as_str()));
-        let found = self
-            .block(self.resumables(name))
+        let dir = self.uploads_of(name)?;
+        let key = self.key(name)?;
+        let listed = self
+            .block(self.list_all(&dir))
             .map_err(|e| self.error(&what, e))?;
-        Ok(longest(found.into_iter().map(|(r, _)| r)))
-    }
-
-    /// Every unfinished upload of `name` nf has entries for, with the start a resume of it
-    /// could use (possibly none) and when its lease was last renewed, if it holds one.
-    /// Entries of uploads the store no longer has are deleted on the way.
-    async fn resumables(
-        &self,
-        name: &FileName,
-    ) -> object_store::Result<Vec<(Resumable, Option<SystemTime>)>> {
-        let dir = self.uploads_of(name).map_err(|e| upload::generic(e.message))?;
-        let key = self.key(name).map_err(|e| upload::generic(e.message))?;
-        let listed: Vec<ObjectMeta> = self.inner.s3.list(Some(&dir)).try_collect().await?;
-        let mut uploads: HashMap<String, (Vec<resume::PartEntry>, Option<SystemTime>)> = HashMap::new();
+        // UPLOAD segment → (has a record, part entries).
+        let mut uploads: HashMap<String, (bool, Vec<resume::PartEntry>)> = HashMap::new();
         for meta in &listed {
             let Some(rest) = meta.location.as_ref().strip_prefix(dir.as_ref()) else {
                 continue;
@@ -469,27 +677,49 @@ impl Store {
             let Some((segment, leaf)) = rest.trim_start_matches('/').split_once('/') else {
                 continue;
             };
-            let upload = uploads.entry(resume::upload_id(segment)).or_default();
-            if leaf == LEASE {
-                upload.1 = Some(SystemTime::from(meta.last_modified));
+            let upload = uploads.entry(segment.to_string()).or_default();
+            if leaf == keys::RECORD {
+                upload.0 = true;
             } else if let Some(entry) = resume::PartEntry::parse(leaf) {
-                upload.0.push(entry);
+                upload.1.push(entry);
             }
         }
-        let mut found = Vec::new();
-        for (id, (entries, lease)) in uploads {
-            if entries.is_empty() {
-                // Only a lease: an upload that has not stored a part yet.
-                continue;
-            }
-            let Some(stored) = self.list_parts(&key, &id).await? else {
-                // Completed or aborted meanwhile: its entries are of no use.
-                self.drop_entries(name, &id).await;
+        let mut best: Option<Resumable> = None;
+        for (segment, (recorded, entries)) in uploads {
+            let Ok(updir) = Path::parse(format!("{dir}/{segment}")) else {
                 continue;
             };
+            let id = match recorded {
+                true => self
+                    .block(self.read_record(&updir))
+                    .map_err(|e| self.error(&what, e))?
+                    .map(|(id, _)| id),
+                false => None,
+            };
+            let Some(id) = id else {
+                // No record: the upload was completed or aborted and its entries are going.
+                self.block(self.delete_under(updir));
+                continue;
+            };
+            let Some(stored) = self
+                .block(self.list_parts(&key, &id))
+                .map_err(|e| self.error(&what, e))?
+            else {
+                // Completed or aborted meanwhile: its entries are of no use.
+                self.block(self.delete_under(updir));
+                continue;
+            };
+            if stored.iter().any(|p| p.etag.is_none()) {
+                self.lacks_etags(true);
+                return Ok(None);
+            }
             let listed: HashMap<u64, (&str, &str)> = stored
                 .iter()
-                .map(|(n, token, raw)| (*n, (token.as_str(), raw.as_str())))
+                .filter_map(|p| {
+                    p.etag
+                        .as_ref()
+                        .map(|(t, raw)| (p.number, (t.as_str(), raw.as_str())))
+                })
                 .collect();
             let (part, prefix) =
                 resume::resumable_prefix(&entries, |n| listed.get(&n).map(|(token, _)| *token));
@@ -500,140 +730,28 @@ impl Store {
                     (entry, raw)
                 })
                 .collect();
-            found.push((Resumable { id, part, parts }, lease));
+            let found = Resumable { id, part, parts };
+            if found.len() > best.as_ref().map_or(0, Resumable::len) {
+                best = Some(found);
+            }
         }
-        Ok(found)
+        Ok(best)
     }
 
-    /// Bounds what interrupted uploads hold in the bucket, after the upload `cut` of `name`
-    /// was cut off and kept. First the name keeps only its interrupted upload with the
-    /// longest resumable start (the one a resume continues); then, while the interrupted
-    /// uploads of all names hold more than `max_partial_bytes` as their part entries record
-    /// it, the oldest (by their last part entry) are aborted, but never the one the name
-    /// keeps. Never an upload this server is writing or resuming, nor one whose lease is
-    /// fresh (another server's). Each abort is a line in the log. Best effort: costs a
-    /// ListParts per upload of the name and one listing of `.nf/up/` (a request per 1000
-    /// part entries).
-    async fn bound_uploads(&self, name: &FileName, cut: &str) {
-        let log = &self.inner.partials.log;
-        let mut spare = Some(cut.to_string());
-        if let Ok(found) = self.resumables(name).await {
-            // Those with a fresh lease are another server's uploads in progress.
-            let interrupted: Vec<Resumable> = found
-                .into_iter()
-                .filter(|(_, lease)| !leased(*lease))
-                .map(|(r, _)| r)
-                .collect();
-            let kept = interrupted
-                .iter()
-                .filter(|r| r.len() > 0)
-                .max_by_key(|r| r.len())
-                .map(|r| (r.id.clone(), r.len()));
-            spare = kept.as_ref().map(|(id, _)| id.clone());
-            for r in &interrupted {
-                if kept.as_ref().is_some_and(|(id, _)| *id == r.id) || !self.abort_unused(name, &r.id).await {
-                    continue;
-                }
-                log(&format!(
-                    "dropped an interrupted upload of {} ({}): a larger one of that name ({}) is \
-                     kept for --resume",
-                    quote(name.as_str()),
-                    crate::human::size(r.len()),
-                    crate::human::size(kept.as_ref().map_or(0, |(_, len)| *len))
-                ));
+    /// The upload id in the record under `updir`, and the name it is for if the record says;
+    /// None if the record is gone.
+    async fn read_record(&self, updir: &Path) -> object_store::Result<Option<(String, Option<FileName>)>> {
+        let record = Path::parse(format!("{updir}/{}", keys::RECORD))?;
+        match self.inner.s3.get(&record).await {
+            Ok(got) => {
+                let bytes = got.bytes().await?;
+                let text = String::from_utf8(bytes.to_vec()).unwrap_or_default();
+                let (id, name) = text.split_once('\n').unwrap_or((&text, ""));
+                Ok((!id.is_empty()).then(|| (id.to_string(), FileName::parse(name).ok())))
             }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
-        let Ok(mut all) = self.interrupted_uploads().await else {
-            return;
-        };
-        all.sort_by_key(|u| u.last);
-        let max = self.inner.partials.max_bytes;
-        let mut total: u64 = all.iter().map(|u| u.bytes).sum();
-        for u in &all {
-            if total <= max {
-                break;
-            }
-            if spare.as_deref() == Some(u.id.as_str()) || !self.abort_unused(&u.name, &u.id).await {
-                continue;
-            }
-            log(&format!(
-                "dropped the interrupted upload of {} ({}, last written {}): interrupted uploads \
-                 held {}, more than max_partial_bytes ({})",
-                quote(u.name.as_str()),
-                crate::human::size(u.bytes),
-                crate::human::rfc3339(u.last),
-                crate::human::size(total),
-                crate::human::size(max)
-            ));
-            total -= u.bytes;
-        }
-    }
-
-    /// Every unfinished upload under `.nf/up/` that no server is writing (no fresh lease, not
-    /// busy here), with the bytes its part entries record and its last entry's time.
-    async fn interrupted_uploads(&self) -> object_store::Result<Vec<Interrupted>> {
-        let root = self.path(UPLOADS).map_err(|e| upload::generic(e.message))?;
-        let listed: Vec<ObjectMeta> = self.inner.s3.list(Some(&root)).try_collect().await?;
-        // What the entries of each (name, upload segment) say.
-        #[derive(Default)]
-        struct Seen {
-            /// Part number → size.
-            parts: HashMap<u64, u64>,
-            last: Option<SystemTime>,
-            lease: Option<SystemTime>,
-        }
-        let mut uploads: HashMap<(String, String), Seen> = HashMap::new();
-        for meta in &listed {
-            let Some(rest) = meta.location.as_ref().strip_prefix(root.as_ref()) else {
-                continue;
-            };
-            let mut fields = rest.trim_start_matches('/').splitn(3, '/');
-            let (Some(name), Some(segment), Some(leaf)) = (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            let at = SystemTime::from(meta.last_modified);
-            let seen = uploads
-                .entry((name.to_string(), segment.to_string()))
-                .or_default();
-            if leaf == LEASE {
-                seen.lease = Some(at);
-            } else if let Some(entry) = resume::PartEntry::parse(leaf) {
-                seen.parts.insert(entry.number, entry.size);
-                seen.last = seen.last.max(Some(at));
-            }
-        }
-        let busy = self.inner.busy.lock().unwrap().clone();
-        Ok(uploads
-            .into_iter()
-            .filter_map(|((name, segment), seen)| {
-                let id = resume::upload_id(&segment);
-                let name = FileName::parse(&name).ok()?;
-                (!leased(seen.lease) && !busy.contains(&id)).then_some(())?;
-                Some(Interrupted {
-                    name,
-                    id,
-                    bytes: seen.parts.values().sum(),
-                    last: seen.last?,
-                })
-            })
-            .collect())
-    }
-
-    /// Aborts the unfinished upload `id` of `name` and deletes its entries, if no upload of
-    /// this server holds it (claiming it meanwhile).
-    async fn abort_unused(&self, name: &FileName, id: &str) -> bool {
-        let Ok(key) = self.key(name) else { return false };
-        if !self.mark_busy(id) {
-            return false;
-        }
-        let aborted =
-            object_store::multipart::MultipartStore::abort_multipart(&*self.inner.s3, &key, &id.to_string())
-                .await
-                .is_ok();
-        self.drop_entries(name, id).await;
-        self.unmark_busy(id);
-        aborted
     }
 
     fn path(&self, rest: &str) -> Result<Path> {
@@ -641,16 +759,23 @@ impl Store {
             .map_err(|e| Error::new(ErrorKind::BadName, format!("not a usable object key: {e}")))
     }
 
+    /// The object key of `name`; a `bad_name` error if it would be longer than S3 allows.
     fn key(&self, name: &FileName) -> Result<Path> {
+        keys::check_key_len(&self.inner.prefix, name.as_str())?;
         self.path(name.as_str())
     }
 
+    /// `PREFIX/.nf/sums/DIR/LEAF`: the hash entries of `name`.
     fn sums_of(&self, name: &FileName) -> Result<Path> {
-        self.path(&format!("{SUMS}/{}", name.as_str()))
+        self.path(&format!("{}/{}", keys::SUMS, keys::segments(name.as_str())))
     }
 
     fn sum_key(&self, name: &FileName, etag: &str, hash: &str) -> Result<Path> {
-        self.path(&format!("{SUMS}/{}/{etag}.{hash}", name.as_str()))
+        self.path(&format!(
+            "{}/{}/{etag}.{hash}",
+            keys::SUMS,
+            keys::segments(name.as_str())
+        ))
     }
 
     /// Turns an object store failure met while doing `what` into an error a user can act on.
@@ -703,24 +828,11 @@ impl Store {
         let Ok(dir) = self.sums_of(name) else {
             return Ok(Vec::new());
         };
-        let entries: Vec<ObjectMeta> = self.inner.s3.list(Some(&dir)).try_collect().await?;
+        let entries = self.list_all(&dir).await?;
         Ok(entries
             .iter()
-            .filter_map(|m| self.parse_sum(m.location.as_ref()))
-            .map(|(_, etag, hash)| (etag, hash))
+            .filter_map(|m| keys::parse_sum_leaf(m.location.filename()?))
             .collect())
-    }
-
-    /// `PREFIX/.nf/b3/NAME/ETAG.HASH` → (NAME, ETAG, HASH).
-    fn parse_sum(&self, key: &str) -> Option<(String, String, String)> {
-        let rest = key
-            .strip_prefix(&self.inner.prefix)?
-            .strip_prefix(SUMS)?
-            .strip_prefix('/')?;
-        let (name, leaf) = rest.split_once('/')?;
-        let (etag, hash) = leaf.rsplit_once('.')?;
-        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        hex.then(|| (name.to_string(), etag.to_string(), hash.to_ascii_lowercase()))
     }
 
     /// The BLAKE3 of the version of `name` described by `meta`: from its entry, or by reading
@@ -735,94 +847,137 @@ impl Store {
         }
     }
 
-    /// Hashes the version of `name` described by `meta` by reading it, and records the hash.
-    fn adopt(&self, name: &FileName, meta: &ObjectMeta) -> Result<String> {
-        let what = format!("cannot read {}", quote(name.as_str()));
-        let key = self.key(name)?;
-        let options = GetOptions {
-            if_match: meta.e_tag.clone(),
-            ..GetOptions::default()
-        };
-        let s3 = Arc::clone(&self.inner.s3);
-        let hash = self
-            .block(async move {
-                let mut stream = s3.get_opts(&key, options).await?.into_stream();
-                let mut hasher = blake3::Hasher::new();
-                while let Some(chunk) = stream.next().await {
-                    hasher.update(&chunk?);
-                }
-                Ok::<_, object_store::Error>(hasher.finalize().to_hex().to_string())
-            })
-            .map_err(|e| self.error(&what, e))?;
-        if let Some(etag) = etag_token(meta) {
-            // Best effort: without the entry the next reader hashes it again.
-            if let Ok(entry) = self.sum_key(name, &etag, &hash) {
-                let _ = self.block(self.inner.s3.put(&entry, PutPayload::new()));
-            }
-        }
-        Ok(hash)
-    }
-
     /// Every stored file whose name matches `pattern`, sorted by name: two listings (the
-    /// BLAKE3 entries, then the files), a request per 1000 keys each.
+    /// BLAKE3 entries of the top directory, then the files), a request per 1000 keys each;
+    /// where the store lists no ETags, a HEAD per file besides.
     pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
         let glob = super::listing_glob(pattern)?;
-        let sums_root = self.path(SUMS)?;
+        // The whole answer within [`adopt::WAIT`] of the listings, or `busy`.
+        let mut deadline = tokio::time::Instant::now() + adopt::WAIT;
+        let sums_dir = self.path(&format!("{}/{}", keys::SUMS, keys::top_dir()))?;
         let top = self.path("")?;
         let s3 = Arc::clone(&self.inner.s3);
         // The entries first: an entry listed before the files is never newer than the file
         // version listed after it, so an entry whose ETag differs from the file's is stale.
         let (entries, files) = self
             .block(async move {
-                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_root)).try_collect().await?;
+                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_dir)).try_collect().await?;
                 let prefix = (!top.as_ref().is_empty()).then_some(&top);
                 let files = s3.list_with_delimiter(prefix).await?.objects;
                 Ok::<_, object_store::Error>((entries, files))
             })
             .map_err(|e| self.error("cannot list the bucket", e))?;
+        deadline = deadline.max(tokio::time::Instant::now() + adopt::WAIT / 2);
+        // LEAF → (ETag, hash) of each entry, and each entry's key.
         let mut sums: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut entry_keys = Vec::new();
         for entry in &entries {
-            if let Some((name, etag, hash)) = self.parse_sum(entry.location.as_ref()) {
-                sums.entry(name.clone()).or_default().push((etag.clone(), hash));
-                entry_keys.push((name, etag, entry.location.clone()));
+            let mut parts = entry.location.parts().rev();
+            let (Some(sum), Some(leaf)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if let Some((etag, hash)) = keys::parse_sum_leaf(sum.as_ref()) {
+                let leaf = leaf.as_ref().to_string();
+                sums.entry(leaf.clone()).or_default().push((etag.clone(), hash));
+                entry_keys.push((leaf, etag, entry.location.clone()));
             }
         }
-        let mut current: HashMap<String, String> = HashMap::new();
-        let mut listed = Vec::new();
-        for meta in &files {
+        let mut named = Vec::new();
+        for meta in files {
             let Some(raw) = meta.location.as_ref().strip_prefix(&self.inner.prefix) else {
                 continue;
             };
-            let Ok(name) = FileName::parse(raw) else { continue };
-            let etag = etag_token(meta);
-            if let Some(etag) = &etag {
-                current.insert(raw.to_string(), etag.clone());
+            if let Ok(name) = FileName::parse(raw) {
+                named.push((name, meta));
             }
-            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
+        }
+        let named = self.with_etags(named, &sums, deadline)?;
+        // LEAF → the ETag of the file now (None: not known).
+        let current: HashMap<String, Option<String>> = named
+            .iter()
+            .map(|(name, meta)| (keys::hashed(name.as_str()), etag_token(meta)))
+            .collect();
+        let mut listed = Vec::new();
+        let mut unknown = Vec::new();
+        for (name, meta) in named {
+            if glob.as_ref().is_some_and(|g| !g.matches(name.as_str())) {
                 continue;
             }
-            let known = etag.and_then(|etag| sums.get(raw).and_then(|s| only_hash(s, &etag)));
-            let hash = match known {
-                Some(hash) => hash,
-                // Unknown content: hash it once. One that vanished meanwhile is not listed.
-                None => match self.adopt(&name, meta) {
-                    Ok(hash) => hash,
-                    Err(_) => continue,
-                },
-            };
-            listed.push(info(&name, meta, hash));
+            let leaf = keys::hashed(name.as_str());
+            let known = etag_token(&meta).and_then(|etag| sums.get(&leaf).and_then(|s| only_hash(s, &etag)));
+            match known {
+                Some(hash) => listed.push(info(&name, &meta, hash)),
+                None => unknown.push((name, meta)),
+            }
+        }
+        // Unknown content: hashed once, in parallel. One that vanished meanwhile is not listed.
+        let hashes = self.adopt_all(&unknown, deadline)?;
+        for ((name, meta), hash) in unknown.iter().zip(hashes) {
+            if let Some(hash) = hash {
+                listed.push(info(name, meta, hash));
+            }
         }
         self.drop_stale(entry_keys, &current);
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listed)
     }
 
-    /// Deletes the BLAKE3 entries of versions that are no longer stored. Best effort.
-    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, String>) {
+    /// Listed files with their ETags: where the listing had none, from a HEAD of each file
+    /// that has hash entries to choose from (32 at a time; a file without entries is read and
+    /// hashed anyway, and that answer names its ETag). A file whose HEAD fails keeps no ETag;
+    /// one that is gone is dropped; `busy` if the HEADs are not done by `deadline`.
+    fn with_etags(
+        &self,
+        named: Vec<(FileName, ObjectMeta)>,
+        sums: &HashMap<String, Vec<(String, String)>>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<(FileName, ObjectMeta)>> {
+        if named.iter().all(|(_, m)| etag_token(m).is_some()) {
+            return Ok(named);
+        }
+        self.lacks_etags(false);
+        let s3 = Arc::clone(&self.inner.s3);
+        let count = named.len();
+        let heads = named.into_iter().map(|(name, meta)| {
+            let s3 = Arc::clone(&s3);
+            let needed = etag_token(&meta).is_none() && sums.contains_key(&keys::hashed(name.as_str()));
+            async move {
+                if !needed {
+                    return Some((name, meta));
+                }
+                match s3.head(&meta.location).await {
+                    Ok(fresh) => Some((name, fresh)),
+                    Err(object_store::Error::NotFound { .. }) => None,
+                    Err(_) => Some((name, meta)),
+                }
+            }
+        });
+        let all = futures_util::stream::iter(heads).buffered(32).collect::<Vec<_>>();
+        let done = self
+            .block(async move { tokio::time::timeout_at(deadline, all).await })
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "the object store lists no ETags, and asking it for those of {count} files \
+                         took longer than {} s; try again",
+                        adopt::WAIT.as_secs()
+                    ),
+                )
+            })?;
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Deletes the BLAKE3 entries of versions that are no longer stored: of files gone, or
+    /// whose current ETag is known and another. Best effort.
+    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, Option<String>>) {
         let stale: Vec<Path> = entries
             .into_iter()
-            .filter(|(name, etag, _)| current.get(name) != Some(etag))
+            .filter(|(leaf, etag, _)| match current.get(leaf) {
+                None => true,
+                Some(Some(now)) => now != etag,
+                Some(None) => false,
+            })
             .map(|(_, _, key)| key)
             .collect();
         if stale.is_empty() {
@@ -836,7 +991,8 @@ impl Store {
     }
 
     /// Opens `name` for reading from `offset` (a ranged read). The hash is that of exactly the
-    /// version being read: the read is pinned to its ETag.
+    /// version being read: the read is pinned to its ETag, and the answer's ETag is checked
+    /// before a byte is passed on (some stores ignore `If-Match`).
     pub fn read(&self, name: &FileName, offset: u64) -> Result<(Reader, FileInfo)> {
         let what = format!("cannot read {}", quote(name.as_str()));
         let key = self.key(name)?;
@@ -857,16 +1013,20 @@ impl Store {
         };
         let s3 = Arc::clone(&self.inner.s3);
         let got = self.block(async move { s3.get_opts(&key, options).await });
-        match got {
-            Ok(result) => Ok((Reader::start(self.inner.rt.handle(), result.into_stream()), info)),
-            Err(object_store::Error::NotFound { .. }) => Err(not_found(name)),
-            Err(object_store::Error::Precondition { .. }) => Err(Error::new(
+        let replaced_error = || {
+            Error::new(
                 ErrorKind::Busy,
                 format!(
                     "{} was replaced while it was being opened; try again",
                     quote(name.as_str())
                 ),
-            )),
+            )
+        };
+        match got {
+            Ok(result) if replaced(&meta, &result.meta) => Err(replaced_error()),
+            Ok(result) => Ok((Reader::start(self.inner.rt.handle(), result.into_stream()), info)),
+            Err(object_store::Error::NotFound { .. }) => Err(not_found(name)),
+            Err(object_store::Error::Precondition { .. }) => Err(replaced_error()),
             Err(e) => Err(self.error(&what, e)),
         }
     }
@@ -916,7 +1076,6 @@ impl Store {
         if !self.mark_busy(&found.id) {
             return Err(super::being_resumed(name));
         }
-        // Being written again: other servers must not drop it.
         self.block(renew_lease(&self.inner.s3, &entries));
         Ok(Upload::resume(
             self.clone(),
@@ -937,6 +1096,24 @@ impl Store {
     }
 }
 
+/// The BLAKE3 of a GET's whole body.
+async fn hash_body(got: object_store::GetResult) -> object_store::Result<blake3::Hash> {
+    let mut stream = got.into_stream();
+    let mut hasher = blake3::Hasher::new();
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk?);
+    }
+    Ok(hasher.finalize())
+}
+
+/// True when the answer to a read pinned to the version `pinned` is of another version: both
+/// have ETags and they differ (a store that ignores `If-Match`).
+fn replaced(pinned: &ObjectMeta, answer: &ObjectMeta) -> bool {
+    match (pinned.e_tag.as_deref(), answer.e_tag.as_deref()) {
+        (Some(a), Some(b)) => etag_text(a) != etag_text(b),
+        _ => false,
+    }
+}
 /// Every value of `<tag>…</tag>` in an S3 XML answer, with the XML escapes S3 uses undone.
 fn xml_values(text: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));

@@ -10,8 +10,8 @@
 //! which an S3 store cannot give back before the upload is completed.
 //!
 //! Each stored part gets an entry, an empty object whose key carries what resuming needs:
-//! `PREFIX/.nf/up/NAME/UPLOAD/NUMBER.SIZE.ETAG.CV` (UPLOAD is the multipart upload id with `/`
-//! and `%` escaped). A part counts only if the store lists it with the same ETag, so a part
+//! `PREFIX/.nf/parts/DIR/LEAF/UPLOAD/NUMBER.SIZE.ETAG.CV` beside the upload's record
+//! (`super::keys`). A part counts only if the store lists it with the same ETag, so a part
 //! replaced behind nf's back (by a second resumer, say) is never taken for the one hashed.
 
 use std::collections::HashMap;
@@ -111,15 +111,6 @@ impl PartEntry {
     }
 }
 
-/// A multipart upload id as one key segment: `%` and `/` escaped.
-pub fn upload_segment(id: &str) -> String {
-    id.replace('%', "%25").replace('/', "%2F")
-}
-
-pub fn upload_id(segment: &str) -> String {
-    segment.replace("%2F", "/").replace("%25", "%")
-}
-
 /// The bytes at the start of an upload that can be resumed: parts `1..=n` all present in
 /// `entries` and in the store (`stored`: a part number's ETag as the store lists it) with
 /// matching ETags, each of the one part size. Returns the part size and those entries, in
@@ -205,6 +196,5 @@ mod tests {
         let (part, prefix) = resumable_prefix(&entries, |n| stored.get(&n).copied());
         assert_eq!(part, 8);
         assert_eq!(prefix.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(upload_id(&upload_segment("a/b%c")), "a/b%c");
     }
 }

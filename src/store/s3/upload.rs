@@ -8,24 +8,34 @@
 //! after the BLAKE3 of the whole file matched.
 //!
 //! Dropped unfinished (the client went away), the multipart upload is kept for a resume, as the
-//! local store keeps its partial file (and within the same bounds: one per name, and the total
-//! of `max_partial_bytes`); discarded (a hash mismatch, a store error), it is aborted.
+//! local store keeps its partial file (except on a store whose part listings have no ETags,
+//! where it could never be checked: it is aborted); discarded (a hash mismatch, a store error),
+//! it is aborted.
+//!
+//! Every upload carries a token of its own in its user metadata (`x-amz-meta-nf-upload`). When
+//! the answer to the final PUT or completion is lost and the retry is refused (412: the name
+//! exists, because the first try stored it), what the store holds decides: the object is this
+//! upload if it carries the token, or (on a store that keeps no metadata, or for a resumed
+//! upload) if its size and BLAKE3 are this upload's. Only then is the put a success; another
+//! object under the name is `exists`, as before.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use blake3::hazmat::ChainingValue;
 use bytes::Bytes;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
-use object_store::signer::{SignedUrlOptions, Signer};
-use object_store::{MultipartId, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{
+    Attribute, Attributes, GetOptions, MultipartId, ObjectStore, ObjectStoreExt, PutMode,
+    PutMultipartOptions, PutOptions, PutPayload,
+};
 use tokio::task::JoinHandle;
 
 use super::budget::Held;
 use super::resume::{self, PartEntry};
-use super::{Resumable, Store};
+use super::{probe, signed, Resumable, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::protocol::FileInfo;
@@ -46,6 +56,9 @@ pub struct Upload {
     buf: Vec<u8>,
     reserved: Option<Held>,
     multipart: Option<Multipart>,
+    /// This upload's mark in the object's metadata (none for a resumed multipart upload, which
+    /// another upload created).
+    token: Option<String>,
 }
 
 struct Multipart {
@@ -96,6 +109,7 @@ impl Upload {
             buf: Vec::new(),
             reserved: None,
             multipart: None,
+            token: Some(new_token()),
         }
     }
 
@@ -134,6 +148,7 @@ impl Upload {
                 first_root: None,
                 leased: std::time::Instant::now(),
             }),
+            token: None,
         }
     }
 
@@ -176,11 +191,19 @@ impl Upload {
     fn send_part(&mut self, full: bool) -> Result<()> {
         let inner = Arc::clone(&self.store.inner);
         if self.multipart.is_none() {
+            let options = PutMultipartOptions {
+                attributes: marked(self.token.as_deref()),
+                ..PutMultipartOptions::default()
+            };
             let id = inner
                 .rt
-                .block_on(inner.s3.create_multipart(&self.key))
+                .block_on(inner.s3.create_multipart_opts(&self.key, options))
                 .map_err(|e| failed(&self.store, &self.name, e))?;
             self.store.mark_busy(&id);
+            if self.store.features().part_etags.assumed() {
+                // Without its record the upload cannot be found for a resume; it goes on.
+                let _ = inner.rt.block_on(self.store.record_upload(&self.name, &id));
+            }
             let entries = self.store.entry_dir(&self.name, &id)?;
             inner.rt.block_on(super::renew_lease(&inner.s3, &entries));
             self.multipart = Some(Multipart {
@@ -219,6 +242,8 @@ impl Upload {
         let offset = index as u64 * self.part;
         let (s3, key, id) = (Arc::clone(&inner.s3), self.key.clone(), multipart.id.clone());
         let entry_dir = multipart.entries.clone();
+        // Part entries serve resumes, which a store without part ETags cannot have.
+        let full = full && self.store.features().part_etags.assumed();
         multipart.sending.push_back(inner.rt.spawn(async move {
             let size = data.len() as u64;
             // The hash (8 MiB or more of CPU work) runs on a blocking thread, beside the
@@ -333,10 +358,18 @@ impl Drop for Upload {
             return;
         };
         let store = self.store.clone();
-        let name = self.name.clone();
+        let (key, name) = (self.key.clone(), self.name.clone());
+        let abort = !store.features().part_etags.assumed();
         let wait = async move {
             for part in multipart.sending {
                 let _ = part.await;
+            }
+            if abort {
+                // It could never be checked for a resume: aborted rather than left behind.
+                let _ = store.inner.s3.abort_multipart(&key, &multipart.id).await;
+                store.drop_entries(&name, &multipart.id).await;
+                store.unmark_busy(&multipart.id);
+                return;
             }
             // Nobody writes it now: a later put or rm of the name may drop it.
             let _ = store.inner.s3.delete(&super::lease_key(&multipart.entries)).await;
@@ -353,13 +386,7 @@ impl Verified {
     pub(super) async fn commit(self, force: bool) -> Result<FileInfo> {
         let Verified { mut upload, hash } = self;
         let store = upload.store.clone();
-        let etag = match upload.complete(force).await {
-            Ok(etag) => etag,
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                return Err(Error::exists(quote(upload.name.as_str())))
-            }
-            Err(e) => return Err(failed(&store, &upload.name, e)),
-        };
+        let etag = upload.complete(force, &hash).await?;
         if let Some(multipart) = upload.multipart.take() {
             store.drop_entries(&upload.name, &multipart.id).await;
             store.unmark_busy(&multipart.id);
@@ -381,63 +408,192 @@ impl Verified {
     }
 }
 
+/// How a conditional completion ended.
+pub(super) enum Completion {
+    /// Completed: the new object's ETag, if the answer gave one.
+    Done(Option<String>),
+    /// 412: an object has the name (maybe this very upload, completed by a try whose answer
+    /// was lost).
+    Exists,
+    /// 404 NoSuchUpload: the upload is gone (completed by a lost try, or dropped by the store).
+    Gone,
+    /// 409 ConditionalRequestConflict, still after the retries: a conflicting write was in
+    /// flight; AWS drops the upload then, and the file must be sent again.
+    Conflict,
+}
+
+/// What the store holds under an upload's name, once its completion was refused.
+enum Holds {
+    /// This upload, with its ETag.
+    Ours(Option<String>),
+    Other,
+    Nothing,
+}
+
 impl Upload {
-    /// Completes the upload (every part was sent by [`Upload::seal`]); returns the new
-    /// version's ETag. On failure the multipart upload is aborted (when the upload drops).
-    async fn complete(&mut self, force: bool) -> object_store::Result<Option<String>> {
+    /// Completes the upload (every part was sent by [`Upload::seal`]) and returns the new
+    /// version's ETag. A refusal is decided by what the store holds ([`Upload::holds`]); on
+    /// failure the multipart upload is aborted.
+    async fn complete(&mut self, force: bool, hash: &str) -> Result<Option<String>> {
         let s3 = Arc::clone(&self.store.inner.s3);
+        let name = quote(self.name.as_str());
+        let features = self.store.features();
+        let unguarded = match self.multipart {
+            None => !features.create_if_absent.assumed(),
+            Some(_) => !features.complete_if_absent.assumed(),
+        };
+        if !force && unguarded && matches!(self.holds_something().await, Ok(true)) {
+            // The store would not refuse: nf checks itself, as late as it can.
+            self.discard_multipart().await;
+            return Err(Error::exists(name));
+        }
         let Some(multipart) = self.multipart.as_mut() else {
-            let mode = if force {
-                PutMode::Overwrite
-            } else {
-                PutMode::Create
-            };
-            let payload = PutPayload::from(std::mem::take(&mut self.buf));
             let options = PutOptions {
-                mode,
+                mode: if force {
+                    PutMode::Overwrite
+                } else {
+                    PutMode::Create
+                },
+                attributes: marked(self.token.as_deref()),
                 ..PutOptions::default()
             };
-            return Ok(s3.put_opts(&self.key, payload, options).await?.e_tag);
+            let payload = PutPayload::from(std::mem::take(&mut self.buf));
+            return match s3.put_opts(&self.key, payload, options).await {
+                Ok(done) => Ok(done.e_tag),
+                Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                    // Refused: by another file, or by this one, stored by a try whose answer
+                    // was lost (object_store retries a PUT that met a 5xx).
+                    match self.holds(hash).await {
+                        Holds::Ours(etag) => Ok(etag),
+                        _ => Err(Error::exists(name)),
+                    }
+                }
+                Err(e) => Err(failed(&self.store, &self.name, e)),
+            };
         };
+        let (key, id) = (self.key.clone(), multipart.id.clone());
         let parts: Vec<PartId> = multipart.parts.iter().map(|(p, _)| p.clone()).collect();
-        let result = if force {
-            s3.complete_multipart(&self.key, &multipart.id, parts)
+        let outcome = if force {
+            s3.complete_multipart(&key, &id, parts)
                 .await
-                .map(|r| r.e_tag)
+                .map(|r| Completion::Done(r.e_tag))
         } else {
-            complete_if_absent(&self.store, &self.key, &multipart.id, &parts).await
+            complete_if_absent(&self.store, &key, &id, &parts).await
+        };
+        let result = match outcome {
+            Ok(Completion::Done(etag)) => Ok(etag),
+            Ok(refused) => match (self.holds(hash).await, refused) {
+                (Holds::Ours(etag), _) => Ok(etag),
+                (Holds::Other, Completion::Exists | Completion::Gone | Completion::Conflict) => {
+                    Err(Error::exists(name))
+                }
+                (Holds::Nothing, Completion::Conflict) => Err(Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "the object store refused to complete {name} while a conflicting write \
+                         was in flight (409 ConditionalRequestConflict), and the upload must be \
+                         sent again; put it again"
+                    ),
+                )),
+                (Holds::Nothing, _) => Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "object store {}: cannot store {name}: the store no longer has the \
+                         upload (NoSuchUpload); put it again",
+                        self.store.inner.location.url()
+                    ),
+                )),
+                (Holds::Other, Completion::Done(_)) => unreachable!("matched above"),
+            },
+            // A forced completion whose answer was lost may have completed all the same.
+            Err(e) => match self.holds(hash).await {
+                Holds::Ours(etag) => Ok(etag),
+                _ => Err(failed(&self.store, &self.name, e)),
+            },
         };
         if result.is_err() {
             // Not resumable past a failed completion: abort it.
-            let _ = s3.abort_multipart(&self.key, &multipart.id).await;
-            self.store.drop_entries(&self.name, &multipart.id).await;
-            self.store.unmark_busy(&multipart.id);
-            self.multipart = None;
+            self.discard_multipart().await;
         }
         result
+    }
+
+    /// Aborts the multipart upload (if any) and deletes its entries.
+    async fn discard_multipart(&mut self) {
+        if let Some(multipart) = self.multipart.take() {
+            let _ = self
+                .store
+                .inner
+                .s3
+                .abort_multipart(&self.key, &multipart.id)
+                .await;
+            self.store.drop_entries(&self.name, &multipart.id).await;
+            self.store.unmark_busy(&multipart.id);
+        }
+    }
+
+    /// True when an object has the name (a HEAD).
+    async fn holds_something(&self) -> object_store::Result<bool> {
+        match self.store.inner.s3.head(&self.key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the object under the name is this upload: it carries this upload's token, or
+    /// (where there is no token to compare) it has this upload's size and BLAKE3 `hash`.
+    async fn holds(&self, hash: &str) -> Holds {
+        let s3 = &self.store.inner.s3;
+        let head = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        let got = match s3.get_opts(&self.key, head).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Holds::Nothing,
+            Err(_) => return Holds::Other,
+        };
+        let etag = got.meta.e_tag.clone();
+        let mark = got
+            .attributes
+            .get(&Attribute::Metadata(probe::UPLOAD_METADATA.into()))
+            .map(|v| v.as_ref().to_string());
+        if let (Some(token), Some(mark)) = (&self.token, mark) {
+            return if *token == mark {
+                Holds::Ours(etag)
+            } else {
+                Holds::Other
+            };
+        }
+        if got.meta.size != self.len {
+            return Holds::Other;
+        }
+        // No token to compare: read it back (pinned to the version seen) and hash it.
+        let pinned = GetOptions {
+            if_match: etag.clone(),
+            ..GetOptions::default()
+        };
+        let Ok(got) = s3.get_opts(&self.key, pinned).await else {
+            return Holds::Other;
+        };
+        match super::hash_body(got).await {
+            Ok(read) if read.to_hex().as_str() == hash => Holds::Ours(etag),
+            _ => Holds::Other,
+        }
     }
 }
 
 /// Completes a multipart upload only if no object has the name (`If-None-Match: *`, which
-/// AWS S3 documents and SeaweedFS honours). object_store has no call for it, so this sends the
-/// request itself, signed by object_store.
-async fn complete_if_absent(
+/// AWS S3 documents and SeaweedFS honours). object_store has no call for it, so nf sends the
+/// request itself ([`signed`]), retried on 5xx and throttling, and on 409 (AWS answers it while
+/// a conflicting write is in flight).
+pub(super) async fn complete_if_absent(
     store: &Store,
     key: &Path,
     id: &MultipartId,
     parts: &[PartId],
-) -> object_store::Result<Option<String>> {
-    let inner = &store.inner;
-    let options = SignedUrlOptions::default()
-        .with_query([("uploadId", id.as_str())])
-        .with_signed_header(
-            reqwest::header::IF_NONE_MATCH,
-            reqwest::header::HeaderValue::from_static("*"),
-        );
-    let url = inner
-        .s3
-        .signed_url_opts(reqwest::Method::POST, key, Duration::from_secs(900), &options)
-        .await?;
+) -> object_store::Result<Completion> {
     let mut body = String::from("<CompleteMultipartUpload>");
     for (i, part) in parts.iter().enumerate() {
         body.push_str(&format!(
@@ -447,32 +603,51 @@ async fn complete_if_absent(
         ));
     }
     body.push_str("</CompleteMultipartUpload>");
-    let response = inner
-        .http
-        .post(url)
-        .header(reqwest::header::IF_NONE_MATCH, "*")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| generic(format!("CompleteMultipartUpload failed: {e}")))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| generic(format!("CompleteMultipartUpload failed: {e}")))?;
-    if status == reqwest::StatusCode::PRECONDITION_FAILED {
-        return Err(object_store::Error::AlreadyExists {
-            path: key.to_string(),
-            source: text.into(),
-        });
+    let request = signed::Request {
+        method: reqwest::Method::POST,
+        key,
+        query: vec![("uploadId", id.to_string())],
+        if_absent: true,
+        body: Some(body),
+        retry_conflict: true,
+        what: "CompleteMultipartUpload",
+    };
+    let reply = signed::send(store, &request).await?;
+    let code = reply.code();
+    Ok(match reply.status {
+        reqwest::StatusCode::PRECONDITION_FAILED => Completion::Exists,
+        reqwest::StatusCode::CONFLICT => Completion::Conflict,
+        reqwest::StatusCode::NOT_FOUND if code.as_deref() == Some("NoSuchUpload") => Completion::Gone,
+        _ if reply.failed() => {
+            return Err(generic(format!(
+                "CompleteMultipartUpload answered {}: {}",
+                reply.status, reply.text
+            )))
+        }
+        _ => Completion::Done(super::xml_values(&reply.text, "ETag").into_iter().next()),
+    })
+}
+
+/// The metadata that marks an upload as this one (`token`), where it has a token.
+fn marked(token: Option<&str>) -> Attributes {
+    let mut attributes = Attributes::new();
+    if let Some(token) = token {
+        attributes.insert(
+            Attribute::Metadata(probe::UPLOAD_METADATA.into()),
+            token.to_string().into(),
+        );
     }
-    // S3 may answer 200 and still report an error in the body.
-    if !status.is_success() || text.contains("<Error>") {
-        return Err(generic(format!(
-            "CompleteMultipartUpload answered {status}: {text}"
-        )));
-    }
-    Ok(super::xml_values(&text, "ETag").into_iter().next())
+    attributes
+}
+
+/// A token no other upload has: 128 bits of the BLAKE3 of this process, the time and a count.
+fn new_token() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    super::keys::hashed(&format!("{}-{nanos}-{n}", std::process::id()))
 }
 
 /// The error for a store failure while storing `name`.
