@@ -147,6 +147,12 @@ impl Report {
     /// count of those that were already complete.
     fn summary(&self, verb: &str, failed: usize) -> String {
         let done = self.ok.get();
+        let already = self.already.get();
+        if already > 0 && already == done && failed == 0 {
+            // Nothing moved: saying "uploaded 1 file (0 B)" would claim a transfer.
+            let noun = if already == 1 { "file was" } else { "files were" };
+            return format!("nothing {verb}: {already} {noun} already complete");
+        }
         let noun = if done + failed == 1 { "file" } else { "files" };
         let count = if failed > 0 {
             format!("{done} of {} {noun}", done + failed)

@@ -312,7 +312,11 @@ fn put_resume_of_a_file_the_server_already_holds_whole_exits_zero() {
         "{}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("uploaded 1 file (0 B)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing uploaded: 1 file was already complete"),
+        "{}",
+        stderr(&out)
+    );
     // Nothing was sent: the only put the server logged is the first one.
     let log = s.log_after(|l| l.contains(" stat \"done.bin\""));
     assert_eq!(log.matches(" put \"done.bin\"").count(), 1, "{log}");
@@ -332,6 +336,11 @@ fn get_resume_of_a_file_already_downloaded_whole_exits_zero() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("\"have.bin\" is already complete"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("nothing downloaded: 1 file was already complete"),
         "{}",
         stderr(&out)
     );
