@@ -124,6 +124,10 @@ impl ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// For `busy`: how many pieces of work (files being hashed for the first time) the server
+    /// still has to do before it can answer. Asking again gets further, so a client waits and
+    /// asks again instead of failing (see `client::Patience`).
+    pub pending: Option<u64>,
 }
 
 impl Error {
@@ -131,6 +135,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            pending: None,
         }
     }
 
@@ -145,8 +150,16 @@ impl Error {
     /// Adds context in front of the message: `context: message`.
     pub fn context(self, what: impl fmt::Display) -> Error {
         Error {
-            kind: self.kind,
             message: format!("{what}: {}", self.message),
+            ..self
+        }
+    }
+
+    /// The same error, saying the server still has `pending` pieces of work to do.
+    pub fn with_pending(self, pending: u64) -> Error {
+        Error {
+            pending: Some(pending),
+            ..self
         }
     }
 

@@ -170,6 +170,42 @@ pub struct Client {
     /// Where the hello's reply is: not read yet, read and fine, or an error every later reply
     /// repeats (the server closes the connection after refusing a hello).
     hello: Hello,
+    /// Told why the client waits (see [`Client::on_wait`]).
+    on_wait: Option<WaitHook>,
+}
+
+/// Told why the client waits.
+type WaitHook = Box<dyn Fn(&str)>;
+
+/// How long a client keeps asking a server that answers `busy` with work pending: for as long
+/// as the pending count falls, each answer taking the server's wait (20 s); it gives up after
+/// [`Patience::STALLS`] answers in a row without progress, or [`Patience::TRIES`] in all.
+#[derive(Debug, Default)]
+struct Patience {
+    last: Option<u64>,
+    stalls: u32,
+    tries: u32,
+}
+
+impl Patience {
+    /// About a minute with no file hashed.
+    const STALLS: u32 = 3;
+    /// About an hour in all.
+    const TRIES: u32 = 180;
+
+    /// Whether to ask again after `err`.
+    fn again(&mut self, err: &Error) -> bool {
+        let Some(pending) = err.pending.filter(|_| err.kind == ErrorKind::Busy) else {
+            return false;
+        };
+        self.tries += 1;
+        match self.last {
+            Some(last) if pending >= last => self.stalls += 1,
+            _ => self.stalls = 0,
+        }
+        self.last = Some(pending);
+        self.stalls < Self::STALLS && self.tries <= Self::TRIES
+    }
 }
 
 /// The state of the handshake on a connection.
@@ -237,6 +273,7 @@ impl Client {
             server: String::new(),
             max_file_size: None,
             hello: Hello::Done,
+            on_wait: None,
         };
         client.handshake(target.token.as_deref())?;
         Ok((client, first_use))
@@ -344,7 +381,9 @@ impl Client {
         if value.get("ok") == Some(&serde_json::Value::Bool(false)) {
             let err: ErrorReply = serde_json::from_value(value)
                 .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed error reply: {e}")))?;
-            return Err(Error::new(ErrorKind::from_code(&err.code), err.message));
+            let mut error = Error::new(ErrorKind::from_code(&err.code), err.message);
+            error.pending = err.pending;
+            return Err(error);
         }
         serde_json::from_value(value)
             .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed reply: {e}")))
@@ -368,8 +407,33 @@ impl Client {
         Error::io(format!("lost the connection to {}", self.addr), e)
     }
 
-    /// Lists stored files (sorted by name), optionally only those matching a glob.
+    /// Says `text` (why the client is waiting) through the hook set with [`Client::on_wait`].
+    fn waiting(&self, text: &str) {
+        if let Some(hook) = &self.on_wait {
+            hook(text);
+        }
+    }
+
+    /// What to do with a waiting message (the client itself never prints): a server answering
+    /// `busy` with work still pending (files stored by another tool, hashed for the first
+    /// time) is asked again, and each wait is said through `hook`.
+    pub fn on_wait(&mut self, hook: impl Fn(&str) + 'static) {
+        self.on_wait = Some(Box::new(hook));
+    }
+
+    /// Lists stored files (sorted by name), optionally only those matching a glob. While the
+    /// server is still hashing files another tool stored, it is asked again ([`Patience`]).
     pub fn list(&mut self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+        let mut patience = Patience::default();
+        loop {
+            match self.list_once(pattern) {
+                Err(e) if patience.again(&e) => self.waiting(&e.message),
+                done => return done,
+            }
+        }
+    }
+
+    fn list_once(&mut self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
         self.send(&Request::List {
             pattern: pattern.map(str::to_string),
         })?;
@@ -424,7 +488,31 @@ impl Client {
     }
 
     /// What the server holds under each name: the file, and the bytes of a resumable partial.
+    /// Names the server is still hashing are asked again ([`Patience`]).
     pub fn stat(&mut self, names: &[FileName]) -> Result<Vec<Result<Held>>> {
+        let mut results: Vec<Result<Held>> = self.stat_once(names)?;
+        let mut patience = Patience::default();
+        loop {
+            let waiting: Vec<usize> = (0..names.len())
+                .filter(|&i| results[i].as_ref().is_err_and(|e| e.pending.is_some()))
+                .collect();
+            // The work still to do is the most any one name is waiting for.
+            let most = waiting
+                .iter()
+                .filter_map(|&i| results[i].as_ref().err())
+                .max_by_key(|e| e.pending);
+            let Some(err) = most.filter(|e| patience.again(e)).cloned() else {
+                return Ok(results);
+            };
+            self.waiting(&err.message);
+            let again: Vec<FileName> = waiting.iter().map(|&i| names[i].clone()).collect();
+            for (i, result) in waiting.into_iter().zip(self.stat_once(&again)?) {
+                results[i] = result;
+            }
+        }
+    }
+
+    fn stat_once(&mut self, names: &[FileName]) -> Result<Vec<Result<Held>>> {
         let stat = |k: usize| Request::Stat {
             name: names[k].to_string(),
         };
@@ -451,6 +539,33 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hashing(pending: u64) -> Error {
+        Error::new(ErrorKind::Busy, "being hashed").with_pending(pending)
+    }
+
+    /// The client asks again while the server's pending count falls, gives up after three
+    /// answers in a row without progress or 180 in all, and never for other errors.
+    #[test]
+    fn patience_lasts_while_the_pending_count_falls() {
+        let mut p = Patience::default();
+        assert!(p.again(&hashing(100)));
+        assert!(p.again(&hashing(60)));
+        assert!(p.again(&hashing(60)));
+        assert!(p.again(&hashing(60)));
+        assert!(p.again(&hashing(59)), "progress resets the stalls");
+        assert!(p.again(&hashing(59)));
+        assert!(p.again(&hashing(59)));
+        assert!(!p.again(&hashing(59)), "three answers without progress");
+
+        let mut p = Patience::default();
+        let tries = (0..1000u64).rev().take_while(|&n| p.again(&hashing(n))).count();
+        assert_eq!(tries, 180);
+
+        let mut p = Patience::default();
+        assert!(!p.again(&Error::new(ErrorKind::Busy, "at its connection limit")));
+        assert!(!p.again(&Error::new(ErrorKind::NotFound, "x").with_pending(3)));
+    }
 
     /// Replays the pipelining loop: before reply k is read, its request has gone out (so the
     /// client never waits for a reply it has not asked for), at most WINDOW requests are

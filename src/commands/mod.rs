@@ -154,7 +154,13 @@ impl Context {
     /// an interrupt shuts the connection down.
     pub fn connect(&self) -> Result<Client> {
         let target = self.target();
-        let (client, first_use) = Client::connect(&target)?;
+        let (mut client, first_use) = Client::connect(&target)?;
+        if !self.quiet {
+            client.on_wait(|why| {
+                let why = why.strip_suffix("; try again in a moment").unwrap_or(why);
+                eprintln!("nf: waiting: {why}");
+            });
+        }
         if let (Some(fp), false) = (first_use, self.quiet) {
             eprintln!(
                 "nf: trusting {} on first use: its key is {fp} (recorded in {})",

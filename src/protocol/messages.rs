@@ -87,12 +87,27 @@ pub struct FileInfo {
     pub blake3: String,
 }
 
-/// Every failure reply: `{"ok":false,"code":"not_found","message":"…"}`.
+/// Every failure reply: `{"ok":false,"code":"not_found","message":"…"}`; a `busy` reply may
+/// add `"pending":N` (the server is still working towards the answer; ask again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReply {
     pub ok: bool,
     pub code: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<u64>,
+}
+
+impl ErrorReply {
+    /// The reply that carries `err`.
+    pub fn of(err: &crate::error::Error) -> ErrorReply {
+        ErrorReply {
+            ok: false,
+            code: err.kind.code().to_string(),
+            message: err.message.clone(),
+            pending: err.pending,
+        }
+    }
 }
 
 /// The answer to `hello`.

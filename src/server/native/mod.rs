@@ -246,11 +246,7 @@ impl<'a> Session<'a> {
 
     /// Sends `err` as the reply and returns it as the request's result (for the log).
     fn reply_error(&mut self, err: Error) -> Result<(), Error> {
-        let reply = ErrorReply {
-            ok: false,
-            code: err.kind.code().to_string(),
-            message: err.message.clone(),
-        };
+        let reply = ErrorReply::of(&err);
         match protocol::write_message(&mut self.stream, &reply) {
             Ok(()) => Err(err),
             Err(e) => Err(Error::io("cannot send the reply", &e)),

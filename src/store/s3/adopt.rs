@@ -4,8 +4,9 @@
 //!
 //! The hashing runs in tasks on the store's runtime, at most [`PARALLEL`] at once server-wide,
 //! and a request waits for its hashes at most [`WAIT`]: past that it is answered `busy` ("being
-//! hashed; try again") while the hashing goes on, so no client waits longer than its idle
-//! timeout for a reply. A second request for an object already being hashed joins that hashing
+//! hashed; try again", with `pending`: how many are still to go) while the hashing goes on, so
+//! no client waits longer than its idle timeout for a reply; nf's client then asks again for as
+//! long as the count falls. A second request for an object already being hashed joins that hashing
 //! rather than starting another.
 
 use std::collections::HashMap;
@@ -177,4 +178,5 @@ fn still_hashing(objects: &[(FileName, ObjectMeta)], unfinished: usize) -> Error
         ErrorKind::Busy,
         format!("{what} being hashed for the first time ({unfinished} still to go); try again in a moment"),
     )
+    .with_pending(unfinished as u64)
 }
