@@ -55,10 +55,19 @@ impl Target {
     pub fn open(&self) -> Result<Opened> {
         let addrs = resolve(&self.addr)?;
         let loopback = addrs.iter().all(|a| a.ip().is_loopback());
+        // A pinned fingerprint asks for the server to be checked, even on loopback.
+        let pinned = self.fingerprint.is_some();
         let tls = match self.tls {
             TlsMode::Always => true,
+            TlsMode::Never if pinned => {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    "--tls never (or tls = \"never\") and a pinned fingerprint contradict each other: \
+                     without TLS the server's identity cannot be checked",
+                ))
+            }
             TlsMode::Never => false,
-            TlsMode::Auto => !loopback,
+            TlsMode::Auto => pinned || !loopback,
         };
         if self.token.is_some() && !tls && !loopback {
             return Err(Error::new(
