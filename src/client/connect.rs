@@ -14,6 +14,7 @@ use super::resolve;
 use crate::config::TlsMode;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::protocol;
+use crate::tls::stream::TlsStream;
 use crate::tls::trust::{Decision, Trust};
 use crate::transport::{Io, Transport};
 
@@ -134,12 +135,13 @@ impl Target {
         let talk = |e: std::io::Error| Error::io(format!("cannot talk to {}", self.addr), &e);
         sock.set_read_timeout(Some(self.timeout)).map_err(talk)?;
         sock.set_write_timeout(Some(self.timeout)).map_err(talk)?;
-        let mut stream = rustls::StreamOwned::new(conn, sock);
-        while stream.conn.is_handshaking() {
-            if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+        let (mut conn, mut sock) = (conn, sock);
+        while conn.is_handshaking() {
+            if let Err(e) = conn.complete_io(&mut sock) {
                 return Err(trust.refusal().unwrap_or_else(|| self.handshake_failed(&e)));
             }
         }
+        let stream = TlsStream::new(conn, sock, Vec::new());
         let first_use = match trust.decision() {
             Some(Decision::FirstUse(fp)) => {
                 trust.remember(&fp)?;
