@@ -6,12 +6,14 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::tap::{contains, tls_records, Tap};
 use common::*;
+use rcgen::PublicKeyData;
 
 /// A random string, different in every run (to look for in captured bytes).
 fn random_text(what: &str) -> String {
@@ -505,6 +507,136 @@ fn a_pinned_fingerprint_makes_auto_use_tls_even_on_loopback_and_contradicts_neve
         .output()
         .unwrap();
     assert_fails(&out, 2, "--tls never");
+}
+
+#[test]
+fn nf_serve_fingerprint_prints_the_identity_of_the_start_up_line_kept_private_until_rotated() {
+    let mut s = Server::start();
+    let fingerprint = |s: &Server| {
+        let out = std::process::Command::new(NF)
+            .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
+            .env("XDG_DATA_HOME", s.dir.path().join("server-data"))
+            .output()
+            .unwrap();
+        ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(fingerprint(&s), format!("{}\n", s.fingerprint));
+    let mode = std::fs::metadata(s.identity_file()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // Restarted, the server keeps its identity; deleting the file rotates it.
+    let first = s.fingerprint.clone();
+    s.kill();
+    s.spawn();
+    assert_eq!(s.fingerprint, first);
+    s.kill();
+    std::fs::remove_file(s.identity_file()).unwrap();
+    assert_ne!(fingerprint(&s), format!("{first}\n"));
+    s.spawn();
+    assert_ne!(s.fingerprint, first);
+    assert_eq!(fingerprint(&s), format!("{}\n", s.fingerprint));
+}
+
+/// PEM text of one DER object.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A certificate authority of the test's own: its certificate (PEM) and what signs with it.
+fn test_ca(name: &str) -> (String, rcgen::CertifiedIssuer<'static, rcgen::KeyPair>) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    let ca = rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    (pem("CERTIFICATE", ca.der()), ca)
+}
+
+#[test]
+fn a_ca_issued_certificate_from_tls_cert_and_tls_key_is_trusted_through_the_system_roots() {
+    // An operator's certificate for 127.0.0.1, issued by a CA (the test's own).
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_pem, ca) = test_ca("nf test CA");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let (cert_file, key_file, ca_file) = (
+        dir.path().join("server.crt"),
+        dir.path().join("server.key"),
+        dir.path().join("ca.pem"),
+    );
+    std::fs::write(&cert_file, pem("CERTIFICATE", cert.der())).unwrap();
+    std::fs::write(&key_file, pem("PRIVATE KEY", &key.serialize_der())).unwrap();
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    let (other_ca_pem, _) = test_ca("another CA");
+    let other_ca_file = dir.path().join("other-ca.pem");
+    std::fs::write(&other_ca_file, other_ca_pem).unwrap();
+
+    let s = Server::with_config(&format!(
+        "tls_cert = {:?}\ntls_key = {:?}\n",
+        cert_file.to_str().unwrap(),
+        key_file.to_str().unwrap()
+    ));
+    // It presents that certificate's key, and makes no identity of its own.
+    assert_eq!(
+        s.fingerprint,
+        nf::tls::fingerprint(&key.subject_public_key_info())
+    );
+    assert!(!s.identity_file().exists());
+    let out = std::process::Command::new(NF)
+        .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", s.fingerprint)
+    );
+
+    // A client whose system roots hold the CA trusts the server as it is: nothing said,
+    // nothing recorded.
+    let known = s.dir.path().join("known_servers");
+    s.file("a.txt", b"certified");
+    let out = s
+        .cmd_in(&s.work, &["put", "-q", "a.txt", "--tls", "always"])
+        .env("SSL_CERT_FILE", &ca_file)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(stderr(&out), "");
+    assert!(!known.exists(), "a certified server was recorded");
+    assert_eq!(s.read_stored("a.txt"), b"certified");
+    // One whose roots do not hold it falls back to trust on first use.
+    let out = s
+        .cmd_in(&s.work, &["ls", "--tls", "always"])
+        .env("SSL_CERT_FILE", &other_ca_file)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "nf: trusting {} on first use: its key is {} (recorded in {})\n",
+            s.addr,
+            s.fingerprint,
+            known.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&known).unwrap(),
+        format!("{} {}\n", s.addr, s.fingerprint)
+    );
 }
 
 /// Runs `body` on a thread of its own inside a new network namespace in which `addr` is an
