@@ -41,6 +41,34 @@ fn ok(out: &Output) {
     assert!(out.status.success(), "nf failed: {}", stderr(out));
 }
 
+/// The one line a client prints when it trusts `s` on first use, recording it in `known`.
+fn first_use_line(s: &Server, known: &std::path::Path) -> String {
+    format!(
+        "nf: trusting {} on first use: its key is {} (recorded in {})\n",
+        s.addr,
+        s.fingerprint,
+        known.display()
+    )
+}
+
+/// `nf ls --tls MODE` with the server's fingerprint pinned.
+fn ls_pinned(s: &Server, tls: &str) -> Output {
+    s.cmd_in(&s.work, &["ls", "--tls", tls, "--fingerprint", &s.fingerprint])
+        .output()
+        .unwrap()
+}
+
+/// What `nf serve --fingerprint` prints with the server's config and data directory.
+fn serve_fingerprint(s: &Server) -> String {
+    let out = std::process::Command::new(NF)
+        .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
+        .env("XDG_DATA_HOME", s.dir.path().join("server-data"))
+        .output()
+        .unwrap();
+    ok(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// What a TLS server in the test saw on one connection: every byte that arrived, the plaintext
 /// it could decrypt from them, and how the session ended.
 #[derive(Default, Clone, Debug)]
@@ -240,15 +268,7 @@ fn first_use_records_the_server_and_a_changed_key_is_refused_with_both_fingerpri
     std::fs::write(&known, before).unwrap();
     let out = nf_via(&s, &s.addr, "always", None, &["ls"]);
     ok(&out);
-    assert_eq!(
-        stderr(&out),
-        format!(
-            "nf: trusting {} on first use: its key is {} (recorded in {})\n",
-            s.addr,
-            s.fingerprint,
-            known.display()
-        )
-    );
+    assert_eq!(stderr(&out), first_use_line(&s, &known));
     let line = format!("{} {}\n", s.addr, s.fingerprint);
     assert_eq!(
         std::fs::read_to_string(&known).unwrap(),
@@ -289,13 +309,7 @@ fn first_use_records_the_server_and_a_changed_key_is_refused_with_both_fingerpri
         format!("{before}{line}")
     );
     // The refused client made no request: the next one the server logs is the pinned client's.
-    let out = s
-        .cmd_in(
-            &s.work,
-            &["ls", "--tls", "always", "--fingerprint", &s.fingerprint],
-        )
-        .output()
-        .unwrap();
+    let out = ls_pinned(&s, "always");
     ok(&out);
     let log = s.log_after(|l| l.contains(" list "));
     let since_restart = log.rsplit(&s.fingerprint).next().unwrap();
@@ -395,6 +409,19 @@ fn plaintext_refusal(why: &str) -> serde_json::Value {
 }
 
 const TOKEN_WHY: &str = "this server has a token, which must not cross a network in clear";
+
+/// A client that tried plaintext with a server that has a token, from outside
+/// `allow_plaintext_from`: exit code 7 and the server's refusal, word for word.
+fn assert_refused_in_clear(out: &Output) {
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(out));
+    assert_eq!(
+        stderr(out),
+        format!(
+            "nf: error: {}\n",
+            plaintext_refusal(TOKEN_WHY)["message"].as_str().unwrap()
+        )
+    );
+}
 const REQUIRE_WHY: &str = "this server requires TLS";
 
 /// A native hello (with `token`) and a list request from `source`; the first reply.
@@ -475,14 +502,7 @@ fn tls_never_to_a_server_that_refuses_plaintext_is_a_clear_error() {
         "token = {token:?}\nallow_plaintext_from = \"127.0.0.2/32\""
     ));
     let out = nf_via(&s, &s.addr, "never", Some(&token), &["ls"]);
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    assert_eq!(
-        stderr(&out),
-        format!(
-            "nf: error: {}\n",
-            plaintext_refusal(TOKEN_WHY)["message"].as_str().unwrap()
-        )
-    );
+    assert_refused_in_clear(&out);
     ok(&nf_via(&s, &s.addr, "always", Some(&token), &["ls"]));
 }
 
@@ -499,29 +519,14 @@ fn a_pinned_fingerprint_makes_auto_use_tls_even_on_loopback_and_contradicts_neve
         tls_records(&tap.captures()[0].up).is_some(),
         "auto with a pin is TLS"
     );
-    let out = s
-        .cmd_in(
-            &s.work,
-            &["ls", "--tls", "never", "--fingerprint", &s.fingerprint],
-        )
-        .output()
-        .unwrap();
+    let out = ls_pinned(&s, "never");
     assert_fails(&out, 2, "--tls never");
 }
 
 #[test]
 fn nf_serve_fingerprint_prints_the_identity_of_the_start_up_line_kept_private_until_rotated() {
     let mut s = Server::start();
-    let fingerprint = |s: &Server| {
-        let out = std::process::Command::new(NF)
-            .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
-            .env("XDG_DATA_HOME", s.dir.path().join("server-data"))
-            .output()
-            .unwrap();
-        ok(&out);
-        String::from_utf8(out.stdout).unwrap()
-    };
-    assert_eq!(fingerprint(&s), format!("{}\n", s.fingerprint));
+    assert_eq!(serve_fingerprint(&s), format!("{}\n", s.fingerprint));
     let mode = std::fs::metadata(s.identity_file()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{mode:o}");
     // Restarted, the server keeps its identity; deleting the file rotates it.
@@ -531,10 +536,10 @@ fn nf_serve_fingerprint_prints_the_identity_of_the_start_up_line_kept_private_un
     assert_eq!(s.fingerprint, first);
     s.kill();
     std::fs::remove_file(s.identity_file()).unwrap();
-    assert_ne!(fingerprint(&s), format!("{first}\n"));
+    assert_ne!(serve_fingerprint(&s), format!("{first}\n"));
     s.spawn();
     assert_ne!(s.fingerprint, first);
-    assert_eq!(fingerprint(&s), format!("{}\n", s.fingerprint));
+    assert_eq!(serve_fingerprint(&s), format!("{}\n", s.fingerprint));
 }
 
 /// PEM text of one DER object.
@@ -594,15 +599,7 @@ fn a_ca_issued_certificate_from_tls_cert_and_tls_key_is_trusted_through_the_syst
         nf::tls::fingerprint(&key.subject_public_key_info())
     );
     assert!(!s.identity_file().exists());
-    let out = std::process::Command::new(NF)
-        .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
-        .output()
-        .unwrap();
-    ok(&out);
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        format!("{}\n", s.fingerprint)
-    );
+    assert_eq!(serve_fingerprint(&s), format!("{}\n", s.fingerprint));
 
     // A client whose system roots hold the CA trusts the server as it is: nothing said,
     // nothing recorded.
@@ -624,15 +621,7 @@ fn a_ca_issued_certificate_from_tls_cert_and_tls_key_is_trusted_through_the_syst
         .output()
         .unwrap();
     ok(&out);
-    assert_eq!(
-        stderr(&out),
-        format!(
-            "nf: trusting {} on first use: its key is {} (recorded in {})\n",
-            s.addr,
-            s.fingerprint,
-            known.display()
-        )
-    );
+    assert_eq!(stderr(&out), first_use_line(&s, &known));
     assert_eq!(
         std::fs::read_to_string(&known).unwrap(),
         format!("{} {}\n", s.addr, s.fingerprint)
@@ -703,14 +692,7 @@ fn the_token_never_crosses_a_network_in_clear_whatever_tls_says() {
         // A client without the token may try plaintext; the server, from this address (outside
         // the default allow_plaintext_from), refuses it before any hello.
         let out = nf_via(&s, &s.addr, "never", None, &["ls"]);
-        assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-        assert_eq!(
-            stderr(&out),
-            format!(
-                "nf: error: {}\n",
-                plaintext_refusal(TOKEN_WHY)["message"].as_str().unwrap()
-            )
-        );
+        assert_refused_in_clear(&out);
         let line = s.log_line(|l| l.contains("error denied"));
         assert!(
             line.contains(" 10.77.0.1:") && line.contains(" connect "),
