@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -55,12 +55,26 @@ TITLES = {
     "memory": "4. Peak memory",
     "s3": "5. S3 object store",
     "front": "6. The front door under siege",
+    "tls": "7. TLS",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
 TIMEOUT = 900  # seconds; the limit of any one timed command
 LOOP_TIMEOUT = 1800  # seconds; a loop of one process per file
 TIME_BIN = "/usr/bin/time"  # GNU time: a client's peak resident size (-f %M)
+
+# Section tls: the raw TLS pipe (socat) negotiates TLS 1.3 with AES-128-GCM, as nf does, through
+# an OpenSSL configuration file of its own (socat has no option for TLS 1.3 suites).
+OPENSSL_AES128_CONF = """openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1.3
+Ciphersuites = TLS_AES_128_GCM_SHA256
+"""
+TLS_SMALL_GETS = 200  # section tls: one `nf get` per process, this many in a loop (20 with --quick)
 
 # Section s3: the bench's own SeaweedFS, its bucket and credentials (loopback only).
 S3_BUCKET, S3_KEY, S3_SECRET, S3_REGION = "nf-bench", "nfbench", "nfbench-secret", "us-east-1"
@@ -533,12 +547,12 @@ class Bench:
         return dt
 
     def run_pair(self, listener, connector, port: int, *, what: str, listener_stdout=DEVNULL,
-                 connector_stdin=DEVNULL, timeout=TIMEOUT) -> float:
+                 connector_stdin=DEVNULL, timeout=TIMEOUT, env=None) -> float:
         """A one-shot listener and a process that connects to it (either may be the sender).
         Time: from starting the connector until both have exited."""
         lerr, cerr = self.tmpname("listener"), self.tmpname("connector")
         with open(lerr, "wb") as le, open(cerr, "wb") as ce:
-            lp = popen(listener, guard=True, stdout=listener_stdout, stderr=le, env=self.env)
+            lp = popen(listener, guard=True, stdout=listener_stdout, stderr=le, env=env or self.env)
             try:
                 wait_listening(port, lp, what + " (listener)")
             except BenchError:
@@ -548,7 +562,7 @@ class Bench:
                 raise
             deadline = time.monotonic() + timeout
             t0 = time.perf_counter()
-            cp = popen(connector, stdin=connector_stdin, stderr=ce, env=self.env)
+            cp = popen(connector, stdin=connector_stdin, stderr=ce, env=env or self.env)
             try:
                 crc = finish(cp, deadline, what + " (connecting side)")
                 lrc = finish(lp, deadline, what + " (listening side)")
@@ -1830,6 +1844,226 @@ class Bench:
         if errors:
             text += ["", "Runs without a report: " + "; ".join(e[:300] for e in errors)]
         return "\n".join(text) + "\n"
+
+    # -- 7. TLS --------------------------------------------------------------------------------
+    def section_tls(self) -> str:
+        """Issue 16: a 1 GiB put and get over TLS against plaintext nf, a raw TLS pipe (socat,
+        AES-128-GCM) and scp (aes128-gcm); each side's peak memory; and the handshake's cost, one
+        `nf get` of a small file per process over TLS and in plaintext."""
+        n = self.sizes.big
+        gets = 20 if self.quick else TLS_SMALL_GETS
+        d = self.section_dir("tls")
+        progress(f"tls: making a {human(n)} random file")
+        src = self.random_file(d / "data" / "big.bin", n)
+        small = self.random_file(d / "data" / "small.bin", self.sizes.small_size)
+        store, out, recv = d / "nf-store", d / "out", d / "recv"
+        for x in (out, recv, d / "scp-up"):
+            x.mkdir(parents=True, exist_ok=True)
+        # nf serve keeps its TLS identity in its data directory: the section's own, not $HOME's.
+        data_home = d / "nf-data"
+        serve_env = dict(self.env, XDG_DATA_HOME=str(data_home))
+        store.mkdir()
+        port = free_port()
+        server = self.start_server("nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}",
+                                                "--root", str(store)], port, env=serve_env)
+        addr = f"127.0.0.1:{port}"
+        fp = subprocess.run([str(NF), "serve", "--fingerprint"], env=serve_env, capture_output=True, text=True,
+                            check=True).stdout.strip()
+        client_env = dict(self.env, NF_KNOWN_SERVERS=str(d / "known_servers"))
+
+        def nf(tls: bool, *args: str) -> list[str]:
+            mode = ["--tls", "always", "--fingerprint", fp] if tls else ["--tls", "never"]
+            return [str(NF), args[0], "-q", "-s", addr, *mode, *args[1:]]
+
+        self.run(nf(False, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)", env=client_env)
+        self.run(nf(False, "put", "--as", "small.bin", str(small)), what="nf put (setup)", env=client_env)
+
+        # The raw TLS pipe: socat with a throwaway P-256 certificate (as nf's), TLS 1.3, AES-128-GCM.
+        pem = d / "socat.pem"
+        self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                  "-keyout", str(d / "socat.key"), "-out", str(d / "socat.crt"), "-days", "2", "-subj", "/CN=bench"],
+                 what="openssl req")
+        pem.write_bytes((d / "socat.key").read_bytes() + (d / "socat.crt").read_bytes())
+        conf = d / "openssl-aes128.cnf"
+        conf.write_text(OPENSSL_AES128_CONF)
+        socat_env = dict(self.env, OPENSSL_CONF=str(conf))
+        tls_listen = f"cert={pem},verify=0"
+
+        def socat_case(key: str, label: str, dst: Path, download: bool) -> Case:
+            def run() -> float:
+                p = free_port()
+                listen = f"OPENSSL-LISTEN:{p},bind=127.0.0.1,reuseaddr,{tls_listen}"
+                connect = f"OPENSSL:127.0.0.1:{p},verify=0"
+                file_in, file_out = f"OPEN:{src},rdonly", f"CREATE:{dst}"
+                if download:  # the sender listens, as a server holding the file would
+                    pair = (["socat", "-u", "-b", "131072", file_in, listen],
+                            ["socat", "-u", "-b", "131072", connect, file_out])
+                else:
+                    pair = (["socat", "-u", "-b", "131072", listen, file_out],
+                            ["socat", "-u", "-b", "131072", file_in, connect])
+                return self.run_pair(pair[0], pair[1], p, what=label, env=socat_env)
+            return Case(key, label, run, reset=lambda: dst.unlink(missing_ok=True),
+                        check=lambda full: same_file(src, dst, full))
+
+        # Which suite the pipe really negotiates (socat says so at -d -d), once, untimed.
+        probe = free_port()
+        lp = popen(["socat", "-u", f"OPENSSL-LISTEN:{probe},bind=127.0.0.1,reuseaddr,{tls_listen}", "-"],
+                   guard=True, stdout=DEVNULL, stderr=DEVNULL, env=socat_env)
+        wait_listening(probe, lp, "socat (probe)")
+        said = subprocess.run(["socat", "-d", "-d", "-u", f"OPEN:{small},rdonly",
+                               f"OPENSSL:127.0.0.1:{probe},verify=0"], env=socat_env, capture_output=True,
+                              text=True, timeout=30).stderr
+        finish(lp, time.monotonic() + 10, "socat (probe)")
+        ACTIVE.discard(lp)
+        m = re.search(r"SSL connection using (\S+)", said)
+        suite = m.group(1) if m else "suite unknown"
+        if suite != "TLS_AES_128_GCM_SHA256":
+            self.notes.append(f"section tls: the socat pipe negotiated {suite}, not TLS_AES_128_GCM_SHA256")
+
+        ssh_port = self.sshd()
+        time_bin = TIME_BIN if os.access(TIME_BIN, os.X_OK) else None
+
+        def nf_case(key: str, label: str, argv: list[str], dst: Path, reset, memory: bool) -> Case:
+            ref: list[Case] = []
+
+            def run() -> float:
+                c = ref[0]
+                if not memory:
+                    return self.run(argv, what=label, env=client_env)
+                self.reset_peak(server)
+                if time_bin:
+                    tf = self.tmpname("time")
+                    t = self.run([time_bin, "-f", "%M", "-o", str(tf), *argv], what=label, env=client_env)
+                    c.record("client", float(tf.read_text().strip().splitlines()[-1]))
+                    tf.unlink()
+                else:
+                    t = self.run(argv, what=label, env=client_env)
+                c.record("server", float(self.status_kib(server, "VmHWM")))
+                return t
+
+            c = Case(key, label, run, reset=reset, check=lambda full: same_file(src, dst, full))
+            ref.append(c)
+            return c
+
+        def rm_stored(name: str):
+            return lambda: self.nf_rm_present(addr, store, [name])
+
+        def rm(p: Path):
+            return lambda: p.unlink(missing_ok=True)
+
+        up = [
+            socat_case("tls-raw-up", f"raw TLS pipe: socat OPENSSL, {suite}, file → TLS → file", recv / "raw.bin",
+                       False),
+            nf_case("tls-nf-put", "nf put over TLS", nf(True, "put", "--as", "tls.bin", str(src)), store / "tls.bin",
+                    rm_stored("tls.bin"), True),
+            nf_case("tls-nf-put-plain", "nf put, plaintext (--tls never)",
+                    nf(False, "put", "--as", "plain.bin", str(src)), store / "plain.bin", rm_stored("plain.bin"), False),
+        ]
+        down = [
+            socat_case("tls-raw-down", f"raw TLS pipe: socat OPENSSL, {suite} (receiver connects)",
+                       recv / "rawdown.bin", True),
+            nf_case("tls-nf-get", "nf get over TLS", nf(True, "get", "dl-big.bin", "-o", str(out / "tls.bin")),
+                    out / "tls.bin", rm(out / "tls.bin"), True),
+            nf_case("tls-nf-get-plain", "nf get, plaintext (--tls never)",
+                    nf(False, "get", "dl-big.bin", "-o", str(out / "plain.bin")), out / "plain.bin",
+                    rm(out / "plain.bin"), False),
+        ]
+        scp_label = "scp -c aes128-gcm@openssh.com"
+        if ssh_port:
+            dst_up, dst_dn = d / "scp-up" / "big.bin", out / "scp.bin"
+            up.append(Case("tls-scp-up", scp_label,
+                           lambda: self.run(self.scp("aes128-gcm@openssh.com", str(src), self.remote(dst_up)),
+                                            what=scp_label),
+                           reset=rm(dst_up), check=lambda full: same_file(src, dst_up, full)))
+            down.append(Case("tls-scp-down", scp_label,
+                             lambda: self.run(self.scp("aes128-gcm@openssh.com", self.remote(src), str(dst_dn)),
+                                              what=scp_label),
+                             reset=rm(dst_dn), check=lambda full: same_file(src, dst_dn, full)))
+        else:
+            up.append(skipped_case("tls-scp-up", scp_label, "openssh-server or scp is not installed"))
+            down.append(skipped_case("tls-scp-down", scp_label, "openssh-server or scp is not installed"))
+
+        # One `nf get` of a small file per process: what a connection's setup costs.
+        small_out = out / "small.bin"
+        loop = 'for i in $(seq "$N"); do "$NF" get -q -f -s "$ADDR" $MODE small.bin -o "$OUT" || exit 1; done'
+
+        def small_case(key: str, label: str, mode: str) -> Case:
+            env = dict(client_env, NF=str(NF), ADDR=addr, OUT=str(small_out), N=str(gets), MODE=mode)
+            return Case(key, label, lambda: self.run(self.bash(loop), env=env, what=label, timeout=LOOP_TIMEOUT),
+                        reset=rm(small_out), check=lambda full: same_file(small, small_out, True))
+
+        handshakes = [
+            small_case("tls-small", f"{gets} × nf get of {human(self.sizes.small_size)} over TLS",
+                       f"--tls always --fingerprint {fp}"),
+            small_case("tls-small-plain", f"{gets} × nf get of {human(self.sizes.small_size)}, plaintext",
+                       "--tls never"),
+        ]
+        self.measure(f"tls ({human(n)})", up + down + handshakes)
+        self.end_section(d)
+
+        def table(cases: list[Case], raw: Case, tls: Case, plain: Case) -> str:
+            scp = cases[3]
+            rows = []
+            for c in cases:
+                target, verdict = "", ""
+                if c is raw:
+                    target = "baseline"
+                elif c is tls:
+                    target = "≤ 1.2× raw TLS pipe; ≤ 1.5× plaintext nf; ≥ 2.5× faster than scp"
+                    checks = [self.verdict_ratio(c, raw, 1.2, "raw TLS"),
+                              self.verdict_ratio(c, plain, 1.5, "plaintext nf")]
+                    s_ratio = self.ratio(scp, c)
+                    checks.append("FAIL (no scp measurement)" if s_ratio is None else
+                                  f"{'PASS' if s_ratio >= 2.5 else 'FAIL'} (scp takes {s_ratio:.2f}×)")
+                    verdict = "; ".join(checks)
+                rows.append(self.row(c, n, raw) + [target, verdict])
+            return md_table(["tool", "median", "MB/s", "× raw TLS pipe (lower is faster)", "runs", "target", "result"],
+                            rows)
+
+        def mib(v: float) -> str:
+            return f"{v / 1024:.1f}"
+
+        def mem_row(what: str, c: Case, key: str) -> list[str]:
+            v = c.extra.get(key, [])
+            p = max(v) / 1024 if v and not c.error else None
+            verdict = "–" if p is None else ("PASS" if p < 16 else "FAIL")
+            return [what, "–" if p is None else f"{p:.1f} MiB", ", ".join(mib(x) for x in v), "< 16 MiB", verdict]
+
+        tls_put, tls_get = up[1], down[1]
+        mem_rows = [mem_row(f"server (VmHWM) during one {human(n)} upload over TLS", tls_put, "server"),
+                    mem_row(f"server (VmHWM) during one {human(n)} download over TLS", tls_get, "server")]
+        if time_bin:
+            mem_rows += [mem_row(f"client `nf put` over TLS (max RSS, GNU time %M)", tls_put, "client"),
+                         mem_row(f"client `nf get` over TLS (max RSS, GNU time %M)", tls_get, "client")]
+        hs_tls, hs_plain = handshakes
+        hs_rows = []
+        for c in handshakes:
+            target = verdict = ""
+            if c is hs_tls:
+                target = "≤ 2× plaintext"
+                verdict = self.verdict_ratio(c, hs_plain, 2.0, "plaintext")
+            if c.error:
+                hs_rows.append([c.label, "FAILED", "–", "–", c.error[:300]])
+                continue
+            hs_rows.append([c.label, fmt_t(c.median), fmt_us(c.median, gets) if c.median else "–",
+                            ", ".join(fmt_t(t) for t in c.times), target, verdict])
+        return "\n".join([
+            f"nf over TLS (TLS 1.3, AES-128-GCM, the server's identity pinned with `--fingerprint`) against the "
+            f"same nf in plaintext (`--tls never`), a raw TLS pipe ({suite}: socat's OPENSSL address with a "
+            "P-256 certificate, `-b 131072`) and scp with aes128-gcm@openssh.com, all on 127.0.0.1. nf fsyncs "
+            "its uploads; socat and scp do not.\n",
+            f"Upload of one {human(n)} random file:\n",
+            table(up, up[0], up[1], up[2]),
+            f"\nDownload of one {human(n)} random file:\n",
+            table(down, down[0], down[1], down[2]),
+            "\nPeak resident memory over TLS (the server's peak reset before each run, "
+            "`echo 5 > /proc/PID/clear_refs`):\n",
+            md_table(["what", "peak (max over runs)", "each run (MiB)", "target", "result"], mem_rows),
+            f"\nThe cost of a connection: {gets} `nf get` of a {human(self.sizes.small_size)} file, one process "
+            "each, in a bash loop:\n",
+            md_table(["case", "median", "µs per get", "runs", "target", "result"], hs_rows),
+            "",
+        ])
 
     # -- table helpers -------------------------------------------------------------------------
     @staticmethod

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::tls::stream::TlsStream;
+
 /// How long a server-side read or write waits before it checks its deadlines again.
 pub const TICK: Duration = Duration::from_secs(1);
 
@@ -25,9 +27,9 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(30);
 pub enum Io {
     Plain(TcpStream),
     /// A TLS session a server accepted.
-    TlsServer(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+    TlsServer(Box<TlsStream<rustls::ServerConnection>>),
     /// A TLS session a client opened.
-    TlsClient(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    TlsClient(Box<TlsStream<rustls::ClientConnection>>),
 }
 
 impl Io {

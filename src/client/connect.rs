@@ -14,6 +14,7 @@ use super::resolve;
 use crate::config::TlsMode;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::protocol;
+use crate::tls::stream::TlsStream;
 use crate::tls::trust::{Decision, Trust};
 use crate::transport::{Io, Transport};
 
@@ -55,10 +56,19 @@ impl Target {
     pub fn open(&self) -> Result<Opened> {
         let addrs = resolve(&self.addr)?;
         let loopback = addrs.iter().all(|a| a.ip().is_loopback());
+        // A pinned fingerprint asks for the server to be checked, even on loopback.
+        let pinned = self.fingerprint.is_some();
         let tls = match self.tls {
             TlsMode::Always => true,
+            TlsMode::Never if pinned => {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    "--tls never (or tls = \"never\") and a pinned fingerprint contradict each other: \
+                     without TLS the server's identity cannot be checked",
+                ))
+            }
             TlsMode::Never => false,
-            TlsMode::Auto => !loopback,
+            TlsMode::Auto => pinned || !loopback,
         };
         if self.token.is_some() && !tls && !loopback {
             return Err(Error::new(
@@ -125,12 +135,13 @@ impl Target {
         let talk = |e: std::io::Error| Error::io(format!("cannot talk to {}", self.addr), &e);
         sock.set_read_timeout(Some(self.timeout)).map_err(talk)?;
         sock.set_write_timeout(Some(self.timeout)).map_err(talk)?;
-        let mut stream = rustls::StreamOwned::new(conn, sock);
-        while stream.conn.is_handshaking() {
-            if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+        let (mut conn, mut sock) = (conn, sock);
+        while conn.is_handshaking() {
+            if let Err(e) = conn.complete_io(&mut sock) {
                 return Err(trust.refusal().unwrap_or_else(|| self.handshake_failed(&e)));
             }
         }
+        let stream = TlsStream::new(conn, sock, Vec::new());
         let first_use = match trust.decision() {
             Some(Decision::FirstUse(fp)) => {
                 trust.remember(&fp)?;

@@ -361,13 +361,13 @@ impl Front {
                     continue;
                 }
                 First::Native | First::Text if !link.is_tls() && !self.plaintext_allowed(peer) => {
-                    let err = Error::new(ErrorKind::Denied, self.plaintext_refusal());
+                    let http = first_line(&buf).is_some_and(router::is_http_request_line);
+                    let err = Error::new(ErrorKind::Denied, self.plaintext_refusal(http));
                     self.log_refusal(peer, "connect", &err);
-                    let reply = match first_line(&buf) {
-                        Some(line) if router::is_http_request_line(line) => {
-                            router::http_response(403, "Forbidden", &[], &format!("{}\n", err.message))
-                        }
-                        _ => router::native_refusal(&err),
+                    let reply = if http {
+                        router::http_response(403, "Forbidden", &[], &format!("{}\n", err.message))
+                    } else {
+                        router::native_refusal(&err)
                     };
                     link.close_with(&reply).await;
                     return self.ended(peer, Ended::Closed);
@@ -403,16 +403,19 @@ impl Front {
         s.allow_plaintext_from.iter().any(|net| net.contains(peer.ip()))
     }
 
-    fn plaintext_refusal(&self) -> String {
+    /// Why a plaintext client is refused, and what to do, in nf's terms or HTTP's.
+    fn plaintext_refusal(&self, http: bool) -> String {
         let why = if self.svc.settings.require_tls {
             "this server requires TLS"
         } else {
             "this server has a token, which must not cross a network in clear"
         };
-        format!(
-            "{why}: connect with TLS (nf does so for every server not on loopback; --tls always), \
-             or https:// (plaintext is allowed only from allow_plaintext_from)"
-        )
+        let how = if http {
+            "use https://"
+        } else {
+            "connect with TLS (nf --tls always; nf uses TLS by itself for servers not on loopback)"
+        };
+        format!("{why}: {how}; plaintext is allowed only from allow_plaintext_from")
     }
 
     fn ended(&self, peer: SocketAddr, how: Ended) {

@@ -8,9 +8,10 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use rustls::{ServerConfig, ServerConnection};
 use tokio::net::TcpStream;
 
+use crate::tls::stream::TlsStream;
 use crate::transport::Io;
 
 /// The bytes read from a socket at a time.
@@ -28,7 +29,14 @@ const LINGER: Duration = Duration::from_millis(500);
 
 pub enum Link {
     Plain(TcpStream),
-    Tls(TcpStream, Box<ServerConnection>),
+    Tls(TcpStream, Box<Session>),
+}
+
+/// A TLS session in the front door, and the ciphertext a worker read ahead of it (usually
+/// none; part of a next request at most), to be processed before the socket is read again.
+pub struct Session {
+    conn: ServerConnection,
+    pending: Vec<u8>,
 }
 
 impl Link {
@@ -51,10 +59,17 @@ impl Link {
         until: Instant,
     ) -> io::Result<Link> {
         let conn = ServerConnection::new(config).map_err(io::Error::other)?;
-        let mut link = Link::Tls(sock, Box::new(conn));
-        let Link::Tls(sock, conn) = &mut link else {
+        let mut link = Link::Tls(
+            sock,
+            Box::new(Session {
+                conn,
+                pending: Vec::new(),
+            }),
+        );
+        let Link::Tls(sock, session) = &mut link else {
             unreachable!("just made")
         };
+        let conn = &mut session.conn;
         if let Err(e) = feed(conn, first) {
             refuse_tls(sock, conn, until).await;
             return Err(e);
@@ -83,7 +98,7 @@ impl Link {
         match self {
             Link::Plain(sock) => read_raw(sock, buf, until).await,
             // Boxed: a plain connection waiting here then holds only what its own read needs.
-            Link::Tls(sock, conn) => Box::pin(read_tls(sock, conn, buf, until)).await,
+            Link::Tls(sock, session) => Box::pin(read_tls(sock, session, buf, until)).await,
         }
     }
 
@@ -91,9 +106,9 @@ impl Link {
     pub async fn write_all(&mut self, bytes: &[u8], until: Instant) -> io::Result<()> {
         match self {
             Link::Plain(sock) => write_raw(sock, bytes, until).await,
-            Link::Tls(sock, conn) => {
-                conn.writer().write_all(bytes)?;
-                send_tls(sock, conn, until).await
+            Link::Tls(sock, session) => {
+                session.conn.writer().write_all(bytes)?;
+                send_tls(sock, &mut session.conn, until).await
             }
         }
     }
@@ -134,9 +149,9 @@ impl Link {
         if self.write_all(reply, until).await.is_err() {
             return;
         }
-        if let Link::Tls(sock, conn) = &mut self {
-            conn.send_close_notify();
-            let _ = send_tls(sock, conn, until).await;
+        if let Link::Tls(sock, session) = &mut self {
+            session.conn.send_close_notify();
+            let _ = send_tls(sock, &mut session.conn, until).await;
         }
         let sock = match self {
             Link::Plain(s) | Link::Tls(s, _) => s,
@@ -166,7 +181,10 @@ impl Link {
     pub fn into_io(self) -> io::Result<Io> {
         Ok(match self {
             Link::Plain(sock) => Io::Plain(sock.into_std()?),
-            Link::Tls(sock, conn) => Io::TlsServer(Box::new(StreamOwned::new(*conn, sock.into_std()?))),
+            Link::Tls(sock, session) => {
+                let Session { conn, pending } = *session;
+                Io::TlsServer(Box::new(TlsStream::new(conn, sock.into_std()?, pending)))
+            }
         })
     }
 
@@ -179,8 +197,8 @@ impl Link {
         match io {
             Io::Plain(std) => Ok(Link::Plain(adopt(std)?)),
             Io::TlsServer(stream) => {
-                let StreamOwned { conn, sock } = *stream;
-                Ok(Link::Tls(adopt(sock)?, Box::new(conn)))
+                let (conn, sock, pending) = stream.into_parts();
+                Ok(Link::Tls(adopt(sock)?, Box::new(Session { conn, pending })))
             }
             Io::TlsClient(_) => Err(io::Error::other("a client's session in the server")),
         }
@@ -197,10 +215,11 @@ pub enum LineError {
 /// Reads plaintext from a TLS session (see [`Link::read_some`]).
 async fn read_tls(
     sock: &TcpStream,
-    conn: &mut ServerConnection,
+    session: &mut Session,
     buf: &mut Vec<u8>,
     until: Instant,
 ) -> io::Result<usize> {
+    let Session { conn, pending } = session;
     loop {
         let plain = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
@@ -218,6 +237,22 @@ async fn read_tls(
             Err(e) => return Err(e),
         }
         send_tls(sock, conn, until).await?;
+        if !pending.is_empty() {
+            // Ciphertext a worker read ahead: rustls takes what it can hold.
+            match feed_some(conn, pending) {
+                Ok(true) => continue,
+                Ok(false) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "TLS records rustls does not take",
+                    ))
+                }
+                Err(e) => {
+                    let _ = send_tls(sock, conn, until).await;
+                    return Err(e);
+                }
+            }
+        }
         let mut raw = Vec::new();
         if read_raw(sock, &mut raw, until).await? == 0 {
             return Ok(0);
@@ -236,6 +271,22 @@ fn feed(conn: &mut ServerConnection, mut bytes: &[u8]) -> io::Result<()> {
         conn.process_new_packets().map_err(io::Error::other)?;
     }
     Ok(())
+}
+
+/// Gives rustls as much of `pending` as it takes (up to about 16 KiB of plaintext), and
+/// processes it; false if it took nothing.
+fn feed_some(conn: &mut ServerConnection, pending: &mut Vec<u8>) -> io::Result<bool> {
+    let mut rest = &pending[..];
+    while !rest.is_empty() {
+        match conn.read_tls(&mut rest) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+        conn.process_new_packets().map_err(io::Error::other)?;
+    }
+    let took = pending.len() - rest.len();
+    pending.drain(..took);
+    Ok(took > 0)
 }
 
 /// Tells a client whose handshake failed why (the alert rustls queued, or a generic

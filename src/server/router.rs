@@ -116,8 +116,9 @@ pub fn http_busy(message: &str) -> Vec<u8> {
     )
 }
 
-/// A TLS alert record (fatal `handshake_failure`): the answer to a ClientHello until TLS is
-/// served here, so that a TLS client fails at once with a clear alert rather than a timeout.
+/// A TLS alert record (fatal `handshake_failure`): the answer to a ClientHello when the server
+/// has no TLS identity (one made by `Server::new` alone, not `Server::bind`), so that a TLS
+/// client fails at once with a clear alert rather than a timeout.
 pub const TLS_REFUSAL: &[u8] = &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 
 /// The error for a connection that is no dialect nf knows.

@@ -132,8 +132,8 @@ impl Trust {
                 self.server
             ),
             Decision::Changed { recorded, seen, line } => format!(
-                "the identity of {} has changed: it presents {seen}, but {recorded} was recorded \
-                 for it in {} line {line}. Someone may be impersonating it, or its key was \
+                "the identity of {} has changed: it presents {seen}, but {recorded} is recorded \
+                 for it in {}:{line}. Someone may be impersonating it, or its key was \
                  replaced: check with its operator (`nf serve --fingerprint` there), then delete \
                  that line to trust the new key; nothing was sent",
                 self.server,

@@ -6,6 +6,7 @@
 
 pub mod bucket;
 pub mod relay;
+pub mod tap;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +35,10 @@ pub struct Server {
     pub args: Vec<String>,
     /// The server's prefix in the bucket, when the suite runs against the object store.
     pub bucket: Option<Bucket>,
+    /// The address it listens on (port 0 the first time): 127.0.0.1 unless the test says.
+    pub host: String,
+    /// The fingerprint of its TLS identity, from its start-up line.
+    pub fingerprint: String,
 }
 
 impl Server {
@@ -112,13 +117,29 @@ impl Server {
             fsize_kib: None,
             args: Vec::new(),
             bucket,
+            host: "127.0.0.1".into(),
+            fingerprint: String::new(),
         }
+    }
+
+    /// A server listening on `host` (another address of this machine: 127.0.0.2, or an
+    /// address in a network namespace the test made) instead of 127.0.0.1.
+    pub fn on_host(host: &str, extra: &str) -> Server {
+        let mut server = Server::unstarted(extra);
+        server.host = host.to_string();
+        server.spawn();
+        server
+    }
+
+    /// Where the server keeps its TLS identity (made on its first start).
+    pub fn identity_file(&self) -> PathBuf {
+        self.dir.path().join("server-data/nf/identity.pem")
     }
 
     /// Starts (or restarts) the server process on the same storage directory.
     pub fn spawn(&mut self) {
         let listen = if self.addr.is_empty() {
-            "127.0.0.1:0".to_string()
+            format!("{}:0", self.host)
         } else {
             self.addr.clone()
         };
@@ -149,15 +170,32 @@ impl Server {
             .expect("start nf serve");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr);
+        // Warnings and notes come before the start-up line; they go to the log too.
+        let mut before = String::new();
         let mut first = String::new();
-        lines.read_line(&mut first).expect("read server banner");
+        loop {
+            first.clear();
+            let n = lines.read_line(&mut first).expect("read server banner");
+            if n == 0 || first.contains(" listening on ") {
+                break;
+            }
+            before.push_str(&first);
+        }
         let addr = first
             .split("listening on ")
             .nth(1)
             .and_then(|rest| rest.split(',').next())
             .unwrap_or_else(|| panic!("unexpected banner: {first}"))
             .to_string();
+        self.fingerprint = first
+            .rsplit("TLS identity ")
+            .next()
+            .filter(|fp| fp.starts_with("sha256//"))
+            .unwrap_or_else(|| panic!("no TLS identity in the banner: {first}"))
+            .trim()
+            .to_string();
         let log = Arc::clone(&self.log);
+        log.lock().unwrap().push_str(&before);
         log.lock().unwrap().push_str(&first);
         std::thread::spawn(move || {
             let mut line = String::new();
@@ -280,14 +318,28 @@ impl Server {
 
     /// The command for `nf ARGS -s ADDR`, to add stdin or environment.
     pub fn cmd_in(&self, dir: &Path, args: &[&str]) -> Command {
+        self.cmd_via(&self.addr, dir, args)
+    }
+
+    /// The command for `nf ARGS -s VIA` in `dir`, with this server's client settings (its
+    /// known-servers file among them): for a client that reaches the server through a relay.
+    pub fn cmd_via(&self, via: &str, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(NF);
         cmd.args(args)
-            .args(["-s", &self.addr])
+            .args(["-s", via])
             .current_dir(dir)
             .env("NF_CONFIG", self.dir.path().join("client-none.toml"))
             .env("NF_KNOWN_SERVERS", self.dir.path().join("known_servers"))
             .env_remove("NF_SERVER")
+            .env_remove("NF_TLS")
+            .env_remove("NF_FINGERPRINT")
+            .env_remove("NF_TOKEN")
             .stdin(Stdio::null());
+        if tls_run() {
+            // The store suites once over TLS: every client pins the server's identity.
+            cmd.env("NF_TLS", "always")
+                .env("NF_FINGERPRINT", &self.fingerprint);
+        }
         std::fs::write(self.dir.path().join("client-none.toml"), "").unwrap();
         cmd
     }
@@ -395,7 +447,16 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(addr: &str) -> Raw {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Raw::over(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// A connection to `addr` from the local address `source` (another loopback address such
+    /// as 127.0.0.2, to be a client the server tells apart from 127.0.0.1).
+    pub fn connect_from(addr: &str, source: &str) -> Raw {
+        Raw::over(connect_from(addr, source))
+    }
+
+    fn over(stream: TcpStream) -> Raw {
         stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         stream.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
         Raw {
@@ -443,6 +504,17 @@ impl Raw {
     }
 }
 
+/// A TCP connection to `addr` whose local end is bound to `source` (any port).
+pub fn connect_from(addr: &str, source: &str) -> TcpStream {
+    let to: std::net::SocketAddr = addr.parse().expect("an IP address and port");
+    let from: std::net::SocketAddr = format!("{source}:0").parse().expect("an IP address");
+    let sock =
+        socket2::Socket::new(socket2::Domain::for_address(to), socket2::Type::STREAM, None).expect("socket");
+    sock.bind(&from.into()).expect("bind the client's address");
+    sock.connect(&to.into()).expect("connect");
+    sock.into()
+}
+
 /// Raises this process's open-file limit to its hard limit and checks that this allows `want`
 /// descriptors: tests that hold many sockets at once need it. (`nf serve` raises its own.)
 pub fn raise_fd_limit(want: u64) {
@@ -465,6 +537,12 @@ pub fn raise_fd_limit(want: u64) {
         lim.rlim_cur,
         lim.rlim_max
     );
+}
+
+/// True when `NF_TEST_TLS=1`: the fixture's clients talk to its servers over TLS (`--tls
+/// always`, pinned to the server's fingerprint), so the store suites run once over TLS.
+pub fn tls_run() -> bool {
+    std::env::var("NF_TEST_TLS").is_ok_and(|v| v == "1")
 }
 
 pub fn stderr(out: &Output) -> String {
