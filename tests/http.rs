@@ -83,6 +83,12 @@ fn status_and_body(s: &Server, path: &str, args: &[&str]) -> (u16, String) {
     )
 }
 
+/// `curl -T` of `content` to `path` with one extra header field: status and body.
+fn put_with(s: &Server, path: &str, content: &[u8], header: &str) -> (u16, String) {
+    let local = s.file("put-with.bin", content);
+    status_and_body(s, path, &["-T", local.to_str().unwrap(), "-H", header])
+}
+
 /// Puts `content` as `name` with the real client.
 fn nf_put(s: &Server, name: &str, content: &[u8]) {
     s.file(name, content);
@@ -249,68 +255,24 @@ fn put_stores_verified_content_atomically_and_replaces_unless_told_not_to() {
     assert_eq!(s.ls()[0]["blake3"], blake3_hex(&content));
     // With the right digest, replacing: 200.
     let other = random_bytes(150_000, 5);
-    let path = s.file("other.bin", &other);
-    let (status, _) = status_and_body(
-        &s,
-        "/up.bin",
-        &[
-            "-T",
-            path.to_str().unwrap(),
-            "-H",
-            &format!("Content-Digest: {}", digest_of(&other)),
-        ],
-    );
+    let digest = format!("Content-Digest: {}", digest_of(&other));
+    let (status, _) = put_with(&s, "/up.bin", &other, &digest);
     assert_eq!(status, 200);
     assert_same(&s.read_stored("up.bin"), &other, "replaced");
     // With a wrong digest: 400, nothing stored, the previous version intact.
-    let (status, body) = status_and_body(
-        &s,
-        "/up.bin",
-        &[
-            "-T",
-            s.file("third.bin", b"third").to_str().unwrap(),
-            "-H",
-            &format!("Content-Digest: {}", digest_of(b"not this")),
-        ],
-    );
+    let wrong = format!("Content-Digest: {}", digest_of(b"not this"));
+    let (status, body) = put_with(&s, "/up.bin", b"third", &wrong);
     assert_eq!(status, 400);
     assert!(body.contains("does not match its BLAKE3"), "{body}");
     assert_same(&s.read_stored("up.bin"), &other, "after a wrong digest");
     // A malformed digest is refused before the body.
-    let (status, _) = status_and_body(
-        &s,
-        "/new.bin",
-        &[
-            "-T",
-            s.file("n.bin", b"n").to_str().unwrap(),
-            "-H",
-            "Content-Digest: blake3=:AAAA:",
-        ],
-    );
+    let (status, _) = put_with(&s, "/new.bin", b"n", "Content-Digest: blake3=:AAAA:");
     assert_eq!(status, 400);
     // If-None-Match: * never replaces (412), but creates.
-    let (status, body) = status_and_body(
-        &s,
-        "/up.bin",
-        &[
-            "-T",
-            s.file("x.bin", b"x").to_str().unwrap(),
-            "-H",
-            "If-None-Match: *",
-        ],
-    );
+    let (status, body) = put_with(&s, "/up.bin", b"x", "If-None-Match: *");
     assert_eq!(status, 412, "{body}");
     assert_same(&s.read_stored("up.bin"), &other, "after If-None-Match: *");
-    let (status, _) = status_and_body(
-        &s,
-        "/fresh.bin",
-        &[
-            "-T",
-            s.file("x.bin", b"x").to_str().unwrap(),
-            "-H",
-            "If-None-Match: *",
-        ],
-    );
+    let (status, _) = put_with(&s, "/fresh.bin", b"x", "If-None-Match: *");
     assert_eq!(status, 201);
     assert_eq!(s.names(), ["fresh.bin", "up.bin"]);
     assert!(s.partials().is_empty(), "no partial left: {:?}", s.partials());
@@ -344,33 +306,20 @@ fn chunked_and_large_puts_stream_through_with_100_continue() {
     // A large file: curl waits for 100 Continue, and a digest checks it.
     let big = random_bytes(20 << 20, 7);
     let path = s.file("big.bin", &big);
-    let out = curl(
-        &s,
-        &[
-            "-v",
-            "-T",
-            path.to_str().unwrap(),
-            "-H",
-            &format!("Content-Digest: {}", digest_of(&big)),
-            &url(&s, "/big.bin"),
-        ],
-    );
-    assert!(stderr(&out).contains("HTTP/1.1 100 Continue"), "{}", stderr(&out));
+    let verbose_put = |header: &str| {
+        let target = url(&s, "/big.bin");
+        stderr(&curl(
+            &s,
+            &["-v", "-T", path.to_str().unwrap(), "-H", header, &target],
+        ))
+    };
+    let said = verbose_put(&format!("Content-Digest: {}", digest_of(&big)));
+    assert!(said.contains("HTTP/1.1 100 Continue"), "{said}");
     assert_same(&s.read_stored("big.bin"), &big, "20 MiB");
     // Refused before the body: 412 comes instead of 100 Continue, and no body byte is read.
-    let out = curl(
-        &s,
-        &[
-            "-v",
-            "-T",
-            path.to_str().unwrap(),
-            "-H",
-            "If-None-Match: *",
-            &url(&s, "/big.bin"),
-        ],
-    );
-    assert!(!stderr(&out).contains("100 Continue"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("HTTP/1.1 412"), "{}", stderr(&out));
+    let said = verbose_put("If-None-Match: *");
+    assert!(!said.contains("100 Continue"), "{said}");
+    assert!(said.contains("HTTP/1.1 412"), "{said}");
     s.log_line(|l| l.contains(" PUT 412 \"big.bin\" 0 "));
 }
 
