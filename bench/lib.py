@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -56,6 +56,7 @@ TITLES = {
     "s3": "5. S3 object store",
     "front": "6. The front door under siege",
     "tls": "7. TLS",
+    "http": "8. HTTP on nf's port (curl) against python3 -m http.server and dufs",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
@@ -1720,6 +1721,156 @@ class Bench:
         panic = re.search(r"panicked at .*?(?=\nstack backtrace:|\nnote: |\Z)", text, re.S)
         why = ": " + panic.group(0)[:600] if panic else err_text(err)
         raise BenchError(f"the front_door test exited with {rc} without its report{why}")
+
+    # -- 7. HTTP -------------------------------------------------------------------------------
+    def section_http(self) -> str:
+        """curl against nf's HTTP (issue 17), python3 -m http.server and dufs: one big file down
+        and up, and many small files fetched by one curl process over one kept-alive connection."""
+        n = self.sizes.big
+        small_n, small_size = self.sizes.small_n, self.sizes.small_size
+        d = self.section_dir("http")
+        progress(f"http: making a {human(n)} random file and {small_n} files of {human(small_size)}")
+        src = self.random_file(d / "data" / "big.bin", n)
+        names = self.random_dir(d / "data" / "small", small_n, small_size, "s")
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        self.run(self.nf(addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
+        self.nf_put_untimed(addr, [f"small/{x}" for x in names], d / "data", "nf put (setup)")
+        web, duf, out, recv = d / "web", d / "dufs", d / "out", d / "recv"
+        for x in (web, duf / "up", out, recv):
+            x.mkdir(parents=True, exist_ok=True)
+        for x in (web, duf):
+            os.link(src, x / "big.bin")
+        self.link_tree(d / "data" / "small", duf / "small")
+        http_port = self.http_server(web)
+        dufs_port = self.dufs(duf)
+        no_dufs = "dufs is not installed (cargo install dufs --locked failed)"
+        nf_url = f"http://{addr}"
+
+        def rm(p: Path):
+            return lambda: p.unlink(missing_ok=True)
+
+        def cmd_case(key, label, argv, dst: Path, reset=None) -> Case:
+            return Case(key, label, lambda: self.run(argv, what=label), reset=reset or rm(dst),
+                        check=lambda full: same_file(src, dst, full))
+
+        down: list[Case] = [
+            self.pair_cases("raw-down", "raw pipe: socat -u -b 131072 (receiver connects)", src,
+                            recv / "rawdown.bin", download=True),
+            cmd_case("nf-http-get", "nf serve + curl", ["curl", "-sS", "-f", "-o", str(out / "nf.bin"),
+                                                        f"{nf_url}/dl-big.bin"], out / "nf.bin"),
+            cmd_case("http-down", "python3 -m http.server + curl",
+                     ["curl", "-sS", "-f", "-o", str(out / "http.bin"), f"http://127.0.0.1:{http_port}/big.bin"],
+                     out / "http.bin"),
+        ]
+        if dufs_port:
+            down.append(cmd_case("dufs-down", "dufs + curl", ["curl", "-sS", "-f", "-o", str(out / "dufs.bin"),
+                                                              f"http://127.0.0.1:{dufs_port}/big.bin"],
+                                 out / "dufs.bin"))
+        else:
+            down.append(skipped_case("dufs-down", "dufs + curl", no_dufs))
+        down.append(cmd_case("nf-get", "nf get (reference)", self.nf(addr, "get", "dl-big.bin", "-o",
+                                                                      str(out / "nfget.bin")), out / "nfget.bin"))
+
+        up: list[Case] = [
+            self.pair_cases("raw-up", "raw pipe: socat -u -b 131072 file → TCP → file (reference)", src,
+                            recv / "raw.bin", download=False),
+            cmd_case("nf-http-put", "nf serve + curl -T", ["curl", "-sS", "-f", "-o", "/dev/null", "-T", str(src),
+                                                           f"{nf_url}/up.bin"], store / "up.bin",
+                     reset=lambda: self.nf_rm_present(addr, store, ["up.bin"])),
+        ]
+        if dufs_port:
+            up.append(cmd_case("dufs-up", "dufs + curl -T", ["curl", "-sS", "-f", "-T", str(src),
+                                                             f"http://127.0.0.1:{dufs_port}/up/big.bin"],
+                               duf / "up" / "big.bin"))
+        else:
+            up.append(skipped_case("dufs-up", "dufs + curl -T", no_dufs))
+        up.append(cmd_case("nf-put", "nf put", self.nf(addr, "put", "--as", "put.bin", str(src)), store / "put.bin",
+                           reset=lambda: self.nf_rm_present(addr, store, ["put.bin"])))
+
+        # Many small files, one curl process: `curl -K FILE` with one url/output pair per file,
+        # which curl fetches in order over one kept-alive connection.
+        def curl_config(base: str, dst: Path) -> Path:
+            conf = d / f"curl-{dst.name}.conf"
+            conf.write_text("".join(f'url = "{base}/{x}"\noutput = "{dst / x}"\n' for x in names))
+            return conf
+
+        def small_case(key: str, label: str, base: str, dst: Path) -> Case:
+            conf = curl_config(base, dst)
+
+            def reset():
+                shutil.rmtree(dst, ignore_errors=True)
+                dst.mkdir(parents=True)
+
+            return Case(key, label, lambda: self.run(["curl", "-sS", "-f", "-K", str(conf)], what=label),
+                        reset=reset, check=lambda full: same_tree(d / "data" / "small", dst, full))
+
+        small: list[Case] = [small_case("nf-small", "nf serve + curl (one process, keep-alive)", nf_url, out / "nf-small")]
+        if dufs_port:
+            small.append(small_case("dufs-small", "dufs + curl (one process, keep-alive)",
+                                    f"http://127.0.0.1:{dufs_port}/small", out / "dufs-small"))
+        else:
+            small.append(skipped_case("dufs-small", "dufs + curl (one process, keep-alive)", no_dufs))
+        small.append(self.tar_pipe_case("tar-small", "tar | socat → socat | tar (reference)", d / "data" / "small",
+                                        out / "tar-small", download=True))
+        self.measure(f"http ({human(n)}; {small_n} × {human(small_size)})", down + up + small)
+        self.end_section(d)
+
+        get_rows = []
+        nf_get, raw_down = down[1], down[0]
+        for c in down:
+            target, verdict = "", ""
+            if c is nf_get:
+                target = "faster than python3 -m http.server and dufs; ≤ 1.2× raw"
+                verdict = self.verdict_fastest(c, [down[2], down[3]], raw_down, 1.2)
+            elif c is raw_down:
+                target = "baseline"
+            get_rows.append(self.row(c, n, raw_down) + [target, verdict])
+        put_rows = []
+        nf_put_http, raw_up, dufs_up, nf_put = up[1], up[0], up[2], up[3]
+        for c in up:
+            target, verdict = "", ""
+            if c is nf_put_http:
+                target = "≥ 3× faster than dufs; ≤ 1.2× nf put"
+                why = []
+                faster = self.ratio(dufs_up, c)  # dufs's time over nf's
+                if faster is None:
+                    why.append("no dufs measurement")
+                elif faster < 3:
+                    why.append(f"only {faster:.2f}× faster than dufs")
+                r = self.ratio(c, nf_put)
+                if r is None:
+                    why.append("no nf put measurement")
+                elif r > 1.2:
+                    why.append(f"{r:.2f}× nf put")
+                verdict = (f"PASS ({faster:.2f}× faster than dufs, {r:.2f}× nf put)" if not why
+                           else "FAIL: " + "; ".join(why))
+            elif c is raw_up:
+                target = "baseline (no fsync; nf and its HTTP fsync and verify)"
+            put_rows.append(self.row(c, n, raw_up) + [target, verdict])
+        small_rows = []
+        nf_small, dufs_small, tar_small = small
+        for c in small:
+            target, verdict = "", ""
+            if c is nf_small:
+                target = "faster than dufs"
+                verdict = self.verdict_ratio(c, dufs_small, 1.0, "dufs") if dufs_small.median else "FAIL (no dufs)"
+                if verdict.startswith("PASS") and c.median == dufs_small.median:
+                    verdict = "FAIL (as fast as dufs)"
+            elif c is tar_small:
+                target = "reference"
+            small_rows.append(self.row(c, small_n * small_size, tar_small)
+                              + [fmt_us(c.median, small_n) if c.median else "–", target, verdict])
+        head = ["tool", "median", "MB/s", "× raw (lower is faster)", "runs", "target", "result"]
+        md = [f"Download of one {human(n)} random file with `curl -o` (the raw pipe's sender listens, its receiver "
+              "connects):\n", md_table(head, get_rows),
+              f"\nUpload of one {human(n)} random file with `curl -T` (nf answers only after the BLAKE3, the fsync "
+              "and the atomic rename; dufs writes in place):\n", md_table(head, put_rows),
+              f"\n{count_label(small_n)} files of {human(small_size)} fetched by one curl process (`curl -K`, one "
+              "kept-alive connection):\n",
+              md_table(["tool", "median", "MB/s", "× tar pipe (lower is faster)", "runs", "µs per file", "target",
+                        "result"], small_rows)]
+        return "\n".join(md)
 
     def section_front(self) -> str:
         d = self.section_dir("front")

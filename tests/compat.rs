@@ -381,10 +381,13 @@ fn unknown_commands_get_errcmd_or_an_error_reply() {
     );
     assert_error(&json_reply(&talk(&s.addr, b"\r\n\r\n")), "unknown command");
     assert_error(&json_reply(&talk(&s.addr, b"UPLOAD\r\n\r\n")), "needs a name");
-    // An HTTP request is neither: it gets an HTTP answer that says what this port speaks.
-    let reply = String::from_utf8(talk(&s.addr, b"GET / HTTP/1.0\r\n\r\n")).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 501 Not Implemented\r\n"), "{reply}");
-    assert!(reply.contains("This port is an nf server"), "{reply}");
+    // An HTTP request is neither: it is served as HTTP (the folder page, then the end).
+    let reply = String::from_utf8(talk(&s.addr, b"GET /?json HTTP/1.0\r\n\r\n")).unwrap();
+    assert!(reply.starts_with("HTTP/1.0 200 OK\r\n"), "{reply}");
+    assert!(
+        reply.contains("Connection: close\r\n") && reply.ends_with("[]\n"),
+        "{reply}"
+    );
     // A request line over max_header_bytes is refused.
     let mut huge = b"GET ".to_vec();
     huge.extend(std::iter::repeat_n(b'a', 70_000));

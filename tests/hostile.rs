@@ -168,7 +168,14 @@ fn exchange(addr: &str, input: &[u8], limit: Duration) -> Result<Vec<&'static st
                 }
                 Err(e) => return Err(format!("read: {e}")),
             }
-            if !input.starts_with(b"NF/") && !input.starts_with(b"GET /") {
+            if is_http(input) {
+                // HTTP (tests/http.rs checks the replies): count the status lines.
+                if line.starts_with(b"HTTP/1.") {
+                    seen.push("http");
+                }
+                continue;
+            }
+            if !input.starts_with(b"NF/") {
                 // Not the native protocol: the old text dialects answer (tests/compat.rs checks
                 // their replies); here it only matters that the server answers and lives on.
                 seen.push("old dialect");
@@ -223,6 +230,13 @@ fn exchange(addr: &str, input: &[u8], limit: Duration) -> Result<Vec<&'static st
             }
         }
     })
+}
+
+/// True when the first line of `input` is an HTTP request line (the server serves it as HTTP).
+fn is_http(input: &[u8]) -> bool {
+    let line = input.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -293,6 +307,33 @@ fn sessions() -> Vec<Vec<u8>> {
     line(&mut s, json!({"op": "stat", "name": "r.bin"}));
     all.push(s);
 
+    // HTTP: uploads by length and by chunks, ranges, conditions, pipelined, a tar, a delete.
+    let mut s = b"PUT /h.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello\n".to_vec();
+    s.extend_from_slice(b"GET /h.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=1-3\r\n\r\n");
+    s.extend_from_slice(b"PUT /h2.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    s.extend_from_slice(b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nTrailer: x\r\n\r\n");
+    s.extend_from_slice(b"GET /?json HTTP/1.1\r\nHost: x\r\n\r\n");
+    all.push(s);
+
+    let mut s = b"GET /?tar HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    s.extend_from_slice(b"HEAD /h.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n");
+    s.extend_from_slice(b"PUT /h.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\nContent-Length: 2\r\n\r\nno");
+    s.extend_from_slice(b"DELETE /h2.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /..%2Fx HTTP/1.0\r\n\r\n");
+    all.push(s);
+
+    let mut s = b"PUT /d.bin HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n".to_vec();
+    s.extend_from_slice(
+        format!("Content-Digest: blake3=:{}:\r\n", {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(blake3::hash(b"digest").as_bytes())
+        })
+        .as_bytes(),
+    );
+    s.extend_from_slice(
+        b"Content-Length: 6\r\n\r\ndigestGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    all.push(s);
+
     // A body that is itself a valid session: a size off by a byte smuggles requests.
     let mut s = HELLO.to_vec();
     let mut inner = Vec::new();
@@ -327,6 +368,11 @@ const TOKENS: &[&[u8]] = &[
     b"{\"op\":\"hello\"}\n",
     b"NF/1\n",
     b"\xff\xfe",
+    b"\r\n\r\n",
+    b"Content-Length: 3\r\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"%2e%2e%2f",
+    b"Range: bytes=-1\r\n",
 ];
 
 #[derive(Debug, Clone)]
@@ -512,6 +558,7 @@ fn random_and_mutated_sessions_never_break_the_server_or_leave_anything_half_wri
             "protocol",
             "hash_mismatch",
             "bad_name",
+            "http",
         ] {
             assert!(
                 replies.contains_key(want),

@@ -11,9 +11,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<()> {
     let mut client = ctx.connect()?;
     let files = client.list(args.pattern.as_deref())?;
     if args.json {
-        let mut text = serde_json::to_string_pretty(&files).expect("file infos serialize");
-        text.push('\n');
-        return output::print(&text);
+        return output::print(&crate::protocol::listing_json(&files));
     }
     let rows: Vec<(String, String, _)> = files
         .iter()

@@ -72,6 +72,7 @@ pub struct Config {
     pub idle_timeout: Duration,
     pub min_body_rate: u64,
     pub max_header_bytes: usize,
+    pub max_http_headers: usize,
     pub max_name_bytes: usize,
     pub max_file_size: u64,
     pub resume_min_bytes: u64,

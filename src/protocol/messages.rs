@@ -87,6 +87,14 @@ pub struct FileInfo {
     pub blake3: String,
 }
 
+/// A listing as `nf ls --json` prints it (and HTTP's folder JSON serves it): a pretty-printed
+/// array of [`FileInfo`] and a final newline. The one place this text is made.
+pub fn listing_json(files: &[FileInfo]) -> String {
+    let mut text = serde_json::to_string_pretty(files).expect("file infos serialize");
+    text.push('\n');
+    text
+}
+
 /// Every failure reply: `{"ok":false,"code":"not_found","message":"…"}`; a `busy` reply may
 /// add `"pending":N` (the server is still working towards the answer; ask again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+use super::http;
 use super::link::{LineError, Link};
 use super::native::{self, hello, Next, Session};
 use super::router::{self, First};
@@ -53,6 +54,7 @@ pub struct Parked {
     io: crate::transport::Io,
     ahead: Vec<u8>,
     conn: Counted,
+    dialect: Dialect,
 }
 
 /// One connection counted against `max_connections`, uncounted when dropped.
@@ -470,35 +472,62 @@ impl Front {
             return Ended::Closed;
         }
         drop(starting);
-        self.next_request(link, peer, buf, conn, held).await
+        self.next_request(Dialect::Native, link, peer, buf, conn, held)
+            .await
     }
 
     /// Answers a request head that could not be read, then closes.
     async fn bad_head(&self, link: Link, peer: SocketAddr, e: LineError, op: &str) -> Ended {
+        self.bad_head_in(Dialect::Native, link, peer, e, op).await
+    }
+
+    /// Answers a request head that could not be read, in the dialect's words, then closes.
+    async fn bad_head_in(
+        &self,
+        dialect: Dialect,
+        link: Link,
+        peer: SocketAddr,
+        e: LineError,
+        op: &str,
+    ) -> Ended {
         match e {
             LineError::Closed => Ended::Closed,
             LineError::Io(e) => late_or_closed(&e),
             LineError::TooLong(max) => {
                 let err = Error::new(ErrorKind::TooLarge, format!("header longer than {max} bytes"));
                 self.log_refusal(peer, op, &err);
-                link.close_with(&router::native_refusal(&err)).await;
+                let reply = match dialect {
+                    Dialect::Http => router::http_response(
+                        431,
+                        "Request Header Fields Too Large",
+                        &[],
+                        &format!("{}\n", err.message),
+                    ),
+                    _ => router::native_refusal(&err),
+                };
+                link.close_with(&reply).await;
                 Ended::Closed
             }
         }
     }
 
-    /// Waits for a native connection's next request line (the first byte within the idle
-    /// timeout, the whole line within the handshake timeout after it), then hands it to a
-    /// worker.
+    /// Waits for a connection's next request head (the first byte within the idle timeout,
+    /// the whole head within the handshake timeout after it: a native request line, or an
+    /// HTTP request head), then hands it to a worker.
     async fn next_request(
         self: Arc<Self>,
+        dialect: Dialect,
         mut link: Link,
         peer: SocketAddr,
         mut buf: Vec<u8>,
         conn: Counted,
         held: Held,
     ) -> Ended {
-        if !buf.contains(&b'\n') {
+        let complete = |buf: &[u8]| match dialect {
+            Dialect::Http => http::head::end(buf).is_some(),
+            _ => buf.contains(&b'\n'),
+        };
+        if !complete(&buf) {
             if buf.is_empty() {
                 match link.read_some(&mut buf, Instant::now() + self.limits.idle).await {
                     Ok(0) => return Ended::Closed,
@@ -507,11 +536,10 @@ impl Front {
                 }
             }
             let deadline = Instant::now() + self.limits.handshake;
-            while !buf.contains(&b'\n') {
+            while !complete(&buf) {
                 if buf.len() > self.limits.max_header {
-                    return self
-                        .bad_head(link, peer, LineError::TooLong(self.limits.max_header), "request")
-                        .await;
+                    let too_long = LineError::TooLong(self.limits.max_header);
+                    return self.bad_head_in(dialect, link, peer, too_long, "request").await;
                 }
                 match link.read_some(&mut buf, deadline).await {
                     Ok(0) => return Ended::Closed,
@@ -521,7 +549,7 @@ impl Front {
             }
         }
         drop(held);
-        Box::pin(self.dispatch(Dialect::Native, link, peer, buf, conn)).await;
+        Box::pin(self.dispatch(dialect, link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -539,9 +567,7 @@ impl Front {
     ) -> Ended {
         let end = loop {
             if first_line(&buf).is_some_and(router::is_http_request_line) {
-                // Until HTTP is served here: a valid answer that says what this port speaks.
-                link.close_with(&router::http_not_served()).await;
-                return Ended::Closed;
+                return Box::pin(self.http(link, peer, buf, deadline, conn, starting, held)).await;
             }
             if link.is_tls() && first_line(&buf).is_some() {
                 // The old dialects are plaintext by nature: inside TLS only nf and HTTP.
@@ -585,6 +611,38 @@ impl Front {
         Ended::Closed
     }
 
+    /// An HTTP request line came first: the rest of the head within the handshake deadline
+    /// (and `max_header_bytes`), then a worker.
+    #[allow(clippy::too_many_arguments)]
+    async fn http(
+        self: Arc<Self>,
+        mut link: Link,
+        peer: SocketAddr,
+        mut buf: Vec<u8>,
+        deadline: Instant,
+        conn: Counted,
+        starting: Starting,
+        held: Held,
+    ) -> Ended {
+        while http::head::end(&buf).is_none() {
+            if buf.len() > self.limits.max_header {
+                let too_long = LineError::TooLong(self.limits.max_header);
+                return self
+                    .bad_head_in(Dialect::Http, link, peer, too_long, "request")
+                    .await;
+            }
+            match link.read_some(&mut buf, deadline).await {
+                Ok(0) => return Ended::Closed,
+                Ok(_) => {}
+                Err(e) => return late_or_closed(&e),
+            }
+        }
+        drop(starting);
+        drop(held);
+        Box::pin(self.dispatch(Dialect::Http, link, peer, buf, conn)).await;
+        Ended::Closed
+    }
+
     /// Hands a connection with a complete request head to a worker; when none frees up within
     /// [`BUSY_WAIT`] (after cutting the slowest transfer, if one is slow), says `busy`.
     async fn dispatch(
@@ -604,6 +662,7 @@ impl Front {
             self.log_refusal(peer, "request", &err);
             let reply = match dialect {
                 Dialect::Native => router::native_refusal(&err),
+                Dialect::Http => router::http_busy(&err.message),
                 Dialect::Old(_) => compat::refusal(&buf, &err),
             };
             return link.close_with(&reply).await;
@@ -660,10 +719,10 @@ impl Front {
             return;
         };
         let front = Arc::clone(self);
-        let (ahead, conn) = (p.ahead, p.conn);
+        let (ahead, conn, dialect) = (p.ahead, p.conn, p.dialect);
         self.hold(move |held| async move {
             let ended = Arc::clone(&front)
-                .next_request(link, peer, ahead, conn, held)
+                .next_request(dialect, link, peer, ahead, conn, held)
                 .await;
             front.ended(peer, ended);
         });
@@ -691,6 +750,7 @@ impl Front {
 #[derive(Clone, Copy)]
 enum Dialect {
     Native,
+    Http,
     /// An old text dialect, and how its head ended if it had no terminator.
     Old(Option<compat::Got>),
 }
@@ -708,6 +768,7 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
             let mut t = transport;
             let _ = match dialect {
                 Dialect::Native => native::write_refusal(&mut t, &err),
+                Dialect::Http => std::io::Write::write_all(&mut t, &router::http_busy(&err.message)),
                 Dialect::Old(_) => std::io::Write::write_all(&mut t, &compat::refusal(&[], &err)),
             };
             return;
@@ -719,7 +780,27 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
                     Next::Park if !svc.is_stopping() => {
                         let (io, ahead) = session.into_transport().into_parts();
                         // A loop that has stopped drops it: the connection closes.
-                        let _ = front.back.send(Parked { io, ahead, conn });
+                        let _ = front.back.send(Parked {
+                            io,
+                            ahead,
+                            conn,
+                            dialect,
+                        });
+                    }
+                    _ => session.linger(),
+                }
+            }
+            Dialect::Http => {
+                let mut session = http::Session::new(transport, svc);
+                match session.serve() {
+                    http::Next::Park if !svc.is_stopping() => {
+                        let (io, ahead) = session.into_transport().into_parts();
+                        let _ = front.back.send(Parked {
+                            io,
+                            ahead,
+                            conn,
+                            dialect,
+                        });
                     }
                     _ => session.linger(),
                 }

@@ -1,21 +1,27 @@
 //! The server: the front door ([`front`], an event loop that accepts connections and holds
 //! them through their handshake and between requests), the [`router`] that tells the dialects
-//! apart from the first bytes, the [`workers`] that serve requests, and the native protocol's
-//! handlers ([`native`]). The old text dialects live in [`crate::compat`]; everything a
-//! dialect needs from the server is in [`crate::service`]. This module never parses a request.
+//! apart from the first bytes, the [`workers`] that serve requests, the native protocol's
+//! handlers ([`native`]) and HTTP's ([`http`]), and what both do with bodies ([`body`]). The
+//! old text dialects live in [`crate::compat`]; everything a dialect needs from the server is
+//! in [`crate::service`]. This module never parses a request.
 //!
 //! ```text
 //! accept ─> front: limits, deadlines ─> router ─┬─> native hello ──┐
-//!                                                ├─> old dialects ──┼─> worker ─> handlers ─> service ─> store
-//!                                                ├─> HTTP, TLS: answered (not served yet)
+//!                                                ├─> HTTP head ─────┼─> worker ─> handlers ─> service ─> store
+//!                                                ├─> old dialects ──┘
+//!                                                ├─> TLS ─> router again (native or HTTP inside)
 //!                                                └─> garbage, busy: refused in the peer's words
 //! ```
 
+mod body;
 mod front;
+mod http;
 mod link;
 mod native;
 mod router;
 mod workers;
+
+pub use http::fuzzing as http_fuzzing;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -92,20 +92,6 @@ pub fn http_response(status: u16, reason: &str, extra: &[(&str, &str)], body: &s
     out
 }
 
-/// The answer to an HTTP request on this port (until HTTP is served here).
-pub fn http_not_served() -> Vec<u8> {
-    http_response(
-        501,
-        "Not Implemented",
-        &[],
-        &format!(
-            "This port is an nf server. It speaks the nf protocol (nf put, nf get, nf ls; protocol \
-             {}) and the old classroom text dialects, not HTTP.\n",
-            protocol::VERSION
-        ),
-    )
-}
-
 /// The answer to an HTTP client when the server is full.
 pub fn http_busy(message: &str) -> Vec<u8> {
     http_response(

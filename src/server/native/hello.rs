@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::protocol::{self, HelloReply, Request};
+use crate::service::token_matches;
 
 /// Why a handshake was refused, and at which step (`greeting` or `hello`).
 pub struct Refused {
@@ -74,29 +75,9 @@ pub fn hello(line: &[u8], settings: &Config) -> Result<HelloReply, Refused> {
     })
 }
 
-/// Compares a token in time that does not depend on where the first difference is.
-fn token_matches(expected: &str, given: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), given.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_match_only_when_equal() {
-        assert!(token_matches("s3cret", "s3cret"));
-        assert!(!token_matches("s3cret", "s3cres"));
-        assert!(!token_matches("s3cret", "s3cre"));
-        assert!(!token_matches("s3cret", "s3cret!"));
-        assert!(!token_matches("s3cret", ""));
-        assert!(token_matches("", ""));
-    }
 
     #[test]
     fn greetings_and_hellos_are_checked() {

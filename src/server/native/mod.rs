@@ -15,12 +15,13 @@ mod rm;
 mod stat;
 
 use std::io::{self, BufRead, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::hashpipe::CHUNK;
 use crate::name::FileName;
 use crate::protocol::{self, ErrorReply, LineError, Request};
+use crate::server::body::{self, cut_error, peer_error};
 use crate::service::Service;
 use crate::transport::{Stream, Transport};
 
@@ -185,22 +186,9 @@ impl<'a> Session<'a> {
         self.stream.into_transport()
     }
 
-    /// Closes politely: flush the last reply, send FIN, then read and drop what the client is
-    /// still sending (bounded in bytes and time), so that closing does not reset the connection
-    /// before the client has read the reply.
-    pub fn linger(mut self) {
-        let _ = self.stream.flush();
-        let mut t = self.stream.into_transport();
-        t.shutdown(std::net::Shutdown::Write);
-        let mut left: usize = 4 << 20;
-        let mut sink = [0u8; 16 * 1024];
-        let until = Instant::now() + Duration::from_millis(500);
-        while left > 0 && Instant::now() < until {
-            match t.read_within(&mut sink, until.saturating_duration_since(Instant::now())) {
-                Ok(Some(0)) | Ok(None) | Err(_) => break,
-                Ok(Some(n)) => left = left.saturating_sub(n),
-            }
-        }
+    /// Closes politely (see [`body::linger`]).
+    pub fn linger(self) {
+        body::linger(self.stream)
     }
 
     fn commit_pending(&mut self) {
@@ -270,26 +258,6 @@ fn read_only_error() -> Error {
         ErrorKind::Denied,
         "this server is read-only: put and rm are refused",
     )
-}
-
-/// Classifies a failure of the connection while doing `what`: the client hanging up (reset,
-/// closed, broken pipe) is [`ErrorKind::Hangup`], logged as such rather than as an error.
-pub fn peer_error(what: &str, e: &io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::BrokenPipe
-        | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::UnexpectedEof => {
-            Error::new(ErrorKind::Hangup, format!("{what}: the client hung up"))
-        }
-        _ => Error::io(what, e),
-    }
-}
-
-/// The error for a body cut off after `got` bytes by `e`.
-fn cut_error(got: u64, want: Option<u64>, e: &io::Error) -> Error {
-    let of = want.map(|w| format!(" of {w}")).unwrap_or_default();
-    peer_error(&format!("upload interrupted after {got}{of} bytes"), e)
 }
 
 /// Writes a refusal line to a native client that has not been served (busy, or the old

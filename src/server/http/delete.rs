@@ -1,0 +1,23 @@
+//! DELETE of a file: the stored file and its interrupted uploads go, as with `nf rm`.
+
+use super::head::Head;
+use super::response::{write_head, Framing};
+use super::{read_only_error, Done, Session};
+use crate::name::FileName;
+
+impl Session<'_> {
+    pub(super) fn delete(&mut self, head: &Head, name: &FileName) -> Done {
+        let shown = Some(name.as_str().to_string());
+        let removed = if self.svc.settings.read_only {
+            Err(read_only_error())
+        } else {
+            self.svc.store.remove(name)
+        };
+        if let Err(err) = removed {
+            return self.fail(head, shown, err);
+        }
+        let keep = self.keep(head);
+        let sent = write_head(&mut self.stream, head.minor, 204, &[], Framing::Empty, keep);
+        self.done(Some(204), shown, 0, sent, keep)
+    }
+}

@@ -1,0 +1,163 @@
+//! GET and HEAD of a file: the preconditions, one byte range (206) or the whole file (200),
+//! and the fields a download tool or browser needs (`Content-Length`, `Content-Type` from the
+//! extension, `Last-Modified`, a strong `ETag` from the stored BLAKE3, `Accept-Ranges`). The
+//! body is sent as native downloads send it ([`crate::server::body::send`]). Every field and
+//! byte describes one version of the file: the one opened, even if the name is replaced
+//! meanwhile.
+
+use std::io::{Seek, SeekFrom};
+
+use super::conditional::{self, etag, Range, Validators, Verdict};
+use super::head::{Head, Method};
+use super::response::{write_head, Framing};
+use super::{date, digest, mime, Done, Session};
+use crate::error::{Error, ErrorKind};
+use crate::human;
+use crate::name::FileName;
+use crate::protocol::FileInfo;
+use crate::server::body;
+use crate::store::Content;
+
+/// How often a range of a file in the object store is opened again when the file is replaced
+/// between the two opens, before the request fails.
+const REOPENS: usize = 3;
+
+impl Session<'_> {
+    pub(super) fn get(&mut self, head: &Head, name: &FileName) -> Done {
+        let shown = Some(name.as_str().to_string());
+        for _ in 0..REOPENS {
+            let (content, info) = match self.svc.store.read(name, 0) {
+                Ok(x) => x,
+                Err(err) => return self.fail(head, shown, err),
+            };
+            let tag = etag(&info.blake3);
+            let validators = Validators {
+                etag: &tag,
+                modified: human::parse_rfc3339(&info.modified),
+            };
+            let mut fields = vec![("ETag", tag.clone()), ("Accept-Ranges", "bytes".to_string())];
+            if let Some(t) = validators.modified {
+                fields.push(("Last-Modified", date::format(t)));
+            }
+            match conditional::evaluate(head, Some(validators), true) {
+                Verdict::Proceed => {}
+                Verdict::NotModified => {
+                    let keep = self.keep(head);
+                    let sent = write_head(&mut self.stream, head.minor, 304, &fields, Framing::Empty, keep);
+                    return self.done(Some(304), shown, 0, sent, keep);
+                }
+                Verdict::Failed => {
+                    let err = Error::new(ErrorKind::Exists, "a precondition of the request failed");
+                    return self.fail(head, shown, err);
+                }
+            }
+            let (status, start, len) = match conditional::range(head, info.size, validators) {
+                Range::Whole => (200, 0, info.size),
+                Range::Part { start, end } => {
+                    fields.push(("Content-Range", format!("bytes {start}-{end}/{}", info.size)));
+                    (206, start, end - start + 1)
+                }
+                Range::Unsatisfiable => return self.unsatisfiable(head, shown, &info),
+            };
+            let content = match at_offset(self, name, content, &info, start) {
+                Ok(Some(c)) => c,
+                // Replaced between the two opens: start again with the new version.
+                Ok(None) => continue,
+                Err(err) => return self.fail(head, shown, err),
+            };
+            let media = mime::of(name.as_str());
+            if mime::runs_script(&media) {
+                fields.push(("Content-Security-Policy", "sandbox".to_string()));
+            }
+            fields.push(("Content-Type", media));
+            fields.push(("X-Content-Type-Options", "nosniff".to_string()));
+            fields.push(("Repr-Digest", digest::field(&info.blake3)));
+            let keep = self.keep(head);
+            if let Err(e) = write_head(
+                &mut self.stream,
+                head.minor,
+                status,
+                &fields,
+                Framing::Length(len),
+                keep,
+            ) {
+                return self.done(Some(status), shown, 0, Err(e), false);
+            }
+            if head.method == Method::Head {
+                return self.done(Some(status), shown, 0, Ok(()), keep);
+            }
+            return match body::send(&mut self.stream, content, len) {
+                Ok(sent) => Done {
+                    status: Some(status),
+                    name: shown,
+                    bytes: sent,
+                    result: Ok(()),
+                    keep,
+                },
+                Err((sent, err)) => Done {
+                    status: Some(status),
+                    name: shown,
+                    bytes: sent,
+                    result: Err(err),
+                    keep: false,
+                },
+            };
+        }
+        let err = Error::new(
+            ErrorKind::Busy,
+            format!(
+                "{} kept changing while it was opened; try again",
+                crate::name::quote(name.as_str())
+            ),
+        );
+        self.fail(head, shown, err)
+    }
+
+    fn unsatisfiable(&mut self, head: &Head, shown: Option<String>, info: &FileInfo) -> Done {
+        let keep = self.keep(head);
+        let err = Error::new(
+            ErrorKind::Protocol,
+            format!("the range asked for is not within the file's {} bytes", info.size),
+        );
+        let sent = self.send_text(
+            head.minor,
+            416,
+            &[("Content-Range", format!("bytes */{}", info.size))],
+            &super::response::error_text(&err),
+            keep,
+            head.method == Method::Head,
+        );
+        Done {
+            status: Some(416),
+            name: shown,
+            bytes: 0,
+            result: sent.and(Err(err)),
+            keep,
+        }
+    }
+}
+
+/// `content` (opened at 0) moved to `start`: a local file seeks; a stream from the object
+/// store is opened again at `start`, and if that is another version now, `None`.
+fn at_offset(
+    s: &Session<'_>,
+    name: &FileName,
+    content: Content,
+    info: &FileInfo,
+    start: u64,
+) -> Result<Option<Content>, Error> {
+    if start == 0 {
+        return Ok(Some(content));
+    }
+    match content {
+        Content::File(mut f) => {
+            f.seek(SeekFrom::Start(start))
+                .map_err(|e| Error::io(format!("cannot read {}", crate::name::quote(name.as_str())), &e))?;
+            Ok(Some(Content::File(f)))
+        }
+        Content::Remote(_) => {
+            let (again, now) = s.svc.store.read(name, start)?;
+            Ok((now.blake3 == info.blake3).then_some(again))
+        }
+    }
+}

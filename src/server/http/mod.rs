@@ -1,0 +1,392 @@
+//! HTTP/1.1 (and 1.0) on nf's port, for curl, wget, scripts and browsers: GET and HEAD of a
+//! file with ranges and conditions ([`get`]), PUT through the same verified, atomic upload
+//! path as `nf put` ([`put`]), DELETE ([`delete`]), folder pages as HTML, the JSON of
+//! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), and the token as Bearer or Basic
+//! credentials ([`auth`]). The request head is parsed with httparse ([`head`]); the URL
+//! becomes a name in one place ([`target`]); responses are written by [`response`].
+//!
+//! A [`Session`] runs on a worker like a native one: the front door hands it a connection with
+//! a whole request head in hand; it serves every request in hand (pipelined ones in order,
+//! replies buffered and flushed together) and, when none is, gives the connection back to the
+//! front door to wait ([`Next::Park`]). It depends on the service layer only.
+
+mod auth;
+mod conditional;
+mod date;
+mod delete;
+mod digest;
+mod folder;
+mod get;
+pub mod head;
+mod mime;
+mod page;
+mod put;
+mod response;
+mod tar;
+mod target;
+
+use std::io::{self, BufRead, Read, Write};
+use std::time::Instant;
+
+use self::head::{Body, Head, Method, Refusal};
+use self::response::{write_head, Framing};
+use self::target::Path;
+use crate::error::{Error, ErrorKind};
+use crate::hashpipe::CHUNK;
+use crate::protocol::read_line_by;
+use crate::server::body;
+use crate::service::Service;
+use crate::transport::{Stream, Transport};
+
+/// What to do after the requests in hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing more is in hand: give the connection back to the front door to wait.
+    Park,
+    /// Close the connection.
+    Close,
+}
+
+/// A body left unread after a response at most this long is read and dropped to keep the
+/// connection; a longer one closes it.
+const DRAIN_MAX: u64 = 64 * 1024;
+
+/// The methods served, for `Allow`.
+const ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
+
+/// What one request did: its status (none if the client went away first), the name it was
+/// about, the body bytes that moved, and its result, for the log line; and whether the
+/// connection goes on.
+struct Done {
+    status: Option<u16>,
+    name: Option<String>,
+    bytes: u64,
+    result: Result<(), Error>,
+    keep: bool,
+}
+
+/// One HTTP connection being served by a worker.
+pub struct Session<'a> {
+    svc: &'a Service,
+    peer: String,
+    stream: Stream,
+    /// The current request's body, as far as it has not been read.
+    unread: Body,
+    /// A `100 Continue` went out for the current request.
+    continued: bool,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(transport: Transport, svc: &'a Service) -> Session<'a> {
+        let peer = transport
+            .peer()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "?".into());
+        Session {
+            svc,
+            peer,
+            stream: Stream::new(transport, CHUNK, 64 * 1024),
+            unread: Body::None,
+            continued: false,
+        }
+    }
+
+    /// Serves every request in hand; [`Next::Park`] when the next is not complete yet.
+    pub fn serve(&mut self) -> Next {
+        let next = self.serve_requests();
+        if self.stream.flush().is_err() {
+            return Next::Close;
+        }
+        next
+    }
+
+    fn serve_requests(&mut self) -> Next {
+        loop {
+            match self.head_in_hand() {
+                Ok(true) => {}
+                Ok(false) => return Next::Park,
+                Err(_) => return Next::Close,
+            }
+            self.stream.transport().begin_request();
+            let started = Instant::now();
+            let head = match self.read_head() {
+                Ok(head) => head,
+                Err(refusal) => {
+                    let err = Error::new(ErrorKind::Protocol, refusal.reason.clone());
+                    self.svc.log.request(
+                        &self.peer,
+                        &format!("HTTP {}", refusal.status),
+                        None,
+                        0,
+                        started,
+                        Some(&err),
+                    );
+                    let _ = self.send_text(1, refusal.status, &[], &response::error_text(&err), false, false);
+                    return Next::Close;
+                }
+            };
+            self.unread = head.body().unwrap_or(Body::None);
+            self.continued = false;
+            let mut done = self.handle(&head);
+            if done.keep && self.unread != Body::None {
+                done.keep = self.drain();
+            }
+            let op = match done.status {
+                Some(status) => format!("{} {status}", head.method.as_str()),
+                None => format!("{} -", head.method.as_str()),
+            };
+            self.svc.log.request(
+                &self.peer,
+                &op,
+                done.name.as_deref(),
+                done.bytes,
+                started,
+                done.result.as_ref().err(),
+            );
+            if !done.keep || self.svc.is_stopping() {
+                return Next::Close;
+            }
+        }
+    }
+
+    /// The connection, with what is buffered and unread, for the front door to wait on.
+    pub fn into_transport(self) -> Transport {
+        self.stream.into_transport()
+    }
+
+    /// Closes politely (see [`body::linger`]).
+    pub fn linger(self) {
+        body::linger(self.stream)
+    }
+
+    /// True when a whole request head is buffered (served without waiting on the client).
+    fn head_in_hand(&mut self) -> io::Result<bool> {
+        if self.stream.buffered().is_empty() && !self.stream.transport_ref().has_ahead() {
+            return Ok(false);
+        }
+        let max = self.svc.settings.max_header_bytes;
+        let buf = self.stream.fill_buf()?;
+        Ok(head::end(buf).is_some() || buf.len() > max)
+    }
+
+    /// Reads the head in hand: straight from the buffer, or (a head longer than the buffer)
+    /// line by line within `max_header_bytes`.
+    fn read_head(&mut self) -> Result<Head, Refusal> {
+        let max = self.svc.settings.max_header_bytes;
+        let fields = self.svc.settings.max_http_headers;
+        let too_large = || Refusal {
+            status: 431,
+            reason: format!("the request head is longer than {max} bytes"),
+        };
+        let buf = self.stream.fill_buf().map_err(|e| Refusal {
+            status: 400,
+            reason: crate::error::describe_io(&e),
+        })?;
+        if let Some(n) = head::end(buf) {
+            if n > max {
+                return Err(too_large());
+            }
+            let parsed = head::parse(&buf[..n], fields);
+            self.stream.consume(n);
+            return parsed;
+        }
+        if buf.len() > max {
+            return Err(too_large());
+        }
+        let deadline = Some(Instant::now() + self.svc.settings.handshake_timeout);
+        let mut bytes = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            let left = max.saturating_sub(bytes.len());
+            read_line_by(&mut self.stream, left, &mut line, deadline).map_err(|e| match e {
+                crate::protocol::LineError::TooLong(_) => too_large(),
+                other => Refusal {
+                    status: 400,
+                    reason: other.to_string(),
+                },
+            })?;
+            bytes.extend_from_slice(&line);
+            bytes.push(b'\n');
+            if let Some(n) = head::end(&bytes) {
+                return head::parse(&bytes[..n], fields);
+            }
+        }
+    }
+
+    /// Routes one request; the response is written (or the connection broke) when it returns.
+    fn handle(&mut self, head: &Head) -> Done {
+        if let Err(err) = auth::check(&self.svc.settings, head) {
+            return self.fail(head, None, err);
+        }
+        if head.target == "*" {
+            return match head.method {
+                Method::Options => self.options(head),
+                _ => self.fail(
+                    head,
+                    None,
+                    Error::new(ErrorKind::Protocol, "`*` is a target for OPTIONS only"),
+                ),
+            };
+        }
+        let target = match target::parse(self.svc, &head.target) {
+            Ok(t) => t,
+            Err(err) => return self.fail(head, Some(head.target.clone()), err),
+        };
+        match (&head.method, &target.path) {
+            (Method::Options, _) => self.options(head),
+            (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
+            (Method::Get | Method::Head, Path::Folder(_)) => self.folder(head, &target),
+            (Method::Put, Path::File(name)) => self.put(head, name),
+            (Method::Delete, Path::File(name)) => self.delete(head, name),
+            (Method::Put | Method::Delete, Path::Folder(_)) => self.not_allowed(
+                head,
+                "GET, HEAD, OPTIONS",
+                "a folder cannot be uploaded or deleted here; PUT or DELETE a file by its name",
+            ),
+            (Method::Other(m), _) => {
+                let why = format!("the method {} is not served here", crate::name::quote(m));
+                self.not_allowed(head, ALLOW, &why)
+            }
+        }
+    }
+
+    fn options(&mut self, head: &Head) -> Done {
+        let keep = self.keep(head);
+        let sent = write_head(
+            &mut self.stream,
+            head.minor,
+            204,
+            &[("Allow", ALLOW.into())],
+            Framing::Empty,
+            keep,
+        );
+        self.done(Some(204), None, 0, sent, keep)
+    }
+
+    fn not_allowed(&mut self, head: &Head, allow: &str, why: &str) -> Done {
+        let keep = self.keep(head);
+        let err = Error::new(ErrorKind::Denied, why);
+        let result = self.send_text(
+            head.minor,
+            405,
+            &[("Allow", allow.to_string())],
+            &response::error_text(&err),
+            keep,
+            head.method == Method::Head,
+        );
+        Done {
+            status: Some(405),
+            name: None,
+            bytes: 0,
+            result: result.and(Err(err)),
+            keep,
+        }
+    }
+
+    /// Answers `err` with its status and a short text body.
+    fn fail(&mut self, head: &Head, name: Option<String>, err: Error) -> Done {
+        let status = response::status_of(err.kind);
+        let mut fields = Vec::new();
+        if status == 401 {
+            fields.push(("WWW-Authenticate", auth::CHALLENGE.to_string()));
+        }
+        let keep = self.keep(head);
+        let sent = self.send_text(
+            head.minor,
+            status,
+            &fields,
+            &response::error_text(&err),
+            keep,
+            head.method == Method::Head,
+        );
+        Done {
+            status: Some(status),
+            name,
+            bytes: 0,
+            result: sent.and(Err(err)),
+            keep,
+        }
+    }
+
+    /// Writes a complete response with a text body (or, for HEAD, its length only).
+    fn send_text(
+        &mut self,
+        minor: u8,
+        status: u16,
+        fields: &[(&str, String)],
+        text: &str,
+        keep: bool,
+        head_only: bool,
+    ) -> Result<(), Error> {
+        let mut all = vec![("Content-Type", "text/plain; charset=utf-8".to_string())];
+        all.extend(fields.iter().map(|(n, v)| (*n, v.clone())));
+        let wrote = write_head(
+            &mut self.stream,
+            minor,
+            status,
+            &all,
+            Framing::Length(text.len() as u64),
+            keep,
+        )
+        .and_then(|()| {
+            if head_only {
+                Ok(())
+            } else {
+                self.stream.write_all(text.as_bytes())
+            }
+        });
+        wrote.map_err(|e| body::peer_error("cannot send the response", &e))
+    }
+
+    /// True when the connection can go on after the response now being written: the client
+    /// keeps it, the server is not stopping, and any body it sent can be read past.
+    fn keep(&self, head: &Head) -> bool {
+        let body_ok = match self.unread {
+            Body::None => true,
+            // A client waiting for 100 Continue that never came may or may not send it.
+            _ if head.expects_continue() && !self.continued => false,
+            Body::Length(n) => n <= DRAIN_MAX,
+            Body::Chunked => false,
+        };
+        head.keep_alive() && body_ok && !self.svc.is_stopping()
+    }
+
+    /// Reads and drops a short body left unread; false if the connection cannot go on.
+    fn drain(&mut self) -> bool {
+        let Body::Length(n) = self.unread else {
+            return false;
+        };
+        self.unread = Body::None;
+        matches!(io::copy(&mut (&mut self.stream).take(n), &mut io::sink()), Ok(got) if got == n)
+    }
+
+    fn done(
+        &self,
+        status: Option<u16>,
+        name: Option<String>,
+        bytes: u64,
+        sent: io::Result<()>,
+        keep: bool,
+    ) -> Done {
+        Done {
+            status,
+            name,
+            bytes,
+            result: sent.map_err(|e| body::peer_error("cannot send the response", &e)),
+            keep,
+        }
+    }
+}
+
+/// The refusal of a write on a read-only server.
+fn read_only_error() -> Error {
+    Error::new(
+        ErrorKind::Denied,
+        "this server is read-only: PUT and DELETE are refused",
+    )
+}
+
+/// For the fuzz targets: the request-head parser as the server runs it.
+pub mod fuzzing {
+    pub use super::head::{end, parse, Body, Head, Method, Refusal};
+}

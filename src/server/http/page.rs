@@ -1,0 +1,233 @@
+//! The HTML page of a folder: a breadcrumb, a table of entries (folders first; name, size,
+//! time in UTC; links that work without JavaScript), links to the JSON and the tar of the
+//! folder, and, on a server that takes writes, an upload control and delete buttons. Those
+//! need JavaScript and stay hidden without it: the script streams each chosen file as the body
+//! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
+//! file, and deletes with DELETE. Every name is escaped twice over: for the screen
+//! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The page's own
+//! script and style are allowed by their hashes in a strict Content-Security-Policy.
+
+use base64::Engine;
+
+use super::folder::{Entry, Kind};
+use super::target::href;
+use crate::human;
+use crate::name::shown;
+
+const STYLE: &str = "
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
+nav{margin-bottom:.5rem}h1{font-size:1.3rem;margin:.2rem 0 1rem}
+table{border-collapse:collapse;width:100%}th,td{padding:.3rem .6rem;text-align:left;border-bottom:1px solid #ddd}
+td.size,th.size{text-align:right;white-space:nowrap}td.time{white-space:nowrap;color:#555}
+a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
+#controls{margin:1rem 0;padding:.6rem;background:#f4f4f4}#status{margin-left:1rem}
+footer{margin-top:1rem;color:#555}
+";
+
+const SCRIPT: &str = "
+(() => {
+  const status = document.getElementById('status');
+  const input = document.getElementById('files');
+  const say = (text) => { status.textContent = text; };
+  const put = (file, replace) => fetch(encodeURIComponent(file.name), {
+    method: 'PUT', body: file, headers: replace ? {} : {'If-None-Match': '*'}
+  });
+  document.getElementById('controls').hidden = false;
+  document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
+  input.addEventListener('change', async () => {
+    for (const file of input.files) {
+      say('Uploading ' + file.name + '…');
+      let r = await put(file, false);
+      if (r.status === 412 && confirm(file.name + ' is already here. Replace it?')) {
+        r = await put(file, true);
+      }
+      if (!r.ok && r.status !== 412) { say(file.name + ': ' + (await r.text())); return; }
+    }
+    say('Uploaded.');
+    location.reload();
+  });
+  document.querySelectorAll('button.delete').forEach((b) => b.addEventListener('click', async () => {
+    const name = b.dataset.name;
+    if (!confirm('Delete ' + name + '?')) return;
+    const r = await fetch(encodeURIComponent(name), {method: 'DELETE'});
+    if (r.ok) { b.closest('tr').remove(); say('Deleted ' + name + '.'); }
+    else say(name + ': ' + (await r.text()));
+  }));
+})();
+";
+
+/// The page of the folder at `folder` (segments from the root) listing `entries`.
+pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
+    let title = format!("/{}", folder.iter().map(|s| format!("{s}/")).collect::<String>());
+    let mut html = String::with_capacity(2048 + entries.len() * 256);
+    html.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Index of {}</title><style>{STYLE}</style></head>\n<body>\n",
+        escape(&shown(&title))
+    ));
+    html.push_str(&breadcrumb(folder));
+    html.push_str(&format!("<h1>Index of {}</h1>\n", escape(&shown(&title))));
+    if writable {
+        html.push_str(
+            "<form id=\"controls\" hidden><label>Upload files: <input type=\"file\" id=\"files\" \
+             multiple></label><span id=\"status\" role=\"status\"></span></form>\n",
+        );
+    }
+    html.push_str("<table><thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th>");
+    if writable {
+        html.push_str("<th></th>");
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for e in entries {
+        html.push_str(&row(e, writable));
+    }
+    html.push_str("</tbody></table>\n");
+    let total: u64 = entries
+        .iter()
+        .filter(|e| e.kind == Kind::File)
+        .map(|e| e.size)
+        .sum();
+    let files = entries.iter().filter(|e| e.kind == Kind::File).count();
+    html.push_str(&format!(
+        "<footer>{files} file{}, {}. <a href=\"?json\">JSON</a> · <a href=\"?tar\">Download all \
+         as tar</a></footer>\n",
+        if files == 1 { "" } else { "s" },
+        human::size(total)
+    ));
+    if writable {
+        html.push_str(&format!("<script>{SCRIPT}</script>\n"));
+    }
+    html.push_str("</body></html>\n");
+    html
+}
+
+/// The Content-Security-Policy of the page: nothing but its own style and script (by hash),
+/// and requests to this server.
+pub fn policy() -> String {
+    format!(
+        "default-src 'none'; style-src '{}'; script-src '{}'; connect-src 'self'; \
+         img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        hash(STYLE),
+        hash(SCRIPT)
+    )
+}
+
+fn hash(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
+
+fn breadcrumb(folder: &[String]) -> String {
+    let mut nav = String::from("<nav><a href=\"/\">nf</a> /");
+    let mut path = String::from("/");
+    for segment in folder {
+        path.push_str(&href(segment));
+        path.push('/');
+        nav.push_str(&format!(
+            " <a href=\"{}\">{}</a> /",
+            escape(&path),
+            escape(&shown(segment))
+        ));
+    }
+    nav.push_str("</nav>\n");
+    nav
+}
+
+fn row(e: &Entry, writable: bool) -> String {
+    let (link, size) = match e.kind {
+        Kind::Folder => (format!("{}/", href(&e.name)), "—".to_string()),
+        Kind::File => (href(&e.name), human::size(e.size)),
+    };
+    let label = match e.kind {
+        Kind::Folder => format!("{}/", shown(&e.name)),
+        Kind::File => shown(&e.name).into_owned(),
+    };
+    let time = e.modified.trim_end_matches('Z').replacen('T', " ", 1);
+    let mut row = format!(
+        "<tr><td><a href=\"{}\">{}</a></td><td class=\"size\" title=\"{} bytes\">{}</td>\
+         <td class=\"time\"><time datetime=\"{}\">{}</time></td>",
+        escape(&link),
+        escape(&label),
+        e.size,
+        escape(&size),
+        escape(&e.modified),
+        escape(&time)
+    );
+    if writable {
+        match e.kind {
+            Kind::File => row.push_str(&format!(
+                "<td><button class=\"delete\" data-name=\"{}\" hidden>Delete</button></td>",
+                escape(&e.name)
+            )),
+            Kind::Folder => row.push_str("<td></td>"),
+        }
+    }
+    row.push_str("</tr>\n");
+    row
+}
+
+/// Text for HTML content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> Entry {
+        Entry {
+            name: name.into(),
+            kind: Kind::File,
+            size: 1536,
+            modified: "2026-11-24T04:22:44Z".into(),
+        }
+    }
+
+    #[test]
+    fn names_are_escaped_for_html_and_links_are_percent_encoded() {
+        let page = render(&[], &[file("<script>alert(1)</script>\".txt")], true);
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;.txt"),
+            "{page}"
+        );
+        assert!(
+            page.contains("href=\"%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22.txt\""),
+            "{page}"
+        );
+        let page = render(&[], &[file("invoice_\u{202e}txt.exe")], false);
+        assert!(
+            page.contains("invoice_\\u{202e}txt.exe"),
+            "bidi controls never reach the page raw"
+        );
+        assert!(page.contains("1.5 KiB") && page.contains("2026-11-24 04:22:44"));
+    }
+
+    #[test]
+    fn write_controls_appear_only_on_a_writable_server() {
+        let read_only = render(&[], &[file("a.txt")], false);
+        assert!(!read_only.contains("<script>") && !read_only.contains("type=\"file\""));
+        assert!(!read_only.contains("button"));
+        let writable = render(&[], &[file("a.txt")], true);
+        assert!(writable.contains("type=\"file\"") && writable.contains("class=\"delete\""));
+        assert!(writable.contains(&format!("<script>{SCRIPT}</script>")));
+        let policy = policy();
+        assert!(policy.contains(&hash(SCRIPT)) && policy.contains(&hash(STYLE)));
+    }
+}

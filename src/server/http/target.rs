@@ -1,0 +1,182 @@
+//! The one place a URL becomes a name: the request target's path is split at `/`, each
+//! segment percent-decoded on its own (so `%2F` stays inside a segment, where the name rules
+//! refuse it), checked as UTF-8, and the file's name validated by [`Service::file_name`];
+//! nothing here joins strings into a path. A path ending in `/` (or just `/`) is a folder.
+//! Names are flat today, so the only folder is the root: a path with folder segments names
+//! nothing. The query (`?json`, `?tar`, `?recursive`) is read as a set of keys.
+//!
+//! [`href`] is the way back: a name as a URL path segment, for links and `Location`.
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::error::{Error, ErrorKind};
+use crate::name::{quote, FileName};
+use crate::service::Service;
+
+/// What a request target names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Path {
+    /// A folder, by its segments from the root (empty: the root).
+    Folder(Vec<String>),
+    /// A stored file.
+    File(FileName),
+}
+
+/// A request target, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub path: Path,
+    /// The query's keys (and values, decoded), in order.
+    pub query: Vec<(String, String)>,
+}
+
+impl Target {
+    /// True when the query holds `key` (`?json`, `?tar=1`).
+    pub fn has(&self, key: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == key)
+    }
+}
+
+/// Parses a request target (origin-form `/a/b?q`, or absolute-form `http://host/a/b?q`).
+pub fn parse(svc: &Service, raw: &str) -> Result<Target, Error> {
+    let raw = match raw.split_once("://") {
+        // Absolute-form: what follows the authority is the path.
+        Some((scheme, rest)) if !scheme.contains('/') => match rest.find('/') {
+            Some(at) => &rest[at..],
+            None => "/",
+        },
+        _ => raw,
+    };
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let Some(path) = path.strip_prefix('/') else {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!("the request target {} is not a path", quote(raw)),
+        ));
+    };
+    let is_folder = path.is_empty() || path.ends_with('/');
+    let mut segments = Vec::new();
+    for raw_segment in path.split('/').filter(|s| !s.is_empty()) {
+        let bytes: Vec<u8> = percent_decode_str(raw_segment).collect();
+        let segment = String::from_utf8(bytes).map_err(|_| {
+            Error::new(
+                ErrorKind::BadName,
+                format!("the path segment {} is not UTF-8", quote(raw_segment)),
+            )
+        })?;
+        segments.push(segment);
+    }
+    let path = if is_folder {
+        folder(segments)?
+    } else {
+        let file = segments.pop().expect("a path not ending in / has a last segment");
+        if let Path::Folder(inside) = folder(segments)? {
+            debug_assert!(inside.is_empty());
+        }
+        Path::File(svc.file_name(file.as_bytes())?)
+    };
+    Ok(Target {
+        path,
+        query: parse_query(query),
+    })
+}
+
+/// The folder of these segments. Names are flat, so only the root exists; the folder
+/// segments are still checked as names would be, so `..` is refused rather than resolved.
+fn folder(segments: Vec<String>) -> Result<Path, Error> {
+    for s in &segments {
+        FileName::parse(s)?;
+    }
+    match segments.first() {
+        None => Ok(Path::Folder(segments)),
+        Some(first) => Err(Error::new(
+            ErrorKind::NotFound,
+            format!("no folder named {}: names on this server are flat", quote(first)),
+        )),
+    }
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let spaced = s.replace('+', " ");
+        percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// Every byte but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`) is escaped.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A name as one URL path segment.
+pub fn href(name: &str) -> String {
+    utf8_percent_encode(name, SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::service::Logger;
+
+    fn svc() -> (Service, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let partials = crate::store::Partials::unlogged(std::time::Duration::from_secs(3600), 1 << 30);
+        let store = crate::store::Store::open(&crate::store::StoreKind::Local, dir.path(), partials).unwrap();
+        let log = Logger {
+            quiet: true,
+            verbose: false,
+        };
+        (Service::new(store, Config::defaults(), log), dir)
+    }
+
+    #[test]
+    fn paths_become_names_only_through_the_name_rules() {
+        let (svc, _dir) = svc();
+        let file = |raw: &str| match parse(&svc, raw).map(|t| t.path) {
+            Ok(Path::File(name)) => Ok(name.as_str().to_string()),
+            Ok(other) => panic!("{raw}: {other:?}"),
+            Err(e) => Err(e.kind),
+        };
+        assert_eq!(file("/a.txt"), Ok("a.txt".into()));
+        assert_eq!(file("/a%20b%C3%A9.txt?x=1"), Ok("a bé.txt".into()));
+        assert_eq!(file("http://host:8889/r%25.txt"), Ok("r%.txt".into()));
+        assert_eq!(file("/a+b"), Ok("a+b".into()));
+        assert_eq!(file("/..%2Fetc%2Fpasswd"), Err(ErrorKind::BadName));
+        assert_eq!(file("/%2e%2e"), Err(ErrorKind::BadName));
+        assert_eq!(file("/.nf"), Err(ErrorKind::BadName));
+        assert_eq!(file("/a%00b"), Err(ErrorKind::BadName));
+        assert_eq!(file("/%ff"), Err(ErrorKind::BadName));
+        assert_eq!(file("/../etc/passwd"), Err(ErrorKind::BadName));
+        assert_eq!(file("/sub/a.txt"), Err(ErrorKind::NotFound));
+        assert_eq!(file("a.txt"), Err(ErrorKind::Protocol));
+        let root = parse(&svc, "/?json&tar=1").unwrap();
+        assert_eq!(root.path, Path::Folder(vec![]));
+        assert!(root.has("json") && root.has("tar") && !root.has("recursive"));
+        assert_eq!(parse(&svc, "http://host").unwrap().path, Path::Folder(vec![]));
+        assert_eq!(parse(&svc, "/sub/").unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn hrefs_decode_back_to_the_name() {
+        let (svc, _dir) = svc();
+        for name in ["a b.txt", "100%.txt", "a?b#c&d", "café", "x+y", "[1].pdf"] {
+            let target = format!("/{}", href(name));
+            assert_eq!(
+                parse(&svc, &target).unwrap().path,
+                Path::File(FileName::parse(name).unwrap()),
+                "{target}"
+            );
+        }
+    }
+}
