@@ -395,7 +395,7 @@ fn plaintext_from_outside_allow_plaintext_from_is_refused_before_auth_and_https_
     s.place_by_hand("a.txt", b"over TLS only");
     let (status, body) = status_and_body(&s, "/a.txt", &["-H", "Authorization: Bearer tok"]);
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("TLS") && body.contains("https://"), "{body}");
+    assert!(body.contains("in clear") && body.contains("https://"), "{body}");
     // HTTPS from the same TLS session as nf's own, pinned by the fingerprint the banner shows.
     let pin = fingerprint(&s);
     let https = format!("https://{}/a.txt", s.addr);
