@@ -122,6 +122,20 @@ pub struct Front {
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
+/// A connection whose first bytes are in, handed to the phase that reads its dialect's head:
+/// the link, who it is, the bytes read so far, the handshake's deadline, and the guards it
+/// holds (its count against `max_connections`, its handshake against its address's limit, its
+/// place in the eviction list).
+struct Opening {
+    link: Link,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    deadline: Instant,
+    conn: Counted,
+    starting: Starting,
+    held: Held,
+}
+
 /// Why a connection ended in the loop without a request for a worker.
 enum Ended {
     /// The client closed, or the connection failed.
@@ -377,12 +391,28 @@ impl Front {
                 // Boxed: what a connection holds while it waits for its first bytes stays small
                 // (thousands may wait at once); the later phases are allocated when reached.
                 First::Native => {
-                    break Box::pin(Arc::clone(&self).native(link, peer, buf, deadline, conn, starting, held))
-                        .await
+                    break Box::pin(Arc::clone(&self).native(Opening {
+                        link,
+                        peer,
+                        buf,
+                        deadline,
+                        conn,
+                        starting,
+                        held,
+                    }))
+                    .await
                 }
                 First::Text => {
-                    break Box::pin(Arc::clone(&self).text(link, peer, buf, deadline, conn, starting, held))
-                        .await
+                    break Box::pin(Arc::clone(&self).text(Opening {
+                        link,
+                        peer,
+                        buf,
+                        deadline,
+                        conn,
+                        starting,
+                        held,
+                    }))
+                    .await
                 }
                 First::Tls | First::Garbage | First::More => {
                     let err = router::garbage_error();
@@ -434,17 +464,16 @@ impl Front {
     }
 
     /// The native handshake (greeting and hello, answered here), then the first request.
-    #[allow(clippy::too_many_arguments)]
-    async fn native(
-        self: Arc<Self>,
-        mut link: Link,
-        peer: SocketAddr,
-        mut buf: Vec<u8>,
-        deadline: Instant,
-        conn: Counted,
-        starting: Starting,
-        held: Held,
-    ) -> Ended {
+    async fn native(self: Arc<Self>, opening: Opening) -> Ended {
+        let Opening {
+            mut link,
+            peer,
+            mut buf,
+            deadline,
+            conn,
+            starting,
+            held,
+        } = opening;
         let greeting = match link.read_line(&mut buf, 64, deadline).await {
             Ok(line) => line,
             Err(e) => return self.bad_head(link, peer, e, "greeting").await,
@@ -554,20 +583,28 @@ impl Front {
     }
 
     /// Plain text: an old dialect's request head (read by its rules) or an HTTP request.
-    #[allow(clippy::too_many_arguments)]
-    async fn text(
-        self: Arc<Self>,
-        mut link: Link,
-        peer: SocketAddr,
-        mut buf: Vec<u8>,
-        deadline: Instant,
-        conn: Counted,
-        starting: Starting,
-        held: Held,
-    ) -> Ended {
+    async fn text(self: Arc<Self>, opening: Opening) -> Ended {
+        let Opening {
+            mut link,
+            peer,
+            mut buf,
+            deadline,
+            conn,
+            starting,
+            held,
+        } = opening;
         let end = loop {
             if first_line(&buf).is_some_and(router::is_http_request_line) {
-                return Box::pin(self.http(link, peer, buf, deadline, conn, starting, held)).await;
+                return Box::pin(self.http(Opening {
+                    link,
+                    peer,
+                    buf,
+                    deadline,
+                    conn,
+                    starting,
+                    held,
+                }))
+                .await;
             }
             if link.is_tls() && first_line(&buf).is_some() {
                 // The old dialects are plaintext by nature: inside TLS only nf and HTTP.
@@ -613,17 +650,16 @@ impl Front {
 
     /// An HTTP request line came first: the rest of the head within the handshake deadline
     /// (and `max_header_bytes`), then a worker.
-    #[allow(clippy::too_many_arguments)]
-    async fn http(
-        self: Arc<Self>,
-        mut link: Link,
-        peer: SocketAddr,
-        mut buf: Vec<u8>,
-        deadline: Instant,
-        conn: Counted,
-        starting: Starting,
-        held: Held,
-    ) -> Ended {
+    async fn http(self: Arc<Self>, opening: Opening) -> Ended {
+        let Opening {
+            mut link,
+            peer,
+            mut buf,
+            deadline,
+            conn,
+            starting,
+            held,
+        } = opening;
         while http::head::end(&buf).is_none() {
             if buf.len() > self.limits.max_header {
                 let too_long = LineError::TooLong(self.limits.max_header);
