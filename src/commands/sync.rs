@@ -17,6 +17,7 @@ use crate::commands::{interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::localtree::{self, Found, Rules};
 use crate::name::{printable, quote, FileName};
+use crate::progress::Report;
 
 /// What a path of one side is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,12 +305,11 @@ fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
 }
 
 /// Why `--delete` deletes nothing, if it does not.
-fn refuse_delete(src: &Tree, failed: usize) -> Option<String> {
-    if src.unreadable > 0 {
+fn refuse_delete(unreadable: usize, failed: usize) -> Option<String> {
+    if unreadable > 0 {
         Some(format!(
-            "not deleting anything: {} part{} of SRC could not be read",
-            src.unreadable,
-            if src.unreadable == 1 { "" } else { "s" }
+            "not deleting anything: {unreadable} part{} of a tree could not be read",
+            if unreadable == 1 { "" } else { "s" }
         ))
     } else if failed > 0 {
         Some("not deleting anything: not everything could be synced".to_string())
@@ -344,6 +344,43 @@ fn print_plan(plan: &Plan, dst: &Tree, delete_refused: Option<&str>) -> Result<(
     }
     let shown: String = out.lines().map(|l| format!("{}\n", printable(l))).collect();
     crate::output::print(&shown)
+}
+
+/// The report of a sync: the files to send are items `0..`, then one per error met reading
+/// or comparing the trees (already reported), then one for everything else, whose index is
+/// returned with it.
+fn begin(ctx: &Context, plan: &Plan, bytes: u64, notes: &[String], errors: &[Error]) -> (Report, usize) {
+    let base = plan.send.len();
+    let other = base + errors.len() + plan.conflicts.len();
+    let report = ctx.report(other + 1, bytes);
+    for w in notes {
+        report.note(base, w);
+    }
+    for (k, e) in errors.iter().chain(&plan.conflicts).enumerate() {
+        report.fail(base + k, e);
+    }
+    (report, other)
+}
+
+/// `-n`: prints the plan (without the deletions `--delete` would refuse, saying why) and
+/// changes nothing.
+fn dry_run(
+    report: &Report,
+    other: usize,
+    plan: &Plan,
+    dst: &Tree,
+    args: &SyncArgs,
+    unreadable: usize,
+) -> Result<()> {
+    let refused = args
+        .delete
+        .then(|| refuse_delete(unreadable, report.failed()))
+        .flatten();
+    print_plan(plan, dst, refused.as_deref())?;
+    if let (Some(why), false) = (&refused, plan.delete.is_empty()) {
+        report.fail(other, &Error::new(ErrorKind::Usage, why.clone()));
+    }
+    report.outcome()
 }
 
 fn no_empty_source(args: &SyncArgs, src: &Tree) -> Result<()> {
@@ -386,33 +423,16 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     no_empty_source(args, &local)?;
     let plan = plan(&local, &remote, true, args);
     let full = |rel: &FileName| FileName::join(dst, rel);
-    let extra = errors.len() + plan.conflicts.len() + 1;
     let bytes: u64 = plan.send.iter().map(|(rel, _)| local.items[rel].size).sum();
-    let report = ctx.report(plan.send.len() + extra, bytes);
-    let base = plan.send.len();
-    for w in &notes {
-        report.note(base, w);
-    }
-    for (k, e) in errors.iter().chain(&plan.conflicts).enumerate() {
-        report.fail(base + k, e);
-    }
-    let other = base + extra - 1;
+    let (report, other) = begin(ctx, &plan, bytes, &notes, &errors);
     if args.dry_run {
-        let refused = args
-            .delete
-            .then(|| refuse_delete(&local, report.failed()))
-            .flatten();
-        print_plan(&plan, &remote, refused.as_deref())?;
-        if let (Some(why), false) = (&refused, plan.delete.is_empty()) {
-            report.fail(other, &Error::new(ErrorKind::Usage, why.clone()));
-        }
-        return report.outcome();
+        return dry_run(&report, other, &plan, &remote, args, local.unreadable);
     }
     on_interrupt();
     let each = |names: &[FileName]| -> Vec<(FileName, Result<FileName>)> {
         names.iter().map(|rel| (rel.clone(), full(rel))).collect()
     };
-    let names_of = |pairs: &[(FileName, Result<FileName>)], report: &crate::progress::Report| {
+    let names_of = |pairs: &[(FileName, Result<FileName>)], report: &Report| {
         let mut ok = Vec::new();
         for (_, n) in pairs {
             match n {
@@ -466,7 +486,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     report.cut_short(interrupted("run the same nf sync again to finish"))?;
     let mut deleted = 0;
     if !plan.delete.is_empty() {
-        match refuse_delete(&local, report.failed()) {
+        match refuse_delete(local.unreadable, report.failed()) {
             Some(why) => report.fail(other, &Error::new(ErrorKind::Usage, why)),
             None => {
                 let names = names_of(&each(&plan.delete), &report);
@@ -501,32 +521,11 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
         Tree::default()
     };
     let plan = plan(&remote, &local, false, args);
-    let extra = errors.len() + plan.conflicts.len() + 1;
     let bytes: u64 = plan.send.iter().map(|(rel, _)| remote.items[rel].size).sum();
-    let report = ctx.report(plan.send.len() + extra, bytes);
-    let base = plan.send.len();
-    for w in &notes {
-        report.note(base, w);
-    }
-    for (k, e) in errors.iter().chain(&plan.conflicts).enumerate() {
-        report.fail(base + k, e);
-    }
-    let other = base + extra - 1;
+    let (report, other) = begin(ctx, &plan, bytes, &notes, &errors);
     // What DST could not show is not known to be absent from it: delete nothing then either.
-    let unread = Tree {
-        items: BTreeMap::new(),
-        unreadable: local.unreadable,
-    };
     if args.dry_run {
-        let refused = args
-            .delete
-            .then(|| refuse_delete(&unread, report.failed()))
-            .flatten();
-        print_plan(&plan, &local, refused.as_deref())?;
-        if let (Some(why), false) = (&refused, plan.delete.is_empty()) {
-            report.fail(other, &Error::new(ErrorKind::Usage, why.clone()));
-        }
-        return report.outcome();
+        return dry_run(&report, other, &plan, &local, args, local.unreadable);
     }
     on_interrupt();
     let path_of = |rel: &FileName| dst_dir.join(rel.as_str());
@@ -578,7 +577,7 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
     ))?;
     let mut deleted = 0;
     if !plan.delete.is_empty() {
-        match refuse_delete(&unread, report.failed()) {
+        match refuse_delete(local.unreadable, report.failed()) {
             Some(why) => report.fail(other, &Error::new(ErrorKind::Usage, why)),
             None => {
                 for rel in &plan.delete {
