@@ -429,21 +429,14 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
         return dry_run(&report, other, &plan, &remote, args, local.unreadable);
     }
     on_interrupt();
-    let each = |names: &[FileName]| -> Vec<(FileName, Result<FileName>)> {
-        names.iter().map(|rel| (rel.clone(), full(rel))).collect()
-    };
-    let names_of = |pairs: &[(FileName, Result<FileName>)], report: &Report| {
-        let mut ok = Vec::new();
-        for (_, n) in pairs {
-            match n {
-                Ok(n) => ok.push(n.clone()),
-                Err(e) => report.fail(other, e),
-            }
-        }
-        ok
+    // The server's names of paths below the tree (one too long there is reported).
+    let names_of = |rels: &[FileName], report: &Report| -> Vec<FileName> {
+        rels.iter()
+            .filter_map(|rel| full(rel).map_err(|e| report.fail(other, &e)).ok())
+            .collect()
     };
     if !plan.clear.is_empty() {
-        let names = names_of(&each(&plan.clear), &report);
+        let names = names_of(&plan.clear, &report);
         for r in client.remove(&names, true)? {
             if let Err(e) = r {
                 report.fail(other, &e);
@@ -451,7 +444,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
         }
     }
     if !plan.dirs.is_empty() {
-        let names = names_of(&each(&plan.dirs), &report);
+        let names = names_of(&plan.dirs, &report);
         for r in client.mkdir(&names)? {
             if let Err(e) = r {
                 report.fail(other, &e);
@@ -489,7 +482,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
         match refuse_delete(local.unreadable, report.failed()) {
             Some(why) => report.fail(other, &Error::new(ErrorKind::Usage, why)),
             None => {
-                let names = names_of(&each(&plan.delete), &report);
+                let names = names_of(&plan.delete, &report);
                 for r in client.remove(&names, true)? {
                     match r {
                         Ok(()) => deleted += 1,
