@@ -328,6 +328,20 @@ def same_file(a: Path, b: Path, full: bool) -> None:
                     break
 
 
+def same_deep_tree(src: Path, dst: Path, full: bool) -> None:
+    """same_tree for nested directories: the same directories and files at every level."""
+    if not dst.is_dir():
+        raise BenchError(f"{dst} is missing after the transfer")
+    for dirpath, dirs, files in os.walk(src):
+        rel = Path(dirpath).relative_to(src)
+        there = dst / rel
+        got = set(n for n in os.listdir(there) if not n.startswith(".")) if there.is_dir() else set()
+        if set(dirs) | set(files) != got:
+            raise BenchError(f"{there}: {sorted(got)[:3]}..., expected {sorted(set(dirs) | set(files))[:3]}...")
+        for f in files:
+            same_file(Path(dirpath) / f, there / f, full)
+
+
 def same_tree(src: Path, dst: Path, full: bool, rename: Callable[[str], str] = lambda n: n) -> None:
     if not dst.is_dir():
         raise BenchError(f"{dst} is missing after the transfer")
@@ -1891,30 +1905,34 @@ class Bench:
             if (store / "tree").exists():
                 self.run(self.nf(addr, "rm", "-r", "tree"), what="nf rm -r (reset)")
 
+        tar_up = self.tar_pipe_case("tar-up", "tar -cf - | socat → socat | tar -xf -", data / "tree", recv / "tar",
+                                    download=False)
+        tar_up.check = lambda full: same_deep_tree(data / "tree", recv / "tar", full)
+        tar_down = self.tar_pipe_case("tar-down", "tar | socat → socat | tar (receiver connects)", rs / "src" / "tree",
+                                      out / "tar", download=True)
+        tar_down.check = lambda full: same_deep_tree(data / "tree", out / "tar", full)
         up = [
-            self.tar_pipe_case("tar-up", "tar -cf - | socat → socat | tar -xf -", data / "tree", recv / "tar",
-                               download=False),
+            tar_up,
             Case("nf-put-r", "nf put -r", lambda: self.run(self.nf(addr, "put", "-r", "tree"), cwd=data,
                                                            what="nf put -r"),
-                 reset=rm_tree, check=lambda full: same_tree(data / "tree", store / "tree", full)),
+                 reset=rm_tree, check=lambda full: same_deep_tree(data / "tree", store / "tree", full)),
         ]
         down = [
-            self.tar_pipe_case("tar-down", "tar | socat → socat | tar (receiver connects)", rs / "src" / "tree",
-                               out / "tar", download=True),
+            tar_down,
             Case("nf-get-r", "nf get -r", lambda: self.run(self.nf(addr, "get", "-r", "dl", "-o", str(out / "nf")),
                                                            what="nf get -r"),
-                 reset=fresh(out / "nf"), check=lambda full: same_tree(data / "tree", out / "nf" / "dl", full)),
+                 reset=fresh(out / "nf"), check=lambda full: same_deep_tree(data / "tree", out / "nf" / "dl", full)),
         ]
         if rs_port:
             url = f"rsync://127.0.0.1:{rs_port}/m"
             up.append(Case("rsync-up", "rsync daemon (rsync -r)",
                            lambda: self.run(["rsync", "-r", f"{data}/tree/", f"{url}/up/tree/"], what="rsync -r up"),
                            reset=lambda: shutil.rmtree(rs / "up" / "tree", ignore_errors=True),
-                           check=lambda full: same_tree(data / "tree", rs / "up" / "tree", full)))
+                           check=lambda full: same_deep_tree(data / "tree", rs / "up" / "tree", full)))
             down.append(Case("rsync-down", "rsync daemon (rsync -r)",
                              lambda: self.run(["rsync", "-r", f"{url}/src/tree/", f"{out}/rsync/"], what="rsync -r down"),
                              reset=lambda: shutil.rmtree(out / "rsync", ignore_errors=True),
-                             check=lambda full: same_tree(data / "tree", out / "rsync", full)))
+                             check=lambda full: same_deep_tree(data / "tree", out / "rsync", full)))
         else:
             up.append(skipped_case("rsync-up", "rsync daemon (rsync -r)", "rsync is not installed"))
             down.append(skipped_case("rsync-down", "rsync daemon (rsync -r)", "rsync is not installed"))
@@ -1924,12 +1942,12 @@ class Bench:
                            lambda: self.run(["scp", "-r", *self.scp(None, str(data / "tree"), self.remote(scp_up))[1:]],
                                             what="scp -r up"),
                            reset=lambda: shutil.rmtree(scp_up, ignore_errors=True),
-                           check=lambda full: same_tree(data / "tree", scp_up, full)))
+                           check=lambda full: same_deep_tree(data / "tree", scp_up, full)))
             down.append(Case("scp-down", "scp -r",
                              lambda: self.run(["scp", "-r", *self.scp(None, self.remote(rs / "src" / "tree"), str(out / "scp"))[1:]],
                                               what="scp -r down"),
                              reset=lambda: shutil.rmtree(out / "scp", ignore_errors=True),
-                             check=lambda full: same_tree(data / "tree", out / "scp", full)))
+                             check=lambda full: same_deep_tree(data / "tree", out / "scp", full)))
         else:
             up.append(skipped_case("scp-up", "scp -r", "sshd or scp is not installed"))
             down.append(skipped_case("scp-down", "scp -r", "sshd or scp is not installed"))
@@ -1949,11 +1967,11 @@ class Bench:
 
         sync_nf = Case("nf-sync", "nf sync (10 touched files)",
                        lambda: self.run(self.nf(addr, "sync", "tree", ":synced"), cwd=data, what="nf sync"),
-                       reset=touch, check=lambda full: same_tree(data / "tree", store / "synced", full))
+                       reset=touch, check=lambda full: same_deep_tree(data / "tree", store / "synced", full))
         if rs_port:
             sync_rs = Case("rsync-a", "rsync -a to the daemon (the same 10 files)",
                            lambda: self.run(["rsync", "-a", f"{data}/tree/", f"{url}/up/synced/"], what="rsync -a"),
-                           reset=touch, check=lambda full: same_tree(data / "tree", rs / "up" / "synced", full))
+                           reset=touch, check=lambda full: same_deep_tree(data / "tree", rs / "up" / "synced", full))
         else:
             sync_rs = skipped_case("rsync-a", "rsync -a", "rsync is not installed")
         self.measure("tree: update after touching 10 files", [sync_nf, sync_rs])
@@ -2029,7 +2047,7 @@ class Bench:
         mem_verdict = "–" if not ls_nf.extra else ("PASS" if peak < 64 else "FAIL")
         return "\n".join([
             f"A tree of {count_label(s.tree_n)} files in {s.tree_dirs} directories (90 % of 1-16 KiB, 10 % of "
-            f"64 KiB-4 MiB; {human(total)} in all). Upload (client → server):\n",
+            f"64 KiB-4 MiB; {total / 1e6:.0f} MB in all). Upload (client → server):\n",
             table(up, up[0], up[1], up[2]),
             "\nDownload (server → client; the tar pipe's sender listens):\n",
             table(down, down[0], down[1], down[2]),
