@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -57,6 +57,7 @@ TITLES = {
     "front": "6. The front door under siege",
     "tls": "7. TLS",
     "http": "8. HTTP on nf's port (curl) against python3 -m http.server and dufs",
+    "tree": "9. Directory trees",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
@@ -107,6 +108,10 @@ class Sizes:
     ls_counts: list[int]
     small_size: int = 4 * KiB
     ls_file_size: int = 256
+    tree_n: int = 10000
+    tree_dirs: int = 500
+    tree_ls_n: int = 100000
+    tree_ls_dirs: int = 1000
 
 
 FULL = Sizes(
@@ -126,6 +131,10 @@ QUICK = Sizes(
     conc_clients=[1, 8, 32],
     conc_size=4 * MiB,
     ls_counts=[100, 2000],
+    tree_n=1000,
+    tree_dirs=50,
+    tree_ls_n=5000,
+    tree_ls_dirs=100,
 )
 
 
@@ -332,6 +341,20 @@ def same_file(a: Path, b: Path, full: bool) -> None:
                     raise BenchError(f"{b} differs from {a}")
                 if not x:
                     break
+
+
+def same_deep_tree(src: Path, dst: Path, full: bool) -> None:
+    """same_tree for nested directories: the same directories and files at every level."""
+    if not dst.is_dir():
+        raise BenchError(f"{dst} is missing after the transfer")
+    for dirpath, dirs, files in os.walk(src):
+        rel = Path(dirpath).relative_to(src)
+        there = dst / rel
+        got = set(n for n in os.listdir(there) if not n.startswith(".")) if there.is_dir() else set()
+        if set(dirs) | set(files) != got:
+            raise BenchError(f"{there}: {sorted(got)[:3]}..., expected {sorted(set(dirs) | set(files))[:3]}...")
+        for f in files:
+            same_file(Path(dirpath) / f, there / f, full)
 
 
 def same_tree(src: Path, dst: Path, full: bool, rename: Callable[[str], str] = lambda n: n) -> None:
@@ -2222,6 +2245,215 @@ class Bench:
         if c.median is None or base.median is None or base.median == 0:
             return None
         return c.median / base.median
+
+    # -- 7. directory trees ---------------------------------------------------------------------
+    def random_tree(self, root: Path, n: int, dirs: int) -> tuple[list[str], int]:
+        """n files spread over `dirs` directories two levels deep: 90 % of 1-16 KiB, 10 % of
+        64 KiB-4 MiB. Returns the files' paths below root and their total size."""
+        names, total = [], 0
+        for i in range(n):
+            d = i % dirs
+            rel = f"d{d // 25:03d}/s{d % 25:02d}/f{i:05d}"
+            size = (self.rng.randint(KiB, 16 * KiB) if self.rng.random() < 0.9
+                    else self.rng.randint(64 * KiB, 4 * MiB))
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(self.rng.randbytes(size))
+            names.append(rel)
+            total += size
+        return names, total
+
+    def section_tree(self) -> str:
+        s = self.sizes
+        d = self.section_dir("tree")
+        data = d / "data"
+        progress(f"tree: making {s.tree_n} files in {s.tree_dirs} directories")
+        names, total = self.random_tree(data / "tree", s.tree_n, s.tree_dirs)
+        store = d / "nf-store"
+        _, addr = self.nf_server(store)
+        rs, out, recv = d / "rs", d / "out", d / "recv"
+        shutil.copytree(data / "tree", rs / "src" / "tree", copy_function=os.link)
+        (rs / "up").mkdir(parents=True)
+        rs_port = self.rsyncd(rs)
+        ssh_port = self.sshd()
+        # What nf get -r fetches: a tree stored beforehand under another name.
+        self.run(self.nf(addr, "put", "-r", "tree", "--as", "dl"), cwd=data, what="nf put -r (setup)")
+
+        def fresh(p: Path):
+            def reset():
+                shutil.rmtree(p, ignore_errors=True)
+                p.mkdir(parents=True)
+            return reset
+
+        def rm_tree():
+            if (store / "tree").exists():
+                self.run(self.nf(addr, "rm", "-r", "tree"), what="nf rm -r (reset)")
+
+        tar_up = self.tar_pipe_case("tar-up", "tar -cf - | socat → socat | tar -xf -", data / "tree", recv / "tar",
+                                    download=False)
+        tar_up.check = lambda full: same_deep_tree(data / "tree", recv / "tar", full)
+        tar_down = self.tar_pipe_case("tar-down", "tar | socat → socat | tar (receiver connects)", rs / "src" / "tree",
+                                      out / "tar", download=True)
+        tar_down.check = lambda full: same_deep_tree(data / "tree", out / "tar", full)
+        up = [
+            tar_up,
+            Case("nf-put-r", "nf put -r", lambda: self.run(self.nf(addr, "put", "-r", "tree"), cwd=data,
+                                                           what="nf put -r"),
+                 reset=rm_tree, check=lambda full: same_deep_tree(data / "tree", store / "tree", full)),
+        ]
+        down = [
+            tar_down,
+            Case("nf-get-r", "nf get -r", lambda: self.run(self.nf(addr, "get", "-r", "dl", "-o", str(out / "nf")),
+                                                           what="nf get -r"),
+                 reset=fresh(out / "nf"), check=lambda full: same_deep_tree(data / "tree", out / "nf" / "dl", full)),
+        ]
+        if rs_port:
+            url = f"rsync://127.0.0.1:{rs_port}/m"
+            up.append(Case("rsync-up", "rsync daemon (rsync -r)",
+                           lambda: self.run(["rsync", "-r", f"{data}/tree/", f"{url}/up/tree/"], what="rsync -r up"),
+                           reset=lambda: shutil.rmtree(rs / "up" / "tree", ignore_errors=True),
+                           check=lambda full: same_deep_tree(data / "tree", rs / "up" / "tree", full)))
+            down.append(Case("rsync-down", "rsync daemon (rsync -r)",
+                             lambda: self.run(["rsync", "-r", f"{url}/src/tree/", f"{out}/rsync/"], what="rsync -r down"),
+                             reset=lambda: shutil.rmtree(out / "rsync", ignore_errors=True),
+                             check=lambda full: same_deep_tree(data / "tree", out / "rsync", full)))
+        else:
+            up.append(skipped_case("rsync-up", "rsync daemon (rsync -r)", "rsync is not installed"))
+            down.append(skipped_case("rsync-down", "rsync daemon (rsync -r)", "rsync is not installed"))
+        if ssh_port:
+            scp_up = d / "scp-up"
+            up.append(Case("scp-up", "scp -r",
+                           lambda: self.run(["scp", "-r", *self.scp(None, str(data / "tree"), self.remote(scp_up))[1:]],
+                                            what="scp -r up"),
+                           reset=lambda: shutil.rmtree(scp_up, ignore_errors=True),
+                           check=lambda full: same_deep_tree(data / "tree", scp_up, full)))
+            down.append(Case("scp-down", "scp -r",
+                             lambda: self.run(["scp", "-r", *self.scp(None, self.remote(rs / "src" / "tree"), str(out / "scp"))[1:]],
+                                              what="scp -r down"),
+                             reset=lambda: shutil.rmtree(out / "scp", ignore_errors=True),
+                             check=lambda full: same_deep_tree(data / "tree", out / "scp", full)))
+        else:
+            up.append(skipped_case("scp-up", "scp -r", "sshd or scp is not installed"))
+            down.append(skipped_case("scp-down", "scp -r", "sshd or scp is not installed"))
+        self.measure(f"tree ({s.tree_n} files)", up + down)
+
+        # The update: 10 files touched, then nf sync against rsync -a to the daemon.
+        self.run(self.nf(addr, "sync", "tree", ":synced"), cwd=data, what="nf sync (setup)")
+        if rs_port:
+            self.run(["rsync", "-a", f"{data}/tree/", f"{url}/up/synced/"], what="rsync -a (setup)")
+        touched = names[:: max(1, len(names) // 10)][:10]
+        stamp = [2_000_000_000]
+
+        def touch():
+            stamp[0] += 1
+            for rel in touched:
+                os.utime(data / "tree" / rel, (stamp[0], stamp[0]))
+
+        sync_nf = Case("nf-sync", "nf sync (10 touched files)",
+                       lambda: self.run(self.nf(addr, "sync", "tree", ":synced"), cwd=data, what="nf sync"),
+                       reset=touch, check=lambda full: same_deep_tree(data / "tree", store / "synced", full))
+        if rs_port:
+            sync_rs = Case("rsync-a", "rsync -a to the daemon (the same 10 files)",
+                           lambda: self.run(["rsync", "-a", f"{data}/tree/", f"{url}/up/synced/"], what="rsync -a"),
+                           reset=touch, check=lambda full: same_deep_tree(data / "tree", rs / "up" / "synced", full))
+        else:
+            sync_rs = skipped_case("rsync-a", "rsync -a", "rsync is not installed")
+        self.measure("tree: update after touching 10 files", [sync_nf, sync_rs])
+        self.end_section(d)
+
+        # Listing a big tree: nf ls -r --json against find on the storage directory.
+        d = self.section_dir("tree-ls")
+        store = d / "nf-store"
+        server, addr = self.nf_server(store)
+        src = d / "big"
+        progress(f"tree: storing {s.tree_ls_n} files in {s.tree_ls_dirs} directories for ls -r")
+        for i in range(s.tree_ls_n):
+            p = src / f"d{(i % s.tree_ls_dirs):04d}" / f"f{i:06d}"
+            if i < s.tree_ls_dirs:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(b"x" * (i % 512))
+        t0 = time.perf_counter()
+        self.run(self.nf(addr, "put", "-r", "big"), cwd=d, what="nf put -r (setup for ls -r)")
+        fill = time.perf_counter() - t0
+        shutil.rmtree(src)
+        time_bin = TIME_BIN if os.access(TIME_BIN, os.X_OK) else None
+
+        def ls_run(c_ref: list) -> float:
+            c = c_ref[0]
+            self.reset_peak(server)
+            argv = self.nf(addr, "ls", "-r", "--json", "big")
+            if time_bin:
+                tf = self.tmpname("time")
+                t = self.run([time_bin, "-f", "%M", "-o", str(tf), *argv], what=c.label)
+                c.record("client", float(tf.read_text().strip().splitlines()[-1]))
+                tf.unlink()
+            else:
+                t = self.run(argv, what=c.label)
+            c.record("server", float(self.status_kib(server, "VmHWM")))
+            return t
+
+        def ls_check(full):
+            if full:
+                r = subprocess.run(self.nf(addr, "ls", "-r", "--json", "big"), capture_output=True, env=self.env,
+                                   timeout=TIMEOUT)
+                got = sum(1 for e in json.loads(r.stdout) if e["type"] == "file")
+                if got != s.tree_ls_n:
+                    raise BenchError(f"nf ls -r --json listed {got} files, expected {s.tree_ls_n}")
+
+        ref: list = []
+        ls_nf = Case("nf-ls-r", f"nf ls -r --json, {s.tree_ls_n} files", lambda: ls_run(ref), check=ls_check)
+        ref.append(ls_nf)
+        ls_find = Case("find", "find -printf '%p %s %T@\\n'",
+                       lambda: self.run(["find", str(store / "big"), "-printf", "%p %s %T@\n"], env=self.ls_env,
+                                        what="find"))
+        self.measure(f"tree: listing {s.tree_ls_n} files", [ls_nf, ls_find])
+        self.end_section(d)
+
+        def table(cases: list[Case], raw: Case, nf_case: Case, rsync: Case) -> str:
+            rows = []
+            for c in cases:
+                target, verdict = "", ""
+                if c is raw:
+                    target = "baseline"
+                elif c is nf_case:
+                    target = "≤ 1.0× tar|socat|tar; faster than rsync"
+                    verdict = self.verdict_fastest(c, [rsync], raw, 1.0, "tar|socat|tar")
+                rows.append(self.row(c, total, raw) + [fmt_us(c.median, s.tree_n) if c.median else "–", target,
+                                                       verdict])
+            return md_table(["tool", "median", "MB/s", "× tar|socat|tar (lower is faster)", "runs", "µs per file",
+                             "target", "result"], rows)
+
+        def mib(c: Case, key: str) -> str:
+            v = c.extra.get(key, [])
+            return f"{max(v) / 1024:.1f} MiB" if v else "–"
+
+        peak = max([max(ls_nf.extra.get(k, [0])) for k in ("client", "server")]) / 1024
+        mem_verdict = "–" if not ls_nf.extra else ("PASS" if peak < 64 else "FAIL")
+        return "\n".join([
+            f"A tree of {count_label(s.tree_n)} files in {s.tree_dirs} directories (90 % of 1-16 KiB, 10 % of "
+            f"64 KiB-4 MiB; {total / 1e6:.0f} MB in all). Upload (client → server):\n",
+            table(up, up[0], up[1], up[2]),
+            "\nDownload (server → client; the tar pipe's sender listens):\n",
+            table(down, down[0], down[1], down[2]),
+            "\nUpdate after touching 10 files (new modification times, same content):\n",
+            md_table(["tool", "median", "runs", "target", "result"], [
+                [sync_nf.label, fmt_t(sync_nf.median), ", ".join(fmt_t(t) for t in sync_nf.times),
+                 "faster than rsync -a", self.verdict_fastest(sync_nf, [sync_rs], sync_nf, 99.0, "itself")],
+                [sync_rs.label, fmt_t(sync_rs.median), ", ".join(fmt_t(t) for t in sync_rs.times), "", ""],
+            ]),
+            f"\nListing {count_label(s.tree_ls_n)} files in {s.tree_ls_dirs} directories (output to /dev/null; "
+            f"stored with one `nf put -r` in {fmt_t(fill)}):\n",
+            md_table(["tool", "median", "runs", "× find", "client peak", "server peak", "target", "result"], [
+                [ls_nf.label, fmt_t(ls_nf.median), ", ".join(fmt_t(t) for t in ls_nf.times),
+                 fmt_ratio(self.ratio(ls_nf, ls_find)), mib(ls_nf, "client"), mib(ls_nf, "server"),
+                 "≤ 2× find; client and server < 64 MiB",
+                 self.verdict_ratio(ls_nf, ls_find, 2.0, "find") + f"; memory {mem_verdict}"],
+                [ls_find.label, fmt_t(ls_find.median), ", ".join(fmt_t(t) for t in ls_find.times), "1.00×", "–", "–",
+                 "baseline", ""],
+            ]),
+            "\nErrors: " + self.errors(up + down + [sync_nf, sync_rs, ls_nf, ls_find]) + "\n",
+        ])
 
     def row(self, c: Case, nbytes: int, raw: Case) -> list[str]:
         if c.skipped:

@@ -32,10 +32,13 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the file server')
-            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files')
-            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Download files')
-            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List stored files')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete stored files')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Download files and directory trees')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List stored files and directories')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete stored files and directories')
+            [CompletionResult]::new('mkdir', 'mkdir', [CompletionResultType]::ParameterValue, 'Create directories')
+            [CompletionResult]::new('mv', 'mv', [CompletionResultType]::ParameterValue, 'Move or rename a file or directory')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a tree equal another, sending only what changed')
             [CompletionResult]::new('stat', 'stat', [CompletionResultType]::ParameterValue, 'Show stored files by exact name')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show, locate or create the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -49,7 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--s3-endpoint', '--s3-endpoint', [CompletionResultType]::ParameterName, 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
-            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put and rm')
+            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put, rm, mkdir and mv')
             [CompletionResult]::new('--no-compat', '--no-compat', [CompletionResultType]::ParameterName, 'Do not answer the old classroom clients (text dialects); same as `compat = false`')
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'Print the server''s TLS identity (sha256//BASE64, the fingerprint clients pin) and exit')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
@@ -63,13 +66,17 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;put' {
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file under this name (only with one file)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Upload directories with everything in them, each under its own name')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Upload directories with everything in them, each under its own name')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'With -r, follow symbolic links (a link to a directory is uploaded as a directory); without it, links are skipped with a warning')
+            [CompletionResult]::new('--dereference', '--dereference', [CompletionResultType]::ParameterName, 'With -r, follow symbolic links (a link to a directory is uploaded as a directory); without it, links are skipped with a warning')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Overwrite files that already exist on the server')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite files that already exist on the server')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue interrupted uploads from where they stopped; a file the server already holds whole is done at once. Streams (-, pipes) cannot be resumed')
@@ -84,14 +91,16 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;get' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write: a directory (created if PATH ends with /), a file name (one NAME), or - for standard output')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write: a directory (created if PATH ends with /), a file name (one NAME), or - for standard output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write: a directory (created if PATH ends with /, or with -r), a file name (one NAME), or - for standard output')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write: a directory (created if PATH ends with /, or with -r), a file name (one NAME), or - for standard output')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Download directories with everything in them, each under its own name')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Download directories with everything in them, each under its own name')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Overwrite local files that already exist')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite local files that already exist')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue interrupted downloads from where they stopped; a local file that already holds the server''s content is done at once')
@@ -112,7 +121,9 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array of {name, size, modified, blake3} objects')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array of {name, type, size, modified, mode, blake3} objects')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'List the whole tree below PATH')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'List the whole tree below PATH')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
@@ -130,6 +141,68 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Delete directories and everything in them')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Delete directories and everything in them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;mkdir' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;mv' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Replace a file that exists at the destination')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that exists at the destination')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;sync' {
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out entries matching this glob (without /: any entry of that name; with /: that path below the top of the tree); neither sent nor deleted. Repeatable')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
+            [CompletionResult]::new('--checksum', '--checksum', [CompletionResultType]::ParameterName, 'Compare files by BLAKE3 instead of size and modification time (rsync''s -c; here only the long form, as -c is --config)')
+            [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print what would be done, one line per action, and change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done, one line per action, and change nothing')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped with a warning')
+            [CompletionResult]::new('--dereference', '--dereference', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped with a warning')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
@@ -169,7 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--s3-endpoint', '--s3-endpoint', [CompletionResultType]::ParameterName, 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one')
-            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put and rm')
+            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Serve files but refuse put, rm, mkdir and mv')
             [CompletionResult]::new('--no-compat', '--no-compat', [CompletionResultType]::ParameterName, 'Do not answer the old classroom clients (text dialects); same as `compat = false`')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
@@ -242,10 +315,13 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
         }
         'nf;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the file server')
-            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files')
-            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Download files')
-            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List stored files')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete stored files')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Download files and directory trees')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List stored files and directories')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete stored files and directories')
+            [CompletionResult]::new('mkdir', 'mkdir', [CompletionResultType]::ParameterValue, 'Create directories')
+            [CompletionResult]::new('mv', 'mv', [CompletionResultType]::ParameterValue, 'Move or rename a file or directory')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a tree equal another, sending only what changed')
             [CompletionResult]::new('stat', 'stat', [CompletionResultType]::ParameterValue, 'Show stored files by exact name')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show, locate or create the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -265,6 +341,15 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;help;rm' {
+            break
+        }
+        'nf;help;mkdir' {
+            break
+        }
+        'nf;help;mv' {
+            break
+        }
+        'nf;help;sync' {
             break
         }
         'nf;help;stat' {

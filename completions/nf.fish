@@ -30,10 +30,13 @@ complete -c nf -n "__fish_nf_needs_command" -s v -l verbose -d 'Print more detai
 complete -c nf -n "__fish_nf_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_needs_command" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_needs_command" -f -a "serve" -d 'Run the file server'
-complete -c nf -n "__fish_nf_needs_command" -f -a "put" -d 'Upload files'
-complete -c nf -n "__fish_nf_needs_command" -f -a "get" -d 'Download files'
-complete -c nf -n "__fish_nf_needs_command" -f -a "ls" -d 'List stored files'
-complete -c nf -n "__fish_nf_needs_command" -f -a "rm" -d 'Delete stored files'
+complete -c nf -n "__fish_nf_needs_command" -f -a "put" -d 'Upload files and directory trees'
+complete -c nf -n "__fish_nf_needs_command" -f -a "get" -d 'Download files and directory trees'
+complete -c nf -n "__fish_nf_needs_command" -f -a "ls" -d 'List stored files and directories'
+complete -c nf -n "__fish_nf_needs_command" -f -a "rm" -d 'Delete stored files and directories'
+complete -c nf -n "__fish_nf_needs_command" -f -a "mkdir" -d 'Create directories'
+complete -c nf -n "__fish_nf_needs_command" -f -a "mv" -d 'Move or rename a file or directory'
+complete -c nf -n "__fish_nf_needs_command" -f -a "sync" -d 'Make a tree equal another, sending only what changed'
 complete -c nf -n "__fish_nf_needs_command" -f -a "stat" -d 'Show stored files by exact name'
 complete -c nf -n "__fish_nf_needs_command" -f -a "config" -d 'Show, locate or create the config file'
 complete -c nf -n "__fish_nf_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -43,33 +46,36 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -l root -d 'Storage directo
 complete -c nf -n "__fish_nf_using_subcommand serve" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read this config file instead of the default one' -r -F
-complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put and rm'
+complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put, rm, mkdir and mv'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l fingerprint -d 'Print the server\'s TLS identity (sha256//BASE64, the fingerprint clients pin) and exit'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file under this name (only with one file)' -r
+complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file (or with -r the directory) under this name (only with one FILE)' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand put" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand put" -s r -l recursive -d 'Upload directories with everything in them, each under its own name'
+complete -c nf -n "__fish_nf_using_subcommand put" -s L -l dereference -d 'With -r, follow symbolic links (a link to a directory is uploaded as a directory); without it, links are skipped with a warning'
 complete -c nf -n "__fish_nf_using_subcommand put" -s f -l force -d 'Overwrite files that already exist on the server'
 complete -c nf -n "__fish_nf_using_subcommand put" -l resume -d 'Continue interrupted uploads from where they stopped; a file the server already holds whole is done at once. Streams (-, pipes) cannot be resumed'
 complete -c nf -n "__fish_nf_using_subcommand put" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand put" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand put" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand get" -s o -l output -d 'Where to write: a directory (created if PATH ends with /), a file name (one NAME), or - for standard output' -r -F
+complete -c nf -n "__fish_nf_using_subcommand get" -s o -l output -d 'Where to write: a directory (created if PATH ends with /, or with -r), a file name (one NAME), or - for standard output' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand get" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand get" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand get" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand get" -s r -l recursive -d 'Download directories with everything in them, each under its own name'
 complete -c nf -n "__fish_nf_using_subcommand get" -s f -l force -d 'Overwrite local files that already exist'
 complete -c nf -n "__fish_nf_using_subcommand get" -l resume -d 'Continue interrupted downloads from where they stopped; a local file that already holds the server\'s content is done at once'
 complete -c nf -n "__fish_nf_using_subcommand get" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -82,7 +88,8 @@ always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand ls" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand ls" -s c -l config -d 'Read this config file instead of the default one' -r -F
-complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
+complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, type, size, modified, mode, blake3} objects'
+complete -c nf -n "__fish_nf_using_subcommand ls" -s r -l recursive -d 'List the whole tree below PATH'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -93,10 +100,47 @@ always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand rm" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
 complete -c nf -n "__fish_nf_using_subcommand rm" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand rm" -s r -l recursive -d 'Delete directories and everything in them'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand mv" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand mv" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand mv" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand mv" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand mv" -s f -l force -d 'Replace a file that exists at the destination'
+complete -c nf -n "__fish_nf_using_subcommand mv" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand mv" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand mv" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand mv" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand sync" -l exclude -d 'Leave out entries matching this glob (without /: any entry of that name; with /: that path below the top of the tree); neither sent nor deleted. Repeatable' -r
+complete -c nf -n "__fish_nf_using_subcommand sync" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand sync" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand sync" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand sync" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand sync" -l checksum -d 'Compare files by BLAKE3 instead of size and modification time (rsync\'s -c; here only the long form, as -c is --config)'
+complete -c nf -n "__fish_nf_using_subcommand sync" -l delete -d 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s n -l dry-run -d 'Print what would be done, one line per action, and change nothing'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s L -l dereference -d 'Follow symbolic links in a local SRC; without it, they are skipped with a warning'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand stat" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -118,7 +162,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s c -l config -d 'Read this config file instead of the default one' -r -F
-complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put and rm'
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put, rm, mkdir and mv'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -146,14 +190,17 @@ complete -c nf -n "__fish_nf_using_subcommand completions" -s q -l quiet -d 'Pri
 complete -c nf -n "__fish_nf_using_subcommand completions" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "serve" -d 'Run the file server'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "put" -d 'Upload files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "get" -d 'Download files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "ls" -d 'List stored files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "rm" -d 'Delete stored files'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "stat" -d 'Show stored files by exact name'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "config" -d 'Show, locate or create the config file'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm stat config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "serve" -d 'Run the file server'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "put" -d 'Upload files and directory trees'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "get" -d 'Download files and directory trees'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "ls" -d 'List stored files and directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "rm" -d 'Delete stored files and directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "mkdir" -d 'Create directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "mv" -d 'Move or rename a file or directory'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "sync" -d 'Make a tree equal another, sending only what changed'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "stat" -d 'Show stored files by exact name'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "config" -d 'Show, locate or create the config file'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file nf reads'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented config file'

@@ -12,10 +12,11 @@ pub use clap_complete::Shell;
     name = "nf",
     version,
     about = "A fast, safe network file tool",
-    long_about = "nf moves files between machines over TCP: `nf serve` keeps files in a storage \
-                  directory; `nf put`, `nf get`, `nf ls` and `nf rm` talk to it. Every transfer \
-                  is streamed, checked end to end with BLAKE3, committed atomically, and resumable.",
-    after_help = "Examples:\n  nf serve\n  nf put corona.jpg -s fileserver:8889\n  nf ls --json | jq '.[].name'",
+    long_about = "nf moves files and directory trees between machines over TCP: `nf serve` keeps \
+                  them in a storage directory; `nf put`, `nf get`, `nf ls`, `nf rm`, `nf mkdir`, \
+                  `nf mv` and `nf sync` talk to it. Every transfer is streamed, checked end to end \
+                  with BLAKE3, committed atomically, and resumable; times and modes are kept.",
+    after_help = "Examples:\n  nf serve\n  nf put -r photos -s fileserver:8889\n  nf ls --json | jq '.[].name'",
     propagate_version = true
 )]
 pub struct Cli {
@@ -53,48 +54,98 @@ pub enum Command {
     )]
     Serve(ServeCommand),
 
-    /// Upload files.
+    /// Upload files and directory trees.
     #[command(
         long_about = "Upload one or many files over one connection. Each file is stored under \
-                      its base name (or --as NAME), verified with BLAKE3 and made visible only \
-                      when complete. An existing name is an error unless --force. FILE may be - \
-                      (standard input, which needs --as) or anything else that is not a regular \
-                      file (a pipe, a FIFO, <(command), a character device): it is read to its \
-                      end and stored whole. Such a stream cannot be resumed. Every FILE is tried: \
-                      each failure gets its own error line and the summary comes last.",
-        after_help = "Examples:\n  nf put photos/*.jpg -s fileserver:8889\n  nf put big.iso --resume\n  tar c photos | nf put - --as photos.tar"
+                      its base name (or --as NAME, which may be a path such as docs/a.txt), \
+                      verified with BLAKE3 and made visible only when complete, with its \
+                      modification time and permission bits. An existing name is an error unless \
+                      --force. With -r, each DIRECTORY is stored with everything in it under its \
+                      own name, as scp -r does (`nf put -r photos` stores photos/...; a trailing \
+                      slash changes nothing), empty directories included; symbolic links in it \
+                      are skipped with a warning unless -L. FILE may be - (standard input, which \
+                      needs --as) or anything else that is not a regular file (a pipe, a FIFO, \
+                      <(command), a character device): it is read to its end and stored whole. \
+                      Such a stream cannot be resumed. Every FILE is tried: each failure gets its \
+                      own error line and the summary comes last.",
+        after_help = "Examples:\n  nf put -r photos -s fileserver:8889\n  nf put big.iso --resume\n  tar c photos | nf put - --as photos.tar"
     )]
     Put(PutArgs),
 
-    /// Download files.
+    /// Download files and directory trees.
     #[command(
-        long_about = "Download one or many files into the current directory, or to -o PATH. A \
+        long_about = "Download one or many files into the current directory, or to -o PATH, each \
+                      with the modification time and permission bits the server keeps. A \
                       download is written beside its target and renamed into place only when \
                       complete and verified; a local file is never overwritten without --force. \
-                      A NAME that names no file but holds *, ? or [ is a pattern the server \
-                      expands (quote it so your shell does not). Every NAME is tried: each \
-                      failure gets its own error line and the summary comes last.",
-        after_help = "Examples:\n  nf get a.txt b.txt -o downloads/\n  nf get '*.pdf' -o pdfs/\n  nf get notes.txt -o - | less"
+                      With -r, each directory NAME is fetched with everything in it under its own \
+                      name (`nf get -r photos -o backup` makes backup/photos/...), empty \
+                      directories included. A NAME that names no file but holds *, ? or [ is a \
+                      pattern the server expands in its directory (quote it so your shell does \
+                      not). Every NAME is tried: each failure gets its own error line and the \
+                      summary comes last.",
+        after_help = "Examples:\n  nf get -r photos -o backup\n  nf get 'docs/*.pdf' -o pdfs/\n  nf get notes.txt -o - | less"
     )]
     Get(GetArgs),
 
-    /// List stored files.
+    /// List stored files and directories.
     #[command(
-        long_about = "List the files on the server as a table of name, size and modification time \
-                      (UTC), sorted by name, or as JSON with --json.",
-        after_help = "Examples:\n  nf ls\n  nf ls '*.jpg'\n  nf ls --json | jq '.[].name'"
+        long_about = "List a directory on the server (PATH, or the top) one level deep as a table of \
+                      size, modification time (UTC) and name, directories first and marked with a \
+                      trailing /; -r lists the whole tree below it, with full paths. PATH may also \
+                      be a file, or a pattern (*, ?, [abc]) for the names in its directory. With \
+                      --json, a JSON array of {name, type, size, modified, mode, blake3} objects, \
+                      name being the full path.",
+        after_help = "Examples:\n  nf ls photos\n  nf ls 'photos/*.jpg'\n  nf ls -r --json | jq -r '.[] | select(.type == \"file\") | .name'"
     )]
     Ls(LsArgs),
 
-    /// Delete stored files.
+    /// Delete stored files and directories.
     #[command(
-        long_about = "Delete files on the server. A NAME that names no file but holds *, ? or [ \
-                      is a pattern the server expands (an exact name always wins). A name that \
-                      does not exist is reported (exit code 3) and the other names are still \
-                      deleted.",
-        after_help = "Examples:\n  nf rm old.log\n  nf rm a.txt b.txt -s fileserver:8889\n  nf rm '*.tmp'"
+        long_about = "Delete files on the server; with -r, also directories and everything in \
+                      them. A NAME that names no file but holds *, ? or [ is a pattern the server \
+                      expands in its directory (an exact name always wins). A name that does not \
+                      exist is reported (exit code 3) and the other names are still deleted.",
+        after_help = "Examples:\n  nf rm old.log -s fileserver:8889\n  nf rm -r photos/2019\n  nf rm 'logs/*.tmp'"
     )]
     Rm(RmArgs),
+
+    /// Create directories.
+    #[command(
+        long_about = "Create directories on the server, with the missing directories above them \
+                      (as mkdir -p). A directory that exists already is fine; a file in the way is \
+                      an error (exit code 4).",
+        after_help = "Examples:\n  nf mkdir photos/2024\n  nf mkdir inbox outbox"
+    )]
+    Mkdir(MkdirArgs),
+
+    /// Move or rename a file or directory.
+    #[command(
+        long_about = "Move or rename a file or a directory on the server. If DST is a directory \
+                      (or ends with /), SRC goes into it under its own name. An existing file at \
+                      the destination is replaced only with --force; a directory never is. The \
+                      directories above the destination are created as needed. Atomic on a \
+                      server that stores in a directory; on an object store a copy, then a \
+                      delete.",
+        after_help = "Examples:\n  nf mv draft.txt final.txt\n  nf mv photos/2024 archive/\n  nf mv -f new.cfg app.cfg"
+    )]
+    Mv(MvArgs),
+
+    /// Make a tree equal another, sending only what changed.
+    #[command(
+        long_about = "Make DST's tree equal SRC's: exactly one of them is on the server, written \
+                      with a leading : (`nf sync ./site :www` uploads, `nf sync :www ./site` \
+                      downloads; `:` alone is the top of the server's tree). Only new and changed \
+                      files are sent: changed means the size or the modification time differs, \
+                      or with --checksum the BLAKE3 (the server keeps each file's, so it reads nothing). \
+                      Times and modes are kept, empty directories made. --delete also removes \
+                      what DST has and SRC lacks; it is refused when SRC is empty or anything \
+                      could not be read or sent. -n prints the plan, one line per action (+ new, \
+                      ~ changed, - deleted; a directory ends with /), and changes nothing. \
+                      Symbolic links in a local SRC are skipped with a warning unless -L.",
+        after_help = "Examples:\n  nf sync ./site :www -s fileserver:8889\n  nf sync -n --delete ./site :www\n  nf sync --checksum :backup ./restore --exclude '*.tmp'"
+    )]
+    Sync(SyncArgs),
 
     /// Show stored files by exact name.
     #[command(
@@ -165,7 +216,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub root: Option<PathBuf>,
 
-    /// Serve files but refuse put and rm.
+    /// Serve files but refuse put, rm, mkdir and mv.
     #[arg(long)]
     pub read_only: bool,
     /// Do not answer the old classroom clients (text dialects); same as `compat = false`.
@@ -200,11 +251,20 @@ fn parse_store(text: &str) -> Result<StoreArg, String> {
 
 #[derive(Debug, Args)]
 pub struct PutArgs {
-    /// Files to upload; - reads standard input (give --as).
-    #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    /// Files (with -r, also directories) to upload; - reads standard input (give --as).
+    #[arg(required = true, value_name = "FILE", value_hint = ValueHint::AnyPath)]
     pub files: Vec<PathBuf>,
 
-    /// Store the file under this name (only with one file).
+    /// Upload directories with everything in them, each under its own name.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// With -r, follow symbolic links (a link to a directory is uploaded as a directory);
+    /// without it, links are skipped with a warning.
+    #[arg(short = 'L', long = "dereference", requires = "recursive")]
+    pub follow: bool,
+
+    /// Store the file (or with -r the directory) under this name (only with one FILE).
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 
@@ -223,12 +283,16 @@ pub struct PutArgs {
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// Names of the files to download.
+    /// Names of the files (with -r, also directories) to download.
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
 
-    /// Where to write: a directory (created if PATH ends with /), a file name (one NAME), or -
-    /// for standard output.
+    /// Download directories with everything in them, each under its own name.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Where to write: a directory (created if PATH ends with /, or with -r), a file name (one
+    /// NAME), or - for standard output.
     #[arg(short, long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub output: Option<PathBuf>,
 
@@ -247,13 +311,18 @@ pub struct GetArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// Print a JSON array of {name, size, modified, blake3} objects.
+    /// Print a JSON array of {name, type, size, modified, mode, blake3} objects.
     #[arg(long)]
     pub json: bool,
 
-    /// Only names matching this glob (*, ?, [abc]).
-    #[arg(value_name = "PATTERN")]
-    pub pattern: Option<String>,
+    /// List the whole tree below PATH.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// The directory to list (default: the top), a file, or a glob (*, ?, [abc]) for names in
+    /// a directory.
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
 
     #[command(flatten)]
     pub client: ClientArgs,
@@ -275,9 +344,77 @@ pub struct StatArgs {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Names of the files to delete.
+    /// Names of the files (with -r, also directories) to delete.
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// Delete directories and everything in them.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The tree to copy from: a local directory, or :NAME on the server.
+    #[arg(value_name = "SRC", value_hint = ValueHint::AnyPath)]
+    pub src: String,
+
+    /// The tree to make equal to SRC: :NAME on the server, or a local directory.
+    #[arg(value_name = "DST", value_hint = ValueHint::AnyPath)]
+    pub dst: String,
+
+    /// Compare files by BLAKE3 instead of size and modification time (rsync's -c; here
+    /// only the long form, as -c is --config).
+    #[arg(long)]
+    pub checksum: bool,
+
+    /// Delete what DST has and SRC lacks (refused when SRC is empty or after any error).
+    #[arg(long)]
+    pub delete: bool,
+
+    /// Print what would be done, one line per action, and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// Leave out entries matching this glob (without /: any entry of that name; with /: that
+    /// path below the top of the tree); neither sent nor deleted. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Follow symbolic links in a local SRC; without it, they are skipped with a warning.
+    #[arg(short = 'L', long = "dereference")]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MkdirArgs {
+    /// Directories to create.
+    #[arg(required = true, value_name = "DIR")]
+    pub names: Vec<String>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MvArgs {
+    /// The file or directory to move.
+    #[arg(value_name = "SRC")]
+    pub from: String,
+
+    /// The new name, or a directory to move SRC into.
+    #[arg(value_name = "DST")]
+    pub to: String,
+
+    /// Replace a file that exists at the destination.
+    #[arg(short, long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub client: ClientArgs,

@@ -12,6 +12,9 @@ pub enum ErrorKind {
     NotFound,
     /// The target name already exists and overwriting was not asked for.
     Exists,
+    /// A file stands where a directory is needed, or a directory where a file is (which
+    /// `--force` does not change).
+    Conflict,
     /// A file name breaks the naming rules.
     BadName,
     /// A size, count or length is over a configured limit.
@@ -54,6 +57,7 @@ impl ErrorKind {
         match self {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Exists => "exists",
+            ErrorKind::Conflict => "conflict",
             ErrorKind::BadName => "bad_name",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::HashMismatch => "hash_mismatch",
@@ -74,9 +78,10 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 19] = [
         ErrorKind::NotFound,
         ErrorKind::Exists,
+        ErrorKind::Conflict,
         ErrorKind::BadName,
         ErrorKind::TooLarge,
         ErrorKind::HashMismatch,
@@ -108,7 +113,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Usage | ErrorKind::BadName => 2,
             ErrorKind::NotFound => 3,
-            ErrorKind::Exists => 4,
+            ErrorKind::Exists | ErrorKind::Conflict => 4,
             ErrorKind::Connect | ErrorKind::Hangup | ErrorKind::Busy | ErrorKind::Unavailable => 5,
             ErrorKind::HashMismatch => 6,
             ErrorKind::Auth | ErrorKind::Denied => 7,

@@ -23,6 +23,26 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// [`rename_noreplace`] into the open directory `dir` under the name `leaf` (one component),
+/// with the same fallbacks.
+pub fn rename_noreplace_at(from: &Path, dir: &std::fs::File, leaf: &str) -> io::Result<()> {
+    let Err(err) = crate::sys::renameat(None, from, dir, leaf, true) else {
+        return Ok(());
+    };
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
+        _ => return Err(err),
+    }
+    match crate::sys::linkat(None, from, dir, leaf) {
+        Ok(()) => std::fs::remove_file(from),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if std::fs::symlink_metadata(crate::sys::path_at(dir, leaf)).is_ok() => {
+            Err(io::ErrorKind::AlreadyExists.into())
+        }
+        Err(_) => crate::sys::renameat(None, from, dir, leaf, false),
+    }
+}
+
 /// Creates an anonymous file (O_TMPFILE) in `dir`, mode 0600, readable and writable. It has no
 /// name until [`link_fd`] gives it one, and vanishes if the process dies first.
 pub fn anonymous_file(dir: &Path) -> io::Result<std::fs::File> {

@@ -93,10 +93,98 @@ pub fn duration(d: Duration) -> String {
 
 /// RFC 3339 in UTC with second precision: `2026-11-24T04:22:44Z`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
+    rfc3339_secs(unix_nanos(t).0)
+}
+
+/// RFC 3339 in UTC, exact: `2026-11-24T04:22:44Z`, or with 9 fractional digits when the
+/// time has a fraction of a second (`2026-11-24T04:22:44.250000000Z`). What the wire carries.
+pub fn rfc3339_exact(t: SystemTime) -> String {
+    let (secs, nanos) = unix_nanos(t);
+    let base = rfc3339_secs(secs);
+    if nanos == 0 {
+        base
+    } else {
+        format!("{}.{nanos:09}Z", &base[..base.len() - 1])
+    }
+}
+
+/// Seconds and nanoseconds since the Unix epoch (seconds negative before 1970, nanoseconds
+/// always counted forward).
+pub fn unix_nanos(t: SystemTime) -> (i64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            let (s, n) = (d.as_secs() as i64, d.subsec_nanos());
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
+        }
+    }
+}
+
+/// The time `secs` seconds and `nanos` nanoseconds after the epoch (`secs` may be negative).
+pub fn from_unix(secs: i64, nanos: u32) -> SystemTime {
+    let base = if secs >= 0 {
+        UNIX_EPOCH + Duration::from_secs(secs as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     };
+    base + Duration::from_nanos(u64::from(nanos.min(999_999_999)))
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time in UTC (as [`parse_rfc3339`] reads it).
+pub fn parse_rfc3339_secs(text: &str) -> Option<i64> {
+    parse_rfc3339(text).map(|t| unix_nanos(t).0)
+}
+
+/// Parses RFC 3339 in UTC as [`rfc3339_exact`] writes it (also `+00:00` for `Z`, and 0 to 9
+/// fractional digits); years 0000 to 9999.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(r)?;
+        (!part.is_empty() && part.bytes().all(|c| c.is_ascii_digit())).then(|| part.parse().ok())?
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (h, mi, s) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let mut rest = &text[19..];
+    let mut nanos = 0u32;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return None;
+        }
+        nanos = frac[..n].parse::<u32>().ok()? * 10u32.pow(9 - n as u32);
+        rest = &frac[n..];
+    }
+    if !matches!(rest, "Z" | "z" | "+00:00") {
+        return None;
+    }
+    let month_days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&mo) || d < 1 || d > month_days[(mo - 1) as usize] || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s.min(59);
+    let t = from_unix(secs, nanos);
+    // 29 February of a year that has none, and such, do not survive the round trip.
+    (unix_nanos(t).0.div_euclid(86_400) == days && civil_from_days(days) == (y, mo as u32, d as u32))
+        .then_some(t)
+}
+
+fn rfc3339_secs(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -112,34 +200,6 @@ pub fn rfc3339(t: SystemTime) -> String {
 pub fn short_time(t: SystemTime) -> String {
     let full = rfc3339(t);
     format!("{} {}", &full[..10], &full[11..16])
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 time in UTC as [`rfc3339`] writes it
-/// (`2026-11-24T04:22:44Z`); `None` for any other text.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = &text[r];
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, min, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + h * 3600 + min * 60 + s)
 }
 
 /// (year, month, day) to days since 1970-01-01, after Howard Hinnant's `days_from_civil`.
@@ -179,11 +239,11 @@ mod tests {
             } else {
                 UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
             };
-            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(secs), "{secs}");
+            assert_eq!(parse_rfc3339_secs(&rfc3339(t)), Some(secs), "{secs}");
         }
-        assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2026-01-01 00:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2026-01-01T00:00:00"), None);
+        assert_eq!(parse_rfc3339_secs("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339_secs("2026-01-01 00:00:00Z"), None);
+        assert_eq!(parse_rfc3339_secs("2026-01-01T00:00:00"), None);
     }
 
     #[test]
@@ -256,6 +316,44 @@ mod tests {
             12_345_000,
         ] {
             assert_eq!(parse_size(&exact_size(n)), Some(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn exact_timestamps_round_trip_to_the_nanosecond() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_700_000_000, 123_456_789),
+            (-1, 500),
+            (-86_401, 0),
+            (253_402_300_799, 999_999_999),
+        ] {
+            let t = from_unix(secs, nanos);
+            assert_eq!(unix_nanos(t), (secs, nanos));
+            let text = rfc3339_exact(t);
+            assert_eq!(parse_rfc3339(&text), Some(t), "{text}");
+        }
+        assert_eq!(rfc3339_exact(from_unix(1_700_000_000, 0)), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            rfc3339_exact(from_unix(1_700_000_000, 5)),
+            "2023-11-14T22:13:20.000000005Z"
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.5+00:00"),
+            Some(from_unix(1_700_000_000, 500_000_000))
+        );
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some(from_unix(-1, 0)));
+        for bad in [
+            "",
+            "2023-11-14 22:13:20Z",
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14T22:13:20",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14T22:13:20.1234567890Z",
+            "+2023-11-14T22:13:20Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }
 

@@ -570,7 +570,17 @@ mod tests {
         assert_eq!(commands_taking(&root, "--root"), ["nf config", "nf serve"]);
         assert_eq!(
             commands_taking(&root, "-s/--server"),
-            ["nf config", "nf get", "nf ls", "nf put", "nf rm", "nf stat"]
+            [
+                "nf config",
+                "nf get",
+                "nf ls",
+                "nf mkdir",
+                "nf mv",
+                "nf put",
+                "nf rm",
+                "nf stat",
+                "nf sync",
+            ]
         );
     }
 

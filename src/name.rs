@@ -1,6 +1,7 @@
-//! Validated file names. Every name that comes from the wire or the command line is parsed
-//! here, once, into a [`FileName`]; nothing downstream handles raw strings, and the store joins
-//! only `FileName`s onto its directory. This module does no I/O.
+//! Validated names. Every name that comes from the wire or the command line is parsed here,
+//! once, into a [`FileName`]: a relative path of one or more components separated by `/`.
+//! Nothing downstream handles raw strings, and the store resolves only `FileName`s beneath its
+//! root. This module does no I/O.
 //!
 //! It also owns how names (and any other text from a peer) look on a terminal: [`hidden`] is
 //! the one list of characters that never reach a terminal as themselves, and [`quote`],
@@ -15,88 +16,272 @@ use icu_normalizer::ComposingNormalizerBorrowed;
 
 use crate::error::{Error, ErrorKind};
 
-/// The longest name, in bytes, that any configuration allows (most file systems' limit).
+/// The longest component, in bytes, that any configuration allows (most file systems' limit).
 pub const MAX_NAME_BYTES: usize = 255;
+/// The default longest path, in bytes (`max_path_bytes`; Linux's `PATH_MAX`).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The default most components of a path (`max_path_components`).
+pub const MAX_PATH_COMPONENTS: usize = 128;
 
-/// The store keeps its own data in a directory of this name; it is not a valid file name.
+/// The store keeps its own data in a directory of this name (and the object store marks an
+/// empty directory with an object of this name in it): it is not a valid component anywhere.
 pub const RESERVED: &str = ".nf";
 
-/// A name in nf's flat namespace: 1..=255 bytes of UTF-8, not `.` or `..` or `.nf`, no `/`,
-/// `\`, NUL or other control characters.
+/// How long a name may be: each component, the whole path, and how many components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one component (`max_name_bytes`, at most [`MAX_NAME_BYTES`]).
+    pub component_bytes: usize,
+    /// Bytes of the whole path (`max_path_bytes`).
+    pub path_bytes: usize,
+    /// Components of the path (`max_path_components`).
+    pub components: usize,
+}
+
+impl Limits {
+    /// The defaults of the config keys.
+    pub const DEFAULT: Limits = Limits {
+        component_bytes: MAX_NAME_BYTES,
+        path_bytes: MAX_PATH_BYTES,
+        components: MAX_PATH_COMPONENTS,
+    };
+
+    /// Only names at the top (one component): what the old text dialects see.
+    pub const TOP: Limits = Limits {
+        component_bytes: MAX_NAME_BYTES,
+        path_bytes: MAX_NAME_BYTES,
+        components: 1,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}
+
+/// A name in nf's namespace: a relative path of 1 to 128 components separated by single `/`,
+/// at most 4096 bytes (both configurable). Each component is 1..=255 bytes of UTF-8, not `.`,
+/// `..` or `.nf`, without `\`, NUL or other control characters. No leading or trailing `/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileName(String);
 
 impl FileName {
-    /// Checks `raw` against the naming rules with the default length limit.
+    /// Checks `raw` against the naming rules with the default limits.
     pub fn parse(raw: &str) -> Result<FileName, Error> {
-        FileName::parse_with_limit(raw, MAX_NAME_BYTES)
+        FileName::parse_with(raw, &Limits::DEFAULT)
     }
 
-    /// Checks `raw` against the naming rules, allowing at most `max_bytes` bytes.
-    pub fn parse_with_limit(raw: &str, max_bytes: usize) -> Result<FileName, Error> {
+    /// Checks `raw` against the naming rules within `limits`.
+    pub fn parse_with(raw: &str, limits: &Limits) -> Result<FileName, Error> {
         let bad = |why: &str| Error::new(ErrorKind::BadName, format!("invalid name {}: {why}", quote(raw)));
         if raw.is_empty() {
             return Err(bad("names cannot be empty"));
         }
-        if raw == "." || raw == ".." {
-            return Err(bad("`.` and `..` are not file names"));
+        if limits.components <= 1 && raw.contains('/') {
+            return Err(bad(
+                "names cannot contain `/` here (the old text dialects see only the top level)",
+            ));
         }
-        if raw == RESERVED {
-            return Err(bad("`.nf` is reserved for the server's own data"));
+        if raw.starts_with('/') {
+            return Err(bad("names are relative paths: no leading `/`"));
         }
-        let limit = max_bytes.min(MAX_NAME_BYTES);
-        if raw.len() > limit {
+        if raw.ends_with('/') {
+            return Err(bad("no trailing `/`: a name ends with its last component"));
+        }
+        if raw.len() > limits.path_bytes {
             return Err(bad(&format!(
-                "names are at most {limit} bytes (this one has {})",
+                "names are at most {} bytes (this one has {})",
+                limits.path_bytes,
                 raw.len()
             )));
         }
-        if raw.contains('/') || raw.contains('\\') {
-            return Err(bad("names cannot contain `/` or `\\` (there are no folders)"));
+        let mut count = 0;
+        for component in raw.split('/') {
+            count += 1;
+            check_component(component, limits.component_bytes.min(MAX_NAME_BYTES))
+                .map_err(|why| bad(&why))?;
         }
-        if raw.chars().any(char::is_control) {
-            return Err(bad("names cannot contain control characters"));
+        if count > limits.components {
+            return Err(bad(&format!(
+                "names have at most {} components (this one has {count})",
+                limits.components
+            )));
         }
         Ok(FileName(raw.to_string()))
     }
 
     /// Checks a name given as raw bytes (for example a local file name that may not be UTF-8).
     pub fn parse_bytes(raw: &[u8]) -> Result<FileName, Error> {
-        FileName::parse_bytes_with_limit(raw, MAX_NAME_BYTES)
+        FileName::parse_bytes_with(raw, &Limits::DEFAULT)
     }
 
-    /// Checks a name given as raw bytes, allowing at most `max_bytes` bytes.
-    pub fn parse_bytes_with_limit(raw: &[u8], max_bytes: usize) -> Result<FileName, Error> {
+    /// Checks a name given as raw bytes within `limits`.
+    pub fn parse_bytes_with(raw: &[u8], limits: &Limits) -> Result<FileName, Error> {
         match std::str::from_utf8(raw) {
-            Ok(s) => FileName::parse_with_limit(s, max_bytes),
-            Err(_) => Err(Error::new(
+            Ok(s) => FileName::parse_with(s, limits),
+            Err(_) => Err(not_utf8(raw)),
+        }
+    }
+
+    /// A name a person gave (a command-line argument, `--as`, a local path): put in NFC, and
+    /// written the way people write paths: `./dir`, `dir/`, `dir//x` and `/dir` are `dir`
+    /// and `dir/x` (`.` components and empty ones dropped). So the same name typed on Linux
+    /// (NFC) and taken from a macOS file name (NFD) is one name on the server. The whole tree
+    /// (`.`, `/`, nothing) is not a name: see [`FileName::from_user_dir`].
+    pub fn from_user(raw: &str) -> Result<FileName, Error> {
+        match FileName::from_user_dir(raw)? {
+            Some(name) => Ok(name),
+            None => Err(Error::new(
                 ErrorKind::BadName,
                 format!(
-                    "invalid name {}: names must be valid UTF-8",
-                    quote(&String::from_utf8_lossy(raw))
+                    "invalid name {}: it names the whole tree, not a file or directory",
+                    quote(raw)
                 ),
             )),
         }
     }
 
-    /// A name a person gave (a command-line argument, `--as`, a local file's base name):
-    /// put in NFC, then checked like any other. So the same name typed on Linux (NFC) and
-    /// taken from a macOS file name (NFD) is one name on the server.
-    pub fn from_user(raw: &str) -> Result<FileName, Error> {
-        FileName::parse(&nfc(raw))
+    /// [`FileName::from_user`] for a directory argument, where `.`, `/`, `./` and the empty
+    /// string stand for the top of the tree (`None`).
+    pub fn from_user_dir(raw: &str) -> Result<Option<FileName>, Error> {
+        let nfc = nfc(raw);
+        let tidy: Vec<&str> = nfc.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        if tidy.is_empty() {
+            return Ok(None);
+        }
+        let joined = tidy.join("/");
+        FileName::parse(&joined).map(Some).map_err(|e| {
+            if joined == raw {
+                e
+            } else {
+                e.context(format!("{} is {}", quote(raw), quote(&joined)))
+            }
+        })
     }
 
     /// [`FileName::from_user`] for a name given as raw bytes (a local file name).
     pub fn from_user_bytes(raw: &[u8]) -> Result<FileName, Error> {
         match std::str::from_utf8(raw) {
             Ok(s) => FileName::from_user(s),
-            Err(_) => FileName::parse_bytes(raw),
+            Err(_) => Err(not_utf8(raw)),
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The components, from the top.
+    pub fn components(&self) -> std::str::Split<'_, char> {
+        self.0.split('/')
+    }
+
+    /// How many components.
+    pub fn depth(&self) -> usize {
+        self.0.bytes().filter(|&b| b == b'/').count() + 1
+    }
+
+    /// The last component.
+    pub fn leaf(&self) -> &str {
+        self.0.rsplit_once('/').map_or(&self.0, |(_, leaf)| leaf)
+    }
+
+    /// The directory holding this name (`None`: the top of the tree).
+    pub fn parent(&self) -> Option<FileName> {
+        self.0.rsplit_once('/').map(|(dir, _)| FileName(dir.to_string()))
+    }
+
+    /// Every directory above this name, from the top (`a`, `a/b` for `a/b/c`).
+    pub fn ancestors(&self) -> impl Iterator<Item = FileName> + '_ {
+        self.0
+            .match_indices('/')
+            .map(|(i, _)| FileName(self.0[..i].to_string()))
+    }
+
+    /// `dir/leaf` (`leaf` at the top when `dir` is `None`). The leaf must be one valid
+    /// component, as it is when it comes from a listing this code made.
+    pub fn child(dir: Option<&FileName>, leaf: &str) -> Result<FileName, Error> {
+        let raw = match dir {
+            Some(d) => format!("{}/{leaf}", d.0),
+            None => leaf.to_string(),
+        };
+        check_component(leaf, MAX_NAME_BYTES)
+            .map_err(|why| Error::new(ErrorKind::BadName, format!("invalid name {}: {why}", quote(&raw))))?;
+        Ok(FileName(raw))
+    }
+
+    /// This name with `from` (itself or a directory above it) replaced by `to`: where it goes
+    /// when `from` is moved to `to`. `None` when `from` is neither.
+    pub fn moved(&self, from: &FileName, to: &FileName) -> Option<FileName> {
+        if self == from {
+            return Some(to.clone());
+        }
+        let rest = self.0.strip_prefix(&from.0)?.strip_prefix('/')?;
+        Some(FileName(format!("{}/{rest}", to.0)))
+    }
+
+    /// True when `self` is `other` or a directory above it.
+    pub fn contains(&self, other: &FileName) -> bool {
+        other == self || other.0.strip_prefix(&self.0).is_some_and(|r| r.starts_with('/'))
+    }
+
+    /// `dir/rel` (`rel` itself when `dir` is `None`), checked against the default limits (the
+    /// joined path may be too long or too deep even when both parts are not).
+    pub fn join(dir: Option<&FileName>, rel: &FileName) -> Result<FileName, Error> {
+        match dir {
+            Some(d) => FileName::parse(&format!("{}/{}", d.0, rel.0)),
+            None => Ok(rel.clone()),
+        }
+    }
+
+    /// This name's path below `dir` (itself when `dir` is `None`); `None` when `dir` is not a
+    /// directory above it.
+    pub fn below(&self, dir: Option<&FileName>) -> Option<FileName> {
+        match dir {
+            None => Some(self.clone()),
+            Some(d) => {
+                let rest = self.0.strip_prefix(&d.0)?.strip_prefix('/')?;
+                Some(FileName(rest.to_string()))
+            }
+        }
+    }
+}
+
+/// Why one component of a path is not valid, if it is not.
+fn check_component(c: &str, max_bytes: usize) -> Result<(), String> {
+    if c.is_empty() {
+        return Err("empty component (`//`)".into());
+    }
+    if c == "." || c == ".." {
+        return Err("`.` and `..` are not names".into());
+    }
+    if c == RESERVED {
+        return Err("`.nf` is reserved for the server's own data".into());
+    }
+    if c.len() > max_bytes {
+        return Err(format!(
+            "each component is at most {max_bytes} bytes (one has {})",
+            c.len()
+        ));
+    }
+    if c.contains('\\') {
+        return Err("names cannot contain `\\`".into());
+    }
+    if c.chars().any(char::is_control) {
+        return Err("names cannot contain control characters".into());
+    }
+    Ok(())
+}
+
+fn not_utf8(raw: &[u8]) -> Error {
+    Error::new(
+        ErrorKind::BadName,
+        format!(
+            "invalid name {}: names must be valid UTF-8",
+            quote(&String::from_utf8_lossy(raw))
+        ),
+    )
 }
 
 /// `raw` in Unicode Normalization Form C (borrowed when it already is).
@@ -249,7 +434,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_ordinary_names() {
+    fn accepts_ordinary_names_and_paths() {
+        let deep = vec!["d"; 128].join("/");
         for ok in [
             "a",
             "corona.jpg",
@@ -257,7 +443,11 @@ mod tests {
             "naïve café.txt",
             "a b",
             "..a",
+            "a/b",
+            "photos/2020/[1] a b.jpg",
+            "a/.nfx/..b",
             "x".repeat(255).as_str(),
+            deep.as_str(),
         ] {
             assert_eq!(FileName::parse(ok).unwrap().as_str(), ok);
         }
@@ -266,19 +456,30 @@ mod tests {
     #[test]
     fn rejects_every_bad_name() {
         let long = "x".repeat(256);
+        let too_deep = vec!["d"; 129].join("/");
+        let too_long = vec!["x".repeat(200); 21].join("/");
         for bad in [
             "",
             ".",
             "..",
             ".nf",
-            "a/b",
+            "a/.nf",
+            "a/.nf/b",
             "../../etc/passwd",
+            "a/../../x",
+            "a/./b",
             "/etc/passwd",
+            "/abs",
+            "a//b",
+            "a/",
+            "/",
             "a\\b",
             "a\0b",
-            "a\nb",
+            "a/b\nc",
             "\u{7f}",
             long.as_str(),
+            too_deep.as_str(),
+            too_long.as_str(),
         ] {
             let err = FileName::parse(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::BadName, "{bad:?}");
@@ -287,10 +488,65 @@ mod tests {
             FileName::parse_bytes(b"a\xffb").unwrap_err().kind,
             ErrorKind::BadName
         );
-        assert_eq!(
-            FileName::parse_with_limit("abcd", 3).unwrap_err().kind,
-            ErrorKind::BadName
-        );
+        let small = Limits {
+            component_bytes: 3,
+            path_bytes: 7,
+            components: 2,
+        };
+        assert!(FileName::parse_with("abc/def", &small).is_ok());
+        for bad in ["abcd", "ab/cd/e", "abc/defg", "a/b/c"] {
+            assert_eq!(
+                FileName::parse_with(bad, &small).unwrap_err().kind,
+                ErrorKind::BadName,
+                "{bad}"
+            );
+        }
+        let top = FileName::parse_with("a/b", &Limits::TOP).unwrap_err();
+        assert!(top.message.contains("see only the top level"), "{}", top.message);
+    }
+
+    #[test]
+    fn paths_people_type_are_tidied() {
+        for (typed, name) in [
+            ("dir/", "dir"),
+            ("./dir", "dir"),
+            ("dir//x", "dir/x"),
+            ("/dir/./x/", "dir/x"),
+            ("cafe\u{301}/x", "caf\u{e9}/x"),
+        ] {
+            assert_eq!(FileName::from_user(typed).unwrap().as_str(), name, "{typed}");
+        }
+        for top in ["", ".", "/", "./", "//."] {
+            assert_eq!(FileName::from_user_dir(top).unwrap(), None, "{top:?}");
+            assert_eq!(FileName::from_user(top).unwrap_err().kind, ErrorKind::BadName);
+        }
+        for bad in ["a/../b", "..", "a/.nf"] {
+            assert_eq!(
+                FileName::from_user(bad).unwrap_err().kind,
+                ErrorKind::BadName,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_helpers_split_and_join_names() {
+        let n = FileName::parse("a/b/c.txt").unwrap();
+        assert_eq!(n.leaf(), "c.txt");
+        assert_eq!(n.depth(), 3);
+        assert_eq!(n.parent().unwrap().as_str(), "a/b");
+        assert_eq!(FileName::parse("a").unwrap().parent(), None);
+        let up: Vec<String> = n.ancestors().map(|a| a.as_str().to_string()).collect();
+        assert_eq!(up, ["a", "a/b"]);
+        let a = FileName::parse("a").unwrap();
+        assert_eq!(FileName::child(Some(&a), "x").unwrap().as_str(), "a/x");
+        assert_eq!(FileName::child(None, "x").unwrap().as_str(), "x");
+        assert!(FileName::child(None, "..").is_err());
+        assert!(a.contains(&n) && a.contains(&a));
+        assert!(!a.contains(&FileName::parse("ab/c").unwrap()));
+        let to = FileName::parse("z").unwrap();
+        assert_eq!(n.moved(&a, &to).unwrap().as_str(), "z/b/c.txt");
+        assert_eq!(FileName::parse("ab").unwrap().moved(&a, &to), None);
     }
 
     #[test]
@@ -419,6 +675,6 @@ mod tests {
             "cafe\u{301}.txt"
         );
         assert_eq!(nfc("plain"), Cow::Borrowed("plain"));
-        assert_eq!(FileName::from_user("a/b").unwrap_err().kind, ErrorKind::BadName);
+        assert_eq!(FileName::from_user("a/b").unwrap().as_str(), "a/b");
     }
 }

@@ -35,3 +35,11 @@ pub fn stdout_error(e: &io::Error) -> Error {
     }
     Error::io("cannot write to standard output", e)
 }
+
+/// Standard output, buffered (64 KiB), for output written as it is produced.
+pub type Out = io::BufWriter<io::StdoutLock<'static>>;
+
+/// [`Out`]: flush it before the program ends ([`stdout_error`] for its errors).
+pub fn stdout() -> Out {
+    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}

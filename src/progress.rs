@@ -100,6 +100,11 @@ impl Report {
         self.failures.borrow_mut().push((index, err.kind));
     }
 
+    /// How many items failed so far.
+    pub fn failed(&self) -> usize {
+        self.failures.borrow().len()
+    }
+
     /// Clears the bars and passes on `outcome`, for a batch ended early (an interrupt).
     pub fn cut_short(&self, outcome: Result<()>) -> Result<()> {
         if outcome.is_err() {
@@ -179,10 +184,15 @@ impl Report {
     /// The summary for a command that moves no bytes (`removed 2 files`, `removed 1 of 3
     /// files; 2 failed`).
     pub fn finish_count(&self, verb: &str, done: usize) -> Result<()> {
+        self.finish_count_of(verb, done, "file", "files")
+    }
+
+    /// [`Report::finish_count`] counting something else (`created 2 directories`).
+    pub fn finish_count_of(&self, verb: &str, done: usize, one: &str, many: &str) -> Result<()> {
         if self.verbosity != Verbosity::Quiet {
             let failed = self.failures.borrow().len();
             let total = done + failed;
-            let noun = if total == 1 { "file" } else { "files" };
+            let noun = if total == 1 { one } else { many };
             if failed == 0 {
                 eprintln!("{verb} {done} {noun}");
             } else {

@@ -307,3 +307,280 @@ pub fn set_xattr(file: &File, name: &[u8], value: &[u8]) -> io::Result<()> {
         )
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Names beneath a directory descriptor (the local store's tree)
+
+fn cname(name: &str) -> io::Result<CString> {
+    CString::new(name).map_err(io::Error::other)
+}
+
+/// Set once `openat2(2)` turned out to be missing (Linux before 5.6, or a sandbox that filters
+/// it): [`open_beneath`] then walks the components itself.
+static NO_OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Opens `path` (a relative path of `/`-separated components, none of them `.` or `..` or
+/// empty) beneath the directory `dir`, never following a symlink at any component and never
+/// leaving `dir`: `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+/// RESOLVE_NO_MAGICLINKS`, or where the kernel lacks it, [`open_beneath_walk`]. A symlink
+/// anywhere is `ELOOP`; a file where a directory should be is `ENOTDIR`. `flags` are
+/// `open(2)` flags (`O_CLOEXEC` is added), `mode` the mode of a created file.
+pub fn open_beneath(dir: &File, path: &str, flags: libc::c_int, mode: u32) -> io::Result<File> {
+    use std::sync::atomic::Ordering;
+    if !NO_OPENAT2.load(Ordering::Relaxed) {
+        let c_path = cname(path)?;
+        // SAFETY: open_how is plain old data; all zeroes is a valid value.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (flags | libc::O_CLOEXEC) as u64;
+        if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+            how.mode = u64::from(mode);
+        }
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+        for _ in 0..8 {
+            // SAFETY: openat2 with a valid dirfd, a NUL-terminated path and an open_how we
+            // own whose size we pass; on success it returns a new descriptor we then own.
+            let fd = unsafe {
+                libc::syscall(
+                    libc::SYS_openat2,
+                    dir.as_raw_fd(),
+                    c_path.as_ptr(),
+                    &mut how as *mut libc::open_how,
+                    std::mem::size_of::<libc::open_how>(),
+                )
+            };
+            if fd >= 0 {
+                // SAFETY: a fresh descriptor returned by the kernel, owned by nobody else.
+                return Ok(unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd as RawFd) });
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                // A rename or mount raced with the lookup: the kernel asks to try again.
+                Some(libc::EAGAIN) | Some(libc::EINTR) => continue,
+                Some(libc::ENOSYS) => {
+                    NO_OPENAT2.store(true, Ordering::Relaxed);
+                    break;
+                }
+                // Some sandboxes refuse unknown system calls with EPERM: the walk decides; a
+                // path over PATH_MAX, which the walk does not hand to the kernel whole, too.
+                Some(libc::EPERM) | Some(libc::ENAMETOOLONG) => break,
+                _ => return Err(err),
+            }
+        }
+    }
+    open_beneath_walk(dir, path, flags, mode).map_err(|(_, e)| e)
+}
+
+/// Makes [`open_beneath`] walk the components itself from now on, as on a kernel without
+/// `openat2` (for tests of that path).
+#[cfg(test)]
+pub fn disable_openat2() {
+    NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// [`open_beneath`] without `openat2`: one `openat` per component, each with `O_NOFOLLOW`
+/// (the directories also with `O_DIRECTORY`), so a symlink at any component is `ELOOP` and a
+/// file where a directory should be is `ENOTDIR`. On failure, also says which component
+/// (0-based) failed.
+pub fn open_beneath_walk(
+    dir: &File,
+    path: &str,
+    flags: libc::c_int,
+    mode: u32,
+) -> Result<File, (usize, io::Error)> {
+    let components: Vec<&str> = path.split('/').collect();
+    let last = components.len() - 1;
+    let mut current: Option<File> = None;
+    for (i, component) in components.iter().enumerate() {
+        let at = current.as_ref().unwrap_or(dir);
+        let opened = if i == last {
+            openat(at, component, flags | libc::O_NOFOLLOW, mode)
+        } else {
+            openat(
+                at,
+                component,
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                0,
+            )
+            .map_err(|e| {
+                // O_DIRECTORY is checked first: a symlink reads as "not a directory". Say
+                // what openat2 says of it.
+                let link = std::fs::symlink_metadata(path_at(at, component))
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                if e.raw_os_error() == Some(libc::ENOTDIR) && link {
+                    io::Error::from_raw_os_error(libc::ELOOP)
+                } else {
+                    e
+                }
+            })
+        };
+        current = Some(opened.map_err(|e| (i, e))?);
+    }
+    Ok(current.expect("at least one component"))
+}
+
+/// `openat(dir, name, flags | O_CLOEXEC, mode)` for one component `name`.
+pub fn openat(dir: &File, name: &str, flags: libc::c_int, mode: u32) -> io::Result<File> {
+    let c_name = cname(name)?;
+    loop {
+        // SAFETY: a valid dirfd and a NUL-terminated name; the result is a descriptor we own.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c_name.as_ptr(),
+                flags | libc::O_CLOEXEC,
+                mode as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: a fresh descriptor returned by the kernel.
+            return Ok(unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// `mkdirat(dir, name, mode)`.
+pub fn mkdirat(dir: &File, name: &str, mode: u32) -> io::Result<()> {
+    let c_name = cname(name)?;
+    // SAFETY: a valid dirfd and a NUL-terminated name.
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), c_name.as_ptr(), mode as libc::mode_t) })
+}
+
+/// `unlinkat(dir, name, 0)`, or with `AT_REMOVEDIR` for an (empty) directory.
+pub fn unlinkat(dir: &File, name: &str, directory: bool) -> io::Result<()> {
+    let c_name = cname(name)?;
+    let flags = if directory { libc::AT_REMOVEDIR } else { 0 };
+    // SAFETY: a valid dirfd and a NUL-terminated name.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), c_name.as_ptr(), flags) })
+}
+
+/// `renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE or 0)`; `from_dir` `None` means
+/// `from` is a path taken as it is (an absolute path of nf's own, such as a partial upload).
+pub fn renameat(
+    from_dir: Option<&File>,
+    from: &Path,
+    to_dir: &File,
+    to: &str,
+    noreplace: bool,
+) -> io::Result<()> {
+    let (c_from, c_to) = (cstring(from)?, cname(to)?);
+    let from_fd = from_dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    let flags = if noreplace { libc::RENAME_NOREPLACE } else { 0 };
+    // SAFETY: valid dirfds (or AT_FDCWD) and NUL-terminated names that outlive the call.
+    check(unsafe { libc::renameat2(from_fd, c_from.as_ptr(), to_dir.as_raw_fd(), c_to.as_ptr(), flags) })
+}
+
+/// `linkat(from_dir, from, to_dir, to, 0)`: a second name for a file (no symlink followed).
+pub fn linkat(from_dir: Option<&File>, from: &Path, to_dir: &File, to: &str) -> io::Result<()> {
+    let (c_from, c_to) = (cstring(from)?, cname(to)?);
+    let from_fd = from_dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    // SAFETY: valid dirfds (or AT_FDCWD) and NUL-terminated names that outlive the call.
+    check(unsafe { libc::linkat(from_fd, c_from.as_ptr(), to_dir.as_raw_fd(), c_to.as_ptr(), 0) })
+}
+
+/// Gives the open file `file` the name `to` in the directory `to_dir` (`linkat` of
+/// `/proc/self/fd/N`, following that magic link): how an anonymous `O_TMPFILE` file becomes
+/// visible in the tree.
+pub fn link_fd_at(file: &File, to_dir: &File, to: &str) -> io::Result<()> {
+    let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let c_to = cname(to)?;
+    // SAFETY: NUL-terminated paths that outlive the call and valid descriptors.
+    check(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            source.as_ptr(),
+            to_dir.as_raw_fd(),
+            c_to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+}
+
+/// The path through which the entry `name` of the open directory `dir` can be reached by
+/// calls that take paths (`/proc/self/fd/N/NAME`): the directory is the one the descriptor
+/// holds, whatever happened to its own path. Only for calls that do not follow a final
+/// symlink (`lgetxattr`, `symlink_metadata`).
+pub fn path_at(dir: &File, name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/proc/self/fd/{}/{name}", dir.as_raw_fd()))
+}
+
+/// The entries of the open directory `dir` (through `/proc/self/fd/N`: std reads directories
+/// by path). `DirEntry::metadata` does not follow symlinks.
+pub fn read_dir(dir: &File) -> io::Result<std::fs::ReadDir> {
+    std::fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk that stands in for `openat2` where the kernel lacks it refuses what `openat2`
+    /// refuses, the same way: a symlink at any component is `ELOOP`, a file where a directory
+    /// should be `ENOTDIR`; it says which component failed; and nothing outside is opened.
+    #[test]
+    fn the_component_walk_refuses_symlinks_and_files_in_the_way_as_openat2_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/f"), b"inside").unwrap();
+        std::fs::write(root.join("file"), b"x").unwrap();
+        std::fs::create_dir(dir.path().join("outside")).unwrap();
+        std::fs::write(dir.path().join("outside/secret"), b"secret").unwrap();
+        std::os::unix::fs::symlink("../outside", root.join("link")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("a/etc")).unwrap();
+        std::os::unix::fs::symlink("f", root.join("a/b/last")).unwrap();
+        let fd = File::open(&root).unwrap();
+        let read = libc::O_RDONLY;
+        let mut buf = String::new();
+        use std::io::Read;
+        open_beneath_walk(&fd, "a/b/f", read, 0)
+            .unwrap()
+            .read_to_string(&mut buf)
+            .unwrap();
+        assert_eq!(buf, "inside");
+        let code =
+            |r: Result<File, (usize, io::Error)>| r.map(|_| ()).map_err(|(i, e)| (i, e.raw_os_error()));
+        assert_eq!(
+            code(open_beneath_walk(&fd, "link/secret", read, 0)),
+            Err((0, Some(libc::ELOOP)))
+        );
+        assert_eq!(
+            code(open_beneath_walk(&fd, "a/etc/passwd", read, 0)),
+            Err((1, Some(libc::ELOOP)))
+        );
+        assert_eq!(
+            code(open_beneath_walk(&fd, "a/b/last", read, 0)),
+            Err((2, Some(libc::ELOOP)))
+        );
+        assert_eq!(
+            code(open_beneath_walk(&fd, "file/x", read, 0)),
+            Err((0, Some(libc::ENOTDIR)))
+        );
+        assert_eq!(
+            code(open_beneath_walk(&fd, "a/nope/x", read, 0)),
+            Err((1, Some(libc::ENOENT)))
+        );
+        // openat2 (where the kernel has it) agrees on each.
+        for (path, errno) in [
+            ("link/secret", libc::ELOOP),
+            ("a/etc/passwd", libc::ELOOP),
+            ("a/b/last", libc::ELOOP),
+            ("file/x", libc::ENOTDIR),
+            ("a/nope/x", libc::ENOENT),
+        ] {
+            let got = open_beneath(&fd, path, read, 0)
+                .map(|_| ())
+                .map_err(|e| e.raw_os_error());
+            assert_eq!(got, Err(Some(errno)), "{path}");
+        }
+        // Creating a file through the walk lands beneath the root, never through a link.
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL;
+        assert!(open_beneath_walk(&fd, "link/new", flags, 0o600).is_err());
+        open_beneath_walk(&fd, "a/b/new", flags, 0o600).unwrap();
+        assert!(root.join("a/b/new").exists());
+        assert!(!dir.path().join("outside/new").exists());
+    }
+}

@@ -172,7 +172,7 @@ fn every_man_page_has_the_standard_sections_and_no_backticks() {
             "nf-put synopsis lacks {part}: {synopsis}"
         );
     }
-    assert!(roff_section(page("nf-ls.1"), "SYNOPSIS").contains("[\\fIPATTERN\\fR]"));
+    assert!(roff_section(page("nf-ls.1"), "SYNOPSIS").contains("[\\fIPATH\\fR]"));
     assert!(roff_section(page("nf.1"), "SYNOPSIS").contains(" \\fICOMMAND\\fR"));
     // ENVIRONMENT: the variables of the keys the command reads, and not the others.
     let env = |n: &str| {
@@ -375,7 +375,7 @@ fn nf_without_arguments_prints_a_short_usage_and_exits_2() {
     let text = stderr(&out);
     assert!(text.contains("Usage: nf [OPTIONS] <COMMAND>"), "{text}");
     assert!(
-        text.contains("serve, put, get, ls, rm, stat, config, completions"),
+        text.contains("serve, put, get, ls, rm, mkdir, mv, sync, stat, config, completions"),
         "{text}"
     );
     assert!(text.contains("nf --help"), "{text}");

@@ -396,6 +396,36 @@ fn unknown_commands_get_errcmd_or_an_error_reply() {
 }
 
 #[test]
+fn the_old_dialects_see_and_fetch_only_the_files_at_the_top() {
+    let s = server();
+    put(&s, "top.txt", b"at the top\n");
+    let deep = s.file("deep.txt", b"in a directory\n");
+    let out = s.nf(&["put", path_str(&deep), "--as", "photos/2020/deep.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(s.nf(&["mkdir", "empty"]).status.success());
+    // Both listings name only the file at the top: no directory, nothing below one.
+    assert_eq!(
+        seed(&s, &["list"], 0).trim(),
+        r#"{"status": "succes", "data": ["top.txt"]}"#
+    );
+    let list = json_reply(&talk(&s.addr, b"LIST\r\n\r\n"));
+    assert_eq!(list["data"], serde_json::json!(["top.txt"]), "{list}");
+    // A path is not a name to them, and a directory is not a file.
+    let get = json_reply(&talk(&s.addr, b"GET photos/2020/deep.txt\r\n\r\n"));
+    assert_error(&get, "the old text dialects see only the top level");
+    let get = json_reply(&talk(&s.addr, b"GET photos\r\n\r\n"));
+    assert_error(&get, "is a directory");
+    let delete = json_reply(&talk(&s.addr, b"DELETE photos\r\n\r\n"));
+    assert_error(&delete, "is a directory");
+    assert_eq!(
+        seed(&s, &["download", "photos/2020/deep.txt", "/dev/null"], 3),
+        "ERROR"
+    );
+    assert_eq!(s.read_stored("photos/2020/deep.txt"), b"in a directory\n");
+    assert_stored(&s, "top.txt", b"at the top\n");
+}
+
+#[test]
 fn bad_names_never_reach_outside_the_storage_directory() {
     let s = server();
     // A file beside the storage directory that a `..` name would reach.

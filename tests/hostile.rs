@@ -194,19 +194,8 @@ fn exchange(addr: &str, input: &[u8], limit: Duration) -> Result<Vec<&'static st
                         _ => return Err(format!("an error reply off the documented set: {v}")),
                     }
                 }
-                Some(true) if v.get("count").is_some() => {
-                    seen.push("ok list");
-                    for _ in 0..v["count"].as_u64().ok_or("count is not a number")? {
-                        line.clear();
-                        r.read_until(b'\n', &mut line)
-                            .map_err(|e| format!("list entry: {e}"))?;
-                        let entry: serde_json::Value =
-                            serde_json::from_slice(&line).map_err(|e| format!("list entry: {e}"))?;
-                        if entry["blake3"].as_str().map(str::len) != Some(64) {
-                            return Err(format!("a list entry without a BLAKE3: {entry}"));
-                        }
-                    }
-                }
+                // A listing streams its entries, one line each, then its end with the count.
+                Some(true) if v.get("count").is_some() => seen.push("ok list"),
                 Some(true) if v.get("offset").is_some() => {
                     seen.push("ok get");
                     let size = v["size"].as_u64().ok_or("get reply without size")?;
@@ -226,6 +215,11 @@ fn exchange(addr: &str, input: &[u8], limit: Duration) -> Result<Vec<&'static st
                 } else {
                     "ok rm"
                 }),
+                None if v.get("name").is_some() && v.get("type").is_some() => {
+                    if v["type"] == "file" && v["blake3"].as_str().map(str::len) != Some(64) {
+                        return Err(format!("a list entry without a BLAKE3: {v}"));
+                    }
+                }
                 None => return Err(format!("a reply without ok: {v}")),
             }
         }

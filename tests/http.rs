@@ -811,7 +811,8 @@ fn unescape(line: &str) -> String {
 }
 
 /// `text` with what differs from run to run made the same: the value of `Date:` and
-/// `Last-Modified:`, and the `modified` time of the JSON (same lengths, so lengths still match).
+/// `Last-Modified:`, and the `modified` time of the JSON (same lengths, so lengths still match:
+/// a time nf stores has nanoseconds, always 9 digits).
 fn without_times(text: &str) -> String {
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
@@ -825,9 +826,10 @@ fn without_times(text: &str) -> String {
         match line.find("\"modified\":\"") {
             Some(at) => {
                 let start = at + "\"modified\":\"".len();
+                let end = start + line[start..].find('"').expect("a closing quote");
                 out.push_str(&line[..start]);
-                out.push_str("TTTT-TT-TTTTT:TT:TTZ");
-                out.push_str(&line[start + 20..]);
+                out.push_str(&"T".repeat(end - start));
+                out.push_str(&line[end..]);
             }
             None => out.push_str(line),
         }
@@ -857,4 +859,106 @@ fn the_http_example_of_docs_protocol_md_is_what_the_server_says() {
     let mut reply = String::new();
     raw.reader.read_to_string(&mut reply).unwrap();
     assert_eq!(without_times(&reply), without_times(&expected));
+}
+
+#[test]
+fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start();
+    let src = s.work.join("photos");
+    std::fs::create_dir_all(src.join("2020")).unwrap();
+    std::fs::create_dir_all(src.join("empty")).unwrap();
+    let jpg = random_bytes(70_000, 21);
+    std::fs::write(src.join("2020/a b.jpg"), &jpg).unwrap();
+    std::fs::write(src.join("2020/run.sh"), b"#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(src.join("2020/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(src.join("top.txt"), b"top\n").unwrap();
+    let out = s.nf(&["put", "-r", "photos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A PUT into folders that do not exist yet makes them, as `nf put` does.
+    let (status, _) = put_with(&s, "/docs/deep/new.txt", b"made by curl\n", "X-Test: 1");
+    assert_eq!(status, 201);
+    let out = s.nf(&["get", "docs/deep/new.txt", "-o", "got.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.work.join("got.txt")).unwrap(), b"made by curl\n");
+
+    // A folder's name without the slash is sent to the folder.
+    let (status, fields, _) = fetch(&s, "/photos", &[]);
+    assert_eq!(status, 301);
+    assert_eq!(field(&fields, "location"), Some("/photos/"));
+
+    // Its page: folders first with relative links, files, a breadcrumb back to the top.
+    let (status, _, page) = fetch(&s, "/photos/", &[]);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    let (d2020, dempty, top) = (
+        page.find("<a href=\"2020/\">2020/</a>").expect("2020/ listed"),
+        page.find("<a href=\"empty/\">empty/</a>").expect("empty/ listed"),
+        page.find("<a href=\"top.txt\">top.txt</a>")
+            .expect("top.txt listed"),
+    );
+    assert!(d2020 < dempty && dempty < top, "{page}");
+    assert!(page.contains("<a href=\"/photos/\">photos</a>"), "{page}");
+    let (_, _, page) = fetch(&s, "/photos/2020/", &[]);
+    assert!(String::from_utf8(page)
+        .unwrap()
+        .contains("<a href=\"a%20b.jpg\">a b.jpg</a>"));
+    let (status, _, got) = fetch(&s, "/photos/2020/a%20b.jpg", &[]);
+    assert_eq!(status, 200);
+    assert_same(&got, &jpg, "a b.jpg over HTTP");
+
+    // Its JSON is what `nf ls --json photos` prints.
+    let ls = s.nf(&["ls", "--json", "photos"]);
+    assert!(ls.status.success(), "{}", stderr(&ls));
+    let (_, _, json) = fetch(&s, "/photos/?json", &[]);
+    assert_eq!(
+        String::from_utf8(json).unwrap(),
+        String::from_utf8(ls.stdout).unwrap()
+    );
+
+    // Its tar holds the whole tree below it: files, modes, the empty folder.
+    let (status, _, tar) = fetch(&s, "/photos/?tar", &[]);
+    assert_eq!(status, 200);
+    let archive = s.work.join("photos.tar");
+    std::fs::write(&archive, &tar).unwrap();
+    let unpacked = s.work.join("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let out = Command::new("tar")
+        .args(["-xf", archive.to_str().unwrap(), "-C", unpacked.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", stderr(&out));
+    assert_same(
+        &std::fs::read(unpacked.join("2020/a b.jpg")).unwrap(),
+        &jpg,
+        "a b.jpg in the tar",
+    );
+    assert_eq!(std::fs::read(unpacked.join("top.txt")).unwrap(), b"top\n");
+    let mode = std::fs::metadata(unpacked.join("2020/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(unpacked.join("empty").is_dir());
+    let mut names: Vec<String> = std::fs::read_dir(&unpacked)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["2020", "empty", "top.txt"]);
+
+    // A folder goes only when asked with ?recursive; an encoded `/` is not a separator.
+    let (status, _) = status_and_body(&s, "/photos/2020/", &["-X", "DELETE"]);
+    assert_eq!(status, 409);
+    let (status, _) = status_and_body(&s, "/photos%2F2020/", &["-X", "DELETE"]);
+    assert_eq!(status, 400);
+    let (status, _) = status_and_body(&s, "/photos/2020/?recursive", &["-X", "DELETE"]);
+    assert_eq!(status, 204);
+    let ls = s.nf(&["ls", "--json", "photos"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
+    let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["photos/empty", "photos/top.txt"]);
+    let (status, _) = status_and_body(&s, "/", &["-X", "DELETE"]);
+    assert_eq!(status, 405);
 }

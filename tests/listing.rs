@@ -1,4 +1,4 @@
-//! `nf ls`: the table and `--json`, sorting, globs, and what is never listed.
+//! `nf ls`: the table and `--json`, sorting, globs, directories, and what is never listed.
 
 mod common;
 
@@ -16,19 +16,28 @@ fn ls_json_lists_every_file_with_size_time_and_true_hash() {
     let names: Vec<&str> = ls.iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["a.jpg", "b.txt", "c"], "sorted by name");
     for entry in &ls {
-        let (_, content) = files.iter().find(|(n, _)| *n == entry["name"]).unwrap();
+        let (name, content) = files.iter().find(|(n, _)| *n == entry["name"]).unwrap();
+        assert_eq!(entry["type"], "file");
         assert_eq!(entry["size"], content.len() as u64);
         assert_eq!(entry["blake3"], blake3_hex(content));
+        // The local file's own time, to the nanosecond, and its mode.
+        let md = std::fs::metadata(s.work.join(name)).unwrap();
         let modified = entry["modified"].as_str().unwrap();
-        assert_eq!(modified.len(), 20, "{modified}");
+        assert_eq!(
+            nf::human::parse_rfc3339(modified),
+            Some(md.modified().unwrap()),
+            "{modified}"
+        );
         assert!(
             modified.ends_with('Z') && modified.as_bytes()[10] == b'T',
             "{modified}"
         );
+        let mode = std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o777;
+        assert_eq!(entry["mode"], format!("{mode:04o}"));
         assert_eq!(
             entry.as_object().unwrap().len(),
-            4,
-            "exactly name, size, modified, blake3"
+            6,
+            "exactly name, type, size, modified, mode, blake3"
         );
     }
 }
@@ -91,7 +100,7 @@ fn a_glob_pattern_filters_the_listing() {
 }
 
 #[test]
-fn partial_uploads_symlinks_and_directories_are_never_listed() {
+fn partial_uploads_and_symlinks_are_never_listed_and_directories_are_listed_as_such() {
     let s = Server::start();
     s.file("real", b"real");
     assert!(s.nf(&["put", "real"]).status.success());
@@ -101,10 +110,19 @@ fn partial_uploads_symlinks_and_directories_are_never_listed() {
     drop(raw);
     if !s3_backend() {
         std::os::unix::fs::symlink("/etc/passwd", s.root.join("link")).unwrap();
-        std::fs::create_dir(s.root.join("adir")).unwrap();
+        std::os::unix::fs::symlink("/etc", s.root.join("linkdir")).unwrap();
     }
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    assert_eq!(s.names(), vec!["real"]);
+    assert!(s.nf(&["mkdir", "adir"]).status.success());
+    // The cut upload is logged once its connection is gone.
+    s.log_line(|l| l.contains(" put \"half\" "));
+    let ls = s.ls();
+    let listed: Vec<(&str, &str)> = ls
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [("adir", "dir"), ("real", "file")]);
+    assert!(ls[0].get("blake3").is_none(), "{}", ls[0]);
+    assert_eq!(ls[0]["size"], 0);
 }
 
 #[test]
@@ -128,8 +146,19 @@ fn stat_shows_exact_names_even_with_glob_characters_in_them() {
     let s = Server::start();
     s.place_by_hand("report [1].txt", b"first report\n");
     s.place_by_hand("report 1.txt", b"a decoy the glob would match\n");
-    // As a glob, `report [1].txt` means `report 1.txt`: ls finds only the decoy.
-    let ls = s.nf(&["ls", "--json", "report [1].txt"]);
+    // As a glob, `report [2].txt` means `report 2.txt`, which is not there either: ls finds
+    // nothing; `report [1].txt` names a file, which wins over the glob.
+    for (asked, found) in [
+        ("report [2].txt", None),
+        ("report [1].txt", Some("report [1].txt")),
+    ] {
+        let ls = s.nf(&["ls", "--json", asked]);
+        assert!(ls.status.success(), "{}", stderr(&ls));
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
+        let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names, found.into_iter().collect::<Vec<_>>(), "{asked}");
+    }
+    let ls = s.nf(&["ls", "--json", "report [1x].txt"]);
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["name"], "report 1.txt");

@@ -139,16 +139,21 @@ impl Client {
     fn list(&mut self, pattern: &str) -> Result<BTreeMap<String, String>, Failure> {
         self.send(json!({"op": "list", "pattern": pattern}))?;
         self.writer.flush().map_err(io)?;
-        let head = self.reply()?;
+        // The entries stream one line each, then the end (`ok` with the count).
         let mut out = BTreeMap::new();
-        for _ in 0..head["count"].as_u64().unwrap_or(0) {
+        loop {
             let e = self.reply()?;
+            if e.get("ok").is_some() {
+                if e["count"].as_u64() != Some(out.len() as u64) {
+                    return Err(io(format!("list end {e} after {} entries", out.len())));
+                }
+                return Ok(out);
+            }
             out.insert(
                 e["name"].as_str().unwrap_or("").to_string(),
                 e["blake3"].as_str().unwrap_or("").to_string(),
             );
         }
-        Ok(out)
     }
 
     fn rm(&mut self, name: &str) -> Result<(), Failure> {

@@ -1,22 +1,28 @@
-//! Bad names and escapes: every rule of the flat namespace is enforced on both sides, and
-//! nothing outside the storage directory can be read, written or listed.
+//! Bad names and escapes: every rule of names (relative paths) is enforced on both sides, a
+//! symlink planted anywhere in the storage directory is never followed, and nothing outside
+//! the storage directory can be read, written or listed.
 
 mod common;
 
 use common::*;
 
+/// Names no side accepts: on the command line they are bad names even once tidied.
 const BAD: &[&str] = &[
     "",
     ".",
     "..",
     ".nf",
+    "a/.nf/b",
     "../../etc/passwd",
-    "/etc/passwd",
-    "a/b",
+    "a/../../x",
     "a\\b",
     "tab\there",
     "new\nline",
 ];
+
+/// Names the client tidies (`/etc/passwd` is `etc/passwd` on the server) but the server takes
+/// only exactly: on the wire they are bad names.
+const BAD_ON_THE_WIRE: &[&str] = &["/etc/passwd", "/abs", "a//b", "a/", "a/./b", "./a"];
 
 #[test]
 fn the_client_rejects_every_bad_name_before_sending() {
@@ -37,8 +43,10 @@ fn the_client_rejects_every_bad_name_before_sending() {
 fn the_server_rejects_every_bad_name_on_the_wire() {
     let s = Server::start();
     let long = "y".repeat(256);
-    let mut bad: Vec<String> = BAD.iter().map(|b| b.to_string()).collect();
+    let mut bad: Vec<String> = BAD.iter().chain(BAD_ON_THE_WIRE).map(|b| b.to_string()).collect();
     bad.push(long);
+    bad.push(vec!["d"; 129].join("/"));
+    bad.push(vec!["x".repeat(250); 17].join("/"));
     bad.push("nul\u{0}byte".into());
     for name in &bad {
         let mut raw = s.raw();
@@ -51,13 +59,50 @@ fn the_server_rejects_every_bad_name_on_the_wire() {
         // The connection stays in step: the next request on it works.
         raw.send(b"{\"op\":\"list\"}\n");
         assert_eq!(raw.json()["count"], 0);
-        for op in ["get", "rm", "stat"] {
+        for op in ["get", "rm", "stat", "mkdir"] {
             raw.send(format!("{}\n", serde_json::json!({"op": op, "name": name})).as_bytes());
             assert_eq!(raw.json()["code"], "bad_name", "{op} {name:?}");
+        }
+        for request in [
+            serde_json::json!({"op": "rm", "name": name, "recursive": true}),
+            serde_json::json!({"op": "mv", "from": name, "to": "ok"}),
+            serde_json::json!({"op": "mv", "from": "ok", "to": name}),
+            serde_json::json!({"op": "list", "path": name, "recursive": true}),
+        ] {
+            raw.send(format!("{request}\n").as_bytes());
+            assert_eq!(raw.json()["code"], "bad_name", "{request}");
         }
     }
     assert!(s.stored().is_empty());
     assert!(!s.dir.path().join("etc").exists());
+    assert!(!s.dir.path().join("x").exists());
+}
+
+#[test]
+fn names_at_the_limits_of_depth_and_length_are_stored_and_one_more_is_refused() {
+    let s = Server::with_config("max_path_components = 4\nmax_path_bytes = 20");
+    let mut raw = s.raw();
+    let put = |raw: &mut Raw, name: &str| {
+        let header = serde_json::json!({"op": "put", "name": name, "size": 1});
+        let trailer = serde_json::json!({"blake3": blake3_hex(b"z")});
+        raw.send(format!("{header}\nz{trailer}\n").as_bytes());
+        raw.json()
+    };
+    assert_eq!(put(&mut raw, "a/b/c/d")["ok"], true);
+    assert_eq!(put(&mut raw, "aaaaaaaaaa/bbbbbbbbb")["ok"], true);
+    let deep = put(&mut raw, "a/b/c/d/e");
+    assert_eq!(deep["code"], "bad_name", "{deep}");
+    assert!(
+        deep["message"].as_str().unwrap().contains("at most 4 components"),
+        "{deep}"
+    );
+    let long = put(&mut raw, "aaaaaaaaaa/bbbbbbbbbb");
+    assert_eq!(long["code"], "bad_name", "{long}");
+    assert!(
+        long["message"].as_str().unwrap().contains("at most 20 bytes"),
+        "{long}"
+    );
+    assert_eq!(s.read_stored("a/b/c/d"), b"z");
 }
 
 #[test]
@@ -152,20 +197,136 @@ fn a_symlink_planted_in_the_store_is_never_followed_replaced_or_removed() {
 }
 
 #[test]
-fn a_directory_in_the_store_is_refused_by_name_and_never_replaced() {
-    if !local_store_only("directories in the storage directory") {
+fn a_name_is_never_a_file_and_a_directory_at_once() {
+    let s = Server::start();
+    s.file("one", b"a file now");
+    assert!(s.nf(&["mkdir", "adir"]).status.success());
+    s.file("inside", b"kept");
+    assert!(s.nf(&["put", "inside", "--as", "adir/inside"]).status.success());
+    // A file where a directory is: refused, forced or not, with exit code 4.
+    let says = "\"adir\" on the server is a directory";
+    assert_fails(&s.nf(&["put", "-f", "one", "--as", "adir"]), 4, says);
+    assert_fails(
+        &s.nf(&["get", "adir", "-o", "-"]),
+        4,
+        "fetch a directory with get -r",
+    );
+    assert_fails(&s.nf(&["rm", "adir"]), 4, "remove it with rm -r");
+    // A directory where a file is, or a file in the way of a directory.
+    assert!(s.nf(&["put", "one"]).status.success());
+    let in_the_way = "\"one\" on the server is a file, not a directory";
+    assert_fails(&s.nf(&["put", "inside", "--as", "one/x"]), 4, in_the_way);
+    assert_fails(&s.nf(&["mkdir", "one"]), 4, in_the_way);
+    assert_fails(&s.nf(&["mkdir", "one/sub"]), 4, in_the_way);
+    assert_fails(
+        &s.nf(&["mv", "-f", "adir", "one"]),
+        4,
+        "a directory cannot replace it",
+    );
+    assert_fails(&s.nf(&["mv", "adir", "adir/inside/deeper"]), 4, "");
+    // On the wire, the same codes, and the connection goes on.
+    let mut raw = s.raw();
+    for (request, code) in [
+        (serde_json::json!({"op": "mkdir", "name": "one"}), "conflict"),
+        (serde_json::json!({"op": "rm", "name": "adir"}), "conflict"),
+        (
+            serde_json::json!({"op": "mv", "from": "one", "to": "adir"}),
+            "conflict",
+        ),
+        (
+            serde_json::json!({"op": "mv", "from": "adir", "to": "adir/x"}),
+            "conflict",
+        ),
+        (serde_json::json!({"op": "get", "name": "adir"}), "conflict"),
+        (serde_json::json!({"op": "list", "path": "one/x"}), "conflict"),
+    ] {
+        raw.send(format!("{request}\n").as_bytes());
+        let reply = raw.json();
+        assert_eq!(reply["code"], code, "{request}: {reply}");
+    }
+    let header = serde_json::json!({"op": "put", "name": "adir", "size": 3, "force": true});
+    let trailer = serde_json::json!({"blake3": blake3_hex(b"abc")});
+    raw.send(format!("{header}\nabc{trailer}\n").as_bytes());
+    assert_eq!(raw.json()["code"], "conflict");
+    // Nothing changed.
+    assert_eq!(s.read_stored("adir/inside"), b"kept");
+    assert_eq!(s.read_stored("one"), b"a file now");
+    let ls = s.ls();
+    let listed: Vec<(&str, &str)> = ls
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [("adir", "dir"), ("one", "file")]);
+}
+
+/// Plants `ROOT/a -> target` (a directory outside the store) and checks that no operation on a
+/// name below `a` goes through it: each is refused with `denied`, and nothing outside the
+/// storage directory is read, written or listed.
+fn an_intermediate_symlink_is_never_followed(target: &str) {
+    let s = Server::start();
+    let outside = s.root.join(target);
+    if !outside.exists() {
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("passwd"), b"beside the store, not in it").unwrap();
+    }
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        vec![(
+            outside.join("passwd"),
+            std::fs::read(outside.join("passwd")).unwrap(),
+        )]
+    };
+    std::os::unix::fs::symlink(target, s.root.join("a")).unwrap();
+    let says = "\"a\" on the server is a symbolic link, not a directory: nf never follows";
+    s.file("x", b"new");
+    assert_fails(&s.nf(&["put", "x", "--as", "a/x"]), 7, says);
+    assert_fails(&s.nf(&["put", "-f", "x", "--as", "a/deeper/x"]), 7, says);
+    assert_fails(&s.nf(&["get", "a/passwd", "-o", "-"]), 7, says);
+    assert_fails(&s.nf(&["get", "-r", "a", "-o", "got"]), 7, "symbolic link");
+    assert_fails(&s.nf(&["ls", "a/"]), 7, "\"a\" on the server is a symbolic link");
+    assert_fails(&s.nf(&["ls", "-r", "a/passwd"]), 7, says);
+    assert_fails(&s.nf(&["stat", "a/passwd"]), 7, says);
+    assert_fails(&s.nf(&["rm", "a/passwd"]), 7, says);
+    assert_fails(&s.nf(&["rm", "-r", "a/x"]), 7, says);
+    assert_fails(&s.nf(&["mkdir", "a/b"]), 7, says);
+    assert!(s.nf(&["put", "x"]).status.success());
+    assert_fails(&s.nf(&["mv", "x", "a/x"]), 7, says);
+    assert_fails(&s.nf(&["mv", "a/passwd", "stolen"]), 7, says);
+    // The link itself is left alone, named as a whole: not followed, not removed.
+    assert_fails(
+        &s.nf(&["rm", "-r", "a"]),
+        7,
+        "\"a\" on the server is a symbolic link",
+    );
+    assert!(std::fs::symlink_metadata(s.root.join("a"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(!s.work.join("got").join("a").join("passwd").exists());
+    assert!(!s.work.join("passwd").exists());
+    for (path, content) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), content, "{}", path.display());
+    }
+    if !target.starts_with('/') {
+        let mut left: Vec<String> = std::fs::read_dir(&outside)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["passwd"], "nothing was written beside the store");
+    }
+    assert!(!std::path::Path::new("/etc/x").exists());
+    assert_eq!(s.names(), ["x"], "the link is never listed");
+}
+
+#[test]
+fn a_symlink_planted_at_an_intermediate_component_is_never_followed() {
+    if !local_store_only("symlinks in the storage directory") {
         return;
     }
-    let s = Server::start();
-    std::fs::create_dir(s.root.join("adir")).unwrap();
-    std::fs::write(s.root.join("adir/inside"), b"kept").unwrap();
-    s.file("adir", b"a file now");
-    let says = "\"adir\" on the server is a directory, not a file";
-    assert_fails(&s.nf(&["put", "-f", "adir"]), 7, says);
-    assert_fails(&s.nf(&["get", "adir", "-o", "-"]), 7, says);
-    assert_fails(&s.nf(&["rm", "adir"]), 7, says);
-    assert_eq!(std::fs::read(s.root.join("adir/inside")).unwrap(), b"kept");
-    assert!(s.names().is_empty());
+    an_intermediate_symlink_is_never_followed("/etc");
+    an_intermediate_symlink_is_never_followed("../outside");
 }
 
 #[test]

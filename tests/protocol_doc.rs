@@ -110,7 +110,7 @@ fn the_auth_example_is_what_a_server_with_a_token_answers() {
 #[test]
 fn every_request_shape_in_protocol_md_parses_as_a_request() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
-    for op in ["hello", "put", "get", "stat", "list", "rm"] {
+    for op in ["hello", "put", "get", "stat", "list", "rm", "mkdir", "mv"] {
         assert!(
             doc.contains(&format!("## {op}")) || op == "hello",
             "PROTOCOL.md documents {op}"

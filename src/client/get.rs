@@ -173,7 +173,14 @@ impl Client {
                 };
                 let checked = match failed {
                     Some(e) => Err(Error::io(format!("cannot write {}", partial.display()), &e)),
-                    None => verify(&hasher.finalize(), &expected, &job.name),
+                    None => verify(&hasher.finalize(), &expected, &job.name).and_then(|()| {
+                        keep_attrs(&partial, &reply.file).map_err(|e| {
+                            Error::io(
+                                format!("cannot set the time and mode of {}", partial.display()),
+                                &e,
+                            )
+                        })
+                    }),
                 };
                 if let Err(e) = checked {
                     let _ = fs::remove_file(&partial);
@@ -215,6 +222,22 @@ impl Client {
     }
 }
 
+/// Gives a downloaded file the modification time and permission bits the server keeps (as
+/// `rsync -t -p` and `scp -p` do): the time first, while the file can still be opened for
+/// writing.
+fn keep_attrs(path: &Path, file: &crate::protocol::FileInfo) -> io::Result<()> {
+    if let Some(t) = crate::human::parse_rfc3339(&file.modified) {
+        OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_times(std::fs::FileTimes::new().set_modified(t))?;
+    }
+    if let Some(mode) = crate::protocol::parse_mode(&file.mode) {
+        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+    }
+    Ok(())
+}
+
 /// Opens the partial for writing at `offset` and hashes what it already holds.
 fn open_partial(partial: &Path, offset: u64) -> io::Result<(File, blake3::Hasher)> {
     if offset == 0 {
@@ -233,7 +256,7 @@ fn open_partial(partial: &Path, offset: u64) -> io::Result<(File, blake3::Hasher
 }
 
 /// True when the local file at `path` has the BLAKE3 `hex` (read in full to find out).
-pub(super) fn same_content(path: &Path, hex: &str) -> bool {
+pub fn same_content(path: &Path, hex: &str) -> bool {
     let hashed = File::open(path).and_then(|f| {
         let md = f.metadata()?;
         if !md.is_file() {

@@ -15,12 +15,12 @@ use serde::de::DeserializeOwned;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::protocol::{
-    self, ErrorReply, FileInfo, HelloReply, LineError, ListReply, Request, RmReply, StatReply,
+    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Request, RmReply, StatReply,
 };
 use crate::transport::Stream;
 
 pub use connect::{Opened, Target};
-pub use get::{GetJob, Sink};
+pub use get::{same_content, GetJob, Sink};
 pub use put::{PutJob, STDIN};
 
 /// Requests sent ahead of the replies read; bounded so neither side's socket buffer fills
@@ -362,6 +362,12 @@ impl Client {
 
     /// Reads one reply line: an error reply becomes an `Err` of its kind.
     fn read_reply_line<T: DeserializeOwned>(&mut self) -> Result<T> {
+        self.read_raw_line()?;
+        self.parse_line()
+    }
+
+    /// Reads one line into `self.line`.
+    fn read_raw_line(&mut self) -> Result<()> {
         let addr = &self.addr;
         protocol::read_line(&mut self.conn, MAX_REPLY, &mut self.line).map_err(|e| match e {
             LineError::Closed | LineError::Truncated => Error::new(
@@ -370,7 +376,11 @@ impl Client {
             ),
             LineError::Io(io) => Error::io(format!("lost the connection to {addr}"), &io),
             other => Error::new(ErrorKind::Protocol, other.to_string()),
-        })?;
+        })
+    }
+
+    /// Parses `self.line` as a reply: an error reply becomes an `Err` of its kind.
+    fn parse_line<T: DeserializeOwned>(&self) -> Result<T> {
         let value: serde_json::Value = serde_json::from_slice(&self.line).map_err(|_| {
             let shown = String::from_utf8_lossy(&self.line[..self.line.len().min(80)]).to_string();
             Error::new(
@@ -421,29 +431,82 @@ impl Client {
         self.on_wait = Some(Box::new(hook));
     }
 
-    /// Lists stored files (sorted by name), optionally only those matching a glob. While the
-    /// server is still hashing files another tool stored, it is asked again ([`Patience`]).
-    pub fn list(&mut self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+    /// The entries of the directory `dir` (none: the top), one level, each directory's
+    /// entries sorted by name, optionally only those whose last component matches a glob.
+    pub fn list(&mut self, dir: Option<&FileName>, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+        let mut entries = Vec::new();
+        self.list_each(dir, false, pattern, &mut |e| {
+            entries.push(e);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// Hands each entry under `dir` (one level, or with `recursive` the whole tree, depth
+    /// first, each directory before what it holds) to `visit` as it arrives: a listing of any
+    /// size is never held whole. After an error from `visit` the rest of the listing is read and
+    /// dropped, so the connection stays usable (but for `pipe_closed`: then nothing is left to
+    /// do). Returns the count. While the server is still hashing files another tool stored, and
+    /// answers so before the first entry, it is asked again ([`Patience`]).
+    pub fn list_each(
+        &mut self,
+        dir: Option<&FileName>,
+        recursive: bool,
+        pattern: Option<&str>,
+        visit: &mut dyn FnMut(FileInfo) -> Result<()>,
+    ) -> Result<u64> {
         let mut patience = Patience::default();
         loop {
-            match self.list_once(pattern) {
-                Err(e) if patience.again(&e) => self.waiting(&e.message),
+            let mut visited = false;
+            let listed = self.list_each_once(dir, recursive, pattern, &mut |e| {
+                visited = true;
+                visit(e)
+            });
+            match listed {
+                Err(e) if !visited && patience.again(&e) => self.waiting(&e.message),
                 done => return done,
             }
         }
     }
 
-    fn list_once(&mut self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+    fn list_each_once(
+        &mut self,
+        dir: Option<&FileName>,
+        recursive: bool,
+        pattern: Option<&str>,
+        visit: &mut dyn FnMut(FileInfo) -> Result<()>,
+    ) -> Result<u64> {
         self.send(&Request::List {
+            path: dir.map(|d| d.to_string()),
+            recursive,
             pattern: pattern.map(str::to_string),
         })?;
         self.flush()?;
-        let head: ListReply = self.read_reply()?;
-        let mut files = Vec::with_capacity(head.count.min(1 << 20) as usize);
-        for _ in 0..head.count {
-            files.push(self.read_reply::<FileInfo>()?);
+        self.ensure_hello()?;
+        let mut stopped: Option<Error> = None;
+        loop {
+            self.read_raw_line()?;
+            // The last line is the end (or an error), which nf writes with `ok` first; every
+            // other line is an entry, parsed straight from the bytes.
+            if self.line.starts_with(b"{\"ok\"") {
+                let end: ListEnd = self.parse_line()?;
+                return match stopped {
+                    Some(e) => Err(e),
+                    None => Ok(end.count),
+                };
+            }
+            if stopped.is_some() {
+                continue;
+            }
+            let entry: FileInfo = serde_json::from_slice(&self.line)
+                .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed entry: {e}")))?;
+            match visit(entry) {
+                Ok(()) => {}
+                // Nobody reads on: no use reading the rest (the connection is not used again).
+                Err(e) if e.kind == ErrorKind::PipeClosed => return Err(e),
+                Err(e) => stopped = Some(e),
+            }
         }
-        Ok(files)
     }
 
     /// Sends pipelined requests `sent..` (made by `request`), up to `WINDOW` past the
@@ -523,16 +586,42 @@ impl Client {
             .collect())
     }
 
-    /// Deletes each name; one result per name.
-    pub fn remove(&mut self, names: &[FileName]) -> Result<Vec<Result<()>>> {
+    /// Deletes each name (with `recursive`, also directories and all they hold); one result
+    /// per name.
+    pub fn remove(&mut self, names: &[FileName], recursive: bool) -> Result<Vec<Result<()>>> {
         let rm = |k: usize| Request::Rm {
             name: names[k].to_string(),
+            recursive,
         };
         Ok(self
             .each::<RmReply>(names.len(), rm)?
             .into_iter()
             .map(|r| r.map(|_| ()))
             .collect())
+    }
+
+    /// Creates each directory (and those missing above it); one result per name.
+    pub fn mkdir(&mut self, names: &[FileName]) -> Result<Vec<Result<()>>> {
+        let mkdir = |k: usize| Request::Mkdir {
+            name: names[k].to_string(),
+        };
+        Ok(self
+            .each::<RmReply>(names.len(), mkdir)?
+            .into_iter()
+            .map(|r| r.map(|_| ()))
+            .collect())
+    }
+
+    /// Moves `from` to `to` (a file or a directory), replacing a file at `to` only with
+    /// `force`.
+    pub fn rename(&mut self, from: &FileName, to: &FileName, force: bool) -> Result<()> {
+        self.send(&Request::Mv {
+            from: from.to_string(),
+            to: to.to_string(),
+            force,
+        })?;
+        self.flush()?;
+        self.read_reply::<MvReply>().map(|_| ())
     }
 }
 

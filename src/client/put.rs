@@ -19,6 +19,12 @@ use crate::protocol::{self, PutReply, Request, Trailer};
 /// The path that stands for standard input.
 pub const STDIN: &str = "-";
 
+/// What a put asks the server to keep with a regular file, as the wire writes it.
+struct Kept {
+    modified: Option<String>,
+    mode: String,
+}
+
 /// One file to upload: the local path (`-`: standard input) and the name to store it under.
 #[derive(Debug, Clone)]
 pub struct PutJob {
@@ -40,8 +46,9 @@ impl PutJob {
         }
     }
 
-    /// Opens the source: a regular file with its size, or a stream (`None`).
-    fn open(&self) -> Result<(File, Option<u64>)> {
+    /// Opens the source: a regular file with its size and what to keep with it (its
+    /// modification time and permission bits), or a stream (`None`, `None`).
+    fn open(&self) -> Result<(File, Option<u64>, Option<Kept>)> {
         let file = if self.is_stdin() {
             std::io::stdin()
                 .as_fd()
@@ -64,8 +71,15 @@ impl PutJob {
         }
         // Standard input is always read as a stream: even a redirected file may be read from
         // wherever its offset is.
-        let size = (md.is_file() && !self.is_stdin()).then_some(md.len());
-        Ok((file, size))
+        if md.is_file() && !self.is_stdin() {
+            let kept = Kept {
+                modified: md.modified().ok().map(crate::human::rfc3339_exact),
+                mode: protocol::mode_text(std::os::unix::fs::PermissionsExt::mode(&md.permissions())),
+            };
+            Ok((file, Some(md.len()), Some(kept)))
+        } else {
+            Ok((file, None, None))
+        }
     }
 
     /// The size of a regular file to upload, for deciding whether to ask the server first.
@@ -234,8 +248,8 @@ impl Client {
         offset: u64,
         progress: &dyn Progress,
     ) -> Result<Waiting, Sent> {
-        let (mut file, size) = job.open().map_err(Sent::Nothing)?;
-        let Some(size) = size else {
+        let (mut file, size, kept) = job.open().map_err(Sent::Nothing)?;
+        let (Some(size), Some(kept)) = (size, kept) else {
             return self.send_stream(index, job, file, force, progress);
         };
         let offset = if offset <= size { offset } else { 0 };
@@ -264,6 +278,8 @@ impl Client {
             size: Some(size),
             offset,
             force,
+            modified: kept.modified,
+            mode: Some(kept.mode),
         };
         self.send(&header).map_err(Sent::Partly)?;
         let body = size - offset;
@@ -296,6 +312,8 @@ impl Client {
             size: None,
             offset: 0,
             force,
+            modified: None,
+            mode: None,
         };
         self.send(&header).map_err(Sent::Partly)?;
         // Of unknown length, so possibly long: hash on a helper thread.

@@ -1,6 +1,10 @@
-//! `nf get`: download files into the current directory, a directory, a file, or stdout. Every
-//! name is tried; arguments that name no file but hold glob characters are expanded by the
-//! server; each failure gets its own line and the summary comes last.
+//! `nf get`: download files into the current directory, a directory, a file, or stdout; with
+//! `-r`, directory trees, each under its own name in the destination (`nf get -r photos -o
+//! backup` makes `backup/photos/…`), empty directories included. Every name is tried;
+//! arguments that name nothing but hold glob characters are expanded by the server; each
+//! failure gets its own line and the summary comes last. Files get the time and mode the
+//! server keeps; directories are made with the local default mode (the server keeps no mode
+//! or time of a directory).
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +22,15 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
             "--resume cannot be used with -o - (standard output)",
         ));
     }
+    if to_stdout && args.recursive {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "-r cannot write to -o - (standard output): give a directory",
+        ));
+    }
     let out_dir = match args.output.as_deref() {
-        Some(out) if !to_stdout => output_dir(out)?,
+        Some(out) if !to_stdout => output_dir(out, args.recursive)?,
+        None if args.recursive => Some(PathBuf::from(".")),
         _ => None,
     };
     let report = ctx.report(args.names.len(), 0);
@@ -28,6 +39,22 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
     let mut jobs = Vec::with_capacity(named.len());
     let mut items = Vec::with_capacity(named.len());
     for (i, name) in named.iter() {
+        if args.recursive {
+            let dest = out_dir.as_deref().unwrap_or(Path::new("."));
+            match tree(&mut client, name, dest, args.force) {
+                Ok((files, failed)) => {
+                    if let Some(e) = failed {
+                        report.fail(*i, &e);
+                    }
+                    for job in files {
+                        jobs.push(job);
+                        items.push(*i);
+                    }
+                }
+                Err(e) => report.fail(*i, &e),
+            }
+            continue;
+        }
         let sink = if to_stdout {
             Ok(Sink::Stdout)
         } else {
@@ -67,13 +94,80 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
     report.finish("downloaded")
 }
 
-/// The directory `-o` names, if it names one: an existing directory, or a path ending in `/`,
-/// which is created (with its parents) as `mkdir -p` would.
-fn output_dir(out: &Path) -> Result<Option<PathBuf>> {
+/// The downloads of the tree `name` (a directory, or a single file) into `dest`, under the
+/// name's last component; its directories are created here, empty ones too.
+/// Also the first thing that went wrong besides (a directory that could not be made, a name
+/// the server should not have listed).
+fn tree(
+    client: &mut crate::client::Client,
+    name: &FileName,
+    dest: &Path,
+    force: bool,
+) -> Result<(Vec<GetJob>, Option<Error>)> {
+    let mut files = Vec::new();
+    let base = name.parent();
+    let local = |entry: &FileName| -> PathBuf {
+        let rel = match &base {
+            Some(b) => &entry.as_str()[b.as_str().len() + 1..],
+            None => entry.as_str(),
+        };
+        dest.join(rel)
+    };
+    let mut failed: Option<Error> = None;
+    let mut entries = Vec::new();
+    client.list_each(Some(name), true, None, &mut |e| {
+        entries.push(e);
+        Ok(())
+    })?;
+    let top_is_dir = entries
+        .first()
+        .is_some_and(|e| e.is_dir() || e.name != name.as_str());
+    if top_is_dir {
+        let path = local(name);
+        std::fs::create_dir_all(&path)
+            .map_err(|e| Error::io(format!("cannot create the directory {}", path.display()), &e))?;
+    }
+    for e in entries {
+        // The server's names are checked like any other before they become local paths.
+        let entry = match FileName::parse(&e.name) {
+            Ok(n) if name.contains(&n) => n,
+            _ => {
+                failed.get_or_insert(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the server listed {} under {}",
+                        crate::name::quote(&e.name),
+                        crate::name::quote(name.as_str())
+                    ),
+                ));
+                continue;
+            }
+        };
+        let path = local(&entry);
+        if e.is_dir() {
+            if let Err(err) = std::fs::create_dir_all(&path) {
+                failed.get_or_insert(Error::io(
+                    format!("cannot create the directory {}", path.display()),
+                    &err,
+                ));
+            }
+        } else {
+            files.push(GetJob {
+                name: entry,
+                sink: Sink::File { target: path, force },
+            });
+        }
+    }
+    Ok((files, failed))
+}
+
+/// The directory `-o` names, if it names one: an existing directory, or a path ending in `/`
+/// (or any path, with `-r`), which is created (with its parents) as `mkdir -p` would.
+fn output_dir(out: &Path, recursive: bool) -> Result<Option<PathBuf>> {
     if out.is_dir() {
         return Ok(Some(out.to_path_buf()));
     }
-    if !out.as_os_str().to_string_lossy().ends_with('/') {
+    if !recursive && !out.as_os_str().to_string_lossy().ends_with('/') {
         return Ok(None);
     }
     std::fs::create_dir_all(out)
@@ -82,13 +176,13 @@ fn output_dir(out: &Path) -> Result<Option<PathBuf>> {
 }
 
 /// Where `name` goes given `-o` (`dir`: the directory it names): the current directory, into
-/// a directory, or a file name.
+/// a directory, or a file name. A file is stored under its own last component.
 fn target_for(output: Option<&Path>, dir: Option<&Path>, name: &FileName, count: usize) -> Result<PathBuf> {
     if let Some(dir) = dir {
-        return Ok(dir.join(name.as_str()));
+        return Ok(dir.join(name.leaf()));
     }
     let Some(out) = output else {
-        return Ok(PathBuf::from(name.as_str()));
+        return Ok(PathBuf::from(name.leaf()));
     };
     if count > 1 {
         return Err(Error::new(

@@ -5,10 +5,13 @@ mod completions;
 mod config;
 mod get;
 mod ls;
+mod mkdir;
+mod mv;
 mod put;
 mod rm;
 mod serve;
 mod stat;
+mod sync;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
 use crate::client::{Client, Done, Progress, Target};
@@ -51,7 +54,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get(args) => get::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
         Command::Rm(args) => rm::run(&ctx, args),
+        Command::Mkdir(args) => mkdir::run(&ctx, args),
+        Command::Mv(args) => mv::run(&ctx, args),
         Command::Stat(args) => stat::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
         Command::Config(_) => config::show(&ctx),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
@@ -126,7 +132,10 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         Command::Get(a) => client(&a.client, &mut flags),
         Command::Ls(a) => client(&a.client, &mut flags),
         Command::Rm(a) => client(&a.client, &mut flags),
+        Command::Mkdir(a) => client(&a.client, &mut flags),
+        Command::Mv(a) => client(&a.client, &mut flags),
         Command::Stat(a) => client(&a.client, &mut flags),
+        Command::Sync(a) => client(&a.client, &mut flags),
         Command::Config(a) => {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
@@ -238,17 +247,17 @@ impl Progress for Items<'_> {
 }
 
 /// True when `arg` holds a glob character (`*`, `?`, `[`).
-fn has_glob(arg: &str) -> bool {
+pub(super) fn has_glob(arg: &str) -> bool {
     arg.contains(['*', '?', '['])
 }
 
 /// The names the arguments of `nf get` or `nf rm` stand for, each with the index of its
-/// argument. Arguments are put in NFC ([`FileName::from_user`]). An exact name always wins; an
-/// argument that names no file but holds glob characters is a pattern the server expands (as
-/// scp does for remote globs), and one that matches nothing is a not-found error; one with
-/// non-ASCII characters that names no file stands for the file stored under another spelling
-/// of it ([`other_spelling`]), if there is one. Bad arguments are reported on `report` and
-/// left out.
+/// argument. Arguments are put in NFC and tidied ([`FileName::from_user`]). An exact name
+/// always wins; an argument that names nothing but holds glob characters in its last
+/// component is a pattern the server expands in its directory (as scp does for remote globs),
+/// and one that matches nothing is a not-found error; one with non-ASCII characters that names
+/// nothing stands for the entry stored under another spelling of it ([`other_spelling`]), if
+/// there is one. Bad arguments are reported on `report` and left out.
 pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Result<Vec<(usize, FileName)>> {
     let mut named: Vec<(usize, FileName)> = Vec::new();
     for (i, arg) in args.iter().enumerate() {
@@ -258,7 +267,7 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
         }
     }
     let asked_at: Vec<usize> = (0..named.len())
-        .filter(|&k| has_glob(named[k].1.as_str()) || !named[k].1.as_str().is_ascii())
+        .filter(|&k| has_glob(named[k].1.leaf()) || !named[k].1.as_str().is_ascii())
         .collect();
     if asked_at.is_empty() {
         return Ok(named);
@@ -273,8 +282,12 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
             continue;
         };
         match stat {
-            Ok((None, _)) if has_glob(name.as_str()) => {
-                let matched = client.list(Some(name.as_str()))?;
+            Ok((None, _)) if has_glob(name.leaf()) => {
+                let matched = match client.list(name.parent().as_ref(), Some(name.leaf())) {
+                    Ok(m) => m,
+                    Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+                    Err(e) => return Err(e),
+                };
                 if matched.is_empty() {
                     let err = Error::new(
                         ErrorKind::NotFound,
@@ -307,15 +320,20 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
 /// The stored name that is `name` (in NFC) spelled in another normalization form, when there
 /// is exactly one: a file uploaded by an older client from a macOS file name (NFD), or placed
 /// on the server by hand. nf's client creates names in NFC, so this is the fallback for an
-/// argument whose NFC spelling names no file. One `list` request, narrowed by [`spellings`].
+/// argument whose NFC spelling names nothing. One `list` request of its directory, narrowed
+/// by [`spellings`] (only the last component is looked for in other spellings).
 pub fn other_spelling(client: &mut Client, name: &FileName) -> Result<Option<FileName>> {
-    if name.as_str().is_ascii() {
+    if name.leaf().is_ascii() {
         return Ok(None);
     }
-    let pattern = spellings(name.as_str());
+    let pattern = spellings(name.leaf());
     let pattern = (pattern.len() <= crate::glob::MAX_PATTERN_BYTES).then_some(pattern.as_str());
-    let mut found: Vec<FileName> = client
-        .list(pattern)?
+    let listed = match client.list(name.parent().as_ref(), pattern) {
+        Ok(l) => l,
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Conflict) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut found: Vec<FileName> = listed
         .into_iter()
         .filter(|f| f.name != name.as_str() && crate::name::nfc(&f.name) == name.as_str())
         .filter_map(|f| FileName::parse(&f.name).ok())

@@ -1,14 +1,16 @@
-//! `nf put`: upload files (and standard input as `-`), with progress bars on a terminal, each
-//! failure on its own line as it happens, and a summary line last.
+//! `nf put`: upload files (and standard input as `-`), and with `-r` directory trees, each
+//! under its own name as `scp -r` stores them (empty directories with `mkdir`), with progress
+//! bars on a terminal, each failure on its own line as it happens, and a summary line last.
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::cli::PutArgs;
-use crate::client::{PutJob, STDIN};
+use crate::client::{Progress, PutJob, STDIN};
 use crate::commands::{interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
+use crate::localtree::{self, Found, Rules};
 use crate::name::{quote, FileName};
 
 pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
@@ -18,60 +20,141 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
             "--as names one file; give exactly one FILE with it",
         ));
     }
-    // The total for the progress bars (regular files only; a stream's length is unknown).
-    let estimate: u64 = args
-        .files
-        .iter()
-        .filter(|p| p.as_path() != Path::new(STDIN))
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum();
-    let report = ctx.report(args.files.len(), estimate);
-    let mut jobs = Vec::with_capacity(args.files.len());
-    let mut items = Vec::with_capacity(args.files.len());
+    let plan = plan(&args);
+    let report = ctx.report(plan.jobs.len() + plan.failed.len(), plan.bytes);
+    for (i, why) in plan.skipped.iter() {
+        report.note(*i, &format!("warning: {why}"));
+    }
+    for (i, e) in &plan.failed {
+        report.fail(*i, e);
+    }
+    let mut jobs = Vec::with_capacity(plan.jobs.len());
+    let mut items = Vec::with_capacity(plan.jobs.len());
     let mut seen = HashSet::new();
-    for (i, path) in args.files.iter().enumerate() {
-        let job = job_for(path, args.as_name.as_deref()).and_then(|job| {
-            if seen.insert(job.name.clone()) {
-                Ok(job)
-            } else {
-                Err(Error::new(
-                    ErrorKind::Usage,
-                    format!(
-                        "{} would be stored as {} too; upload it on its own with --as",
-                        path.display(),
-                        quote(job.name.as_str())
-                    ),
-                ))
-            }
-        });
-        match job {
-            Ok(job) => {
-                jobs.push(job);
-                items.push(i);
-            }
-            Err(e) => report.fail(i, &e),
+    for (i, job) in plan.jobs {
+        if seen.insert(job.name.clone()) {
+            jobs.push(job);
+            items.push(i);
+        } else {
+            let e = Error::new(
+                ErrorKind::Usage,
+                format!(
+                    "{} would be stored as {} too; upload it on its own with --as",
+                    job.path.display(),
+                    quote(job.name.as_str())
+                ),
+            );
+            report.fail(i, &e);
         }
     }
-    if !jobs.is_empty() {
-        on_interrupt();
-        let mut client = ctx.connect()?;
-        client.put(
-            &jobs,
-            args.force,
-            args.resume,
-            &Items {
-                report: &report,
-                items,
-            },
-        );
-        report.cut_short(interrupted(
-            "uploads cut off are kept on the server (files of 1 MiB or more); run the same \
-             command with --resume to continue",
-        ))?;
+    if jobs.is_empty() && plan.dirs.is_empty() {
+        return report.finish("uploaded");
     }
+    on_interrupt();
+    let mut client = ctx.connect()?;
+    if !plan.dirs.is_empty() {
+        let names: Vec<FileName> = plan.dirs.iter().map(|(_, n)| n.clone()).collect();
+        for ((i, _), made) in plan.dirs.iter().zip(client.mkdir(&names)?) {
+            if let Err(e) = made {
+                report.fail(*i, &e);
+            }
+        }
+    }
+    client.put(
+        &jobs,
+        args.force,
+        args.resume,
+        &Items {
+            report: &report,
+            items,
+        },
+    );
+    report.cut_short(interrupted(
+        "uploads cut off are kept on the server (files of 1 MiB or more); run the same \
+         command with --resume to continue",
+    ))?;
     report.finish("uploaded")
+}
+
+/// What the arguments stand for: files to upload (each with its item number in the report),
+/// empty directories to create, and what was skipped or failed on the way.
+#[derive(Default)]
+struct Plan {
+    jobs: Vec<(usize, PutJob)>,
+    dirs: Vec<(usize, FileName)>,
+    skipped: Vec<(usize, String)>,
+    failed: Vec<(usize, Error)>,
+    /// The bytes of the regular files, for the progress bars.
+    bytes: u64,
+}
+
+impl Plan {
+    /// The next item number: each file, empty directory and failure is one.
+    fn next(&self) -> usize {
+        self.jobs.len() + self.dirs.len() + self.failed.len()
+    }
+}
+
+fn plan(args: &PutArgs) -> Plan {
+    let mut plan = Plan::default();
+    let rules = Rules {
+        follow: args.follow,
+        ..Rules::default()
+    };
+    for path in &args.files {
+        let stdin = path.as_path() == Path::new(STDIN);
+        let md = if stdin { None } else { std::fs::metadata(path).ok() };
+        if let Some(md) = md.filter(|m| m.is_dir()) {
+            if !args.recursive {
+                let dir = path.display().to_string();
+                let dir = dir.trim_end_matches('/');
+                let i = plan.next();
+                plan.failed.push((
+                    i,
+                    Error::new(
+                        ErrorKind::Usage,
+                        format!("{dir} is a directory; upload it with -r (nf put -r {dir})"),
+                    ),
+                ));
+                continue;
+            }
+            let base = match localtree::tree_name(path, args.as_name.as_deref()) {
+                Ok(b) => b,
+                Err(e) => {
+                    let i = plan.next();
+                    plan.failed.push((i, e));
+                    continue;
+                }
+            };
+            localtree::walk(path, md, Some(&base), &rules, &mut |found| {
+                let i = plan.next();
+                match found {
+                    Found::File { path, name, md } => {
+                        plan.bytes += md.len();
+                        plan.jobs.push((i, PutJob { path, name }));
+                    }
+                    Found::Dir {
+                        name, empty: true, ..
+                    } => plan.dirs.push((i, name)),
+                    Found::Dir { .. } => {}
+                    Found::Skipped { why, .. } => plan.skipped.push((i, why)),
+                    Found::Failed { error, .. } => plan.failed.push((i, error)),
+                }
+            });
+            continue;
+        }
+        let i = plan.next();
+        match job_for(path, args.as_name.as_deref()) {
+            Ok(job) => {
+                if let Some(md) = std::fs::metadata(path).ok().filter(|m| m.is_file() && !stdin) {
+                    plan.bytes += md.len();
+                }
+                plan.jobs.push((i, job));
+            }
+            Err(e) => plan.failed.push((i, e)),
+        }
+    }
+    plan
 }
 
 /// The upload of `path`: under `as_name`, else under its base name, in NFC either way.

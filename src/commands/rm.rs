@@ -1,5 +1,5 @@
-//! `nf rm`: delete files on the server. Every name is tried; each failure gets its own line and
-//! the summary comes last.
+//! `nf rm`: delete files (with `-r`, also directories and all they hold) on the server. Every
+//! name is tried; each failure gets its own line and the summary comes last.
 
 use crate::cli::RmArgs;
 use crate::commands::{expand_names, Context};
@@ -10,7 +10,7 @@ pub fn run(ctx: &Context, args: RmArgs) -> Result<()> {
     let mut client = ctx.connect()?;
     let named = expand_names(&mut client, &args.names, &report)?;
     let names: Vec<_> = named.iter().map(|(_, n)| n.clone()).collect();
-    let results = client.remove(&names)?;
+    let results = client.remove(&names, args.recursive)?;
     let mut removed = 0;
     for ((i, _), result) in named.iter().zip(results) {
         match result {
@@ -18,5 +18,9 @@ pub fn run(ctx: &Context, args: RmArgs) -> Result<()> {
             Err(e) => report.fail(*i, &e),
         }
     }
-    report.finish_count("removed", removed)
+    if args.recursive {
+        report.finish_count_of("removed", removed, "name", "names")
+    } else {
+        report.finish_count("removed", removed)
+    }
 }

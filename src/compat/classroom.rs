@@ -79,7 +79,7 @@ fn send(wire: &mut Wire, json: &str) -> Result<(), Error> {
 }
 
 fn list(wire: &mut Wire, shared: &Service) -> Done {
-    let result = match shared.store.list(None) {
+    let result = match shared.store.list(None, None).map(super::files_only) {
         Ok(files) => ok(wire, &pyjson::string_list(files.iter().map(|f| f.name.as_str()))),
         Err(e) => fail(wire, e),
     };
@@ -95,7 +95,7 @@ fn get(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     };
     let prefix = format!(
         "{{\"status\": \"OK\", \"data_namafile\": {}, \"data_file\": \"",
-        pyjson::string(&info.name)
+        pyjson::string(info.name.as_str())
     );
     let sent = wire
         .send(prefix.as_bytes())
@@ -115,8 +115,8 @@ fn get(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
 
 fn delete(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let removed = shared
-        .file_name(name)
-        .and_then(|n| shared.store.remove(&n).map(|()| n));
+        .top_name(name)
+        .and_then(|n| shared.store.remove(&n, false).map(|_| n));
     let result = match removed {
         Ok(n) => ok(wire, &pyjson::string(&format!("{} deleted", n.as_str()))),
         Err(e) => fail(wire, e),
@@ -170,7 +170,7 @@ pub(super) fn upload(wire: &mut Wire, shared: &Service, word: &[u8], name: &[u8]
     }
     let result = match intake.finish() {
         Ok(info) => {
-            let message = format!("{} stored ({} bytes)", info.name, info.size);
+            let message = format!("{} stored ({} bytes)", info.name.as_str(), info.size);
             ok(wire, &pyjson::string(&message)).map(|()| info.size)
         }
         Err(e) => fail(wire, e).map(|()| 0),

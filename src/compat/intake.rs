@@ -8,8 +8,8 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::protocol::FileInfo;
 use crate::service::Service;
+use crate::store::Entry;
 use crate::store::Upload;
 
 use super::b64::{encoded_len, BadBase64, Decoder};
@@ -32,8 +32,8 @@ impl Intake {
         let settings = &shared.settings;
         let limit = settings.compat_max_bytes.min(settings.max_file_size);
         let started = shared
-            .file_name(raw_name)
-            .and_then(|n| shared.store.begin_upload(&n, 0, None, false));
+            .top_name(raw_name)
+            .and_then(|n| shared.store.begin_upload(&n, 0, None, false, Default::default()));
         let (upload, failed) = match started {
             Ok(u) => (Some(u), None),
             Err(e) => (None, Some(e)),
@@ -103,7 +103,7 @@ impl Intake {
 
     /// Ends the stream: decodes the last quantum and commits the file, overwriting any file of
     /// that name (as the old server did).
-    pub fn finish(mut self) -> Result<FileInfo, Error> {
+    pub fn finish(mut self) -> Result<Entry, Error> {
         self.step(|decoder, out| decoder.finish(out));
         if let Some(err) = self.failed.take() {
             return Err(err);

@@ -23,9 +23,9 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::protocol::FileInfo;
 use crate::service::Service;
 use crate::store::Content;
+use crate::store::Entry;
 use crate::transport::Transport;
 
 use wire::Wire;
@@ -350,8 +350,14 @@ pub fn serve(transport: Transport, shared: &Service, end: Option<Got>) {
 }
 
 /// Opens a stored file for an old-dialect download, within `compat_max_bytes`.
-fn open_for_download(shared: &Service, raw: &[u8]) -> Result<(Content, FileInfo), Error> {
-    let name = shared.file_name(raw)?;
+/// The files of a listing (the old dialects know no directories: they see and fetch only the
+/// files at the top).
+fn files_only(entries: Vec<Entry>) -> Vec<Entry> {
+    entries.into_iter().filter(|e| !e.is_dir()).collect()
+}
+
+fn open_for_download(shared: &Service, raw: &[u8]) -> Result<(Content, Entry), Error> {
+    let name = shared.top_name(raw)?;
     let (file, info) = shared.store.read(&name, 0)?;
     let limit = shared.settings.compat_max_bytes;
     if info.size > limit {
@@ -372,7 +378,7 @@ fn open_for_download(shared: &Service, raw: &[u8]) -> Result<(Content, FileInfo)
 fn send_file(
     out: &mut impl std::io::Write,
     file: Content,
-    info: &FileInfo,
+    info: &Entry,
     layout: b64::Layout,
 ) -> Result<u64, Error> {
     use std::io::Read;

@@ -52,7 +52,7 @@ fn reply(wire: &mut Wire, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn list(wire: &mut Wire, shared: &Service) -> Done {
-    let result = match shared.store.list(None) {
+    let result = match shared.store.list(None, None).map(super::files_only) {
         Ok(files) => {
             let names = pyjson::string_list(files.iter().map(|f| f.name.as_str()));
             // "succes" is the old server's spelling; its clients print the reply as it is.

@@ -74,6 +74,8 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub max_http_headers: usize,
     pub max_name_bytes: usize,
+    pub max_path_bytes: usize,
+    pub max_path_components: usize,
     pub max_file_size: u64,
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,

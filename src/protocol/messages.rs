@@ -25,6 +25,14 @@ pub enum Request {
         offset: u64,
         #[serde(default, skip_serializing_if = "is_false")]
         force: bool,
+        /// The file's modification time to keep, RFC 3339 in UTC with up to 9 fractional
+        /// digits; without it, the time of the commit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        modified: Option<String>,
+        /// Its permission bits to keep, in octal (`"0755"`; only `0o777` is kept); without
+        /// it, `0644`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<String>,
     },
     /// Download from `offset`: answered by a [`GetReply`] and `size - offset` raw bytes.
     Get {
@@ -34,13 +42,33 @@ pub enum Request {
     },
     /// What the server holds under a name: the file, and how much of a partial upload.
     Stat { name: String },
-    /// List stored files, optionally only those matching a glob.
+    /// List a directory (`path`; none: the top), one level or with `recursive` the whole
+    /// tree below it, optionally only entries whose last component matches a glob. A `path`
+    /// that names a file lists that file. Answered by the entries, one line each, then a
+    /// [`ListEnd`].
     List {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        recursive: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pattern: Option<String>,
     },
-    /// Delete a stored file.
-    Rm { name: String },
+    /// Delete a stored file, or with `recursive` a directory and everything in it.
+    Rm {
+        name: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        recursive: bool,
+    },
+    /// Create a directory, and the directories above it that are missing.
+    Mkdir { name: String },
+    /// Rename a file or a directory (replacing a file at `to` only with `force`).
+    Mv {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        force: bool,
+    },
 }
 
 impl Request {
@@ -53,6 +81,8 @@ impl Request {
             Request::Stat { .. } => "stat",
             Request::List { .. } => "list",
             Request::Rm { .. } => "rm",
+            Request::Mkdir { .. } => "mkdir",
+            Request::Mv { .. } => "mv",
         }
     }
 }
@@ -76,23 +106,77 @@ pub struct Trailer {
     pub cancel: Option<String>,
 }
 
-/// One stored file, as `ls --json` prints it.
+/// What an entry of the tree is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryType {
+    #[default]
+    File,
+    Dir,
+}
+
+/// One entry of the tree (a file or a directory), as `ls --json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileInfo {
+    /// The whole path from the top of the tree.
     pub name: String,
+    #[serde(rename = "type", default)]
+    pub kind: EntryType,
+    /// Bytes (0 for a directory).
     pub size: u64,
-    /// RFC 3339, UTC.
+    /// Modification time: RFC 3339, UTC, with 9 fractional digits when the time has any.
     pub modified: String,
-    /// BLAKE3 of the content, 64 lowercase hex digits.
+    /// Permission bits in octal (`"0644"`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mode: String,
+    /// BLAKE3 of the content, 64 lowercase hex digits (files only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub blake3: String,
 }
 
-/// A listing as `nf ls --json` prints it (and HTTP's folder JSON serves it): a pretty-printed
-/// array of [`FileInfo`] and a final newline. The one place this text is made.
-pub fn listing_json(files: &[FileInfo]) -> String {
-    let mut text = serde_json::to_string_pretty(files).expect("file infos serialize");
-    text.push('\n');
+/// A listing as `nf ls --json` prints it and HTTP's folder JSON serves it: `[`, one compact
+/// entry per line, `]`, made piece by piece so that a long listing streams. The one place this
+/// text is made.
+#[derive(Debug, Default)]
+pub struct ListingJson {
+    started: bool,
+}
+
+impl ListingJson {
+    /// The text that goes before and with `entry`.
+    pub fn entry(&mut self, entry: &FileInfo) -> Vec<u8> {
+        let mut text = if self.started {
+            b",\n".to_vec()
+        } else {
+            b"[\n".to_vec()
+        };
+        self.started = true;
+        serde_json::to_writer(&mut text, entry).expect("entries serialize");
+        text
+    }
+
+    /// The text that ends the array (all of it, for an empty listing).
+    pub fn end(&self) -> &'static [u8] {
+        if self.started {
+            b"\n]\n"
+        } else {
+            b"[]\n"
+        }
+    }
+}
+
+/// A whole listing as [`ListingJson`] writes it.
+pub fn listing_json(files: &[FileInfo]) -> Vec<u8> {
+    let mut json = ListingJson::default();
+    let mut text: Vec<u8> = files.iter().flat_map(|f| json.entry(f)).collect();
+    text.extend_from_slice(json.end());
     text
+}
+
+impl FileInfo {
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryType::Dir
+    }
 }
 
 /// Every failure reply: `{"ok":false,"code":"not_found","message":"…"}`; a `busy` reply may
@@ -155,22 +239,54 @@ pub struct StatReply {
     pub partial: u64,
 }
 
-/// The answer to `list`: followed by `count` lines, one [`FileInfo`] each, sorted by name.
+/// The last line of the answer to `list`, after its `count` entry lines. (A failure after
+/// some entries ends the answer with an [`ErrorReply`] instead.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListReply {
+pub struct ListEnd {
     pub ok: bool,
     pub count: u64,
 }
 
-/// The answer to `rm`.
+/// The answer to `rm` and `mkdir`: the name done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RmReply {
     pub ok: bool,
     pub name: String,
 }
 
+/// The answer to `mv`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MvReply {
+    pub ok: bool,
+    pub from: String,
+    pub to: String,
+}
+
+/// Permission bits as the wire writes them: 4 octal digits (`"0644"`), only `0o777`.
+pub fn mode_text(mode: u32) -> String {
+    format!("{:04o}", mode & 0o777)
+}
+
+/// Permission bits from the wire: 1 to 4 octal digits; set-id and sticky bits are dropped.
+pub fn parse_mode(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    u32::from_str_radix(text, 8).ok().map(|m| m & 0o777)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn modes_are_four_octal_digits_and_never_set_id_bits() {
+        assert_eq!(super::mode_text(0o100755), "0755");
+        assert_eq!(super::parse_mode("644"), Some(0o644));
+        assert_eq!(super::parse_mode("4755"), Some(0o755));
+        for bad in ["", "8", "07777x", "12345", "-1", "0x1"] {
+            assert_eq!(super::parse_mode(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -180,6 +296,8 @@ mod tests {
             size: Some(5),
             offset: 0,
             force: false,
+            modified: None,
+            mode: None,
         };
         assert_eq!(
             serde_json::to_string(&put).unwrap(),

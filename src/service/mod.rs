@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::name::FileName;
-use crate::store::Store;
+use crate::name::{FileName, Limits};
+use crate::protocol::{EntryType, FileInfo};
+use crate::store::{Entry, Kind, Store};
 
 pub use log::Logger;
 
@@ -33,9 +34,29 @@ impl Service {
         }
     }
 
-    /// Validates a name from the wire against the rules and this server's length limit.
+    /// This server's limits on names (`max_name_bytes`, `max_path_bytes`,
+    /// `max_path_components`).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            component_bytes: self.settings.max_name_bytes,
+            path_bytes: self.settings.max_path_bytes,
+            components: self.settings.max_path_components,
+        }
+    }
+
+    /// Validates a name (a path) from the wire against the rules and this server's limits.
     pub fn file_name(&self, raw: &[u8]) -> Result<FileName> {
-        FileName::parse_bytes_with_limit(raw, self.settings.max_name_bytes)
+        FileName::parse_bytes_with(raw, &self.limits())
+    }
+
+    /// Validates a name at the top of the tree (one component): what the old text dialects,
+    /// which know no directories, may name.
+    pub fn top_name(&self, raw: &[u8]) -> Result<FileName> {
+        let limits = Limits {
+            component_bytes: self.settings.max_name_bytes,
+            ..Limits::TOP
+        };
+        FileName::parse_bytes_with(raw, &limits)
     }
 
     /// True once the server is stopping: an end of stream may be the stop, not the client.
@@ -46,6 +67,21 @@ impl Service {
     /// Marks the server as stopping; true if it already was.
     pub fn begin_stop(&self) -> bool {
         self.stopping.swap(true, Ordering::SeqCst)
+    }
+}
+
+/// An entry of the store as the wire and `ls --json` show it.
+pub fn wire(entry: &Entry) -> FileInfo {
+    FileInfo {
+        name: entry.name.as_str().to_string(),
+        kind: match entry.kind {
+            Kind::File => EntryType::File,
+            Kind::Dir => EntryType::Dir,
+        },
+        size: entry.size,
+        modified: crate::human::rfc3339_exact(entry.modified),
+        mode: crate::protocol::mode_text(entry.mode),
+        blake3: entry.blake3.map(|h| h.to_hex().to_string()).unwrap_or_default(),
     }
 }
 

@@ -2,10 +2,13 @@
 //! S3-compatible object store ([`s3`]), shared by any number of servers.
 //!
 //! Both backends give the same guarantees behind one narrow interface (list / stat / read /
-//! begin upload / commit / remove): a name shows only complete, verified content; each file's
-//! BLAKE3 is kept with it, so listings never read content; an upload is written as it arrives
-//! and becomes visible only at [`Store::commit`], atomically, and without replacing an existing
-//! file unless asked to. This module only dispatches; the backends hold the logic.
+//! begin upload / commit / remove / mkdir / rename) over a tree of directories and files named
+//! by [`FileName`] paths: a name shows only complete, verified content; each file's BLAKE3,
+//! modification time and permission bits are kept with it, so listings never read content; an
+//! upload is written as it arrives and becomes visible only at [`Store::commit`], atomically,
+//! and without replacing an existing file unless asked to. A path is never a file and a
+//! directory at once. The store speaks its own [`Entry`]; the dialects turn it into wire or
+//! JSON text. This module only dispatches; the backends hold the logic.
 //!
 //! Interrupted uploads are kept for a resume within [`Partials`]: each name keeps only its
 //! largest, all of them together hold at most `max_partial_bytes` (the oldest go first), and
@@ -17,12 +20,11 @@ pub mod s3;
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::glob;
-use crate::name::FileName;
-use crate::protocol::FileInfo;
+use crate::name::{quote, FileName};
 
 pub use s3::S3Location;
 
@@ -60,6 +62,65 @@ impl Partials {
 
 /// The default of `max_partial_bytes`.
 pub const DEFAULT_MAX_PARTIAL_BYTES: u64 = 16 << 30;
+
+/// What a name is in the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    File,
+    Dir,
+}
+
+/// One entry of the tree, as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The whole path from the top.
+    pub name: FileName,
+    pub kind: Kind,
+    /// Bytes of content (0 for a directory).
+    pub size: u64,
+    /// The modification time kept with the file (the one its uploader sent, else the time it
+    /// was stored); a directory's is the file system's (or the store's).
+    pub modified: SystemTime,
+    /// Permission bits (`0o777` at most).
+    pub mode: u32,
+    /// The BLAKE3 of the content (files only).
+    pub blake3: Option<blake3::Hash>,
+}
+
+impl Entry {
+    /// A directory entry.
+    pub fn dir(name: FileName, modified: SystemTime, mode: u32) -> Entry {
+        Entry {
+            name,
+            kind: Kind::Dir,
+            size: 0,
+            modified,
+            mode: mode & 0o777,
+            blake3: None,
+        }
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind == Kind::Dir
+    }
+}
+
+/// What an uploader asks the store to keep with a file besides its content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attrs {
+    /// The file's modification time (none: the time of the commit).
+    pub modified: Option<SystemTime>,
+    /// Its permission bits (none: `0o644`).
+    pub mode: Option<u32>,
+}
+
+/// The mode of a file whose uploader sent none.
+pub const DEFAULT_FILE_MODE: u32 = 0o644;
+/// The mode of a directory nf creates.
+pub const DEFAULT_DIR_MODE: u32 = 0o755;
+
+/// What `walk` hands each entry to; an error stops the walk and is returned by it.
+pub type Visit<'a> = dyn FnMut(Entry) -> Result<()> + 'a;
 
 /// The store of one server process. Cheap to clone: clones share one backend.
 #[derive(Clone)]
@@ -130,33 +191,52 @@ impl Store {
         }
     }
 
-    /// Every stored file whose name matches `pattern`, sorted by name.
-    pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
+    /// Visits the entries under `from` (none: the top of the tree), one directory's entries in
+    /// byte order of their names, each directory before what it holds; with `recursive` the
+    /// whole tree below, depth first, else one level. A `from` that names a file visits that
+    /// file alone. Nothing is gathered: a listing of any size costs the memory of the
+    /// directories on the current path. Returns how many entries were visited.
+    pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
         match self {
-            Store::Local(s) => s.list(pattern),
-            Store::S3(s) => s.list(pattern),
+            Store::Local(s) => s.walk(from, recursive, visit),
+            Store::S3(s) => s.walk(from, recursive, visit),
         }
     }
 
-    /// The stored file under `name` (if any) and how many bytes of an interrupted upload of it
-    /// a resumed `put` can skip.
-    pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+    /// The entries of the directory `dir` (none: the top), one level, in byte order of their
+    /// names; only those whose last component matches `pattern`, if given.
+    pub fn list(&self, dir: Option<&FileName>, pattern: Option<&str>) -> Result<Vec<Entry>> {
+        let glob = listing_glob(pattern)?;
+        let mut entries = Vec::new();
+        self.walk(dir, false, &mut |e| {
+            if glob.as_ref().is_none_or(|g| g.matches(e.name.leaf())) {
+                entries.push(e);
+            }
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// The entry under `name` (if any: a file or a directory) and how many bytes of an
+    /// interrupted upload of it a resumed `put` can skip.
+    pub fn stat(&self, name: &FileName) -> Result<(Option<Entry>, u64)> {
         match self {
             Store::Local(s) => s.stat(name),
             Store::S3(s) => s.stat(name),
         }
     }
 
-    /// Opens `name` for reading from `offset`; the info describes exactly the content returned.
-    /// An `offset` past the end returns the info with content that must not be read.
-    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Content, FileInfo)> {
+    /// Opens the file `name` for reading from `offset`; the entry describes exactly the
+    /// content returned. An `offset` past the end returns the entry with content that must not
+    /// be read. A directory is a `conflict`.
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Content, Entry)> {
         match self {
             Store::Local(s) => s.read(name, offset).map(|(f, i)| (Content::File(f), i)),
             Store::S3(s) => s.read(name, offset).map(|(r, i)| (Content::Remote(r), i)),
         }
     }
 
-    /// True when a file is stored under `name`.
+    /// True when a file (not a directory) is stored under `name`.
     pub fn exists(&self, name: &FileName) -> bool {
         match self {
             Store::Local(s) => s.exists(name),
@@ -164,27 +244,59 @@ impl Store {
         }
     }
 
-    /// Deletes the stored file `name`.
-    pub fn remove(&self, name: &FileName) -> Result<()> {
+    /// Deletes the file `name`, or with `recursive` also a directory and everything in it;
+    /// returns how many files went.
+    pub fn remove(&self, name: &FileName, recursive: bool) -> Result<u64> {
         match self {
-            Store::Local(s) => s.remove(name),
-            Store::S3(s) => s.remove(name),
+            Store::Local(s) => s.remove(name, recursive),
+            Store::S3(s) => s.remove(name, recursive),
+        }
+    }
+
+    /// Creates the directory `name` and the missing ones above it; one that exists is fine.
+    pub fn mkdir(&self, name: &FileName) -> Result<Entry> {
+        match self {
+            Store::Local(s) => s.mkdir(name),
+            Store::S3(s) => s.mkdir(name),
+        }
+    }
+
+    /// Moves the file or directory `from` to `to` (creating the directories above `to`),
+    /// replacing a file at `to` only with `force`; a directory is never replaced. Atomic on
+    /// the local store; a copy then a delete on the object store (docs/SCALING.md).
+    pub fn rename(&self, from: &FileName, to: &FileName, force: bool) -> Result<()> {
+        if from.contains(to) && from != to {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "cannot move {} into itself ({})",
+                    quote(from.as_str()),
+                    quote(to.as_str())
+                ),
+            ));
+        }
+        match self {
+            Store::Local(s) => s.rename(from, to, force),
+            Store::S3(s) => s.rename(from, to, force),
         }
     }
 
     /// Starts an upload of `name`, a file of `size` bytes if known; with `offset > 0` it
     /// continues an interrupted one. `resumable`: keep what arrived if the upload is cut off
     /// (the object store keeps every part it stored).
+    /// `attrs`: the time and mode to keep with the file. A name that is a directory, or under
+    /// a file, is a `conflict`.
     pub fn begin_upload(
         &self,
         name: &FileName,
         offset: u64,
         size: Option<u64>,
         resumable: bool,
+        attrs: Attrs,
     ) -> Result<Upload> {
         let backend = match self {
-            Store::Local(s) => Backend::Local(s.begin_upload(name, offset, resumable)?),
-            Store::S3(s) => Backend::S3(Box::new(s.begin_upload(name, offset, size)?)),
+            Store::Local(s) => Backend::Local(s.begin_upload(name, offset, resumable, attrs)?),
+            Store::S3(s) => Backend::S3(Box::new(s.begin_upload(name, offset, size, attrs)?)),
         };
         Ok(Upload {
             name: name.clone(),
@@ -195,7 +307,7 @@ impl Store {
 
     /// Makes verified uploads visible under their names (`force`: replace an existing file;
     /// otherwise an existing name is an `exists` error). One result per upload, in order.
-    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
         match self {
             Store::Local(s) => s.commit(
                 batch
@@ -223,7 +335,27 @@ impl Store {
 fn not_found(name: &FileName) -> Error {
     Error::new(
         ErrorKind::NotFound,
-        format!("no file named {}", crate::name::quote(name.as_str())),
+        format!("no file named {}", quote(name.as_str())),
+    )
+}
+
+/// The error for a name where a file is needed and a directory is.
+fn is_a_dir(name: &FileName, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!("{} on the server is a directory{what}", quote(name.as_str())),
+    )
+}
+
+/// The error for a directory path (`dir`, above `name`) that is a file on the server.
+fn is_a_file(dir: &FileName, name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "{} on the server is a file, not a directory, so {} cannot be there",
+            quote(dir.as_str()),
+            quote(name.as_str())
+        ),
     )
 }
 
@@ -250,8 +382,8 @@ fn being_resumed(name: &FileName) -> Error {
     )
 }
 
-/// The glob of an `ls` pattern (none: every file).
-fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
+/// The glob of a listing's pattern (none: every entry), matched against last components.
+pub fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
     pattern
         .map(|p| {
             glob::Glob::new(p).ok_or_else(|| {
@@ -319,7 +451,7 @@ impl Upload {
     }
 
     /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
-    pub fn commit_as_received(self, force: bool) -> Result<FileInfo> {
+    pub fn commit_as_received(self, force: bool) -> Result<Entry> {
         let store = self.store.clone();
         let verified = self.finish(None)?;
         store

@@ -1,4 +1,5 @@
-//! DELETE of a file: the stored file and its interrupted uploads go, as with `nf rm`.
+//! DELETE of a file (the stored file and its interrupted uploads go, as with `nf rm`), or of a
+//! folder: an empty one, or with `?recursive` everything in it, as with `nf rm -r`.
 
 use super::head::Head;
 use super::response::{write_head, Framing};
@@ -6,12 +7,12 @@ use super::{read_only_error, Done, Session};
 use crate::name::FileName;
 
 impl Session<'_> {
-    pub(super) fn delete(&mut self, head: &Head, name: &FileName) -> Done {
+    pub(super) fn delete(&mut self, head: &Head, name: &FileName, recursive: bool) -> Done {
         let shown = Some(name.as_str().to_string());
         let removed = if self.svc.settings.read_only {
             Err(read_only_error())
         } else {
-            self.svc.store.remove(name)
+            self.svc.store.remove(name, recursive).map(|_| ())
         };
         if let Err(err) = removed {
             return self.fail(head, shown, err);

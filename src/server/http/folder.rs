@@ -1,20 +1,22 @@
 //! GET and HEAD of a folder: an HTML page ([`super::page`]), with `?json` (or an `Accept` that
 //! asks for JSON rather than HTML) exactly the JSON `nf ls --json` prints, or with `?tar` the
-//! folder as one tar archive, streamed file by file. A page is rendered from [`Entry`]s, the
-//! http module's own view of a listing, so that folders in the listing are one more kind.
+//! folder and everything below it as one tar archive, streamed file by file. A page is
+//! rendered from [`Entry`]s, the http module's own view of one level of a listing.
 
 use super::head::{Head, Method};
 use super::response::{write_head, Framing, Out};
 use super::target::Target;
 use super::{page, tar, Done, Session};
 use crate::error::{Error, ErrorKind};
-use crate::human;
 use crate::name::FileName;
 use crate::protocol::{listing_json, FileInfo};
+use crate::service::wire;
+use crate::store;
 
 /// What a folder page shows of one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The last component: links are relative to the folder's page.
     pub name: String,
     pub kind: Kind,
     pub size: u64,
@@ -24,8 +26,6 @@ pub struct Entry {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
-    /// Listed once the store has folders (issue 15); pages already show them.
-    #[cfg_attr(not(test), allow(dead_code))]
     Folder,
     File,
 }
@@ -33,8 +33,8 @@ pub enum Kind {
 impl From<&FileInfo> for Entry {
     fn from(f: &FileInfo) -> Entry {
         Entry {
-            name: f.name.clone(),
-            kind: Kind::File,
+            name: f.name.rsplit('/').next().unwrap_or(&f.name).to_string(),
+            kind: if f.is_dir() { Kind::Folder } else { Kind::File },
             size: f.size,
             modified: f.modified.clone(),
         }
@@ -54,22 +54,27 @@ fn sort(entries: &mut [Entry]) {
 }
 
 impl Session<'_> {
-    pub(super) fn folder(&mut self, head: &Head, target: &Target) -> Done {
-        let shown = Some("/".to_string());
-        let files = match self.svc.store.list(None) {
-            Ok(files) => files,
+    pub(super) fn folder(&mut self, head: &Head, target: &Target, dir: Option<&FileName>) -> Done {
+        let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
+        let files: Vec<FileInfo> = match self.svc.store.list(dir, None) {
+            Ok(listed) => listed.iter().map(wire).collect(),
             Err(err) => return self.fail(head, shown, err),
         };
         if target.has("tar") {
-            return self.tar(head, &files);
+            return self.tar(head, dir);
         }
         let (media, text) = if target.has("json") || wants_json(head) {
             ("application/json", listing_json(&files))
         } else {
             let writable = !self.svc.settings.read_only;
+            let segments: Vec<String> = dir
+                .iter()
+                .flat_map(|d| d.components())
+                .map(str::to_string)
+                .collect();
             (
                 "text/html; charset=utf-8",
-                page::render(&[], &entries(&files), writable),
+                page::render(&segments, &entries(&files), writable).into_bytes(),
             )
         };
         let mut fields = vec![
@@ -95,24 +100,35 @@ impl Session<'_> {
             if head.method == Method::Head {
                 Ok(())
             } else {
-                std::io::Write::write_all(&mut self.stream, text.as_bytes())
+                std::io::Write::write_all(&mut self.stream, &text)
             }
         });
         self.done(Some(200), shown, 0, sent, keep)
     }
 
-    /// The folder as one tar archive: each file opened, its header written from the version
-    /// opened, its content sent as downloads are. A file removed since the listing is left
-    /// out; any other failure cuts the archive short (the client sees an unfinished body).
-    fn tar(&mut self, head: &Head, files: &[FileInfo]) -> Done {
-        let shown = Some("/".to_string());
+    /// The folder and everything below it as one tar archive, paths relative to the folder:
+    /// each directory an entry (so empty ones arrive too), each file opened, its header written
+    /// from the version opened, its content sent as downloads are. The store's walk hands over
+    /// one entry at a time, so the archive never holds the listing. A file removed since it was
+    /// listed is left out; any other failure cuts the archive short (the client sees an
+    /// unfinished body).
+    fn tar(&mut self, head: &Head, dir: Option<&FileName>) -> Done {
+        let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         let chunked = head.minor >= 1;
         let keep = chunked && self.keep(head);
+        let archive = dir.map_or("files", |d| d.leaf());
         let fields = [
             ("Content-Type", "application/x-tar".to_string()),
             (
                 "Content-Disposition",
-                "attachment; filename=\"files.tar\"".to_string(),
+                format!(
+                    "attachment; filename=\"{}.tar\"; filename*=UTF-8''{}.tar",
+                    archive.replace(
+                        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '.',
+                        "_"
+                    ),
+                    super::target::href(archive)
+                ),
             ),
         ];
         let framing = if chunked { Framing::Chunked } else { Framing::Close };
@@ -125,26 +141,32 @@ impl Session<'_> {
         let svc = self.svc;
         let mut out = Out::new(&mut self.stream, chunked);
         let zeros = [0u8; 512];
-        let mut streamed = || -> Result<(), Error> {
-            let io = |e: std::io::Error| crate::server::body::peer_error("the archive was cut", &e);
-            for f in files {
-                let Ok(name) = FileName::parse(&f.name) else {
-                    continue;
-                };
-                let (content, info) = match svc.store.read(&name, 0) {
-                    Ok(x) => x,
-                    Err(e) if e.kind == ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                let mtime = human::parse_rfc3339(&info.modified).unwrap_or(0);
-                out.write(&tar::file_header(&info.name, info.size, mtime))
-                    .map_err(io)?;
-                out.send(content, info.size)?;
-                out.write(&zeros[..tar::padding(info.size)]).map_err(io)?;
+        let io = |e: std::io::Error| crate::server::body::peer_error("the archive was cut", &e);
+        let mut visit = |e: store::Entry| -> Result<(), Error> {
+            let Some(path) = e.name.below(dir) else {
+                return Ok(());
+            };
+            let mtime = crate::human::unix_nanos(e.modified).0;
+            if e.is_dir() {
+                return out
+                    .write(&tar::dir_header(path.as_str(), mtime, e.mode))
+                    .map_err(io);
             }
-            out.write(&tar::END).map_err(io)
+            let (content, info) = match svc.store.read(&e.name, 0) {
+                Ok(x) => x,
+                Err(err) if err.kind == ErrorKind::NotFound => return Ok(()),
+                Err(err) => return Err(err),
+            };
+            let mtime = crate::human::unix_nanos(info.modified).0;
+            out.write(&tar::file_header(path.as_str(), info.size, mtime, info.mode))
+                .map_err(io)?;
+            out.send(content, info.size)?;
+            out.write(&zeros[..tar::padding(info.size)]).map_err(io)
         };
-        let result = streamed();
+        let result = svc
+            .store
+            .walk(dir, true, &mut visit)
+            .and_then(|_| out.write(&tar::END).map_err(io));
         let sent_before_end = out.sent;
         match result.and_then(|()| {
             out.finish()
@@ -180,21 +202,20 @@ mod tests {
 
     #[test]
     fn folders_come_first_then_names_in_order() {
-        let info = |name: &str| FileInfo {
-            name: name.into(),
-            size: 1,
-            modified: "2026-01-01T00:00:00Z".into(),
-            blake3: "0".repeat(64),
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+        let file = |name: &str| {
+            wire(&store::Entry {
+                name: FileName::parse(name).unwrap(),
+                kind: store::Kind::File,
+                size: 1,
+                modified: at,
+                mode: 0o644,
+                blake3: Some(blake3::hash(b"x")),
+            })
         };
-        let mut listed = entries(&[info("b"), info("a")]);
-        listed.push(Entry {
-            name: "z".into(),
-            kind: Kind::Folder,
-            size: 0,
-            modified: String::new(),
-        });
-        sort(&mut listed);
-        let names: Vec<&str> = listed.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["z", "a", "b"]);
+        let dir = |name: &str| wire(&store::Entry::dir(FileName::parse(name).unwrap(), at, 0o755));
+        let listed = entries(&[file("d/b"), dir("d/z"), file("d/a")]);
+        let names: Vec<(&str, Kind)> = listed.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+        assert_eq!(names, [("z", Kind::Folder), ("a", Kind::File), ("b", Kind::File)]);
     }
 }

@@ -27,13 +27,13 @@ impl Session<'_> {
         let shown = Some(name.as_str().to_string());
         for _ in 0..REOPENS {
             let (content, info) = match self.svc.store.read(name, 0) {
-                Ok(x) => x,
-                Err(err) => return self.fail(head, shown, err),
+                Ok((content, entry)) => (content, crate::service::wire(&entry)),
+                Err(err) => return self.folder_or_fail(head, name, shown, err),
             };
             let tag = etag(&info.blake3);
             let validators = Validators {
                 etag: &tag,
-                modified: human::parse_rfc3339(&info.modified),
+                modified: human::parse_rfc3339_secs(&info.modified),
             };
             let mut fields = vec![("ETag", tag.clone()), ("Accept-Ranges", "bytes".to_string())];
             if let Some(t) = validators.modified {
@@ -113,6 +113,26 @@ impl Session<'_> {
         self.fail(head, shown, err)
     }
 
+    /// A GET of a folder's name without the final `/` is sent to the folder (301, as web
+    /// servers do, so that the page's relative links work); any other failure is answered.
+    fn folder_or_fail(&mut self, head: &Head, name: &FileName, shown: Option<String>, err: Error) -> Done {
+        let is_dir = matches!(self.svc.store.stat(name), Ok((Some(e), _)) if e.is_dir());
+        if !is_dir {
+            return self.fail(head, shown, err);
+        }
+        let keep = self.keep(head);
+        let location = format!("{}/", super::target::href_path(name));
+        let sent = write_head(
+            &mut self.stream,
+            head.minor,
+            301,
+            &[("Location", location)],
+            Framing::Length(0),
+            keep,
+        );
+        self.done(Some(301), shown, 0, sent, keep)
+    }
+
     fn unsatisfiable(&mut self, head: &Head, shown: Option<String>, info: &FileInfo) -> Done {
         let keep = self.keep(head);
         let err = Error::new(
@@ -157,7 +177,7 @@ fn at_offset(
         }
         Content::Remote(_) => {
             let (again, now) = s.svc.store.read(name, start)?;
-            Ok((now.blake3 == info.blake3).then_some(again))
+            Ok((crate::service::wire(&now).blake3 == info.blake3).then_some(again))
         }
     }
 }

@@ -235,13 +235,20 @@ impl<'a> Session<'a> {
         match (&head.method, &target.path) {
             (Method::Options, _) => self.options(head),
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
-            (Method::Get | Method::Head, Path::Folder(_)) => self.folder(head, &target),
+            (Method::Get | Method::Head, Path::Folder(dir)) => self.folder(head, &target, dir.as_ref()),
             (Method::Put, Path::File(name)) => self.put(head, name),
-            (Method::Delete, Path::File(name)) => self.delete(head, name),
-            (Method::Put | Method::Delete, Path::Folder(_)) => self.not_allowed(
+            (Method::Delete, Path::File(name) | Path::Folder(Some(name))) => {
+                self.delete(head, name, target.has("recursive"))
+            }
+            (Method::Put, Path::Folder(_)) => self.not_allowed(
+                head,
+                "GET, HEAD, DELETE, OPTIONS",
+                "a folder cannot be uploaded; PUT each file by its name (folders are made as needed)",
+            ),
+            (Method::Delete, Path::Folder(None)) => self.not_allowed(
                 head,
                 "GET, HEAD, OPTIONS",
-                "a folder cannot be uploaded or deleted here; PUT or DELETE a file by its name",
+                "the top folder cannot be deleted; DELETE a file, or a folder with ?recursive",
             ),
             (Method::Other(m), _) => {
                 let why = format!("the method {} is not served here", crate::name::quote(m));

@@ -81,17 +81,21 @@ impl Session<'_> {
             None => None,
         };
         let (current, _) = self.svc.store.stat(name)?;
+        let current = current.map(|e| crate::service::wire(&e));
         let tag = current.as_ref().map(|f| etag(&f.blake3));
         let validators = current.as_ref().zip(tag.as_deref()).map(|(f, tag)| Validators {
             etag: tag,
-            modified: human::parse_rfc3339(&f.modified),
+            modified: human::parse_rfc3339_secs(&f.modified),
         });
         if conditional::evaluate(head, validators, false) == Verdict::Failed {
             return Err(precondition_failed(name, current.is_some()));
         }
         let create_only = head.has("if-none-match", "*");
         let resumable = size.is_some_and(|s| s >= settings.resume_min_bytes);
-        let upload = self.svc.store.begin_upload(name, 0, size, resumable)?;
+        let upload = self
+            .svc
+            .store
+            .begin_upload(name, 0, size, resumable, crate::store::Attrs::default())?;
         Ok((upload, create_only, current.is_some(), expected))
     }
 
@@ -144,7 +148,7 @@ impl Session<'_> {
                 .expect("one result per upload")
         });
         let info = match committed {
-            Ok(info) => info,
+            Ok(entry) => crate::service::wire(&entry),
             Err(err) => {
                 let err = if err.kind == ErrorKind::Exists {
                     precondition_failed(name, true)
@@ -164,7 +168,7 @@ impl Session<'_> {
             ("Content-Type", "application/json".to_string()),
         ];
         if status == 201 {
-            fields.push(("Location", format!("/{}", target::href(name.as_str()))));
+            fields.push(("Location", target::href_path(name)));
         }
         let keep = self.keep(head);
         let sent = write_head(

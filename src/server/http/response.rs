@@ -32,6 +32,7 @@ pub fn reason(status: u16) -> &'static str {
         201 => "Created",
         204 => "No Content",
         206 => "Partial Content",
+        301 => "Moved Permanently",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -61,6 +62,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
     match kind {
         ErrorKind::NotFound => 404,
         ErrorKind::Exists => 412,
+        ErrorKind::Conflict => 409,
         ErrorKind::BadName | ErrorKind::Protocol | ErrorKind::HashMismatch | ErrorKind::Usage => 400,
         ErrorKind::TooLarge => 413,
         ErrorKind::Auth => 401,

@@ -18,8 +18,17 @@ const OCTAL_MAX: u64 = 0o777_7777_7777;
 pub const END: [u8; 2 * BLOCK] = [0; 2 * BLOCK];
 
 /// The header(s) of a regular file `path` (relative, `/`-separated) of `size` bytes, last
-/// modified at `mtime` (seconds since the epoch), mode 0644.
-pub fn file_header(path: &str, size: u64, mtime: i64) -> Vec<u8> {
+/// modified at `mtime` (seconds since the epoch), with permission bits `mode`.
+pub fn file_header(path: &str, size: u64, mtime: i64, mode: u32) -> Vec<u8> {
+    header(path, size, mtime, mode, b'0')
+}
+
+/// The header(s) of a directory `path` (relative, without the trailing `/`, which this adds).
+pub fn dir_header(path: &str, mtime: i64, mode: u32) -> Vec<u8> {
+    header(&format!("{path}/"), 0, mtime, mode, b'5')
+}
+
+fn header(path: &str, size: u64, mtime: i64, mode: u32, kind: u8) -> Vec<u8> {
     let mut pax = Vec::new();
     if path.len() > 100 || !path.is_ascii() {
         pax_record(&mut pax, "path", path);
@@ -32,7 +41,13 @@ pub fn file_header(path: &str, size: u64, mtime: i64) -> Vec<u8> {
     }
     let mut out = Vec::with_capacity(BLOCK * 2);
     if !pax.is_empty() {
-        let mut ext = ustar(&ascii_stand_in("PaxHeader", path), pax.len() as u64, 0, b'x');
+        let mut ext = ustar(
+            &ascii_stand_in("PaxHeader", path),
+            pax.len() as u64,
+            0,
+            0o644,
+            b'x',
+        );
         ext.extend_from_slice(&pax);
         ext.resize(ext.len() + padding(pax.len() as u64), 0);
         out.extend_from_slice(&ext);
@@ -42,7 +57,8 @@ pub fn file_header(path: &str, size: u64, mtime: i64) -> Vec<u8> {
         &ascii_stand_in("", path),
         size.min(OCTAL_MAX),
         clamped_time,
-        b'0',
+        mode & 0o7777,
+        kind,
     ));
     out
 }
@@ -86,10 +102,10 @@ fn pax_record(out: &mut Vec<u8>, key: &str, value: &str) {
 }
 
 /// A ustar header block.
-fn ustar(name: &str, size: u64, mtime: u64, kind: u8) -> Vec<u8> {
+fn ustar(name: &str, size: u64, mtime: u64, mode: u32, kind: u8) -> Vec<u8> {
     let mut h = vec![0u8; BLOCK];
     h[..name.len()].copy_from_slice(name.as_bytes());
-    octal(&mut h[100..108], 0o644);
+    octal(&mut h[100..108], u64::from(mode));
     octal(&mut h[108..116], 0);
     octal(&mut h[116..124], 0);
     octal(&mut h[124..136], size);
@@ -125,9 +141,10 @@ mod tests {
 
     #[test]
     fn a_short_ascii_name_is_one_ustar_header_with_a_valid_checksum() {
-        let h = file_header("notes.txt", 1234, 1_700_000_000);
+        let h = file_header("notes.txt", 1234, 1_700_000_000, 0o100755);
         assert_eq!(h.len(), BLOCK);
         assert_eq!(field(&h, 0..100), "notes.txt");
+        assert_eq!(field(&h, 100..108), "0000755");
         assert_eq!(field(&h, 124..136), format!("{:011o}", 1234));
         assert_eq!(field(&h, 136..148), format!("{:011o}", 1_700_000_000));
         assert_eq!(h[156], b'0');
@@ -141,7 +158,7 @@ mod tests {
     #[test]
     fn long_unicode_names_and_huge_sizes_go_in_a_pax_header() {
         let name = format!("{}é.bin", "x".repeat(150));
-        let h = file_header(&name, 10 << 30, 1);
+        let h = file_header(&name, 10 << 30, 1, 0o644);
         assert_eq!(h[156], b'x', "a pax header first");
         let pax_len: usize = usize::from_str_radix(field(&h, 124..136).trim_start_matches('0'), 8).unwrap();
         let records = String::from_utf8(h[BLOCK..BLOCK + pax_len].to_vec()).unwrap();
@@ -155,6 +172,15 @@ mod tests {
         assert_eq!(main[156], b'0');
         assert!(field(main, 0..100).is_ascii());
         assert_eq!(h.len() % BLOCK, 0);
+    }
+
+    #[test]
+    fn a_directory_is_a_type_5_entry_whose_name_ends_in_a_slash() {
+        let h = dir_header("photos/2020", 1_700_000_000, 0o755);
+        assert_eq!(field(&h, 0..100), "photos/2020/");
+        assert_eq!(field(&h, 100..108), "0000755");
+        assert_eq!(field(&h, 124..136), format!("{:011o}", 0));
+        assert_eq!(h[156], b'5');
     }
 
     #[test]

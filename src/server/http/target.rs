@@ -1,11 +1,12 @@
 //! The one place a URL becomes a name: the request target's path is split at `/`, each
-//! segment percent-decoded on its own (so `%2F` stays inside a segment, where the name rules
-//! refuse it), checked as UTF-8, and the file's name validated by [`Service::file_name`];
-//! nothing here joins strings into a path. A path ending in `/` (or just `/`) is a folder.
-//! Names are flat today, so the only folder is the root: a path with folder segments names
-//! nothing. The query (`?json`, `?tar`, `?recursive`) is read as a set of keys.
+//! segment percent-decoded on its own and checked as UTF-8 (a decoded `/`, from `%2F`, is
+//! refused: it would be a separator no one typed), and the segments, as the name a native
+//! client would send, validated by [`Service::file_name`], so `..`, `.` and every other name
+//! rule hold here as on the wire. A path ending in `/` (or just `/`) is a folder. The query
+//! (`?json`, `?tar`, `?recursive`) is read as a set of keys.
 //!
-//! [`href`] is the way back: a name as a URL path segment, for links and `Location`.
+//! [`href`] is the way back: a name as a URL path segment, for links; [`href_path`] a whole
+//! name as a URL path, for `Location`.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -16,8 +17,8 @@ use crate::service::Service;
 /// What a request target names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Path {
-    /// A folder, by its segments from the root (empty: the root).
-    Folder(Vec<String>),
+    /// A folder (`None`: the top).
+    Folder(Option<FileName>),
     /// A stored file.
     File(FileName),
 }
@@ -58,6 +59,12 @@ pub fn parse(svc: &Service, raw: &str) -> Result<Target, Error> {
     let mut segments = Vec::new();
     for raw_segment in path.split('/').filter(|s| !s.is_empty()) {
         let bytes: Vec<u8> = percent_decode_str(raw_segment).collect();
+        if bytes.contains(&b'/') {
+            return Err(Error::new(
+                ErrorKind::BadName,
+                format!("the path segment {} holds an encoded `/`", quote(raw_segment)),
+            ));
+        }
         let segment = String::from_utf8(bytes).map_err(|_| {
             Error::new(
                 ErrorKind::BadName,
@@ -66,34 +73,18 @@ pub fn parse(svc: &Service, raw: &str) -> Result<Target, Error> {
         })?;
         segments.push(segment);
     }
-    let path = if is_folder {
-        folder(segments)?
-    } else {
-        let file = segments.pop().expect("a path not ending in / has a last segment");
-        if let Path::Folder(inside) = folder(segments)? {
-            debug_assert!(inside.is_empty());
-        }
-        Path::File(svc.file_name(file.as_bytes())?)
+    let name = match segments.is_empty() {
+        true => None,
+        false => Some(svc.file_name(segments.join("/").as_bytes())?),
+    };
+    let path = match name {
+        Some(name) if !is_folder => Path::File(name),
+        name => Path::Folder(name),
     };
     Ok(Target {
         path,
         query: parse_query(query),
     })
-}
-
-/// The folder of these segments. Names are flat, so only the root exists; the folder
-/// segments are still checked as names would be, so `..` is refused rather than resolved.
-fn folder(segments: Vec<String>) -> Result<Path, Error> {
-    for s in &segments {
-        FileName::parse(s)?;
-    }
-    match segments.first() {
-        None => Ok(Path::Folder(segments)),
-        Some(first) => Err(Error::new(
-            ErrorKind::NotFound,
-            format!("no folder named {}: names on this server are flat", quote(first)),
-        )),
-    }
 }
 
 fn parse_query(query: &str) -> Vec<(String, String)> {
@@ -121,6 +112,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// A name as one URL path segment.
 pub fn href(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
+}
+
+/// A whole name as an absolute URL path: `/` and each component as a segment.
+pub fn href_path(name: &FileName) -> String {
+    name.components().map(|c| format!("/{}", href(c))).collect()
 }
 
 #[cfg(test)]
@@ -158,20 +154,41 @@ mod tests {
         assert_eq!(file("/a%00b"), Err(ErrorKind::BadName));
         assert_eq!(file("/%ff"), Err(ErrorKind::BadName));
         assert_eq!(file("/../etc/passwd"), Err(ErrorKind::BadName));
-        assert_eq!(file("/sub/a.txt"), Err(ErrorKind::NotFound));
+        assert_eq!(file("/sub/a.txt"), Ok("sub/a.txt".into()));
+        assert_eq!(file("/sub//a.txt"), Ok("sub/a.txt".into()));
+        assert_eq!(file("/sub%2Fa.txt"), Err(ErrorKind::BadName));
+        assert_eq!(file("/sub/../a.txt"), Err(ErrorKind::BadName));
+        assert_eq!(file("/sub/.nf/a.txt"), Err(ErrorKind::BadName));
         assert_eq!(file("a.txt"), Err(ErrorKind::Protocol));
         let root = parse(&svc, "/?json&tar=1").unwrap();
-        assert_eq!(root.path, Path::Folder(vec![]));
+        assert_eq!(root.path, Path::Folder(None));
         assert!(root.has("json") && root.has("tar") && !root.has("recursive"));
-        assert_eq!(parse(&svc, "http://host").unwrap().path, Path::Folder(vec![]));
-        assert_eq!(parse(&svc, "/sub/").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(parse(&svc, "http://host").unwrap().path, Path::Folder(None));
+        let sub = FileName::parse("sub/deeper").unwrap();
+        assert_eq!(
+            parse(&svc, "/sub/deeper/").unwrap().path,
+            Path::Folder(Some(sub.clone()))
+        );
+        assert_eq!(
+            parse(&svc, &format!("{}/", href_path(&sub))).unwrap().path,
+            Path::Folder(Some(sub))
+        );
+        assert_eq!(parse(&svc, "/../").unwrap_err().kind, ErrorKind::BadName);
     }
 
     #[test]
     fn hrefs_decode_back_to_the_name() {
         let (svc, _dir) = svc();
-        for name in ["a b.txt", "100%.txt", "a?b#c&d", "café", "x+y", "[1].pdf"] {
-            let target = format!("/{}", href(name));
+        for name in [
+            "a b.txt",
+            "100%.txt",
+            "a?b#c&d",
+            "café",
+            "x+y",
+            "[1].pdf",
+            "dir/a b/c%.txt",
+        ] {
+            let target = href_path(&FileName::parse(name).unwrap());
             assert_eq!(
                 parse(&svc, &target).unwrap().path,
                 Path::File(FileName::parse(name).unwrap()),

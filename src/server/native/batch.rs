@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use crate::error::Result;
-use crate::protocol::FileInfo;
 use crate::service::Service;
+use crate::store::Entry;
 use crate::store::Verified;
 
 /// Verified uploads waiting for their batch commit are committed at the latest at this many
@@ -30,7 +30,7 @@ pub struct Pending {
 
 /// One committed (or refused) upload: the reply, the name, its body bytes and when its
 /// request began, for the reply and the log line.
-pub type Committed = (Result<FileInfo>, String, u64, Instant);
+pub type Committed = (Result<Entry>, String, u64, Instant);
 
 impl Pending {
     /// Adds a verified upload; true when the batch is full and should be committed now.

@@ -11,7 +11,7 @@ impl Session<'_> {
     pub(super) fn get(&mut self, name: String, offset: u64) -> Handled {
         let opened = self.name(&name).and_then(|n| self.svc.store.read(&n, offset));
         let (content, info) = match opened {
-            Ok(x) => x,
+            Ok((content, entry)) => (content, crate::service::wire(&entry)),
             Err(e) => return Handled::new(Some(name), 0, self.reply_error(e)),
         };
         if offset > info.size {

@@ -1,23 +1,54 @@
-//! `list`: the stored files matching an optional glob, as a count and one line each.
+//! `list`: the entries under a path (one level, or the whole tree with `recursive`), optionally
+//! only those whose last component matches a glob. Streamed: each entry is written as the
+//! store's walk reaches it, so a listing of any size never becomes one message on either side
+//! (the reply buffer goes out whenever it fills); the last line is the count, or the error that
+//! stopped the walk.
 
 use super::{peer_error, Handled, Session};
-use crate::protocol::{self, ListReply};
+use crate::error::Error;
+use crate::protocol::{self, ListEnd};
 
 impl Session<'_> {
-    pub(super) fn list(&mut self, pattern: Option<String>) -> Handled {
-        let result = match self.svc.store.list(pattern.as_deref()) {
-            Ok(files) => {
-                let count = files.len() as u64;
-                self.reply(&ListReply { ok: true, count }).and_then(|()| {
-                    for f in &files {
-                        protocol::write_message(&mut self.stream, f)
-                            .map_err(|e| peer_error("cannot send the listing", &e))?;
-                    }
-                    Ok(())
-                })
-            }
-            Err(e) => self.reply_error(e),
+    pub(super) fn list(&mut self, path: Option<String>, recursive: bool, pattern: Option<String>) -> Handled {
+        let shown = path.clone().or_else(|| pattern.clone());
+        let from = match path.as_deref().map(|p| self.name(p)).transpose() {
+            Ok(from) => from,
+            Err(e) => return Handled::new(shown, 0, self.reply_error(e)),
         };
-        Handled::new(pattern, 0, result)
+        let glob = match crate::store::listing_glob(pattern.as_deref()) {
+            Ok(g) => g,
+            Err(e) => return Handled::new(shown, 0, self.reply_error(e)),
+        };
+        let store = self.svc.store.clone();
+        let mut sent = 0u64;
+        let mut lost: Option<Error> = None;
+        let stream = &mut self.stream;
+        let walked = store.walk(from.as_ref(), recursive, &mut |entry| {
+            if glob.as_ref().is_some_and(|g| !g.matches(entry.name.leaf())) {
+                return Ok(());
+            }
+            protocol::write_message(stream, &crate::service::wire(&entry)).map_err(|e| {
+                let err = peer_error("cannot send the listing", &e);
+                lost = Some(err.clone());
+                err
+            })?;
+            sent += 1;
+            Ok(())
+        });
+        match (walked, lost) {
+            // The connection broke: nobody to tell.
+            (_, Some(err)) => Handled::new(shown, 0, Err(err)).closing(),
+            (Ok(_), None) => {
+                let result = self.reply(&ListEnd {
+                    ok: true,
+                    count: sent,
+                });
+                Handled::new(shown, 0, result)
+            }
+            (Err(e), None) => {
+                let result = self.reply_error(e);
+                Handled::new(shown, 0, result)
+            }
+        }
     }
 }

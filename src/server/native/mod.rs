@@ -1,7 +1,7 @@
 //! The native protocol on the server, after the handshake (which the accept loop answers,
 //! see [`hello`]): a [`Session`] serves the requests that are in hand, one file per operation
-//! ([`put`], [`get`], [`stat`], [`list`], [`rm`]), each returning a [`Handled`] for its log
-//! line; verified uploads wait in [`batch`] to be committed together. Every request gets
+//! ([`put`], [`get`], [`stat`], [`list`], [`rm`], [`mkdir`], [`mv`]), each returning a
+//! [`Handled`] for its log line; verified uploads wait in [`batch`] to be committed together. Every request gets
 //! exactly one reply, in order. When no complete request line is buffered, the session hands
 //! its connection back to the accept loop ([`Next::Park`]): a connection waiting for its
 //! next request holds no worker.
@@ -10,6 +10,8 @@ mod batch;
 mod get;
 pub mod hello;
 mod list;
+mod mkdir;
+mod mv;
 mod put;
 mod rm;
 mod stat;
@@ -128,7 +130,9 @@ impl<'a> Session<'a> {
                     size,
                     offset,
                     force,
-                } => match self.put(&name, size, offset, force) {
+                    modified,
+                    mode,
+                } => match self.put(&name, size, offset, force, modified.as_deref(), mode.as_deref()) {
                     put::Outcome::Refused(next, bytes, err) => {
                         self.commit_pending();
                         let result = self.reply_error(err);
@@ -152,8 +156,14 @@ impl<'a> Session<'a> {
                 },
                 Request::Get { name, offset } => self.get(name, offset),
                 Request::Stat { name } => self.stat(name),
-                Request::List { pattern } => self.list(pattern),
-                Request::Rm { name } => self.rm(name),
+                Request::List {
+                    path,
+                    recursive,
+                    pattern,
+                } => self.list(path, recursive, pattern),
+                Request::Rm { name, recursive } => self.rm(name, recursive),
+                Request::Mkdir { name } => self.mkdir(name),
+                Request::Mv { from, to, force } => self.mv(from, to, force),
                 Request::Hello { .. } => {
                     let err = Error::new(ErrorKind::Protocol, "hello was already received");
                     Handled::new(None, 0, self.reply_error(err)).closing()
@@ -195,7 +205,10 @@ impl<'a> Session<'a> {
         let answered = self.pending.commit(self.svc);
         for (reply, name, bytes, started) in answered {
             let result = match reply {
-                Ok(file) => self.reply(&protocol::PutReply { ok: true, file }),
+                Ok(entry) => self.reply(&protocol::PutReply {
+                    ok: true,
+                    file: crate::service::wire(&entry),
+                }),
                 Err(e) => self.reply_error(e),
             };
             self.log("put", Some(&name), bytes, started, &result);
@@ -256,7 +269,7 @@ impl<'a> Session<'a> {
 fn read_only_error() -> Error {
     Error::new(
         ErrorKind::Denied,
-        "this server is read-only: put and rm are refused",
+        "this server is read-only: put, rm, mkdir and mv are refused",
     )
 }
 

@@ -11,7 +11,39 @@ use super::{cut_error, read_only_error, Next, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::{self, LineError, Trailer};
-use crate::store::{Upload, Verified};
+use crate::store::{Attrs, Upload, Verified};
+
+/// The time and mode a put asks to keep, checked: a malformed one refuses the put (before its
+/// body, which is then skipped).
+fn attrs(modified: Option<&str>, mode: Option<&str>) -> Result<Attrs, Error> {
+    let modified = modified
+        .map(|m| {
+            crate::human::parse_rfc3339(m).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "\"modified\" must be RFC 3339 in UTC (2026-01-02T03:04:05.123456789Z), not {}",
+                        quote(m)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let mode = mode
+        .map(|m| {
+            crate::protocol::parse_mode(m).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "\"mode\" must be 1 to 4 octal digits (\"0644\"), not {}",
+                        quote(m)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Attrs { modified, mode })
+}
 
 /// The result of one put. Nothing is answered yet: replies go out in request order, so the
 /// verified uploads waiting for their batch commit are answered first.
@@ -42,7 +74,15 @@ enum Body {
 }
 
 impl Session<'_> {
-    pub(super) fn put(&mut self, raw_name: &str, size: Option<u64>, offset: u64, force: bool) -> Outcome {
+    pub(super) fn put(
+        &mut self,
+        raw_name: &str,
+        size: Option<u64>,
+        offset: u64,
+        force: bool,
+        modified: Option<&str>,
+        mode: Option<&str>,
+    ) -> Outcome {
         let limits = &self.svc.settings;
         let refused = match size {
             Some(size) if offset > size => Some(Error::new(
@@ -75,13 +115,14 @@ impl Session<'_> {
         // A stream cannot be resumed: its partial is never kept.
         let resumable = size.is_some_and(|s| s >= limits.resume_min_bytes);
         let prepared = self.name(raw_name).and_then(|name| {
+            let attrs = attrs(modified, mode)?;
             if read_only {
                 return Err(read_only_error());
             }
             if !force && store.exists(&name) {
                 return Err(Error::exists(quote(name.as_str())));
             }
-            store.begin_upload(&name, offset, size, resumable)
+            store.begin_upload(&name, offset, size, resumable, attrs)
         });
         let mut upload = match prepared {
             Ok(u) => u,

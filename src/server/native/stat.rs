@@ -1,5 +1,5 @@
-//! `stat`: what the server holds under a name: the stored file and the bytes of a resumable
-//! partial upload.
+//! `stat`: what the server holds under a name: the stored file or directory, and the bytes of
+//! a resumable partial upload.
 
 use super::{Handled, Session};
 use crate::protocol::StatReply;
@@ -8,9 +8,9 @@ impl Session<'_> {
     pub(super) fn stat(&mut self, name: String) -> Handled {
         let held = self.name(&name).and_then(|n| self.svc.store.stat(&n));
         let result = match held {
-            Ok((file, partial)) => self.reply(&StatReply {
+            Ok((entry, partial)) => self.reply(&StatReply {
                 ok: true,
-                file,
+                file: entry.as_ref().map(crate::service::wire),
                 partial,
             }),
             Err(e) => self.reply_error(e),

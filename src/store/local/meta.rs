@@ -1,5 +1,5 @@
-//! A stored file's metadata (size, modification time, BLAKE3), kept in the extended attribute
-//! `user.nf.meta` of the file itself. Because the attribute is written on the partial file
+//! A stored file's metadata (size, modification time, BLAKE3, and the mode its uploader sent),
+//! kept in the extended attribute `user.nf.meta` of the file itself. Because the attribute is written on the partial file
 //! before it is renamed into place, a name always shows content and hash of one version. The
 //! value records size and mtime too, so a file edited behind nf's back is noticed and hashed
 //! again ("adopted") rather than served with a stale hash. An interrupted upload kept for a
@@ -9,11 +9,10 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use crate::human;
 use crate::name::FileName;
-use crate::protocol::FileInfo;
+use crate::store::{Entry, Kind};
 
 const ATTR: &[u8] = b"user.nf.meta\0";
 /// On a named partial upload: the name it is for (its file name holds only a hash of it), so
@@ -27,36 +26,46 @@ pub struct Meta {
     pub size: u64,
     pub mtime_sec: i64,
     pub mtime_nsec: i64,
+    /// The permission bits the uploader sent (the file on disk has at most `0o755` of them,
+    /// and always its owner's read bit); none for a file nf did not receive.
+    pub mode: Option<u32>,
 }
 
 impl Meta {
-    pub fn of_empty(_now: SystemTime) -> Meta {
+    pub fn of_empty() -> Meta {
         Meta {
             blake3: blake3::hash(b""),
             size: 0,
             mtime_sec: 0,
             mtime_nsec: 0,
+            mode: None,
         }
     }
 
-    /// The metadata for content with `hash`, as it is on disk per `md`.
-    pub fn from_metadata(hash: blake3::Hash, md: &Metadata) -> Meta {
+    /// The metadata for content with `hash`, as it is on disk per `md`, with the uploader's
+    /// `mode` if it sent one.
+    pub fn from_metadata(hash: blake3::Hash, md: &Metadata, mode: Option<u32>) -> Meta {
         Meta {
             blake3: hash,
             size: md.len(),
             mtime_sec: md.mtime(),
             mtime_nsec: md.mtime_nsec(),
+            mode: mode.map(|m| m & 0o777),
         }
     }
 
     fn encode(&self) -> String {
-        format!(
+        let mut text = format!(
             "nf1 {} {} {}.{:09}",
             self.blake3.to_hex(),
             self.size,
             self.mtime_sec,
             self.mtime_nsec
-        )
+        );
+        if let Some(mode) = self.mode {
+            text.push_str(&format!(" {mode:o}"));
+        }
+        text
     }
 
     fn decode(raw: &[u8]) -> Option<Meta> {
@@ -68,11 +77,16 @@ impl Meta {
         let blake3 = blake3::Hash::from_hex(parts.next()?).ok()?;
         let size = parts.next()?.parse().ok()?;
         let (sec, nsec) = parts.next()?.split_once('.')?;
+        let mode = match parts.next() {
+            Some(m) => Some(u32::from_str_radix(m, 8).ok()? & 0o777),
+            None => None,
+        };
         Some(Meta {
             blake3,
             size,
             mtime_sec: sec.parse().ok()?,
             mtime_nsec: nsec.parse().ok()?,
+            mode,
         })
     }
 
@@ -82,19 +96,19 @@ impl Meta {
     }
 
     pub fn modified(&self) -> SystemTime {
-        if self.mtime_sec >= 0 {
-            UNIX_EPOCH + Duration::new(self.mtime_sec as u64, self.mtime_nsec as u32)
-        } else {
-            UNIX_EPOCH - Duration::from_secs(self.mtime_sec.unsigned_abs())
-        }
+        crate::human::from_unix(self.mtime_sec, self.mtime_nsec.clamp(0, 999_999_999) as u32)
     }
 
-    pub fn info(&self, name: &FileName) -> FileInfo {
-        FileInfo {
-            name: name.as_str().to_string(),
+    /// The entry of the file `name` this describes; `disk_mode`: the file's permission bits on
+    /// disk, reported when the uploader sent none.
+    pub fn entry(&self, name: FileName, disk_mode: u32) -> Entry {
+        Entry {
+            name,
+            kind: Kind::File,
             size: self.size,
-            modified: human::rfc3339(self.modified()),
-            blake3: self.blake3.to_hex().to_string(),
+            modified: self.modified(),
+            mode: self.mode.unwrap_or(disk_mode & 0o777),
+            blake3: Some(self.blake3),
         }
     }
 }
@@ -109,7 +123,7 @@ pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
 
 /// The name recorded on the partial upload at `path` ([`write_name`]), if any.
 pub fn read_name(path: &Path) -> Option<FileName> {
-    let mut buf = [0u8; 256];
+    let mut buf = vec![0u8; crate::name::MAX_PATH_BYTES + 1];
     let n = crate::sys::get_xattr_path(path, NAME_ATTR, &mut buf).ok()?;
     FileName::parse_bytes(&buf[..n]).ok()
 }
@@ -138,7 +152,7 @@ pub fn adopt(file: &File) -> io::Result<Meta> {
     let before = file.metadata()?;
     let hash = crate::hashpipe::hash_prefix(file, before.len())?.finalize();
     let after = file.metadata()?;
-    let meta = Meta::from_metadata(hash, &before);
+    let meta = Meta::from_metadata(hash, &before, None);
     if meta.matches(&after) {
         // Unchanged while it was read. Best effort: a read-only file system just means
         // hashing again next time.

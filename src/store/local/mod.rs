@@ -1,19 +1,23 @@
-//! The local storage directory. It owns every path under the root: validated names map to plain
-//! files, each file's size, time and BLAKE3 are kept with the file (an extended attribute set
-//! before the file becomes visible), and uploads go to partial files under `.nf/partial/` that
-//! are fsynced and renamed into place only when complete and verified.
+//! The local storage directory. It owns every path under the root: validated names map to real
+//! directories and plain files, so other tools see the tree; each file's size, time, mode and
+//! BLAKE3 are kept with the file (an extended attribute set before the file becomes visible),
+//! and uploads go to partial files under `.nf/partial/` that are fsynced and renamed into
+//! place only when complete and verified.
 //!
-//! It implements the narrow interface of [`crate::store`] (list / stat / read / begin upload /
-//! commit / remove). It never joins a path that did not come from a [`FileName`], and it never
-//! follows, replaces or removes a symlink (or anything else that is not a regular file): such
-//! a name is not listed, and stat, get, put (forced or not) and rm of it are refused with a
-//! `denied` error that says what is there ([`not_a_file`]).
+//! It implements the narrow interface of [`crate::store`]. Every name is resolved beneath the
+//! root's directory descriptor without following a symlink at any component ([`tree`]:
+//! `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, or a component-by-component
+//! `O_NOFOLLOW` walk), and it never follows, replaces or removes a symlink (or anything else
+//! that is neither a regular file nor a directory): such an entry is not listed, and every
+//! operation through it is refused with a `denied` error that says what is there
+//! ([`not_a_file`]).
 //!
 //! Interrupted uploads stay within [`Partials`]: when one is cut and kept, the smaller unused
 //! partials of its name are deleted, then the oldest unused ones of any name while all of
 //! them hold more than `max_partial_bytes` ([`Store::bound_partials`]).
 
 mod meta;
+mod tree;
 mod upload;
 
 use std::collections::{HashMap, HashSet};
@@ -25,11 +29,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use super::{not_found, Partials};
+use super::{is_a_dir, not_found, Attrs, Entry, Partials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::human;
 use crate::name::{quote, FileName, RESERVED};
-use crate::protocol::FileInfo;
+use tree::{node, Node};
 
 pub use meta::Meta;
 pub use upload::{Upload, Verified};
@@ -42,6 +46,8 @@ pub struct Store {
 
 struct Inner {
     root: PathBuf,
+    /// The root, open: every name is resolved beneath this descriptor ([`tree`]).
+    root_fd: File,
     partial_dir: PathBuf,
     /// Partial files some upload in this process is writing right now.
     busy: Mutex<HashSet<PathBuf>>,
@@ -98,9 +104,15 @@ impl Store {
             .map_err(|e| Error::io(format!("cannot open {}", root.display()), &e))?;
         let partial_dir = root.join(RESERVED).join("partial");
         mkdir(&partial_dir)?;
+        let root_fd = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&root)
+            .map_err(|e| Error::io(format!("cannot open {}", root.display()), &e))?;
         let store = Store {
             inner: Arc::new(Inner {
                 root,
+                root_fd,
                 partial_dir,
                 busy: Mutex::new(HashSet::new()),
                 kept: Mutex::new(HashSet::new()),
@@ -133,10 +145,6 @@ impl Store {
         &self.inner.root
     }
 
-    fn path_of(&self, name: &FileName) -> PathBuf {
-        self.inner.root.join(name.as_str())
-    }
-
     fn check_xattrs(&self) -> Result<()> {
         let probe = self
             .inner
@@ -144,7 +152,7 @@ impl Store {
             .join(format!("probe.{}", std::process::id()));
         let file = File::create(&probe)
             .map_err(|e| Error::io(format!("cannot write in {}", self.inner.root.display()), &e))?;
-        let result = meta::write(&file, &Meta::of_empty(SystemTime::now()));
+        let result = meta::write(&file, &Meta::of_empty());
         drop(file);
         let _ = fs::remove_file(&probe);
         result.map_err(|e| {
@@ -322,90 +330,60 @@ impl Store {
         }
     }
 
-    /// Every stored file whose name matches `pattern`, sorted by name.
-    pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
-        let dir = fs::read_dir(&self.inner.root)
-            .map_err(|e| Error::io(format!("cannot list {}", self.inner.root.display()), &e))?;
-        let glob = super::listing_glob(pattern)?;
-        let mut files = Vec::new();
-        for entry in dir {
-            let entry = entry.map_err(|e| Error::io("cannot list the storage directory", &e))?;
-            let os_name = entry.file_name();
-            let Some(raw) = os_name.to_str() else { continue };
-            if glob.as_ref().is_some_and(|g| !g.matches(raw)) {
-                continue;
-            }
-            let Ok(name) = FileName::parse(raw) else { continue };
-            match entry.file_type() {
-                Ok(t) if t.is_file() => {}
-                _ => continue,
-            }
-            // A file removed between readdir and here is simply not listed.
-            if let Ok(info) = self.info_at_path(&name, &entry.path()) {
-                files.push(info);
-            }
-        }
-        files.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(files)
-    }
-
-    fn info_at_path(&self, name: &FileName, path: &Path) -> io::Result<FileInfo> {
-        let md = fs::symlink_metadata(path)?;
-        if !md.is_file() {
-            return Err(io::ErrorKind::NotFound.into());
-        }
-        let meta = match meta::read_path(path, &md) {
-            Some(m) => m,
-            None => {
-                let file = open_nofollow(path)?;
-                meta::adopt(&file)?
-            }
-        };
-        Ok(meta.info(name))
-    }
-
-    /// The regular file at `name`, if there is one; an error if something else is there
-    /// ([`not_a_file`]). Never follows a symlink.
-    fn entry(&self, name: &FileName) -> Result<Option<fs::Metadata>> {
-        match fs::symlink_metadata(self.path_of(name)) {
-            Ok(md) if md.is_file() => Ok(Some(md)),
-            Ok(md) => Err(not_a_file(name, &md)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(format!("cannot read {}", quote(name.as_str())), &e)),
-        }
-    }
-
-    /// The stored file under `name` (if any) and the size of the partial upload of it that a
-    /// resumed `put` would continue (the largest; after a cut each name keeps only that one).
-    pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
-        self.entry(name)?;
-        let file = match self.info_at_path(name, &self.path_of(name)) {
-            Ok(info) => Some(info),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(format!("cannot read {}", name), &e)),
-        };
+    /// The entry under `name` (a file or a directory), if any, and the size of the partial
+    /// upload of it that a resumed `put` would continue (the largest; after a cut each name
+    /// keeps only that one).
+    pub fn stat(&self, name: &FileName) -> Result<(Option<Entry>, u64)> {
+        let what = |e: &io::Error| Error::io(format!("cannot read {}", quote(name.as_str())), e);
         let partial = self.best_partial(name).map(|(_, len)| len).unwrap_or(0);
-        Ok((file, partial))
+        let Some(parent) = self.parent(name)? else {
+            return Ok((None, partial));
+        };
+        let leaf = name.leaf();
+        let entry = match node(&parent, leaf).map_err(|e| what(&e))? {
+            Node::Missing => None,
+            Node::Other(md) => return Err(not_a_file(name.as_str(), &md, "a file")),
+            Node::Dir(md) => Some(Entry::dir(
+                name.clone(),
+                md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                std::os::unix::fs::PermissionsExt::mode(&md.permissions()),
+            )),
+            Node::File(md) => match self.file_entry(&crate::sys::path_at(&parent, leaf), name.clone(), &md) {
+                Ok(entry) => Some(entry),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(what(&e)),
+            },
+        };
+        Ok((entry, partial))
     }
 
     /// Opens a stored file for reading from `offset` (when that is within it); the returned
-    /// info (hash included) describes exactly the content of the returned handle, even if the
+    /// entry (hash included) describes exactly the content of the returned handle, even if the
     /// name is replaced meanwhile.
-    pub fn read(&self, name: &FileName, offset: u64) -> Result<(File, FileInfo)> {
-        let file = match open_nofollow(&self.path_of(name)) {
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(File, Entry)> {
+        let parent = self.parent(name)?.ok_or_else(|| not_found(name))?;
+        let leaf = name.leaf();
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+        let file = match crate::sys::openat(&parent, leaf, flags, 0) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(name)),
-            // A symlink (O_NOFOLLOW): say what is there.
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(self.entry(name).err().unwrap_or_else(|| not_found(name)))
+            // A symlink (O_NOFOLLOW) or something else that cannot be opened: say what is there.
+            Err(e) => {
+                return Err(match node(&parent, leaf) {
+                    Ok(Node::Other(md)) => not_a_file(name.as_str(), &md, "a file"),
+                    Ok(Node::Missing) => not_found(name),
+                    _ => Error::io(format!("cannot open {}", quote(name.as_str())), &e),
+                })
             }
-            Err(e) => return Err(Error::io(format!("cannot open {}", quote(name.as_str())), &e)),
         };
         let md = file
             .metadata()
             .map_err(|e| Error::io(format!("cannot open {}", quote(name.as_str())), &e))?;
+        if md.is_dir() {
+            return Err(is_a_dir(name, "; fetch a directory with get -r"));
+        }
         if !md.is_file() {
-            return Err(not_a_file(name, &md));
+            return Err(not_a_file(name.as_str(), &md, "a file"));
         }
         let meta = match meta::read_fd(&file, &md) {
             Some(m) => m,
@@ -417,30 +395,30 @@ impl Store {
             file.seek(io::SeekFrom::Start(offset))
                 .map_err(|e| Error::io(format!("cannot read {name}"), &e))?;
         }
-        Ok((file, meta.info(name)))
+        let mode = std::os::unix::fs::PermissionsExt::mode(&md.permissions());
+        Ok((file, meta.entry(name.clone(), mode)))
     }
 
     /// True when a file is stored under `name`.
     pub fn exists(&self, name: &FileName) -> bool {
-        fs::symlink_metadata(self.path_of(name)).is_ok_and(|m| m.is_file())
+        match self.parent(name) {
+            Ok(Some(parent)) => matches!(node(&parent, name.leaf()), Ok(Node::File(_))),
+            _ => false,
+        }
     }
 
-    /// Deletes the stored file `name`.
-    pub fn remove(&self, name: &FileName) -> Result<()> {
-        let path = self.path_of(name);
-        let failed = |e: io::Error| match e.kind() {
-            io::ErrorKind::NotFound => not_found(name),
-            _ => Error::io(format!("cannot remove {}", crate::name::quote(name.as_str())), &e),
+    /// Checks that an upload of `name` could be committed: nothing but a file (or nothing) at
+    /// the name, and nothing but directories (or nothing) above it.
+    fn check_target(&self, name: &FileName) -> Result<()> {
+        let Some(parent) = self.parent(name)? else {
+            return Ok(());
         };
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => fs::remove_file(&path).map_err(failed)?,
-            Ok(m) => return Err(not_a_file(name, &m)),
-            Err(e) => return Err(failed(e)),
+        match node(&parent, name.leaf()) {
+            Ok(Node::Dir(_)) => Err(is_a_dir(name, "; a file cannot replace it")),
+            Ok(Node::Other(md)) => Err(not_a_file(name.as_str(), &md, "a file")),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::io(format!("cannot read {}", quote(name.as_str())), &e)),
         }
-        sync_dir(&self.inner.root);
-        // Interrupted uploads of a name the user removed are of no use either.
-        self.drop_partials(name);
-        Ok(())
     }
 
     /// Starts an upload of `name`. With `offset > 0` it continues the largest partial upload of
@@ -448,13 +426,27 @@ impl Store {
     /// `resumable` is written to an anonymous file, which disappears if it is cut off. A resumed
     /// upload starts with the hash of the bytes it already holds. A name that is a symlink or
     /// anything else but a regular file is refused before any byte is stored ([`not_a_file`]).
-    pub fn begin_upload(&self, name: &FileName, offset: u64, resumable: bool) -> Result<Upload> {
-        self.entry(name)?;
+    pub fn begin_upload(
+        &self,
+        name: &FileName,
+        offset: u64,
+        resumable: bool,
+        attrs: Attrs,
+    ) -> Result<Upload> {
+        self.check_target(name)?;
         if offset == 0 && !resumable {
             // Small: an anonymous file (O_TMPFILE) that gets its one directory entry only at
             // commit. Cut off, it vanishes; sending it again costs less than resuming it.
             if let Ok(file) = crate::fsutil::anonymous_file(&self.inner.partial_dir) {
-                return Ok(Upload::new(self, name, None, file, 0, blake3::Hasher::new()));
+                return Ok(Upload::new(
+                    self,
+                    name,
+                    None,
+                    file,
+                    0,
+                    blake3::Hasher::new(),
+                    attrs,
+                ));
             }
         }
         if offset == 0 {
@@ -478,6 +470,7 @@ impl Store {
                 file,
                 0,
                 blake3::Hasher::new(),
+                attrs,
             ));
         }
         let Some((path, len)) = self.best_partial(name) else {
@@ -508,7 +501,7 @@ impl Store {
                 Ok((file, hasher))
             });
         match opened {
-            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, offset, hasher)),
+            Ok((file, hasher)) => Ok(Upload::new(self, name, Some(path), file, offset, hasher, attrs)),
             Err(e) => {
                 self.unmark_busy(&path);
                 Err(Error::io("cannot reopen the partial upload", &e))
@@ -586,12 +579,12 @@ fn describe_partial(f: &Partial) -> String {
     }
 }
 
-/// The error for a name whose entry in the storage directory is not a regular file (a
-/// symlink, a directory, a FIFO, a socket or a device), put there behind nf's back. nf never
-/// follows, replaces or removes one, so every operation on the name is refused, with
-/// `denied`: the client cannot change that (`--force` does not help), only the server's
-/// administrator can.
-fn not_a_file(name: &FileName, md: &fs::Metadata) -> Error {
+/// The error for a path whose entry in the storage directory is neither a regular file nor a
+/// directory (a symlink, a FIFO, a socket or a device), put there behind nf's back, where
+/// `wanted` (`"a file"`, `"a directory"`) was needed. nf never follows, replaces or removes
+/// one, so every operation through the path is refused, with `denied`: the client cannot
+/// change that (`--force` does not help), only the server's administrator can.
+fn not_a_file(path: &str, md: &fs::Metadata, wanted: &str) -> Error {
     let t = md.file_type();
     let what = if t.is_symlink() {
         "a symbolic link"
@@ -603,9 +596,9 @@ fn not_a_file(name: &FileName, md: &fs::Metadata) -> Error {
     Error::new(
         ErrorKind::Denied,
         format!(
-            "{} on the server is {what}, not a file: nf never follows, replaces or removes one \
-             in its storage directory (the server's administrator can remove it)",
-            quote(name.as_str())
+            "{} on the server is {what}, not {wanted}: nf never follows, replaces or removes \
+             one in its storage directory (the server's administrator can remove it)",
+            quote(path)
         ),
     )
 }
@@ -616,13 +609,6 @@ fn open_nofollow(path: &Path) -> io::Result<File> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-}
-
-/// Makes a directory's entries (a rename, a link, an unlink) durable. Best effort.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]
@@ -645,6 +631,70 @@ mod tests {
         drop(held);
         let again: Vec<_> = (0..DIRECT_UPLOADS).filter_map(|_| store.direct_slot()).collect();
         assert_eq!(again.len(), DIRECT_UPLOADS);
+    }
+
+    /// Every operation through a name below a planted symlink is refused with `denied` when
+    /// names are resolved by the component walk (kernels without `openat2`), as with it
+    /// (tests/names.rs drives the same through the server), and nothing outside is touched.
+    #[test]
+    fn without_openat2_a_symlink_at_an_intermediate_component_is_never_followed() {
+        crate::sys::disable_openat2();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("passwd"), b"outside").unwrap();
+        let store = Store::open(&root, Partials::unlogged(Duration::from_secs(3600), 1 << 30)).unwrap();
+        std::os::unix::fs::symlink("../outside", root.join("a")).unwrap();
+        let name = |n: &str| FileName::parse(n).unwrap();
+        let denied = |r: Result<()>| {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Denied, "{}", e.message);
+            assert!(
+                e.message.starts_with("\"a\" on the server is a symbolic link"),
+                "{}",
+                e.message
+            );
+        };
+        denied(
+            store
+                .begin_upload(&name("a/x"), 0, false, Attrs::default())
+                .map(|_| ()),
+        );
+        denied(
+            store
+                .begin_upload(&name("a/deeper/x"), 0, true, Attrs::default())
+                .map(|_| ()),
+        );
+        denied(store.read(&name("a/passwd"), 0).map(|_| ()));
+        denied(store.stat(&name("a/passwd")).map(|_| ()));
+        denied(store.mkdir(&name("a/b")).map(|_| ()));
+        denied(store.remove(&name("a/passwd"), false).map(|_| ()));
+        denied(
+            store
+                .walk(Some(&name("a/passwd")), true, &mut |_| Ok(()))
+                .map(|_| ()),
+        );
+        let up = store
+            .begin_upload(&name("x"), 0, false, Attrs::default())
+            .unwrap();
+        let verified = up.finish(blake3::hash(b"")).unwrap();
+        store.commit(vec![(verified, false)]).pop().unwrap().unwrap();
+        denied(store.rename(&name("x"), &name("a/x"), false));
+        denied(store.rename(&name("a/passwd"), &name("y"), false));
+        assert_eq!(fs::read(outside.join("passwd")).unwrap(), b"outside");
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
+        // The tree itself works as usual through the walk.
+        store.mkdir(&name("d/e")).unwrap();
+        store.rename(&name("x"), &name("d/e/x"), false).unwrap();
+        let mut seen = Vec::new();
+        store
+            .walk(None, true, &mut |e| {
+                seen.push(e.name.as_str().to_string());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["d", "d/e", "d/e/x"]);
     }
 
     #[test]

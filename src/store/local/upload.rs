@@ -1,22 +1,25 @@
 //! One upload in progress: a partial file under `.nf/partial/` that is written (and hashed) as
 //! the bytes arrive, then verified ([`Upload::finish`]), and finally made durable and given its
-//! name by [`Store::commit`]: fsync, then rename (one that refuses to replace, when overwriting is not
-//! allowed), then fsync of the directory. Several verified uploads can be committed together,
-//! sharing the directory fsync. Dropping an `Upload` keeps the partial for a later resume,
+//! name by [`Store::commit`]: fsync, then the directories above the name are created if
+//! missing, then rename (one that refuses to replace, when overwriting is not allowed), then
+//! fsync of every directory that changed. Several verified uploads can be committed together,
+//! sharing the fsyncs. The time and mode the uploader sent are set on the file before it is
+//! verified; its mode on disk keeps at most `0o755` and always its owner's read bit. Dropping an `Upload` keeps the partial for a later resume,
 //! within the store's bounds ([`Store::bound_partials`]). The name is never given to a
 //! symlink's place (or any other non-regular file's), forced or not.
 
-use std::fs::{self, File, Permissions};
+use std::fs::{self, File, FileTimes, Permissions};
 use std::io::{self, BufRead, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use super::{meta, sync_dir, Meta, Store};
+use super::tree::{node, sync_dirs, Node};
+use super::{meta, Meta, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil::direct_twin;
 use crate::hashpipe::{pump, pump_to_file, Pumped, DIRECT_MIN};
 use crate::name::{quote, FileName};
-use crate::protocol::FileInfo;
+use crate::store::{Attrs, Entry, DEFAULT_FILE_MODE};
 
 /// Start write-back every this many bytes, so the final fsync has little left to wait for.
 const WRITEBACK_STEP: u64 = 8 << 20;
@@ -34,6 +37,8 @@ pub struct Upload {
     flushed: u64,
     /// Committed or discarded: nothing is left to resume.
     done: bool,
+    /// What to keep with the file besides its content.
+    attrs: Attrs,
 }
 
 /// An upload whose content matched its hash, waiting to be committed.
@@ -52,6 +57,7 @@ impl Upload {
         file: File,
         len: u64,
         hasher: blake3::Hasher,
+        attrs: Attrs,
     ) -> Upload {
         Upload {
             store: store.clone(),
@@ -62,6 +68,7 @@ impl Upload {
             len,
             flushed: len,
             done: false,
+            attrs,
         }
     }
 
@@ -151,13 +158,19 @@ impl Upload {
         Ok(())
     }
 
-    /// Records the metadata, with `actual` (the BLAKE3 the caller checked), on the partial.
+    /// Sets the time and mode asked for, and records the metadata, with `actual` (the BLAKE3
+    /// the caller checked), on the partial.
     pub fn finish(self, actual: blake3::Hash) -> Result<Verified> {
         let name = quote(self.name.as_str());
         let recorded = (|| -> io::Result<Meta> {
-            self.file.set_permissions(Permissions::from_mode(0o644))?;
+            let mode = self.attrs.mode.unwrap_or(DEFAULT_FILE_MODE);
+            self.file
+                .set_permissions(Permissions::from_mode((mode & 0o755) | 0o400))?;
+            if let Some(t) = self.attrs.modified {
+                self.file.set_times(FileTimes::new().set_modified(t))?;
+            }
             let md = self.file.metadata()?;
-            let meta = Meta::from_metadata(actual, &md);
+            let meta = Meta::from_metadata(actual, &md, self.attrs.mode);
             meta::write(&self.file, &meta)?;
             Ok(meta)
         })();
@@ -179,20 +192,20 @@ impl Upload {
         self.done = true;
     }
 
-    /// Gives the verified file its name: rename (without `force`, a rename that refuses to
-    /// replace) for a named partial; for an anonymous one, a link from /proc/self/fd (through a temporary name
-    /// when it must replace a file).
-    fn place(&self, target: &std::path::Path, force: bool) -> io::Result<()> {
+    /// Gives the verified file its name `leaf` in the open directory `dir`: rename (without
+    /// `force`, a rename that refuses to replace) for a named partial; for an anonymous one, a
+    /// link from /proc/self/fd (through a temporary name when it must replace a file).
+    fn place(&self, dir: &File, leaf: &str, force: bool) -> io::Result<()> {
         match (&self.path, force) {
-            (Some(path), true) => fs::rename(path, target),
-            (Some(path), false) => crate::fsutil::rename_noreplace(path, target),
-            (None, false) => crate::fsutil::link_fd(&self.file, target),
+            (Some(path), true) => crate::sys::renameat(None, path, dir, leaf, false),
+            (Some(path), false) => crate::fsutil::rename_noreplace_at(path, dir, leaf),
+            (None, false) => crate::sys::link_fd_at(&self.file, dir, leaf),
             (None, true) => {
                 // Claimed while it has a name, so that bounding partials leaves it alone.
                 let temp = self.store.new_partial_path(&self.name);
                 self.store.mark_busy(&temp);
                 let placed = crate::fsutil::link_fd(&self.file, &temp).and_then(|()| {
-                    fs::rename(&temp, target).inspect_err(|_| {
+                    crate::sys::renameat(None, &temp, dir, leaf, false).inspect_err(|_| {
                         let _ = fs::remove_file(&temp);
                     })
                 });
@@ -220,7 +233,7 @@ impl Drop for Upload {
 impl Store {
     /// Makes verified uploads durable and gives each its name (`force`: replace an existing
     /// file; otherwise an existing name is an `exists` error). One result per upload, in order.
-    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
         // Make every file durable before any gets its name. One file: fsync. Several (a
         // pipelined batch of small files): one syncfs, which costs one journal commit instead
         // of one per file.
@@ -241,7 +254,7 @@ impl Store {
             })
             .collect();
         let mut results = Vec::with_capacity(synced.len());
-        let mut placed_any = false;
+        let mut changed: Vec<File> = Vec::new();
         for (mut v, force, synced) in synced {
             let name = quote(v.upload.name.as_str());
             if let Err(e) = synced {
@@ -249,39 +262,68 @@ impl Store {
                 v.upload.discard();
                 continue;
             }
-            // Never onto a symlink or anything else that is not a regular file (planted since
-            // the upload began): refused as begin_upload refuses it.
-            if let Err(e) = self.entry(&v.upload.name) {
-                results.push(Err(e));
-                v.upload.discard();
-                continue;
-            }
-            let target = self.path_of(&v.upload.name);
-            let placed = v.upload.place(&target, force);
-            match placed {
+            match self.place_verified(&v, force, &mut changed) {
                 Ok(()) => {
-                    placed_any = true;
                     v.upload.done = true;
-                    results.push(Ok(v.meta.info(&v.upload.name)));
+                    let mode = v.meta.mode.unwrap_or(DEFAULT_FILE_MODE);
+                    results.push(Ok(v.meta.entry(v.upload.name.clone(), mode)));
                     // The name now holds a complete version: older partials are of no use.
                     self.drop_partials(&v.upload.name);
                 }
                 Err(e) => {
-                    results.push(Err(if e.kind() == io::ErrorKind::AlreadyExists {
-                        // Whatever took the name meanwhile: a file, or something nf leaves alone.
-                        self.entry(&v.upload.name)
-                            .err()
-                            .unwrap_or_else(|| Error::exists(&name))
-                    } else {
-                        Error::io(format!("cannot store {name}"), &e)
-                    }));
+                    results.push(Err(e));
                     v.upload.discard();
                 }
             }
         }
-        if placed_any {
-            sync_dir(self.root());
-        }
+        sync_dirs(&changed);
         results
+    }
+}
+
+impl Store {
+    /// Gives one verified upload its name: the directories above it are created if missing
+    /// (each directory whose entries change is added to `changed`), then it is renamed or
+    /// linked in. Never onto a directory, a symlink or anything else that is not a regular file
+    /// (planted since the upload began), forced or not. If the directory it goes into is
+    /// removed meanwhile (an `rm -r` racing with it), it is made again.
+    fn place_verified(&self, v: &Verified, force: bool, changed: &mut Vec<File>) -> Result<()> {
+        let name = &v.upload.name;
+        let leaf = name.leaf();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let dir = match name.parent() {
+                None => self.root_dir()?,
+                Some(parent) => self.make_dir(&parent, name, changed)?,
+            };
+            let in_place = |dir: &File| -> Result<()> {
+                match node(dir, leaf) {
+                    Ok(Node::Dir(_)) => Err(crate::store::is_a_dir(name, "; a file cannot replace it")),
+                    Ok(Node::Other(md)) => Err(super::not_a_file(name.as_str(), &md, "a file")),
+                    _ => Ok(()),
+                }
+            };
+            in_place(&dir)?;
+            match v.upload.place(&dir, leaf, force) {
+                Ok(()) => {
+                    changed.push(dir);
+                    return Ok(());
+                }
+                // The directory went away (removed since it was opened): make it again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 4 => continue,
+                Err(e) => {
+                    // Whatever took the name meanwhile: a file, or something nf leaves alone.
+                    in_place(&dir)?;
+                    return Err(match e.kind() {
+                        io::ErrorKind::AlreadyExists => Error::exists(quote(name.as_str())),
+                        _ if e.raw_os_error() == Some(libc::EISDIR) => {
+                            crate::store::is_a_dir(name, "; a file cannot replace it")
+                        }
+                        _ => Error::io(format!("cannot store {}", quote(name.as_str())), &e),
+                    });
+                }
+            }
+        }
     }
 }

@@ -95,7 +95,7 @@ impl Store {
         };
         if let Some(etag) = etag {
             // Best effort: without the entry the next reader hashes it again.
-            if let Ok(entry) = self.sum_key(name, &etag, &hash) {
+            if let Ok(entry) = self.sum_key(name, &etag, &hash, None) {
                 let _ = self.inner.s3.put(&entry, PutPayload::new()).await;
             }
         }

@@ -28,6 +28,7 @@ mod probe;
 mod reader;
 mod resume;
 mod signed;
+mod tree;
 mod upload;
 
 use std::collections::{HashMap, HashSet};
@@ -44,10 +45,9 @@ use object_store::{
     RetryConfig,
 };
 
-use super::{not_found, Partials};
+use super::{not_found, Attrs, Entry, Partials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::protocol::FileInfo;
 
 pub use reader::Reader;
 pub use upload::{Upload, Verified};
@@ -153,6 +153,9 @@ struct Inner {
     features: Mutex<probe::Features>,
     /// Objects being hashed ([`adopt`]).
     hashing: adopt::Hashing,
+    /// Directories this server saw hold something, so that a put need not look at each
+    /// directory above its name again ([`tree`]).
+    dirs: Mutex<HashSet<String>>,
     notes: Mutex<Notes>,
     /// What interrupted uploads may hold.
     partials: Partials,
@@ -314,6 +317,7 @@ impl Store {
                 budget: budget::Budget::new(location.buffer_bytes),
                 features: Mutex::new(probe::Features::default()),
                 hashing: adopt::Hashing::new(),
+                dirs: Mutex::new(HashSet::new()),
                 notes: Mutex::new(Notes::default()),
                 partials,
             }),
@@ -770,11 +774,12 @@ impl Store {
         self.path(&format!("{}/{}", keys::SUMS, keys::segments(name.as_str())))
     }
 
-    fn sum_key(&self, name: &FileName, etag: &str, hash: &str) -> Result<Path> {
+    fn sum_key(&self, name: &FileName, etag: &str, hash: &str, kept: Kept) -> Result<Path> {
         self.path(&format!(
-            "{}/{}/{etag}.{hash}",
+            "{}/{}/{}",
             keys::SUMS,
-            keys::segments(name.as_str())
+            keys::segments(name.as_str()),
+            keys::sum_leaf(etag, hash, kept)
         ))
     }
 
@@ -802,19 +807,24 @@ impl Store {
         Error::new(kind, format!("object store {}: {what}: {why}", at.url()))
     }
 
-    /// The stored file under `name` (if any) and how many bytes of an unfinished upload of it
-    /// a resumed `put` can skip.
-    pub fn stat(&self, name: &FileName) -> Result<(Option<FileInfo>, u64)> {
+    /// The entry under `name` (a file, or a directory: keys under `name/`), if any, and how
+    /// many bytes of an unfinished upload of it a resumed `put` can skip.
+    pub fn stat(&self, name: &FileName) -> Result<(Option<Entry>, u64)> {
         let key = self.key(name)?;
         let partial = self.find_resumable(name)?.map_or(0, |r| r.len());
         let head = self.block(self.inner.s3.head(&key));
         let meta = match head {
             Ok(m) => m,
-            Err(object_store::Error::NotFound { .. }) => return Ok((None, partial)),
+            Err(object_store::Error::NotFound { .. }) => {
+                let dir = self
+                    .is_dir(name)?
+                    .then(|| Entry::dir(name.clone(), SystemTime::now(), DIR_MODE));
+                return Ok((dir, partial));
+            }
             Err(e) => return Err(self.error(&format!("cannot look up {}", quote(name.as_str())), e)),
         };
-        let hash = self.hash_of(name, &meta)?;
-        Ok((Some(info(name, &meta, hash)), partial))
+        let (hash, kept) = self.hash_of(name, &meta)?;
+        Ok((Some(file_entry(name, &meta, &hash, kept)), partial))
     }
 
     /// True when an object is stored under `name`.
@@ -823,186 +833,51 @@ impl Store {
         self.block(self.inner.s3.head(&key)).is_ok()
     }
 
-    /// The BLAKE3 entries recorded for `name`: (ETag, hash).
-    async fn sums(&self, name: &FileName) -> object_store::Result<Vec<(String, String)>> {
+    /// The BLAKE3 entries recorded for `name`, each with when it was written.
+    async fn sums(&self, name: &FileName) -> object_store::Result<Vec<(keys::Sum, SystemTime)>> {
         let Ok(dir) = self.sums_of(name) else {
             return Ok(Vec::new());
         };
         let entries = self.list_all(&dir).await?;
         Ok(entries
             .iter()
-            .filter_map(|m| keys::parse_sum_leaf(m.location.filename()?))
+            .filter_map(|m| {
+                Some((
+                    keys::parse_sum_leaf(m.location.filename()?)?,
+                    SystemTime::from(m.last_modified),
+                ))
+            })
             .collect())
     }
 
-    /// The BLAKE3 of the version of `name` described by `meta`: from its entry, or by reading
-    /// it once (then recorded).
-    fn hash_of(&self, name: &FileName, meta: &ObjectMeta) -> Result<String> {
+    /// The BLAKE3 of the version of `name` described by `meta`, and the time and mode its
+    /// uploader sent: from its entry, or by reading it once (then recorded, without them).
+    fn hash_of(&self, name: &FileName, meta: &ObjectMeta) -> Result<(String, Kept)> {
         let sums = self
             .block(self.sums(name))
             .map_err(|e| self.error(&format!("cannot read the BLAKE3 of {}", quote(name.as_str())), e))?;
-        match etag_token(meta).and_then(|etag| only_hash(&sums, &etag)) {
-            Some(hash) => Ok(hash),
-            None => self.adopt(name, meta),
+        match etag_token(meta).and_then(|etag| chosen(&sums, &etag)) {
+            Some(i) => Ok((sums[i].0.hash.clone(), sums[i].0.kept)),
+            None => self.adopt(name, meta).map(|hash| (hash, None)),
         }
-    }
-
-    /// Every stored file whose name matches `pattern`, sorted by name: two listings (the
-    /// BLAKE3 entries of the top directory, then the files), a request per 1000 keys each;
-    /// where the store lists no ETags, a HEAD per file besides.
-    pub fn list(&self, pattern: Option<&str>) -> Result<Vec<FileInfo>> {
-        let glob = super::listing_glob(pattern)?;
-        // The whole answer within [`adopt::WAIT`] of the listings, or `busy`.
-        let mut deadline = tokio::time::Instant::now() + adopt::WAIT;
-        let sums_dir = self.path(&format!("{}/{}", keys::SUMS, keys::top_dir()))?;
-        let top = self.path("")?;
-        let s3 = Arc::clone(&self.inner.s3);
-        // The entries first: an entry listed before the files is never newer than the file
-        // version listed after it, so an entry whose ETag differs from the file's is stale.
-        let (entries, files) = self
-            .block(async move {
-                let entries: Vec<ObjectMeta> = s3.list(Some(&sums_dir)).try_collect().await?;
-                let prefix = (!top.as_ref().is_empty()).then_some(&top);
-                let files = s3.list_with_delimiter(prefix).await?.objects;
-                Ok::<_, object_store::Error>((entries, files))
-            })
-            .map_err(|e| self.error("cannot list the bucket", e))?;
-        deadline = deadline.max(tokio::time::Instant::now() + adopt::WAIT / 2);
-        // LEAF → (ETag, hash) of each entry, and each entry's key.
-        let mut sums: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let mut entry_keys = Vec::new();
-        for entry in &entries {
-            let mut parts = entry.location.parts().rev();
-            let (Some(sum), Some(leaf)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            if let Some((etag, hash)) = keys::parse_sum_leaf(sum.as_ref()) {
-                let leaf = leaf.as_ref().to_string();
-                sums.entry(leaf.clone()).or_default().push((etag.clone(), hash));
-                entry_keys.push((leaf, etag, entry.location.clone()));
-            }
-        }
-        let mut named = Vec::new();
-        for meta in files {
-            let Some(raw) = meta.location.as_ref().strip_prefix(&self.inner.prefix) else {
-                continue;
-            };
-            if let Ok(name) = FileName::parse(raw) {
-                named.push((name, meta));
-            }
-        }
-        let named = self.with_etags(named, &sums, deadline)?;
-        // LEAF → the ETag of the file now (None: not known).
-        let current: HashMap<String, Option<String>> = named
-            .iter()
-            .map(|(name, meta)| (keys::hashed(name.as_str()), etag_token(meta)))
-            .collect();
-        let mut listed = Vec::new();
-        let mut unknown = Vec::new();
-        for (name, meta) in named {
-            if glob.as_ref().is_some_and(|g| !g.matches(name.as_str())) {
-                continue;
-            }
-            let leaf = keys::hashed(name.as_str());
-            let known = etag_token(&meta).and_then(|etag| sums.get(&leaf).and_then(|s| only_hash(s, &etag)));
-            match known {
-                Some(hash) => listed.push(info(&name, &meta, hash)),
-                None => unknown.push((name, meta)),
-            }
-        }
-        // Unknown content: hashed once, in parallel. One that vanished meanwhile is not listed.
-        let hashes = self.adopt_all(&unknown, deadline)?;
-        for ((name, meta), hash) in unknown.iter().zip(hashes) {
-            if let Some(hash) = hash {
-                listed.push(info(name, meta, hash));
-            }
-        }
-        self.drop_stale(entry_keys, &current);
-        listed.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(listed)
-    }
-
-    /// Listed files with their ETags: where the listing had none, from a HEAD of each file
-    /// that has hash entries to choose from (32 at a time; a file without entries is read and
-    /// hashed anyway, and that answer names its ETag). A file whose HEAD fails keeps no ETag;
-    /// one that is gone is dropped; `busy` if the HEADs are not done by `deadline`.
-    fn with_etags(
-        &self,
-        named: Vec<(FileName, ObjectMeta)>,
-        sums: &HashMap<String, Vec<(String, String)>>,
-        deadline: tokio::time::Instant,
-    ) -> Result<Vec<(FileName, ObjectMeta)>> {
-        if named.iter().all(|(_, m)| etag_token(m).is_some()) {
-            return Ok(named);
-        }
-        self.lacks_etags(false);
-        let s3 = Arc::clone(&self.inner.s3);
-        let count = named.len();
-        let heads = named.into_iter().map(|(name, meta)| {
-            let s3 = Arc::clone(&s3);
-            let needed = etag_token(&meta).is_none() && sums.contains_key(&keys::hashed(name.as_str()));
-            async move {
-                if !needed {
-                    return Some((name, meta));
-                }
-                match s3.head(&meta.location).await {
-                    Ok(fresh) => Some((name, fresh)),
-                    Err(object_store::Error::NotFound { .. }) => None,
-                    Err(_) => Some((name, meta)),
-                }
-            }
-        });
-        let all = futures_util::stream::iter(heads).buffered(32).collect::<Vec<_>>();
-        let done = self
-            .block(async move { tokio::time::timeout_at(deadline, all).await })
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::Busy,
-                    format!(
-                        "the object store lists no ETags, and asking it for those of {count} files \
-                         took longer than {} s; try again",
-                        adopt::WAIT.as_secs()
-                    ),
-                )
-            })?;
-        Ok(done.into_iter().flatten().collect())
-    }
-
-    /// Deletes the BLAKE3 entries of versions that are no longer stored: of files gone, or
-    /// whose current ETag is known and another. Best effort.
-    fn drop_stale(&self, entries: Vec<(String, String, Path)>, current: &HashMap<String, Option<String>>) {
-        let stale: Vec<Path> = entries
-            .into_iter()
-            .filter(|(leaf, etag, _)| match current.get(leaf) {
-                None => true,
-                Some(Some(now)) => now != etag,
-                Some(None) => false,
-            })
-            .map(|(_, _, key)| key)
-            .collect();
-        if stale.is_empty() {
-            return;
-        }
-        let s3 = Arc::clone(&self.inner.s3);
-        self.block(async move {
-            let stream = futures_util::stream::iter(stale.into_iter().map(Ok)).boxed();
-            s3.delete_stream(stream).for_each(|_| async {}).await;
-        });
     }
 
     /// Opens `name` for reading from `offset` (a ranged read). The hash is that of exactly the
     /// version being read: the read is pinned to its ETag, and the answer's ETag is checked
     /// before a byte is passed on (some stores ignore `If-Match`).
-    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Reader, FileInfo)> {
+    pub fn read(&self, name: &FileName, offset: u64) -> Result<(Reader, Entry)> {
         let what = format!("cannot read {}", quote(name.as_str()));
         let key = self.key(name)?;
         let meta = match self.block(self.inner.s3.head(&key)) {
             Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) if self.is_dir(name)? => {
+                return Err(super::is_a_dir(name, "; fetch a directory with get -r"))
+            }
             Err(object_store::Error::NotFound { .. }) => return Err(not_found(name)),
             Err(e) => return Err(self.error(&what, e)),
         };
-        let hash = self.hash_of(name, &meta)?;
-        let info = info(name, &meta, hash);
+        let (hash, kept) = self.hash_of(name, &meta)?;
+        let info = file_entry(name, &meta, &hash, kept);
         if offset >= meta.size {
             return Ok((Reader::empty(), info));
         }
@@ -1031,31 +906,20 @@ impl Store {
         }
     }
 
-    /// Deletes `name` and its BLAKE3 entries.
-    pub fn remove(&self, name: &FileName) -> Result<()> {
-        let what = format!("cannot remove {}", quote(name.as_str()));
-        let key = self.key(name)?;
-        match self.block(self.inner.s3.head(&key)) {
-            Ok(_) => {}
-            Err(object_store::Error::NotFound { .. }) => return Err(not_found(name)),
-            Err(e) => return Err(self.error(&what, e)),
-        }
-        self.block(self.inner.s3.delete(&key))
-            .map_err(|e| self.error(&what, e))?;
-        // Best effort: a left-over entry is dropped by the next listing.
-        self.block(self.delete_under(self.sums_of(name)?));
-        // Interrupted uploads of a name the user removed are of no use either.
-        self.block(self.drop_uploads(name));
-        Ok(())
-    }
-
     /// Starts an upload of `name`, a file of `size` bytes if known. With `offset > 0` it
     /// continues the unfinished upload of that name with the longest resumable start, which
     /// must hold at least `offset` bytes, `offset` being a whole number of its parts.
-    pub fn begin_upload(&self, name: &FileName, offset: u64, size: Option<u64>) -> Result<Upload> {
+    pub fn begin_upload(
+        &self,
+        name: &FileName,
+        offset: u64,
+        size: Option<u64>,
+        attrs: Attrs,
+    ) -> Result<Upload> {
         let key = self.key(name)?;
+        self.check_target(name)?;
         if offset == 0 {
-            return Ok(Upload::new(self.clone(), name.clone(), key, size));
+            return Ok(Upload::new(self.clone(), name.clone(), key, size, attrs));
         }
         let Some(found) = self.find_resumable(name)? else {
             return Err(super::nothing_to_resume(name));
@@ -1077,19 +941,11 @@ impl Store {
             return Err(super::being_resumed(name));
         }
         self.block(renew_lease(&self.inner.s3, &entries));
-        Ok(Upload::resume(
-            self.clone(),
-            name.clone(),
-            key,
-            found,
-            entries,
-            offset,
-            size,
-        ))
+        Ok(Upload::resume(self.clone(), name.clone(), key, found, entries, offset, size).keeping(attrs))
     }
 
     /// Completes verified uploads (concurrently) and records their BLAKE3 entries.
-    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<FileInfo>> {
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
         self.block(futures_util::future::join_all(
             batch.into_iter().map(|(v, force)| v.commit(force)),
         ))
@@ -1130,13 +986,23 @@ fn xml_values(text: &str, tag: &str) -> Vec<String> {
         .collect()
 }
 
-/// The file info of the version described by `meta`.
-fn info(name: &FileName, meta: &ObjectMeta, hash: String) -> FileInfo {
-    FileInfo {
-        name: name.as_str().to_string(),
+/// The time and mode an uploader sent with a version, as its hash entry records them.
+pub(crate) type Kept = Option<(SystemTime, u32)>;
+
+/// The mode of a directory, which the object store does not keep.
+const DIR_MODE: u32 = super::DEFAULT_DIR_MODE;
+
+/// The entry of the version of `name` described by `meta`, whose BLAKE3 is `hash` (hex) and
+/// whose uploader sent `kept` (else: the object's `Last-Modified`, mode 0644).
+fn file_entry(name: &FileName, meta: &ObjectMeta, hash: &str, kept: Kept) -> Entry {
+    let (modified, mode) = kept.unwrap_or((SystemTime::from(meta.last_modified), super::DEFAULT_FILE_MODE));
+    Entry {
+        name: name.clone(),
+        kind: super::Kind::File,
         size: meta.size,
-        modified: crate::human::rfc3339(SystemTime::from(meta.last_modified)),
-        blake3: hash,
+        modified,
+        mode,
+        blake3: blake3::Hash::from_hex(hash).ok(),
     }
 }
 
@@ -1165,19 +1031,23 @@ fn etag_text(raw: &str) -> Option<String> {
     ok.then(|| t.to_string())
 }
 
-/// The one hash recorded for `etag`; none when there is none or the entries disagree (two
-/// contents with one ETag: then the content is hashed again rather than trusted).
-fn only_hash(sums: &[(String, String)], etag: &str) -> Option<String> {
-    let mut found: Option<&String> = None;
-    for (e, hash) in sums {
-        if e == etag {
-            match found {
-                Some(h) if h != hash => return None,
-                _ => found = Some(hash),
-            }
+/// Which of the hash entries `sums` (each with when it was written) describes the version with
+/// `etag`: they must agree on the hash (two contents with one ETag: then the content is hashed
+/// again rather than trusted); of several (the same content stored again with another time or
+/// mode), the one written last, and of those the latest time. None when there is none.
+fn chosen(sums: &[(keys::Sum, SystemTime)], etag: &str) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, (sum, written)) in sums.iter().enumerate() {
+        if sum.etag != etag {
+            continue;
+        }
+        match best {
+            Some(b) if sums[b].0.hash != sum.hash => return None,
+            Some(b) if (sums[b].1, sums[b].0.kept.map(|k| k.0)) >= (*written, sum.kept.map(|k| k.0)) => {}
+            _ => best = Some(i),
         }
     }
-    found.cloned()
+    best
 }
 
 /// The useful part of an object store error: the S3 error code and message when there is one,
@@ -1241,18 +1111,23 @@ mod tests {
     }
 
     #[test]
-    fn disagreeing_entries_give_no_hash() {
+    fn disagreeing_entries_give_no_hash_and_the_last_written_wins() {
+        let at = |s: i64| crate::human::from_unix(s, 0);
+        let sum = |etag: &str, hash: &str, kept: Kept| keys::Sum {
+            etag: etag.into(),
+            hash: hash.into(),
+            kept,
+        };
         let sums = vec![
-            ("e1".to_string(), "aa".to_string()),
-            ("e2".to_string(), "bb".to_string()),
+            (sum("e1", "aa", None), at(10)),
+            (sum("e2", "bb", None), at(10)),
+            (sum("e1", "aa", Some((at(5), 0o600))), at(20)),
         ];
-        assert_eq!(only_hash(&sums, "e1").as_deref(), Some("aa"));
-        assert_eq!(only_hash(&sums, "e3"), None);
-        let split = vec![
-            ("e1".to_string(), "aa".to_string()),
-            ("e1".to_string(), "cc".to_string()),
-        ];
-        assert_eq!(only_hash(&split, "e1"), None);
+        assert_eq!(chosen(&sums, "e1"), Some(2));
+        assert_eq!(chosen(&sums, "e2"), Some(1));
+        assert_eq!(chosen(&sums, "e3"), None);
+        let split = vec![(sum("e1", "aa", None), at(1)), (sum("e1", "cc", None), at(2))];
+        assert_eq!(chosen(&split, "e1"), None);
     }
 
     #[test]

@@ -38,7 +38,7 @@ use super::resume::{self, PartEntry};
 use super::{probe, signed, Resumable, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::protocol::FileInfo;
+use crate::store::{Attrs, Entry, Kind, DEFAULT_FILE_MODE};
 
 /// Parts being sent while the next one fills.
 const IN_FLIGHT: usize = 2;
@@ -59,6 +59,8 @@ pub struct Upload {
     /// This upload's mark in the object's metadata (none for a resumed multipart upload, which
     /// another upload created).
     token: Option<String>,
+    /// What to keep with the file besides its content (in its hash entry).
+    attrs: Attrs,
 }
 
 struct Multipart {
@@ -98,7 +100,7 @@ pub struct Verified {
 
 impl Upload {
     /// A fresh upload of a file of `size` bytes (if known).
-    pub(super) fn new(store: Store, name: FileName, key: Path, size: Option<u64>) -> Upload {
+    pub(super) fn new(store: Store, name: FileName, key: Path, size: Option<u64>, attrs: Attrs) -> Upload {
         Upload {
             store,
             name,
@@ -110,6 +112,7 @@ impl Upload {
             reserved: None,
             multipart: None,
             token: Some(new_token()),
+            attrs,
         }
     }
 
@@ -149,7 +152,14 @@ impl Upload {
                 leased: std::time::Instant::now(),
             }),
             token: None,
+            attrs: Attrs::default(),
         }
+    }
+
+    /// The upload, keeping `attrs` with the file.
+    pub(super) fn keeping(mut self, attrs: Attrs) -> Upload {
+        self.attrs = attrs;
+        self
     }
 
     /// Streams a `body`-byte body from `reader` into parts. Nothing is hashed here: each part
@@ -383,8 +393,12 @@ impl Drop for Upload {
 impl Verified {
     /// Makes the upload visible under its name (replacing a file only with `force`), then
     /// records its BLAKE3 entry and drops its part entries.
-    pub(super) async fn commit(self, force: bool) -> Result<FileInfo> {
+    pub(super) async fn commit(self, force: bool) -> Result<Entry> {
         let Verified { mut upload, hash } = self;
+        let kept = (
+            upload.attrs.modified.unwrap_or_else(SystemTime::now),
+            upload.attrs.mode.unwrap_or(DEFAULT_FILE_MODE),
+        );
         let store = upload.store.clone();
         let etag = upload.complete(force, &hash).await?;
         if let Some(multipart) = upload.multipart.take() {
@@ -395,15 +409,18 @@ impl Verified {
         store.drop_uploads(&upload.name).await;
         if let Some(etag) = etag.as_deref().and_then(super::etag_text) {
             // Best effort: without its entry the file is hashed again by the next reader.
-            if let Ok(entry) = store.sum_key(&upload.name, &etag, &hash) {
+            if let Ok(entry) = store.sum_key(&upload.name, &etag, &hash, Some(kept)) {
                 let _ = store.inner.s3.put(&entry, PutPayload::new()).await;
             }
         }
-        Ok(FileInfo {
-            name: upload.name.as_str().to_string(),
+        store.known_dirs(&upload.name);
+        Ok(Entry {
+            name: upload.name.clone(),
+            kind: Kind::File,
             size: upload.len,
-            modified: crate::human::rfc3339(SystemTime::now()),
-            blake3: hash,
+            modified: kept.0,
+            mode: kept.1,
+            blake3: blake3::Hash::from_hex(&hash).ok(),
         })
     }
 }
