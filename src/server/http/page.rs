@@ -146,7 +146,9 @@ fn row(e: &Entry, writable: bool) -> String {
         Kind::Folder => format!("{}/", shown(&e.name)),
         Kind::File => shown(&e.name).into_owned(),
     };
-    let time = e.modified.trim_end_matches('Z').replacen('T', " ", 1);
+    // To the second, as `nf ls` shows it (the JSON keeps the nanoseconds).
+    let seconds = e.modified.split(['.', 'Z']).next().unwrap_or(&e.modified);
+    let time = seconds.replacen('T', " ", 1);
     let mut row = format!(
         "<tr><td><a href=\"{}\">{}</a></td><td class=\"size\" title=\"{} bytes\">{}</td>\
          <td class=\"time\"><time datetime=\"{}\">{}</time></td>",
@@ -195,7 +197,7 @@ mod tests {
             name: name.into(),
             kind: Kind::File,
             size: 1536,
-            modified: "2026-11-24T04:22:44Z".into(),
+            modified: "2026-11-24T04:22:44.250000000Z".into(),
         }
     }
 
@@ -216,7 +218,7 @@ mod tests {
             page.contains("invoice_\\u{202e}txt.exe"),
             "bidi controls never reach the page raw"
         );
-        assert!(page.contains("1.5 KiB") && page.contains("2026-11-24 04:22:44"));
+        assert!(page.contains("1.5 KiB") && page.contains(">2026-11-24 04:22:44</time>"));
     }
 
     #[test]
