@@ -113,10 +113,11 @@ impl Meta {
     }
 }
 
-/// Reads and checks the metadata of the file at `path` (not following symlinks).
-pub fn read_path(path: &Path, md: &Metadata) -> Option<Meta> {
+/// Reads and checks the metadata of the file `leaf` of the open directory `dir` (not following
+/// symlinks).
+pub fn read_at(dir: &File, leaf: &str, md: &Metadata) -> Option<Meta> {
     let mut buf = [0u8; 256];
-    let n = crate::sys::get_xattr_path(path, ATTR, &mut buf).ok()?;
+    let n = crate::sys::get_xattr_at(dir, leaf, ATTR, &mut buf).ok()?;
     let meta = Meta::decode(&buf[..n])?;
     meta.matches(md).then_some(meta)
 }
