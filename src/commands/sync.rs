@@ -679,7 +679,12 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     let md = top_dir(src_dir)?;
     let mut client = ctx.connect()?;
     let remote = remote_tree(&mut client, dst, rules, true)?;
-    let report = ctx.report_open_ended();
+    // -n sends nothing: no total to show.
+    let report = if args.dry_run {
+        ctx.report(0, 0)
+    } else {
+        ctx.report_open_ended()
+    };
     if !args.dry_run {
         on_interrupt();
     }
