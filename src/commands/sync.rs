@@ -48,6 +48,20 @@ struct Item {
     path: Option<PathBuf>,
 }
 
+impl Item {
+    /// A local entry of `kind` at `path`, with the size and modification time of a file
+    /// (`md`).
+    fn local(kind: Kind, path: PathBuf, md: Option<&std::fs::Metadata>) -> Item {
+        Item {
+            kind,
+            size: md.map_or(0, std::fs::Metadata::len),
+            modified: md.and_then(|m| m.modified().ok()),
+            blake3: String::new(),
+            path: Some(path),
+        }
+    }
+}
+
 /// One side, read whole: its entries, and how many of them could not be read.
 #[derive(Default)]
 struct Tree {
@@ -180,28 +194,10 @@ fn local_tree(
     let mut tree = Tree::default();
     localtree::walk(root, md, None, rules, &mut |found| match found {
         Found::File { path, name, md } => {
-            tree.items.insert(
-                name,
-                Item {
-                    kind: Kind::File,
-                    size: md.len(),
-                    modified: md.modified().ok(),
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            );
+            tree.items.insert(name, Item::local(Kind::File, path, Some(&md)));
         }
         Found::Dir { path, name, .. } => {
-            tree.items.insert(
-                name,
-                Item {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: None,
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            );
+            tree.items.insert(name, Item::local(Kind::Dir, path, None));
         }
         Found::Skipped { path, why } => {
             let rel = path
@@ -211,16 +207,7 @@ fn local_tree(
                 .and_then(|r| FileName::from_user(r).ok());
             match rel {
                 Some(rel) if dst => {
-                    tree.items.insert(
-                        rel,
-                        Item {
-                            kind: Kind::Other,
-                            size: 0,
-                            modified: None,
-                            blake3: String::new(),
-                            path: Some(path),
-                        },
-                    );
+                    tree.items.insert(rel, Item::local(Kind::Other, path, None));
                 }
                 _ => warn(&format!("warning: {why}")),
             }
@@ -509,26 +496,8 @@ fn scan(
     let send = |step: Step| open.set(open.get() && out.send(step).is_ok());
     localtree::walk(root, md, None, rules, &mut |found| {
         let (rel, item) = match found {
-            Found::File { path, name, md } => (
-                name,
-                Item {
-                    kind: Kind::File,
-                    size: md.len(),
-                    modified: md.modified().ok(),
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            ),
-            Found::Dir { path, name, .. } => (
-                name,
-                Item {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: None,
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            ),
+            Found::File { path, name, md } => (name, Item::local(Kind::File, path, Some(&md))),
+            Found::Dir { path, name, .. } => (name, Item::local(Kind::Dir, path, None)),
             Found::Skipped { why, .. } => return send(Step::Note(format!("warning: {why}"))),
             Found::Failed { error, .. } => {
                 scanned.local.unreadable += 1;
