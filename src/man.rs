@@ -409,9 +409,10 @@ fn files(roff: &mut Roff) {
         (
             "~/.local/share/nf/files",
             "The default storage directory of nf serve (config key root; \
-             $XDG_DATA_HOME/nf/files when that is set). Files are stored flat under their names; \
-             each one's BLAKE3, size and modification time are kept in its extended attribute \
-             user.nf.meta, so the file system must support extended attributes.",
+             $XDG_DATA_HOME/nf/files when that is set). Files are stored under their paths, in real \
+             directories; each one's BLAKE3, size, modification time and mode are kept in its \
+             extended attribute user.nf.meta, so the file system must support extended \
+             attributes.",
         ),
         (
             "ROOT/.nf/partial/",

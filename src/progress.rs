@@ -33,7 +33,7 @@ pub struct Report {
     bars: RefCell<HashMap<usize, (ProgressBar, Instant)>>,
     /// Transfers ended so far, and in all, for the total bar's "n/m files".
     ended: Cell<usize>,
-    files: usize,
+    files: Cell<usize>,
     /// Body bytes moved so far, and transfers that succeeded, that had nothing to do, and
     /// that failed (with the kind of the first failure in item order).
     moved: Cell<u64>,
@@ -46,9 +46,25 @@ pub struct Report {
 impl Report {
     /// A report for `files` transfers of about `total_bytes`; bars when `bars` is true.
     pub fn new(verbosity: Verbosity, bars: bool, files: usize, total_bytes: u64) -> Report {
+        Report::with_total(verbosity, bars, files, total_bytes, files > 1)
+    }
+
+    /// A report whose transfers are not known yet: each batch found adds to it with
+    /// [`Report::grow`] (the total bar, when there are bars, is there from the start).
+    pub fn open_ended(verbosity: Verbosity, bars: bool) -> Report {
+        Report::with_total(verbosity, bars, 0, 0, true)
+    }
+
+    fn with_total(
+        verbosity: Verbosity,
+        bars: bool,
+        files: usize,
+        total_bytes: u64,
+        total_bar: bool,
+    ) -> Report {
         let multi = bars.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
         let total = match &multi {
-            Some(m) if files > 1 => {
+            Some(m) if total_bar => {
                 let bar = m.add(ProgressBar::new(total_bytes));
                 bar.set_style(
                     ProgressStyle::with_template(
@@ -69,7 +85,7 @@ impl Report {
             total,
             bars: RefCell::new(HashMap::new()),
             ended: Cell::new(0),
-            files,
+            files: Cell::new(files),
             moved: Cell::new(0),
             ok: Cell::new(0),
             already: Cell::new(0),
@@ -98,6 +114,15 @@ impl Report {
             self.println(&format!("nf: error: {err}"));
         }
         self.failures.borrow_mut().push((index, err.kind));
+    }
+
+    /// Adds `files` transfers of `bytes` in all to the report (of [`Report::open_ended`]).
+    pub fn grow(&self, files: usize, bytes: u64) {
+        self.files.set(self.files.get() + files);
+        if let Some(t) = &self.total {
+            t.set_length(t.length().unwrap_or(0) + bytes);
+            t.set_message(format!("{}/{} files", self.ended.get(), self.files.get()));
+        }
     }
 
     /// How many items failed so far.
@@ -274,7 +299,7 @@ impl Progress for Report {
         };
         self.ended.set(self.ended.get() + 1);
         if let Some(t) = &self.total {
-            t.set_message(format!("{}/{} files", self.ended.get(), self.files));
+            t.set_message(format!("{}/{} files", self.ended.get(), self.files.get()));
         }
         match result {
             Err(e) => self.fail(index, e),

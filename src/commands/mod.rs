@@ -197,6 +197,11 @@ impl Context {
     }
 
     /// The report of a batch of `files` items: bars when stderr is a terminal.
+    /// A report of transfers found as they are sent ([`Report::open_ended`]).
+    pub fn report_open_ended(&self) -> Report {
+        Report::open_ended(self.verbosity(), output::bars_allowed(self.quiet))
+    }
+
     pub fn report(&self, files: usize, total_bytes: u64) -> Report {
         Report::new(
             self.verbosity(),

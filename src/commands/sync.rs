@@ -1,14 +1,21 @@
 //! `nf sync SRC DST`: make DST's tree equal SRC's, where exactly one side is on the server
-//! (written `:NAME`). Both trees are read first — the server's with one recursive `list`
-//! (sizes, times and BLAKE3s it keeps, so it reads no content), the local one with
-//! [`localtree::walk`] — then compared path by path: new and changed files are sent (changed:
-//! size or modification time differ, or with `-c` the BLAKE3), missing directories made, and
-//! with `--delete` what DST has and SRC lacks removed, last, and only when nothing went wrong
-//! before (a source that could not be read or a transfer that failed). `-n` prints the plan
-//! and changes nothing. Excluded paths are neither sent nor deleted.
+//! (written `:NAME`). The server's tree is read first, with one recursive `list` (sizes, times
+//! and BLAKE3s it keeps, so it reads no content); the local one with [`localtree::walk`]. The
+//! trees are compared path by path: new and changed files are sent (changed: size or
+//! modification time differ, or with `-c` the BLAKE3), missing directories made, and with
+//! `--delete` what DST has and SRC lacks removed, last, and only when nothing went wrong before
+//! (a source that could not be read or a transfer that failed). `-n` prints the plan and
+//! changes nothing. Excluded paths are neither sent nor deleted.
+//!
+//! Upwards, the local tree is walked (and with `-c` hashed) on a thread of its own that decides
+//! each entry the moment it is found and hands what is to be done over a bounded channel to the
+//! sender, which sends it in pipelined batches (all that is waiting, up to [`BATCH`]), so the
+//! first files go out while the rest of the tree is still being read. Downwards, the local
+//! tree (DST) is read whole before anything is fetched.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::SystemTime;
 
 use crate::cli::SyncArgs;
@@ -39,6 +46,20 @@ struct Item {
     blake3: String,
     /// The local path of a local entry.
     path: Option<PathBuf>,
+}
+
+impl Item {
+    /// A local entry of `kind` at `path`, with the size and modification time of a file
+    /// (`md`).
+    fn local(kind: Kind, path: PathBuf, md: Option<&std::fs::Metadata>) -> Item {
+        Item {
+            kind,
+            size: md.map_or(0, std::fs::Metadata::len),
+            modified: md.and_then(|m| m.modified().ok()),
+            blake3: String::new(),
+            path: Some(path),
+        }
+    }
 }
 
 /// One side, read whole: its entries, and how many of them could not be read.
@@ -169,38 +190,14 @@ fn local_tree(
     warn: &mut dyn FnMut(&str),
     fail: &mut dyn FnMut(&Error),
 ) -> Result<Tree> {
-    let md = std::fs::metadata(root).map_err(|e| Error::io(format!("cannot read {}", root.display()), &e))?;
-    if !md.is_dir() {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            format!("{} is not a directory; nf sync takes directories", root.display()),
-        ));
-    }
+    let md = top_dir(root)?;
     let mut tree = Tree::default();
     localtree::walk(root, md, None, rules, &mut |found| match found {
         Found::File { path, name, md } => {
-            tree.items.insert(
-                name,
-                Item {
-                    kind: Kind::File,
-                    size: md.len(),
-                    modified: md.modified().ok(),
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            );
+            tree.items.insert(name, Item::local(Kind::File, path, Some(&md)));
         }
         Found::Dir { path, name, .. } => {
-            tree.items.insert(
-                name,
-                Item {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: None,
-                    blake3: String::new(),
-                    path: Some(path),
-                },
-            );
+            tree.items.insert(name, Item::local(Kind::Dir, path, None));
         }
         Found::Skipped { path, why } => {
             let rel = path
@@ -210,16 +207,7 @@ fn local_tree(
                 .and_then(|r| FileName::from_user(r).ok());
             match rel {
                 Some(rel) if dst => {
-                    tree.items.insert(
-                        rel,
-                        Item {
-                            kind: Kind::Other,
-                            size: 0,
-                            modified: None,
-                            blake3: String::new(),
-                            path: Some(path),
-                        },
-                    );
+                    tree.items.insert(rel, Item::local(Kind::Other, path, None));
                 }
                 _ => warn(&format!("warning: {why}")),
             }
@@ -232,74 +220,102 @@ fn local_tree(
     Ok(tree)
 }
 
+/// What one SRC entry asks of DST.
+enum Verdict {
+    /// DST has it the same (a file) or has it (a directory): nothing to do.
+    Same,
+    /// DST lacks it, or has a file that changed (`new: false`): make or send it.
+    Make { new: bool },
+    /// DST has something else under that name, which `--delete` removes first.
+    Replace,
+    /// As `Replace`, without `--delete`: a conflict left alone.
+    Conflict(Error),
+}
+
+/// Compares SRC's entry `s` at `rel` with DST's `d`. `up`: SRC is the local side (which `-c`
+/// hashes either way).
+fn compare(rel: &FileName, s: &Item, d: Option<&Item>, up: bool, args: &SyncArgs) -> Verdict {
+    let Some(d) = d else {
+        return Verdict::Make { new: true };
+    };
+    if d.kind != s.kind {
+        if args.delete {
+            return Verdict::Replace;
+        }
+        let what = |k: Kind| match k {
+            Kind::File => "a file",
+            Kind::Dir => "a directory",
+            Kind::Other => "neither a file nor a directory",
+        };
+        return Verdict::Conflict(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "{} is {} in SRC and {} in DST (--delete replaces it)",
+                quote(rel.as_str()),
+                what(s.kind),
+                what(d.kind)
+            ),
+        ));
+    }
+    if s.kind != Kind::File {
+        return Verdict::Same;
+    }
+    let changed = if s.size != d.size {
+        true
+    } else if args.checksum {
+        let (local, remote) = if up { (s, d) } else { (d, s) };
+        !local
+            .path
+            .as_deref()
+            .is_some_and(|p| same_content(p, &remote.blake3))
+    } else {
+        s.modified.is_none() || s.modified != d.modified
+    };
+    if changed {
+        Verdict::Make { new: false }
+    } else {
+        Verdict::Same
+    }
+}
+
+/// What DST has and SRC lacks, only the topmost of each removed subtree, in DST's order;
+/// `gone`: what is removed already (replaced entries), which takes what is below it along.
+fn deletions(src: &Tree, dst: &Tree, mut gone: HashSet<FileName>) -> Vec<FileName> {
+    let mut delete = Vec::new();
+    for rel in dst.items.keys() {
+        if src.items.contains_key(rel) || rel.ancestors().any(|a| gone.contains(&a)) {
+            continue;
+        }
+        delete.push(rel.clone());
+        gone.insert(rel.clone());
+    }
+    delete
+}
+
 /// Compares the trees. `up`: SRC is the local side (which `-c` hashes either way).
 fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
     let mut plan = Plan::default();
-    let mut gone: HashSet<&FileName> = HashSet::new();
+    let mut gone: HashSet<FileName> = HashSet::new();
     for (rel, s) in &src.items {
-        let Some(d) = dst.items.get(rel) else {
-            match s.kind {
-                Kind::Dir => plan.dirs.push(rel.clone()),
-                Kind::File => plan.send.push((rel.clone(), true)),
-                Kind::Other => {}
-            }
-            continue;
+        let make = |plan: &mut Plan, new: bool| match s.kind {
+            Kind::Dir => plan.dirs.push(rel.clone()),
+            Kind::File => plan.send.push((rel.clone(), new)),
+            Kind::Other => {}
         };
-        if d.kind != s.kind {
-            if args.delete {
+        match compare(rel, s, dst.items.get(rel), up, args) {
+            Verdict::Same if s.kind == Kind::File => plan.unchanged += 1,
+            Verdict::Same => {}
+            Verdict::Make { new } => make(&mut plan, new),
+            Verdict::Replace => {
                 plan.clear.push(rel.clone());
-                gone.insert(rel);
-                match s.kind {
-                    Kind::Dir => plan.dirs.push(rel.clone()),
-                    Kind::File => plan.send.push((rel.clone(), true)),
-                    Kind::Other => {}
-                }
-            } else {
-                let what = |k: Kind| match k {
-                    Kind::File => "a file",
-                    Kind::Dir => "a directory",
-                    Kind::Other => "neither a file nor a directory",
-                };
-                plan.conflicts.push(Error::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "{} is {} in SRC and {} in DST (--delete replaces it)",
-                        quote(rel.as_str()),
-                        what(s.kind),
-                        what(d.kind)
-                    ),
-                ));
+                gone.insert(rel.clone());
+                make(&mut plan, true);
             }
-            continue;
-        }
-        if s.kind != Kind::File {
-            continue;
-        }
-        let changed = if s.size != d.size {
-            true
-        } else if args.checksum {
-            let (local, remote) = if up { (s, d) } else { (d, s) };
-            !local
-                .path
-                .as_deref()
-                .is_some_and(|p| same_content(p, &remote.blake3))
-        } else {
-            s.modified.is_none() || s.modified != d.modified
-        };
-        if changed {
-            plan.send.push((rel.clone(), false));
-        } else {
-            plan.unchanged += 1;
+            Verdict::Conflict(e) => plan.conflicts.push(e),
         }
     }
     if args.delete {
-        for rel in dst.items.keys() {
-            if src.items.contains_key(rel) || rel.ancestors().any(|a| gone.contains(&a)) {
-                continue;
-            }
-            plan.delete.push(rel.clone());
-            gone.insert(rel);
-        }
+        plan.delete = deletions(src, dst, gone);
     }
     plan
 }
@@ -397,102 +413,311 @@ fn no_empty_source(args: &SyncArgs, src: &Tree) -> Result<()> {
 }
 
 /// The line after the transfers' summary.
-fn tail(ctx: &Context, plan: &Plan, deleted: usize) {
+fn tail(ctx: &Context, unchanged: usize, made: usize, deleted: usize) {
     if !ctx.quiet {
         eprintln!(
-            "{} unchanged, {} director{} made, {deleted} deleted",
-            plan.unchanged,
-            plan.dirs.len(),
-            if plan.dirs.len() == 1 { "y" } else { "ies" }
+            "{unchanged} unchanged, {made} director{} made, {deleted} deleted",
+            if made == 1 { "y" } else { "ies" }
         );
     }
 }
 
+/// The report index of everything that is not one file's transfer nor one error met reading
+/// SRC (the last in order, so that its kind decides the exit code only when nothing else
+/// failed).
+const OTHER: usize = usize::MAX;
+
+/// How many steps of the scan may wait for the sender (a bound on the memory between them).
+const QUEUE: usize = 4096;
+
+/// The most steps sent as one batch (one pipelined `put`, whose replies all come back before
+/// the next batch goes).
+const BATCH: usize = 1024;
+
+/// What the scan of a local SRC decided, in the order of the walk (a directory before what it
+/// holds), for the sender.
+#[derive(Debug)]
+enum Step {
+    /// Remove DST's entry in the way (only with `--delete`), before anything below it is sent.
+    Clear(FileName),
+    /// Make this directory on DST.
+    Mkdir(FileName),
+    /// Send this file (`new`: DST lacks it).
+    Send {
+        rel: FileName,
+        path: PathBuf,
+        size: u64,
+        new: bool,
+    },
+    /// A warning about something left out.
+    Note(String),
+    /// Something that could not be read, or a conflict left alone.
+    Fail(Error),
+}
+
+/// What the scan leaves behind when it is done: the local tree (for `--delete`), what it
+/// cleared, and how many files were the same on both sides.
+struct Scanned {
+    local: Tree,
+    cleared: HashSet<FileName>,
+    unchanged: usize,
+}
+
+/// The metadata of a local tree's top, which must be a directory.
+fn top_dir(root: &Path) -> Result<std::fs::Metadata> {
+    let md = std::fs::metadata(root).map_err(|e| Error::io(format!("cannot read {}", root.display()), &e))?;
+    if !md.is_dir() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("{} is not a directory; nf sync takes directories", root.display()),
+        ));
+    }
+    Ok(md)
+}
+
+/// Walks the local SRC at `root`, deciding each entry against `remote` the moment it is found
+/// (with `-c` hashing it) and handing on at once what is to be done, so that sending starts
+/// while the rest of the tree is still being scanned. Once the receiver is gone (the sender
+/// stopped), it decides nothing more.
+fn scan(
+    root: &Path,
+    md: std::fs::Metadata,
+    rules: &Rules,
+    remote: &Tree,
+    args: &SyncArgs,
+    out: SyncSender<Step>,
+) -> Scanned {
+    let mut scanned = Scanned {
+        local: Tree::default(),
+        cleared: HashSet::new(),
+        unchanged: 0,
+    };
+    let open = std::cell::Cell::new(true);
+    let send = |step: Step| open.set(open.get() && out.send(step).is_ok());
+    localtree::walk(root, md, None, rules, &mut |found| {
+        let (rel, item) = match found {
+            Found::File { path, name, md } => (name, Item::local(Kind::File, path, Some(&md))),
+            Found::Dir { path, name, .. } => (name, Item::local(Kind::Dir, path, None)),
+            Found::Skipped { why, .. } => return send(Step::Note(format!("warning: {why}"))),
+            Found::Failed { error, .. } => {
+                scanned.local.unreadable += 1;
+                return send(Step::Fail(error));
+            }
+        };
+        if !open.get() {
+            return;
+        }
+        let make = |rel: &FileName, item: &Item, new: bool| match item.kind {
+            Kind::Dir => Step::Mkdir(rel.clone()),
+            _ => Step::Send {
+                rel: rel.clone(),
+                path: item.path.clone().expect("a local file has its path"),
+                size: item.size,
+                new,
+            },
+        };
+        match compare(&rel, &item, remote.items.get(&rel), true, args) {
+            Verdict::Same if item.kind == Kind::File => scanned.unchanged += 1,
+            Verdict::Same => {}
+            Verdict::Make { new } => send(make(&rel, &item, new)),
+            Verdict::Replace => {
+                send(Step::Clear(rel.clone()));
+                send(make(&rel, &item, true));
+                scanned.cleared.insert(rel.clone());
+            }
+            Verdict::Conflict(e) => send(Step::Fail(e)),
+        }
+        scanned.local.items.insert(rel, item);
+    });
+    scanned
+}
+
+/// Hands on what arrives on `rx` in batches until the sending side is done or `each` returns
+/// false: all the steps that are waiting when the previous batch is done (at most `max`), so
+/// that the sender waits for the scan only when it has nothing else to send, and a scan that
+/// runs ahead gets its files sent many to a batch.
+fn batches<T>(rx: &Receiver<T>, max: usize, each: &mut dyn FnMut(Vec<T>) -> bool) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(step) => batch.push(step),
+                Err(_) => break,
+            }
+        }
+        if !each(batch) {
+            return;
+        }
+    }
+}
+
+/// The upload side's sender: what it has sent and made so far.
+struct Upload<'a> {
+    client: Client,
+    report: &'a Report,
+    dst: Option<&'a FileName>,
+    /// The report index of the next file or error.
+    next: usize,
+    /// Directories made (or asked to be).
+    made: usize,
+}
+
+impl Upload<'_> {
+    /// The server's names of paths below the tree (one too long there is reported).
+    fn names(&self, rels: &[FileName]) -> Vec<FileName> {
+        rels.iter()
+            .filter_map(|rel| {
+                FileName::join(self.dst, rel)
+                    .map_err(|e| self.report.fail(OTHER, &e))
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// Does what one batch of steps asks, in order: what is in the way is removed, then the
+    /// directories made, then the files sent over one pipelined `put`. An error of the
+    /// connection itself ends the sync.
+    fn run(&mut self, steps: Vec<Step>) -> Result<()> {
+        let report = self.report;
+        let (mut clear, mut dirs, mut jobs, mut items) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut bytes = 0;
+        for step in steps {
+            match step {
+                Step::Note(w) => report.note(OTHER, &w),
+                Step::Fail(e) => {
+                    report.fail(self.next, &e);
+                    self.next += 1;
+                }
+                Step::Clear(rel) => clear.push(rel),
+                Step::Mkdir(rel) => dirs.push(rel),
+                Step::Send { rel, path, size, .. } => {
+                    let k = self.next;
+                    self.next += 1;
+                    match FileName::join(self.dst, &rel) {
+                        Ok(name) => {
+                            jobs.push(PutJob { path, name });
+                            items.push(k);
+                            bytes += size;
+                        }
+                        Err(e) => report.fail(k, &e),
+                    }
+                }
+            }
+        }
+        report.grow(jobs.len(), bytes);
+        if !clear.is_empty() {
+            for r in self.client.remove(&self.names(&clear), true)? {
+                if let Err(e) = r {
+                    report.fail(OTHER, &e);
+                }
+            }
+        }
+        if !dirs.is_empty() {
+            self.made += dirs.len();
+            for r in self.client.mkdir(&self.names(&dirs))? {
+                if let Err(e) = r {
+                    report.fail(OTHER, &e);
+                }
+            }
+        }
+        if !jobs.is_empty() {
+            self.client.put(&jobs, true, false, &Items { report, items });
+        }
+        Ok(())
+    }
+}
+
+/// `-n` on the upload side: the steps of the scan gathered into the plan, in the order of the
+/// trees (as the download side prints it), with its conflicts and errors reported.
+fn gather(plan: &mut Plan, report: &Report, next: &mut usize, steps: Vec<Step>) {
+    for step in steps {
+        match step {
+            Step::Note(w) => report.note(OTHER, &w),
+            Step::Fail(e) => {
+                report.fail(*next, &e);
+                *next += 1;
+            }
+            Step::Clear(rel) => plan.clear.push(rel),
+            Step::Mkdir(rel) => plan.dirs.push(rel),
+            Step::Send { rel, new, .. } => plan.send.push((rel, new)),
+        }
+    }
+}
+
 fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option<&FileName>) -> Result<()> {
+    let md = top_dir(src_dir)?;
     let mut client = ctx.connect()?;
     let remote = remote_tree(&mut client, dst, rules, true)?;
-    let mut notes = Vec::new();
-    let mut errors = Vec::new();
-    let local = local_tree(
-        src_dir,
-        rules,
-        false,
-        &mut |w| notes.push(w.to_string()),
-        &mut |e| errors.push(e.clone()),
-    )?;
-    no_empty_source(args, &local)?;
-    let plan = plan(&local, &remote, true, args);
-    let full = |rel: &FileName| FileName::join(dst, rel);
-    let bytes: u64 = plan.send.iter().map(|(rel, _)| local.items[rel].size).sum();
-    let (report, other) = begin(ctx, &plan, bytes, &notes, &errors);
-    if args.dry_run {
-        return dry_run(&report, other, &plan, &remote, args, local.unreadable);
-    }
-    on_interrupt();
-    // The server's names of paths below the tree (one too long there is reported).
-    let names_of = |rels: &[FileName], report: &Report| -> Vec<FileName> {
-        rels.iter()
-            .filter_map(|rel| full(rel).map_err(|e| report.fail(other, &e)).ok())
-            .collect()
+    // -n sends nothing: no total to show.
+    let report = if args.dry_run {
+        ctx.report(0, 0)
+    } else {
+        ctx.report_open_ended()
     };
-    if !plan.clear.is_empty() {
-        let names = names_of(&plan.clear, &report);
-        for r in client.remove(&names, true)? {
-            if let Err(e) = r {
-                report.fail(other, &e);
-            }
-        }
+    if !args.dry_run {
+        on_interrupt();
     }
-    if !plan.dirs.is_empty() {
-        let names = names_of(&plan.dirs, &report);
-        for r in client.mkdir(&names)? {
-            if let Err(e) = r {
-                report.fail(other, &e);
+    let mut upload = Upload {
+        client,
+        report: &report,
+        dst,
+        next: 0,
+        made: 0,
+    };
+    let mut plan = Plan::default();
+    let mut broken = None;
+    let (tx, rx) = mpsc::sync_channel(QUEUE);
+    let scanned = std::thread::scope(|scope| {
+        let remote = &remote;
+        let scanner = scope.spawn(move || scan(src_dir, md, rules, remote, args, tx));
+        batches(&rx, BATCH, &mut |steps| {
+            if args.dry_run {
+                gather(&mut plan, &report, &mut upload.next, steps);
+                return true;
             }
-        }
-    }
-    let mut jobs = Vec::with_capacity(plan.send.len());
-    let mut items = Vec::with_capacity(plan.send.len());
-    for (k, (rel, _)) in plan.send.iter().enumerate() {
-        match full(rel) {
-            Ok(name) => {
-                jobs.push(PutJob {
-                    path: local.items[rel].path.clone().expect("a local file has its path"),
-                    name,
-                });
-                items.push(k);
+            if let Err(e) = upload.run(steps) {
+                broken = Some(e);
+                return false;
             }
-            Err(e) => report.fail(k, &e),
-        }
-    }
-    if !jobs.is_empty() {
-        client.put(
-            &jobs,
-            true,
-            false,
-            &Items {
-                report: &report,
-                items,
-            },
-        );
+            crate::signals::interrupted().is_none()
+        });
+        // The scan stops deciding once nobody listens.
+        drop(rx);
+        scanner.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
+    if let Some(e) = broken {
+        return report.cut_short(Err(e));
     }
     report.cut_short(interrupted("run the same nf sync again to finish"))?;
+    report.cut_short(no_empty_source(args, &scanned.local))?;
+    let delete = if args.delete {
+        deletions(&scanned.local, &remote, scanned.cleared)
+    } else {
+        Vec::new()
+    };
+    if args.dry_run {
+        plan.clear.sort();
+        plan.dirs.sort();
+        plan.send.sort();
+        plan.delete = delete;
+        return dry_run(&report, OTHER, &plan, &remote, args, scanned.local.unreadable);
+    }
     let mut deleted = 0;
-    if !plan.delete.is_empty() {
-        match refuse_delete(local.unreadable, report.failed()) {
-            Some(why) => report.fail(other, &Error::new(ErrorKind::Usage, why)),
+    if !delete.is_empty() {
+        match refuse_delete(scanned.local.unreadable, report.failed()) {
+            Some(why) => report.fail(OTHER, &Error::new(ErrorKind::Usage, why)),
             None => {
-                let names = names_of(&plan.delete, &report);
-                for r in client.remove(&names, true)? {
+                let names = upload.names(&delete);
+                for r in upload.client.remove(&names, true)? {
                     match r {
                         Ok(()) => deleted += 1,
-                        Err(e) => report.fail(other, &e),
+                        Err(e) => report.fail(OTHER, &e),
                     }
                 }
             }
         }
     }
-    tail(ctx, &plan, deleted);
+    tail(ctx, scanned.unchanged, upload.made, deleted);
     report.finish("sent")
 }
 
@@ -582,7 +807,7 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
             }
         }
     }
-    tail(ctx, &plan, deleted);
+    tail(ctx, plan.unchanged, plan.dirs.len(), deleted);
     report.finish("fetched")
 }
 
@@ -596,4 +821,67 @@ fn remove_local(path: &Path) -> Result<()> {
         std::fs::remove_file(path)
     };
     done.map_err(|e| Error::io(format!("cannot remove {}", path.display()), &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The sender gets the first steps while the scan is still going: here the scan does not go
+    /// on until the first batch has been handed on, so a sender that waited for the whole scan
+    /// would never see it (the scan gives up after a long bound and says so).
+    #[test]
+    fn batches_go_out_while_the_scan_is_still_running() {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let scanner = std::thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+            // Goes on only once the sender has the first steps.
+            let went = go_rx.recv_timeout(Duration::from_secs(60)).is_ok();
+            tx.send(3).unwrap();
+            went
+        });
+        let mut seen = Vec::new();
+        batches(&rx, BATCH, &mut |batch| {
+            seen.push(batch);
+            let _ = go_tx.send(());
+            true
+        });
+        assert!(
+            scanner.join().unwrap(),
+            "the first batch was not handed on during the scan"
+        );
+        // Everything arrives, in order; the first steps before the last was found.
+        assert_eq!(seen.concat(), vec![1, 2, 3]);
+        assert!(!seen[0].contains(&3), "{seen:?}");
+    }
+
+    /// Steps that wait are sent together, at most `max` to a batch, and the sender can stop.
+    #[test]
+    fn waiting_steps_make_one_batch_of_at_most_max_and_false_stops() {
+        let (tx, rx) = mpsc::sync_channel(16);
+        for k in 0..10 {
+            tx.send(k).unwrap();
+        }
+        drop(tx);
+        let mut seen = Vec::new();
+        batches(&rx, 4, &mut |batch| {
+            seen.push(batch);
+            true
+        });
+        assert_eq!(seen, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
+
+        let (tx, rx) = mpsc::sync_channel(16);
+        for k in 0..10 {
+            tx.send(k).unwrap();
+        }
+        let mut calls = 0;
+        batches(&rx, 3, &mut |_| {
+            calls += 1;
+            false
+        });
+        assert_eq!(calls, 1);
+    }
 }

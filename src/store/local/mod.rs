@@ -348,7 +348,7 @@ impl Store {
                 md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 std::os::unix::fs::PermissionsExt::mode(&md.permissions()),
             )),
-            Node::File(md) => match self.file_entry(&crate::sys::path_at(&parent, leaf), name.clone(), &md) {
+            Node::File(md) => match self.file_entry(&parent, leaf, name.clone(), &md) {
                 Ok(entry) => Some(entry),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
                 Err(e) => return Err(what(&e)),

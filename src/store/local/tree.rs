@@ -227,14 +227,19 @@ impl Store {
         }
     }
 
-    /// The entry of the regular file `name`, whose `stat` is `md`, reached through `path` (a
-    /// `/proc/self/fd/N/LEAF` path from [`sys::path_at`] or a listing): from its metadata, or
-    /// hashed once if it has none (placed by hand).
-    pub(super) fn file_entry(&self, path: &Path, name: FileName, md: &Metadata) -> io::Result<Entry> {
-        let meta = match meta::read_path(path, md) {
+    /// The entry of the regular file `name`, whose `stat` is `md`, the entry `leaf` of the open
+    /// directory `dir`: from its metadata, or hashed once if it has none (placed by hand).
+    pub(super) fn file_entry(
+        &self,
+        dir: &File,
+        leaf: &str,
+        name: FileName,
+        md: &Metadata,
+    ) -> io::Result<Entry> {
+        let meta = match meta::read_at(dir, leaf, md) {
             Some(m) => m,
             None => {
-                let file = open_nofollow(path)?;
+                let file = open_nofollow(&sys::path_at(dir, leaf))?;
                 meta::adopt(&file)?
             }
         };
@@ -258,7 +263,7 @@ impl Store {
             Node::Other(md) => Err(not_a_file(name.as_str(), &md, "a file or directory")),
             Node::File(md) => {
                 let entry = self
-                    .file_entry(&sys::path_at(&parent, leaf), name.clone(), &md)
+                    .file_entry(&parent, leaf, name.clone(), &md)
                     .map_err(|e| Error::io(format!("cannot read {}", quote(name.as_str())), &e))?;
                 visit(entry)?;
                 Ok(1)
@@ -300,7 +305,7 @@ impl Store {
             let Ok(md) = entry.metadata() else { continue };
             if kind.is_file() && md.is_file() {
                 // Removed or replaced by something else meanwhile: not listed.
-                if let Ok(e) = self.file_entry(&entry.path(), child, &md) {
+                if let Ok(e) = self.file_entry(&level.dir, &leaf, child, &md) {
                     *count += 1;
                     visit(e)?;
                 }
