@@ -311,8 +311,20 @@ fn first_use_records_the_server_and_a_changed_key_is_refused_with_both_fingerpri
     // The refused client made no request: the next one the server logs is the pinned client's.
     let out = ls_pinned(&s, "always");
     ok(&out);
-    let log = s.log_after(|l| l.contains(" list "));
-    let since_restart = log.rsplit(&s.fingerprint).next().unwrap();
+    // (Waited for in the log since the restart: the log before it has list lines too.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let since_restart = loop {
+        let log = s.log_after(|_| true);
+        let since = log.rsplit(&s.fingerprint).next().unwrap().to_string();
+        if since.lines().any(|l| l.contains(" list ")) {
+            break since;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pinned ls was never logged: {since}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let requests: Vec<&str> = since_restart
         .lines()
         .filter(|l| l.contains(" put ") || l.contains(" list ") || l.contains(" hello "))
