@@ -465,7 +465,7 @@ fn random_and_mutated_sessions_never_break_the_server_or_leave_anything_half_wri
         .unwrap_or(500);
     // resume_min_bytes = 0: every cut upload is kept as a partial, so resumes have something to
     // continue (and to get wrong).
-    let s = Server::with_config("resume_min_bytes = 0\nidle_timeout_secs = 10");
+    let s = Server::with_config("resume_min_bytes = 0");
     s.assert_serving();
     let before = tree_outside_store(s.dir.path());
     let escapes = escape_targets(&s);
