@@ -481,7 +481,7 @@ fn sixty_four_clients_putting_getting_listing_and_removing_at_once_lose_nothing(
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(8);
-    let s = Server::with_config("idle_timeout_secs = 30");
+    let s = Server::start();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let tally = Mutex::new(Tally::default());
