@@ -26,14 +26,15 @@ impl Session<'_> {
     pub(super) fn get(&mut self, head: &Head, name: &FileName) -> Done {
         let shown = Some(name.as_str().to_string());
         for _ in 0..REOPENS {
-            let (content, info) = match self.svc.store.read(name, 0) {
-                Ok((content, entry)) => (content, crate::service::wire(&entry)),
+            let (content, entry) = match self.svc.store.read(name, 0) {
+                Ok(x) => x,
                 Err(err) => return self.folder_or_fail(head, name, shown, err),
             };
+            let info = crate::service::wire(&entry);
             let tag = etag(&info.blake3);
             let validators = Validators {
                 etag: &tag,
-                modified: human::parse_rfc3339_secs(&info.modified),
+                modified: Some(human::unix_nanos(entry.modified).0),
             };
             let mut fields = vec![("ETag", tag.clone()), ("Accept-Ranges", "bytes".to_string())];
             if let Some(t) = validators.modified {
@@ -59,7 +60,7 @@ impl Session<'_> {
                 }
                 Range::Unsatisfiable => return self.unsatisfiable(head, shown, &info),
             };
-            let content = match at_offset(self, name, content, &info, start) {
+            let content = match at_offset(self, name, content, entry.blake3, start) {
                 Ok(Some(c)) => c,
                 // Replaced between the two opens: start again with the new version.
                 Ok(None) => continue,
@@ -163,7 +164,7 @@ fn at_offset(
     s: &Session<'_>,
     name: &FileName,
     content: Content,
-    info: &FileInfo,
+    pinned: Option<blake3::Hash>,
     start: u64,
 ) -> Result<Option<Content>, Error> {
     if start == 0 {
@@ -177,7 +178,7 @@ fn at_offset(
         }
         Content::Remote(_) => {
             let (again, now) = s.svc.store.read(name, start)?;
-            Ok((crate::service::wire(&now).blake3 == info.blake3).then_some(again))
+            Ok((now.blake3 == pinned).then_some(again))
         }
     }
 }

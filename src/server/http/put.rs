@@ -81,11 +81,10 @@ impl Session<'_> {
             None => None,
         };
         let (current, _) = self.svc.store.stat(name)?;
-        let current = current.map(|e| crate::service::wire(&e));
-        let tag = current.as_ref().map(|f| etag(&f.blake3));
-        let validators = current.as_ref().zip(tag.as_deref()).map(|(f, tag)| Validators {
+        let tag = current.as_ref().map(|e| etag(&crate::service::wire(e).blake3));
+        let validators = current.as_ref().zip(tag.as_deref()).map(|(e, tag)| Validators {
             etag: tag,
-            modified: human::parse_rfc3339_secs(&f.modified),
+            modified: Some(human::unix_nanos(e.modified).0),
         });
         if conditional::evaluate(head, validators, false) == Verdict::Failed {
             return Err(precondition_failed(name, current.is_some()));
