@@ -8,13 +8,7 @@ use crate::name::FileName;
 
 pub fn run(ctx: &Context, args: MkdirArgs) -> Result<()> {
     let report = ctx.report(args.names.len(), 0);
-    let mut named = Vec::with_capacity(args.names.len());
-    for (i, arg) in args.names.iter().enumerate() {
-        match FileName::from_user(arg) {
-            Ok(name) => named.push((i, name)),
-            Err(e) => report.fail(i, &e),
-        }
-    }
+    let named = super::parse_names(&args.names, &report);
     let mut made = 0;
     if !named.is_empty() {
         let mut client = ctx.connect()?;

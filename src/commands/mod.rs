@@ -256,6 +256,19 @@ pub(super) fn has_glob(arg: &str) -> bool {
     arg.contains(['*', '?', '['])
 }
 
+/// The arguments as names ([`FileName::from_user`]), each with the index of its argument; a
+/// bad one is reported on `report` and left out.
+pub fn parse_names(args: &[String], report: &Report) -> Vec<(usize, FileName)> {
+    let mut named = Vec::with_capacity(args.len());
+    for (i, arg) in args.iter().enumerate() {
+        match FileName::from_user(arg) {
+            Ok(name) => named.push((i, name)),
+            Err(e) => report.fail(i, &e),
+        }
+    }
+    named
+}
+
 /// The names the arguments of `nf get` or `nf rm` stand for, each with the index of its
 /// argument. Arguments are put in NFC and tidied ([`FileName::from_user`]). An exact name
 /// always wins; an argument that names nothing but holds glob characters in its last
@@ -264,13 +277,7 @@ pub(super) fn has_glob(arg: &str) -> bool {
 /// nothing stands for the entry stored under another spelling of it ([`other_spelling`]), if
 /// there is one. Bad arguments are reported on `report` and left out.
 pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Result<Vec<(usize, FileName)>> {
-    let mut named: Vec<(usize, FileName)> = Vec::new();
-    for (i, arg) in args.iter().enumerate() {
-        match FileName::from_user(arg) {
-            Ok(name) => named.push((i, name)),
-            Err(e) => report.fail(i, &e),
-        }
-    }
+    let named = parse_names(args, report);
     let asked_at: Vec<usize> = (0..named.len())
         .filter(|&k| has_glob(named[k].1.leaf()) || !named[k].1.as_str().is_ascii())
         .collect();

@@ -12,13 +12,7 @@ use crate::{human, output};
 
 pub fn run(ctx: &Context, args: StatArgs) -> Result<()> {
     let report = ctx.report(args.names.len(), 0);
-    let mut named = Vec::with_capacity(args.names.len());
-    for (i, arg) in args.names.iter().enumerate() {
-        match FileName::from_user(arg) {
-            Ok(name) => named.push((i, name)),
-            Err(e) => report.fail(i, &e),
-        }
-    }
+    let named = super::parse_names(&args.names, &report);
     let mut client = ctx.connect()?;
     let names: Vec<FileName> = named.iter().map(|(_, n)| n.clone()).collect();
     let held = client.stat(&names)?;
