@@ -4,9 +4,11 @@
 //! (the reply buffer goes out whenever it fills); the last line is the count, or the error that
 //! stopped the walk.
 
+use std::io::Write;
+
 use super::{peer_error, Handled, Session};
 use crate::error::Error;
-use crate::protocol::{self, ListEnd};
+use crate::protocol::ListEnd;
 
 impl Session<'_> {
     pub(super) fn list(&mut self, path: Option<String>, recursive: bool, pattern: Option<String>) -> Handled {
@@ -23,11 +25,15 @@ impl Session<'_> {
         let mut sent = 0u64;
         let mut lost: Option<Error> = None;
         let stream = &mut self.stream;
+        let mut line = Vec::with_capacity(256);
         let walked = store.walk(from.as_ref(), recursive, &mut |entry| {
             if glob.as_ref().is_some_and(|g| !g.matches(entry.name.leaf())) {
                 return Ok(());
             }
-            protocol::write_message(stream, &crate::service::wire(&entry)).map_err(|e| {
+            line.clear();
+            crate::service::write_json(&mut line, &entry);
+            line.push(b'\n');
+            stream.write_all(&line).map_err(|e| {
                 let err = peer_error("cannot send the listing", &e);
                 lost = Some(err.clone());
                 err

@@ -19,6 +19,7 @@
 mod meta;
 mod tree;
 mod upload;
+mod walk;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};

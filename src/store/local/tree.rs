@@ -10,6 +10,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use super::walk::dir_entry;
 use super::{meta, not_a_file, open_nofollow, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
@@ -55,49 +56,6 @@ pub(super) fn sync_dirs(dirs: &[File]) {
         seen.push(id);
         let _ = d.sync_all();
     }
-}
-
-/// One directory of a walk: open, its entries sorted by name, and the next to look at.
-struct Level {
-    dir: File,
-    name: Option<FileName>,
-    entries: std::vec::IntoIter<(String, fs::DirEntry)>,
-}
-
-impl Level {
-    /// Reads and sorts the entries of `dir` (named `name`); names that are not UTF-8 are left
-    /// out (they are no nf names).
-    fn read(dir: File, name: Option<FileName>) -> Result<Level> {
-        let what = || {
-            format!(
-                "cannot list {}",
-                name.as_ref()
-                    .map_or("the storage directory".to_string(), |n| quote(n.as_str()))
-            )
-        };
-        let listing = sys::read_dir(&dir).map_err(|e| Error::io(what(), &e))?;
-        let mut entries = Vec::new();
-        for entry in listing {
-            let entry = entry.map_err(|e| Error::io(what(), &e))?;
-            if let Ok(leaf) = entry.file_name().into_string() {
-                entries.push((leaf, entry));
-            }
-        }
-        entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        Ok(Level {
-            dir,
-            name,
-            entries: entries.into_iter(),
-        })
-    }
-}
-
-fn dir_entry(name: FileName, md: &Metadata) -> Entry {
-    Entry::dir(
-        name,
-        md.modified().unwrap_or(std::time::UNIX_EPOCH),
-        md.permissions().mode(),
-    )
 }
 
 impl Store {
@@ -274,55 +232,6 @@ impl Store {
                 Ok(count)
             }
         }
-    }
-
-    /// Visits the entries of the open directory `dir` (named `name`), sorted, and with
-    /// `recursive` what each subdirectory holds right after it. Entries that are neither files
-    /// nor directories, or whose names are not valid, are not listed; one removed meanwhile is
-    /// simply not listed. Iterative: a tree of any depth costs one frame (an open directory
-    /// and its sorted entries) per level, never the stack of the worker thread.
-    fn walk_dir(
-        &self,
-        dir: &File,
-        name: Option<&FileName>,
-        recursive: bool,
-        visit: &mut Visit<'_>,
-        count: &mut u64,
-    ) -> Result<()> {
-        let top = dir
-            .try_clone()
-            .map_err(|e| Error::io("cannot open a directory", &e))?;
-        let mut stack = vec![Level::read(top, name.cloned())?];
-        while let Some(level) = stack.last_mut() {
-            let Some((leaf, entry)) = level.entries.next() else {
-                stack.pop();
-                continue;
-            };
-            let Ok(child) = FileName::child(level.name.as_ref(), &leaf) else {
-                continue;
-            };
-            let Ok(kind) = entry.file_type() else { continue };
-            let Ok(md) = entry.metadata() else { continue };
-            if kind.is_file() && md.is_file() {
-                // Removed or replaced by something else meanwhile: not listed.
-                if let Ok(e) = self.file_entry(&level.dir, &leaf, child, &md) {
-                    *count += 1;
-                    visit(e)?;
-                }
-            } else if kind.is_dir() && md.is_dir() {
-                *count += 1;
-                visit(dir_entry(child.clone(), &md))?;
-                if recursive {
-                    // Removed, or replaced by a symlink, meanwhile: not followed.
-                    if let Ok(sub) = open_child_dir(&level.dir, &leaf) {
-                        if let Ok(next) = Level::read(sub, Some(child)) {
-                            stack.push(next);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     /// [`crate::store::Store::mkdir`] on the local tree.
