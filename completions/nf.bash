@@ -119,28 +119,13 @@ _nf() {
 
     case "${cmd}" in
         nf)
-            opts="-c -q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config completions help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -163,28 +148,13 @@ _nf() {
             return 0
             ;;
         nf__subcmd__completions)
-            opts="-c -q -v -h -V --config --quiet --verbose --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --config --quiet --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -207,7 +177,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -c -q -v -h -V --server --tls --fingerprint --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
+            opts="-s -q -v -h -V --server --tls --fingerprint --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,21 +231,6 @@ _nf() {
                     return 0
                     ;;
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -354,28 +309,13 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config__subcmd__init)
-            opts="-f -c -q -v -h -V --force --config --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --force --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -398,28 +338,13 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config__subcmd__path)
-            opts="-c -q -v -h -V --config --quiet --verbose --help --version"
+            opts="-q -v -h -V --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -442,7 +367,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__get)
-            opts="-r -o -f -s -c -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -o -f -s -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,21 +404,6 @@ _nf() {
                     return 0
                     ;;
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -726,7 +636,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__ls)
-            opts="-r -s -c -q -v -h -V --json --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --json --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -755,21 +665,6 @@ _nf() {
                     return 0
                     ;;
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -792,7 +687,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mkdir)
-            opts="-s -c -q -v -h -V --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,21 +716,6 @@ _nf() {
                     return 0
                     ;;
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"
@@ -858,7 +738,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mv)
-            opts="-f -s -c -q -v -h -V --force --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-f -s -q -v -h -V --force --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,21 +781,6 @@ _nf() {
                     fi
                     return 0
                     ;;
-                -c)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -924,7 +789,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__put)
-            opts="-r -L -f -s -c -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,21 +836,6 @@ _nf() {
                     fi
                     return 0
                     ;;
-                -c)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -994,7 +844,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__rm)
-            opts="-r -s -c -q -v -h -V --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1037,21 +887,6 @@ _nf() {
                     fi
                     return 0
                     ;;
-                -c)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1060,7 +895,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__serve)
-            opts="-c -q -v -h -V --listen --root --read-only --no-compat --store --s3-endpoint --fingerprint --config --quiet --verbose --help --version"
+            opts="-q -v -h -V --listen --root --read-only --no-compat --store --s3-endpoint --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1106,21 +941,6 @@ _nf() {
                     fi
                     return 0
                     ;;
-                -c)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1129,7 +949,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__stat)
-            opts="-s -c -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,21 +992,6 @@ _nf() {
                     fi
                     return 0
                     ;;
-                -c)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1195,7 +1000,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__sync)
-            opts="-n -L -s -c -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-c -n -L -s -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1228,21 +1033,6 @@ _nf() {
                     return 0
                     ;;
                 --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                -c)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_nf_global_optspecs
-    string join \n c/config= q/quiet v/verbose h/help V/version
+    string join \n config= q/quiet v/verbose h/help V/version
 end
 
 function __fish_nf_needs_command
@@ -24,7 +24,7 @@ function __fish_nf_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c nf -n "__fish_nf_needs_command" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_needs_command" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_needs_command" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_needs_command" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -45,7 +45,7 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -l listen -d 'Address to li
 complete -c nf -n "__fish_nf_using_subcommand serve" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand serve" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
-complete -c nf -n "__fish_nf_using_subcommand serve" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand serve" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand serve" -l read-only -d 'Serve files but refuse put, rm, mkdir and mv'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l fingerprint -d 'Print the server\'s TLS identity (sha256//BASE64, the fingerprint clients pin) and exit'
@@ -59,7 +59,7 @@ complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to 
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand put" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand put" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand put" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand put" -s r -l recursive -d 'Upload directories with everything in them, each under its own name'
 complete -c nf -n "__fish_nf_using_subcommand put" -s L -l dereference -d 'With -r, follow symbolic links (a link to a directory is uploaded as a directory); without it, links are skipped with a warning'
 complete -c nf -n "__fish_nf_using_subcommand put" -s f -l force -d 'Overwrite files that already exist on the server'
@@ -74,7 +74,7 @@ complete -c nf -n "__fish_nf_using_subcommand get" -l tls -d 'Use TLS: auto (to 
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand get" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand get" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand get" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s r -l recursive -d 'Download directories with everything in them, each under its own name'
 complete -c nf -n "__fish_nf_using_subcommand get" -s f -l force -d 'Overwrite local files that already exist'
 complete -c nf -n "__fish_nf_using_subcommand get" -l resume -d 'Continue interrupted downloads from where they stopped; a local file that already holds the server\'s content is done at once'
@@ -87,7 +87,7 @@ complete -c nf -n "__fish_nf_using_subcommand ls" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand ls" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand ls" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand ls" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, type, size, modified, mode, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s r -l recursive -d 'List the whole tree below PATH'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -99,7 +99,7 @@ complete -c nf -n "__fish_nf_using_subcommand rm" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand rm" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand rm" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand rm" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand rm" -s r -l recursive -d 'Delete directories and everything in them'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -110,7 +110,7 @@ complete -c nf -n "__fish_nf_using_subcommand mkdir" -l tls -d 'Use TLS: auto (t
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand mkdir" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -120,7 +120,7 @@ complete -c nf -n "__fish_nf_using_subcommand mv" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand mv" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand mv" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand mv" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand mv" -s f -l force -d 'Replace a file that exists at the destination'
 complete -c nf -n "__fish_nf_using_subcommand mv" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand mv" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -132,8 +132,8 @@ complete -c nf -n "__fish_nf_using_subcommand sync" -l tls -d 'Use TLS: auto (to
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand sync" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand sync" -s c -l config -d 'Read this config file instead of the default one' -r -F
-complete -c nf -n "__fish_nf_using_subcommand sync" -l checksum -d 'Compare files by BLAKE3 instead of size and modification time (rsync\'s -c; here only the long form, as -c is --config)'
+complete -c nf -n "__fish_nf_using_subcommand sync" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
+complete -c nf -n "__fish_nf_using_subcommand sync" -s c -l checksum -d 'Compare files by BLAKE3 instead of size and modification time, as rsync\'s -c (the server keeps each file\'s hash, so it reads nothing)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -l delete -d 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s n -l dry-run -d 'Print what would be done, one line per action, and change nothing'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s L -l dereference -d 'Follow symbolic links in a local SRC; without it, they are skipped with a warning'
@@ -146,7 +146,7 @@ complete -c nf -n "__fish_nf_using_subcommand stat" -l tls -d 'Use TLS: auto (to
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand stat" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
-complete -c nf -n "__fish_nf_using_subcommand stat" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand stat" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand stat" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -161,7 +161,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l s3-endpoint -d 'URL of the object store, such as http://127.0.0.1:8333 [default: AWS]' -r -f
-complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l read-only -d 'Serve files but refuse put, rm, mkdir and mv'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l no-compat -d 'Do not answer the old classroom clients (text dialects); same as `compat = false`'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -171,12 +171,12 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "path" -d 'Print the path of the config file nf reads'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "init" -d 'Write a commented config file'
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s f -l force -d 'Overwrite the config file if it already exists'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -185,7 +185,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file nf reads'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented config file'
 complete -c nf -n "__fish_nf_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c nf -n "__fish_nf_using_subcommand completions" -s c -l config -d 'Read this config file instead of the default one' -r -F
+complete -c nf -n "__fish_nf_using_subcommand completions" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand completions" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -20,9 +20,9 @@ pub use clap_complete::Shell;
     propagate_version = true
 )]
 pub struct Cli {
-    /// Read this config file instead of the default one.
+    /// Read this config file instead of the default one (long form only: -c is sync's
+    /// --checksum, as in rsync and rclone).
     #[arg(
-        short = 'c',
         long = "config",
         value_name = "PATH",
         env = "NF_CONFIG",
@@ -137,13 +137,13 @@ pub enum Command {
                       with a leading : (`nf sync ./site :www` uploads, `nf sync :www ./site` \
                       downloads; `:` alone is the top of the server's tree). Only new and changed \
                       files are sent: changed means the size or the modification time differs, \
-                      or with --checksum the BLAKE3 (the server keeps each file's, so it reads nothing). \
+                      or with -c/--checksum the BLAKE3 (the server keeps each file's, so it reads nothing). \
                       Times and modes are kept, empty directories made. --delete also removes \
                       what DST has and SRC lacks; it is refused when SRC is empty or anything \
                       could not be read or sent. -n prints the plan, one line per action (+ new, \
                       ~ changed, - deleted; a directory ends with /), and changes nothing. \
                       Symbolic links in a local SRC are skipped with a warning unless -L.",
-        after_help = "Examples:\n  nf sync ./site :www -s fileserver:8889\n  nf sync -n --delete ./site :www\n  nf sync --checksum :backup ./restore --exclude '*.tmp'"
+        after_help = "Examples:\n  nf sync ./site :www -s fileserver:8889\n  nf sync -n --delete ./site :www\n  nf sync -c :backup ./restore --exclude '*.tmp'"
     )]
     Sync(SyncArgs),
 
@@ -366,9 +366,9 @@ pub struct SyncArgs {
     #[arg(value_name = "DST", value_hint = ValueHint::AnyPath)]
     pub dst: String,
 
-    /// Compare files by BLAKE3 instead of size and modification time (rsync's -c; here
-    /// only the long form, as -c is --config).
-    #[arg(long)]
+    /// Compare files by BLAKE3 instead of size and modification time, as rsync's -c (the
+    /// server keeps each file's hash, so it reads nothing).
+    #[arg(short = 'c', long)]
     pub checksum: bool,
 
     /// Delete what DST has and SRC lacks (refused when SRC is empty or after any error).
@@ -448,7 +448,7 @@ pub enum ConfigAction {
         long_about = "Write a commented config file listing every key with its built-in default \
                       (the same text as config.example.toml) to the path `nf config path` \
                       prints, creating its directory. An existing file is kept unless --force.",
-        after_help = "Examples:\n  nf config init\n  nf config init --force\n  nf -c ./nf.toml config init"
+        after_help = "Examples:\n  nf config init\n  nf config init --force\n  nf --config ./nf.toml config init"
     )]
     Init(InitArgs),
 }

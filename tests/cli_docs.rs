@@ -360,7 +360,7 @@ fn every_command_has_a_summary_a_description_and_two_or_three_examples() {
         let invocation = format!("nf {}", path.join(" "));
         for example in examples {
             assert!(
-                example.contains(invocation.trim_end()) || example.contains("nf -c"),
+                example.contains(invocation.trim_end()) || example.contains("nf --config"),
                 "nf {path:?}: example {example:?} does not run {invocation:?}"
             );
         }
@@ -593,7 +593,7 @@ fn nf_config_shows_each_value_with_where_it_came_from() {
     let file = home.dir.path().join("my.toml");
     std::fs::write(&file, "idle_timeout_secs = 30\nserver = \"file-host:1\"\n").unwrap();
     let out = home
-        .nf(&["-c", file.to_str().unwrap(), "config", "-s", "flag-host:2"])
+        .nf(&["--config", file.to_str().unwrap(), "config", "-s", "flag-host:2"])
         .env("NF_MAX_CONNECTIONS", "7")
         .output()
         .unwrap();
@@ -628,7 +628,7 @@ fn nf_config_shows_each_value_with_where_it_came_from() {
     let copy = home.dir.path().join("copy.toml");
     std::fs::write(&copy, &text).unwrap();
     let again = home
-        .nf(&["-c", copy.to_str().unwrap(), "config"])
+        .nf(&["--config", copy.to_str().unwrap(), "config"])
         .output()
         .unwrap();
     assert!(again.status.success(), "{}", stderr(&again));
@@ -727,13 +727,13 @@ fn nf_config_init_writes_the_example_file_and_refuses_to_overwrite_without_force
     // --config names the file to create; a broken existing file can be replaced.
     let other = home.dir.path().join("deep/dir/nf.toml");
     let out = home
-        .nf(&["-c", other.to_str().unwrap(), "config", "init", "-q"])
+        .nf(&["--config", other.to_str().unwrap(), "config", "init", "-q"])
         .output()
         .unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
     std::fs::write(&other, "broken = = =").unwrap();
     let out = home
-        .nf(&["-c", other.to_str().unwrap(), "config", "init", "--force"])
+        .nf(&["--config", other.to_str().unwrap(), "config", "init", "--force"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -34,7 +34,7 @@ fn config_example_toml_loads_and_its_values_work_uncommented() {
     let shipped = s.dir.path().join("shipped.toml");
     std::fs::write(&shipped, &example).unwrap();
     let out = Command::new(NF)
-        .args(["-c", shipped.to_str().unwrap(), "ls", "-s", &s.addr])
+        .args(["--config", shipped.to_str().unwrap(), "ls", "-s", &s.addr])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -48,7 +48,7 @@ fn config_example_toml_loads_and_its_values_work_uncommented() {
     let file = s.dir.path().join("live.toml");
     std::fs::write(&file, live).unwrap();
     let out = Command::new(NF)
-        .args(["-c", file.to_str().unwrap(), "ls", "-s", &s.addr])
+        .args(["--config", file.to_str().unwrap(), "ls", "-s", &s.addr])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -65,7 +65,7 @@ fn the_server_address_comes_from_the_config_file_env_and_flag_in_that_order() {
     std::fs::write(&file, format!("server = \"{}\"\n", s.addr)).unwrap();
     let run = |env: Option<&str>, flag: Option<&str>| {
         let mut cmd = Command::new(NF);
-        cmd.args(["-c", file.to_str().unwrap(), "ls", "--json"])
+        cmd.args(["--config", file.to_str().unwrap(), "ls", "--json"])
             .env_remove("NF_SERVER");
         if let Some(e) = env {
             cmd.env("NF_SERVER", e);
@@ -118,7 +118,7 @@ fn a_malformed_config_file_names_the_file_and_line() {
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, "server = \"127.0.0.1:8889\"\nroot = [unclosed\n").unwrap();
     let out = Command::new(NF)
-        .args(["-c", file.to_str().unwrap(), "ls"])
+        .args(["--config", file.to_str().unwrap(), "ls"])
         .output()
         .unwrap();
     assert_fails(&out, 2, &format!("config file {}, line 2", file.display()));
@@ -130,7 +130,7 @@ fn an_unknown_key_names_the_file_line_and_key() {
     let file = dir.path().join("typo.toml");
     std::fs::write(&file, "# comment\nservr = \"x:1\"\n").unwrap();
     let out = Command::new(NF)
-        .args(["-c", file.to_str().unwrap(), "ls"])
+        .args(["--config", file.to_str().unwrap(), "ls"])
         .output()
         .unwrap();
     assert_fails(&out, 2, "line 2: unknown key `servr`; did you mean `server`?");
@@ -138,7 +138,7 @@ fn an_unknown_key_names_the_file_line_and_key() {
     let wrong_type = dir.path().join("type.toml");
     std::fs::write(&wrong_type, "max_connections = \"lots\"\n").unwrap();
     let out = Command::new(NF)
-        .args(["-c", wrong_type.to_str().unwrap(), "config"])
+        .args(["--config", wrong_type.to_str().unwrap(), "config"])
         .output()
         .unwrap();
     assert_fails(
@@ -161,7 +161,7 @@ fn a_missing_default_config_file_is_fine_but_a_missing_explicit_one_is_an_error(
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let out = Command::new(NF)
-        .args(["-c", "/nonexistent/nf.toml", "ls"])
+        .args(["--config", "/nonexistent/nf.toml", "ls"])
         .output()
         .unwrap();
     assert_fails(&out, 2, "cannot read config file /nonexistent/nf.toml");
@@ -358,9 +358,9 @@ fn a_bad_value_of_a_server_key_stops_nf_serve_and_nf_config_but_not_the_clients(
     // And a bad server value in the file only stops the server side too.
     let file = s.dir.path().join("bad-server-value.toml");
     std::fs::write(&file, "max_connections = 0\n").unwrap();
-    let out = nf_env(&["-c", file.to_str().unwrap(), "ls", "-s", &s.addr], &[]);
+    let out = nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = nf_env(&["-c", file.to_str().unwrap(), "config"], &[]);
+    let out = nf_env(&["--config", file.to_str().unwrap(), "config"], &[]);
     assert_fails(
         &out,
         2,
@@ -383,7 +383,7 @@ fn with_file(text: &str, args: &[&str]) -> (tempfile::TempDir, String, std::proc
     let file = dir.path().join("nf.toml");
     std::fs::write(&file, text).unwrap();
     let path = file.display().to_string();
-    let out = nf_env(&[&["-c", path.as_str()][..], args].concat(), &[]);
+    let out = nf_env(&[&["--config", path.as_str()][..], args].concat(), &[]);
     (dir, path, out)
 }
 
@@ -420,7 +420,7 @@ fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
     std::fs::write(&file, "token = \"correct horse\"\n").unwrap();
     let ls = |mode: u32| {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
-        nf_env(&["-c", file.to_str().unwrap(), "ls", "-s", &s.addr], &[])
+        nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &[])
     };
     for mode in [0o644, 0o640] {
         let out = ls(mode);
@@ -439,6 +439,6 @@ fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
     // Without a token, the mode is the user's business.
     std::fs::write(&file, format!("server = \"{}\"\n", s.addr)).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = nf_env(&["-c", file.to_str().unwrap(), "config"], &[]);
+    let out = nf_env(&["--config", file.to_str().unwrap(), "config"], &[]);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
 }

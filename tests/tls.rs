@@ -61,7 +61,7 @@ fn ls_pinned(s: &Server, tls: &str) -> Output {
 /// What `nf serve --fingerprint` prints with the server's config and data directory.
 fn serve_fingerprint(s: &Server) -> String {
     let out = std::process::Command::new(NF)
-        .args(["-c", s.config.to_str().unwrap(), "serve", "--fingerprint"])
+        .args(["--config", s.config.to_str().unwrap(), "serve", "--fingerprint"])
         .env("XDG_DATA_HOME", s.dir.path().join("server-data"))
         .output()
         .unwrap();

@@ -489,7 +489,7 @@ fn sync_sends_only_what_changed_and_a_second_run_sends_nothing() {
         String::from_utf8(ok_out(&s.nf(&["sync", "-n", "site", ":www"]))).unwrap(),
         ""
     );
-    let plan = ok_out(&s.nf(&["sync", "-n", "--checksum", "site", ":www"]));
+    let plan = ok_out(&s.nf(&["sync", "-n", "-c", "site", ":www"]));
     assert_eq!(String::from_utf8(plan).unwrap(), "~ bin/run.sh\n");
     ok(&s.nf(&["sync", "--checksum", "site", ":www"]));
     assert_eq!(s.read_stored("www/bin/run.sh"), before);

@@ -156,7 +156,13 @@ impl Server {
             command.envs(s3_env().expect("the test object store").vars.iter().cloned());
         }
         let mut child = command
-            .args(["-c", self.config.to_str().unwrap(), "serve", "--listen", &listen])
+            .args([
+                "--config",
+                self.config.to_str().unwrap(),
+                "serve",
+                "--listen",
+                &listen,
+            ])
             .args(&self.args)
             .env_remove("NF_SERVER")
             .env_remove("NF_ROOT")
