@@ -11,7 +11,9 @@
 //! each entry the moment it is found and hands what is to be done over a bounded channel to the
 //! sender, which sends it in pipelined batches (all that is waiting, up to [`BATCH`]), so the
 //! first files go out while the rest of the tree is still being read. Downwards, the local
-//! tree (DST) is read whole before anything is fetched.
+//! tree (DST) is walked whole first (a stat per entry, no content), then what is new or of
+//! another size is fetched while, with `-c`, the local files of the same size are hashed on a
+//! thread of their own; those whose content differs are fetched after.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -79,6 +81,9 @@ struct Plan {
     dirs: Vec<FileName>,
     /// Files to send, each `true` when DST lacks it (else it changed).
     send: Vec<(FileName, bool)>,
+    /// Downwards with `-c`: local files of the same size as the server's, whose content is
+    /// still to be hashed to know whether they changed ([`changed_content`]).
+    check: Vec<FileName>,
     /// What DST has and SRC lacks (only the topmost of a removed subtree).
     delete: Vec<FileName>,
     /// Files the same on both sides.
@@ -302,7 +307,16 @@ fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
             Kind::File => plan.send.push((rel.clone(), new)),
             Kind::Other => {}
         };
-        match compare(rel, s, dst.items.get(rel), up, args) {
+        let d = dst.items.get(rel);
+        if !up
+            && args.checksum
+            && s.kind == Kind::File
+            && d.is_some_and(|d| d.kind == Kind::File && d.size == s.size)
+        {
+            plan.check.push(rel.clone());
+            continue;
+        }
+        match compare(rel, s, d, up, args) {
             Verdict::Same if s.kind == Kind::File => plan.unchanged += 1,
             Verdict::Same => {}
             Verdict::Make { new } => make(&mut plan, new),
@@ -318,6 +332,18 @@ fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
         plan.delete = deletions(src, dst, gone);
     }
     plan
+}
+
+/// Downwards with `-c`: which of `check` (files of the same size on both sides) differ in
+/// content, hashing each local file under `dst_dir` against the BLAKE3 the server keeps. Stops
+/// at an interrupt (what is left is not known to differ, so it is not fetched).
+fn changed_content(check: &[FileName], remote: &Tree, dst_dir: &Path) -> Vec<FileName> {
+    check
+        .iter()
+        .take_while(|_| crate::signals::interrupted().is_none())
+        .filter(|rel| !same_content(&dst_dir.join(rel.as_str()), &remote.items[*rel].blake3))
+        .cloned()
+        .collect()
 }
 
 /// Why `--delete` deletes nothing, if it does not.
@@ -738,7 +764,15 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
     } else {
         Tree::default()
     };
-    let plan = plan(&remote, &local, false, args);
+    let mut plan = plan(&remote, &local, false, args);
+    if args.dry_run {
+        // The plan is printed whole: hash now.
+        let check = std::mem::take(&mut plan.check);
+        let changed = changed_content(&check, &remote, dst_dir);
+        plan.unchanged += check.len() - changed.len();
+        plan.send.extend(changed.into_iter().map(|rel| (rel, false)));
+        plan.send.sort();
+    }
     let bytes: u64 = plan.send.iter().map(|(rel, _)| remote.items[rel].size).sum();
     let (report, other) = begin(ctx, &plan, bytes, &notes, &errors);
     // What DST could not show is not known to be absent from it: delete nothing then either.
@@ -763,32 +797,52 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
             );
         }
     }
-    let mut jobs = Vec::with_capacity(plan.send.len());
-    let mut items = Vec::with_capacity(plan.send.len());
-    for (k, (rel, _)) in plan.send.iter().enumerate() {
-        match FileName::join(src, rel) {
-            Ok(name) => {
-                jobs.push(GetJob {
-                    name,
-                    sink: Sink::File {
-                        target: path_of(rel),
-                        force: true,
-                    },
-                });
-                items.push(k);
+    // With -c, the local files of the same size are hashed on a thread of their own while the
+    // files known to be new or changed are fetched; those whose content differs follow.
+    let check = std::mem::take(&mut plan.check);
+    let fetch = |client: &mut Client, rels: &[FileName], first: usize| {
+        let mut jobs = Vec::with_capacity(rels.len());
+        let mut items = Vec::with_capacity(rels.len());
+        for (k, rel) in rels.iter().enumerate() {
+            match FileName::join(src, rel) {
+                Ok(name) => {
+                    jobs.push(GetJob {
+                        name,
+                        sink: Sink::File {
+                            target: path_of(rel),
+                            force: true,
+                        },
+                    });
+                    items.push(first + k);
+                }
+                Err(e) => report.fail(first + k, &e),
             }
-            Err(e) => report.fail(k, &e),
         }
-    }
-    if !jobs.is_empty() {
-        client.get(
-            &jobs,
-            false,
-            &Items {
-                report: &report,
-                items,
-            },
+        if !jobs.is_empty() {
+            client.get(
+                &jobs,
+                false,
+                &Items {
+                    report: &report,
+                    items,
+                },
+            );
+        }
+    };
+    let known: Vec<FileName> = plan.send.iter().map(|(rel, _)| rel.clone()).collect();
+    let changed = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| changed_content(&check, &remote, dst_dir));
+        fetch(&mut client, &known, 0);
+        hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
+    plan.unchanged += check.len() - changed.len();
+    if !changed.is_empty() && crate::signals::interrupted().is_none() {
+        report.grow(
+            changed.len(),
+            changed.iter().map(|rel| remote.items[rel].size).sum(),
         );
+        // After every item the report knew of when it began.
+        fetch(&mut client, &changed, other + 1);
     }
     report.cut_short(interrupted(
         "what was not complete is kept as .NAME.nf-part; run the same nf sync again to finish",
