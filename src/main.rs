@@ -49,8 +49,21 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         ClapErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ClapErrorKind::MissingSubcommand => {
             nf::cli::short_usage()
         }
-        _ => format!("nf: {}", err.render()),
+        _ => format!("nf: {}{}", err.render(), config_hint(err)),
     };
     let _ = std::io::stderr().write_all(text.as_bytes());
     code
+}
+
+/// `-c` was `--config` before it became `nf sync`'s `--checksum`: a `-c` nothing takes gets a
+/// pointer to the long form.
+fn config_hint(err: &clap::Error) -> &'static str {
+    use clap::error::{ContextKind, ContextValue};
+    let unknown_c = err.kind() == ClapErrorKind::UnknownArgument
+        && matches!(err.get(ContextKind::InvalidArg), Some(ContextValue::String(a)) if a == "-c");
+    if unknown_c {
+        "\nThe config file is given with --config PATH (or NF_CONFIG); -c is nf sync's --checksum.\n"
+    } else {
+        ""
+    }
 }

@@ -165,6 +165,14 @@ fn a_missing_default_config_file_is_fine_but_a_missing_explicit_one_is_an_error(
         .output()
         .unwrap();
     assert_fails(&out, 2, "cannot read config file /nonexistent/nf.toml");
+    // -c is sync's --checksum; the old short form of --config gets a pointer to the long one.
+    let out = Command::new(NF).args(["-c", "/dev/null", "ls"]).output().unwrap();
+    assert_fails(&out, 2, "unexpected argument '-c'");
+    assert_fails(
+        &out,
+        2,
+        "given with --config PATH (or NF_CONFIG); -c is nf sync's --checksum",
+    );
 }
 
 #[test]
