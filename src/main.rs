@@ -49,7 +49,14 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         ClapErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ClapErrorKind::MissingSubcommand => {
             nf::cli::short_usage()
         }
-        _ => format!("nf: {}{}", err.render(), config_hint(err)),
+        _ => {
+            let mut text = format!("nf: {}", err.render());
+            // Under the error line, as clap places its own tips.
+            if let (Some(tip), Some(at)) = (config_hint(err), text.find("\n\n")) {
+                text.insert_str(at + 1, tip);
+            }
+            text
+        }
     };
     let _ = std::io::stderr().write_all(text.as_bytes());
     code
@@ -57,13 +64,11 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
 
 /// `-c` was `--config` before it became `nf sync`'s `--checksum`: a `-c` nothing takes gets a
 /// pointer to the long form.
-fn config_hint(err: &clap::Error) -> &'static str {
+fn config_hint(err: &clap::Error) -> Option<&'static str> {
     use clap::error::{ContextKind, ContextValue};
     let unknown_c = err.kind() == ClapErrorKind::UnknownArgument
         && matches!(err.get(ContextKind::InvalidArg), Some(ContextValue::String(a)) if a == "-c");
-    if unknown_c {
-        "\nThe config file is given with --config PATH (or NF_CONFIG); -c is nf sync's --checksum.\n"
-    } else {
-        ""
-    }
+    unknown_c.then_some(
+        "\n  tip: the config file is given with --config PATH (or NF_CONFIG); -c is nf sync's --checksum\n",
+    )
 }
