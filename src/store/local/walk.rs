@@ -106,8 +106,12 @@ impl Shared {
 }
 
 /// The helper thread of one walk, started at its first long chunk.
-struct Helper {
-    jobs: mpsc::Sender<Arc<Shared>>,
+enum Helper {
+    NotStarted,
+    /// Takes shared chunks from this channel.
+    Running(mpsc::Sender<Arc<Shared>>),
+    /// It could not be started: the walk goes on alone.
+    Unavailable,
 }
 
 impl Store {
@@ -144,7 +148,7 @@ impl Store {
     fn fill<'s>(
         &'s self,
         level: &mut Level,
-        helper: &mut Option<Helper>,
+        helper: &mut Helper,
         scope: &'s std::thread::Scope<'s, '_>,
     ) -> bool {
         let chunk: Vec<_> = level.rest.by_ref().take(CHUNK).collect();
@@ -162,15 +166,21 @@ impl Store {
             level.ready = looked.into_iter();
             return true;
         }
-        let helper = helper.get_or_insert_with(|| {
+        if matches!(helper, Helper::NotStarted) {
             let (jobs, inbox) = mpsc::channel::<Arc<Shared>>();
-            scope.spawn(move || {
-                for job in inbox {
-                    self.help(&job);
-                }
-            });
-            Helper { jobs }
-        });
+            let started = std::thread::Builder::new()
+                .name("nf-walk".into())
+                .spawn_scoped(scope, move || {
+                    for job in inbox {
+                        self.help(&job);
+                    }
+                });
+            // No thread to be had (a process or memory limit): this thread looks up alone.
+            *helper = match started {
+                Ok(_) => Helper::Running(jobs),
+                Err(_) => Helper::Unavailable,
+            };
+        }
         let job = Arc::new(Shared {
             dir: level.dir.clone(),
             parent: level.name.clone(),
@@ -180,8 +190,11 @@ impl Store {
             finished: AtomicUsize::new(0),
             all_done: Condvar::new(),
         });
-        // If the helper is gone (it cannot be, short of a bug), this thread does it all.
-        let _ = helper.jobs.send(job.clone());
+        // Without a helper (or if it is gone, which only a bug could do) this thread takes
+        // every entry itself.
+        if let Helper::Running(jobs) = helper {
+            let _ = jobs.send(job.clone());
+        }
         let mut slots: Vec<Option<Option<Found>>> = Vec::with_capacity(job.pending.len());
         slots.resize_with(job.pending.len(), || None);
         while let Some((i, (leaf, entry))) = job.take() {
@@ -223,7 +236,11 @@ impl Store {
             .map_err(|e| Error::io("cannot open a directory", &e))?;
         let first = Level::read(top, name.cloned())?;
         std::thread::scope(|scope| {
-            let mut helper: Option<Helper> = None;
+            let mut helper = if no_helper() {
+                Helper::Unavailable
+            } else {
+                Helper::NotStarted
+            };
             let mut stack = vec![first];
             let walked = (|| {
                 while let Some(level) = stack.last_mut() {
@@ -262,6 +279,19 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests on this thread walk as if no helper thread could be started.
+    static NO_HELPER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn no_helper() -> bool {
+    #[cfg(test)]
+    return NO_HELPER.get();
+    #[cfg(not(test))]
+    false
+}
+
 pub(super) fn dir_entry(name: FileName, md: &Metadata) -> Entry {
     Entry::dir(
         name,
@@ -278,8 +308,9 @@ mod tests {
     use super::*;
     use crate::store::{Kind, Partials};
 
-    /// A directory of several chunks, each shared with the helper, lists exactly what a plain
-    /// sorted read of the tree says, in order: every file with the BLAKE3 of its content
+    /// A directory of several chunks, each shared with the helper (or looked up alone when no
+    /// helper thread can be started), lists exactly what a plain sorted read of the tree says,
+    /// in order: every file with the BLAKE3 of its content
     /// (hashed here on first sight, on both threads), each subdirectory's entries right after
     /// it, symlinks and FIFOs left out; and a short directory, not shared, the same way.
     #[test]
@@ -324,7 +355,9 @@ mod tests {
         top.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         expected.extend(top.into_iter().flat_map(|(_, e)| e));
 
-        for _ in 0..3 {
+        // Twice with the helper, then as if no thread could be started for it.
+        for alone in [false, false, true] {
+            NO_HELPER.set(alone);
             let mut seen = Vec::new();
             let count = store
                 .walk(None, true, &mut |e| {
