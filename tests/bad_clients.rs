@@ -162,9 +162,12 @@ fn an_oversize_header_is_refused_and_the_connection_closed() {
     s.assert_serving();
 }
 
+/// With the default limits: a client that never greets and one that never finishes its
+/// request line are closed once `handshake_timeout_secs` (10 s) has passed, the request line
+/// being held to the same deadline once begun.
 #[test]
-fn a_header_that_never_ends_and_a_silent_client_are_closed_after_the_idle_timeout() {
-    let s = Server::with_config("idle_timeout_secs = 1");
+fn a_header_that_never_ends_and_a_silent_client_are_closed_by_the_default_deadlines() {
+    let s = Server::start();
     let started = Instant::now();
     let mut silent = Raw::connect(&s.addr);
     let mut unfinished = s.raw();
@@ -173,32 +176,88 @@ fn a_header_that_never_ends_and_a_silent_client_are_closed_after_the_idle_timeou
     assert!(unfinished.closed());
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(15),
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(20),
         "{waited:?}"
     );
     s.assert_serving();
 }
 
+/// A TCP connection through the native greeting, one descriptor (no second handle for a
+/// reader), waiting for its next request.
+fn greeted(addr: &str) -> std::net::TcpStream {
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.write_all(b"NF/1\n{\"op\":\"hello\",\"client\":\"test\"}\n")
+        .unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while reply.last() != Some(&b'\n') {
+        assert_eq!(sock.read(&mut byte).unwrap(), 1, "the greeting's reply");
+        reply.push(byte[0]);
+    }
+    assert!(
+        reply.starts_with(b"{\"ok\":true"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    sock
+}
+
+/// At the default `max_connections` (16,384, or what the open-file limit leaves when that is
+/// lower: `nf serve` raises its own to the hard limit and keeps 256 descriptors for itself),
+/// a new client is served and the connection that waited longest is closed to make room.
 #[test]
-fn at_the_connection_limit_the_longest_waiting_idle_connection_makes_room() {
-    let s = Server::with_config("max_connections = 2");
-    let mut oldest = s.raw();
-    let _newer = s.raw();
-    // Both wait for their next request, holding nothing but a socket: a third client is
+fn at_the_default_connection_limit_the_longest_waiting_idle_connection_makes_room() {
+    let hard = fd_hard_limit();
+    let limit = 16_384u64.min(hard.saturating_sub(256)) as usize;
+    raise_fd_limit(limit as u64 + 128);
+    let s = Server::start();
+    let mut held: Vec<std::net::TcpStream> = Vec::with_capacity(limit);
+    for _ in 0..limit {
+        held.push(greeted(&s.addr));
+    }
+    // All wait for their next request, holding nothing but a socket: one more client is
     // served, and the one that waited longest is closed to make room.
     let out = s.nf(&["ls", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(oldest.closed(), "the longest-waiting connection was closed");
+    let mut rest = Vec::new();
+    let oldest = held[0].read_to_end(&mut rest);
+    assert!(
+        matches!(&oldest, Ok(0))
+            || oldest
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the longest-waiting connection was closed: {oldest:?}"
+    );
+    // The newest is still open: a request on it is answered.
+    let newest = held.last_mut().unwrap();
+    newest.write_all(b"{\"op\":\"list\"}\n").unwrap();
+    let mut first = [0u8; 1];
+    assert_eq!(newest.read(&mut first).unwrap(), 1);
 }
 
+/// With every one of the default `max_workers` (256) held by an upload whose body never
+/// comes, a new request is served within the 2 s it may wait for a worker: a transfer that
+/// has run a second at almost nothing is cut to make room.
 #[test]
 fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
-    let s = Server::with_config("max_workers = 1");
-    // A put whose body never comes holds the only worker.
-    let mut stalled = s.raw();
-    stalled.send(b"{\"op\":\"put\",\"name\":\"slow.bin\",\"size\":1000000}\nabc");
-    // Once it has run a second at almost nothing, it is cut to make room: the newcomer is
-    // served, within the 2 s a request waits for a worker.
+    const WORKERS: usize = 256;
+    raise_fd_limit(4 * WORKERS as u64 + 256);
+    let s = Server::start();
+    let mut stalled: Vec<Raw> = (0..WORKERS)
+        .map(|i| {
+            let mut raw = s.raw();
+            raw.send(format!("{{\"op\":\"put\",\"name\":\"slow{i}.bin\",\"size\":1000000}}\nabc").as_bytes());
+            raw
+        })
+        .collect();
+    // Every worker busy with one (a thread each), then the second a transfer must run before
+    // it may be cut.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.status_field("Threads") < WORKERS as u64 {
+        assert!(Instant::now() < deadline, "{} threads", s.status_field("Threads"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::thread::sleep(Duration::from_millis(1200));
     let started = Instant::now();
     let out = s.nf(&["ls", "--json"]);
@@ -208,12 +267,18 @@ fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
         "{:?}",
         started.elapsed()
     );
-    assert!(stalled.closed(), "the stalled transfer was cut");
-    let line = s.log_line(|l| l.contains(" put \"slow.bin\""));
-    assert!(
-        line.contains(" 3 ") && line.contains("cut to make room"),
-        "{line}"
-    );
+    let line = s.log_line(|l| l.contains(" put \"slow") && l.contains("cut to make room"));
+    assert!(line.contains(" 3 "), "{line}");
+    let cut: usize = line
+        .split("\"slow")
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stalled[cut].closed(), "the stalled transfer was cut");
 }
 
 #[test]

@@ -591,10 +591,10 @@ fn config_lines(text: &str) -> std::collections::BTreeMap<String, (String, Strin
 fn nf_config_shows_each_value_with_where_it_came_from() {
     let home = Home::new();
     let file = home.dir.path().join("my.toml");
-    std::fs::write(&file, "idle_timeout_secs = 30\nserver = \"file-host:1\"\n").unwrap();
+    std::fs::write(&file, "partial_max_age_hours = 30\nserver = \"file-host:1\"\n").unwrap();
     let out = home
         .nf(&["--config", file.to_str().unwrap(), "config", "-s", "flag-host:2"])
-        .env("NF_MAX_CONNECTIONS", "7")
+        .env("NF_MAX_PATH_COMPONENTS", "7")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -613,18 +613,18 @@ fn nf_config_shows_each_value_with_where_it_came_from() {
         ("\"flag-host:2\"".into(), "flag --server".into())
     );
     assert_eq!(
-        lines["max_connections"],
-        ("7".into(), "environment NF_MAX_CONNECTIONS".into())
+        lines["max_path_components"],
+        ("7".into(), "environment NF_MAX_PATH_COMPONENTS".into())
     );
     assert_eq!(
-        lines["idle_timeout_secs"],
+        lines["partial_max_age_hours"],
         ("30".into(), format!("file {}", file.display()))
     );
     assert_eq!(lines["listen"], ("\"127.0.0.1:8889\"".into(), "default".into()));
 
     // The output is itself a config file that yields the same values.
     let table: toml::Table = toml::from_str(&text).expect("nf config prints TOML");
-    assert_eq!(table["max_connections"].as_integer(), Some(7));
+    assert_eq!(table["max_path_components"].as_integer(), Some(7));
     let copy = home.dir.path().join("copy.toml");
     std::fs::write(&copy, &text).unwrap();
     let again = home

@@ -136,7 +136,7 @@ fn an_unknown_key_names_the_file_line_and_key() {
     assert_fails(&out, 2, "line 2: unknown key `servr`; did you mean `server`?");
     // A wrong type is an error for the commands that read the key (nf serve, nf config).
     let wrong_type = dir.path().join("type.toml");
-    std::fs::write(&wrong_type, "max_connections = \"lots\"\n").unwrap();
+    std::fs::write(&wrong_type, "max_path_components = \"lots\"\n").unwrap();
     let out = Command::new(NF)
         .args(["--config", wrong_type.to_str().unwrap(), "config"])
         .output()
@@ -144,7 +144,7 @@ fn an_unknown_key_names_the_file_line_and_key() {
     assert_fails(
         &out,
         2,
-        "line 1: `max_connections`: expected a whole number, found string",
+        "line 1: `max_path_components`: expected a whole number, found string",
     );
 }
 
@@ -365,7 +365,7 @@ fn a_bad_value_of_a_server_key_stops_nf_serve_and_nf_config_but_not_the_clients(
     );
     // And a bad server value in the file only stops the server side too.
     let file = s.dir.path().join("bad-server-value.toml");
-    std::fs::write(&file, "max_connections = 0\n").unwrap();
+    std::fs::write(&file, "max_path_components = 0\n").unwrap();
     let out = nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = nf_env(&["--config", file.to_str().unwrap(), "config"], &[]);
@@ -373,7 +373,7 @@ fn a_bad_value_of_a_server_key_stops_nf_serve_and_nf_config_but_not_the_clients(
         &out,
         2,
         &format!(
-            "config file {}, line 1: `max_connections`: must be at least 1",
+            "config file {}, line 1: `max_path_components`: must be between 1 and 4096",
             file.display()
         ),
     );

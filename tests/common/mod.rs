@@ -250,7 +250,13 @@ impl Server {
     /// The last server log line matching `pred`, waiting (bounded) for it to arrive: the log
     /// reaches the test through a pipe, a little after the client has its reply.
     pub fn log_line(&self, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.log_line_within(Duration::from_secs(10), pred)
+    }
+
+    /// [`Server::log_line`], waiting up to `limit` (for what the server does only after one of
+    /// its own deadlines).
+    pub fn log_line_within(&self, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(line) = self.log.lock().unwrap().lines().rfind(|l| pred(l)) {
                 return line.to_string();
@@ -519,6 +525,17 @@ pub fn connect_from(addr: &str, source: &str) -> TcpStream {
     sock.bind(&from.into()).expect("bind the client's address");
     sock.connect(&to.into()).expect("connect");
     sock.into()
+}
+
+/// This process's hard limit on open files (which a server it starts inherits).
+pub fn fd_hard_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a plain syscall on a struct we own.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    lim.rlim_max
 }
 
 /// Raises this process's open-file limit to its hard limit and checks that this allows `want`
