@@ -242,7 +242,7 @@ fn at_the_default_connection_limit_the_longest_waiting_idle_connection_makes_roo
 #[test]
 fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
     const WORKERS: usize = 256;
-    raise_fd_limit(4 * WORKERS as u64 + 256);
+    raise_fd_limit(2 * WORKERS as u64 + 128);
     let s = Server::start();
     let mut stalled: Vec<Raw> = (0..WORKERS)
         .map(|i| {

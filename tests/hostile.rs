@@ -718,7 +718,7 @@ fn idle_and_dripping_clients_neither_block_normal_clients_nor_outlive_their_time
 #[test]
 fn one_address_with_too_many_unfinished_handshakes_is_told_busy_and_others_are_served() {
     // 128 at most from one address may be in their handshake at once (the default).
-    raise_fd_limit(1024);
+    raise_fd_limit(512);
     let s = Server::start();
     let _silent: Vec<TcpStream> = (0..128).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
     for _ in 0..3 {

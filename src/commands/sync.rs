@@ -235,11 +235,13 @@ enum Verdict {
     Replace,
     /// As `Replace`, without `--delete`: a conflict left alone.
     Conflict(Error),
+    /// With `-c`, a file of the same size on both sides: the local one's BLAKE3 decides.
+    Check,
 }
 
-/// Compares SRC's entry `s` at `rel` with DST's `d`. `up`: SRC is the local side (which `-c`
-/// hashes either way).
-fn compare(rel: &FileName, s: &Item, d: Option<&Item>, up: bool, args: &SyncArgs) -> Verdict {
+/// Compares SRC's entry `s` at `rel` with DST's `d`. Content is not read here: with `-c`, a
+/// file of the same size on both sides is `Check`, for the caller to hash when it suits it.
+fn compare(rel: &FileName, s: &Item, d: Option<&Item>, args: &SyncArgs) -> Verdict {
     let Some(d) = d else {
         return Verdict::Make { new: true };
     };
@@ -268,11 +270,7 @@ fn compare(rel: &FileName, s: &Item, d: Option<&Item>, up: bool, args: &SyncArgs
     let changed = if s.size != d.size {
         true
     } else if args.checksum {
-        let (local, remote) = if up { (s, d) } else { (d, s) };
-        !local
-            .path
-            .as_deref()
-            .is_some_and(|p| same_content(p, &remote.blake3))
+        return Verdict::Check;
     } else {
         s.modified.is_none() || s.modified != d.modified
     };
@@ -297,8 +295,9 @@ fn deletions(src: &Tree, dst: &Tree, mut gone: HashSet<FileName>) -> Vec<FileNam
     delete
 }
 
-/// Compares the trees. `up`: SRC is the local side (which `-c` hashes either way).
-fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
+/// Compares the trees, SRC the server's and DST the local one (the download side); files
+/// `-c` must hash are left in `check`.
+fn plan(src: &Tree, dst: &Tree, args: &SyncArgs) -> Plan {
     let mut plan = Plan::default();
     let mut gone: HashSet<FileName> = HashSet::new();
     for (rel, s) in &src.items {
@@ -307,16 +306,8 @@ fn plan(src: &Tree, dst: &Tree, up: bool, args: &SyncArgs) -> Plan {
             Kind::File => plan.send.push((rel.clone(), new)),
             Kind::Other => {}
         };
-        let d = dst.items.get(rel);
-        if !up
-            && args.checksum
-            && s.kind == Kind::File
-            && d.is_some_and(|d| d.kind == Kind::File && d.size == s.size)
-        {
-            plan.check.push(rel.clone());
-            continue;
-        }
-        match compare(rel, s, d, up, args) {
+        match compare(rel, s, dst.items.get(rel), args) {
+            Verdict::Check => plan.check.push(rel.clone()),
             Verdict::Same if s.kind == Kind::File => plan.unchanged += 1,
             Verdict::Same => {}
             Verdict::Make { new } => make(&mut plan, new),
@@ -542,7 +533,19 @@ fn scan(
                 new,
             },
         };
-        match compare(&rel, &item, remote.items.get(&rel), true, args) {
+        let d = remote.items.get(&rel);
+        match compare(&rel, &item, d, args) {
+            // With -c: hashed here, on the scan's own thread, as the walk goes.
+            Verdict::Check
+                if item
+                    .path
+                    .as_deref()
+                    .zip(d)
+                    .is_some_and(|(p, d)| same_content(p, &d.blake3)) =>
+            {
+                scanned.unchanged += 1
+            }
+            Verdict::Check => send(make(&rel, &item, false)),
             Verdict::Same if item.kind == Kind::File => scanned.unchanged += 1,
             Verdict::Same => {}
             Verdict::Make { new } => send(make(&rel, &item, new)),
@@ -764,7 +767,7 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
     } else {
         Tree::default()
     };
-    let mut plan = plan(&remote, &local, false, args);
+    let mut plan = plan(&remote, &local, args);
     if args.dry_run {
         // The plan is printed whole: hash now.
         let check = std::mem::take(&mut plan.check);
