@@ -93,7 +93,8 @@ pub fn duration(d: Duration) -> String {
 
 /// RFC 3339 in UTC with second precision: `2026-11-24T04:22:44Z`.
 pub fn rfc3339(t: SystemTime) -> String {
-    rfc3339_secs(unix_nanos(t).0)
+    // The whole second: no fraction is written.
+    rfc3339_exact(from_unix(unix_nanos(t).0, 0))
 }
 
 /// RFC 3339 in UTC, exact: `2026-11-24T04:22:44Z`, or with 9 fractional digits when the
@@ -213,18 +214,6 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     // 29 February of a year that has none, and such, do not survive the round trip.
     (unix_nanos(t).0.div_euclid(86_400) == days && civil_from_days(days) == (y, mo as u32, d as u32))
         .then_some(t)
-}
-
-fn rfc3339_secs(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
 }
 
 /// `2026-11-24 04:22` in UTC, for the `nf ls` table.

@@ -160,21 +160,23 @@ impl Client {
             Sink::File { target, force } => {
                 let partial = partial_path(target);
                 let opened = open_partial(&partial, offset);
-                let (hasher, failed) = match opened {
+                let (hasher, written) = match opened {
                     Ok((mut file, hasher)) => {
-                        self.receive_body(index, body, hasher, progress, |c| file.write_all(c))?
+                        let (hasher, failed) =
+                            self.receive_body(index, body, hasher, progress, |c| file.write_all(c))?;
+                        (hasher, failed.map_or(Ok(file), Err))
                     }
                     // The body still has to be read off the wire before the next reply.
                     Err(e) => {
                         let (hasher, _) =
                             self.receive_body(index, body, blake3::Hasher::new(), progress, |_| Ok(()))?;
-                        (hasher, Some(e))
+                        (hasher, Err(e))
                     }
                 };
-                let checked = match failed {
-                    Some(e) => Err(Error::io(format!("cannot write {}", partial.display()), &e)),
-                    None => verify(&hasher.finalize(), &expected, &job.name).and_then(|()| {
-                        keep_attrs(&partial, &reply.file).map_err(|e| {
+                let checked = match written {
+                    Err(e) => Err(Error::io(format!("cannot write {}", partial.display()), &e)),
+                    Ok(file) => verify(&hasher.finalize(), &expected, &job.name).and_then(|()| {
+                        keep_attrs(&file, &reply.file).map_err(|e| {
                             Error::io(
                                 format!("cannot set the time and mode of {}", partial.display()),
                                 &e,
@@ -222,18 +224,14 @@ impl Client {
     }
 }
 
-/// Gives a downloaded file the modification time and permission bits the server keeps (as
-/// `rsync -t -p` and `scp -p` do): the time first, while the file can still be opened for
-/// writing.
-fn keep_attrs(path: &Path, file: &crate::protocol::FileInfo) -> io::Result<()> {
+/// Gives a downloaded file, through the handle it was written with, the modification time and
+/// permission bits the server keeps (as `rsync -t -p` and `scp -p` do).
+fn keep_attrs(written: &File, file: &crate::protocol::FileInfo) -> io::Result<()> {
     if let Some(t) = crate::human::parse_rfc3339(&file.modified) {
-        OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .set_times(std::fs::FileTimes::new().set_modified(t))?;
+        written.set_times(std::fs::FileTimes::new().set_modified(t))?;
     }
     if let Some(mode) = crate::protocol::parse_mode(&file.mode) {
-        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+        written.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
     }
     Ok(())
 }
