@@ -235,9 +235,10 @@ pub const KEYS: &[Key] = &[
         name: "max_header_bytes",
         kind: Kind::Bytes {
             min: 1024,
-            max: 16 << 20,
+            // A header line or head is served from a session's read buffer, whole.
+            max: crate::hashpipe::CHUNK as u64,
         },
-        doc: "Longest protocol header line, or HTTP request head, accepted.",
+        doc: "Longest protocol header line, or HTTP request head, accepted (at most 256 KiB).",
         default: Initial::Int(crate::protocol::DEFAULT_MAX_HEADER as u64),
         flag: None,
         read_by: ReadBy::Server,

@@ -33,7 +33,6 @@ use self::response::{write_head, Framing};
 use self::target::Path;
 use crate::error::{Error, ErrorKind};
 use crate::hashpipe::CHUNK;
-use crate::protocol::read_line_by;
 use crate::server::body;
 use crate::service::Service;
 use crate::transport::{Stream, Transport};
@@ -169,47 +168,24 @@ impl<'a> Session<'a> {
         Ok(head::end(buf).is_some() || buf.len() > max)
     }
 
-    /// Reads the head in hand: straight from the buffer, or (a head longer than the buffer)
-    /// line by line within `max_header_bytes`.
+    /// Reads the head in hand, straight from the buffer: `max_header_bytes` is at most the
+    /// buffer's size, so [`Self::head_in_hand`] has seen its end or its excess.
     fn read_head(&mut self) -> Result<Head, Refusal> {
         let max = self.svc.settings.max_header_bytes;
-        let fields = self.svc.settings.max_http_headers;
-        let too_large = || Refusal {
-            status: 431,
-            reason: format!("the request head is longer than {max} bytes"),
-        };
         let buf = self.stream.fill_buf().map_err(|e| Refusal {
             status: 400,
             reason: crate::error::describe_io(&e),
         })?;
-        if let Some(n) = head::end(buf) {
-            if n > max {
-                return Err(too_large());
+        match head::end(buf) {
+            Some(n) if n <= max => {
+                let parsed = head::parse(&buf[..n], self.svc.settings.max_http_headers);
+                self.stream.consume(n);
+                parsed
             }
-            let parsed = head::parse(&buf[..n], fields);
-            self.stream.consume(n);
-            return parsed;
-        }
-        if buf.len() > max {
-            return Err(too_large());
-        }
-        let deadline = Some(Instant::now() + self.svc.settings.handshake_timeout);
-        let mut bytes = Vec::new();
-        let mut line = Vec::new();
-        loop {
-            let left = max.saturating_sub(bytes.len());
-            read_line_by(&mut self.stream, left, &mut line, deadline).map_err(|e| match e {
-                crate::protocol::LineError::TooLong(_) => too_large(),
-                other => Refusal {
-                    status: 400,
-                    reason: other.to_string(),
-                },
-            })?;
-            bytes.extend_from_slice(&line);
-            bytes.push(b'\n');
-            if let Some(n) = head::end(&bytes) {
-                return head::parse(&bytes[..n], fields);
-            }
+            _ => Err(Refusal {
+                status: 431,
+                reason: format!("the request head is longer than {max} bytes"),
+            }),
         }
     }
 
