@@ -143,14 +143,16 @@ pub struct ListingJson {
 }
 
 impl ListingJson {
+    /// The text that goes before the next entry: `[` and a newline first, then `,` and one.
+    pub fn separator(&mut self) -> &'static [u8] {
+        let sep: &'static [u8] = if self.started { b",\n" } else { b"[\n" };
+        self.started = true;
+        sep
+    }
+
     /// The text that goes before and with `entry`.
     pub fn entry(&mut self, entry: &FileInfo) -> Vec<u8> {
-        let mut text = if self.started {
-            b",\n".to_vec()
-        } else {
-            b"[\n".to_vec()
-        };
-        self.started = true;
+        let mut text = self.separator().to_vec();
         serde_json::to_writer(&mut text, entry).expect("entries serialize");
         text
     }
@@ -163,14 +165,6 @@ impl ListingJson {
             b"[]\n"
         }
     }
-}
-
-/// A whole listing as [`ListingJson`] writes it.
-pub fn listing_json(files: &[FileInfo]) -> Vec<u8> {
-    let mut json = ListingJson::default();
-    let mut text: Vec<u8> = files.iter().flat_map(|f| json.entry(f)).collect();
-    text.extend_from_slice(json.end());
-    text
 }
 
 impl FileInfo {

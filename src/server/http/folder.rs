@@ -9,8 +9,7 @@ use super::target::Target;
 use super::{page, tar, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::FileName;
-use crate::protocol::{listing_json, FileInfo};
-use crate::service::wire;
+use crate::protocol::ListingJson;
 use crate::store;
 
 /// What a folder page shows of one entry.
@@ -30,20 +29,20 @@ pub enum Kind {
     File,
 }
 
-impl From<&FileInfo> for Entry {
-    fn from(f: &FileInfo) -> Entry {
+impl From<&store::Entry> for Entry {
+    fn from(e: &store::Entry) -> Entry {
         Entry {
-            name: f.name.rsplit('/').next().unwrap_or(&f.name).to_string(),
-            kind: if f.is_dir() { Kind::Folder } else { Kind::File },
-            size: f.size,
-            modified: f.modified.clone(),
+            name: e.name.leaf().to_string(),
+            kind: if e.is_dir() { Kind::Folder } else { Kind::File },
+            size: e.size,
+            modified: crate::human::rfc3339_exact(e.modified),
         }
     }
 }
 
 /// Entries as a page lists them: folders first, then by name.
-pub fn entries(files: &[FileInfo]) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = files.iter().map(Entry::from).collect();
+pub fn entries(listed: &[store::Entry]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = listed.iter().map(Entry::from).collect();
     sort(&mut entries);
     entries
 }
@@ -56,15 +55,24 @@ fn sort(entries: &mut [Entry]) {
 impl Session<'_> {
     pub(super) fn folder(&mut self, head: &Head, target: &Target, dir: Option<&FileName>) -> Done {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
-        let files: Vec<FileInfo> = match self.svc.store.list(dir, None) {
-            Ok(listed) => listed.iter().map(wire).collect(),
+        // Also what says the folder exists, before a 200 (of the archive, too) goes out.
+        let listed = match self.svc.store.list(dir, None) {
+            Ok(listed) => listed,
             Err(err) => return self.fail(head, shown, err),
         };
         if target.has("tar") {
             return self.tar(head, dir);
         }
         let (media, text) = if target.has("json") || wants_json(head) {
-            ("application/json", listing_json(&files))
+            // Exactly `nf ls --json DIR`: the wire's entries in ListingJson's array.
+            let mut json = ListingJson::default();
+            let mut text = Vec::new();
+            for e in &listed {
+                text.extend_from_slice(json.separator());
+                crate::service::write_json(&mut text, e);
+            }
+            text.extend_from_slice(json.end());
+            ("application/json", text)
         } else {
             let writable = !self.svc.settings.read_only;
             let segments: Vec<String> = dir
@@ -74,7 +82,7 @@ impl Session<'_> {
                 .collect();
             (
                 "text/html; charset=utf-8",
-                page::render(&segments, &entries(&files), writable).into_bytes(),
+                page::render(&segments, &entries(&listed), writable).into_bytes(),
             )
         };
         let mut fields = vec![
@@ -203,17 +211,15 @@ mod tests {
     #[test]
     fn folders_come_first_then_names_in_order() {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
-        let file = |name: &str| {
-            wire(&store::Entry {
-                name: FileName::parse(name).unwrap(),
-                kind: store::Kind::File,
-                size: 1,
-                modified: at,
-                mode: 0o644,
-                blake3: Some(blake3::hash(b"x")),
-            })
+        let file = |name: &str| store::Entry {
+            name: FileName::parse(name).unwrap(),
+            kind: store::Kind::File,
+            size: 1,
+            modified: at,
+            mode: 0o644,
+            blake3: Some(blake3::hash(b"x")),
         };
-        let dir = |name: &str| wire(&store::Entry::dir(FileName::parse(name).unwrap(), at, 0o755));
+        let dir = |name: &str| store::Entry::dir(FileName::parse(name).unwrap(), at, 0o755);
         let listed = entries(&[file("d/b"), dir("d/z"), file("d/a")]);
         let names: Vec<(&str, Kind)> = listed.iter().map(|e| (e.name.as_str(), e.kind)).collect();
         assert_eq!(names, [("z", Kind::Folder), ("a", Kind::File), ("b", Kind::File)]);
