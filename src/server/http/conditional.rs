@@ -24,9 +24,12 @@ pub enum Verdict {
     Failed,
 }
 
-/// The strong entity-tag of content with this BLAKE3.
-pub fn etag(blake3_hex: &str) -> String {
-    format!("\"{blake3_hex}\"")
+/// The strong entity-tag of a stored file: its BLAKE3 in hex.
+pub fn etag(entry: &crate::store::Entry) -> String {
+    match entry.blake3 {
+        Some(h) => format!("\"{}\"", h.to_hex()),
+        None => "\"\"".to_string(),
+    }
 }
 
 /// Evaluates the preconditions in the order of RFC 9110 §13.2.2. `read`: the method is GET or

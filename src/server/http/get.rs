@@ -14,7 +14,6 @@ use super::{date, digest, mime, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::FileName;
-use crate::protocol::FileInfo;
 use crate::server::body;
 use crate::store::Content;
 
@@ -30,8 +29,7 @@ impl Session<'_> {
                 Ok(x) => x,
                 Err(err) => return self.folder_or_fail(head, name, shown, err),
             };
-            let info = crate::service::wire(&entry);
-            let tag = etag(&info.blake3);
+            let tag = etag(&entry);
             let validators = Validators {
                 etag: &tag,
                 modified: Some(human::unix_nanos(entry.modified).0),
@@ -52,13 +50,13 @@ impl Session<'_> {
                     return self.fail(head, shown, err);
                 }
             }
-            let (status, start, len) = match conditional::range(head, info.size, validators) {
-                Range::Whole => (200, 0, info.size),
+            let (status, start, len) = match conditional::range(head, entry.size, validators) {
+                Range::Whole => (200, 0, entry.size),
                 Range::Part { start, end } => {
-                    fields.push(("Content-Range", format!("bytes {start}-{end}/{}", info.size)));
+                    fields.push(("Content-Range", format!("bytes {start}-{end}/{}", entry.size)));
                     (206, start, end - start + 1)
                 }
-                Range::Unsatisfiable => return self.unsatisfiable(head, shown, &info),
+                Range::Unsatisfiable => return self.unsatisfiable(head, shown, entry.size),
             };
             let content = match at_offset(self, name, content, entry.blake3, start) {
                 Ok(Some(c)) => c,
@@ -72,7 +70,9 @@ impl Session<'_> {
             }
             fields.push(("Content-Type", media));
             fields.push(("X-Content-Type-Options", "nosniff".to_string()));
-            fields.push(("Repr-Digest", digest::field(&info.blake3)));
+            if let Some(hash) = &entry.blake3 {
+                fields.push(("Repr-Digest", digest::field(hash)));
+            }
             let keep = self.keep(head);
             if let Err(e) = write_head(
                 &mut self.stream,
@@ -134,16 +134,16 @@ impl Session<'_> {
         self.done(Some(301), shown, 0, sent, keep)
     }
 
-    fn unsatisfiable(&mut self, head: &Head, shown: Option<String>, info: &FileInfo) -> Done {
+    fn unsatisfiable(&mut self, head: &Head, shown: Option<String>, size: u64) -> Done {
         let keep = self.keep(head);
         let err = Error::new(
             ErrorKind::Protocol,
-            format!("the range asked for is not within the file's {} bytes", info.size),
+            format!("the range asked for is not within the file's {size} bytes"),
         );
         let sent = self.send_text(
             head.minor,
             416,
-            &[("Content-Range", format!("bytes */{}", info.size))],
+            &[("Content-Range", format!("bytes */{size}"))],
             &super::response::error_text(&err),
             keep,
             head.method == Method::Head,

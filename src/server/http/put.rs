@@ -81,7 +81,7 @@ impl Session<'_> {
             None => None,
         };
         let (current, _) = self.svc.store.stat(name)?;
-        let tag = current.as_ref().map(|e| etag(&crate::service::wire(e).blake3));
+        let tag = current.as_ref().map(etag);
         let validators = current.as_ref().zip(tag.as_deref()).map(|(e, tag)| Validators {
             etag: tag,
             modified: Some(human::unix_nanos(e.modified).0),
@@ -146,8 +146,8 @@ impl Session<'_> {
                 .pop()
                 .expect("one result per upload")
         });
-        let info = match committed {
-            Ok(entry) => crate::service::wire(&entry),
+        let entry = match committed {
+            Ok(entry) => entry,
             Err(err) => {
                 let err = if err.kind == ErrorKind::Exists {
                     precondition_failed(name, true)
@@ -160,10 +160,11 @@ impl Session<'_> {
             }
         };
         let status = if existed { 200 } else { 201 };
-        let mut text = serde_json::to_string(&info).expect("file infos serialize");
-        text.push('\n');
+        let mut text = Vec::new();
+        crate::service::write_json(&mut text, &entry);
+        text.push(b'\n');
         let mut fields = vec![
-            ("ETag", etag(&info.blake3)),
+            ("ETag", etag(&entry)),
             ("Content-Type", "application/json".to_string()),
         ];
         if status == 201 {
@@ -178,7 +179,7 @@ impl Session<'_> {
             Framing::Length(text.len() as u64),
             keep,
         )
-        .and_then(|()| self.stream.write_all(text.as_bytes()));
+        .and_then(|()| self.stream.write_all(&text));
         self.done(Some(status), shown, got, sent, keep)
     }
 
