@@ -106,12 +106,12 @@ fn tree(
 ) -> Result<(Vec<GetJob>, Option<Error>)> {
     let mut files = Vec::new();
     let base = name.parent();
+    // Every name here is `name` or below it (checked), so below its parent.
     let local = |entry: &FileName| -> PathBuf {
-        let rel = match &base {
-            Some(b) => &entry.as_str()[b.as_str().len() + 1..],
-            None => entry.as_str(),
-        };
-        dest.join(rel)
+        let rel = entry
+            .below(base.as_ref())
+            .expect("a name below the tree's parent");
+        dest.join(rel.as_str())
     };
     let mut failed: Option<Error> = None;
     let mut entries = Vec::new();

@@ -344,11 +344,7 @@ impl Store {
         let entry = match node(&parent, leaf).map_err(|e| what(&e))? {
             Node::Missing => None,
             Node::Other(md) => return Err(not_a_file(name.as_str(), &md, "a file")),
-            Node::Dir(md) => Some(Entry::dir(
-                name.clone(),
-                md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                std::os::unix::fs::PermissionsExt::mode(&md.permissions()),
-            )),
+            Node::Dir(md) => Some(walk::dir_entry(name.clone(), &md)),
             Node::File(md) => match self.file_entry(&parent, leaf, name.clone(), &md) {
                 Ok(entry) => Some(entry),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
