@@ -69,24 +69,24 @@ impl Link {
         let Link::Tls(sock, session) = &mut link else {
             unreachable!("just made")
         };
-        let conn = &mut session.conn;
-        if let Err(e) = feed(conn, first) {
-            refuse_tls(sock, conn, until).await;
-            return Err(e);
-        }
+        let Session { conn, pending } = &mut **session;
+        pending.extend_from_slice(first);
+        // What rustls does not take yet (records after the handshake's) stays pending for
+        // the first read.
         while conn.is_handshaking() {
-            send_tls(sock, conn, until).await?;
-            if !conn.is_handshaking() {
-                break;
+            if pending.is_empty() {
+                send_tls(sock, conn, until).await?;
+                if read_raw(sock, pending, until).await? == 0 {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
             }
-            let mut raw = Vec::new();
-            if read_raw(sock, &mut raw, until).await? == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            if let Err(e) = feed(conn, &raw) {
-                refuse_tls(sock, conn, until).await;
-                return Err(e);
-            }
+            let refused = match feed_some(conn, pending) {
+                Ok(true) => continue,
+                Ok(false) => io::Error::new(io::ErrorKind::InvalidData, "TLS records rustls does not take"),
+                Err(e) => e,
+            };
+            refuse_tls(sock, conn, until).await;
+            return Err(refused);
         }
         send_tls(sock, conn, until).await?;
         Ok(link)
@@ -238,7 +238,7 @@ async fn read_tls(
         }
         send_tls(sock, conn, until).await?;
         if !pending.is_empty() {
-            // Ciphertext a worker read ahead: rustls takes what it can hold.
+            // Ciphertext read here or by a worker ahead: rustls takes what it can hold.
             match feed_some(conn, pending) {
                 Ok(true) => continue,
                 Ok(false) => {
@@ -253,40 +253,21 @@ async fn read_tls(
                 }
             }
         }
-        let mut raw = Vec::new();
-        if read_raw(sock, &mut raw, until).await? == 0 {
+        // Nothing pending: read from the socket into it, and go round (plaintext first).
+        if read_raw(sock, pending, until).await? == 0 {
             return Ok(0);
         }
-        if let Err(e) = feed(conn, &raw) {
-            let _ = send_tls(sock, conn, until).await;
-            return Err(e);
-        }
     }
-}
-
-/// Hands TLS records to the session and processes them.
-fn feed(conn: &mut ServerConnection, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        conn.read_tls(&mut bytes)?;
-        conn.process_new_packets().map_err(io::Error::other)?;
-    }
-    Ok(())
 }
 
 /// Gives rustls as much of `pending` as it takes (up to about 16 KiB of plaintext), and
 /// processes it; false if it took nothing.
 fn feed_some(conn: &mut ServerConnection, pending: &mut Vec<u8>) -> io::Result<bool> {
     let mut rest = &pending[..];
-    while !rest.is_empty() {
-        match conn.read_tls(&mut rest) {
-            Ok(n) if n > 0 => {}
-            _ => break,
-        }
-        conn.process_new_packets().map_err(io::Error::other)?;
-    }
+    let fed = crate::tls::stream::take_records(conn, &mut rest);
     let took = pending.len() - rest.len();
     pending.drain(..took);
-    Ok(took > 0)
+    fed.map(|()| took > 0)
 }
 
 /// Tells a client whose handshake failed why (the alert rustls queued, or a generic

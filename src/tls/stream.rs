@@ -37,6 +37,21 @@ pub struct TlsStream<C> {
     end: usize,
 }
 
+/// Gives rustls as much of `rest` as it takes, processing the records as they come; `rest` is
+/// left with what it did not take (its plaintext buffer is full, to be read first, or its
+/// record buffer is). An error is a record rustls refused; the alert it queued says why.
+pub fn take_records<S>(conn: &mut ConnectionCommon<S>, rest: &mut &[u8]) -> io::Result<()> {
+    while !rest.is_empty() {
+        match conn.read_tls(rest) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+        conn.process_new_packets()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    }
+    Ok(())
+}
+
 impl<C, S> TlsStream<C>
 where
     C: DerefMut + Deref<Target = ConnectionCommon<S>>,
@@ -72,21 +87,14 @@ where
     fn feed(&mut self) -> io::Result<bool> {
         let mut rest = &self.input[self.at..self.end];
         let before = rest.len();
-        while !rest.is_empty() {
-            match self.conn.read_tls(&mut rest) {
-                Ok(n) if n > 0 => {}
-                // Its plaintext buffer is full (read that first), or its record buffer is.
-                _ => break,
-            }
-            if let Err(e) = self.conn.process_new_packets() {
-                // Say why to the peer (the alert rustls queued), then fail.
-                let _ = self.send_queued();
-                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-            }
-        }
+        let fed = take_records(&mut self.conn, &mut rest);
         let took = before - rest.len();
         self.at += took;
-        Ok(took > 0)
+        if fed.is_err() {
+            // Say why to the peer (the alert rustls queued), then fail.
+            let _ = self.send_queued();
+        }
+        fed.map(|()| took > 0)
     }
 
     /// Writes every TLS record rustls has ready.
