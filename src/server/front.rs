@@ -552,11 +552,7 @@ impl Front {
         conn: Counted,
         held: Held,
     ) -> Ended {
-        let complete = |buf: &[u8]| match dialect {
-            Dialect::Http => http::head::end(buf).is_some(),
-            _ => buf.contains(&b'\n'),
-        };
-        if !complete(&buf) {
+        if !head_complete(dialect, &buf) {
             if buf.is_empty() {
                 match link.read_some(&mut buf, Instant::now() + self.limits.idle).await {
                     Ok(0) => return Ended::Closed,
@@ -565,16 +561,12 @@ impl Front {
                 }
             }
             let deadline = Instant::now() + self.limits.handshake;
-            while !complete(&buf) {
-                if buf.len() > self.limits.max_header {
-                    let too_long = LineError::TooLong(self.limits.max_header);
-                    return self.bad_head_in(dialect, link, peer, too_long, "request").await;
+            match self.rest_of_head(dialect, &mut link, &mut buf, deadline).await {
+                Ok(()) => {}
+                Err(Incomplete::TooLong(e)) => {
+                    return self.bad_head_in(dialect, link, peer, e, "request").await
                 }
-                match link.read_some(&mut buf, deadline).await {
-                    Ok(0) => return Ended::Closed,
-                    Ok(_) => {}
-                    Err(e) => return late_or_closed(&e),
-                }
+                Err(Incomplete::Ended(ended)) => return ended,
             }
         }
         drop(held);
@@ -660,23 +652,42 @@ impl Front {
             starting,
             held,
         } = opening;
-        while http::head::end(&buf).is_none() {
-            if buf.len() > self.limits.max_header {
-                let too_long = LineError::TooLong(self.limits.max_header);
-                return self
-                    .bad_head_in(Dialect::Http, link, peer, too_long, "request")
-                    .await;
+        match self
+            .rest_of_head(Dialect::Http, &mut link, &mut buf, deadline)
+            .await
+        {
+            Ok(()) => {}
+            Err(Incomplete::TooLong(e)) => {
+                return self.bad_head_in(Dialect::Http, link, peer, e, "request").await
             }
-            match link.read_some(&mut buf, deadline).await {
-                Ok(0) => return Ended::Closed,
-                Ok(_) => {}
-                Err(e) => return late_or_closed(&e),
-            }
+            Err(Incomplete::Ended(ended)) => return ended,
         }
         drop(starting);
         drop(held);
         Box::pin(self.dispatch(Dialect::Http, link, peer, buf, conn)).await;
         Ended::Closed
+    }
+
+    /// Reads onto `buf` until its request head (a line, or an HTTP head) is complete, by
+    /// `deadline` and within `max_header_bytes`.
+    async fn rest_of_head(
+        &self,
+        dialect: Dialect,
+        link: &mut Link,
+        buf: &mut Vec<u8>,
+        deadline: Instant,
+    ) -> Result<(), Incomplete> {
+        while !head_complete(dialect, buf) {
+            if buf.len() > self.limits.max_header {
+                return Err(Incomplete::TooLong(LineError::TooLong(self.limits.max_header)));
+            }
+            match link.read_some(buf, deadline).await {
+                Ok(0) => return Err(Incomplete::Ended(Ended::Closed)),
+                Ok(_) => {}
+                Err(e) => return Err(Incomplete::Ended(late_or_closed(&e))),
+            }
+        }
+        Ok(())
     }
 
     /// Hands a connection with a complete request head to a worker; when none frees up within
@@ -868,6 +879,22 @@ fn first_line(buf: &[u8]) -> Option<&[u8]> {
 
 fn is_timeout(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::TimedOut
+}
+
+/// Why a request head did not come whole.
+enum Incomplete {
+    /// It grew over `max_header_bytes`.
+    TooLong(LineError),
+    /// The connection closed, or the deadline passed.
+    Ended(Ended),
+}
+
+/// True when `buf` holds a whole request head of `dialect`: a line, or an HTTP head.
+fn head_complete(dialect: Dialect, buf: &[u8]) -> bool {
+    match dialect {
+        Dialect::Http => http::head::end(buf).is_some(),
+        _ => buf.contains(&b'\n'),
+    }
 }
 
 fn late_or_closed(e: &io::Error) -> Ended {
