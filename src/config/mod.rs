@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use keys::{key, Initial, Key, Kind, Raw, ReadBy, Val, KEYS, SIZE_UNITS};
+pub use keys::{key, split_list, Initial, Key, Kind, Raw, ReadBy, Val, KEYS, SIZE_UNITS};
 pub use text::{effective_toml, example_toml, origin_comment, readme_table};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -88,6 +88,8 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub allow_plaintext_from: Vec<crate::cidr::Cidr>,
     pub require_tls: bool,
+    /// `allowed_hosts`: names HTTP requests may give as their Host, in lower case.
+    pub allowed_hosts: Vec<String>,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
     pub compat: bool,
