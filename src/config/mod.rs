@@ -611,6 +611,28 @@ mod tests {
     }
 
     #[test]
+    fn a_list_key_takes_a_toml_array_or_one_string_and_shows_an_array() {
+        let array = load_text("allowed_hosts = [\"Files.Example.org.\", \"*.lan\"]").unwrap();
+        let text = load_text("allowed_hosts = \"files.example.org, *.lan\"").unwrap();
+        assert_eq!(array.allowed_hosts, ["files.example.org", "*.lan"]);
+        assert_eq!(text.allowed_hosts, array.allowed_hosts);
+        assert_eq!(
+            array.value_toml("allowed_hosts"),
+            "[\"files.example.org\", \"*.lan\"]"
+        );
+        assert_eq!(Config::defaults().value_toml("allowed_hosts"), "[]");
+        assert!(load_text("allowed_hosts = []").unwrap().allowed_hosts.is_empty());
+        fails_with(
+            "allowed_hosts = [1]",
+            "expected strings in the list, found integer",
+        );
+        fails_with(
+            "allowed_hosts = [\"a b\"]",
+            "\"a b\" is not a host name such as \"files.example.org\", \"*.example.org\" or \"*\"",
+        );
+    }
+
+    #[test]
     fn a_store_table_chooses_the_object_store() {
         let cfg =
             load_text("server = \"h:1\"\n[store]\nkind = \"s3\"\nbucket = \"nf-ci\"\nprefix = \"/a/b/\"\n")
