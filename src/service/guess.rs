@@ -1,11 +1,13 @@
 //! Slowing secret guessing, per address (an IPv6 /64 counts as one, as for the front door's
 //! limits): the first [`FREE`] wrong secrets from an address cost nothing; each further one
 //! makes the address wait before its next try, 1 s, then 2, 4, … up to [`MAX_WAIT`]. A try
-//! from an address that must wait is refused at once, without its secret being checked, so
-//! waiting costs no thread and the right secret does not help a guesser; other addresses are
-//! not affected. An address is forgotten [`FORGET`] after its last wrong secret. The log gets
-//! one line per address per [`SAY_EVERY`], not one per try. Knows nothing of dialects or of
-//! what the secret is (the token now; passwords later): callers say what failed.
+//! from an address that must wait is refused at once, without its secret being checked (so
+//! waiting costs no thread and the right secret does not help a guesser), and counts as one
+//! more wrong secret: a client that keeps trying instead of waiting waits longer. Other
+//! addresses are not affected. An address is forgotten [`FORGET`] after its last wrong
+//! secret. The log gets one line per address per [`SAY_EVERY`], not one per try. Knows
+//! nothing of dialects or of what the secret is (the token now; passwords later): callers say
+//! what failed.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -86,6 +88,7 @@ impl Guesses {
             return Ok(());
         }
         r.refused += 1;
+        r.wrong(now);
         let wait = Wait { left: r.until - now };
         let note = r.note(peer, now);
         Err((wait, note))
@@ -110,12 +113,9 @@ impl Guesses {
         if now.duration_since(r.last) >= FORGET {
             r.fails = 0;
         }
-        r.fails += 1;
         r.unsaid += 1;
-        r.last = now;
+        r.wrong(now);
         if r.fails >= FREE {
-            let wait = Duration::from_secs(1u64 << (r.fails - FREE).min(16)).min(MAX_WAIT);
-            r.until = now + wait;
             return r.note(peer, now);
         }
         None
@@ -123,6 +123,16 @@ impl Guesses {
 }
 
 impl Record {
+    /// Counts one more wrong secret at `now`, and from the [`FREE`]th on sets the wait.
+    fn wrong(&mut self, now: Instant) {
+        self.fails = self.fails.saturating_add(1);
+        self.last = now;
+        if self.fails >= FREE {
+            let wait = Duration::from_secs(1u64 << (self.fails - FREE).min(16)).min(MAX_WAIT);
+            self.until = now + wait;
+        }
+    }
+
     /// The log line about this address, if one is due.
     fn note(&mut self, peer: IpAddr, now: Instant) -> Option<String> {
         if self.said.is_some_and(|at| now.duration_since(at) < SAY_EVERY) {
@@ -173,17 +183,25 @@ mod tests {
             "the fifth wrong token is logged once"
         );
         let (wait, note) = g.admit(neighbour, t0).unwrap_err();
-        assert_eq!(wait.secs(), 1, "the same /64 waits too");
+        assert_eq!(
+            wait.secs(),
+            2,
+            "the same /64 waits too, and a try meanwhile doubles the wait"
+        );
         assert!(note.is_none(), "no second line within a minute");
         assert_eq!(wait.error().kind, ErrorKind::Auth);
         assert!(g.admit(other, t0).is_ok(), "another address is not slowed");
-        let t1 = t0 + Duration::from_secs(1);
+        let t1 = t0 + Duration::from_secs(2);
         assert!(g.admit(guesser, t1).is_ok(), "after the wait, one more try");
         assert!(
             g.failed(guesser, t1).is_none(),
             "not logged again within the minute"
         );
-        assert_eq!(g.admit(guesser, t1).unwrap_err().0.secs(), 2, "the wait doubles");
+        assert_eq!(
+            g.admit(guesser, t1).unwrap_err().0.secs(),
+            8,
+            "each wrong try doubles it"
+        );
         let mut t = t1;
         for _ in 0..20 {
             t += MAX_WAIT;

@@ -136,7 +136,8 @@ fn answers_to(settings: &Config, host: &str) -> bool {
         })
 }
 
-/// This machine's names: its host name as set, and its first label (`box` of `box.lan`).
+/// This machine's names: its host name as set, its first label (`box` of `box.lan`), and that
+/// label under `.local` (the name mDNS gives it on the local network).
 fn machine_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
@@ -145,10 +146,9 @@ fn machine_names() -> &'static [String] {
         };
         let full = full.trim_end_matches('.').to_ascii_lowercase();
         let short = full.split('.').next().unwrap_or_default().to_string();
-        let mut names = vec![full];
-        if !short.is_empty() && short != names[0] {
-            names.push(short);
-        }
+        let mut names = vec![full, format!("{short}.local"), short];
+        names.retain(|n| !n.is_empty() && !n.starts_with('.'));
+        names.dedup();
         names
     })
 }

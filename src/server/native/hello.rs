@@ -132,7 +132,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(!refused.log, "a try while waiting is not logged on its own");
-        assert!(refused.error.message.contains("wait 1 s"), "{}", refused.error);
+        assert!(refused.error.message.contains("wait 2 s"), "{}", refused.error);
         let other: IpAddr = "127.0.0.10".parse().unwrap();
         assert!(hello(br#"{"op":"hello","token":"t"}"#, &svc, other).is_ok());
     }
