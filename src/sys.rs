@@ -109,6 +109,21 @@ pub fn die_by(sig: i32) -> ! {
     std::process::exit(128 + sig)
 }
 
+/// This machine's host name (`gethostname`), if it has a readable one.
+pub fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its length; the name ends at a NUL within it (or is
+    // cut at the end, which the search below handles).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8(buf[..end].to_vec())
+        .ok()
+        .filter(|n| !n.is_empty())
+}
+
 // ---------------------------------------------------------------------------------------
 // Sockets
 

@@ -428,7 +428,9 @@ fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
     std::fs::write(&file, "token = \"correct horse\"\n").unwrap();
     let ls = |mode: u32| {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
-        nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &[])
+        // The server's key pinned: a client with a token uses TLS even on loopback.
+        let pin = [("NF_FINGERPRINT", s.fingerprint.as_str())];
+        nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &pin)
     };
     for mode in [0o644, 0o640] {
         let out = ls(mode);

@@ -583,12 +583,12 @@ fn pipelined_requests_are_answered_in_order_on_one_connection() {
     nf_put(&s, "p.txt", b"0123456789");
     let mut raw = Raw::connect(&s.addr);
     let mut batch = Vec::new();
-    batch.extend_from_slice(b"GET /p.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=2-4\r\n\r\n");
-    batch.extend_from_slice(b"PUT /q.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
-    batch.extend_from_slice(b"HEAD /p.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"GET /q.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"\r\nDELETE /q.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    batch.extend_from_slice(b"GET /p.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=2-4\r\n\r\n");
+    batch.extend_from_slice(b"PUT /q.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+    batch.extend_from_slice(b"HEAD /p.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"GET /q.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"\r\nDELETE /q.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"GET /nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     raw.send(&batch);
     let (status, _, body) = read_response(&mut raw.reader);
     assert_eq!((status, body.as_slice()), (206, &b"234"[..]));
@@ -682,7 +682,9 @@ fn a_put_cut_halfway_leaves_nothing_visible_and_the_server_keeps_serving() {
     nf_put(&s, "doc.bin", b"the previous version");
     for (name, len) in [("doc.bin", 4 << 20), ("new.bin", 4 << 20), ("small.bin", 100_000)] {
         let mut raw = Raw::connect(&s.addr);
-        raw.send(format!("PUT /{name} HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n").as_bytes());
+        raw.send(
+            format!("PUT /{name} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len}\r\n\r\n").as_bytes(),
+        );
         raw.send(&random_bytes(len / 2, 11));
         drop(raw);
         s.log_line(|l| l.contains(&format!(" PUT - \"{name}\" {} ", len / 2)) && l.ends_with("hung up"));
@@ -695,11 +697,11 @@ fn a_put_cut_halfway_leaves_nothing_visible_and_the_server_keeps_serving() {
     assert_eq!((status, body.as_str()), (200, "the previous version"));
     // A chunked body cut mid-chunk, and one whose framing lies.
     let mut raw = Raw::connect(&s.addr);
-    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789");
+    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789");
     drop(raw);
     s.log_line(|l| l.contains(" PUT - \"c.bin\" 10 "));
     let mut raw = Raw::connect(&s.addr);
-    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n");
+    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n");
     let (status, head, _) = read_response(&mut raw.reader);
     assert!(status == 400 && head.contains("Connection: close"), "{head}");
     assert_eq!(s.names(), ["doc.bin"]);
@@ -744,21 +746,24 @@ fn malformed_oversized_and_dripping_heads_are_refused_and_bounded() {
     for (request, status) in [
         (&b"GET / HTTP/1.1\r\n\r\n"[..], "400"),
         (
-            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "400",
         ),
         (
-            b"PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"PUT /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "400",
         ),
         (
-            b"PUT /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"PUT /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
             "501",
         ),
-        (b"GET /..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
-        (b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
-        (b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
-        (b"PUT /a HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+        (
+            b"GET /..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "400",
+        ),
+        (b"GET /a%00b HTTP/1.1\r\nHost: localhost\r\n\r\n", "400"),
+        (b"BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n", "405"),
+        (b"PUT /a HTTP/1.1\r\nHost: localhost\r\n\r\n", "400"),
     ] {
         let reply = answer(request);
         assert!(
@@ -769,10 +774,10 @@ fn malformed_oversized_and_dripping_heads_are_refused_and_bounded() {
     }
     // Too many fields, and a head over max_header_bytes (64 KiB): 431.
     let many: String = (0..120).map(|i| format!("X-{i}: v\r\n")).collect();
-    let reply = answer(format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n").as_bytes());
+    let reply = answer(format!("GET / HTTP/1.1\r\nHost: localhost\r\n{many}\r\n").as_bytes());
     assert!(reply.starts_with("HTTP/1.1 431 "), "{reply}");
     let huge = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n",
         "a".repeat(70_000)
     );
     let reply = answer(huge.as_bytes());

@@ -31,6 +31,7 @@ use super::link::{LineError, Link};
 use super::native::{self, hello, Next, Session};
 use super::router::{self, First};
 use super::workers::{Job, Run, Slot, Workers};
+use crate::cidr::address_key;
 use crate::compat;
 use crate::error::{Error, ErrorKind};
 use crate::service::Service;
@@ -487,10 +488,12 @@ impl Front {
             Ok(line) => line,
             Err(e) => return self.bad_head(link, peer, e, "hello").await,
         };
-        let reply = match hello::hello(&line, &self.svc.settings) {
+        let reply = match hello::hello(&line, &self.svc, peer.ip()) {
             Ok(reply) => reply,
             Err(refused) => {
-                self.log_refusal(peer, refused.step, &refused.error);
+                if refused.log {
+                    self.log_refusal(peer, refused.step, &refused.error);
+                }
                 link.close_with(&router::native_refusal(&refused.error)).await;
                 return Ended::Closed;
             }
@@ -857,21 +860,6 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
     })
 }
 
-/// The key a connection counts under for the per-address limit: its IPv4 address, or the /64
-/// of its IPv6 address (one host usually holds a whole /64).
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
-}
-
 /// The first line of `buf` (without its `\n`), once it is complete.
 fn first_line(buf: &[u8]) -> Option<&[u8]> {
     buf.iter().position(|&b| b == b'\n').map(|end| &buf[..end])
@@ -902,21 +890,5 @@ fn late_or_closed(e: &io::Error) -> Ended {
         Ended::Late
     } else {
         Ended::Closed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(address_key(a), address_key(b));
-        assert_ne!(address_key(a), address_key(c));
-        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
-        assert_eq!(address_key(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
     }
 }
