@@ -309,6 +309,7 @@ impl Front {
             let until = Instant::now() + REFUSAL_SNIFF;
             let mut link = Link::Plain(sock);
             let reply = loop {
+                skip_empty_lines(&mut buf);
                 match router::classify(&buf) {
                     First::More => match link.read_some(&mut buf, until).await {
                         Ok(0) | Err(_) => break None,
@@ -348,6 +349,7 @@ impl Front {
         let mut buf = Vec::new();
         let ended = loop {
             let first = loop {
+                skip_empty_lines(&mut buf);
                 match router::classify(&buf) {
                     First::More => match link.read_some(&mut buf, deadline).await {
                         Ok(0) => return self.ended(peer, Ended::Closed),
@@ -873,6 +875,13 @@ fn address_key(ip: IpAddr) -> IpAddr {
 }
 
 /// The first line of `buf` (without its `\n`), once it is complete.
+/// Drops the empty lines a client sent before its first bytes (bounded by the handshake's
+/// deadline, as every byte of it is): they say nothing of the dialect.
+fn skip_empty_lines(buf: &mut Vec<u8>) {
+    let n = router::empty_lines(buf);
+    buf.drain(..n);
+}
+
 fn first_line(buf: &[u8]) -> Option<&[u8]> {
     buf.iter().position(|&b| b == b'\n').map(|end| &buf[..end])
 }
