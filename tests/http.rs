@@ -526,10 +526,13 @@ fn a_tar_of_the_folder_unpacks_to_the_same_bytes() {
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
+    // The top folder's archive (files.tar) unpacks into one folder, files/.
+    let names: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["files"]);
     for (name, content) in &files {
-        assert_same(&std::fs::read(out_dir.join(name)).unwrap(), content, name);
+        assert_same(&std::fs::read(out_dir.join("files").join(name)).unwrap(), content, name);
     }
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), files.len());
+    assert_eq!(std::fs::read_dir(out_dir.join("files")).unwrap().count(), files.len());
     // HTTP/1.0 has no chunks: the archive ends with the connection.
     let (status, fields, tar10) = fetch(&s, "/?tar", &["--http1.0"]);
     assert_eq!(status, 200);
@@ -929,7 +932,7 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
         assert_eq!(json, ls.stdout, "byte for byte");
     }
 
-    // Its tar holds the whole tree below it: files, modes, the empty folder.
+    // Its tar holds the folder and the whole tree below it: files, modes, the empty folder.
     let (status, _, tar) = fetch(&s, "/photos/?tar", &[]);
     assert_eq!(status, 200);
     let archive = s.work.join("photos.tar");
@@ -941,6 +944,7 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
+    let unpacked = unpacked.join("photos");
     assert_same(
         &std::fs::read(unpacked.join("2020/a b.jpg")).unwrap(),
         &jpg,
@@ -973,4 +977,170 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     assert_eq!(names, ["photos/empty", "photos/top.txt"]);
     let (status, _) = status_and_body(&s, "/", &["-X", "DELETE"]);
     assert_eq!(status, 405);
+}
+
+/// Every entry below `dir` by its path relative to `dir`: a file's bytes and permission bits,
+/// or `None` for a folder.
+fn tree_of(dir: &Path) -> std::collections::BTreeMap<String, Option<(Vec<u8>, u32)>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tree = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                tree.insert(rel, None);
+                todo.push(path);
+            } else {
+                let bits = meta.permissions().mode() & 0o777;
+                tree.insert(rel, Some((std::fs::read(&path).unwrap(), bits)));
+            }
+        }
+    }
+    tree
+}
+
+/// Unpacks `archive` with the real tar into the new, empty folder `into`.
+fn untar(archive: &[u8], into: &Path) {
+    std::fs::create_dir_all(into).unwrap();
+    assert_eq!(std::fs::read_dir(into).unwrap().count(), 0);
+    let file = into.with_extension("tar");
+    std::fs::write(&file, archive).unwrap();
+    let out = Command::new("tar")
+        .args(["-xf", file.to_str().unwrap(), "-C", into.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", stderr(&out));
+}
+
+/// `tar -tf` of `archive`: its entries' paths in order.
+fn tar_list(s: &Server, archive: &[u8]) -> Vec<String> {
+    let file = s.work.join("listed.tar");
+    std::fs::write(&file, archive).unwrap();
+    let out = Command::new("tar").args(["-tf", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "tar: {}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+/// Makes `www/a.txt` and `www/sub/index.md` in the work folder and puts them with `nf put -r`.
+fn put_www(s: &Server) {
+    std::fs::create_dir_all(s.work.join("www/sub")).unwrap();
+    std::fs::write(s.work.join("www/a.txt"), b"alpha\n").unwrap();
+    std::fs::write(s.work.join("www/sub/index.md"), b"# index\n").unwrap();
+    let out = s.nf(&["put", "-r", "www"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_redirect_to_a_folder_keeps_the_query_so_curl_l_gets_the_tar_and_the_json() {
+    let s = Server::start();
+    put_www(&s);
+    for (asked, location) in [
+        ("/www?tar", "/www/?tar"),
+        ("/www?json", "/www/?json"),
+        ("/www/sub?json&x=a%20b", "/www/sub/?json&x=a%20b"),
+    ] {
+        let (status, fields, _) = fetch(&s, asked, &[]);
+        assert_eq!(status, 301, "{asked}");
+        assert_eq!(field(&fields, "location"), Some(location), "{asked}");
+    }
+    // `curl -L` follows it to a real archive of the folder...
+    let (status, fields, tar) = fetch(&s, "/www?tar", &["-L"]);
+    assert_eq!(status, 200);
+    assert_eq!(field(&fields, "content-type"), Some("application/x-tar"));
+    let listed = tar_list(&s, &tar);
+    assert_eq!(listed.first().map(String::as_str), Some("www/"), "{listed:?}");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["www/", "www/a.txt", "www/sub/", "www/sub/index.md"]);
+    // ... and to the JSON listing, exactly what `nf ls --json www` prints.
+    let (status, fields, json) = fetch(&s, "/www?json", &["-L"]);
+    assert_eq!(status, 200);
+    assert_eq!(field(&fields, "content-type"), Some("application/json"));
+    let parsed: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+    let names: Vec<&str> = parsed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["www/a.txt", "www/sub"]);
+    let ls = s.nf(&["ls", "--json", "www"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(parsed.len(), listed.len());
+    assert_eq!(parsed[0], listed[0], "the file's entry as nf ls --json shows it");
+}
+
+#[test]
+fn a_folder_tar_unpacks_into_one_folder_of_its_name_holding_the_same_tree() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start();
+    let site = s.work.join("site");
+    std::fs::create_dir_all(site.join("sub/deep")).unwrap();
+    std::fs::create_dir_all(site.join("empty")).unwrap();
+    std::fs::write(site.join("index.html"), b"<h1>hi</h1>\n").unwrap();
+    std::fs::write(site.join("sub/deep/x.bin"), random_bytes(100_000, 31)).unwrap();
+    std::fs::write(site.join("sub/run.sh"), b"#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(site.join("sub/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let long = format!("{}-ü.txt", "n".repeat(120));
+    std::fs::write(site.join("sub").join(&long), b"a long name\n").unwrap();
+    let out = s.nf(&["put", "-r", "site"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (path, top, source) in [
+        ("/site/?tar", "site", site.clone()),
+        ("/site/sub/?tar", "sub", site.join("sub")),
+        ("/site/sub/deep/?tar", "deep", site.join("sub/deep")),
+    ] {
+        let (status, _, tar) = fetch(&s, path, &[]);
+        assert_eq!(status, 200, "{path}");
+        let into = s.work.join(format!("unpacked-{top}"));
+        untar(&tar, &into);
+        let made: Vec<_> = std::fs::read_dir(&into).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(made, [top], "{path}: one folder, named after the folder");
+        assert_eq!(tree_of(&into.join(top)), tree_of(&source), "{path}");
+    }
+    // The top folder's archive unpacks into files/, holding the whole store.
+    let (_, _, tar) = fetch(&s, "/?tar", &[]);
+    let into = s.work.join("unpacked-top");
+    untar(&tar, &into);
+    let made: Vec<_> = std::fs::read_dir(&into).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(made, ["files"]);
+    assert_eq!(tree_of(&into.join("files/site")), tree_of(&site));
+}
+
+#[test]
+fn a_folder_path_naming_a_file_is_404_for_every_method_and_the_file_stays() {
+    let s = Server::start();
+    nf_put(&s, "f.txt", b"the file\n");
+    s.file("g.txt", b"below\n");
+    let out = s.nf(&["put", "g.txt", "--as", "d/g.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body = s.file("replacement.bin", b"replaced!\n");
+    let body = format!("@{}", body.display());
+    let requests: [(&str, &[&str]); 8] = [
+        ("", &[]),
+        ("", &["-I"]),
+        ("?json", &[]),
+        ("?tar", &[]),
+        ("", &["-X", "PUT", "--data-binary", &body]),
+        ("?recursive", &["-X", "PUT", "--data-binary", &body]),
+        ("", &["-X", "DELETE"]),
+        ("?recursive", &["-X", "DELETE"]),
+    ];
+    for (name, content) in [("f.txt", &b"the file\n"[..]), ("d/g.txt", b"below\n")] {
+        for (query, args) in &requests {
+            let path = format!("/{name}/{query}");
+            let (status, text) = status_and_body(&s, &path, args);
+            assert_eq!(status, 404, "{path} {args:?}: {text}");
+            if !args.contains(&"-I") {
+                assert_eq!(
+                    text,
+                    format!("\"{name}\" is a file, not a folder; its URL has no final `/`\n"),
+                    "{path} {args:?}"
+                );
+            }
+            assert_eq!(s.read_stored(name), content, "{path} {args:?}: the file is unchanged");
+        }
+    }
+    assert_eq!(s.names(), ["d", "f.txt"]);
+    // Without the slash, it is the file.
+    let (status, text) = status_and_body(&s, "/d/g.txt", &[]);
+    assert_eq!((status, text.as_str()), (200, "below\n"));
 }
