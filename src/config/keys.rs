@@ -89,6 +89,11 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// Text, checked and normalised by the function (which says what is wrong).
     Text(fn(&str) -> Result<String, String>),
+    /// A list: in the file a TOML array of strings or one string with the items separated by
+    /// commas, in the environment and a flag the string; either way the items joined by `, `
+    /// and then checked and normalised by the function, as for [`Kind::Text`]. Every
+    /// list-valued key is of this kind.
+    List(fn(&str) -> Result<String, String>),
 }
 
 /// A key's value once checked against its [`Kind`]: `Int` for counts and sizes, `Bool`, `Path`,
@@ -416,7 +421,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "allow_plaintext_from",
-        kind: Kind::Text(|list| {
+        kind: Kind::List(|list| {
             crate::cidr::parse_list(list).map(|nets| {
                 nets.iter()
                     .map(ToString::to_string)
@@ -424,7 +429,7 @@ pub const KEYS: &[Key] = &[
                     .join(", ")
             })
         }),
-        doc: "Addresses (comma-separated CIDR ranges) that may use nf or HTTP without TLS when a\n\
+        doc: "Addresses (CIDR ranges) that may use nf or HTTP without TLS when a\n\
               token is set (or with require_tls); others are refused before any token is read. The\n\
               old text dialects keep their own rules (compat, compat_allow_without_token).",
         default: Initial::Text("127.0.0.0/8, ::1"),
@@ -738,6 +743,7 @@ impl Kind {
                 }
             }
             Kind::Text(check) => check(&string(raw)?).map(Val::Text),
+            Kind::List(check) => check(&list(raw)?).map(Val::Text),
         }
     }
 
@@ -770,6 +776,7 @@ impl Kind {
             Kind::Secret => "text in quotes, never shown by nf config".into(),
             Kind::Choice(words) => quoted_list(words, "or"),
             Kind::Text(_) => "text in quotes".into(),
+            Kind::List(_) => "a list of strings ([\"a\", \"b\"]) or one string, the items separated by commas (\"a, b\")".into(),
         }
     }
 
@@ -887,6 +894,26 @@ fn string(raw: &Raw<'_>) -> Result<String, String> {
         Raw::Toml(toml::Value::String(s)) => Ok(s.clone()),
         Raw::Toml(v) => Err(format!("expected a string, found {}", v.type_str())),
     }
+}
+
+/// A list's items joined by `, `: from a TOML array of strings, or a string as it is.
+fn list(raw: &Raw<'_>) -> Result<String, String> {
+    let items = match raw {
+        Raw::Toml(toml::Value::Array(items)) => items,
+        Raw::Toml(v) if !v.is_str() => {
+            return Err(format!("expected a list of strings or a string, found {}", v.type_str()))
+        }
+        _ => return string(raw),
+    };
+    let texts = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            toml::Value::String(s) => Ok(s.as_str()),
+            other => Err(format!("expected strings in the list, found {} as item {}", other.type_str(), i + 1)),
+        })
+        .collect::<Result<Vec<&str>, String>>()?;
+    Ok(texts.join(", "))
 }
 
 fn boolean(raw: &Raw<'_>) -> Result<bool, String> {
