@@ -1144,3 +1144,106 @@ fn a_folder_path_naming_a_file_is_404_for_every_method_and_the_file_stays() {
     let (status, text) = status_and_body(&s, "/d/g.txt", &[]);
     assert_eq!((status, text.as_str()), (200, "below\n"));
 }
+
+/// `text` with HTML's five escapes undone.
+fn html_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every byte of `name` but the unreserved ones percent-encoded: a URL path segment.
+fn percent_encoded(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text between `start` and the next `end` after it in `text`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?} in {text:?}")) + start.len();
+    let len = text[from..].find(end).unwrap_or_else(|| panic!("no {end:?} after {start:?}"));
+    &text[from..from + len]
+}
+
+#[test]
+fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
+    let s = Server::start();
+    let names = [
+        "invoice_\u{202e}txt.exe",
+        "zero\u{200b}width.txt",
+        "cafe\u{301}.txt",
+        "no\u{a0}break.txt",
+        "left\u{200e}mark.txt",
+        "plain.txt",
+    ];
+    for name in names {
+        let (status, text) = put_with(&s, &format!("/{}", percent_encoded(name)), b"x\n", "X-Test: 1");
+        assert_eq!(status, 201, "{name:?}: {text}");
+    }
+    let (status, _, page) = fetch(&s, "/", &[]);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    // Each delete button's name, and its row's label as the listing shows it.
+    let rows: Vec<(String, String)> = page
+        .lines()
+        .filter(|l| l.contains("class=\"delete\""))
+        .map(|row| {
+            let link = between(row, "<a href=\"", "</a>");
+            let label = html_unescape(link.split_once("\">").unwrap().1);
+            (html_unescape(between(row, "data-name=\"", "\"")), label)
+        })
+        .collect();
+    assert_eq!(rows.len(), names.len(), "{page}");
+    for (name, label) in &rows {
+        assert_eq!(label, &nf::name::shown(name), "the listing escapes {name:?}");
+    }
+    let work = s.work.join("dialogs");
+    std::fs::create_dir_all(&work).unwrap();
+    let script = work.join("page.js");
+    std::fs::write(&script, between(&page, "<script>", "</script>")).unwrap();
+    let error = "refused: \u{202e}gnp.exe";
+    let cases = serde_json::json!({
+        "buttons": rows.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+        "uploads": names,
+        "error": error,
+    });
+    let cases_file = work.join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
+    let out = Command::new("node")
+        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
+        .output()
+        .expect("node runs the page's script (.ci/run installs nodejs)");
+    assert!(out.status.success(), "node: {}", stderr(&out));
+    let shown: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let said = |kind: &str, text: &str| shown.iter().any(|d| d[0] == kind && d[1] == text);
+    let error_shown = nf::name::printable(error);
+    for (name, label) in &rows {
+        assert!(said("confirm", &format!("Delete {label}?")), "{name:?}: {shown:?}");
+        assert!(said("status", &format!("{label}: {error_shown}")), "{name:?}: {shown:?}");
+        assert!(said("status", &format!("Deleted {label}.")), "{name:?}: {shown:?}");
+    }
+    for name in names {
+        let label = nf::name::shown(name);
+        assert!(said("status", &format!("Uploading {label}…")), "{name:?}: {shown:?}");
+        assert!(
+            said("confirm", &format!("{label} is already here. Replace it?")),
+            "{name:?}: {shown:?}"
+        );
+        assert!(said("status", &format!("{label}: {error_shown}")), "{name:?}: {shown:?}");
+    }
+    // Nothing hidden reaches a dialog; the requests carry the names themselves.
+    for d in shown.iter().filter(|d| d[0] != "fetch") {
+        assert!(!d[1].chars().any(nf::name::hidden), "{d:?}");
+    }
+    for name in names {
+        let asked = shown.iter().filter(|d| d[0] == "fetch" && d[2] == name).count();
+        assert_eq!(asked, 4, "{name:?}: two deletes and two uploads of the name itself");
+    }
+}
