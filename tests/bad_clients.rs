@@ -328,7 +328,9 @@ fn a_client_that_sends_part_of_the_greeting_and_closes_is_answered_at_once() {
 /// Everything a raw connection gets until the server closes it.
 fn all_of(raw: &mut Raw) -> Vec<u8> {
     let mut reply = Vec::new();
-    raw.reader.read_to_end(&mut reply).expect("the reply, then the end");
+    raw.reader
+        .read_to_end(&mut reply)
+        .expect("the reply, then the end");
     reply
 }
 
@@ -344,7 +346,10 @@ fn empty_lines_before_the_first_bytes_are_skipped_whatever_dialect_follows() {
         raw.send(rest);
         raw.send(b"GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         let reply = String::from_utf8(all_of(&mut raw)).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "after {opening:?}: {reply:?}");
+        assert!(
+            reply.starts_with("HTTP/1.1 200 OK\r\n"),
+            "after {opening:?}: {reply:?}"
+        );
         assert!(reply.ends_with("\r\n\r\nalpha\n"), "after {opening:?}: {reply:?}");
     }
     // The native protocol.
@@ -423,12 +428,20 @@ fn a_time_outside_what_a_stored_file_keeps_is_refused_and_nothing_is_stored() {
     let listed: Vec<(String, String)> = s
         .ls()
         .iter()
-        .map(|e| (e["name"].as_str().unwrap().into(), e["modified"].as_str().unwrap().into()))
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().into(),
+                e["modified"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         listed,
         [
-            ("first.txt".to_string(), "1901-12-13T20:45:53.000000001Z".to_string()),
+            (
+                "first.txt".to_string(),
+                "1901-12-13T20:45:53.000000001Z".to_string()
+            ),
             ("last.txt".to_string(), "2446-05-10T22:38:55Z".to_string())
         ]
     );

@@ -460,7 +460,10 @@ fn a_list_valued_key_takes_a_toml_array_or_the_string_form() {
         ("\"10.0.0.0/8, ::1\"".into(), origin)
     );
     let (_dir, _, out) = with_file("allow_plaintext_from = \"10.0.0.0/8,::1\"\n", &["config"]);
-    assert_eq!(config_lines(&out)["allow_plaintext_from"].0, "\"10.0.0.0/8, ::1\"");
+    assert_eq!(
+        config_lines(&out)["allow_plaintext_from"].0,
+        "\"10.0.0.0/8, ::1\""
+    );
     let (_dir, _, out) = with_file("allow_plaintext_from = []\n", &["config"]);
     assert_eq!(config_lines(&out)["allow_plaintext_from"].0, "\"\"");
     let out = nf_env(&["config"], &[("NF_ALLOW_PLAINTEXT_FROM", "10.0.0.0/8, ::1")]);
@@ -483,16 +486,26 @@ fn a_list_valued_key_takes_a_toml_array_or_the_string_form() {
     let (_dir, file, out) = with_file("allow_plaintext_from = [\"10.0.0.0/88\"]\n", &["config"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).starts_with(&format!("nf: error: config file {file}, line 1: `allow_plaintext_from`: ")),
+        stderr(&out).starts_with(&format!(
+            "nf: error: config file {file}, line 1: `allow_plaintext_from`: "
+        )),
         "{}",
         stderr(&out)
     );
     // Every list-valued key reads its default written as an array as the default itself.
     for key in nf::config::KEYS {
-        let nf::config::Kind::List(_) = key.kind else { continue };
+        let nf::config::Kind::List(_) = key.kind else {
+            continue;
+        };
         let default = key.default_value();
-        let nf::config::Val::Text(text) = &default else { panic!("{}", key.name) };
-        let items: Vec<String> = text.split(", ").filter(|t| !t.is_empty()).map(|t| format!("{t:?}")).collect();
+        let nf::config::Val::Text(text) = &default else {
+            panic!("{}", key.name)
+        };
+        let items: Vec<String> = text
+            .split(", ")
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("{t:?}"))
+            .collect();
         let table: toml::Table = toml::from_str(&format!("v = [{}]", items.join(", "))).unwrap();
         let raw = nf::config::Raw::Toml(&table["v"]);
         assert_eq!(key.kind.parse(&raw), Ok(default.clone()), "{}", key.name);

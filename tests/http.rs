@@ -527,12 +527,22 @@ fn a_tar_of_the_folder_unpacks_to_the_same_bytes() {
         .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
     // The top folder's archive (files.tar) unpacks into one folder, files/.
-    let names: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["files"]);
     for (name, content) in &files {
-        assert_same(&std::fs::read(out_dir.join("files").join(name)).unwrap(), content, name);
+        assert_same(
+            &std::fs::read(out_dir.join("files").join(name)).unwrap(),
+            content,
+            name,
+        );
     }
-    assert_eq!(std::fs::read_dir(out_dir.join("files")).unwrap().count(), files.len());
+    assert_eq!(
+        std::fs::read_dir(out_dir.join("files")).unwrap().count(),
+        files.len()
+    );
     // HTTP/1.0 has no chunks: the archive ends with the connection.
     let (status, fields, tar10) = fetch(&s, "/?tar", &["--http1.0"]);
     assert_eq!(status, 200);
@@ -1019,9 +1029,16 @@ fn untar(archive: &[u8], into: &Path) {
 fn tar_list(s: &Server, archive: &[u8]) -> Vec<String> {
     let file = s.work.join("listed.tar");
     std::fs::write(&file, archive).unwrap();
-    let out = Command::new("tar").args(["-tf", file.to_str().unwrap()]).output().unwrap();
+    let out = Command::new("tar")
+        .args(["-tf", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Makes `www/a.txt` and `www/sub/index.md` in the work folder and puts them with `nf put -r`.
@@ -1092,7 +1109,10 @@ fn a_folder_tar_unpacks_into_one_folder_of_its_name_holding_the_same_tree() {
         assert_eq!(status, 200, "{path}");
         let into = s.work.join(format!("unpacked-{top}"));
         untar(&tar, &into);
-        let made: Vec<_> = std::fs::read_dir(&into).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let made: Vec<_> = std::fs::read_dir(&into)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(made, [top], "{path}: one folder, named after the folder");
         assert_eq!(tree_of(&into.join(top)), tree_of(&source), "{path}");
     }
@@ -1100,7 +1120,10 @@ fn a_folder_tar_unpacks_into_one_folder_of_its_name_holding_the_same_tree() {
     let (_, _, tar) = fetch(&s, "/?tar", &[]);
     let into = s.work.join("unpacked-top");
     untar(&tar, &into);
-    let made: Vec<_> = std::fs::read_dir(&into).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let made: Vec<_> = std::fs::read_dir(&into)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(made, ["files"]);
     assert_eq!(tree_of(&into.join("files/site")), tree_of(&site));
 }
@@ -1136,7 +1159,11 @@ fn a_folder_path_naming_a_file_is_404_for_every_method_and_the_file_stays() {
                     "{path} {args:?}"
                 );
             }
-            assert_eq!(s.read_stored(name), content, "{path} {args:?}: the file is unchanged");
+            assert_eq!(
+                s.read_stored(name),
+                content,
+                "{path} {args:?}: the file is unchanged"
+            );
         }
     }
     assert_eq!(s.names(), ["d", "f.txt"]);
@@ -1166,8 +1193,13 @@ fn percent_encoded(name: &str) -> String {
 
 /// The text between `start` and the next `end` after it in `text`.
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
-    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?} in {text:?}")) + start.len();
-    let len = text[from..].find(end).unwrap_or_else(|| panic!("no {end:?} after {start:?}"));
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text:?}"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} after {start:?}"));
     &text[from..from + len]
 }
 
@@ -1225,18 +1257,33 @@ fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
     let said = |kind: &str, text: &str| shown.iter().any(|d| d[0] == kind && d[1] == text);
     let error_shown = nf::name::printable(error);
     for (name, label) in &rows {
-        assert!(said("confirm", &format!("Delete {label}?")), "{name:?}: {shown:?}");
-        assert!(said("status", &format!("{label}: {error_shown}")), "{name:?}: {shown:?}");
-        assert!(said("status", &format!("Deleted {label}.")), "{name:?}: {shown:?}");
+        assert!(
+            said("confirm", &format!("Delete {label}?")),
+            "{name:?}: {shown:?}"
+        );
+        assert!(
+            said("status", &format!("{label}: {error_shown}")),
+            "{name:?}: {shown:?}"
+        );
+        assert!(
+            said("status", &format!("Deleted {label}.")),
+            "{name:?}: {shown:?}"
+        );
     }
     for name in names {
         let label = nf::name::shown(name);
-        assert!(said("status", &format!("Uploading {label}…")), "{name:?}: {shown:?}");
+        assert!(
+            said("status", &format!("Uploading {label}…")),
+            "{name:?}: {shown:?}"
+        );
         assert!(
             said("confirm", &format!("{label} is already here. Replace it?")),
             "{name:?}: {shown:?}"
         );
-        assert!(said("status", &format!("{label}: {error_shown}")), "{name:?}: {shown:?}");
+        assert!(
+            said("status", &format!("{label}: {error_shown}")),
+            "{name:?}: {shown:?}"
+        );
     }
     // Nothing hidden reaches a dialog; the requests carry the names themselves.
     for d in shown.iter().filter(|d| d[0] != "fetch") {
@@ -1244,6 +1291,9 @@ fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
     }
     for name in names {
         let asked = shown.iter().filter(|d| d[0] == "fetch" && d[2] == name).count();
-        assert_eq!(asked, 4, "{name:?}: two deletes and two uploads of the name itself");
+        assert_eq!(
+            asked, 4,
+            "{name:?}: two deletes and two uploads of the name itself"
+        );
     }
 }

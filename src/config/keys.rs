@@ -776,7 +776,10 @@ impl Kind {
             Kind::Secret => "text in quotes, never shown by nf config".into(),
             Kind::Choice(words) => quoted_list(words, "or"),
             Kind::Text(_) => "text in quotes".into(),
-            Kind::List(_) => "a list of strings ([\"a\", \"b\"]) or one string, the items separated by commas (\"a, b\")".into(),
+            Kind::List(_) => {
+                "a list of strings ([\"a\", \"b\"]) or one string, the items separated by commas (\"a, b\")"
+                    .into()
+            }
         }
     }
 
@@ -901,7 +904,10 @@ fn list(raw: &Raw<'_>) -> Result<String, String> {
     let items = match raw {
         Raw::Toml(toml::Value::Array(items)) => items,
         Raw::Toml(v) if !v.is_str() => {
-            return Err(format!("expected a list of strings or a string, found {}", v.type_str()))
+            return Err(format!(
+                "expected a list of strings or a string, found {}",
+                v.type_str()
+            ))
         }
         _ => return string(raw),
     };
@@ -910,7 +916,11 @@ fn list(raw: &Raw<'_>) -> Result<String, String> {
         .enumerate()
         .map(|(i, item)| match item {
             toml::Value::String(s) => Ok(s.as_str()),
-            other => Err(format!("expected strings in the list, found {} as item {}", other.type_str(), i + 1)),
+            other => Err(format!(
+                "expected strings in the list, found {} as item {}",
+                other.type_str(),
+                i + 1
+            )),
         })
         .collect::<Result<Vec<&str>, String>>()?;
     Ok(texts.join(", "))
