@@ -373,6 +373,12 @@ fn empty_lines_before_the_first_bytes_are_skipped_whatever_dialect_follows() {
         String::from_utf8(all_of(&mut raw)).unwrap(),
         "{\"status\": \"succes\", \"data\": [\"a.txt\"]}"
     );
+    // Only empty lines, then quiet: the classroom dialect's empty request, as the old server
+    // answered it (tests/compat.rs has its words).
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"\r\n\r\n");
+    let reply = String::from_utf8(all_of(&mut raw)).unwrap();
+    assert!(reply.starts_with("{\"status\": \"ERROR\""), "{reply:?}");
 }
 
 #[test]
