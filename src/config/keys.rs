@@ -421,7 +421,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "allow_plaintext_from",
-        kind: Kind::Text(|list| {
+        kind: Kind::List(|list| {
             crate::cidr::parse_list(list).map(|nets| {
                 nets.iter()
                     .map(ToString::to_string)
@@ -429,7 +429,7 @@ pub const KEYS: &[Key] = &[
                     .join(", ")
             })
         }),
-        doc: "Addresses (comma-separated CIDR ranges) that may use nf or HTTP without TLS when a\n\
+        doc: "Addresses (CIDR ranges) that may use nf or HTTP without TLS when a\n\
               token is set (or with require_tls); others are refused before any token is read. The\n\
               old text dialects keep their own rules (compat, compat_allow_without_token).",
         default: Initial::Text("127.0.0.0/8, ::1"),

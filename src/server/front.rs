@@ -310,6 +310,7 @@ impl Front {
             let until = Instant::now() + REFUSAL_SNIFF;
             let mut link = Link::Plain(sock);
             let reply = loop {
+                skip_empty_lines(&mut buf);
                 match router::classify(&buf) {
                     First::More => match link.read_some(&mut buf, until).await {
                         Ok(0) | Err(_) => break None,
@@ -348,14 +349,28 @@ impl Front {
         let mut link = Link::Plain(sock);
         let mut buf = Vec::new();
         let ended = loop {
+            let mut skipped = false;
             let first = loop {
-                match router::classify(&buf) {
-                    First::More => match link.read_some(&mut buf, deadline).await {
-                        Ok(0) => return self.ended(peer, Ended::Closed),
-                        Ok(_) => {}
-                        Err(e) => return self.ended(peer, late_or_closed(&e)),
-                    },
-                    first => break first,
+                skipped |= skip_empty_lines(&mut buf);
+                let first = router::classify(&buf);
+                if first != First::More {
+                    break first;
+                }
+                // Only empty lines, then quiet (or the end): the classroom dialect's empty
+                // request, answered in its words as the old server did.
+                let only_empty = skipped && buf.is_empty();
+                let wait = match only_empty {
+                    true => (Instant::now() + self.limits.quiet).min(deadline),
+                    false => deadline,
+                };
+                match link.read_some(&mut buf, wait).await {
+                    Ok(0) if only_empty => break empty_request(&mut buf),
+                    Ok(0) => return self.ended(peer, Ended::Closed),
+                    Ok(_) => {}
+                    Err(e) if only_empty && is_timeout(&e) && Instant::now() < deadline => {
+                        break empty_request(&mut buf)
+                    }
+                    Err(e) => return self.ended(peer, late_or_closed(&e)),
                 }
             };
             match first {
@@ -861,6 +876,21 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
 }
 
 /// The first line of `buf` (without its `\n`), once it is complete.
+/// Drops the empty lines a client sent before its first bytes (bounded by the handshake's
+/// deadline, as every byte of it is): they say nothing of the dialect. True when there were.
+fn skip_empty_lines(buf: &mut Vec<u8>) -> bool {
+    let n = router::empty_lines(buf);
+    buf.drain(..n);
+    n > 0
+}
+
+/// An empty line in `buf` (which holds nothing else): the request of a client that sent only
+/// empty lines and went quiet, for the old dialects to answer.
+fn empty_request(buf: &mut Vec<u8>) -> First {
+    buf.extend_from_slice(b"\r\n");
+    First::Text
+}
+
 fn first_line(buf: &[u8]) -> Option<&[u8]> {
     buf.iter().position(|&b| b == b'\n').map(|end| &buf[..end])
 }

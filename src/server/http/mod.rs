@@ -226,6 +226,9 @@ impl<'a> Session<'a> {
             Ok(t) => t,
             Err(err) => return self.fail(head, Some(head.target.clone()), err),
         };
+        if let Err(err) = self.not_a_file(&target.path) {
+            return self.fail(head, Some(head.target.clone()), err);
+        }
         match (&head.method, &target.path) {
             (Method::Options, _) => self.options(head),
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
@@ -248,6 +251,25 @@ impl<'a> Session<'a> {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
                 self.not_allowed(head, ALLOW, &why)
             }
+        }
+    }
+
+    /// A folder's path (`/a.txt/`) that names a file is not found, whatever the method: the
+    /// file is neither listed, archived, replaced nor deleted through it (as a file system
+    /// answers `cat a.txt/`).
+    fn not_a_file(&self, path: &Path) -> Result<(), Error> {
+        let Path::Folder(Some(name)) = path else {
+            return Ok(());
+        };
+        match self.svc.store.stat(name) {
+            Ok((Some(e), _)) if !e.is_dir() => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{} is a file, not a folder; its URL has no final `/`",
+                    crate::name::quote(name.as_str())
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 

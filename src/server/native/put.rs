@@ -18,7 +18,7 @@ use crate::store::{Attrs, Upload, Verified};
 fn attrs(modified: Option<&str>, mode: Option<&str>) -> Result<Attrs, Error> {
     let modified = modified
         .map(|m| {
-            crate::human::parse_rfc3339(m).ok_or_else(|| {
+            let t = crate::human::parse_rfc3339(m).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Protocol,
                     format!(
@@ -26,7 +26,20 @@ fn attrs(modified: Option<&str>, mode: Option<&str>) -> Result<Attrs, Error> {
                         quote(m)
                     ),
                 )
-            })
+            })?;
+            if !crate::store::time_kept(t) {
+                let (earliest, latest) = crate::store::TIMES.into_inner();
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "\"modified\" must be between {} and {} (the times a stored file keeps), not {}",
+                        crate::human::rfc3339(crate::human::from_unix(earliest, 0)),
+                        crate::human::rfc3339(crate::human::from_unix(latest, 0)),
+                        quote(m)
+                    ),
+                ));
+            }
+            Ok(t)
         })
         .transpose()?;
     let mode = mode
