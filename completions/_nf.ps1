@@ -64,7 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;put' {
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')

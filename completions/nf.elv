@@ -59,7 +59,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand --version 'Print version'
         }
         &'nf;put'= {
-            cand --as 'Store the file (or with -r the directory) under this name (only with one FILE)'
+            cand --as 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do'
             cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'

@@ -264,7 +264,9 @@ pub struct PutArgs {
     #[arg(short = 'L', long = "dereference", requires = "recursive")]
     pub follow: bool,
 
-    /// Store the file (or with -r the directory) under this name (only with one FILE).
+    /// Store the file (or with -r the directory) under this name (only with one FILE); with a
+    /// trailing slash (`--as docs/`), store each FILE under its own name inside that
+    /// directory, as cp and scp do.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 

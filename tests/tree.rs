@@ -252,6 +252,37 @@ fn each_tree_goes_under_its_own_name_or_the_one_given_with_as() {
 }
 
 #[test]
+fn as_with_a_trailing_slash_stores_each_file_and_tree_inside_that_directory_as_cp_does() {
+    let s = Server::start();
+    s.file("b.txt", b"b");
+    s.file("c.txt", b"c");
+    fs::create_dir_all(s.work.join("site")).unwrap();
+    s.file("site/index.md", b"index");
+    // Into a directory that does not exist yet, then into one that does, several at once.
+    ok(&s.nf(&["put", "b.txt", "--as", "docs/"]));
+    ok(&s.nf(&["put", "c.txt", "site/index.md", "--as", "docs/"]));
+    ok(&s.nf(&["put", "-r", "site", "--as", "www/"]));
+    ok(&s.nf(&["put", "c.txt", "--as", "/"]));
+    assert_eq!(
+        tree_of(&s, None),
+        [
+            ("c.txt", "file"),
+            ("docs", "dir"),
+            ("docs/b.txt", "file"),
+            ("docs/c.txt", "file"),
+            ("docs/index.md", "file"),
+            ("www", "dir"),
+            ("www/site", "dir"),
+            ("www/site/index.md", "file"),
+        ]
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+    );
+    assert_eq!(s.read_stored("docs/b.txt"), b"b");
+    // Without the slash, --as still names the one file, and only one.
+    assert_fails(&s.nf(&["put", "b.txt", "c.txt", "--as", "docs"]), 2, "--as DIR/");
+}
+
+#[test]
 fn symlinks_in_a_source_tree_are_skipped_with_a_warning_and_followed_with_dash_l() {
     let s = Server::start();
     let src = s.work.join("tree");
