@@ -34,9 +34,11 @@ pub struct Report {
     /// Transfers ended so far, and in all, for the total bar's "n/m files".
     ended: Cell<usize>,
     files: Cell<usize>,
-    /// Body bytes moved so far, and transfers that succeeded, that had nothing to do, and
-    /// that failed (with the kind of the first failure in item order).
+    /// Body bytes moved so far (for the bars), and by transfers that succeeded (for the
+    /// summary); transfers that succeeded, that had nothing to do, and that failed (with the
+    /// kind of each failure, by item).
     moved: Cell<u64>,
+    stored: Cell<u64>,
     ok: Cell<usize>,
     already: Cell<usize>,
     failures: RefCell<Vec<(usize, ErrorKind)>>,
@@ -87,6 +89,7 @@ impl Report {
             ended: Cell::new(0),
             files: Cell::new(files),
             moved: Cell::new(0),
+            stored: Cell::new(0),
             ok: Cell::new(0),
             already: Cell::new(0),
             failures: RefCell::new(Vec::new()),
@@ -173,8 +176,9 @@ impl Report {
         }
     }
 
-    /// `uploaded 3 files (12 MiB) in 1.2s, 10 MiB/s`, with `N of M` when some failed and the
-    /// count of those that were already complete.
+    /// `uploaded 3 files (12 MiB) in 1.2s, 10 MiB/s`, with `N of M` when some failed, the
+    /// count of those that were already complete, and why the others failed. The size and
+    /// rate count only the transfers that succeeded; with none, they are left out.
     fn summary(&self, verb: &str, failed: usize) -> String {
         let done = self.ok.get();
         let already = self.already.get();
@@ -183,48 +187,139 @@ impl Report {
             let noun = if already == 1 { "file was" } else { "files were" };
             return format!("nothing {verb}: {already} {noun} already complete");
         }
-        let noun = if done + failed == 1 { "file" } else { "files" };
-        let count = if failed > 0 {
-            format!("{done} of {} {noun}", done + failed)
-        } else {
-            format!("{done} {noun}")
-        };
-        let elapsed = self.started.elapsed();
-        let moved = self.moved.get();
-        let mut line = format!(
-            "{verb} {count} ({}) in {}, {}",
-            human::size(moved),
-            human::duration(elapsed),
-            human::rate(moved, elapsed)
-        );
-        if self.already.get() > 0 {
-            line.push_str(&format!("; {} already complete", self.already.get()));
+        let mut line = format!("{verb} {}", of_total(done, failed, "file", "files"));
+        if done > already {
+            let elapsed = self.started.elapsed();
+            let stored = self.stored.get();
+            line.push_str(&format!(
+                " ({}) in {}, {}",
+                human::size(stored),
+                human::duration(elapsed),
+                human::rate(stored, elapsed)
+            ));
         }
-        if failed > 0 {
-            line.push_str(&format!("; {failed} failed"));
+        if already > 0 {
+            line.push_str(&format!("; {already} already complete"));
         }
+        line.push_str(&self.failed_because(to_server(verb)));
         line
     }
 
-    /// The summary for a command that moves no bytes (`removed 2 files`, `removed 1 of 3
-    /// files; 2 failed`).
-    pub fn finish_count(&self, verb: &str, done: usize) -> Result<()> {
-        self.finish_count_of(verb, done, "file", "files")
-    }
-
-    /// [`Report::finish_count`] counting something else (`created 2 directories`).
-    pub fn finish_count_of(&self, verb: &str, done: usize, one: &str, many: &str) -> Result<()> {
-        if self.verbosity != Verbosity::Quiet {
-            let failed = self.failures.borrow().len();
-            let total = done + failed;
-            let noun = if total == 1 { one } else { many };
-            if failed == 0 {
-                eprintln!("{verb} {done} {noun}");
-            } else {
-                eprintln!("{verb} {done} of {total} {noun}; {failed} failed");
+    /// `; 2 failed: already exist (use -f)`, or with several reasons `; 3 failed: 2 already
+    /// exist (use -f), 1 no space on the server` (most frequent first); empty without failures.
+    fn failed_because(&self, to_server: bool) -> String {
+        let failures = self.failures.borrow();
+        let mut kinds: Vec<(ErrorKind, usize)> = Vec::new();
+        for (_, kind) in failures.iter() {
+            match kinds.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((*kind, 1)),
             }
         }
+        kinds.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        match kinds.as_slice() {
+            [] => String::new(),
+            [(kind, n)] => format!("; {n} failed: {}", reason(*kind, *n, to_server)),
+            _ => {
+                let each: Vec<String> = kinds
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {}", reason(*kind, *n, to_server)))
+                    .collect();
+                format!("; {} failed: {}", failures.len(), each.join(", "))
+            }
+        }
+    }
+
+    /// The summary of `nf mkdir`: `created 2 directories; 1 already existed`, or `nothing
+    /// created: 1 directory already existed`.
+    pub fn finish_made(&self, made: usize, existed: usize) -> Result<()> {
+        let failed = self.failures.borrow().len();
+        let line = if made == 0 && failed == 0 && existed > 0 {
+            let noun = if existed == 1 { "directory" } else { "directories" };
+            format!("nothing created: {existed} {noun} already existed")
+        } else {
+            let mut line = format!("created {}", of_total(made, failed, "directory", "directories"));
+            if existed > 0 {
+                line.push_str(&format!("; {existed} already existed"));
+            }
+            line + &self.failed_because(true)
+        };
+        self.say(&line);
         self.outcome()
+    }
+
+    /// The summary of `nf rm`: `removed 2 files and 1 directory`, `removed 1 file; 2 failed:
+    /// not found`.
+    pub fn finish_removed(&self, files: usize, dirs: usize) -> Result<()> {
+        let mut parts = Vec::new();
+        if files > 0 || dirs == 0 {
+            parts.push(count(files, "file", "files"));
+        }
+        if dirs > 0 {
+            parts.push(count(dirs, "directory", "directories"));
+        }
+        self.say(&format!(
+            "removed {}{}",
+            parts.join(" and "),
+            self.failed_because(true)
+        ));
+        self.outcome()
+    }
+
+    /// Prints a summary line on stderr, unless quiet.
+    fn say(&self, line: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// `2 files`, `1 directory`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `3 files`, or `1 of 3 files` when some failed.
+fn of_total(done: usize, failed: usize, one: &str, many: &str) -> String {
+    if failed == 0 {
+        count(done, one, many)
+    } else {
+        format!("{done} of {}", count(done + failed, one, many))
+    }
+}
+
+/// True when a summary's verb moves files to the server (whose space and limits a failure
+/// is then about).
+fn to_server(verb: &str) -> bool {
+    matches!(verb, "uploaded" | "sent")
+}
+
+/// Why `n` items failed, in a summary: what happened and, where it helps, what to do.
+fn reason(kind: ErrorKind, n: usize, to_server: bool) -> &'static str {
+    let one = n == 1;
+    match kind {
+        ErrorKind::Exists if one => "already exists (use -f)",
+        ErrorKind::Exists => "already exist (use -f)",
+        ErrorKind::NoSpace if to_server => "no space on the server",
+        ErrorKind::NoSpace => "no space on this machine",
+        ErrorKind::TooLarge if to_server => "too large for the server",
+        ErrorKind::TooLarge => "too large",
+        ErrorKind::NotFound => "not found",
+        ErrorKind::Conflict => "a file and a directory in the way of each other",
+        ErrorKind::BadName => "invalid name",
+        ErrorKind::HashMismatch => "content did not match its BLAKE3 hash",
+        ErrorKind::Denied => "not allowed",
+        ErrorKind::Auth => "the token was refused",
+        ErrorKind::Busy => "the server was busy",
+        ErrorKind::Connect | ErrorKind::Hangup => "the connection was lost",
+        ErrorKind::Unavailable => "the server's store was unavailable",
+        ErrorKind::Version => "protocol version mismatch",
+        ErrorKind::Protocol => "the server's answer made no sense",
+        ErrorKind::Usage => "bad arguments",
+        ErrorKind::Interrupted => "interrupted",
+        ErrorKind::PipeClosed => "output closed",
+        ErrorKind::Other if one => "see the error above",
+        ErrorKind::Other => "see the errors above",
     }
 }
 
@@ -312,6 +407,7 @@ impl Progress for Report {
             }
             Ok(done) => {
                 self.ok.set(self.ok.get() + 1);
+                self.stored.set(self.stored.get() + done.moved);
                 if self.verbosity == Verbosity::Verbose {
                     let took = began.map(|b| b.elapsed()).unwrap_or_default();
                     self.println(&format!(

@@ -356,6 +356,9 @@ fn a_full_disk_fails_the_put_clearly_and_the_next_one_succeeds() {
     s.file("too-big", &random_bytes(8 << 20, 7));
     let out = s.nf(&["put", "too-big"]);
     assert_fails(&out, 1, "no space on the server");
+    // The summary says why, and counts no bytes as uploaded.
+    let summary = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert_eq!(summary, "uploaded 0 of 1 file; 1 failed: no space on the server");
     assert!(s.names().is_empty());
     assert!(s.stored().is_empty());
     assert!(s.partials().is_empty(), "the failed upload's partial is gone");
