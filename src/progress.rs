@@ -68,13 +68,7 @@ impl Report {
         let total = match &multi {
             Some(m) if total_bar => {
                 let bar = m.add(ProgressBar::new(total_bytes));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "total {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} ETA {eta} {msg}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
+                bar.set_style(total_style());
                 bar.set_message(format!("0/{files} files"));
                 bar.enable_steady_tick(Duration::from_millis(200));
                 Some(bar)
@@ -274,6 +268,69 @@ impl Report {
     }
 }
 
+/// The columns of a file's name on its bar: with the rest of the line (at most
+/// [`FILE_LINE_COLUMNS`] besides the bar), an 80-column terminal keeps 20 for the bar itself.
+const NAME_COLUMNS: usize = 24;
+
+/// The columns of a file's bar line without its bar: the name, percentage, bytes moved, rate
+/// and ETA, and the spaces between (`{bytes}` and the rate are at most 11 and 13 wide:
+/// `1023.99 MiB`, `1023.99 MiB/s`).
+const FILE_LINE_COLUMNS: usize = NAME_COLUMNS + " 100% ".len() + " ".len() + 11 + 1 + 13 + 1 + 3;
+
+/// The style of one file's bar (a spinner when its length is not known).
+fn file_style(known_length: bool) -> ProgressStyle {
+    if known_length {
+        ProgressStyle::with_template(
+            "{msg:24} {percent:>3}% {wide_bar} {bytes:>11} {binary_bytes_per_sec:>13} {eta:>3}",
+        )
+        .expect("valid template")
+        .progress_chars("=> ")
+    } else {
+        ProgressStyle::with_template("{msg:24} {bytes:>11} {spinner} {binary_bytes_per_sec:>13}")
+            .expect("valid template")
+    }
+}
+
+/// The style of the total bar over many files.
+fn total_style() -> ProgressStyle {
+    ProgressStyle::with_template("total {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} {eta} {msg}")
+        .expect("valid template")
+        .progress_chars("=> ")
+}
+
+/// A file's name as its bar shows it: quoted, and when too long for [`NAME_COLUMNS`], its
+/// end kept (`"…purposes.raw"`: the end tells files apart, the quotes stay balanced); a
+/// resumed transfer says where it started (`(from 12.0 MiB)`).
+fn label(name: &str, done: u64) -> String {
+    let from = if done > 0 {
+        format!(" (from {})", human::size(done))
+    } else {
+        String::new()
+    };
+    let room = NAME_COLUMNS.saturating_sub(from.chars().count());
+    if room < 10 {
+        return fit(&quote(name), NAME_COLUMNS);
+    }
+    fit(&quote(name), room) + &from
+}
+
+/// `quoted` (a name in quotes) in at most `columns` characters: its end after `"…`.
+fn fit(quoted: &str, columns: usize) -> String {
+    let count = quoted.chars().count();
+    if count <= columns {
+        return quoted.to_string();
+    }
+    // `"…` + the last characters of the name + `"`.
+    let keep = columns.saturating_sub(3);
+    let inner: Vec<char> = quoted.chars().skip(1).take(count - 2).collect();
+    let mut tail: String = inner[inner.len() - keep..].iter().collect();
+    if inner.len() > keep && inner[inner.len() - keep - 1] == '\\' {
+        // Do not start with the second half of an escape.
+        tail.remove(0);
+    }
+    format!("\"…{tail}\"")
+}
+
 /// `2 files`, `1 directory`.
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -338,36 +395,16 @@ impl Progress for Report {
         // The bar counts what moves in this run: a resumed transfer starts at zero of what is
         // left, so its rate is not inflated by the bytes already there.
         let bar = match total {
-            Some(total) => {
-                let bar = ProgressBar::new(total.saturating_sub(done));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg:30!} {bytes:>10}/{total_bytes:<10} {wide_bar} {binary_bytes_per_sec:>12} ETA {eta}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
-                bar
-            }
+            Some(total) => ProgressBar::new(total.saturating_sub(done)),
             None => {
                 let bar = ProgressBar::no_length();
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg:30!} {bytes:>10} {spinner} {binary_bytes_per_sec:>12}",
-                    )
-                    .expect("valid template"),
-                );
                 bar.enable_steady_tick(Duration::from_millis(200));
                 bar
             }
         };
+        bar.set_style(file_style(total.is_some()));
         let bar = multi.insert_from_back(usize::from(self.total.is_some()), bar);
-        let shown = quote(name);
-        bar.set_message(if done > 0 {
-            format!("{shown} (from {})", human::size(done))
-        } else {
-            shown
-        });
+        bar.set_message(label(name, done));
         if let Some(t) = &self.total {
             t.set_length(t.length().unwrap_or(0).saturating_sub(done));
         }
@@ -425,5 +462,116 @@ impl Progress for Report {
         if self.verbosity != Verbosity::Quiet {
             self.println(&format!("nf: {text}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// An 80-column terminal that keeps what is drawn on it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<Vec<String>>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push(s.to_string());
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.write_line(s)
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The line a bar of `style` draws at 80 columns, half done, with `message`; its undone
+    /// part drawn with `-`, to be counted.
+    fn drawn(style: ProgressStyle, length: u64, message: String) -> String {
+        let screen = Screen::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(length),
+            indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone())),
+        );
+        bar.set_style(style.progress_chars("=>-"));
+        bar.set_message(message);
+        bar.set_position(length / 2);
+        bar.tick();
+        let lines = screen.0.lock().unwrap();
+        lines
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .cloned()
+            .expect("a line drawn")
+    }
+
+    /// The bar's columns in a drawn line: its longest run of `=`, `>` and `-`.
+    fn bar_columns(line: &str) -> usize {
+        line.split(|c| !matches!(c, '=' | '>' | '-'))
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_long_name_keeps_its_end_in_balanced_quotes_and_the_bar_keeps_20_columns_at_80() {
+        let name = "datasets/2026/raw/a very long file name for testing purposes.raw";
+        let label = label(name, 0);
+        assert_eq!(label, "\"… testing purposes.raw\"");
+        assert_eq!(label.chars().count(), NAME_COLUMNS);
+        let line = drawn(file_style(true), 200 << 20, label.clone());
+        assert!(line.chars().count() <= 80, "{line:?}");
+        assert!(line.starts_with(&label), "{line:?}");
+        assert!(line.contains(" 50% "), "{line:?}");
+        assert!(
+            bar_columns(&line) >= 20,
+            "{} columns: {line:?}",
+            bar_columns(&line)
+        );
+        assert!(FILE_LINE_COLUMNS + 20 <= 80);
+    }
+
+    #[test]
+    fn short_names_are_shown_whole_and_a_resume_says_where_it_started() {
+        assert_eq!(label("a.txt", 0), "\"a.txt\"");
+        let resumed = label("holiday-video-2026-final.mp4", 12 << 20);
+        assert_eq!(resumed, "\"…nal.mp4\" (from 12 MiB)");
+        assert_eq!(resumed.chars().count(), NAME_COLUMNS);
+        // An escape is never cut in half.
+        let odd = fit(&quote("x\u{202e}yyyyyyyyyyyyyyyyyyyy.txt"), 24);
+        assert!(odd.starts_with("\"…") && odd.ends_with(".txt\""), "{odd}");
+    }
+
+    #[test]
+    fn the_total_bar_keeps_20_columns_at_80() {
+        let line = drawn(total_style(), 12 << 30, "999/1000 files".to_string());
+        assert!(line.chars().count() <= 80, "{line:?}");
+        assert!(line.ends_with("999/1000 files"), "{line:?}");
+        assert!(
+            bar_columns(&line) >= 20,
+            "{} columns: {line:?}",
+            bar_columns(&line)
+        );
     }
 }
