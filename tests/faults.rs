@@ -597,3 +597,136 @@ fn a_file_that_shrinks_or_grows_while_uploading_is_canceled_not_stored() {
         );
     }
 }
+
+/// The bytes an unprivileged writer may still store on the file system of `path` (`df`).
+fn free_bytes(path: &std::path::Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .expect("run df");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("df said {text:?}"))
+}
+
+#[test]
+fn a_put_larger_than_the_free_space_is_refused_at_its_header_before_any_body_byte() {
+    let s = Server::start();
+    // 1 GiB more than the store's file system holds; within max_file_size on any disk under
+    // 1 TiB (a larger disk gets a larger limit, so that free space is what refuses).
+    let size = free_bytes(&s.root) + (1 << 30);
+    let s = if size > 1 << 40 {
+        Server::with_config(&format!("max_file_size = {size}"))
+    } else {
+        s
+    };
+    let mut raw = s.raw();
+    // The header alone: no body byte is sent, and the answer comes all the same.
+    raw.send(format!("{{\"op\":\"put\",\"name\":\"big.raw\",\"size\":{size}}}\n").as_bytes());
+    let reply = raw.json();
+    assert_eq!(reply["code"], "no_space", "{reply}");
+    let message = reply["message"].as_str().unwrap();
+    assert!(message.starts_with("no space on the server for "), "{message}");
+    assert!(message.ends_with("nothing was stored (free some space there, then try again)"));
+    // The body was never read, so the connection cannot go on: it closes.
+    assert!(raw.closed());
+    assert!(s.partials().is_empty() && s.stored().is_empty());
+    s.assert_serving();
+}
+
+#[test]
+fn the_client_stops_sending_a_body_the_server_refused_before_reading_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let refusal = "{\"ok\":false,\"code\":\"no_space\",\"message\":\"no space on the server for 1.0 \
+                   GiB more: its storage has 8.0 MiB free; nothing was stored (free some space \
+                   there, then try again)\"}\n";
+    // A server that refuses the put at its header, then counts what the client still sends
+    // until it closes (at most 256 MiB, or 60 s).
+    let fake = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut out = sock;
+        let mut line = String::new();
+        // The greeting, the hello, a stat (the client asks first for large files), the put.
+        for _ in 0..4 {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line.starts_with("{\"op\":\"hello\"") {
+                out.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\"}\n")
+                    .unwrap();
+            } else if line.starts_with("{\"op\":\"stat\"") {
+                out.write_all(b"{\"ok\":true,\"file\":null,\"partial\":0}\n")
+                    .unwrap();
+            }
+        }
+        assert!(line.starts_with("{\"op\":\"put\""), "{line}");
+        out.write_all(refusal.as_bytes()).unwrap();
+        let mut taken = reader.buffer().len();
+        reader.consume(taken);
+        let mut buf = vec![0u8; 1 << 16];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while taken < 256 << 20 && Instant::now() < deadline {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => taken += n,
+            }
+        }
+        taken
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: 1 GiB to send, nothing on disk.
+    std::fs::File::create(dir.path().join("big.raw"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let out = Command::new(NF)
+        .args(["put", "big.raw", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_KNOWN_SERVERS", dir.path().join("known_servers"))
+        .output()
+        .unwrap();
+    let taken = fake.join().unwrap();
+    assert_fails(&out, 1, "nf: error: no space on the server for 1.0 GiB more");
+    assert_eq!(
+        stderr(&out).lines().last(),
+        Some("uploaded 0 of 1 file; 1 failed: no space on the server")
+    );
+    // What the socket buffers held when the answer came, not the gigabyte.
+    assert!(taken < 32 << 20, "the client sent {taken} bytes of the body");
+}
+
+#[test]
+fn nf_put_of_more_than_the_server_holds_fails_fast_with_what_to_do() {
+    // A file-size limit on the server process keeps a regression from filling the disk.
+    let s = Server::with_file_size_limit("", 64 << 10);
+    let size = free_bytes(&s.root) + (1 << 30);
+    // Sparse: larger than the server's free space, nothing on the client's disk.
+    let path = s.work.join("big.raw");
+    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    s.file("small.txt", b"fits");
+    let out = s.nf(&["put", "big.raw"]);
+    assert_fails(&out, 1, "nf: error: no space on the server for ");
+    assert!(
+        stderr(&out).contains("free; nothing was stored (free some space there, then try again)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stderr(&out).lines().last(),
+        Some("uploaded 0 of 1 file; 1 failed: no space on the server")
+    );
+    // The server took none of the body: its log line of the put says 0 bytes.
+    let line = s.log_line(|l| l.contains(" put \"big.raw\""));
+    assert!(
+        line.contains(" put \"big.raw\" 0 ") && line.contains(" error no_space: "),
+        "{line}"
+    );
+    assert!(s.partials().is_empty() && s.stored().is_empty());
+    assert!(s.nf(&["put", "small.txt"]).status.success());
+}

@@ -407,6 +407,16 @@ impl Client {
         self.conn.flush().map_err(|e| self.lost(&e))
     }
 
+    /// True when the server has sent something not read yet, or closed the connection
+    /// (looked at without waiting).
+    fn has_input(&self) -> bool {
+        let transport = self.conn.transport_ref();
+        !self.conn.buffered().is_empty()
+            || transport.has_ahead()
+            || crate::sys::poll_one(transport.raw_fd(), true, false, std::time::Duration::ZERO)
+                .is_ok_and(|e| e.readable || e.hangup)
+    }
+
     /// A second handle on the connection, only to shut it down from another thread (an
     /// interrupt).
     pub fn shutdown_handle(&self) -> std::io::Result<TcpStream> {

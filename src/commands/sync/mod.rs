@@ -707,7 +707,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
                 gather(&mut plan, &report, &mut upload.next, steps);
                 return true;
             }
-            if let Err(e) = upload.run(steps, &remote) {
+            if let Err(e) = upload.run(steps, remote) {
                 broken = Some(e);
                 return false;
             }
