@@ -598,20 +598,6 @@ fn a_file_that_shrinks_or_grows_while_uploading_is_canceled_not_stored() {
     }
 }
 
-/// The bytes an unprivileged writer may still store on the file system of `path` (`df`).
-fn free_bytes(path: &std::path::Path) -> u64 {
-    let out = Command::new("df")
-        .args(["--output=avail", "-B1"])
-        .arg(path)
-        .output()
-        .expect("run df");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .nth(1)
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("df said {text:?}"))
-}
-
 #[test]
 fn a_put_larger_than_the_free_space_is_refused_at_its_header_before_any_body_byte() {
     let s = Server::start();

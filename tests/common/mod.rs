@@ -568,6 +568,20 @@ pub fn tls_run() -> bool {
     std::env::var("NF_TEST_TLS").is_ok_and(|v| v == "1")
 }
 
+/// The bytes an unprivileged writer may still store on the file system of `path` (`df`).
+pub fn free_bytes(path: &std::path::Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .expect("run df");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("df said {text:?}"))
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
