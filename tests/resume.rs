@@ -170,14 +170,20 @@ fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
     }
 }
 
+/// Stores `data` as `name` on the server, and leaves only `partial` of a download of it
+/// beside where it would go (`.NAME.nf-part`).
+fn stored_with_a_local_partial(s: &Server, name: &str, data: &[u8], partial: &[u8]) {
+    s.file(name, data);
+    assert!(s.nf(&["put", name]).status.success());
+    std::fs::remove_file(s.work.join(name)).unwrap();
+    std::fs::write(s.work.join(format!(".{name}.nf-part")), partial).unwrap();
+}
+
 #[test]
 fn a_download_partial_that_does_not_match_is_replaced_by_a_full_download() {
     let s = Server::start();
     let data = random_bytes(500_000, 3);
-    s.file("x.bin", &data);
-    assert!(s.nf(&["put", "x.bin"]).status.success());
-    std::fs::remove_file(s.work.join("x.bin")).unwrap();
-    std::fs::write(s.work.join(".x.bin.nf-part"), vec![0u8; 1000]).unwrap();
+    stored_with_a_local_partial(&s, "x.bin", &data, &[0u8; 1000]);
     let out = s.nf(&["get", "--resume", "x.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_same(&std::fs::read(s.work.join("x.bin")).unwrap(), &data, "content");
@@ -187,10 +193,7 @@ fn a_download_partial_that_does_not_match_is_replaced_by_a_full_download() {
 fn a_get_without_resume_says_it_found_a_partial_and_starts_over() {
     let s = Server::start();
     let data = random_bytes(300_000, 4);
-    s.file("x.bin", &data);
-    assert!(s.nf(&["put", "x.bin"]).status.success());
-    std::fs::remove_file(s.work.join("x.bin")).unwrap();
-    std::fs::write(s.work.join(".x.bin.nf-part"), &data[..1000]).unwrap();
+    stored_with_a_local_partial(&s, "x.bin", &data, &data[..1000]);
     let out = s.nf(&["get", "x.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
