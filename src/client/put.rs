@@ -188,6 +188,16 @@ impl Client {
                     progress.end(i, &result);
                     pipe.results[i] = Some(result);
                 }
+                Err(Sent::Refused(e)) => {
+                    let result = Err(e);
+                    progress.end(i, &result);
+                    pipe.results[i] = Some(result);
+                    // The server closed the connection after its answer: the rest go over a
+                    // new one.
+                    if let Err(e) = self.reopen() {
+                        pipe.broken = Some(e);
+                    }
+                }
                 Err(Sent::Partly(e)) => {
                     let result = Err(e.clone());
                     progress.end(i, &result);
@@ -247,24 +257,25 @@ impl Client {
         );
     }
 
-    /// While a body is being sent: true when the server has said something. Replies to the
-    /// puts before it are read as they come; once none is awaited, what the server says is its
-    /// answer to this put before its body (a refusal: no space, a limit), returned as the
-    /// error that ends this put.
-    fn answered_early(&mut self, pipe: &mut Pipe) -> Option<Error> {
+    /// While a body is being sent: what ends it early, if the server has said something.
+    /// Replies to the puts before it are read as they come; once none is awaited, what the
+    /// server says is its answer to this put before its body (a refusal: no space, a limit),
+    /// after which it closes the connection.
+    fn answered_early(&mut self, pipe: &mut Pipe) -> Option<Sent> {
         while self.has_input() {
             if pipe.waiting.is_empty() {
                 return Some(match self.read_reply::<PutReply>() {
-                    Err(e) => e,
-                    Ok(_) => Error::new(
+                    Err(e) if !matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) => Sent::Refused(e),
+                    Err(e) => Sent::Partly(e),
+                    Ok(_) => Sent::Partly(Error::new(
                         ErrorKind::Protocol,
                         "the server answered an upload before its body",
-                    ),
+                    )),
                 });
             }
             self.receive_put(pipe);
             if let Some(e) = &pipe.broken {
-                return Some(e.clone());
+                return Some(Sent::Partly(e.clone()));
             }
         }
         None
@@ -428,8 +439,8 @@ impl Client {
         let watch = len >= WATCH_MIN;
         while left > 0 {
             if watch {
-                if let Some(e) = self.answered_early(pipe) {
-                    return Err(Sent::Partly(e));
+                if let Some(ended) = self.answered_early(pipe) {
+                    return Err(ended);
                 }
             }
             let mut buf = hashing.buffer();
@@ -455,7 +466,7 @@ impl Client {
             if let Err(e) = self.conn.write_all(&buf[..n]) {
                 // The server may have answered, then closed, before this write.
                 let early = watch.then(|| self.answered_early(pipe)).flatten();
-                return Err(Sent::Partly(early.unwrap_or_else(|| self.lost(&e))));
+                return Err(early.unwrap_or_else(|| Sent::Partly(self.lost(&e))));
             }
             hashing.hash(buf, n);
             left -= n as u64;
@@ -514,11 +525,13 @@ fn changed(job: &PutJob, how: &str) -> Error {
     )
 }
 
-/// How far a failed put got: nothing on the wire (the connection is fine), or part of it
-/// (the connection cannot be used again).
+/// How far a failed put got: nothing on the wire (the connection is fine), part of it (the
+/// connection cannot be used again), or part of it when the server refused it before its
+/// body (and closed the connection: the next puts go over a new one).
 enum Sent {
     Nothing(Error),
     Partly(Error),
+    Refused(Error),
 }
 
 /// Files at least this large are checked with `stat` before sending.
