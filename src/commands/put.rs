@@ -112,7 +112,7 @@ impl Dest {
     fn of(as_name: Option<&str>) -> Result<Dest> {
         Ok(match as_name {
             None => Dest::Own,
-            Some(dir) if dir.ends_with('/') || dir == "." => Dest::Inside(FileName::from_user_dir(dir)?),
+            Some(dir) if dir.ends_with('/') => Dest::Inside(FileName::from_user_dir(dir)?),
             Some(name) => Dest::Named(FileName::from_user(name)?),
         })
     }
