@@ -117,8 +117,8 @@ impl Dest {
         })
     }
 
-    /// The name of a file or tree whose own name is `own` (made when there is none: standard
-    /// input, a path without a last component).
+    /// The name of a file or tree whose default name `own` makes (which fails for standard
+    /// input, or a path without a last component).
     fn name(&self, own: impl FnOnce() -> Result<FileName>) -> Result<FileName> {
         match self {
             Dest::Own => own(),
