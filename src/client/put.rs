@@ -494,7 +494,7 @@ struct Pipe<'a> {
 }
 
 /// Bodies at least this large are watched for an early answer while they are sent (the
-/// server checks its free space for bodies from 1 MiB: server/native/put.rs).
+/// server checks its free space for bodies from 1 MiB: server/body.rs).
 const WATCH_MIN: u64 = 1 << 20;
 
 /// A put sent and awaiting its reply.
