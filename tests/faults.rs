@@ -600,15 +600,8 @@ fn a_file_that_shrinks_or_grows_while_uploading_is_canceled_not_stored() {
 
 #[test]
 fn a_put_larger_than_the_free_space_is_refused_at_its_header_before_any_body_byte() {
-    let s = Server::start();
-    // 1 GiB more than the store's file system holds; within max_file_size on any disk under
-    // 1 TiB (a larger disk gets a larger limit, so that free space is what refuses).
-    let size = free_bytes(&s.root) + (1 << 30);
-    let s = if size > 1 << 40 {
-        Server::with_config(&format!("max_file_size = {size}"))
-    } else {
-        s
-    };
+    let (size, within_limit) = beyond_free_space();
+    let s = Server::with_config(&within_limit);
     let mut raw = s.raw();
     // The header alone: no body byte is sent, and the answer comes all the same.
     raw.send(format!("{{\"op\":\"put\",\"name\":\"big.raw\",\"size\":{size}}}\n").as_bytes());
@@ -690,8 +683,8 @@ fn the_client_stops_sending_a_body_the_server_refused_before_reading_it() {
 #[test]
 fn nf_put_of_more_than_the_server_holds_fails_fast_with_what_to_do() {
     // A file-size limit on the server process keeps a regression from filling the disk.
-    let s = Server::with_file_size_limit("", 64 << 10);
-    let size = free_bytes(&s.root) + (1 << 30);
+    let (size, within_limit) = beyond_free_space();
+    let s = Server::with_file_size_limit(&within_limit, 64 << 10);
     // Sparse: larger than the server's free space, nothing on the client's disk.
     let path = s.work.join("big.raw");
     std::fs::File::create(&path).unwrap().set_len(size).unwrap();

@@ -569,7 +569,7 @@ pub fn tls_run() -> bool {
 }
 
 /// The bytes an unprivileged writer may still store on the file system of `path` (`df`).
-pub fn free_bytes(path: &std::path::Path) -> u64 {
+fn free_bytes(path: &Path) -> u64 {
     let out = Command::new("df")
         .args(["--output=avail", "-B1"])
         .arg(path)
@@ -580,6 +580,15 @@ pub fn free_bytes(path: &std::path::Path) -> u64 {
         .nth(1)
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("df said {text:?}"))
+}
+
+/// A put size 64 GiB beyond the free space where test servers store (the temporary
+/// directory; the margin outlasts other work freeing space meanwhile), and the config line
+/// that keeps it within `max_file_size` (the default, 1 TiB, unless the disk is larger), so
+/// that the free space is what refuses it.
+pub fn beyond_free_space() -> (u64, String) {
+    let size = free_bytes(&std::env::temp_dir()) + (64 << 30);
+    (size, format!("max_file_size = {}", size.max(1 << 40)))
 }
 
 pub fn stderr(out: &Output) -> String {
