@@ -358,7 +358,7 @@ fn reason(kind: ErrorKind, n: usize, to_server: bool) -> &'static str {
         ErrorKind::TooLarge if to_server => "too large for the server",
         ErrorKind::TooLarge => "too large",
         ErrorKind::NotFound => "not found",
-        ErrorKind::Conflict => "a file and a directory in the way of each other",
+        ErrorKind::Conflict => "a file where a directory is, or the reverse",
         ErrorKind::BadName => "invalid name",
         ErrorKind::HashMismatch => "content did not match its BLAKE3 hash",
         ErrorKind::Denied => "not allowed",
