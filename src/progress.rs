@@ -224,15 +224,18 @@ impl Report {
         }
     }
 
-    /// The summary of `nf mkdir`: `created 2 directories; 1 already existed`, or `nothing
-    /// created: 1 directory already existed`.
+    /// The summary of `nf mkdir`: `created 2 of 3 directories; 1 already existed`, or
+    /// `nothing created: 1 directory already existed`.
     pub fn finish_made(&self, made: usize, existed: usize) -> Result<()> {
         let failed = self.failures.borrow().len();
         let line = if made == 0 && failed == 0 && existed > 0 {
             let noun = if existed == 1 { "directory" } else { "directories" };
             format!("nothing created: {existed} {noun} already existed")
         } else {
-            let mut line = format!("created {}", of_total(made, failed, "directory", "directories"));
+            let mut line = format!(
+                "created {}",
+                of_total(made, existed + failed, "directory", "directories")
+            );
             if existed > 0 {
                 line.push_str(&format!("; {existed} already existed"));
             }

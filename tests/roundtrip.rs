@@ -432,7 +432,7 @@ fn summaries_say_why_items_failed_and_count_only_what_moved() {
     assert_fails(&out, 4, "is a file");
     assert_eq!(
         summary(&out),
-        "created 1 of 2 directories; 1 already existed; 1 failed: a file where a directory is, \
+        "created 1 of 3 directories; 1 already existed; 1 failed: a file where a directory is, \
          or the reverse"
     );
 
