@@ -103,6 +103,15 @@ impl Report {
         }
     }
 
+    /// Runs `print` (which writes to the terminal) with the bars put aside, then draws them
+    /// again.
+    pub fn suspended(&self, print: impl FnOnce()) {
+        match &self.multi {
+            Some(m) => m.suspend(print),
+            None => print(),
+        }
+    }
+
     /// Reports item `index` failing. Failures that follow from an interrupt (the connection
     /// shut down) or from standard output being closed are not printed: the interrupt says
     /// what happened, and a closed pipe ends quietly.

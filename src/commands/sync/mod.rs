@@ -565,7 +565,7 @@ struct Upload<'a> {
     next: usize,
     /// Directories made (or asked to be).
     made: usize,
-    itemize: &'a Itemize,
+    itemize: &'a Itemize<'a>,
 }
 
 impl Upload<'_> {
@@ -687,7 +687,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     if !args.dry_run {
         on_interrupt();
     }
-    let itemize = Itemize::new(ctx);
+    let itemize = Itemize::new(ctx, &report);
     let mut upload = Upload {
         client,
         report: &report,
@@ -780,7 +780,7 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
         return dry_run(&report, other, &plan, &local, args, local.unreadable);
     }
     on_interrupt();
-    let itemize = Itemize::new(ctx);
+    let itemize = Itemize::new(ctx, &report);
     let path_of = |rel: &FileName| dst_dir.join(rel.as_str());
     let is_dir = |rel: &FileName| local.items.get(rel).is_some_and(|i| i.kind == Kind::Dir);
     std::fs::create_dir_all(dst_dir)

@@ -11,6 +11,7 @@ use crate::client::{Done, Progress};
 use crate::commands::{Context, Items};
 use crate::error::Result;
 use crate::name::{printable, FileName};
+use crate::progress::Report;
 
 /// One line of the plan or of the itemized list: `+ new`, `~ changed`, `- deleted`, with a
 /// trailing `/` for a directory.
@@ -43,18 +44,27 @@ pub(super) fn print_plan(plan: &Plan, dst: &Tree, delete_refused: Option<&str>) 
 /// The itemized list of what a run did, in the lines of the plan, printed as each action
 /// succeeds (as `rsync -i` does): on when `-v` is given or stdout is a terminal, never with
 /// `-q`.
-pub(super) struct Itemize(bool);
+pub(super) struct Itemize<'a> {
+    on: bool,
+    /// Whose bars are put aside while a line is printed (the same terminal, often).
+    report: &'a Report,
+}
 
-impl Itemize {
-    pub(super) fn new(ctx: &Context) -> Itemize {
-        Itemize(!ctx.quiet && (ctx.verbose || std::io::stdout().is_terminal()))
+impl Itemize<'_> {
+    pub(super) fn new<'a>(ctx: &Context, report: &'a Report) -> Itemize<'a> {
+        Itemize {
+            on: !ctx.quiet && (ctx.verbose || std::io::stdout().is_terminal()),
+            report,
+        }
     }
 
     /// Says that `rel` was sent (`+` new, `~` changed), made (`+ dir/`) or removed (`-`).
     pub(super) fn done(&self, mark: char, rel: &FileName, dir: bool) {
-        if self.0 {
+        if self.on {
             // A reader of stdout that went away does not stop the sync.
-            let _ = crate::output::print(&line(mark, rel, dir));
+            self.report.suspended(|| {
+                let _ = crate::output::print(&line(mark, rel, dir));
+            });
         }
     }
 }
@@ -64,7 +74,7 @@ impl Itemize {
 pub(super) struct Listed<'a> {
     pub items: Items<'a>,
     pub marks: Vec<(char, FileName)>,
-    pub itemize: &'a Itemize,
+    pub itemize: &'a Itemize<'a>,
 }
 
 impl Progress for Listed<'_> {
