@@ -317,26 +317,28 @@ fn label(name: &str, done: u64) -> String {
     };
     let room = NAME_COLUMNS.saturating_sub(from.chars().count());
     if room < 10 {
-        return fit(&quote(name), NAME_COLUMNS);
+        return fit(name, NAME_COLUMNS);
     }
-    fit(&quote(name), room) + &from
+    fit(name, room) + &from
 }
 
-/// `quoted` (a name in quotes) in at most `columns` characters: its end after `"…`.
-fn fit(quoted: &str, columns: usize) -> String {
-    let count = quoted.chars().count();
-    if count <= columns {
-        return quoted.to_string();
+/// `name` quoted in at most `columns` (10 or more) characters: whole, or its end after `"…`
+/// (the end quoted on its own, so no escape is cut in half).
+fn fit(name: &str, columns: usize) -> String {
+    let whole = quote(name);
+    if whole.chars().count() <= columns {
+        return whole;
     }
-    // `"…` + the last characters of the name + `"`.
-    let keep = columns.saturating_sub(3);
-    let inner: Vec<char> = quoted.chars().skip(1).take(count - 2).collect();
-    let mut tail: String = inner[inner.len() - keep..].iter().collect();
-    if inner.len() > keep && inner[inner.len() - keep - 1] == '\\' {
-        // Do not start with the second half of an escape.
-        tail.remove(0);
+    let chars: Vec<char> = name.chars().collect();
+    // Escapes make a quoted tail longer than its characters: start where it could fit, and
+    // move on until it does.
+    for start in chars.len().saturating_sub(columns)..chars.len() {
+        let tail = quote(&chars[start..].iter().collect::<String>());
+        if tail.chars().count() < columns {
+            return format!("\"…{}", &tail[1..]);
+        }
     }
-    format!("\"…{tail}\"")
+    "\"…\"".to_string()
 }
 
 /// `2 files`, `1 directory`.
@@ -566,8 +568,9 @@ mod tests {
         assert_eq!(resumed, "\"…nal.mp4\" (from 12 MiB)");
         assert_eq!(resumed.chars().count(), NAME_COLUMNS);
         // An escape is never cut in half.
-        let odd = fit(&quote("x\u{202e}yyyyyyyyyyyyyyyyyyyy.txt"), 24);
-        assert!(odd.starts_with("\"…") && odd.ends_with(".txt\""), "{odd}");
+        let odd = fit("x\u{202e}yyyyyyyyyyyyyyyyyyy\u{202e}.txt", 24);
+        assert_eq!(odd, "\"…yyyyyyyyy\\u{202e}.txt\"");
+        assert_eq!(odd.chars().count(), 24);
     }
 
     #[test]
