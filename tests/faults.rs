@@ -682,12 +682,7 @@ fn the_client_stops_sending_a_body_the_server_refused_before_reading_it() {
 
 #[test]
 fn nf_put_of_more_than_the_server_holds_fails_fast_with_what_to_do() {
-    // A file-size limit on the server process keeps a regression from filling the disk.
-    let (size, within_limit) = beyond_free_space();
-    let s = Server::with_file_size_limit(&within_limit, 64 << 10);
-    // Sparse: larger than the server's free space, nothing on the client's disk.
-    let path = s.work.join("big.raw");
-    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    let (s, _) = Server::with_a_file_beyond_its_free_space("big.raw");
     s.file("small.txt", b"fits");
     // The files after it go over a new connection (the server closed the first).
     let out = s.nf(&["put", "big.raw", "small.txt"]);

@@ -325,12 +325,7 @@ fn chunked_and_large_puts_stream_through_with_100_continue() {
 
 #[test]
 fn a_put_larger_than_the_free_space_is_refused_with_507_before_its_body() {
-    // A file-size limit on the server process keeps a regression from filling the disk.
-    let (size, within_limit) = beyond_free_space();
-    let s = Server::with_file_size_limit(&within_limit, 64 << 10);
-    // Sparse: larger than the server's free space, nothing on the client's disk.
-    let path = s.work.join("huge.raw");
-    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+    let (s, path) = Server::with_a_file_beyond_its_free_space("huge.raw");
     let target = url(&s, "/huge.raw");
     let out = curl(&s, &["-v", "-T", path.to_str().unwrap(), &target]);
     let said = stderr(&out);

@@ -582,6 +582,20 @@ fn free_bytes(path: &Path) -> u64 {
         .unwrap_or_else(|| panic!("df said {text:?}"))
 }
 
+impl Server {
+    /// A server with the default limits (`max_file_size` kept above the size, see
+    /// [`beyond_free_space`]) and, in its work directory, a sparse file `name` larger than its
+    /// free space (nothing on disk). A file-size limit of 64 MiB on the server process keeps a
+    /// regression from filling the disk.
+    pub fn with_a_file_beyond_its_free_space(name: &str) -> (Server, PathBuf) {
+        let (size, within_limit) = beyond_free_space();
+        let s = Server::with_file_size_limit(&within_limit, 64 << 10);
+        let path = s.work.join(name);
+        std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+        (s, path)
+    }
+}
+
 /// A put size 64 GiB beyond the free space where test servers store (the temporary
 /// directory; the margin outlasts other work freeing space meanwhile), and the config line
 /// that keeps it within `max_file_size` (the default, 1 TiB, unless the disk is larger), so
