@@ -256,6 +256,15 @@ pub fn fs_type(file: &File) -> io::Result<i64> {
     Ok(fs.f_type as i64)
 }
 
+/// The bytes an unprivileged writer can still store on the file system holding `file`
+/// (`fstatvfs`: available blocks times the fragment size).
+pub fn free_bytes(file: &File) -> io::Result<u64> {
+    // SAFETY: fstatvfs fills the zeroed struct for an fd we own.
+    let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::fstatvfs(file.as_raw_fd(), &mut fs) })?;
+    Ok((fs.f_bavail as u64).saturating_mul(fs.f_frsize as u64))
+}
+
 /// Starts write-back of `len` bytes of `file` from `offset` (`sync_file_range` with
 /// `SYNC_FILE_RANGE_WRITE`); failure only loses the optimisation.
 pub fn start_writeback(file: &File, offset: u64, len: u64) {

@@ -324,6 +324,22 @@ fn chunked_and_large_puts_stream_through_with_100_continue() {
 }
 
 #[test]
+fn a_put_larger_than_the_free_space_is_refused_with_507_before_its_body() {
+    let (s, path) = Server::with_a_file_beyond_its_free_space("huge.raw");
+    let target = url(&s, "/huge.raw");
+    let out = curl(&s, &["-v", "-T", path.to_str().unwrap(), &target]);
+    let said = stderr(&out);
+    // curl asked to continue; the answer came instead, and no body byte was read.
+    assert!(said.contains("Expect: 100-continue"), "{said}");
+    assert!(!said.contains("100 Continue"), "{said}");
+    assert!(said.contains("HTTP/1.1 507"), "{said}");
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(body.starts_with("no space on the server for "), "{body}");
+    s.log_line(|l| l.contains(" PUT 507 \"huge.raw\" 0 "));
+    assert!(s.partials().is_empty() && s.stored().is_empty());
+}
+
+#[test]
 fn delete_removes_a_file_and_a_read_only_server_refuses_writes() {
     let s = Server::start();
     nf_put(&s, "gone.txt", b"bye");

@@ -249,6 +249,15 @@ impl Store {
         }
     }
 
+    /// The bytes a new upload can still take, when the store knows (its file system's free
+    /// space); `None` for a bucket, whose room is not known.
+    pub fn free_bytes(&self) -> Option<u64> {
+        match self {
+            Store::Local(s) => s.free_bytes(),
+            Store::S3(_) => None,
+        }
+    }
+
     /// True when a file (not a directory) is stored under `name`.
     pub fn exists(&self, name: &FileName) -> bool {
         match self {
