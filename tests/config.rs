@@ -459,20 +459,20 @@ fn a_list_valued_key_takes_a_toml_array_or_the_string_form() {
     let origin = format!("file {file}");
     assert_eq!(
         config_lines(&out)["allow_plaintext_from"],
-        ("\"10.0.0.0/8, ::1\"".into(), origin)
+        ("[\"10.0.0.0/8\", \"::1\"]".into(), origin)
     );
     let (_dir, _, out) = with_file("allow_plaintext_from = \"10.0.0.0/8,::1\"\n", &["config"]);
     assert_eq!(
         config_lines(&out)["allow_plaintext_from"].0,
-        "\"10.0.0.0/8, ::1\""
+        "[\"10.0.0.0/8\", \"::1\"]"
     );
     let (_dir, _, out) = with_file("allow_plaintext_from = []\n", &["config"]);
-    assert_eq!(config_lines(&out)["allow_plaintext_from"].0, "\"\"");
+    assert_eq!(config_lines(&out)["allow_plaintext_from"].0, "[]");
     let out = nf_env(&["config"], &[("NF_ALLOW_PLAINTEXT_FROM", "10.0.0.0/8, ::1")]);
     assert_eq!(
         config_lines(&out)["allow_plaintext_from"],
         (
-            "\"10.0.0.0/8, ::1\"".into(),
+            "[\"10.0.0.0/8\", \"::1\"]".into(),
             "environment NF_ALLOW_PLAINTEXT_FROM".into()
         )
     );

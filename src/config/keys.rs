@@ -936,9 +936,14 @@ fn list(raw: &Raw<'_>) -> Result<Vec<String>, String> {
     match raw {
         Raw::Toml(toml::Value::Array(items)) => items
             .iter()
-            .map(|item| match item {
+            .enumerate()
+            .map(|(i, item)| match item {
                 toml::Value::String(s) => Ok(s.clone()),
-                v => Err(format!("expected strings in the list, found {}", v.type_str())),
+                v => Err(format!(
+                    "expected strings in the list, found {} as item {}",
+                    v.type_str(),
+                    i + 1
+                )),
             })
             .collect(),
         _ => Ok(split_list(&string(raw)?).map(str::to_string).collect()),

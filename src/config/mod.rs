@@ -624,7 +624,7 @@ mod tests {
         assert!(load_text("allowed_hosts = []").unwrap().allowed_hosts.is_empty());
         fails_with(
             "allowed_hosts = [1]",
-            "expected strings in the list, found integer",
+            "expected strings in the list, found integer as item 2",
         );
         fails_with(
             "allowed_hosts = [\"a b\"]",
