@@ -68,6 +68,8 @@ pub struct Config {
     pub max_connections: usize,
     pub max_workers: usize,
     pub max_startups_per_address: usize,
+    pub queue_wait: Duration,
+    pub busy_retry: Duration,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub min_body_rate: u64,

@@ -39,6 +39,15 @@ pub fn greeting(line: &[u8]) -> Result<(), Refused> {
     Ok(())
 }
 
+/// Whether the hello line (already accepted by [`hello`]) asks for notices while a request
+/// waits in line.
+pub fn wants_notices(line: &[u8]) -> bool {
+    matches!(
+        serde_json::from_slice(line),
+        Ok(Request::Hello { notices: true, .. })
+    )
+}
+
 /// Checks the hello line (without its `\n`) against this server's token; the reply to send.
 pub fn hello(line: &[u8], settings: &Config) -> Result<HelloReply, Refused> {
     let request: Request = serde_json::from_slice(line).map_err(|e| {
