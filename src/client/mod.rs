@@ -814,6 +814,29 @@ mod tests {
     /// The client asks again while the server's pending count falls, gives up after three
     /// answers in a row without progress or 180 in all, and never for other errors.
     #[test]
+    fn busy_pauses_grow_with_jitter_and_end_by_the_deadline() {
+        let mut backoff = Backoff::new(Duration::from_secs(10));
+        let pauses: Vec<Duration> = std::iter::from_fn(|| backoff.next()).take(8).collect();
+        assert_eq!(pauses.len(), 8);
+        let mut base = BUSY_PAUSE;
+        for pause in &pauses {
+            assert!(
+                *pause >= base / 2 && *pause <= base * 3 / 2,
+                "{pause:?} around {base:?}"
+            );
+            base = (base * 2).min(BUSY_PAUSE_MAX);
+        }
+        // Not all the same: many refused clients do not come back at one moment.
+        assert!(pauses[4..].windows(2).any(|w| w[0] != w[1]), "{pauses:?}");
+        // No pause ends past the deadline.
+        assert!(Backoff::new(Duration::ZERO).next().is_none());
+        let mut short = Backoff::new(Duration::from_millis(250));
+        assert!(std::iter::from_fn(|| short.next())
+            .take(3)
+            .all(|p| p <= Duration::from_millis(250)));
+    }
+
+    #[test]
     fn patience_lasts_while_the_pending_count_falls() {
         let mut p = Patience::default();
         assert!(p.again(&hashing(100)));

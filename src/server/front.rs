@@ -1077,6 +1077,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn eviction_takes_the_oldest_handshake_of_an_address_or_of_all() {
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let mut s = Startups::default();
+        for (id, key) in [(1, b), (2, a), (3, a), (4, b)] {
+            s.add(key, id);
+        }
+        assert_eq!(s.count(a), 2);
+        assert_eq!(s.take_oldest(Some(a)).map(|t| (t.0, t.1)), Some((2, a)));
+        assert_eq!(s.count(a), 1);
+        assert_eq!(s.take_oldest(None).map(|t| (t.0, t.1)), Some((1, b)));
+        s.remove(a, 3);
+        s.remove(a, 3);
+        assert_eq!(s.count(a), 0);
+        assert!(s.take_oldest(Some(a)).is_none());
+        assert_eq!(s.take_oldest(None).map(|t| t.0), Some(4));
+        assert!(s.take_oldest(None).is_none() && s.by_address.is_empty());
+    }
+
+    #[test]
     fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
