@@ -25,6 +25,11 @@
 //! or a close is seen within a millisecond or so, not at the next turn of a polling loop.
 //!
 //!     cargo test --release --test front_door -- --nocapture
+//!
+//! The lockouts of issue 23 live here too, each on the default configuration and each failing on
+//! the server before it: 300 idle sockets from one address, then a client from that address;
+//! 500 stalled classroom uploads from 500 addresses, then put, get and ls; a client told `busy`.
+//! The tests run one at a time ([`one_at_a_time`]): each loads the machine and times a client.
 
 #[path = "front_door/attack.rs"]
 mod attack;
