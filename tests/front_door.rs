@@ -435,7 +435,7 @@ fn a_client_told_busy_tries_again_and_says_it_waits() {
     s.file("one.bin", b"listed\n");
     assert!(s.nf(&["put", "one.bin"]).status.success());
     for quiet in [false, true] {
-        let relay = BusyOnce::start(&s.addr);
+        let relay = Relay::start(&s.addr, Mode::BusyFirst);
         let mut args = vec!["ls", "--json"];
         if quiet {
             args.push("-q");
@@ -459,7 +459,7 @@ fn a_client_told_busy_tries_again_and_says_it_waits() {
         }
     }
     // With busy_retry_secs = 0 the first `busy` is the answer.
-    let relay = BusyOnce::start(&s.addr);
+    let relay = Relay::start(&s.addr, Mode::BusyFirst);
     let out = s
         .cmd_via(&relay.addr, &s.work, &["ls"])
         .env("NF_BUSY_RETRY_SECS", "0")
@@ -469,15 +469,53 @@ fn a_client_told_busy_tries_again_and_says_it_waits() {
     assert_eq!(relay.refused(), 1);
 }
 
-/// A relay on a loopback port that answers its first connection with a native `busy` refusal
-/// and passes every later one to `server`.
-struct BusyOnce {
+/// A client whose request waits in line is told so by the server's notice line (its hello
+/// asks for notices): nf says the notice once on stderr (nothing with `-q`), passes over it and
+/// reads its reply. A relay inserts the notice after the hello's reply, as a server whose
+/// workers are all taken sends it.
+#[test]
+fn a_notice_that_the_request_waits_in_line_is_said_once_and_the_reply_follows() {
+    let _alone = one_at_a_time();
+    let s = Server::start();
+    s.file("one.bin", b"listed\n");
+    assert!(s.nf(&["put", "one.bin"]).status.success());
+    for quiet in [false, true] {
+        let relay = Relay::start(&s.addr, Mode::NoticeAfterHello);
+        let mut args = vec!["ls", "--json"];
+        if quiet {
+            args.push("-q");
+        }
+        let out = s.cmd_via(&relay.addr, &s.work, &args).output().expect("run nf");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0]["name"], "one.bin");
+        let expected = if quiet {
+            ""
+        } else {
+            "nf: waiting: all 256 workers are busy; this one waits in line\n"
+        };
+        assert_eq!(stderr(&out), expected);
+    }
+}
+
+/// What a [`Relay`] does with the connections it takes.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Answers the first with a native `busy` refusal, passes the others to the server.
+    BusyFirst,
+    /// Passes every one to the server, with a notice line after the hello's reply.
+    NoticeAfterHello,
+}
+
+/// A relay on a loopback port in front of `server`, standing in for a server that is full.
+struct Relay {
     addr: String,
     refused: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl BusyOnce {
-    fn start(server: &str) -> BusyOnce {
+impl Relay {
+    fn start(server: &str, mode: Mode) -> Relay {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().unwrap().to_string();
         let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -485,13 +523,13 @@ impl BusyOnce {
         std::thread::spawn(move || {
             for (n, client) in listener.incoming().take(8).enumerate() {
                 let Ok(mut client) = client else { return };
-                if n == 0 {
+                if n == 0 && mode == Mode::BusyFirst {
                     let busy = b"{\"ok\":false,\"code\":\"busy\",\"message\":\"the relay is full\"}\n";
                     let _ = std::io::Write::write_all(&mut client, busy);
                     count.fetch_add(1, Ordering::SeqCst);
                     continue;
                 }
-                let Ok(mut upstream) = std::net::TcpStream::connect(&server) else {
+                let Ok(upstream) = std::net::TcpStream::connect(&server) else {
                     return;
                 };
                 let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
@@ -500,12 +538,20 @@ impl BusyOnce {
                     let _ = u2.shutdown(std::net::Shutdown::Write);
                 });
                 std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut upstream, &mut client);
+                    let mut from = std::io::BufReader::new(upstream);
+                    if mode == Mode::NoticeAfterHello {
+                        let mut hello = Vec::new();
+                        let _ = std::io::BufRead::read_until(&mut from, b'\n', &mut hello);
+                        let notice = b"{\"notice\":\"queued\",\"message\":\"all 256 workers are busy; this one waits in line\"}\n";
+                        let _ = std::io::Write::write_all(&mut client, &hello);
+                        let _ = std::io::Write::write_all(&mut client, notice);
+                    }
+                    let _ = std::io::copy(&mut from, &mut client);
                     let _ = client.shutdown(std::net::Shutdown::Write);
                 });
             }
         });
-        BusyOnce { addr, refused }
+        Relay { addr, refused }
     }
 
     fn refused(&self) -> usize {
