@@ -431,32 +431,19 @@ fn five_hundred_stalled_uploads_from_five_hundred_addresses_give_way_to_put_get_
 #[test]
 fn a_client_told_busy_tries_again_and_says_it_waits() {
     let _alone = one_at_a_time();
-    let s = Server::start();
-    s.file("one.bin", b"listed\n");
-    assert!(s.nf(&["put", "one.bin"]).status.success());
+    let s = server_with_one_file();
     for quiet in [false, true] {
         let relay = Relay::start(&s.addr, Mode::BusyFirst);
-        let mut args = vec!["ls", "--json"];
-        if quiet {
-            args.push("-q");
-        }
-        let out = s.cmd_via(&relay.addr, &s.work, &args).output().expect("run nf");
-        assert!(out.status.success(), "{}", stderr(&out));
-        let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
-        assert_eq!(listed[0]["name"], "one.bin");
+        let said = ls_through(&s, &relay, quiet);
         assert_eq!(relay.refused(), 1);
-        let said = stderr(&out);
-        if quiet {
-            assert_eq!(said, "", "quiet");
-        } else {
-            assert_eq!(
-                said,
-                format!(
-                    "nf: waiting: the server at {} is busy; trying again for up to 10 s\n",
-                    relay.addr
-                )
-            );
-        }
+        let expected = match quiet {
+            true => String::new(),
+            false => format!(
+                "nf: waiting: the server at {} is busy; trying again for up to 10 s\n",
+                relay.addr
+            ),
+        };
+        assert_eq!(said, expected);
     }
     // With busy_retry_secs = 0 the first `busy` is the answer.
     let relay = Relay::start(&s.addr, Mode::BusyFirst);
@@ -476,27 +463,38 @@ fn a_client_told_busy_tries_again_and_says_it_waits() {
 #[test]
 fn a_notice_that_the_request_waits_in_line_is_said_once_and_the_reply_follows() {
     let _alone = one_at_a_time();
+    let s = server_with_one_file();
+    for quiet in [false, true] {
+        let relay = Relay::start(&s.addr, Mode::NoticeAfterHello);
+        let expected = match quiet {
+            true => "",
+            false => "nf: waiting: all 256 workers are busy; this one waits in line\n",
+        };
+        assert_eq!(ls_through(&s, &relay, quiet), expected);
+    }
+}
+
+/// A server holding `one.bin` (7 bytes).
+fn server_with_one_file() -> Server {
     let s = Server::start();
     s.file("one.bin", b"listed\n");
     assert!(s.nf(&["put", "one.bin"]).status.success());
-    for quiet in [false, true] {
-        let relay = Relay::start(&s.addr, Mode::NoticeAfterHello);
-        let mut args = vec!["ls", "--json"];
-        if quiet {
-            args.push("-q");
-        }
-        let out = s.cmd_via(&relay.addr, &s.work, &args).output().expect("run nf");
-        assert!(out.status.success(), "{}", stderr(&out));
-        let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
-        assert_eq!(listed.len(), 1, "{listed:?}");
-        assert_eq!(listed[0]["name"], "one.bin");
-        let expected = if quiet {
-            ""
-        } else {
-            "nf: waiting: all 256 workers are busy; this one waits in line\n"
-        };
-        assert_eq!(stderr(&out), expected);
+    s
+}
+
+/// `nf ls --json` (with `-q` if `quiet`) through `relay`: checks that it lists `one.bin` alone
+/// and returns what it said on stderr.
+fn ls_through(s: &Server, relay: &Relay, quiet: bool) -> String {
+    let mut args = vec!["ls", "--json"];
+    if quiet {
+        args.push("-q");
     }
+    let out = s.cmd_via(&relay.addr, &s.work, &args).output().expect("run nf");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], "one.bin");
+    stderr(&out)
 }
 
 /// What a [`Relay`] does with the connections it takes.
