@@ -424,6 +424,111 @@ fn five_hundred_stalled_uploads_from_five_hundred_addresses_give_way_to_put_get_
     drop(stalled);
 }
 
+/// Every worker busy with an honest download (each read steadily at about 320 KiB/s, above the
+/// rate under which a transfer may be cut): an HTTP GET and then `nf ls` wait in line. nf is
+/// told so by the server after a second (one stderr line); the GET, whose wait of
+/// `queue_wait_secs` (30) ends first, gets 503 with `Retry-After`; `nf ls` is served as soon as
+/// the downloads end.
+#[test]
+fn requests_that_find_every_worker_busy_wait_in_line_nf_is_told_so_and_http_gets_503_at_the_end() {
+    let _alone = one_at_a_time();
+    raise_fd_limit(1024);
+    let s = server_with_one_file();
+    s.file("big.bin", &random_bytes(32 << 20, 31));
+    assert!(s.nf(&["put", "big.bin"]).status.success());
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let readers: Vec<_> = (0..256)
+        .map(|_| {
+            let (addr, stop, served) = (s.addr.clone(), Arc::clone(&stop), Arc::clone(&served));
+            std::thread::spawn(move || read_steadily(&addr, &stop, &served))
+        })
+        .collect();
+    // Every worker taken: each download has begun to arrive.
+    let all_taken = wait_for(Duration::from_secs(60), || served.load(Ordering::SeqCst) == 256);
+    assert!(all_taken, "{} downloads served", served.load(Ordering::SeqCst));
+    let mut http = std::net::TcpStream::connect(&s.addr).expect("connect");
+    http.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+    let asked = Instant::now();
+    std::io::Write::write_all(&mut http, b"GET /one.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut ls = s
+        .cmd_in(&s.work, &["ls", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nf");
+    let said = Arc::new(Mutex::new(String::new()));
+    let mut err = ls.stderr.take().unwrap();
+    let into = Arc::clone(&said);
+    let said_reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut err, &mut buf) {
+            into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let told = wait_for(Duration::from_secs(20), || said.lock().unwrap().contains('\n'));
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut http, &mut answer);
+    let waited = asked.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().expect("reader");
+    }
+    let started = Instant::now();
+    let out = ls.wait_with_output().expect("nf ls");
+    said_reader.join().unwrap();
+    eprintln!(
+        "nf ls served {:.2} s after the downloads ended",
+        started.elapsed().as_secs_f64()
+    );
+    let said = said.lock().unwrap().clone();
+    assert!(told && out.status.success(), "told: {told}; {said}");
+    assert_eq!(
+        said,
+        "nf: waiting: the server is serving 256 requests, its limit (max_workers); this one \
+         waits in line for up to 30 s\n"
+    );
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
+    let names: Vec<&str> = listed.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names, ["big.bin", "one.bin"]);
+    let answer = String::from_utf8_lossy(&answer);
+    eprintln!("the GET was answered after {waited:?}");
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("waited 30 s in line; try again shortly\n"),
+        "{answer}"
+    );
+    assert!(waited >= Duration::from_secs(30), "{waited:?}");
+}
+
+/// Downloads big.bin over a native connection, reading 32 KiB every 100 ms, until `stop`;
+/// counts itself in `served` once 64 KiB have arrived (beyond the hello's reply, which the
+/// front door sends without a worker: the download is being served).
+fn read_steadily(addr: &str, stop: &AtomicBool, served: &std::sync::atomic::AtomicUsize) {
+    let mut sock = std::net::TcpStream::connect(addr).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let request = b"NF/1\n{\"op\":\"hello\",\"client\":\"reader\"}\n{\"op\":\"get\",\"name\":\"big.bin\"}\n";
+    std::io::Write::write_all(&mut sock, request).expect("send");
+    let mut buf = vec![0u8; 32 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut got = 0;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        match std::io::Read::read(&mut sock, &mut buf) {
+            Ok(n @ 1..) if got < 64 * 1024 => {
+                got += n;
+                if got >= 64 * 1024 {
+                    served.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Ok(1..) => std::thread::sleep(Duration::from_millis(100)),
+            _ => return,
+        }
+    }
+}
+
 /// A client refused with `busy` before anything was done tries again on a new connection,
 /// with growing random pauses for up to `busy_retry_secs` (10 s by default), and says once that
 /// it waits (nothing with `-q`). A relay stands in for a full server: it answers the first
