@@ -187,7 +187,7 @@ pub struct Client {
 
 /// The most bytes kept to send again after `busy`; a connection that sent more (a larger
 /// upload) is not tried again.
-const REPLAY_MAX: usize = 1 << 20;
+const REPLAY_MAX: usize = 4 << 20;
 
 /// The first pause before trying a `busy` server again; each pause doubles, up to
 /// [`BUSY_PAUSE_MAX`], and is drawn at random from half to one and a half times that.
