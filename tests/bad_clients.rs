@@ -237,7 +237,7 @@ fn at_the_default_connection_limit_the_longest_waiting_idle_connection_makes_roo
 }
 
 /// With every one of the default `max_workers` (256) held by an upload whose body never
-/// comes, a new request is served within the 2 s it may wait for a worker: a transfer that
+/// comes, a new request is served within 2 s (it waits in line meanwhile): a transfer that
 /// has run a second at almost nothing is cut to make room.
 #[test]
 fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {

@@ -25,6 +25,11 @@
 //! or a close is seen within a millisecond or so, not at the next turn of a polling loop.
 //!
 //!     cargo test --release --test front_door -- --nocapture
+//!
+//! The lockouts of issue 23 live here too, each on the default configuration and each failing on
+//! the server before it: 300 idle sockets from one address, then a client from that address;
+//! 500 stalled classroom uploads from 500 addresses, then put, get and ls; a client told `busy`.
+//! The tests run one at a time ([`one_at_a_time`]): each loads the machine and times a client.
 
 #[path = "front_door/attack.rs"]
 mod attack;
@@ -109,6 +114,7 @@ fn plans(big_b64_prefix: &[u8]) -> Vec<Plan> {
 
 #[test]
 fn a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_connection_in_time() {
+    let _alone = one_at_a_time();
     let s = Server::start();
     // The big file for the abandoned downloads; its base64 starts with a known line.
     let mut big = b"nf front door: a big file for the seed dialect's downloads\n".to_vec();
@@ -298,6 +304,362 @@ fn a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_
         failures.len(),
         failures.join("\n- ")
     );
+}
+
+/// The tests here each load the machine (hundreds or thousands of connections) and measure
+/// what a normal client sees: they run one at a time, not beside each other.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: Mutex<()> = Mutex::new(());
+    ONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How long a normal command may take while the server is under load, on a busy machine (it is
+/// served at once on an idle one; the time is printed).
+const SERVED_WITHIN: Duration = Duration::from_secs(5);
+
+/// Runs `nf put`, `nf get` and `nf ls --json` of a 1 MiB file from 127.0.0.1 and checks each
+/// result's content; returns what failed (empty when all were served in time).
+fn put_get_ls(s: &Server, what: &str) -> Vec<String> {
+    let content = random_bytes(NORMAL_SIZE, 23);
+    s.file("one.bin", &content);
+    let put = run_bounded(s.cmd_in(&s.work, &["put", "-f", "one.bin"]));
+    let got_path = s.work.join("got.bin");
+    let _ = std::fs::remove_file(&got_path);
+    let mut get = run_bounded(s.cmd_in(&s.work, &["get", "one.bin", "-o", got_path.to_str().unwrap()]));
+    if get.ok && std::fs::read(&got_path).ok().as_deref() != Some(&content[..]) {
+        get.ok = false;
+        get.problem = Some("the file got differs from the one put".into());
+    }
+    let mut ls = run_bounded(s.cmd_in(&s.work, &["ls", "--json"]));
+    if ls.ok {
+        ls.problem = check_listing(&ls.stdout, &content);
+        ls.ok = ls.problem.is_none();
+    }
+    let mut failed = Vec::new();
+    for (command, ran) in [("nf put", &put), ("nf get", &get), ("nf ls --json", &ls)] {
+        eprintln!("{what}: {command} took {:.2} s", ran.secs);
+        if !ran.ok {
+            failed.push(format!("{command} failed: {}", ran.why()));
+        } else if ran.secs > SERVED_WITHIN.as_secs_f64() {
+            failed.push(format!(
+                "{command} took {:.1} s, over {SERVED_WITHIN:?}",
+                ran.secs
+            ));
+        }
+    }
+    failed
+}
+
+/// Issue 23: 300 connections from 127.0.0.1 that never finish their handshake used to refuse
+/// every other client from 127.0.0.1 for 10 s (`max_startups_per_address`, 128). Now each one
+/// over the cap closes that address's oldest unfinished handshake, so the next real client from
+/// the same address is served at once, well within the silent ones' 10 s deadline.
+#[test]
+fn three_hundred_idle_sockets_from_one_address_do_not_lock_out_its_next_client() {
+    let _alone = one_at_a_time();
+    raise_fd_limit(1024);
+    let s = Server::start();
+    s.file("one.bin", b"listed\n");
+    let out = s.nf(&["put", "one.bin"]);
+    assert!(out.status.success(), "setup: {}", stderr(&out));
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(&s.addr).expect("connect"))
+        .collect();
+    // The server has taken in all 300: 172 of them closed an older one to make room.
+    let evicted = |log: &str| log.matches("closed the oldest unfinished handshake").count();
+    let all_in = wait_for(Duration::from_secs(30), || evicted(&s.log.lock().unwrap()) >= 172);
+    assert!(
+        all_in,
+        "the server did not take in all 300: {}",
+        s.log.lock().unwrap()
+    );
+    let line = s.log_line(|l| l.contains("closed the oldest unfinished handshake"));
+    assert!(
+        line.contains("from 127.0.0.1 (at max_startups_per_address = 128 from that address)"),
+        "{line}"
+    );
+    let started = Instant::now();
+    let ls = run_bounded(s.cmd_in(&s.work, &["ls", "--json"]));
+    eprintln!("nf ls beside 300 idle sockets from its address: {:.2} s", ls.secs);
+    assert!(ls.ok, "nf ls: {}", ls.why());
+    let listed: Vec<Value> = serde_json::from_slice(&ls.stdout).expect("a JSON listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], "one.bin");
+    assert_eq!(listed[0]["size"], 7);
+    assert!(started.elapsed() < SERVED_WITHIN, "took {:?}", started.elapsed());
+    // The oldest idle socket was the one closed to make room.
+    let mut first = &idle[0];
+    let mut rest = Vec::new();
+    first.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read = std::io::Read::read_to_end(&mut first, &mut rest);
+    assert!(
+        matches!(read, Ok(0)) || read.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the oldest idle socket was closed without a word"
+    );
+}
+
+/// Issue 23: 500 connections from 500 addresses each start a classroom upload (`UPLOAD x `)
+/// whose content never comes: 256 take every worker, 244 wait in line. A normal client's put,
+/// get and ls that come next wait in line too, and are served as the loop cuts the stalled
+/// transfers (each has run over a second at nothing); before, they were told `busy` after 2 s.
+#[test]
+fn five_hundred_stalled_uploads_from_five_hundred_addresses_give_way_to_put_get_and_ls() {
+    let _alone = one_at_a_time();
+    raise_fd_limit(2048);
+    let s = Server::start();
+    let addr = s.addr.clone();
+    let stalled: Vec<std::net::TcpStream> = (0..500)
+        .map(|i| {
+            let source = format!("127.0.{}.{}", 5 + i / 250, 1 + i % 250);
+            let mut sock = connect_from(&addr, &source);
+            std::io::Write::write_all(&mut sock, b"UPLOAD x ").expect("send");
+            sock
+        })
+        .collect();
+    // Every worker is taken (a thread each): the normal client comes now.
+    let all_taken = wait_for(Duration::from_secs(60), || s.status_field("Threads") >= 256);
+    assert!(all_taken, "{} threads", s.status_field("Threads"));
+    let failed = put_get_ls(&s, "beside 500 stalled uploads");
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    drop(stalled);
+}
+
+/// Every worker busy with an honest download (each read steadily at about 320 KiB/s, above the
+/// rate under which a transfer may be cut): an HTTP GET and then `nf ls` wait in line. nf is
+/// told so by the server after a second (one stderr line); the GET, whose wait of
+/// `queue_wait_secs` (30) ends first, gets 503 with `Retry-After`; `nf ls` is served as soon as
+/// the downloads end.
+#[test]
+fn requests_that_find_every_worker_busy_wait_in_line_nf_is_told_so_and_http_gets_503_at_the_end() {
+    let _alone = one_at_a_time();
+    raise_fd_limit(1024);
+    let s = server_with_one_file();
+    s.file("big.bin", &random_bytes(32 << 20, 31));
+    assert!(s.nf(&["put", "big.bin"]).status.success());
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let readers: Vec<_> = (0..256)
+        .map(|_| {
+            let (addr, stop, served) = (s.addr.clone(), Arc::clone(&stop), Arc::clone(&served));
+            std::thread::spawn(move || read_steadily(&addr, &stop, &served))
+        })
+        .collect();
+    // Every worker taken: each download has begun to arrive.
+    let all_taken = wait_for(Duration::from_secs(60), || served.load(Ordering::SeqCst) == 256);
+    assert!(all_taken, "{} downloads served", served.load(Ordering::SeqCst));
+    let mut http = std::net::TcpStream::connect(&s.addr).expect("connect");
+    http.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+    let asked = Instant::now();
+    std::io::Write::write_all(&mut http, b"GET /one.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut ls = s
+        .cmd_in(&s.work, &["ls", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nf");
+    let said = Arc::new(Mutex::new(String::new()));
+    let mut err = ls.stderr.take().unwrap();
+    let into = Arc::clone(&said);
+    let said_reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut err, &mut buf) {
+            into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let told = wait_for(Duration::from_secs(20), || said.lock().unwrap().contains('\n'));
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut http, &mut answer);
+    let waited = asked.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().expect("reader");
+    }
+    let started = Instant::now();
+    let out = ls.wait_with_output().expect("nf ls");
+    said_reader.join().unwrap();
+    eprintln!(
+        "nf ls served {:.2} s after the downloads ended",
+        started.elapsed().as_secs_f64()
+    );
+    let said = said.lock().unwrap().clone();
+    assert!(told && out.status.success(), "told: {told}; {said}");
+    assert_eq!(
+        said,
+        "nf: waiting: the server is serving 256 requests, its limit (max_workers); this one \
+         waits in line for up to 30 s\n"
+    );
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
+    let names: Vec<&str> = listed.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names, ["big.bin", "one.bin"]);
+    let answer = String::from_utf8_lossy(&answer);
+    eprintln!("the GET was answered after {waited:?}");
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("waited 30 s in line; try again shortly\n"),
+        "{answer}"
+    );
+    assert!(waited >= Duration::from_secs(30), "{waited:?}");
+}
+
+/// Downloads big.bin over a native connection, reading 32 KiB every 100 ms, until `stop`;
+/// counts itself in `served` once 64 KiB have arrived (beyond the hello's reply, which the
+/// front door sends without a worker: the download is being served).
+fn read_steadily(addr: &str, stop: &AtomicBool, served: &std::sync::atomic::AtomicUsize) {
+    let mut sock = std::net::TcpStream::connect(addr).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let request = b"NF/1\n{\"op\":\"hello\",\"client\":\"reader\"}\n{\"op\":\"get\",\"name\":\"big.bin\"}\n";
+    std::io::Write::write_all(&mut sock, request).expect("send");
+    let mut buf = vec![0u8; 32 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut got = 0;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        match std::io::Read::read(&mut sock, &mut buf) {
+            Ok(n @ 1..) if got < 64 * 1024 => {
+                got += n;
+                if got >= 64 * 1024 {
+                    served.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Ok(1..) => std::thread::sleep(Duration::from_millis(100)),
+            _ => return,
+        }
+    }
+}
+
+/// A client refused with `busy` before anything was done tries again on a new connection,
+/// with growing random pauses for up to `busy_retry_secs` (10 s by default), and says once that
+/// it waits (nothing with `-q`). A relay stands in for a full server: it answers the first
+/// connection `busy` and closes it, and passes the next ones to the real server.
+#[test]
+fn a_client_told_busy_tries_again_and_says_it_waits() {
+    let _alone = one_at_a_time();
+    let s = server_with_one_file();
+    for quiet in [false, true] {
+        let relay = Relay::start(&s.addr, Mode::BusyFirst);
+        let said = ls_through(&s, &relay, quiet);
+        assert_eq!(relay.refused(), 1);
+        let expected = match quiet {
+            true => String::new(),
+            false => format!(
+                "nf: waiting: the server at {} is busy; trying again for up to 10 s\n",
+                relay.addr
+            ),
+        };
+        assert_eq!(said, expected);
+    }
+    // With busy_retry_secs = 0 the first `busy` is the answer.
+    let relay = Relay::start(&s.addr, Mode::BusyFirst);
+    let out = s
+        .cmd_via(&relay.addr, &s.work, &["ls"])
+        .env("NF_BUSY_RETRY_SECS", "0")
+        .output()
+        .expect("run nf");
+    assert_fails(&out, 5, "the relay is full");
+    assert_eq!(relay.refused(), 1);
+}
+
+/// A client whose request waits in line is told so by the server's notice line (its hello
+/// asks for notices): nf says the notice once on stderr (nothing with `-q`), passes over it and
+/// reads its reply. A relay inserts the notice after the hello's reply, as a server whose
+/// workers are all taken sends it.
+#[test]
+fn a_notice_that_the_request_waits_in_line_is_said_once_and_the_reply_follows() {
+    let _alone = one_at_a_time();
+    let s = server_with_one_file();
+    for quiet in [false, true] {
+        let relay = Relay::start(&s.addr, Mode::NoticeAfterHello);
+        let expected = match quiet {
+            true => "",
+            false => "nf: waiting: all 256 workers are busy; this one waits in line\n",
+        };
+        assert_eq!(ls_through(&s, &relay, quiet), expected);
+    }
+}
+
+/// A server holding `one.bin` (7 bytes).
+fn server_with_one_file() -> Server {
+    let s = Server::start();
+    s.file("one.bin", b"listed\n");
+    assert!(s.nf(&["put", "one.bin"]).status.success());
+    s
+}
+
+/// `nf ls --json` (with `-q` if `quiet`) through `relay`: checks that it lists `one.bin` alone
+/// and returns what it said on stderr.
+fn ls_through(s: &Server, relay: &Relay, quiet: bool) -> String {
+    let mut args = vec!["ls", "--json"];
+    if quiet {
+        args.push("-q");
+    }
+    let out = s.cmd_via(&relay.addr, &s.work, &args).output().expect("run nf");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("a JSON listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], "one.bin");
+    stderr(&out)
+}
+
+/// What a [`Relay`] does with the connections it takes.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Answers the first with a native `busy` refusal, passes the others to the server.
+    BusyFirst,
+    /// Passes every one to the server, with a notice line after the hello's reply.
+    NoticeAfterHello,
+}
+
+/// A relay on a loopback port in front of `server`, standing in for a server that is full.
+struct Relay {
+    addr: String,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    fn start(server: &str, mode: Mode) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().unwrap().to_string();
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (count, server) = (Arc::clone(&refused), server.to_string());
+        std::thread::spawn(move || {
+            for (n, client) in listener.incoming().take(8).enumerate() {
+                let Ok(mut client) = client else { return };
+                if n == 0 && mode == Mode::BusyFirst {
+                    let busy = b"{\"ok\":false,\"code\":\"busy\",\"message\":\"the relay is full\"}\n";
+                    let _ = std::io::Write::write_all(&mut client, busy);
+                    count.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                let Ok(upstream) = std::net::TcpStream::connect(&server) else {
+                    return;
+                };
+                let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut u2);
+                    let _ = u2.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let mut from = std::io::BufReader::new(upstream);
+                    if mode == Mode::NoticeAfterHello {
+                        let mut hello = Vec::new();
+                        let _ = std::io::BufRead::read_until(&mut from, b'\n', &mut hello);
+                        let notice = b"{\"notice\":\"queued\",\"message\":\"all 256 workers are busy; this one waits in line\"}\n";
+                        let _ = std::io::Write::write_all(&mut client, &hello);
+                        let _ = std::io::Write::write_all(&mut client, notice);
+                    }
+                    let _ = std::io::copy(&mut from, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Relay { addr, refused }
+    }
+
+    fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
 }
 
 // ---------------------------------------------------------------------------------------

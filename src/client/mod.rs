@@ -9,13 +9,14 @@ mod put;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::protocol::{
-    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Request, RmReply, StatReply,
+    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Notice, Request, RmReply, StatReply,
 };
 use crate::transport::Stream;
 
@@ -172,8 +173,74 @@ pub struct Client {
     hello: Hello,
     /// Told why the client waits (see [`Client::on_wait`]).
     on_wait: Option<WaitHook>,
-    /// Where it connected, to connect again ([`Client::reopen`]).
+    /// Where the connection goes, to connect again after `busy`.
     target: Target,
+    /// How long to keep trying again after a `busy` that did nothing ([`Client::retry_busy_for`]).
+    busy_retry: Duration,
+    /// Every byte sent after the hello on this connection, while nothing but the hello has
+    /// been answered and they fit in [`REPLAY_MAX`]: what to send again on a new connection
+    /// when the server answers `busy` (it then did none of it).
+    replay: Option<Vec<u8>>,
+    /// Whether the user was told the client waits in line (said once).
+    told_waiting: bool,
+}
+
+/// The most bytes kept to send again after `busy`; a connection that sent more (a larger
+/// upload) is not tried again.
+const REPLAY_MAX: usize = 4 << 20;
+
+/// The first pause before trying a `busy` server again; each pause doubles, up to
+/// [`BUSY_PAUSE_MAX`], and is drawn at random from half to one and a half times that.
+const BUSY_PAUSE: Duration = Duration::from_millis(200);
+const BUSY_PAUSE_MAX: Duration = Duration::from_secs(2);
+
+/// The pauses between tries at a `busy` server: growing, jittered (so that many refused
+/// clients do not come back at the same moment), and ending by a deadline.
+struct Backoff {
+    until: Instant,
+    pause: Duration,
+}
+
+impl Backoff {
+    fn new(within: Duration) -> Backoff {
+        Backoff {
+            until: Instant::now() + within,
+            pause: BUSY_PAUSE,
+        }
+    }
+
+    /// The next pause, or `None` once it would end past the deadline.
+    fn next(&mut self) -> Option<Duration> {
+        let random = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
+        let jittered = self.pause.mul_f64(0.5 + (random % 1000) as f64 / 1000.0);
+        self.pause = (self.pause * 2).min(BUSY_PAUSE_MAX);
+        (Instant::now() + jittered <= self.until).then_some(jittered)
+    }
+}
+
+/// A writer onto the connection that keeps a copy of what it sends while the connection may
+/// still be replayed ([`Client::replay`]).
+struct Recorded<'a> {
+    conn: &'a mut Stream,
+    replay: &'a mut Option<Vec<u8>>,
+}
+
+impl Write for Recorded<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.conn.write(buf)?;
+        if let Some(kept) = self.replay {
+            if kept.len() + n <= REPLAY_MAX {
+                kept.extend_from_slice(&buf[..n]);
+            } else {
+                *self.replay = None;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.conn.flush()
+    }
 }
 
 /// Told why the client waits.
@@ -277,8 +344,11 @@ impl Client {
             hello: Hello::Done,
             on_wait: None,
             target: target.clone(),
+            busy_retry: Duration::ZERO,
+            replay: Some(Vec::new()),
+            told_waiting: false,
         };
-        client.handshake(target.token.as_deref())?;
+        client.handshake()?;
         Ok((client, first_use))
     }
 
@@ -287,21 +357,85 @@ impl Client {
     fn reopen(&mut self) -> Result<()> {
         let Opened { transport, .. } = self.target.open()?;
         self.conn = Stream::new(transport, CHUNK, CHUNK);
-        let token = self.target.token.clone();
-        self.handshake(token.as_deref())?;
+        self.replay = Some(Vec::new());
+        self.handshake()?;
         if let Ok(sock) = self.shutdown_handle() {
             crate::signals::watch(sock);
         }
         Ok(())
     }
 
+    /// Keeps trying again for up to `within`, with growing random pauses, when the server
+    /// answers `busy` to a connection it has done nothing on (its first request waited in line
+    /// too long, or the connection was refused): a new connection sends the same requests.
+    pub fn retry_busy_for(&mut self, within: Duration) {
+        self.busy_retry = within;
+    }
+
+    /// The connection, keeping a copy of what is sent while it may be replayed.
+    fn out(&mut self) -> Recorded<'_> {
+        Recorded {
+            conn: &mut self.conn,
+            replay: &mut self.replay,
+        }
+    }
+
+    /// After a `busy` that did nothing: waits its turn, connects again and sends the same
+    /// requests; false once [`Client::busy_retry`] is spent (or nothing can be replayed).
+    fn try_again(&mut self, backoff: &mut Backoff) -> Result<bool> {
+        let Some(pause) = backoff.next().filter(|_| self.replay.is_some()) else {
+            return Ok(false);
+        };
+        if !self.told_waiting {
+            self.told_waiting = true;
+            let secs = self.busy_retry.as_secs();
+            self.waiting(&format!(
+                "the server at {} is busy; trying again for up to {secs} s",
+                self.addr
+            ));
+        }
+        std::thread::sleep(pause);
+        let Opened { transport, .. } = self.target.open()?;
+        self.conn = Stream::new(transport, CHUNK, CHUNK);
+        if let Ok(sock) = self.shutdown_handle() {
+            crate::signals::watch(sock);
+        }
+        let before_hello = match self.hello {
+            Hello::Pending(sent) => sent,
+            _ => 0,
+        };
+        self.handshake()?;
+        self.hello = Hello::Pending(before_hello);
+        let again = self.replay.clone().unwrap_or_default();
+        self.conn.write_all(&again).map_err(|e| self.lost(&e))?;
+        self.flush()?;
+        Ok(true)
+    }
+
+    /// True when the line read is a plain `busy` (no work pending): the server did nothing and
+    /// closed the connection.
+    fn line_is_busy(&self) -> bool {
+        self.line.starts_with(b"{\"ok\":false")
+            && serde_json::from_slice::<ErrorReply>(&self.line)
+                .is_ok_and(|e| !e.ok && e.code == ErrorKind::Busy.code() && e.pending.is_none())
+    }
+
+    /// A notice line (the request waits in line), if the line read is one.
+    fn notice(&self) -> Option<Notice> {
+        if !self.line.starts_with(b"{\"notice\"") {
+            return None;
+        }
+        serde_json::from_slice(&self.line).ok()
+    }
+
     /// Queues the greeting and the hello. They go out with the first request, and the hello's
     /// reply is read before the first reply ([`Client::ensure_hello`]): a connection costs no
     /// round trip of its own.
-    fn handshake(&mut self, token: Option<&str>) -> Result<()> {
+    fn handshake(&mut self) -> Result<()> {
         let hello = Request::Hello {
             client: protocol::software(),
-            token: token.map(str::to_string),
+            token: self.target.token.clone(),
+            notices: true,
         };
         let queued = self
             .conn
@@ -346,7 +480,13 @@ impl Client {
 
     fn read_hello(&mut self) -> Result<()> {
         self.flush()?;
-        let reply: HelloReply = self.read_reply_line().map_err(|e| match e.kind {
+        self.read_raw_line()?;
+        self.accept_hello()
+    }
+
+    /// Checks the hello's reply, the line just read.
+    fn accept_hello(&mut self) -> Result<()> {
+        let reply: HelloReply = self.parse_line().map_err(|e| match e.kind {
             ErrorKind::Protocol => Error::new(
                 ErrorKind::Protocol,
                 format!("{} did not answer like an nf server ({})", self.addr, e.message),
@@ -382,8 +522,43 @@ impl Client {
         self.parse_line()
     }
 
-    /// Reads one line into `self.line`.
+    /// Reads one reply line into `self.line`. Notices are said (once) and passed over; a
+    /// `busy` to a connection the server has done nothing on is tried again on a new one
+    /// ([`Client::try_again`]), whose hello reply is checked on the way.
     fn read_raw_line(&mut self) -> Result<()> {
+        let for_hello = matches!(self.hello, Hello::Pending(_));
+        let mut backoff: Option<Backoff> = None;
+        loop {
+            self.read_one_line()?;
+            if let Some(notice) = self.notice() {
+                if !self.told_waiting {
+                    self.told_waiting = true;
+                    self.waiting(&notice.message);
+                }
+                continue;
+            }
+            if self.replay.is_some() && self.line_is_busy() {
+                let backoff = backoff.get_or_insert_with(|| Backoff::new(self.busy_retry));
+                if self.try_again(backoff)? {
+                    continue;
+                }
+            }
+            if !for_hello && matches!(self.hello, Hello::Pending(_)) {
+                // The hello reply of a connection made again: check it, then read on.
+                self.hello = Hello::Done;
+                self.accept_hello()?;
+                continue;
+            }
+            if !for_hello {
+                // Something was served: from now on a `busy` is an answer, not a retry.
+                self.replay = None;
+            }
+            return Ok(());
+        }
+    }
+
+    /// Reads one line into `self.line`.
+    fn read_one_line(&mut self) -> Result<()> {
         let addr = &self.addr;
         protocol::read_line(&mut self.conn, MAX_REPLY, &mut self.line).map_err(|e| match e {
             LineError::Closed | LineError::Truncated => Error::new(
@@ -416,7 +591,7 @@ impl Client {
     }
 
     fn send(&mut self, request: &Request) -> Result<()> {
-        protocol::write_message(&mut self.conn, request).map_err(|e| self.lost(&e))
+        protocol::write_message(&mut self.out(), request).map_err(|e| self.lost(&e))
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -661,6 +836,29 @@ mod tests {
 
     /// The client asks again while the server's pending count falls, gives up after three
     /// answers in a row without progress or 180 in all, and never for other errors.
+    #[test]
+    fn busy_pauses_grow_with_jitter_and_end_by_the_deadline() {
+        let mut backoff = Backoff::new(Duration::from_secs(10));
+        let pauses: Vec<Duration> = std::iter::from_fn(|| backoff.next()).take(8).collect();
+        assert_eq!(pauses.len(), 8);
+        let mut base = BUSY_PAUSE;
+        for pause in &pauses {
+            assert!(
+                *pause >= base / 2 && *pause <= base * 3 / 2,
+                "{pause:?} around {base:?}"
+            );
+            base = (base * 2).min(BUSY_PAUSE_MAX);
+        }
+        // Not all the same: many refused clients do not come back at one moment.
+        assert!(pauses[4..].windows(2).any(|w| w[0] != w[1]), "{pauses:?}");
+        // No pause ends past the deadline.
+        assert!(Backoff::new(Duration::ZERO).next().is_none());
+        let mut short = Backoff::new(Duration::from_millis(250));
+        assert!(std::iter::from_fn(|| short.next())
+            .take(3)
+            .all(|p| p <= Duration::from_millis(250)));
+    }
+
     #[test]
     fn patience_lasts_while_the_pending_count_falls() {
         let mut p = Patience::default();

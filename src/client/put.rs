@@ -382,14 +382,15 @@ impl Client {
                     ),
                 ));
             }
-            protocol::write_chunk_header(&mut self.conn, n)
-                .and_then(|()| self.conn.write_all(&buf[..n]))
+            let mut out = self.out();
+            protocol::write_chunk_header(&mut out, n)
+                .and_then(|()| out.write_all(&buf[..n]))
                 .map_err(|e| Sent::Partly(self.lost(&e)))?;
             hashing.hash(buf, n);
             sent += n as u64;
             progress.advance(index, n as u64);
         };
-        protocol::write_chunk_header(&mut self.conn, 0).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        protocol::write_chunk_header(&mut self.out(), 0).map_err(|e| Sent::Partly(self.lost(&e)))?;
         self.end_body(index, hashing.finish(), canceled, sent, false)
     }
 
@@ -412,7 +413,7 @@ impl Client {
                 cancel: None,
             },
         };
-        protocol::write_message(&mut self.conn, &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
+        protocol::write_message(&mut self.out(), &trailer).map_err(|e| Sent::Partly(self.lost(&e)))?;
         Ok(Waiting {
             index,
             moved,
@@ -463,7 +464,7 @@ impl Client {
                     )))
                 }
             };
-            if let Err(e) = self.conn.write_all(&buf[..n]) {
+            if let Err(e) = self.out().write_all(&buf[..n]) {
                 // The server may have answered, then closed, before this write.
                 let early = watch.then(|| self.answered_early(pipe)).flatten();
                 return Err(early.unwrap_or_else(|| Sent::Partly(self.lost(&e))));

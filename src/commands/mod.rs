@@ -167,6 +167,7 @@ impl Context {
     pub fn connect(&self) -> Result<Client> {
         let target = self.target();
         let (mut client, first_use) = Client::connect(&target)?;
+        client.retry_busy_for(self.config.busy_retry);
         if !self.quiet {
             client.on_wait(|why| {
                 let why = why.strip_suffix("; try again in a moment").unwrap_or(why);

@@ -299,7 +299,10 @@ impl Done {
 /// Serves one old-dialect connection handed over by the accept loop, whose request head is
 /// among the bytes read ahead (`end`: how it ended if it had no terminator): one request, one
 /// reply, then close.
-pub fn serve(transport: Transport, shared: &Service, end: Option<Got>) {
+pub fn serve(mut transport: Transport, shared: &Service, end: Option<Got>) {
+    // The request's clock starts now: a transfer waiting in line to be cut is judged by how
+    // long it has really run (without this its start read as 1970, and it was cut at once).
+    transport.begin_request();
     let settings = &shared.settings;
     let started = Instant::now();
     let peer = transport

@@ -174,7 +174,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Count { min: 1, max: 65536 },
         doc: "Most requests served at once, each on a thread of its own. When all are taken, the\n\
               slowest transfer (under 64 KiB/s for 1 s or more) is cut to make room; otherwise a\n\
-              new request waits up to 2 s and is then answered `busy`.",
+              new request waits in line (first come, first served) up to `queue_wait_secs`.",
         default: Initial::Int(256),
         flag: None,
         read_by: ReadBy::Server,
@@ -188,12 +188,36 @@ pub const KEYS: &[Key] = &[
             max: u64::MAX,
         },
         doc: "Most connections from one address (an IPv6 /64 counts as one) that may be in their\n\
-              handshake at once, as OpenSSH's MaxStartups; more are answered `busy`.",
+              handshake at once, as OpenSSH's MaxStartups; a new one closes that address's oldest\n\
+              unfinished handshake (the newest is the likeliest to be a real client).",
         default: Initial::Int(128),
         flag: None,
         read_by: ReadBy::Server,
         get: |c| Val::Int(c.max_startups_per_address as u64),
         set: |c, v| c.max_startups_per_address = v.usize(),
+    },
+    Key {
+        name: "queue_wait_secs",
+        kind: Kind::Count { min: 0, max: 3600 },
+        doc: "Seconds a request that finds every worker taken waits in line (first come, first\n\
+              served; costing no thread) before it is answered `busy`; meanwhile a transfer that\n\
+              turns slow is cut to make room.",
+        default: Initial::Int(30),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Int(c.queue_wait.as_secs()),
+        set: |c, v| c.queue_wait = Duration::from_secs(v.int()),
+    },
+    Key {
+        name: "busy_retry_secs",
+        kind: Kind::Count { min: 0, max: 3600 },
+        doc: "Seconds the client keeps trying again, with growing random pauses, when the server\n\
+              answers `busy` before it has done anything; 0 gives up at once.",
+        default: Initial::Int(10),
+        flag: None,
+        read_by: ReadBy::Client,
+        get: |c| Val::Int(c.busy_retry.as_secs()),
+        set: |c, v| c.busy_retry = Duration::from_secs(v.int()),
     },
     Key {
         name: "handshake_timeout_secs",

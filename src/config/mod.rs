@@ -68,6 +68,8 @@ pub struct Config {
     pub max_connections: usize,
     pub max_workers: usize,
     pub max_startups_per_address: usize,
+    pub queue_wait: Duration,
+    pub busy_retry: Duration,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub min_body_rate: u64,
@@ -624,7 +626,7 @@ mod tests {
         assert!(load_text("allowed_hosts = []").unwrap().allowed_hosts.is_empty());
         fails_with(
             "allowed_hosts = [1]",
-            "expected strings in the list, found integer as item 2",
+            "expected strings in the list, found integer as item 1",
         );
         fails_with(
             "allowed_hosts = [\"a b\"]",

@@ -13,6 +13,10 @@ pub enum Request {
         client: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
+        /// The client understands a [`Notice`] line before a reply (a server that does not
+        /// know the field ignores it, and an old client never gets one).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        notices: bool,
     },
     /// Upload: followed by `size - offset` raw bytes, then a [`Trailer`] line. Without `size`
     /// (a pipe, whose length is known only at its end) the body is a stream of chunks, each a
@@ -170,6 +174,25 @@ impl ListingJson {
 impl FileInfo {
     pub fn is_dir(&self) -> bool {
         self.kind == EntryType::Dir
+    }
+}
+
+/// A line the server may send before a reply, to a client whose hello asked for notices:
+/// `{"notice":"queued","message":"…"}` when its request has waited about a second in line for a
+/// worker. It carries no `ok`; the reply follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub notice: String,
+    pub message: String,
+}
+
+impl Notice {
+    /// The request waits in line for a worker.
+    pub fn queued(message: impl Into<String>) -> Notice {
+        Notice {
+            notice: "queued".into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -7,10 +7,14 @@
 //! here again.
 //!
 //! Admission: at most `max_startups_per_address` connections per address (an IPv6 /64 counts
-//! as one) may be in their handshake at once; over it, and when no worker frees up in time,
-//! a client is told `busy` in its own dialect. At `max_connections` in all, the connection
-//! that has waited longest here (in its handshake or between requests) is closed to make
-//! room. Every phase has a deadline: the handshake or a request head must be complete within
+//! as one) may be in their handshake at once; a new one over it closes that address's oldest
+//! unfinished handshake (the newest is the likeliest to be a real client behind a shared
+//! address). At `max_connections` in all, the oldest unfinished handshake anywhere is closed
+//! to make room, else the connection that has waited longest here (between requests); only
+//! when nothing waits here is a newcomer refused. A request that finds every worker taken
+//! waits in a first-come-first-served line ([`Line`]) up to `queue_wait_secs`, while the loop
+//! keeps cutting transfers that turn slow; only then is it told `busy` in its own dialect.
+//! Every phase has a deadline: the handshake or a request head must be complete within
 //! `handshake_timeout_secs`; an idle connection between requests is closed after
 //! `idle_timeout_secs`. Out of file descriptors, the loop backs off and closes its oldest
 //! waiting connection instead of spinning.
@@ -23,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::http;
@@ -34,11 +38,16 @@ use super::workers::{Job, Run, Slot, Workers};
 use crate::cidr::address_key;
 use crate::compat;
 use crate::error::{Error, ErrorKind};
+use crate::protocol;
 use crate::service::Service;
 use crate::transport::{Pace, Transport};
 
-/// How long a request ready for a worker waits for one to free up before it is told `busy`.
-const BUSY_WAIT: Duration = Duration::from_secs(2);
+/// How often the loop looks for a transfer to cut while a request waits in line: a transfer
+/// that crosses [`super::workers::SLOW_AFTER`] is cut within this much more.
+const RECHECK: Duration = Duration::from_millis(250);
+
+/// A native client that asked for notices is told it waits in line after this long.
+const NOTICE_AFTER: Duration = Duration::from_secs(1);
 
 /// How long a client refused at admission may take to show its dialect (to be told `busy` in
 /// its own words); a silent one is simply closed.
@@ -67,19 +76,63 @@ impl Drop for Counted {
     }
 }
 
-/// A connection in its handshake, counted against its address's limit until dropped.
-struct Starting(Arc<Front>, IpAddr);
+/// A connection in its handshake (known by its [`Held`] id), counted against its address's
+/// limit until dropped or evicted.
+struct Starting(Arc<Front>, IpAddr, u64);
 
 impl Drop for Starting {
     fn drop(&mut self) {
-        let mut startups = self.0.startups.lock().unwrap();
-        if let Some(n) = startups.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                startups.remove(&self.1);
+        self.0.startups.lock().unwrap().remove(self.1, self.2);
+    }
+}
+
+/// The connections in their handshake, per address and in all, oldest (lowest id) first: the
+/// ones eviction picks from.
+#[derive(Default)]
+struct Startups {
+    by_address: HashMap<IpAddr, std::collections::BTreeSet<u64>>,
+    all: BTreeMap<u64, (IpAddr, Instant)>,
+}
+
+impl Startups {
+    fn add(&mut self, key: IpAddr, id: u64) {
+        self.by_address.entry(key).or_default().insert(id);
+        self.all.insert(id, (key, Instant::now()));
+    }
+
+    fn remove(&mut self, key: IpAddr, id: u64) {
+        if let Some(ids) = self.by_address.get_mut(&key) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.by_address.remove(&key);
             }
         }
+        self.all.remove(&id);
     }
+
+    fn count(&self, key: IpAddr) -> usize {
+        self.by_address.get(&key).map_or(0, |ids| ids.len())
+    }
+
+    /// Takes out the oldest handshake of `key` (or, without one, of any address): its id and
+    /// when it began.
+    fn take_oldest(&mut self, key: Option<IpAddr>) -> Option<(u64, IpAddr, Instant)> {
+        let id = match key {
+            Some(key) => *self.by_address.get(&key)?.first()?,
+            None => *self.all.keys().next()?,
+        };
+        let (key, since) = self.all[&id];
+        self.remove(key, id);
+        Some((id, key, since))
+    }
+}
+
+/// The requests waiting for a worker, first come first served. Each waiter holds the receiving
+/// end of a channel; the loop sends it a [`Slot`] as one frees up (a waiter that gave up has
+/// dropped its end, and is passed over).
+#[derive(Default)]
+struct Line {
+    waiting: std::collections::VecDeque<oneshot::Sender<Slot>>,
 }
 
 /// A task holding a connection in the loop, known to the eviction list until dropped.
@@ -102,6 +155,7 @@ struct Limits {
     max_header: usize,
     min_rate: u64,
     old_allowed: bool,
+    queue_wait: Duration,
 }
 
 pub struct Front {
@@ -110,8 +164,12 @@ pub struct Front {
     limits: Limits,
     /// Every connection held, here or by a worker.
     conns: AtomicUsize,
-    /// Connections in their handshake, per address.
-    startups: Mutex<HashMap<IpAddr, usize>>,
+    /// Connections in their handshake, per address and in all.
+    startups: Mutex<Startups>,
+    /// Requests waiting for a worker.
+    line: Mutex<Line>,
+    /// Told when a request joins the line (the loop that hands out slots then watches it).
+    joined: tokio::sync::Notify,
     /// Connections waiting here, oldest first: the ones to close at `max_connections`.
     held: Mutex<BTreeMap<u64, AbortHandle>>,
     next: AtomicU64,
@@ -170,6 +228,7 @@ impl Front {
             max_header: s.max_header_bytes,
             min_rate: s.min_body_rate,
             old_allowed: s.compat && (s.token.is_none() || s.compat_allow_without_token),
+            queue_wait: s.queue_wait,
         };
         let (back, mut parked) = mpsc::unbounded_channel();
         let front = Arc::new(Front {
@@ -177,7 +236,9 @@ impl Front {
             workers,
             limits,
             conns: AtomicUsize::new(0),
-            startups: Mutex::new(HashMap::new()),
+            startups: Mutex::new(Startups::default()),
+            line: Mutex::new(Line::default()),
+            joined: tokio::sync::Notify::new(),
             held: Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(1),
             refusing: AtomicUsize::new(0),
@@ -198,10 +259,12 @@ impl Front {
                 })
             };
             let summary = tokio::spawn(Arc::clone(&front).summarize());
+            let hand_out = tokio::spawn(Arc::clone(&front).hand_out());
             stop.notified().await;
             acceptor.abort();
             returner.abort();
             summary.abort();
+            hand_out.abort();
             // Every connection waiting here is closed as the runtime drops its task.
             let waiting: Vec<AbortHandle> = front.held.lock().unwrap().values().cloned().collect();
             for task in waiting {
@@ -235,11 +298,15 @@ impl Front {
         }
     }
 
-    /// Takes in a new connection: counted, admitted or refused, and given a task.
+    /// Takes in a new connection: counted, admitted (closing an older unfinished handshake to
+    /// make room where a limit says so) or refused, and given a task.
     fn admit(self: Arc<Self>, sock: TcpStream, peer: SocketAddr) {
         let total = self.conns.fetch_add(1, Ordering::AcqRel) + 1;
         let conn = Counted(Arc::clone(&self));
-        if total > self.limits.max_connections && !self.evict_oldest() {
+        if total > self.limits.max_connections
+            && !self.evict_handshake(None, "max_connections", self.limits.max_connections)
+            && !self.evict_oldest()
+        {
             let why = format!(
                 "the server is at its limit of {} connections; try again shortly",
                 self.limits.max_connections
@@ -247,28 +314,38 @@ impl Front {
             return self.refuse_soon(sock, peer, conn, why);
         }
         let key = address_key(peer.ip());
-        let starting = {
-            let mut startups = self.startups.lock().unwrap();
-            let n = startups.entry(key).or_insert(0);
-            if *n >= self.limits.startups_per_address {
-                None
-            } else {
-                *n += 1;
-                Some(Starting(Arc::clone(&self), key))
-            }
-        };
-        let Some(starting) = starting else {
-            let why = format!(
-                "too many connections from {} are still starting (the limit is {}); try again \
-                 shortly",
-                peer.ip(),
-                self.limits.startups_per_address
-            );
-            return self.refuse_soon(sock, peer, conn, why);
-        };
+        let cap = self.limits.startups_per_address;
+        if self.startups.lock().unwrap().count(key) >= cap {
+            self.evict_handshake(Some(key), "max_startups_per_address", cap);
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.startups.lock().unwrap().add(key, id);
+        let starting = Starting(Arc::clone(&self), key, id);
         self.svc.log.debug(&format!("{peer} connected"));
         let front = Arc::clone(&self);
-        self.hold(move |held| front.handshake(sock, peer, conn, starting, held));
+        self.hold_as(id, move |held| front.handshake(sock, peer, conn, starting, held));
+    }
+
+    /// Closes the oldest unfinished handshake of the address `key` (or, without one, of any
+    /// address) to make room under the limit `key_name` (= `limit`), and logs it; false if
+    /// there is none.
+    fn evict_handshake(&self, key: Option<IpAddr>, key_name: &str, limit: usize) -> bool {
+        let Some((id, from, since)) = self.startups.lock().unwrap().take_oldest(key) else {
+            return false;
+        };
+        if let Some(task) = self.held.lock().unwrap().remove(&id) {
+            task.abort();
+        }
+        let whose = match key {
+            Some(_) => format!("{from} (at {key_name} = {limit} from that address)"),
+            None => format!("{from} (at {key_name} = {limit})"),
+        };
+        self.svc.log.line(&format!(
+            "closed the oldest unfinished handshake, from {whose}, after {:.1} s, to make room \
+             for a new connection",
+            since.elapsed().as_secs_f64()
+        ));
+        true
     }
 
     /// Runs a task holding a connection in the loop, on the eviction list while it runs.
@@ -278,6 +355,15 @@ impl Front {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.hold_as(id, task);
+    }
+
+    /// [`Front::hold`] under an id taken already.
+    fn hold_as<F, Fut>(self: &Arc<Self>, id: u64, task: F)
+    where
+        F: FnOnce(Held) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let held = Held(Arc::clone(self), id);
         // On this single-threaded loop the task cannot run (and end) before it is listed.
         let handle = tokio::spawn(task(held));
@@ -519,13 +605,15 @@ impl Front {
             return Ended::Closed;
         }
         drop(starting);
-        self.next_request(Dialect::Native, link, peer, buf, conn, held)
+        let notices = hello::wants_notices(&line);
+        self.next_request(Dialect::Native { notices }, link, peer, buf, conn, held)
             .await
     }
 
     /// Answers a request head that could not be read, then closes.
     async fn bad_head(&self, link: Link, peer: SocketAddr, e: LineError, op: &str) -> Ended {
-        self.bad_head_in(Dialect::Native, link, peer, e, op).await
+        self.bad_head_in(Dialect::Native { notices: false }, link, peer, e, op)
+            .await
     }
 
     /// Answers a request head that could not be read, in the dialect's words, then closes.
@@ -708,25 +796,30 @@ impl Front {
         Ok(())
     }
 
-    /// Hands a connection with a complete request head to a worker; when none frees up within
-    /// [`BUSY_WAIT`] (after cutting the slowest transfer, if one is slow), says `busy`.
+    /// Hands a connection with a complete request head to a worker; when none is free, the
+    /// request waits in line (see [`Front::slot`]) and is told `busy` only when its wait ends.
     async fn dispatch(
         self: Arc<Self>,
         dialect: Dialect,
-        link: Link,
+        mut link: Link,
         peer: SocketAddr,
         buf: Vec<u8>,
         conn: Counted,
     ) {
         let head_at = Instant::now();
-        let Some(slot) = self.slot().await else {
+        let Some(slot) = self.slot_telling(dialect, &mut link).await else {
             let err = Error::new(
                 ErrorKind::Busy,
-                "the server is busy serving other requests; try again shortly",
+                format!(
+                    "the server is busy: all {} workers stayed taken while this request waited \
+                     {} s in line; try again shortly",
+                    self.svc.settings.max_workers,
+                    self.limits.queue_wait.as_secs()
+                ),
             );
             self.log_refusal(peer, "request", &err);
             let reply = match dialect {
-                Dialect::Native => router::native_refusal(&err),
+                Dialect::Native { .. } => router::native_refusal(&err),
                 Dialect::Http => router::http_busy(&err.message),
                 Dialect::Old(_) => compat::refusal(&buf, &err),
             };
@@ -760,21 +853,92 @@ impl Front {
         }
     }
 
-    /// A worker slot: free now, or within [`BUSY_WAIT`].
+    /// [`Front::slot`]; a native client that asked for notices is told, once, when its
+    /// request has waited [`NOTICE_AFTER`] in line.
+    async fn slot_telling(&self, dialect: Dialect, link: &mut Link) -> Option<Slot> {
+        let mut slot = std::pin::pin!(self.slot());
+        if !matches!(dialect, Dialect::Native { notices: true }) {
+            return slot.await;
+        }
+        if let Ok(got) = tokio::time::timeout(NOTICE_AFTER, slot.as_mut()).await {
+            return got;
+        }
+        let notice = protocol::Notice::queued(format!(
+            "the server is serving {} requests, its limit (max_workers); this one waits in line \
+             for up to {} s",
+            self.svc.settings.max_workers,
+            self.limits.queue_wait.as_secs()
+        ));
+        let mut line = serde_json::to_vec(&notice).expect("notices serialize");
+        line.push(b'\n');
+        // A client that cannot take the notice now will find its connection closed anyway.
+        if link
+            .write_all(&line, Instant::now() + self.limits.handshake)
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        slot.await
+    }
+
+    /// A worker slot: free now (when nobody waits before), or the first to free up for this
+    /// request in line, within `queue_wait_secs`; `None` when the wait ends without one.
     async fn slot(&self) -> Option<Slot> {
-        let until = tokio::time::Instant::now() + BUSY_WAIT;
-        loop {
-            if let Some(slot) = self.workers.try_slot() {
-                return Some(slot);
+        let got = {
+            let mut line = self.line.lock().unwrap();
+            line.waiting.retain(|w| !w.is_closed());
+            match line.waiting.is_empty().then(|| self.workers.try_slot()).flatten() {
+                Some(slot) => return Some(slot),
+                None => {
+                    let (tx, rx) = oneshot::channel();
+                    line.waiting.push_back(tx);
+                    rx
+                }
             }
-            self.workers.cut_slowest();
-            if tokio::time::timeout_at(until, self.workers.freed.notified())
-                .await
-                .is_err()
-            {
-                return self.workers.try_slot();
+        };
+        self.joined.notify_one();
+        // A slot sent just as the wait ends is dropped with `got`: given back, to the next.
+        tokio::time::timeout(self.limits.queue_wait, got).await.ok()?.ok()
+    }
+
+    /// Hands each slot that frees up to the first request in line; while any waits, looks
+    /// every [`RECHECK`] for transfers that have turned slow enough to cut (one per waiter,
+    /// less those already being cut).
+    async fn hand_out(self: Arc<Self>) {
+        loop {
+            let anyone_waits = !self.line.lock().unwrap().waiting.is_empty();
+            if anyone_waits {
+                let _ = tokio::time::timeout(RECHECK, self.workers.freed.notified()).await;
+            } else {
+                let freed = std::pin::pin!(self.workers.freed.notified());
+                let joined = std::pin::pin!(self.joined.notified());
+                futures_util::future::select(freed, joined).await;
+            }
+            let short = self.serve_line();
+            for _ in 0..short.saturating_sub(self.workers.cutting()) {
+                if !self.workers.cut_slowest() {
+                    break;
+                }
             }
         }
+    }
+
+    /// Gives free slots to the requests in line, first come first served; how many still wait.
+    fn serve_line(&self) -> usize {
+        let mut line = self.line.lock().unwrap();
+        while let Some(first) = line.waiting.pop_front() {
+            if first.is_closed() {
+                continue;
+            }
+            let Some(slot) = self.workers.try_slot() else {
+                line.waiting.push_front(first);
+                break;
+            };
+            // A waiter that gave up just now drops the slot: it goes to the next round.
+            let _ = first.send(slot);
+        }
+        line.waiting.len()
     }
 
     /// A connection a worker handed back: it waits here for its next request.
@@ -814,7 +978,10 @@ impl Front {
 /// What a worker is to serve.
 #[derive(Clone, Copy)]
 enum Dialect {
-    Native,
+    /// nf's own, and whether the client asked to be told when its request waits in line.
+    Native {
+        notices: bool,
+    },
     Http,
     /// An old text dialect, and how its head ended if it had no terminator.
     Old(Option<compat::Got>),
@@ -832,14 +999,14 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
             );
             let mut t = transport;
             let _ = match dialect {
-                Dialect::Native => native::write_refusal(&mut t, &err),
+                Dialect::Native { .. } => native::write_refusal(&mut t, &err),
                 Dialect::Http => std::io::Write::write_all(&mut t, &router::http_busy(&err.message)),
                 Dialect::Old(_) => std::io::Write::write_all(&mut t, &compat::refusal(&[], &err)),
             };
             return;
         }
         match dialect {
-            Dialect::Native => {
+            Dialect::Native { .. } => {
                 let mut session = Session::new(transport, svc);
                 match session.serve() {
                     Next::Park if !svc.is_stopping() => {
@@ -920,5 +1087,29 @@ fn late_or_closed(e: &io::Error) -> Ended {
         Ended::Late
     } else {
         Ended::Closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_takes_the_oldest_handshake_of_an_address_or_of_all() {
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let mut s = Startups::default();
+        for (id, key) in [(1, b), (2, a), (3, a), (4, b)] {
+            s.add(key, id);
+        }
+        assert_eq!(s.count(a), 2);
+        assert_eq!(s.take_oldest(Some(a)).map(|t| (t.0, t.1)), Some((2, a)));
+        assert_eq!(s.count(a), 1);
+        assert_eq!(s.take_oldest(None).map(|t| (t.0, t.1)), Some((1, b)));
+        s.remove(a, 3);
+        s.remove(a, 3);
+        assert_eq!(s.count(a), 0);
+        assert!(s.take_oldest(Some(a)).is_none());
+        assert_eq!(s.take_oldest(None).map(|t| t.0), Some(4));
+        assert!(s.take_oldest(None).is_none() && s.by_address.is_empty());
     }
 }

@@ -173,6 +173,12 @@ impl Workers {
         }
     }
 
+    /// Transfers cut but not yet ended (their slots free up soon).
+    pub fn cutting(&self) -> usize {
+        let running = self.running.lock().unwrap();
+        running.values().filter(|r| r.activity.is_cut()).count()
+    }
+
     /// Cuts the transfer that moves slowest, if one is waiting on its peer, has run for
     /// [`SLOW_AFTER`] and moves under [`SLOW_RATE`]: room for a new request when all workers
     /// are taken (a dripping or stalled peer gives way to one that has work). True if one was.

@@ -47,6 +47,15 @@ pub fn greeting(line: &[u8]) -> Result<(), Refused> {
     Ok(())
 }
 
+/// Whether the hello line (already accepted by [`hello`]) asks for notices while a request
+/// waits in line.
+pub fn wants_notices(line: &[u8]) -> bool {
+    matches!(
+        serde_json::from_slice(line),
+        Ok(Request::Hello { notices: true, .. })
+    )
+}
+
 /// Checks the hello line (without its `\n`) from `peer` against this server's token; the
 /// reply to send.
 pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<HelloReply, Refused> {
