@@ -412,12 +412,13 @@ impl Client {
         Ok(true)
     }
 
-    /// True when the line read is a plain `busy` (no work pending): the server did nothing and
-    /// closed the connection.
+    /// True when the line read is a `busy` that refused the whole connection (`closing`): the
+    /// server did nothing on it and closed it. A `busy` about one item (a file replaced while it
+    /// was opened, a partial another upload continues) is that item's answer, not this.
     fn line_is_busy(&self) -> bool {
         self.line.starts_with(b"{\"ok\":false")
             && serde_json::from_slice::<ErrorReply>(&self.line)
-                .is_ok_and(|e| !e.ok && e.code == ErrorKind::Busy.code() && e.pending.is_none())
+                .is_ok_and(|e| !e.ok && e.closing && e.code == ErrorKind::Busy.code())
     }
 
     /// A notice line (the request waits in line), if the line read is one.

@@ -205,6 +205,11 @@ pub struct ErrorReply {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<u64>,
+    /// True when the server refused the whole connection before doing anything on it (at
+    /// admission, or after a request waited in line too long) and closes it: the only `busy`
+    /// a client may answer by sending the same requests again on a new connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing: bool,
 }
 
 impl ErrorReply {
@@ -215,6 +220,7 @@ impl ErrorReply {
             code: err.kind.code().to_string(),
             message: err.message.clone(),
             pending: err.pending,
+            closing: false,
         }
     }
 }

@@ -89,7 +89,10 @@ pub fn is_http_request_line(line: &[u8]) -> bool {
 
 /// The error line a native client gets when refused (busy, a bad greeting, garbage).
 pub fn native_refusal(err: &Error) -> Vec<u8> {
-    let reply = ErrorReply::of(err);
+    let reply = ErrorReply {
+        closing: true,
+        ..ErrorReply::of(err)
+    };
     let mut line = serde_json::to_vec(&reply).expect("error replies serialize");
     line.push(b'\n');
     line
