@@ -9,10 +9,12 @@
 //! [`Activity`] that the server's slot table reads, to cut the slowest transfer when every
 //! worker is taken. Bytes the accept loop read ahead (the request head) come out first.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::tls::stream::TlsStream;
@@ -20,8 +22,13 @@ use crate::tls::stream::TlsStream;
 /// How long a server-side read or write waits before it checks its deadlines again.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// The window over which the minimum rate of a body is averaged.
-pub const RATE_WINDOW: Duration = Duration::from_secs(30);
+/// The window over which a transfer's rate is measured: the minimum rate of a body or reply,
+/// and the choice of the slowest transfer to cut.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+/// How often a transfer that moves bytes asks the kernel what its peer took (a transfer that
+/// waits asks at every tick).
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 /// What a connection is carried over.
 pub enum Io {
@@ -86,16 +93,51 @@ impl Io {
     }
 }
 
-/// Bytes moved by a request in progress and whether it waits on the socket now, for the
-/// server's slot table (which may cut the slowest transfer to make room).
+/// What a request in progress took from its peer and whether it waits on the socket now,
+/// shared by the connection's transport and the server's slot table (which reads it to cut the
+/// slowest transfer when every worker is taken).
+///
+/// Progress is what the peer really took: the bytes read from it, plus the bytes it
+/// acknowledged (`TCP_INFO`, or bytes written less what the kernel still queues), never what
+/// the kernel accepted into its send buffer (some megabytes at once, which a reader that took a
+/// few kilobytes would otherwise seem to have moved). It is sampled into a window of the last
+/// [`RATE_WINDOW`], so the rate is a recent one, not an average since the request began.
 #[derive(Default)]
 pub struct Activity {
-    moved: AtomicU64,
-    /// Milliseconds since `EPOCH` when the current request began.
-    began_ms: AtomicU64,
+    /// Bytes read off the connection, over its life.
+    read: AtomicU64,
+    /// Bytes handed to the connection to send, over its life.
+    written: AtomicU64,
     waiting: AtomicBool,
     /// Set when the server cut the connection to make room (see [`Activity::mark_cut`]).
     cut: AtomicBool,
+    samples: Mutex<Samples>,
+}
+
+/// Progress samples of the current request: (milliseconds since `EPOCH`, progress), oldest
+/// first, the oldest at or just before the start of the window.
+#[derive(Default)]
+struct Samples {
+    began_ms: u64,
+    at: VecDeque<(u64, u64)>,
+}
+
+/// What a transfer took from its peer lately.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Bytes the peer took (sent or acknowledged) over `over`.
+    pub took: u64,
+    /// The span measured: the last [`RATE_WINDOW`], or less while the request is younger.
+    pub over: Duration,
+    /// How long ago the request began.
+    pub ran: Duration,
+}
+
+impl Rate {
+    /// Bytes per second over the span.
+    pub fn per_sec(&self) -> f64 {
+        self.took as f64 / self.over.as_secs_f64().max(1e-3)
+    }
 }
 
 fn epoch() -> Instant {
@@ -108,10 +150,14 @@ fn now_ms() -> u64 {
 }
 
 impl Activity {
-    /// Starts counting for a new request.
-    pub fn begin(&self) {
-        self.moved.store(0, Ordering::Relaxed);
-        self.began_ms.store(now_ms(), Ordering::Relaxed);
+    /// Starts measuring a new request on the socket `fd`.
+    pub fn begin(&self, fd: RawFd) {
+        let now = now_ms();
+        let progress = self.progress(fd);
+        let mut s = self.samples.lock().unwrap();
+        s.began_ms = now;
+        s.at.clear();
+        s.at.push_back((now, progress));
     }
 
     /// Notes that the server is about to shut the connection down to make room, so that the
@@ -125,17 +171,47 @@ impl Activity {
         self.cut.load(Ordering::Relaxed)
     }
 
-    /// Bytes moved since the request began, and how long ago it began; `None` unless the
-    /// transfer is waiting on the socket right now.
-    pub fn waiting_rate(&self) -> Option<(u64, Duration)> {
+    /// The recent rate of a transfer waiting on its peer right now (`None` if it is not
+    /// waiting: working, or between requests), measured afresh on its socket `fd`.
+    pub fn waiting_rate(&self, fd: RawFd) -> Option<Rate> {
         if !self.waiting.load(Ordering::Relaxed) {
             return None;
         }
-        let began = self.began_ms.load(Ordering::Relaxed);
-        Some((
-            self.moved.load(Ordering::Relaxed),
-            Duration::from_millis(now_ms().saturating_sub(began)),
-        ))
+        self.sample(fd, Duration::ZERO)
+    }
+
+    /// What the peer took over the connection's life: bytes read from it, and bytes it
+    /// acknowledged.
+    fn progress(&self, fd: RawFd) -> u64 {
+        let acked = crate::sys::tcp_bytes_acked(fd).unwrap_or_else(|| {
+            let queued = crate::sys::tcp_queued(fd).unwrap_or(0);
+            self.written.load(Ordering::Relaxed).saturating_sub(queued)
+        });
+        self.read.load(Ordering::Relaxed) + acked
+    }
+
+    /// Records the progress now unless the last sample is younger than `every` (asking the
+    /// kernel costs a system call), and returns the rate over the window; `None` when skipped
+    /// or before [`Activity::begin`].
+    fn sample(&self, fd: RawFd, every: Duration) -> Option<Rate> {
+        let now = now_ms();
+        let mut s = self.samples.lock().unwrap();
+        let &(last_ms, _) = s.at.back()?;
+        if now < last_ms + every.as_millis() as u64 {
+            return None;
+        }
+        let progress = self.progress(fd);
+        s.at.push_back((now, progress));
+        let window_start = now.saturating_sub(RATE_WINDOW.as_millis() as u64);
+        while s.at.len() > 2 && s.at[1].0 <= window_start {
+            s.at.pop_front();
+        }
+        let (from_ms, from) = s.at[0];
+        Some(Rate {
+            took: progress.saturating_sub(from),
+            over: Duration::from_millis(now - from_ms),
+            ran: Duration::from_millis(now.saturating_sub(s.began_ms)),
+        })
     }
 }
 
@@ -144,71 +220,57 @@ impl Activity {
 pub struct Pace {
     /// Longest silence (no byte either way) before the connection is cut.
     pub idle: Duration,
-    /// The least bytes per second, averaged over [`RATE_WINDOW`] (0: no minimum).
+    /// The least bytes per second the peer must take, over the last [`RATE_WINDOW`] (0: no
+    /// minimum).
     pub min_rate: u64,
     last_io: Instant,
-    window_start: Instant,
-    window_bytes: u64,
 }
 
 impl Pace {
-    /// Deadlines for a request whose head was complete at `since` (its rate is counted from
+    /// Deadlines for a request whose head was complete at `since` (its silence is counted from
     /// then, not from when a worker took it).
     pub fn new(idle: Duration, min_rate: u64, since: Instant) -> Pace {
         Pace {
             idle,
             min_rate,
             last_io: since,
-            window_start: since,
-            window_bytes: 0,
         }
     }
 
-    /// Counts `n` bytes moved; a window that ran out below the minimum rate ends the
-    /// connection even while bytes trickle in (one a second keeps no socket timeout from firing).
-    fn moved(&mut self, n: usize) -> io::Result<()> {
-        let now = Instant::now();
-        self.last_io = now;
-        self.window_bytes += n as u64;
-        self.rate_check(now)
-    }
-
-    /// After a tick without progress: the error that ends the connection, if a deadline passed.
-    fn check(&mut self) -> io::Result<()> {
-        let now = Instant::now();
-        if now.duration_since(self.last_io) >= self.idle {
+    /// After a tick without progress: the error that ends the connection if it was silent for
+    /// the idle time.
+    fn check_idle(&self) -> io::Result<()> {
+        if self.last_io.elapsed() >= self.idle {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
         }
-        self.rate_check(now)
-    }
-
-    fn rate_check(&mut self, now: Instant) -> io::Result<()> {
-        if self.min_rate == 0 || now.duration_since(self.window_start) < RATE_WINDOW {
-            return Ok(());
-        }
-        let floor = self.min_rate * RATE_WINDOW.as_secs();
-        if self.window_bytes < floor {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "too slow: {} bytes in {} s, under the minimum of {} bytes per second",
-                    self.window_bytes,
-                    RATE_WINDOW.as_secs(),
-                    self.min_rate
-                ),
-            ));
-        }
-        self.window_start = now;
-        self.window_bytes = 0;
         Ok(())
     }
 
-    /// Starts the rate window afresh (a new request or body).
+    /// The error that ends the connection if, over a whole [`RATE_WINDOW`], the peer took less
+    /// than the minimum rate (one byte a second keeps no socket timeout from firing; neither
+    /// does a reader whose kernel buffers are full).
+    fn check_rate(&self, rate: &Rate) -> io::Result<()> {
+        if self.min_rate == 0 || rate.over < RATE_WINDOW {
+            return Ok(());
+        }
+        if rate.per_sec() >= self.min_rate as f64 {
+            return Ok(());
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "too slow: the client took {} bytes in the last {} s, under the minimum of {} \
+                 bytes per second",
+                rate.took,
+                rate.over.as_secs(),
+                self.min_rate
+            ),
+        ))
+    }
+
+    /// Starts the idle time afresh (a new request).
     pub fn restart(&mut self) {
-        let now = Instant::now();
-        self.last_io = now;
-        self.window_start = now;
-        self.window_bytes = 0;
+        self.last_io = Instant::now();
     }
 }
 
@@ -278,7 +340,7 @@ impl Transport {
         sock.set_read_timeout(Some(TICK))?;
         sock.set_write_timeout(Some(TICK))?;
         let peer = sock.peer_addr().ok();
-        Ok(Transport {
+        let t = Transport {
             io,
             ahead,
             at: 0,
@@ -286,7 +348,9 @@ impl Transport {
             activity: Arc::default(),
             peer,
             requests: 0,
-        })
+        };
+        t.activity.begin(t.raw_fd());
+        Ok(t)
     }
 
     /// The peer's address, if known.
@@ -328,16 +392,16 @@ impl Transport {
         self.ahead.len() - self.at
     }
 
-    /// Starts the deadlines of a new request (idle time, rate window, the activity counters).
-    /// The first request keeps the window the front door started when its head was complete.
+    /// Starts the deadlines of a new request (idle time, rate window). The first request keeps
+    /// the idle time the front door started when its head was complete.
     pub fn begin_request(&mut self) {
         if self.requests > 0 {
             if let Some(p) = &mut self.pace {
                 p.restart();
             }
+            self.activity.begin(self.raw_fd());
         }
         self.requests += 1;
-        self.activity.begin();
     }
 
     /// Reads once, waiting at most `wait` (not less than the socket's own timeout allows):
@@ -354,23 +418,27 @@ impl Transport {
             .set_read_timeout(Some(if self.pace.is_some() { TICK } else { wait }))?;
         match got {
             Ok(n) => Ok(Some(n)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                if let Some(p) = &mut self.pace {
-                    p.check()?;
-                }
+            Err(e) if is_tick(&e) => {
+                self.waited(Duration::ZERO)?;
                 Ok(None)
             }
             Err(e) => Err(e),
         }
     }
 
-    /// Checks the deadlines after a wait that did not touch the socket (the seed dialect's
-    /// paced writer, waiting for the peer's window): the idle time counts from the last byte.
-    pub fn check_deadlines(&mut self) -> io::Result<()> {
-        match &mut self.pace {
-            Some(p) => p.check(),
-            None => Ok(()),
+    /// Waits up to `pause` for the peer to take what was sent (the seed dialect's paced
+    /// writer, which writes only what the peer's window takes at once). Like a blocked write,
+    /// this counts as waiting on the peer, so the slot table may cut it; a hang-up ends it at
+    /// once; the deadlines apply (the idle time counts from the last byte).
+    pub fn wait_for_peer(&mut self, pause: Duration) -> io::Result<()> {
+        self.activity.waiting.store(true, Ordering::Relaxed);
+        let seen = crate::sys::poll_one(self.raw_fd(), false, false, pause);
+        self.activity.waiting.store(false, Ordering::Relaxed);
+        self.check_cut()?;
+        if seen?.hangup {
+            return Err(hung_up());
         }
+        self.waited(SAMPLE_EVERY)
     }
 
     /// Shuts down the connection (a TLS session says close_notify first when writing ends).
@@ -388,30 +456,69 @@ impl Transport {
             self.activity.waiting.store(true, Ordering::Relaxed);
             let got = self.io.read(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
-            if self.activity.cut.load(Ordering::Relaxed) {
-                return Err(cut_to_make_room());
-            }
+            self.check_cut()?;
             match got {
                 Ok(n) => {
-                    self.moved(n)?;
+                    self.activity.read.fetch_add(n as u64, Ordering::Relaxed);
+                    self.moved()?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if retry && is_tick(&e) && self.pace.is_some() => {
-                    self.pace.as_mut().expect("checked").check()?;
+                    self.waited(Duration::ZERO)?;
                 }
                 Err(e) => return Err(e),
             }
         }
     }
 
-    fn moved(&mut self, n: usize) -> io::Result<()> {
-        self.activity.moved.fetch_add(n as u64, Ordering::Relaxed);
+    /// After bytes moved: the idle time starts again, and the rate is checked now and then.
+    fn moved(&mut self) -> io::Result<()> {
         match &mut self.pace {
-            Some(p) => p.moved(n),
-            None => Ok(()),
+            Some(p) => p.last_io = Instant::now(),
+            None => return Ok(()),
+        }
+        self.check_rate(SAMPLE_EVERY)
+    }
+
+    /// After a wait in which nothing moved: the idle time and the rate (sampled if the last
+    /// sample is older than `every`).
+    fn waited(&mut self, every: Duration) -> io::Result<()> {
+        match &self.pace {
+            Some(p) => p.check_idle()?,
+            None => return Ok(()),
+        }
+        self.check_rate(every)
+    }
+
+    fn check_rate(&self, every: Duration) -> io::Result<()> {
+        match (&self.pace, self.activity.sample(self.raw_fd(), every)) {
+            (Some(p), Some(rate)) => p.check_rate(&rate),
+            _ => Ok(()),
         }
     }
+
+    /// The error of a connection the server cut to make room.
+    fn check_cut(&self) -> io::Result<()> {
+        if self.activity.is_cut() {
+            return Err(cut_to_make_room());
+        }
+        Ok(())
+    }
+
+    /// After a write that waited a whole tick with nothing taken: a peer that has also shut
+    /// its side (FIN) is gone. A client stopped by Ctrl-C shuts its socket down with its
+    /// window full; no reset ever comes, and only the idle timeout would end the connection.
+    fn check_peer_gone(&self) -> io::Result<()> {
+        match crate::sys::poll_one(self.raw_fd(), false, false, Duration::ZERO) {
+            Ok(seen) if seen.hangup => Err(hung_up()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn hung_up() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionReset, "the client hung up")
 }
 
 fn cut_to_make_room() -> io::Error {
@@ -447,17 +554,17 @@ impl Write for Transport {
             self.activity.waiting.store(true, Ordering::Relaxed);
             let sent = self.io.write(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
-            if self.activity.cut.load(Ordering::Relaxed) {
-                return Err(cut_to_make_room());
-            }
+            self.check_cut()?;
             match sent {
                 Ok(n) => {
-                    self.moved(n)?;
+                    self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
+                    self.moved()?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_tick(&e) && self.pace.is_some() => {
-                    self.pace.as_mut().expect("checked").check()?;
+                    self.check_peer_gone()?;
+                    self.waited(Duration::ZERO)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -569,19 +676,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_rate_window_cuts_a_dripping_peer_and_keeps_a_steady_one() {
-        let mut slow = Pace::new(Duration::from_secs(60), 1024, Instant::now());
-        slow.window_start -= RATE_WINDOW;
-        let err = slow.moved(30).unwrap_err();
+    fn the_rate_rule_cuts_a_peer_that_took_too_little_over_a_whole_window() {
+        let pace = Pace::new(Duration::from_secs(60), 1024, Instant::now());
+        let rate = |took, over| Rate {
+            took,
+            over,
+            ran: over,
+        };
+        let err = pace.check_rate(&rate(30, RATE_WINDOW)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert!(err.to_string().starts_with("too slow: 30 bytes in 30 s"), "{err}");
-        let mut steady = Pace::new(Duration::from_secs(60), 1024, Instant::now());
-        steady.window_start -= RATE_WINDOW;
-        steady.moved(30 * 1024).unwrap();
-        // A new window starts after a good one.
-        assert_eq!(steady.window_bytes, 0);
+        assert!(
+            err.to_string()
+                .starts_with("too slow: the client took 30 bytes in the last 10 s"),
+            "{err}"
+        );
+        pace.check_rate(&rate(10 * 1024, RATE_WINDOW)).unwrap();
+        // Not judged before a whole window has passed.
+        pace.check_rate(&rate(0, RATE_WINDOW / 2)).unwrap();
         let mut idle = Pace::new(Duration::from_secs(5), 0, Instant::now());
         idle.last_io -= Duration::from_secs(5);
-        assert_eq!(idle.check().unwrap_err().kind(), io::ErrorKind::TimedOut);
+        assert_eq!(idle.check_idle().unwrap_err().kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_reader_is_measured_by_what_it_acknowledged_not_by_what_the_kernel_swallowed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let pace = Pace::new(Duration::from_secs(60), 0, Instant::now());
+        let mut t = Transport::served(Io::Plain(server), Vec::new(), pace).unwrap();
+        t.io.socket().set_nonblocking(true).unwrap();
+        // Fill the kernel's buffers: the client reads nothing.
+        let chunk = vec![7u8; 64 * 1024];
+        let mut written = 0u64;
+        for _ in 0..1024 {
+            match t.io.write(&chunk) {
+                Ok(n) => written += n as u64,
+                Err(_) => break,
+            }
+        }
+        t.activity.written.store(written, Ordering::Relaxed);
+        let acked = t.activity.progress(t.raw_fd());
+        assert!(written > 256 * 1024, "the kernel took {written} bytes");
+        assert!(acked < written / 2, "acknowledged {acked} of {written}");
+        drop(client);
     }
 }

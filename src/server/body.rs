@@ -1,7 +1,8 @@
 //! What every dialect served by a worker does with bodies and connections alike: sending a
 //! stored file's content (small ones through the reply buffer, large ones from the file
 //! straight to the connection), telling a client that hung up from a failure, and closing
-//! politely. Shared by the native protocol and HTTP, so a download takes the same path in both.
+//! politely. Shared by the native protocol and HTTP, so a download takes the same path in both
+//! (the old text dialects use its counting and its telling of a hang-up).
 
 use std::io::{self, BufReader, Read, Write};
 use std::time::{Duration, Instant};
