@@ -518,10 +518,19 @@ impl Raw {
 
 /// A TCP connection to `addr` whose local end is bound to `source` (any port).
 pub fn connect_from(addr: &str, source: &str) -> TcpStream {
+    connect_with_window(addr, source, None)
+}
+
+/// [`connect_from`], with the receive buffer set to `rcvbuf` bytes before connecting (a small
+/// window, as a slow reader on a small device has).
+pub fn connect_with_window(addr: &str, source: &str, rcvbuf: Option<usize>) -> TcpStream {
     let to: std::net::SocketAddr = addr.parse().expect("an IP address and port");
     let from: std::net::SocketAddr = format!("{source}:0").parse().expect("an IP address");
     let sock =
         socket2::Socket::new(socket2::Domain::for_address(to), socket2::Type::STREAM, None).expect("socket");
+    if let Some(bytes) = rcvbuf {
+        sock.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+    }
     sock.bind(&from.into()).expect("bind the client's address");
     sock.connect(&to.into()).expect("connect");
     sock.into()
