@@ -325,23 +325,29 @@ fn a_get_stopped_by_ctrl_c_is_logged_as_hung_up_at_once_with_its_bytes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start nf get");
-    // The transfer is under way; then nobody reads the pipe, and the user presses Ctrl-C.
+    let mut out = child.stdout.take().unwrap();
+    // The transfer is under way; then the pipe is not read for a while, so the client's
+    // socket fills up (and the server's writes wait), and the user presses Ctrl-C.
     let mut first = vec![0u8; 64 * 1024];
-    child
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut first)
-        .expect("the first bytes");
+    out.read_exact(&mut first).expect("the first bytes");
     assert_eq!(&first[..], &big[..first.len()]);
+    let port = s.addr.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || client_unread(port) >= 64 * 1024),
+        "the client's socket never filled up"
+    );
     // SAFETY: a signal to the child this test started.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let stopped = Instant::now();
+    // The pipe is read again, so that nf can end as it does on a terminal.
+    let drain =
+        std::thread::spawn(move || std::io::copy(&mut out.take(BIG_SIZE as u64), &mut std::io::sink()));
     let status = wait_bounded(&mut child, Duration::from_secs(10));
     assert!(
         status.is_some_and(|s| !s.success()),
         "nf get after Ctrl-C: {status:?}"
     );
+    let _ = drain.join();
     let line = s.log_line_within(Duration::from_secs(10), |l| l.contains(" get \"big.bin\""));
     let took = stopped.elapsed();
     assert!(line.ends_with(" hung up"), "{line}");
@@ -349,6 +355,34 @@ fn a_get_stopped_by_ctrl_c_is_logged_as_hung_up_at_once_with_its_bytes() {
     assert!(bytes >= first.len() as u64 && bytes < big.len() as u64, "{line}");
     println!("a Ctrl-C'd get was logged {took:?} after the signal: {line}");
     s.assert_serving();
+}
+
+/// Bytes received and not yet read on the client's side of a loopback connection to `port`
+/// (`/proc/net/tcp`: the entry whose remote port is the server's).
+fn client_unread(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let remote = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
+            let rx = u64::from_str_radix(f.get(4)?.rsplit(':').next()?, 16).ok()?;
+            (remote == port).then_some(rx)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
 }
 
 #[test]
