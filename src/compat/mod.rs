@@ -23,11 +23,11 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::server::body::{peer_error, Counting};
 use crate::service::Service;
 use crate::store::Content;
 use crate::store::Entry;
 use crate::transport::Transport;
+use crate::transport::{peer_error, Counting};
 
 use wire::Wire;
 
