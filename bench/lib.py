@@ -1899,48 +1899,49 @@ class Bench:
 
     def section_front(self) -> str:
         d = self.section_dir("front")
-        exe = self.release_test("front_door")
-        reports: list[dict] = []
-        errors: list[str] = []
-        for i in range(1, self.runs + 1):
-            progress(f"front: run {i}/{self.runs} (the siege takes about 45 s)")
-            try:
-                r = self.report_run(exe, self.FRONT_TEST, "FRONT_DOOR_REPORT", d, f"run{i}")
-            except BenchError as e:
-                errors.append(f"run {i}: {e}")
-                progress(f"  FAILED: {e}")
-                continue
-            reports.append(r)
-            n = r["normal"]
-            progress(f"  put {fmt_t(n['put']['secs'])} ({'ok' if n['put']['ok'] else 'FAILED'}), "
-                     f"get {fmt_t(n['get']['secs'])} ({'ok' if n['get']['ok'] else 'FAILED'}), "
-                     f"ls {fmt_t(n['ls']['secs'])} ({'ok' if n['ls']['ok'] else 'FAILED'}); "
-                     f"peak {r['server']['peak_kib'] / 1024:.1f} MiB, CPU {r['server']['cpu_percent']:.1f} %; "
-                     f"{len(r['failures'])} failure(s)")
-        slow = self.slow_readers_runs(d)
-        self.end_section(d)
-        if not reports:
-            return "Not measured: " + "; ".join(errors) + "\n" + slow
-        return self.front_table(reports, errors) + slow
 
-    def slow_readers_runs(self, d: Path) -> str:
-        """The slow-reader class (issue 23): tests/slow_readers.rs's 300 readers, in release."""
-        exe = self.release_test("slow_readers")
+        def siege_summary(r: dict) -> str:
+            n = r["normal"]
+            return (f"put {fmt_t(n['put']['secs'])} ({'ok' if n['put']['ok'] else 'FAILED'}), "
+                    f"get {fmt_t(n['get']['secs'])} ({'ok' if n['get']['ok'] else 'FAILED'}), "
+                    f"ls {fmt_t(n['ls']['secs'])} ({'ok' if n['ls']['ok'] else 'FAILED'}); "
+                    f"peak {r['server']['peak_kib'] / 1024:.1f} MiB, CPU {r['server']['cpu_percent']:.1f} %; "
+                    f"{len(r['failures'])} failure(s)")
+
+        def slow_summary(r: dict) -> str:
+            return (", ".join(f"{k} {fmt_t(v)}" for k, v in r["normal_secs"].items()) + " (idle: "
+                    + ", ".join(f"{k} {fmt_t(v)}" for k, v in r["idle_secs"].items())
+                    + f"); {r['cuts_logged']} readers cut")
+
+        reports, errors = self.report_runs("front_door", self.FRONT_TEST, "FRONT_DOOR_REPORT", d,
+                                           "the siege, about 45 s", siege_summary)
+        # The slow-reader class (issue 23): tests/slow_readers.rs's 300 readers.
+        slow, slow_errors = self.report_runs("slow_readers", self.SLOW_READERS_TEST, "SLOW_READERS_REPORT",
+                                             d, "slow readers, about 20 s", slow_summary)
+        self.end_section(d)
+        slow_text = self.slow_readers_table(slow, slow_errors)
+        if not reports:
+            return "Not measured: " + "; ".join(errors) + "\n" + slow_text
+        return self.front_table(reports, errors) + slow_text
+
+    def report_runs(self, target: str, test: str, marker: str, d: Path, what: str,
+                    summary) -> tuple[list[dict], list[str]]:
+        """Builds tests/TARGET.rs in release and runs TEST once per measured run: the reports it
+        printed (after MARKER), and the errors of the runs that printed none."""
+        exe = self.release_test(target)
         reports: list[dict] = []
         errors: list[str] = []
         for i in range(1, self.runs + 1):
-            progress(f"front: slow readers, run {i}/{self.runs} (about 20 s)")
+            progress(f"front: {target} run {i}/{self.runs} ({what})")
             try:
-                r = self.report_run(exe, self.SLOW_READERS_TEST, "SLOW_READERS_REPORT", d, f"slow{i}")
+                r = self.report_run(exe, test, marker, d, f"{target}{i}")
             except BenchError as e:
                 errors.append(f"run {i}: {e}")
                 progress(f"  FAILED: {e}")
                 continue
             reports.append(r)
-            progress("  " + ", ".join(f"{k} {fmt_t(v)}" for k, v in r["normal_secs"].items())
-                     + f" (idle: " + ", ".join(f"{k} {fmt_t(v)}" for k, v in r["idle_secs"].items())
-                     + f"); {r['cuts_logged']} readers cut")
-        return self.slow_readers_table(reports, errors)
+            progress("  " + summary(r))
+        return reports, errors
 
     @staticmethod
     def slow_readers_table(reports: list[dict], errors: list[str]) -> str:

@@ -123,14 +123,7 @@ impl Readers {
 
     /// Waits (bounded) until `done` holds for the readers' state.
     fn wait(&self, limit: Duration, done: impl Fn(&[Reader]) -> bool) -> bool {
-        let until = Instant::now() + limit;
-        while Instant::now() < until {
-            if done(&self.snapshot()) {
-                return true;
-            }
-            std::thread::sleep(STEP);
-        }
-        done(&self.snapshot())
+        wait_until(limit, || done(&self.snapshot()))
     }
 }
 
@@ -358,7 +351,7 @@ fn a_get_stopped_by_ctrl_c_is_logged_as_hung_up_at_once_with_its_bytes() {
     // The pipe is read again, so that nf can end as it does on a terminal.
     let drain =
         std::thread::spawn(move || std::io::copy(&mut out.take(BIG_SIZE as u64), &mut std::io::sink()));
-    let status = wait_bounded(&mut child, Duration::from_secs(10));
+    let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(
         status.is_some_and(|s| !s.success()),
         "nf get after Ctrl-C: {status:?}"
@@ -388,17 +381,6 @@ fn client_unread(port: u16) -> u64 {
         })
         .max()
         .unwrap_or(0)
-}
-
-fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
 }
 
 #[test]
@@ -432,18 +414,6 @@ fn a_seed_download_the_client_resets_is_logged_as_hung_up_with_the_bytes_it_was_
 fn logged_bytes(line: &str) -> u64 {
     let mut words = line.split(' ').skip_while(|w| !w.starts_with('"'));
     words.nth(1).and_then(|b| b.parse().ok()).unwrap_or(0)
-}
-
-fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    None
 }
 
 /// A log line's peer is its second word (`TIME PEER OP NAME BYTES …`).
