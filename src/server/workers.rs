@@ -224,6 +224,42 @@ mod tests {
     }
 
     #[test]
+    fn the_transfer_whose_peer_took_little_lately_is_cut_and_a_fast_one_is_not() {
+        use std::io::Read;
+        let workers = Workers::new(2);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        let mut open = || {
+            let client = TcpStream::connect(addr).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            let slot = workers.try_slot().unwrap();
+            let activity = Arc::new(Activity::default());
+            activity.begin(server.as_raw_fd());
+            // Blocked in a write or a read, as the transport marks it.
+            activity.waiting.store(true, Ordering::Relaxed);
+            workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
+            held.push((server, slot));
+            (client, activity)
+        };
+        let (mut slow_client, slow) = open();
+        let (_fast_client, fast) = open();
+        // Both have run long enough to be judged; the fast one's peer sent a megabyte meanwhile.
+        std::thread::sleep(SLOW_AFTER);
+        fast.read.fetch_add(1 << 20, Ordering::Relaxed);
+        assert!(workers.cut_slowest());
+        assert!(slow.is_cut() && !fast.is_cut());
+        // The slow one's socket was shut down: its client sees the end.
+        slow_client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(slow_client.read(&mut [0u8; 1]).unwrap(), 0);
+        // The fast one is not cut, even when room is asked for again.
+        assert!(!workers.cut_slowest());
+        assert!(!fast.is_cut());
+    }
+
+    #[test]
     fn slots_are_bounded_and_given_back_even_by_a_panicking_job() {
         let workers = Workers::new(2);
         let a = workers.try_slot().unwrap();
