@@ -182,6 +182,22 @@ pub fn tcp_send_room(fd: RawFd, max: usize) -> Option<usize> {
     }
 }
 
+/// Sets `TCP_NOTSENT_LOWAT` on the TCP socket `fd`: the kernel takes more to send only while
+/// fewer than `bytes` of what it holds are not yet sent. What is in flight is not limited.
+pub fn set_notsent_lowat(fd: RawFd, bytes: u32) -> io::Result<()> {
+    let value = bytes as libc::c_int;
+    // SAFETY: one int, passed by pointer with its size.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+}
+
 /// Bytes the kernel still holds to send on the TCP socket `fd`, sent or not, that the peer
 /// has not acknowledged (`SIOCOUTQ`); `None` if the kernel does not say.
 pub fn tcp_queued(fd: RawFd) -> Option<u64> {

@@ -25,6 +25,11 @@ use crate::tls::stream::TlsStream;
 /// How long a server-side read or write waits before it checks its deadlines again.
 pub const TICK: Duration = Duration::from_secs(1);
 
+/// At most this much of a served connection's output waits unsent in the kernel (what is in
+/// flight, up to the peer's window, is not limited): without it the kernel takes up to 4 MiB
+/// per connection from a reader that takes 2 KiB/s, a gigabyte for 256 of them.
+const NOTSENT_LOWAT: u32 = 256 * 1024;
+
 /// What a connection is carried over.
 pub enum Io {
     Plain(TcpStream),
@@ -153,6 +158,8 @@ impl Transport {
         sock.set_nodelay(true)?;
         sock.set_read_timeout(Some(TICK))?;
         sock.set_write_timeout(Some(TICK))?;
+        // A slow reader's replies wait in the server, not in megabytes of kernel buffer.
+        let _ = crate::sys::set_notsent_lowat(std::os::unix::io::AsRawFd::as_raw_fd(sock), NOTSENT_LOWAT);
         let peer = sock.peer_addr().ok();
         let t = Transport {
             io,
