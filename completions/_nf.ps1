@@ -64,7 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;put' {
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
@@ -193,8 +193,8 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Print what would be done, one line per action, and change nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done, one line per action, and change nothing')
-            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped with a warning')
-            [CompletionResult]::new('--dereference', '--dereference', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped with a warning')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped (counted once in the summary, named with -v)')
+            [CompletionResult]::new('--dereference', '--dereference', [CompletionResultType]::ParameterName, 'Follow symbolic links in a local SRC; without it, they are skipped (counted once in the summary, named with -v)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')

@@ -59,7 +59,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand --version 'Print version'
         }
         &'nf;put'= {
-            cand --as 'Store the file (or with -r the directory) under this name (only with one FILE)'
+            cand --as 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do'
             cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
@@ -182,8 +182,8 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand --delete 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)'
             cand -n 'Print what would be done, one line per action, and change nothing'
             cand --dry-run 'Print what would be done, one line per action, and change nothing'
-            cand -L 'Follow symbolic links in a local SRC; without it, they are skipped with a warning'
-            cand --dereference 'Follow symbolic links in a local SRC; without it, they are skipped with a warning'
+            cand -L 'Follow symbolic links in a local SRC; without it, they are skipped (counted once in the summary, named with -v)'
+            cand --dereference 'Follow symbolic links in a local SRC; without it, they are skipped (counted once in the summary, named with -v)'
             cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand -v 'Print more detail: one line per file transferred; the server logs connections too'

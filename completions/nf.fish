@@ -53,7 +53,7 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -s q -l quiet -d 'Print not
 complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file (or with -r the directory) under this name (only with one FILE)' -r
+complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do' -r
 complete -c nf -n "__fish_nf_using_subcommand put" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
@@ -136,7 +136,7 @@ complete -c nf -n "__fish_nf_using_subcommand sync" -l config -d 'Read this conf
 complete -c nf -n "__fish_nf_using_subcommand sync" -s c -l checksum -d 'Compare files by BLAKE3 instead of size and modification time, as rsync\'s -c (the server keeps each file\'s hash, so it reads nothing)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -l delete -d 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s n -l dry-run -d 'Print what would be done, one line per action, and change nothing'
-complete -c nf -n "__fish_nf_using_subcommand sync" -s L -l dereference -d 'Follow symbolic links in a local SRC; without it, they are skipped with a warning'
+complete -c nf -n "__fish_nf_using_subcommand sync" -s L -l dereference -d 'Follow symbolic links in a local SRC; without it, they are skipped (counted once in the summary, named with -v)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,5 +1,5 @@
 //! Address ranges in CIDR notation (`127.0.0.0/8`, `::1`, `10.0.0.0/8`), for
-//! `allow_plaintext_from`. Pure.
+//! `allow_plaintext_from`, and the key an address counts under for per-address limits. Pure.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -72,9 +72,35 @@ pub fn parse_list(text: &str) -> Result<Vec<Cidr>, String> {
         .collect()
 }
 
+/// The key a connection counts under for per-address limits: its IPv4 address, or the /64
+/// of its IPv6 address (one host usually holds a whole /64).
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(c));
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(address_key(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
+    }
 
     #[test]
     fn ranges_contain_what_they_should() {

@@ -141,8 +141,11 @@ pub enum Command {
                       Times and modes are kept, empty directories made. --delete also removes \
                       what DST has and SRC lacks; it is refused when SRC is empty or anything \
                       could not be read or sent. -n prints the plan, one line per action (+ new, \
-                      ~ changed, - deleted; a directory ends with /), and changes nothing. \
-                      Symbolic links in a local SRC are skipped with a warning unless -L.",
+                      ~ changed, - deleted; a directory ends with /), and changes nothing. A \
+                      real run prints the same lines on stdout for what it did, as each action \
+                      succeeds (as rsync -i), when stdout is a terminal or with -v (not with \
+                      -q). Symbolic links in a local SRC are skipped unless -L: the line before \
+                      the summary counts them once per run, and -v names them.",
         after_help = "Examples:\n  nf sync ./site :www -s fileserver:8889\n  nf sync -n --delete ./site :www\n  nf sync -c :backup ./restore --exclude '*.tmp'"
     )]
     Sync(SyncArgs),
@@ -264,7 +267,9 @@ pub struct PutArgs {
     #[arg(short = 'L', long = "dereference", requires = "recursive")]
     pub follow: bool,
 
-    /// Store the file (or with -r the directory) under this name (only with one FILE).
+    /// Store the file (or with -r the directory) under this name (only with one FILE); with a
+    /// trailing slash (`--as docs/`), store each FILE under its own name inside that
+    /// directory, as cp and scp do.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 
@@ -384,7 +389,8 @@ pub struct SyncArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Follow symbolic links in a local SRC; without it, they are skipped with a warning.
+    /// Follow symbolic links in a local SRC; without it, they are skipped (counted once in
+    /// the summary, named with -v).
     #[arg(short = 'L', long = "dereference")]
     pub follow: bool,
 

@@ -239,12 +239,9 @@ fn walk_dir(
     above.pop();
 }
 
-/// The name a tree at `path` is stored under: `as_name`, else the last component of `path`
+/// The name a tree at `path` is stored under by default: the last component of `path`
 /// (of its absolute form for `.` and the like), in NFC. A trailing `/` changes nothing.
-pub fn tree_name(path: &Path, as_name: Option<&str>) -> Result<FileName> {
-    if let Some(n) = as_name {
-        return FileName::from_user(n);
-    }
+pub fn tree_name(path: &Path) -> Result<FileName> {
     let base = match path.file_name() {
         Some(b) => b.to_os_string(),
         None => path

@@ -317,42 +317,66 @@ impl fmt::Display for FileName {
 /// - noncharacters (U+FDD0–U+FDEF and the last two of every plane), never text.
 pub fn hidden(c: char) -> bool {
     let u = c as u32;
-    c.is_control()
-        || (u & 0xFFFE) == 0xFFFE
-        || matches!(
-            u,
-            0x00A0
-                | 0x00AD
-                | 0x034F
-                | 0x0600..=0x0605
-                | 0x061C
-                | 0x06DD
-                | 0x070F
-                | 0x0890..=0x0891
-                | 0x08E2
-                | 0x115F..=0x1160
-                | 0x1680
-                | 0x17B4..=0x17B5
-                | 0x180B..=0x180F
-                | 0x2000..=0x200F
-                | 0x2028..=0x202F
-                | 0x205F..=0x206F
-                | 0x2800
-                | 0x3000
-                | 0x3164
-                | 0xFDD0..=0xFDEF
-                | 0xFE00..=0xFE0F
-                | 0xFEFF
-                | 0xFFA0
-                | 0xFFF0..=0xFFFB
-                | 0x110BD
-                | 0x110CD
-                | 0x13430..=0x1343F
-                | 0x1BCA0..=0x1BCA3
-                | 0x1D173..=0x1D17A
-                | 0xE0000..=0xE0FFF
-        )
+    if (0x20..0x7f).contains(&u) {
+        return false;
+    }
+    (u & 0xFFFE) == 0xFFFE
+        || HIDDEN
+            .binary_search_by(|&(lo, hi)| {
+                if hi < u {
+                    std::cmp::Ordering::Less
+                } else if lo > u {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
 }
+
+/// Every [`hidden`] character as ranges of code points (first, last), in order: the table
+/// itself and the noncharacters at the end of each plane. Other code that must apply the same
+/// rule (the folder page's script) is generated from this.
+pub fn hidden_ranges() -> impl Iterator<Item = (u32, u32)> {
+    let plane_ends = (0..=16u32).map(|plane| (plane << 16 | 0xFFFE, plane << 16 | 0xFFFF));
+    HIDDEN.iter().copied().chain(plane_ends)
+}
+
+/// The [`hidden`] code points but the last two of every plane, as sorted, disjoint ranges.
+const HIDDEN: &[(u32, u32)] = &[
+    (0x0000, 0x001F),
+    (0x007F, 0x009F),
+    (0x00A0, 0x00A0),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x115F, 0x1160),
+    (0x1680, 0x1680),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x206F),
+    (0x2800, 0x2800),
+    (0x3000, 0x3000),
+    (0x3164, 0x3164),
+    (0xFDD0, 0xFDEF),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+];
 
 /// The characters of `raw` to escape besides the [`hidden`] ones: none for a name in NFC; for
 /// one that is not, those that normalization would change (a combining mark, a character
@@ -633,6 +657,20 @@ mod tests {
         // Escaping twice changes nothing more.
         let once = printable("a\u{202e}b\n");
         assert_eq!(printable(&once), once);
+    }
+
+    #[test]
+    fn the_hidden_table_is_sorted_and_holds_every_control_character() {
+        assert!(HIDDEN.iter().all(|&(lo, hi)| lo <= hi));
+        assert!(HIDDEN.windows(2).all(|w| w[0].1 < w[1].0));
+        for u in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let ranged = hidden_ranges().any(|(lo, hi)| (lo..=hi).contains(&u));
+            assert_eq!(hidden(c), ranged, "U+{u:04X}");
+            if c.is_control() {
+                assert!(hidden(c), "U+{u:04X}");
+            }
+        }
     }
 
     #[test]

@@ -109,6 +109,21 @@ pub fn die_by(sig: i32) -> ! {
     std::process::exit(128 + sig)
 }
 
+/// This machine's host name (`gethostname`), if it has a readable one.
+pub fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its length; the name ends at a NUL within it (or is
+    // cut at the end, which the search below handles).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8(buf[..end].to_vec())
+        .ok()
+        .filter(|n| !n.is_empty())
+}
+
 // ---------------------------------------------------------------------------------------
 // Sockets
 
@@ -278,6 +293,15 @@ pub fn fs_type(file: &File) -> io::Result<i64> {
     let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
     check(unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) })?;
     Ok(fs.f_type as i64)
+}
+
+/// The bytes an unprivileged writer can still store on the file system holding `file`
+/// (`fstatvfs`: available blocks times the fragment size).
+pub fn free_bytes(file: &File) -> io::Result<u64> {
+    // SAFETY: fstatvfs fills the zeroed struct for an fd we own.
+    let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::fstatvfs(file.as_raw_fd(), &mut fs) })?;
+    Ok((fs.f_bavail as u64).saturating_mul(fs.f_frsize as u64))
 }
 
 /// Starts write-back of `len` bytes of `file` from `offset` (`sync_file_range` with

@@ -324,3 +324,131 @@ fn a_client_that_sends_part_of_the_greeting_and_closes_is_answered_at_once() {
     }
     s.assert_serving();
 }
+
+/// Everything a raw connection gets until the server closes it.
+fn all_of(raw: &mut Raw) -> Vec<u8> {
+    let mut reply = Vec::new();
+    raw.reader
+        .read_to_end(&mut reply)
+        .expect("the reply, then the end");
+    reply
+}
+
+#[test]
+fn empty_lines_before_the_first_bytes_are_skipped_whatever_dialect_follows() {
+    let s = Server::start();
+    s.place_by_hand("a.txt", b"alpha\n");
+    // HTTP: one or more empty lines (CRLF or a bare LF), a `\r` arriving alone.
+    for opening in [&b"\r\n"[..], b"\r\n\r\n", b"\n", b"\r"] {
+        let mut raw = Raw::connect(&s.addr);
+        raw.send(opening);
+        let rest: &[u8] = if opening == b"\r" { b"\n" } else { b"" };
+        raw.send(rest);
+        raw.send(b"GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let reply = String::from_utf8(all_of(&mut raw)).unwrap();
+        assert!(
+            reply.starts_with("HTTP/1.1 200 OK\r\n"),
+            "after {opening:?}: {reply:?}"
+        );
+        assert!(reply.ends_with("\r\n\r\nalpha\n"), "after {opening:?}: {reply:?}");
+    }
+    // The native protocol.
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"\r\nNF/1\n{\"op\":\"hello\",\"client\":\"test\"}\n{\"op\":\"stat\",\"name\":\"a.txt\"}\n");
+    let hello = raw.json();
+    assert_eq!(hello["ok"], true, "{hello}");
+    let stat = raw.json();
+    assert_eq!(stat["file"]["size"], 6, "{stat}");
+    // The classroom dialect, word for word.
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"\r\nLIST\r\n\r\n");
+    assert_eq!(
+        String::from_utf8(all_of(&mut raw)).unwrap(),
+        "{\"status\": \"OK\", \"data\": [\"a.txt\"]}\r\n\r\n"
+    );
+    // The seed dialect: `list` without a terminator, answered when the client goes quiet.
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"\r\nlist");
+    assert_eq!(
+        String::from_utf8(all_of(&mut raw)).unwrap(),
+        "{\"status\": \"succes\", \"data\": [\"a.txt\"]}"
+    );
+    // Only empty lines, then quiet: the classroom dialect's empty request, as the old server
+    // answered it (tests/compat.rs has its words).
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"\r\n\r\n");
+    let reply = String::from_utf8(all_of(&mut raw)).unwrap();
+    assert!(reply.starts_with("{\"status\": \"ERROR\""), "{reply:?}");
+}
+
+#[test]
+fn a_time_outside_what_a_stored_file_keeps_is_refused_and_nothing_is_stored() {
+    let s = Server::start();
+    let mut raw = s.raw();
+    for time in [
+        "9999-12-31T23:59:59Z",
+        "2446-05-10T22:38:55.5Z",
+        "2446-05-10T22:38:56Z",
+        "1901-12-13T20:45:52.5Z",
+        "0001-01-01T00:00:00Z",
+    ] {
+        raw.send(
+            format!(
+                "{{\"op\":\"put\",\"name\":\"late.txt\",\"size\":6,\"modified\":\"{time}\"}}\nlate!\n\
+                 {{\"blake3\":\"{}\"}}\n",
+                blake3_hex(b"late!\n")
+            )
+            .as_bytes(),
+        );
+        let reply = raw.json();
+        assert_eq!(reply["code"], "protocol", "{time}: {reply}");
+        assert_eq!(
+            reply["message"],
+            format!(
+                "\"modified\" must be between 1901-12-13T20:45:53Z and 2446-05-10T22:38:55Z \
+                 (the times a stored file keeps), not \"{time}\""
+            ),
+            "{time}"
+        );
+    }
+    assert!(s.stored().is_empty(), "{:?}", s.stored());
+    assert!(s.partials().is_empty());
+    // The connection is still usable, and the ends of the range are kept exactly.
+    for (name, time) in [
+        ("last.txt", "2446-05-10T22:38:55Z"),
+        ("first.txt", "1901-12-13T20:45:53.000000001Z"),
+    ] {
+        raw.send(
+            format!(
+                "{{\"op\":\"put\",\"name\":\"{name}\",\"size\":6,\"modified\":\"{time}\"}}\nkept!\n\
+                 {{\"blake3\":\"{}\"}}\n",
+                blake3_hex(b"kept!\n")
+            )
+            .as_bytes(),
+        );
+        let reply = raw.json();
+        assert_eq!(reply["ok"], true, "{reply}");
+        assert_eq!(reply["modified"], time, "{reply}");
+    }
+    assert_eq!(s.read_stored("last.txt"), b"kept!\n");
+    let listed: Vec<(String, String)> = s
+        .ls()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().into(),
+                e["modified"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "first.txt".to_string(),
+                "1901-12-13T20:45:53.000000001Z".to_string()
+            ),
+            ("last.txt".to_string(), "2446-05-10T22:38:55Z".to_string())
+        ]
+    );
+}

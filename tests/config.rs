@@ -428,7 +428,9 @@ fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
     std::fs::write(&file, "token = \"correct horse\"\n").unwrap();
     let ls = |mode: u32| {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
-        nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &[])
+        // The server's key pinned: a client with a token uses TLS even on loopback.
+        let pin = [("NF_FINGERPRINT", s.fingerprint.as_str())];
+        nf_env(&["--config", file.to_str().unwrap(), "ls", "-s", &s.addr], &pin)
     };
     for mode in [0o644, 0o640] {
         let out = ls(mode);
@@ -449,4 +451,78 @@ fn a_token_in_a_config_file_others_can_read_gets_a_warning() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = nf_env(&["--config", file.to_str().unwrap(), "config"], &[]);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_list_valued_key_takes_a_toml_array_or_the_string_form() {
+    let (_dir, file, out) = with_file("allow_plaintext_from = [\"10.0.0.0/8\", \"::1\"]\n", &["config"]);
+    let origin = format!("file {file}");
+    assert_eq!(
+        config_lines(&out)["allow_plaintext_from"],
+        ("\"10.0.0.0/8, ::1\"".into(), origin)
+    );
+    let (_dir, _, out) = with_file("allow_plaintext_from = \"10.0.0.0/8,::1\"\n", &["config"]);
+    assert_eq!(
+        config_lines(&out)["allow_plaintext_from"].0,
+        "\"10.0.0.0/8, ::1\""
+    );
+    let (_dir, _, out) = with_file("allow_plaintext_from = []\n", &["config"]);
+    assert_eq!(config_lines(&out)["allow_plaintext_from"].0, "\"\"");
+    let out = nf_env(&["config"], &[("NF_ALLOW_PLAINTEXT_FROM", "10.0.0.0/8, ::1")]);
+    assert_eq!(
+        config_lines(&out)["allow_plaintext_from"],
+        (
+            "\"10.0.0.0/8, ::1\"".into(),
+            "environment NF_ALLOW_PLAINTEXT_FROM".into()
+        )
+    );
+    // A bad item is named, with the file, the line and the key.
+    let (_dir, file, out) = with_file("\nallow_plaintext_from = [\"10.0.0.0/8\", 8]\n", &["config"]);
+    assert_usage_error(
+        &out,
+        &format!(
+            "config file {file}, line 2: `allow_plaintext_from`: expected strings in the list, \
+             found integer as item 2"
+        ),
+    );
+    let (_dir, file, out) = with_file("allow_plaintext_from = [\"10.0.0.0/88\"]\n", &["config"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "nf: error: config file {file}, line 1: `allow_plaintext_from`: "
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // Every list-valued key reads its default written as an array as the default itself.
+    for key in nf::config::KEYS {
+        let nf::config::Kind::List(_) = key.kind else {
+            continue;
+        };
+        let default = key.default_value();
+        let nf::config::Val::Text(text) = &default else {
+            panic!("{}", key.name)
+        };
+        let items: Vec<String> = text
+            .split(", ")
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("{t:?}"))
+            .collect();
+        let table: toml::Table = toml::from_str(&format!("v = [{}]", items.join(", "))).unwrap();
+        let raw = nf::config::Raw::Toml(&table["v"]);
+        assert_eq!(key.kind.parse(&raw), Ok(default.clone()), "{}", key.name);
+    }
+}
+
+#[test]
+fn a_server_applies_allow_plaintext_from_written_as_an_array() {
+    let s = Server::with_config("token = \"tok\"\nallow_plaintext_from = [\"10.0.0.0/8\"]");
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer tok\r\n\r\n");
+    assert_eq!(raw.line(), "HTTP/1.1 403 Forbidden\r\n");
+    assert!(raw.closed());
+    let s = Server::with_config("token = \"tok\"\nallow_plaintext_from = [\"10.0.0.0/8\", \"127.0.0.0/8\"]");
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(b"GET /?json HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer tok\r\n\r\n");
+    assert_eq!(raw.line(), "HTTP/1.1 200 OK\r\n");
 }

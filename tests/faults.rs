@@ -356,6 +356,9 @@ fn a_full_disk_fails_the_put_clearly_and_the_next_one_succeeds() {
     s.file("too-big", &random_bytes(8 << 20, 7));
     let out = s.nf(&["put", "too-big"]);
     assert_fails(&out, 1, "no space on the server");
+    // The summary says why, and counts no bytes as uploaded.
+    let summary = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert_eq!(summary, "uploaded 0 of 1 file; 1 failed: no space on the server");
     assert!(s.names().is_empty());
     assert!(s.stored().is_empty());
     assert!(s.partials().is_empty(), "the failed upload's partial is gone");
@@ -593,4 +596,112 @@ fn a_file_that_shrinks_or_grows_while_uploading_is_canceled_not_stored() {
             &format!("log.bin {how} while it was being uploaded; nothing was stored"),
         );
     }
+}
+
+#[test]
+fn a_put_larger_than_the_free_space_is_refused_at_its_header_before_any_body_byte() {
+    let (size, within_limit) = beyond_free_space();
+    let s = Server::with_config(&within_limit);
+    let mut raw = s.raw();
+    // The header alone: no body byte is sent, and the answer comes all the same.
+    raw.send(format!("{{\"op\":\"put\",\"name\":\"big.raw\",\"size\":{size}}}\n").as_bytes());
+    let reply = raw.json();
+    assert_eq!(reply["code"], "no_space", "{reply}");
+    let message = reply["message"].as_str().unwrap();
+    assert!(message.starts_with("no space on the server for "), "{message}");
+    assert!(message.ends_with("nothing was stored (free some space there, then try again)"));
+    // The body was never read, so the connection cannot go on: it closes.
+    assert!(raw.closed());
+    assert!(s.partials().is_empty() && s.stored().is_empty());
+    s.assert_serving();
+}
+
+#[test]
+fn the_client_stops_sending_a_body_the_server_refused_before_reading_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let refusal = "{\"ok\":false,\"code\":\"no_space\",\"message\":\"no space on the server for 1.0 \
+                   GiB more: its storage has 8.0 MiB free; nothing was stored (free some space \
+                   there, then try again)\"}\n";
+    // A server that refuses the put at its header, then counts what the client still sends
+    // until it closes (at most 256 MiB, or 60 s).
+    let fake = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut out = sock;
+        let mut line = String::new();
+        // The greeting, the hello, a stat (the client asks first for large files), the put.
+        for _ in 0..4 {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line.starts_with("{\"op\":\"hello\"") {
+                out.write_all(b"{\"ok\":true,\"version\":1,\"server\":\"fake\"}\n")
+                    .unwrap();
+            } else if line.starts_with("{\"op\":\"stat\"") {
+                out.write_all(b"{\"ok\":true,\"file\":null,\"partial\":0}\n")
+                    .unwrap();
+            }
+        }
+        assert!(line.starts_with("{\"op\":\"put\""), "{line}");
+        out.write_all(refusal.as_bytes()).unwrap();
+        let mut taken = reader.buffer().len();
+        reader.consume(taken);
+        let mut buf = vec![0u8; 1 << 16];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while taken < 256 << 20 && Instant::now() < deadline {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => taken += n,
+            }
+        }
+        taken
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: 1 GiB to send, nothing on disk.
+    std::fs::File::create(dir.path().join("big.raw"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let out = Command::new(NF)
+        .args(["put", "big.raw", "-s", &addr])
+        .current_dir(dir.path())
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_KNOWN_SERVERS", dir.path().join("known_servers"))
+        .output()
+        .unwrap();
+    let taken = fake.join().unwrap();
+    assert_fails(&out, 1, "nf: error: no space on the server for 1.0 GiB more");
+    assert_eq!(
+        stderr(&out).lines().last(),
+        Some("uploaded 0 of 1 file; 1 failed: no space on the server")
+    );
+    // What the socket buffers held when the answer came, not the gigabyte.
+    assert!(taken < 32 << 20, "the client sent {taken} bytes of the body");
+}
+
+#[test]
+fn nf_put_of_more_than_the_server_holds_fails_fast_with_what_to_do() {
+    let (s, _) = Server::with_a_file_beyond_its_free_space("big.raw");
+    s.file("small.txt", b"fits");
+    // The files after it go over a new connection (the server closed the first).
+    let out = s.nf(&["put", "big.raw", "small.txt"]);
+    assert_fails(&out, 1, "nf: error: no space on the server for ");
+    let err = stderr(&out);
+    assert!(
+        err.contains("free; nothing was stored (free some space there, then try again)"),
+        "{err}"
+    );
+    let summary = err.lines().last().unwrap();
+    assert!(summary.starts_with("uploaded 1 of 2 files (4 B) in "), "{err}");
+    assert!(summary.ends_with("; 1 failed: no space on the server"), "{err}");
+    assert_eq!(s.read_stored("small.txt"), b"fits");
+    // The server took none of the body: its log line of the put says 0 bytes.
+    let line = s.log_line(|l| l.contains(" put \"big.raw\""));
+    assert!(
+        line.contains(" put \"big.raw\" 0 ") && line.contains(" error no_space: "),
+        "{line}"
+    );
+    assert!(s.partials().is_empty());
+    assert_eq!(s.stored(), ["small.txt"]);
 }

@@ -302,20 +302,22 @@ fn sessions() -> Vec<Vec<u8>> {
     all.push(s);
 
     // HTTP: uploads by length and by chunks, ranges, conditions, pipelined, a tar, a delete.
-    let mut s = b"PUT /h.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello\n".to_vec();
-    s.extend_from_slice(b"GET /h.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=1-3\r\n\r\n");
-    s.extend_from_slice(b"PUT /h2.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let mut s = b"PUT /h.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\n\r\nhello\n".to_vec();
+    s.extend_from_slice(b"GET /h.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=1-3\r\n\r\n");
+    s.extend_from_slice(b"PUT /h2.txt HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
     s.extend_from_slice(b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nTrailer: x\r\n\r\n");
-    s.extend_from_slice(b"GET /?json HTTP/1.1\r\nHost: x\r\n\r\n");
+    s.extend_from_slice(b"GET /?json HTTP/1.1\r\nHost: localhost\r\n\r\n");
     all.push(s);
 
-    let mut s = b"GET /?tar HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
-    s.extend_from_slice(b"HEAD /h.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n");
-    s.extend_from_slice(b"PUT /h.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\nContent-Length: 2\r\n\r\nno");
-    s.extend_from_slice(b"DELETE /h2.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /..%2Fx HTTP/1.0\r\n\r\n");
+    let mut s = b"GET /?tar HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec();
+    s.extend_from_slice(b"HEAD /h.txt HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: *\r\n\r\n");
+    s.extend_from_slice(
+        b"PUT /h.txt HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: *\r\nContent-Length: 2\r\n\r\nno",
+    );
+    s.extend_from_slice(b"DELETE /h2.txt HTTP/1.1\r\nHost: localhost\r\n\r\nGET /..%2Fx HTTP/1.0\r\n\r\n");
     all.push(s);
 
-    let mut s = b"PUT /d.bin HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n".to_vec();
+    let mut s = b"PUT /d.bin HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n".to_vec();
     s.extend_from_slice(
         format!("Content-Digest: blake3=:{}:\r\n", {
             use base64::Engine;
@@ -324,7 +326,7 @@ fn sessions() -> Vec<Vec<u8>> {
         .as_bytes(),
     );
     s.extend_from_slice(
-        b"Content-Length: 6\r\n\r\ndigestGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"Content-Length: 6\r\n\r\ndigestGET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
     all.push(s);
 

@@ -324,6 +324,22 @@ fn chunked_and_large_puts_stream_through_with_100_continue() {
 }
 
 #[test]
+fn a_put_larger_than_the_free_space_is_refused_with_507_before_its_body() {
+    let (s, path) = Server::with_a_file_beyond_its_free_space("huge.raw");
+    let target = url(&s, "/huge.raw");
+    let out = curl(&s, &["-v", "-T", path.to_str().unwrap(), &target]);
+    let said = stderr(&out);
+    // curl asked to continue; the answer came instead, and no body byte was read.
+    assert!(said.contains("Expect: 100-continue"), "{said}");
+    assert!(!said.contains("100 Continue"), "{said}");
+    assert!(said.contains("HTTP/1.1 507"), "{said}");
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(body.starts_with("no space on the server for "), "{body}");
+    s.log_line(|l| l.contains(" PUT 507 \"huge.raw\" 0 "));
+    assert!(s.partials().is_empty() && s.stored().is_empty());
+}
+
+#[test]
 fn delete_removes_a_file_and_a_read_only_server_refuses_writes() {
     let s = Server::start();
     nf_put(&s, "gone.txt", b"bye");
@@ -526,10 +542,23 @@ fn a_tar_of_the_folder_unpacks_to_the_same_bytes() {
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
+    // The top folder's archive (files.tar) unpacks into one folder, files/.
+    let names: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["files"]);
     for (name, content) in &files {
-        assert_same(&std::fs::read(out_dir.join(name)).unwrap(), content, name);
+        assert_same(
+            &std::fs::read(out_dir.join("files").join(name)).unwrap(),
+            content,
+            name,
+        );
     }
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), files.len());
+    assert_eq!(
+        std::fs::read_dir(out_dir.join("files")).unwrap().count(),
+        files.len()
+    );
     // HTTP/1.0 has no chunks: the archive ends with the connection.
     let (status, fields, tar10) = fetch(&s, "/?tar", &["--http1.0"]);
     assert_eq!(status, 200);
@@ -583,12 +612,12 @@ fn pipelined_requests_are_answered_in_order_on_one_connection() {
     nf_put(&s, "p.txt", b"0123456789");
     let mut raw = Raw::connect(&s.addr);
     let mut batch = Vec::new();
-    batch.extend_from_slice(b"GET /p.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=2-4\r\n\r\n");
-    batch.extend_from_slice(b"PUT /q.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
-    batch.extend_from_slice(b"HEAD /p.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"GET /q.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"\r\nDELETE /q.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-    batch.extend_from_slice(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    batch.extend_from_slice(b"GET /p.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=2-4\r\n\r\n");
+    batch.extend_from_slice(b"PUT /q.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+    batch.extend_from_slice(b"HEAD /p.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"GET /q.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"\r\nDELETE /q.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    batch.extend_from_slice(b"GET /nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     raw.send(&batch);
     let (status, _, body) = read_response(&mut raw.reader);
     assert_eq!((status, body.as_slice()), (206, &b"234"[..]));
@@ -682,7 +711,9 @@ fn a_put_cut_halfway_leaves_nothing_visible_and_the_server_keeps_serving() {
     nf_put(&s, "doc.bin", b"the previous version");
     for (name, len) in [("doc.bin", 4 << 20), ("new.bin", 4 << 20), ("small.bin", 100_000)] {
         let mut raw = Raw::connect(&s.addr);
-        raw.send(format!("PUT /{name} HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n").as_bytes());
+        raw.send(
+            format!("PUT /{name} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len}\r\n\r\n").as_bytes(),
+        );
         raw.send(&random_bytes(len / 2, 11));
         drop(raw);
         s.log_line(|l| l.contains(&format!(" PUT - \"{name}\" {} ", len / 2)) && l.ends_with("hung up"));
@@ -695,11 +726,11 @@ fn a_put_cut_halfway_leaves_nothing_visible_and_the_server_keeps_serving() {
     assert_eq!((status, body.as_str()), (200, "the previous version"));
     // A chunked body cut mid-chunk, and one whose framing lies.
     let mut raw = Raw::connect(&s.addr);
-    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789");
+    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789");
     drop(raw);
     s.log_line(|l| l.contains(" PUT - \"c.bin\" 10 "));
     let mut raw = Raw::connect(&s.addr);
-    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n");
+    raw.send(b"PUT /c.bin HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n");
     let (status, head, _) = read_response(&mut raw.reader);
     assert!(status == 400 && head.contains("Connection: close"), "{head}");
     assert_eq!(s.names(), ["doc.bin"]);
@@ -744,21 +775,24 @@ fn malformed_oversized_and_dripping_heads_are_refused_and_bounded() {
     for (request, status) in [
         (&b"GET / HTTP/1.1\r\n\r\n"[..], "400"),
         (
-            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "400",
         ),
         (
-            b"PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"PUT /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             "400",
         ),
         (
-            b"PUT /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"PUT /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
             "501",
         ),
-        (b"GET /..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
-        (b"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
-        (b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
-        (b"PUT /a HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+        (
+            b"GET /..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "400",
+        ),
+        (b"GET /a%00b HTTP/1.1\r\nHost: localhost\r\n\r\n", "400"),
+        (b"BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n", "405"),
+        (b"PUT /a HTTP/1.1\r\nHost: localhost\r\n\r\n", "400"),
     ] {
         let reply = answer(request);
         assert!(
@@ -769,10 +803,10 @@ fn malformed_oversized_and_dripping_heads_are_refused_and_bounded() {
     }
     // Too many fields, and a head over max_header_bytes (64 KiB): 431.
     let many: String = (0..120).map(|i| format!("X-{i}: v\r\n")).collect();
-    let reply = answer(format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n").as_bytes());
+    let reply = answer(format!("GET / HTTP/1.1\r\nHost: localhost\r\n{many}\r\n").as_bytes());
     assert!(reply.starts_with("HTTP/1.1 431 "), "{reply}");
     let huge = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n",
         "a".repeat(70_000)
     );
     let reply = answer(huge.as_bytes());
@@ -929,7 +963,7 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
         assert_eq!(json, ls.stdout, "byte for byte");
     }
 
-    // Its tar holds the whole tree below it: files, modes, the empty folder.
+    // Its tar holds the folder and the whole tree below it: files, modes, the empty folder.
     let (status, _, tar) = fetch(&s, "/photos/?tar", &[]);
     assert_eq!(status, 200);
     let archive = s.work.join("photos.tar");
@@ -941,6 +975,7 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", stderr(&out));
+    let unpacked = unpacked.join("photos");
     assert_same(
         &std::fs::read(unpacked.join("2020/a b.jpg")).unwrap(),
         &jpg,
@@ -973,4 +1008,316 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     assert_eq!(names, ["photos/empty", "photos/top.txt"]);
     let (status, _) = status_and_body(&s, "/", &["-X", "DELETE"]);
     assert_eq!(status, 405);
+}
+
+/// Every entry below `dir` by its path relative to `dir`: a file's bytes and permission bits,
+/// or `None` for a folder.
+fn tree_of(dir: &Path) -> std::collections::BTreeMap<String, Option<(Vec<u8>, u32)>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tree = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                tree.insert(rel, None);
+                todo.push(path);
+            } else {
+                let bits = meta.permissions().mode() & 0o777;
+                tree.insert(rel, Some((std::fs::read(&path).unwrap(), bits)));
+            }
+        }
+    }
+    tree
+}
+
+/// Unpacks `archive` with the real tar into the new, empty folder `into`.
+fn untar(archive: &[u8], into: &Path) {
+    std::fs::create_dir_all(into).unwrap();
+    assert_eq!(std::fs::read_dir(into).unwrap().count(), 0);
+    let file = into.with_extension("tar");
+    std::fs::write(&file, archive).unwrap();
+    let out = Command::new("tar")
+        .args(["-xf", file.to_str().unwrap(), "-C", into.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", stderr(&out));
+}
+
+/// `tar -tf` of `archive`: its entries' paths in order.
+fn tar_list(s: &Server, archive: &[u8]) -> Vec<String> {
+    let file = s.work.join("listed.tar");
+    std::fs::write(&file, archive).unwrap();
+    let out = Command::new("tar")
+        .args(["-tf", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", stderr(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Makes `www/a.txt` and `www/sub/index.md` in the work folder and puts them with `nf put -r`.
+fn put_www(s: &Server) {
+    put_tree(
+        s,
+        "www",
+        &[
+            ("a.txt", b"alpha\n", 0o644),
+            ("sub/index.md", b"# index\n", 0o644),
+        ],
+    );
+}
+
+/// Makes the folder `top` in the work folder with `files` (path below it, content, permission
+/// bits) and the folders they need, then puts it with `nf put -r`; returns its path.
+fn put_tree(s: &Server, top: &str, files: &[(&str, &[u8], u32)]) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let root = s.work.join(top);
+    for (path, content, mode) in files {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, content).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(*mode)).unwrap();
+    }
+    let out = s.nf(&["put", "-r", top]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    root
+}
+
+#[test]
+fn a_redirect_to_a_folder_keeps_the_query_so_curl_l_gets_the_tar_and_the_json() {
+    let s = Server::start();
+    put_www(&s);
+    for (asked, location) in [
+        ("/www?tar", "/www/?tar"),
+        ("/www?json", "/www/?json"),
+        ("/www/sub?json&x=a%20b", "/www/sub/?json&x=a%20b"),
+    ] {
+        let (status, fields, _) = fetch(&s, asked, &[]);
+        assert_eq!(status, 301, "{asked}");
+        assert_eq!(field(&fields, "location"), Some(location), "{asked}");
+    }
+    // `curl -L` follows it to a real archive of the folder...
+    let (status, fields, tar) = fetch(&s, "/www?tar", &["-L"]);
+    assert_eq!(status, 200);
+    assert_eq!(field(&fields, "content-type"), Some("application/x-tar"));
+    let listed = tar_list(&s, &tar);
+    assert_eq!(listed.first().map(String::as_str), Some("www/"), "{listed:?}");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["www/", "www/a.txt", "www/sub/", "www/sub/index.md"]);
+    // ... and to the JSON listing, exactly what `nf ls --json www` prints.
+    let (status, fields, json) = fetch(&s, "/www?json", &["-L"]);
+    assert_eq!(status, 200);
+    assert_eq!(field(&fields, "content-type"), Some("application/json"));
+    let parsed: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+    let names: Vec<&str> = parsed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["www/a.txt", "www/sub"]);
+    let ls = s.nf(&["ls", "--json", "www"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(parsed.len(), listed.len());
+    assert_eq!(parsed[0], listed[0], "the file's entry as nf ls --json shows it");
+}
+
+#[test]
+fn a_folder_tar_unpacks_into_one_folder_of_its_name_holding_the_same_tree() {
+    let s = Server::start();
+    std::fs::create_dir_all(s.work.join("site/empty")).unwrap();
+    let long = format!("sub/{}-ü.txt", "n".repeat(120));
+    let site = put_tree(
+        &s,
+        "site",
+        &[
+            ("index.html", b"<h1>hi</h1>\n", 0o644),
+            ("sub/deep/x.bin", &random_bytes(100_000, 31), 0o644),
+            ("sub/run.sh", b"#!/bin/sh\necho hi\n", 0o755),
+            (&long, b"a long name\n", 0o644),
+        ],
+    );
+    for (path, top, source) in [
+        ("/site/?tar", "site", site.clone()),
+        ("/site/sub/?tar", "sub", site.join("sub")),
+        ("/site/sub/deep/?tar", "deep", site.join("sub/deep")),
+    ] {
+        let (status, _, tar) = fetch(&s, path, &[]);
+        assert_eq!(status, 200, "{path}");
+        let into = s.work.join(format!("unpacked-{top}"));
+        untar(&tar, &into);
+        let made: Vec<_> = std::fs::read_dir(&into)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(made, [top], "{path}: one folder, named after the folder");
+        assert_eq!(tree_of(&into.join(top)), tree_of(&source), "{path}");
+    }
+    // The top folder's archive unpacks into files/, holding the whole store.
+    let (_, _, tar) = fetch(&s, "/?tar", &[]);
+    let into = s.work.join("unpacked-top");
+    untar(&tar, &into);
+    let made: Vec<_> = std::fs::read_dir(&into)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(made, ["files"]);
+    assert_eq!(tree_of(&into.join("files/site")), tree_of(&site));
+}
+
+#[test]
+fn a_folder_path_naming_a_file_is_404_for_every_method_and_the_file_stays() {
+    let s = Server::start();
+    nf_put(&s, "f.txt", b"the file\n");
+    s.file("g.txt", b"below\n");
+    let out = s.nf(&["put", "g.txt", "--as", "d/g.txt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body = s.file("replacement.bin", b"replaced!\n");
+    let body = format!("@{}", body.display());
+    let requests: [(&str, &[&str]); 8] = [
+        ("", &[]),
+        ("", &["-I"]),
+        ("?json", &[]),
+        ("?tar", &[]),
+        ("", &["-X", "PUT", "--data-binary", &body]),
+        ("?recursive", &["-X", "PUT", "--data-binary", &body]),
+        ("", &["-X", "DELETE"]),
+        ("?recursive", &["-X", "DELETE"]),
+    ];
+    for (name, content) in [("f.txt", &b"the file\n"[..]), ("d/g.txt", b"below\n")] {
+        for (query, args) in &requests {
+            let path = format!("/{name}/{query}");
+            let (status, text) = status_and_body(&s, &path, args);
+            assert_eq!(status, 404, "{path} {args:?}: {text}");
+            if !args.contains(&"-I") {
+                assert_eq!(
+                    text,
+                    format!("\"{name}\" is a file, not a folder; its URL has no final `/`\n"),
+                    "{path} {args:?}"
+                );
+            }
+            assert_eq!(
+                s.read_stored(name),
+                content,
+                "{path} {args:?}: the file is unchanged"
+            );
+        }
+    }
+    assert_eq!(s.names(), ["d", "f.txt"]);
+    // Without the slash, it is the file.
+    let (status, text) = status_and_body(&s, "/d/g.txt", &[]);
+    assert_eq!((status, text.as_str()), (200, "below\n"));
+}
+
+/// `text` with HTML's five escapes undone.
+fn html_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every byte of `name` but the unreserved ones percent-encoded: a URL path segment.
+fn percent_encoded(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text between `start` and the next `end` after it in `text`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text:?}"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} after {start:?}"));
+    &text[from..from + len]
+}
+
+#[test]
+fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
+    let s = Server::start();
+    let names = [
+        "invoice_\u{202e}txt.exe",
+        "zero\u{200b}width.txt",
+        "cafe\u{301}.txt",
+        "no\u{a0}break.txt",
+        "left\u{200e}mark.txt",
+        "plain.txt",
+    ];
+    for name in names {
+        let (status, text) = put_with(&s, &format!("/{}", percent_encoded(name)), b"x\n", "X-Test: 1");
+        assert_eq!(status, 201, "{name:?}: {text}");
+    }
+    let (status, _, page) = fetch(&s, "/", &[]);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    // Each delete button's name, and its row's label as the listing shows it.
+    let rows: Vec<(String, String)> = page
+        .lines()
+        .filter(|l| l.contains("class=\"delete\""))
+        .map(|row| {
+            let link = between(row, "<a href=\"", "</a>");
+            let label = html_unescape(link.split_once("\">").unwrap().1);
+            (html_unescape(between(row, "data-name=\"", "\"")), label)
+        })
+        .collect();
+    assert_eq!(rows.len(), names.len(), "{page}");
+    for (name, label) in &rows {
+        assert_eq!(label, &nf::name::shown(name), "the listing escapes {name:?}");
+    }
+    let work = s.work.join("dialogs");
+    std::fs::create_dir_all(&work).unwrap();
+    let script = work.join("page.js");
+    std::fs::write(&script, between(&page, "<script>", "</script>")).unwrap();
+    let error = "refused: \u{202e}gnp.exe";
+    let cases = serde_json::json!({
+        "buttons": rows.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+        "uploads": names,
+        "error": error,
+    });
+    let cases_file = work.join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
+    let out = Command::new("node")
+        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
+        .output()
+        .expect("node runs the page's script (.ci/run installs nodejs)");
+    assert!(out.status.success(), "node: {}", stderr(&out));
+    let shown: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let said = |kind: &str, text: &str| shown.iter().any(|d| d[0] == kind && d[1] == text);
+    let error_shown = nf::name::printable(error);
+    // Each name is a button (its label checked above) and an upload.
+    for name in names {
+        let label = nf::name::shown(name);
+        for (kind, text) in [
+            ("confirm", format!("Delete {label}?")),
+            ("status", format!("Deleted {label}.")),
+            ("status", format!("Uploading {label}…")),
+            ("confirm", format!("{label} is already here. Replace it?")),
+            ("status", format!("{label}: {error_shown}")),
+        ] {
+            assert!(said(kind, &text), "{name:?}: no {kind} {text:?} in {shown:?}");
+        }
+    }
+    // Nothing hidden reaches a dialog; the requests carry the names themselves.
+    for d in shown.iter().filter(|d| d[0] != "fetch") {
+        assert!(!d[1].chars().any(nf::name::hidden), "{d:?}");
+    }
+    for name in names {
+        let asked = shown.iter().filter(|d| d[0] == "fetch" && d[2] == name).count();
+        assert_eq!(
+            asked, 4,
+            "{name:?}: two deletes and two uploads of the name itself"
+        );
+    }
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::bucket::{assert_get_is_right_or_refused, store_has, store_pairs_etags_apart};
 use common::*;
+use std::process::Command;
 
 /// How much of an upload cut after `cut` bytes the store keeps for a resume: what arrived (the
 /// local store), its whole parts of 8 MiB (the object store), or nothing where the store lists
@@ -169,17 +170,82 @@ fn a_download_resumes_from_its_partial_and_checks_the_whole_file() {
     }
 }
 
+/// Stores `data` as `name` on the server, and leaves only `partial` of a download of it
+/// beside where it would go (`.NAME.nf-part`).
+fn stored_with_a_local_partial(s: &Server, name: &str, data: &[u8], partial: &[u8]) {
+    s.file(name, data);
+    assert!(s.nf(&["put", name]).status.success());
+    std::fs::remove_file(s.work.join(name)).unwrap();
+    std::fs::write(s.work.join(format!(".{name}.nf-part")), partial).unwrap();
+}
+
 #[test]
 fn a_download_partial_that_does_not_match_is_replaced_by_a_full_download() {
     let s = Server::start();
     let data = random_bytes(500_000, 3);
-    s.file("x.bin", &data);
-    assert!(s.nf(&["put", "x.bin"]).status.success());
-    std::fs::remove_file(s.work.join("x.bin")).unwrap();
-    std::fs::write(s.work.join(".x.bin.nf-part"), vec![0u8; 1000]).unwrap();
+    stored_with_a_local_partial(&s, "x.bin", &data, &[0u8; 1000]);
     let out = s.nf(&["get", "--resume", "x.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_same(&std::fs::read(s.work.join("x.bin")).unwrap(), &data, "content");
+}
+
+#[test]
+fn a_get_without_resume_says_it_found_a_partial_and_starts_over() {
+    let s = Server::start();
+    let data = random_bytes(300_000, 4);
+    stored_with_a_local_partial(&s, "x.bin", &data, &data[..1000]);
+    let out = s.nf(&["get", "x.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).lines().next(),
+        Some("nf: found a partial download of x.bin (1000 B); starting over (use --resume to continue)")
+    );
+    assert_same(&std::fs::read(s.work.join("x.bin")).unwrap(), &data, "content");
+    assert!(!s.work.join(".x.bin.nf-part").exists());
+    // Quiet with -q; and nothing to say without a partial.
+    std::fs::remove_file(s.work.join("x.bin")).unwrap();
+    std::fs::write(s.work.join(".x.bin.nf-part"), &data[..10]).unwrap();
+    let out = s.nf(&["get", "-q", "x.bin"]);
+    assert_eq!(stderr(&out), "");
+    std::fs::remove_file(s.work.join("x.bin")).unwrap();
+    assert!(!stderr(&s.nf(&["get", "x.bin"])).contains("partial"));
+}
+
+/// `cmd` run under a file-size limit (`ulimit -f`) of `kib` KiB.
+fn under_file_size_limit(cmd: &Command, kib: u64) -> Command {
+    let mut limited = Command::new("bash");
+    limited
+        .args(["-c", &format!("ulimit -f {kib}; exec \"$0\" \"$@\"")])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => limited.env(key, v),
+            None => limited.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        limited.current_dir(dir);
+    }
+    limited
+}
+
+#[test]
+fn a_download_that_cannot_be_written_names_the_users_file_not_the_hidden_partial() {
+    let s = Server::start();
+    s.file("big.bin", &random_bytes(1 << 20, 5));
+    assert!(s.nf(&["put", "big.bin"]).status.success());
+    std::fs::remove_file(s.work.join("big.bin")).unwrap();
+    // The client may write files of at most 64 KiB: its writes fail (EFBIG).
+    let out = under_file_size_limit(&s.cmd_in(&s.work, &["get", "big.bin"]), 64)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.starts_with("nf: error: cannot write big.bin: "), "{err}");
+    assert!(!err.contains("nf-part"), "{err}");
+    assert!(!s.work.join("big.bin").exists());
+    assert!(!s.work.join(".big.bin.nf-part").exists());
 }
 
 #[test]

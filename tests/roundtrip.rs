@@ -357,8 +357,11 @@ fn a_batch_with_bad_items_completes_the_others_and_reports_each_failure_then_the
         "{err}"
     );
     // The summary comes last and counts what succeeded.
-    assert!(lines[3].starts_with("uploaded 2 of 5 files"), "{err}");
-    assert!(lines[3].ends_with("; 3 failed"), "{err}");
+    assert!(lines[3].starts_with("uploaded 2 of 5 files (13 B) in "), "{err}");
+    assert!(
+        lines[3].ends_with("; 3 failed: 1 invalid name, 1 not found, 1 already exists (use -f)"),
+        "{err}"
+    );
     assert_eq!(s.read_stored("a.txt"), b"first\n");
     assert_eq!(s.read_stored("b.txt"), b"second\n");
     assert_eq!(
@@ -373,7 +376,12 @@ fn a_batch_with_bad_items_completes_the_others_and_reports_each_failure_then_the
     assert_eq!(get.status.code(), Some(2), "{err}");
     assert!(err.contains("invalid name \"../x\""), "{err}");
     assert!(err.contains("no file named \"nope.txt\""), "{err}");
-    assert!(err.trim_end().ends_with("; 2 failed"), "{err}");
+    assert!(err.contains("\ndownloaded 2 of 4 files (13 B) in "), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("; 2 failed: 1 invalid name, 1 not found"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(s.work.join("back/a.txt")).unwrap(), b"first\n");
     assert_eq!(std::fs::read(s.work.join("back/b.txt")).unwrap(), b"second\n");
     let rm = s.nf(&["rm", "nope.txt", "a.txt", "bad/../name"]);
@@ -382,10 +390,61 @@ fn a_batch_with_bad_items_completes_the_others_and_reports_each_failure_then_the
     assert!(err.contains("no file named \"nope.txt\""), "{err}");
     assert!(err.contains("invalid name \"bad/../name\""), "{err}");
     assert!(
-        err.trim_end().ends_with("removed 1 of 3 files; 2 failed"),
+        err.trim_end()
+            .ends_with("removed 1 file; 2 failed: 1 invalid name, 1 not found"),
         "{err}"
     );
     assert_eq!(s.names(), ["b.txt", "taken.txt"]);
+}
+
+/// The last line of a command's stderr: its summary.
+fn summary(out: &std::process::Output) -> String {
+    stderr(out).lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn summaries_say_why_items_failed_and_count_only_what_moved() {
+    let s = Server::start();
+    s.file("a.txt", b"server");
+    assert!(s.nf(&["put", "a.txt"]).status.success());
+    // The 6 bytes sent in vain are not "uploaded".
+    let again = s.nf(&["put", "a.txt"]);
+    assert_fails(&again, 4, "already exists");
+    assert_eq!(
+        summary(&again),
+        "uploaded 0 of 1 file; 1 failed: already exists (use -f)"
+    );
+    let get = s.nf(&["get", "a.txt"]);
+    assert_fails(&get, 4, "already exists");
+    assert_eq!(
+        summary(&get),
+        "downloaded 0 of 1 file; 1 failed: already exists (use -f)"
+    );
+
+    // mkdir of an existing directory made nothing, as mkdir -p; it is no failure.
+    let out = s.nf(&["mkdir", "docs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(&out), "created 1 directory");
+    let out = s.nf(&["mkdir", "docs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(&out), "nothing created: 1 directory already existed");
+    let out = s.nf(&["mkdir", "docs", "docs/new", "a.txt"]);
+    assert_fails(&out, 4, "is a file");
+    assert_eq!(
+        summary(&out),
+        "created 1 of 3 directories; 1 already existed; 1 failed: a file where a directory is, \
+         or the reverse"
+    );
+
+    // rm counts files and directories by what they were, with -r or without.
+    s.file("b.txt", b"b");
+    assert!(s.nf(&["put", "b.txt", "--as", "docs/b.txt"]).status.success());
+    let out = s.nf(&["rm", "a.txt"]);
+    assert_eq!(summary(&out), "removed 1 file");
+    let out = s.nf(&["rm", "-r", "docs", "gone.txt"]);
+    assert_fails(&out, 3, "no file named");
+    assert_eq!(summary(&out), "removed 1 directory; 1 failed: not found");
+    assert!(s.names().is_empty());
 }
 
 #[test]

@@ -466,7 +466,8 @@ fn with_a_token_plaintext_from_outside_allow_plaintext_from_is_refused_even_with
     assert!(!s.log.lock().unwrap().contains(" hello "));
     // An HTTP client from there is told the same, in HTTP.
     let mut http = connect_from(&s.addr, "127.0.0.2");
-    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let mut answer = String::new();
     http.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{answer}");

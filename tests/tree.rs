@@ -252,6 +252,37 @@ fn each_tree_goes_under_its_own_name_or_the_one_given_with_as() {
 }
 
 #[test]
+fn as_with_a_trailing_slash_stores_each_file_and_tree_inside_that_directory_as_cp_does() {
+    let s = Server::start();
+    s.file("b.txt", b"b");
+    s.file("c.txt", b"c");
+    fs::create_dir_all(s.work.join("site")).unwrap();
+    s.file("site/index.md", b"index");
+    // Into a directory that does not exist yet, then into one that does, several at once.
+    ok(&s.nf(&["put", "b.txt", "--as", "docs/"]));
+    ok(&s.nf(&["put", "c.txt", "site/index.md", "--as", "docs/"]));
+    ok(&s.nf(&["put", "-r", "site", "--as", "www/"]));
+    ok(&s.nf(&["put", "c.txt", "--as", "/"]));
+    assert_eq!(
+        tree_of(&s, None),
+        [
+            ("c.txt", "file"),
+            ("docs", "dir"),
+            ("docs/b.txt", "file"),
+            ("docs/c.txt", "file"),
+            ("docs/index.md", "file"),
+            ("www", "dir"),
+            ("www/site", "dir"),
+            ("www/site/index.md", "file"),
+        ]
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+    );
+    assert_eq!(s.read_stored("docs/b.txt"), b"b");
+    // Without the slash, --as still names the one file, and only one.
+    assert_fails(&s.nf(&["put", "b.txt", "c.txt", "--as", "docs"]), 2, "--as DIR/");
+}
+
+#[test]
 fn symlinks_in_a_source_tree_are_skipped_with_a_warning_and_followed_with_dash_l() {
     let s = Server::start();
     let src = s.work.join("tree");
@@ -493,6 +524,79 @@ fn sync_sends_only_what_changed_and_a_second_run_sends_nothing() {
     assert_eq!(String::from_utf8(plan).unwrap(), "~ bin/run.sh\n");
     ok(&s.nf(&["sync", "--checksum", "site", ":www"]));
     assert_eq!(s.read_stored("www/bin/run.sh"), before);
+}
+
+/// A command's stdout, its lines sorted (actions of one run come in the order they finish).
+fn sorted_lines(out: &std::process::Output) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8(ok_out(out))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn sync_says_skipped_links_once_in_its_summary_and_itemizes_what_it_did_with_v() {
+    let s = Server::start();
+    let site = s.work.join("site");
+    fs::create_dir_all(site.join("sub")).unwrap();
+    fs::write(site.join("a.txt"), b"a").unwrap();
+    fs::write(site.join("sub/b.txt"), b"b").unwrap();
+    std::os::unix::fs::symlink("a.txt", site.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink("sub", site.join("sub-link")).unwrap();
+    let links = "0 deleted; 2 symbolic links skipped (-L follows them)";
+    // stdout is not a terminal here and there is no -v: nothing is itemized.
+    let out = s.nf(&["sync", "site", ":www"]);
+    let err = ok(&out);
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    assert!(!err.contains("warning"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0], format!("0 unchanged, 1 directory made, {links}"));
+    assert!(lines[1].starts_with("sent 2 files (2 B) in "), "{err}");
+    // The next run says it once again, not once per link.
+    let err = ok(&s.nf(&["sync", "site", ":www"]));
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            &format!("2 unchanged, 0 directories made, {links}"),
+            "sent 0 files"
+        ]
+    );
+
+    // -v: what was done, in the lines of -n, and the links named.
+    fs::write(site.join("a.txt"), b"changed").unwrap();
+    fs::write(site.join("c.txt"), b"c").unwrap();
+    fs::create_dir_all(site.join("new")).unwrap();
+    fs::write(site.join("new/d.txt"), b"d").unwrap();
+    let out = s.nf(&["sync", "-v", "site", ":www"]);
+    assert_eq!(
+        sorted_lines(&out),
+        ["+ c.txt", "+ new/", "+ new/d.txt", "~ a.txt"]
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("nf: skipped the symbolic link site/link.txt\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nf: skipped the symbolic link site/sub-link\n"),
+        "{err}"
+    );
+    // Deletions too, and the other way down.
+    fs::remove_file(site.join("c.txt")).unwrap();
+    fs::remove_dir_all(site.join("new")).unwrap();
+    let out = s.nf(&["sync", "-v", "--delete", "site", ":www"]);
+    assert_eq!(sorted_lines(&out), ["- c.txt", "- new/"]);
+    let out = s.nf(&["sync", "-v", ":www", "back"]);
+    assert_eq!(sorted_lines(&out), ["+ a.txt", "+ sub/", "+ sub/b.txt"]);
+    assert_eq!(fs::read(s.work.join("back/a.txt")).unwrap(), b"changed");
+    // -q: only errors.
+    fs::write(site.join("e.txt"), b"e").unwrap();
+    let out = s.nf(&["sync", "-q", "site", ":www"]);
+    assert!(out.stdout.is_empty() && ok(&out).is_empty());
 }
 
 fn ok_out(out: &std::process::Output) -> Vec<u8> {

@@ -1,7 +1,9 @@
-//! Opening a connection to a server: resolve, connect, and decide on TLS (`tls = "auto"`:
-//! to every server not on loopback). Over TLS, the server is trusted as [`crate::tls::trust`]
-//! says, before anything but the TLS handshake is sent; a token is never sent in clear to a
-//! server that is not on loopback.
+//! Opening a connection to a server: resolve, connect, and decide on TLS (`tls = "auto"`: to
+//! every server not on loopback, and on loopback too when the client holds a token or the
+//! server's key is pinned or recorded in `known_servers`, so that a secret never goes to a
+//! program that merely holds the port). Over TLS, the server is trusted as
+//! [`crate::tls::trust`] says, before anything but the TLS handshake is sent; a token is never
+//! sent in clear to a server that is not on loopback, and on loopback only with `--tls never`.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -68,7 +70,7 @@ impl Target {
                 ))
             }
             TlsMode::Never => false,
-            TlsMode::Auto => pinned || !loopback,
+            TlsMode::Auto => pinned || !loopback || self.token.is_some() || self.recorded().is_some(),
         };
         if self.token.is_some() && !tls && !loopback {
             return Err(Error::new(
@@ -138,7 +140,10 @@ impl Target {
         let (mut conn, mut sock) = (conn, sock);
         while conn.is_handshaking() {
             if let Err(e) = conn.complete_io(&mut sock) {
-                return Err(trust.refusal().unwrap_or_else(|| self.handshake_failed(&e)));
+                return Err(trust
+                    .refusal()
+                    .or_else(|| self.not_the_recorded_server(&e))
+                    .unwrap_or_else(|| self.handshake_failed(&e)));
             }
         }
         let stream = TlsStream::new(conn, sock, Vec::new());
@@ -151,6 +156,29 @@ impl Target {
         };
         let transport = Transport::client(Io::TlsClient(Box::new(stream)), self.timeout).map_err(talk)?;
         Ok(Opened { transport, first_use })
+    }
+
+    /// The line of `known_servers` that records this server's key, if one does.
+    fn recorded(&self) -> Option<usize> {
+        crate::tls::trust::recorded_line(&self.known_servers, &self.server_key())
+    }
+
+    /// The error for a failed handshake with a server whose key is recorded: whatever answers
+    /// there did not prove it holds that key, and nothing was sent to it.
+    fn not_the_recorded_server(&self, e: &std::io::Error) -> Option<Error> {
+        let line = self.recorded()?;
+        Some(Error::new(
+            ErrorKind::Connect,
+            format!(
+                "{} did not complete a TLS handshake ({}), yet its key is recorded in {}:{line}: \
+                 the program on that port may not be the nf server you used before; nothing was \
+                 sent to it. If that server now runs without TLS, delete that line (and use --tls \
+                 never only on a machine you trust)",
+                self.addr,
+                describe_io(e),
+                self.known_servers.display()
+            ),
+        ))
     }
 
     fn handshake_failed(&self, e: &std::io::Error) -> Error {

@@ -67,6 +67,16 @@ impl Client {
                     }
                 } else if resume {
                     offsets[i] = fs::metadata(partial_path(target)).map(|m| m.len()).unwrap_or(0);
+                } else if let Ok(md) = fs::metadata(partial_path(target)) {
+                    progress.note(
+                        i,
+                        &format!(
+                            "found a partial download of {} ({}); starting over (use --resume \
+                             to continue)",
+                            target.display(),
+                            crate::human::size(md.len())
+                        ),
+                    );
                 }
             }
         }
@@ -173,12 +183,13 @@ impl Client {
                         (hasher, Err(e))
                     }
                 };
+                // Errors name the user's file, never the hidden partial it is written to.
                 let checked = match written {
-                    Err(e) => Err(Error::io(format!("cannot write {}", partial.display()), &e)),
+                    Err(e) => Err(Error::io(format!("cannot write {}", target.display()), &e)),
                     Ok(file) => verify(&hasher.finalize(), &expected, &job.name).and_then(|()| {
                         keep_attrs(&file, &reply.file).map_err(|e| {
                             Error::io(
-                                format!("cannot set the time and mode of {}", partial.display()),
+                                format!("cannot set the time and mode of {}", target.display()),
                                 &e,
                             )
                         })

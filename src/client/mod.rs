@@ -172,6 +172,8 @@ pub struct Client {
     hello: Hello,
     /// Told why the client waits (see [`Client::on_wait`]).
     on_wait: Option<WaitHook>,
+    /// Where it connected, to connect again ([`Client::reopen`]).
+    target: Target,
 }
 
 /// Told why the client waits.
@@ -274,9 +276,23 @@ impl Client {
             max_file_size: None,
             hello: Hello::Done,
             on_wait: None,
+            target: target.clone(),
         };
         client.handshake(target.token.as_deref())?;
         Ok((client, first_use))
+    }
+
+    /// Connects again in place of this connection, which the server closed (after refusing
+    /// an upload before its body); the new one is shut down by an interrupt like the first.
+    fn reopen(&mut self) -> Result<()> {
+        let Opened { transport, .. } = self.target.open()?;
+        self.conn = Stream::new(transport, CHUNK, CHUNK);
+        let token = self.target.token.clone();
+        self.handshake(token.as_deref())?;
+        if let Ok(sock) = self.shutdown_handle() {
+            crate::signals::watch(sock);
+        }
+        Ok(())
     }
 
     /// Queues the greeting and the hello. They go out with the first request, and the hello's
@@ -405,6 +421,16 @@ impl Client {
 
     fn flush(&mut self) -> Result<()> {
         self.conn.flush().map_err(|e| self.lost(&e))
+    }
+
+    /// True when the server has sent something not read yet, or closed the connection
+    /// (looked at without waiting).
+    fn has_input(&self) -> bool {
+        let transport = self.conn.transport_ref();
+        !self.conn.buffered().is_empty()
+            || transport.has_ahead()
+            || crate::sys::poll_one(transport.raw_fd(), true, false, std::time::Duration::ZERO)
+                .is_ok_and(|e| e.readable || e.hangup)
     }
 
     /// A second handle on the connection, only to shut it down from another thread (an

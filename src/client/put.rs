@@ -169,26 +169,40 @@ impl Client {
         results: &mut [Slot],
         progress: &dyn Progress,
     ) {
-        let mut waiting: VecDeque<Waiting> = VecDeque::new();
-        let mut broken: Option<Error> = None;
+        let mut pipe = Pipe {
+            waiting: VecDeque::new(),
+            results,
+            broken: None,
+            progress,
+        };
         for &i in todo {
             let job = &jobs[i];
-            if let Some(e) = &broken {
-                results[i] = Some(Err(e.clone()));
+            if let Some(e) = &pipe.broken {
+                pipe.results[i] = Some(Err(e.clone()));
                 continue;
             }
-            match self.send_one(i, job, force, offsets[i], progress) {
-                Ok(sent) => waiting.push_back(sent),
+            match self.send_one(i, job, force, offsets[i], progress, &mut pipe) {
+                Ok(sent) => pipe.waiting.push_back(sent),
                 Err(Sent::Nothing(e)) => {
                     let result = Err(e);
                     progress.end(i, &result);
-                    results[i] = Some(result);
+                    pipe.results[i] = Some(result);
+                }
+                Err(Sent::Refused(e)) => {
+                    let result = Err(e);
+                    progress.end(i, &result);
+                    pipe.results[i] = Some(result);
+                    // The server closed the connection after its answer: the rest go over a
+                    // new one.
+                    if let Err(e) = self.reopen() {
+                        pipe.broken = Some(e);
+                    }
                 }
                 Err(Sent::Partly(e)) => {
                     let result = Err(e.clone());
                     progress.end(i, &result);
-                    results[i] = Some(result);
-                    broken = Some(Error::new(
+                    pipe.results[i] = Some(result);
+                    pipe.broken = Some(Error::new(
                         ErrorKind::Connect,
                         format!(
                             "not sent: the connection was abandoned after an error ({})",
@@ -197,27 +211,24 @@ impl Client {
                     ));
                 }
             }
-            if waiting.len() > WINDOW {
+            if pipe.waiting.len() > WINDOW {
                 // Collect replies in a batch, so the server can commit a batch at a time.
-                while waiting.len() > WINDOW / 2 && broken.is_none() {
-                    self.receive_put(&mut waiting, results, &mut broken, progress);
+                while pipe.waiting.len() > WINDOW / 2 && pipe.broken.is_none() {
+                    self.receive_put(&mut pipe);
                 }
             }
         }
-        while !waiting.is_empty() {
-            self.receive_put(&mut waiting, results, &mut broken, progress);
+        while !pipe.waiting.is_empty() {
+            self.receive_put(&mut pipe);
         }
     }
 
-    fn receive_put(
-        &mut self,
-        waiting: &mut VecDeque<Waiting>,
-        results: &mut [Slot],
-        broken: &mut Option<Error>,
-        progress: &dyn Progress,
-    ) {
-        let Some(sent) = waiting.pop_front() else { return };
-        let reply = match broken {
+    /// Reads the reply to the oldest put awaiting one.
+    fn receive_put(&mut self, pipe: &mut Pipe) {
+        let Some(sent) = pipe.waiting.pop_front() else {
+            return;
+        };
+        let reply = match &pipe.broken {
             Some(e) => Err(e.clone()),
             None => match self.flush() {
                 Ok(()) => self.read_reply::<PutReply>().map(|r| r.file),
@@ -236,7 +247,38 @@ impl Client {
             ) => Err(why),
             (reply, _) => reply.map(|file| Done::moved(file, sent.moved)),
         };
-        settle(sent.index, result, sent.resumed, broken, progress, results);
+        settle(
+            sent.index,
+            result,
+            sent.resumed,
+            &mut pipe.broken,
+            pipe.progress,
+            pipe.results,
+        );
+    }
+
+    /// While a body is being sent: what ends it early, if the server has said something.
+    /// Replies to the puts before it are read as they come; once none is awaited, what the
+    /// server says is its answer to this put before its body (a refusal: no space, a limit),
+    /// after which it closes the connection.
+    fn answered_early(&mut self, pipe: &mut Pipe) -> Option<Sent> {
+        while self.has_input() {
+            if pipe.waiting.is_empty() {
+                return Some(match self.read_reply::<PutReply>() {
+                    Err(e) if !matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) => Sent::Refused(e),
+                    Err(e) => Sent::Partly(e),
+                    Ok(_) => Sent::Partly(Error::new(
+                        ErrorKind::Protocol,
+                        "the server answered an upload before its body",
+                    )),
+                });
+            }
+            self.receive_put(pipe);
+            if let Some(e) = &pipe.broken {
+                return Some(Sent::Partly(e.clone()));
+            }
+        }
+        None
     }
 
     /// Sends one put: header, body from `offset`, trailer.
@@ -247,6 +289,7 @@ impl Client {
         force: bool,
         offset: u64,
         progress: &dyn Progress,
+        pipe: &mut Pipe,
     ) -> Result<Waiting, Sent> {
         let (mut file, size, kept) = job.open().map_err(Sent::Nothing)?;
         let (Some(size), Some(kept)) = (size, kept) else {
@@ -284,7 +327,7 @@ impl Client {
         self.send(&header).map_err(Sent::Partly)?;
         let body = size - offset;
         let mut hashing = Hashing::new(hasher, body);
-        let sent = self.send_body(&mut file, body, job, index, progress, &mut hashing);
+        let sent = self.send_body(&mut file, body, job, index, &mut hashing, pipe);
         let hasher = hashing.finish();
         let canceled = match sent? {
             Ended::Whole if grew(&mut file) => Some(changed(job, "grew")),
@@ -386,12 +429,20 @@ impl Client {
         len: u64,
         job: &PutJob,
         index: usize,
-        progress: &dyn Progress,
         hashing: &mut Hashing,
+        pipe: &mut Pipe,
     ) -> Result<Ended, Sent> {
         let mut left = len;
         let mut ended = Ended::Whole;
+        // A large body is watched for an answer before its end (a refusal: the server does
+        // not read it), and stops there, as scp and rsync stop.
+        let watch = len >= WATCH_MIN;
         while left > 0 {
+            if watch {
+                if let Some(ended) = self.answered_early(pipe) {
+                    return Err(ended);
+                }
+            }
             let mut buf = hashing.buffer();
             let want = buf.len().min(left as usize);
             let n = match file.read(&mut buf[..want]) {
@@ -412,12 +463,14 @@ impl Client {
                     )))
                 }
             };
-            self.conn
-                .write_all(&buf[..n])
-                .map_err(|e| Sent::Partly(self.lost(&e)))?;
+            if let Err(e) = self.conn.write_all(&buf[..n]) {
+                // The server may have answered, then closed, before this write.
+                let early = watch.then(|| self.answered_early(pipe)).flatten();
+                return Err(early.unwrap_or_else(|| Sent::Partly(self.lost(&e))));
+            }
             hashing.hash(buf, n);
             left -= n as u64;
-            progress.advance(index, n as u64);
+            pipe.progress.advance(index, n as u64);
         }
         Ok(ended)
     }
@@ -430,6 +483,19 @@ enum Ended {
     /// It ended before them (it shrank); the rest was sent as zeros.
     Short,
 }
+
+/// The puts of a pass on the wire: those awaiting their reply (in order), the results so
+/// far, the error that ended the connection, if one did, and where progress goes.
+struct Pipe<'a> {
+    waiting: VecDeque<Waiting>,
+    results: &'a mut [Slot],
+    broken: Option<Error>,
+    progress: &'a dyn Progress,
+}
+
+/// Bodies at least this large are watched for an early answer while they are sent (the
+/// server checks its free space for bodies from 1 MiB: server/body.rs).
+const WATCH_MIN: u64 = 1 << 20;
 
 /// A put sent and awaiting its reply.
 struct Waiting {
@@ -459,11 +525,13 @@ fn changed(job: &PutJob, how: &str) -> Error {
     )
 }
 
-/// How far a failed put got: nothing on the wire (the connection is fine), or part of it
-/// (the connection cannot be used again).
+/// How far a failed put got: nothing on the wire (the connection is fine), part of it (the
+/// connection cannot be used again), or part of it when the server refused it before its
+/// body (and closed the connection: the next puts go over a new one).
 enum Sent {
     Nothing(Error),
     Partly(Error),
+    Refused(Error),
 }
 
 /// Files at least this large are checked with `stat` before sending.

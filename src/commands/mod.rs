@@ -31,6 +31,9 @@ pub struct Context {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     tune_allocator();
+    // A file-size limit (`ulimit -f`) fails a download's writes with a clear error instead of
+    // killing the client.
+    crate::sys::ignore_sigxfsz();
     // These work whatever the config file holds: shell start-up files run `nf completions`,
     // and `nf config init -f` must be able to replace a broken file.
     match &cli.command {

@@ -14,13 +14,15 @@ use crate::localtree::{self, Found, Rules};
 use crate::name::{quote, FileName};
 
 pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
-    if args.as_name.is_some() && args.files.len() > 1 {
+    let dest = Dest::of(args.as_name.as_deref())?;
+    if matches!(dest, Dest::Named(_)) && args.files.len() > 1 {
         return Err(Error::new(
             ErrorKind::Usage,
-            "--as names one file; give exactly one FILE with it",
+            "--as NAME names one file; give exactly one FILE with it, or store them all in a \
+             directory with --as DIR/",
         ));
     }
-    let plan = plan(&args);
+    let plan = plan(&args, &dest);
     let report = ctx.report(plan.jobs.len() + plan.failed.len(), plan.bytes);
     for (i, why) in plan.skipped.iter() {
         report.note(*i, &format!("warning: {why}"));
@@ -95,7 +97,38 @@ impl Plan {
     }
 }
 
-fn plan(args: &PutArgs) -> Plan {
+/// Where `--as` puts what is uploaded.
+enum Dest {
+    /// No `--as`: each file or tree under its own name, at the top.
+    Own,
+    /// `--as NAME`: the one file or tree under this name.
+    Named(FileName),
+    /// `--as DIR/` (a trailing slash, as `cp` and `scp` read it): each under its own name
+    /// inside DIR (`None`: the top, for `--as /`).
+    Inside(Option<FileName>),
+}
+
+impl Dest {
+    fn of(as_name: Option<&str>) -> Result<Dest> {
+        Ok(match as_name {
+            None => Dest::Own,
+            Some(dir) if dir.ends_with('/') => Dest::Inside(FileName::from_user_dir(dir)?),
+            Some(name) => Dest::Named(FileName::from_user(name)?),
+        })
+    }
+
+    /// The name of a file or tree whose default name `own` makes (which fails for standard
+    /// input, or a path without a last component).
+    fn name(&self, own: impl FnOnce() -> Result<FileName>) -> Result<FileName> {
+        match self {
+            Dest::Own => own(),
+            Dest::Named(name) => Ok(name.clone()),
+            Dest::Inside(dir) => FileName::join(dir.as_ref(), &own()?),
+        }
+    }
+}
+
+fn plan(args: &PutArgs, dest: &Dest) -> Plan {
     let mut plan = Plan::default();
     let rules = Rules {
         follow: args.follow,
@@ -118,7 +151,7 @@ fn plan(args: &PutArgs) -> Plan {
                 ));
                 continue;
             }
-            let base = match localtree::tree_name(path, args.as_name.as_deref()) {
+            let base = match dest.name(|| localtree::tree_name(path)) {
                 Ok(b) => b,
                 Err(e) => {
                     let i = plan.next();
@@ -144,7 +177,7 @@ fn plan(args: &PutArgs) -> Plan {
             continue;
         }
         let i = plan.next();
-        match job_for(path, args.as_name.as_deref()) {
+        match job_for(path, dest) {
             Ok(job) => {
                 if let Some(md) = std::fs::metadata(path).ok().filter(|m| m.is_file() && !stdin) {
                     plan.bytes += md.len();
@@ -157,30 +190,29 @@ fn plan(args: &PutArgs) -> Plan {
     plan
 }
 
-/// The upload of `path`: under `as_name`, else under its base name, in NFC either way.
-fn job_for(path: &Path, as_name: Option<&str>) -> Result<PutJob> {
-    let stdin = path == Path::new(STDIN);
-    let name = match as_name {
-        Some(n) => FileName::from_user(n)?,
-        None if stdin => {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "standard input (-) has no name: give one with --as NAME",
-            ))
-        }
-        None => {
-            let base = path.file_name().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("{} does not name a file", path.display()),
-                )
-            })?;
-            FileName::from_user_bytes(base.as_bytes())
-                .map_err(|e| e.context(format!("cannot upload {}", path.display())))?
-        }
-    };
+/// The upload of `path`: where `dest` says, under its base name by default, in NFC either way.
+fn job_for(path: &Path, dest: &Dest) -> Result<PutJob> {
+    let name = dest.name(|| own_name(path))?;
     Ok(PutJob {
         path: path.to_path_buf(),
         name,
     })
+}
+
+/// The name a file is stored under by default: its base name.
+fn own_name(path: &Path) -> Result<FileName> {
+    if path == Path::new(STDIN) {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "standard input (-) has no name: give one with --as NAME",
+        ));
+    }
+    let base = path.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Usage,
+            format!("{} does not name a file", path.display()),
+        )
+    })?;
+    FileName::from_user_bytes(base.as_bytes())
+        .map_err(|e| e.context(format!("cannot upload {}", path.display())))
 }

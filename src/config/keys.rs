@@ -89,6 +89,10 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// Text, checked and normalised by the function (which says what is wrong).
     Text(fn(&str) -> Result<String, String>),
+    /// A list: a TOML array of strings, or one string with the items separated by commas (the
+    /// form an environment variable or a flag gives). Each item is checked and normalised by
+    /// the function; the value is the items joined with `, `.
+    List(fn(&str) -> Result<String, String>),
 }
 
 /// A key's value once checked against its [`Kind`]: `Int` for counts and sizes, `Bool`, `Path`,
@@ -316,9 +320,10 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "tls",
         kind: Kind::Choice(&["auto", "always", "never"]),
-        doc: "When the client commands use TLS: \"auto\" (to every server that is not on loopback),\n\
-              \"always\" or \"never\". A token is never sent in clear to a server that is not on\n\
-              loopback, whatever this says.",
+        doc: "When the client commands use TLS: \"auto\" (to every server that is not on loopback,\n\
+              and on loopback too with a token, a pinned fingerprint or a key recorded in\n\
+              known_servers), \"always\" or \"never\". A token is never sent in clear to a server\n\
+              that is not on loopback, whatever this says; on loopback only with \"never\".",
         default: Initial::Text("auto"),
         flag: Some("--tls"),
         read_by: ReadBy::Client,
@@ -417,7 +422,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "allow_plaintext_from",
-        kind: Kind::Text(|list| {
+        kind: Kind::List(|list| {
             crate::cidr::parse_list(list).map(|nets| {
                 nets.iter()
                     .map(ToString::to_string)
@@ -425,7 +430,7 @@ pub const KEYS: &[Key] = &[
                     .join(", ")
             })
         }),
-        doc: "Addresses (comma-separated CIDR ranges) that may use nf or HTTP without TLS when a\n\
+        doc: "Addresses (CIDR ranges) that may use nf or HTTP without TLS when a\n\
               token is set (or with require_tls); others are refused before any token is read. The\n\
               old text dialects keep their own rules (compat, compat_allow_without_token).",
         default: Initial::Text("127.0.0.0/8, ::1"),
@@ -451,6 +456,19 @@ pub const KEYS: &[Key] = &[
         read_by: ReadBy::Server,
         get: |c| Val::Bool(c.require_tls),
         set: |c, v| c.require_tls = v.bool(),
+    },
+    Key {
+        name: "allowed_hosts",
+        kind: Kind::List(check_host_name),
+        doc: "Names, besides IP addresses, localhost and this machine's own names, that HTTP\n\
+              requests may give as their Host; others are answered 421, against DNS rebinding (a\n\
+              web page whose name points at this server). \"*.example.org\" allows the names under\n\
+              example.org; \"*\" allows any name.",
+        default: Initial::Text(""),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Text(c.allowed_hosts.join(", ")),
+        set: |c, v| c.allowed_hosts = split_list(&v.text()).map(str::to_string).collect(),
     },
     Key {
         name: "compat_allow_without_token",
@@ -739,6 +757,11 @@ impl Kind {
                 }
             }
             Kind::Text(check) => check(&string(raw)?).map(Val::Text),
+            Kind::List(check) => list(raw)?
+                .iter()
+                .map(|item| check(item.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|items| Val::Text(items.join(", "))),
         }
     }
 
@@ -749,6 +772,10 @@ impl Kind {
             (Kind::Secret, Val::Text(t)) => toml_string(if t.is_empty() { "" } else { "(set)" }),
             (Kind::Bytes { .. }, Val::Int(n)) if human::exact_size(*n).contains(' ') => {
                 toml_string(&human::exact_size(*n))
+            }
+            (Kind::List(_), Val::Text(t)) => {
+                let items: Vec<String> = split_list(t).map(toml_string).collect();
+                format!("[{}]", items.join(", "))
             }
             (_, Val::Int(n)) => n.to_string(),
             (_, Val::Bool(b)) => b.to_string(),
@@ -771,6 +798,7 @@ impl Kind {
             Kind::Secret => "text in quotes, never shown by nf config".into(),
             Kind::Choice(words) => quoted_list(words, "or"),
             Kind::Text(_) => "text in quotes".into(),
+            Kind::List(_) => "a list of strings in quotes, [\"a\", \"b\"] (or one string \"a, b\")".into(),
         }
     }
 
@@ -872,6 +900,23 @@ fn in_range(n: u64, min: u64, max: u64, show: fn(u64) -> String) -> Result<u64, 
     })
 }
 
+/// A host name for `allowed_hosts`: in lower case, without a trailing dot; `*` or `*.NAME`.
+fn check_host_name(name: &str) -> Result<String, String> {
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    let bare = lower.strip_prefix("*.").unwrap_or(&lower);
+    let ok = lower == "*"
+        || (!bare.is_empty()
+            && bare.split('.').all(|label| {
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }));
+    if !ok {
+        return Err(format!(
+            "{name:?} is not a host name such as \"files.example.org\", \"*.example.org\" or \"*\""
+        ));
+    }
+    Ok(lower)
+}
+
 fn check_endpoint(url: &str) -> Result<String, String> {
     let ok = url.is_empty()
         || ((url.starts_with("http://") || url.starts_with("https://"))
@@ -880,6 +925,25 @@ fn check_endpoint(url: &str) -> Result<String, String> {
         return Err(format!("{url:?} is not a URL such as \"http://127.0.0.1:8333\""));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// The items of a list key's value (as [`Kind::List`] stores it: joined with `, `).
+pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|item| !item.is_empty())
+}
+
+/// The items of a list given as a TOML array of strings or as one comma-separated string.
+fn list(raw: &Raw<'_>) -> Result<Vec<String>, String> {
+    match raw {
+        Raw::Toml(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) => Ok(s.clone()),
+                v => Err(format!("expected strings in the list, found {}", v.type_str())),
+            })
+            .collect(),
+        _ => Ok(split_list(&string(raw)?).map(str::to_string).collect()),
+    }
 }
 
 fn string(raw: &Raw<'_>) -> Result<String, String> {

@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use keys::{key, Initial, Key, Kind, Raw, ReadBy, Val, KEYS, SIZE_UNITS};
+pub use keys::{key, split_list, Initial, Key, Kind, Raw, ReadBy, Val, KEYS, SIZE_UNITS};
 pub use text::{effective_toml, example_toml, origin_comment, readme_table};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -88,6 +88,8 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub allow_plaintext_from: Vec<crate::cidr::Cidr>,
     pub require_tls: bool,
+    /// `allowed_hosts`: names HTTP requests may give as their Host, in lower case.
+    pub allowed_hosts: Vec<String>,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
     pub compat: bool,
@@ -606,6 +608,28 @@ mod tests {
         cfg.apply_file(&file, "server = \"h:1\"\n", ReadBy::Both).unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert_eq!(cfg.exposed_token_warning(&file), None);
+    }
+
+    #[test]
+    fn a_list_key_takes_a_toml_array_or_one_string_and_shows_an_array() {
+        let array = load_text("allowed_hosts = [\"Files.Example.org.\", \"*.lan\"]").unwrap();
+        let text = load_text("allowed_hosts = \"files.example.org, *.lan\"").unwrap();
+        assert_eq!(array.allowed_hosts, ["files.example.org", "*.lan"]);
+        assert_eq!(text.allowed_hosts, array.allowed_hosts);
+        assert_eq!(
+            array.value_toml("allowed_hosts"),
+            "[\"files.example.org\", \"*.lan\"]"
+        );
+        assert_eq!(Config::defaults().value_toml("allowed_hosts"), "[]");
+        assert!(load_text("allowed_hosts = []").unwrap().allowed_hosts.is_empty());
+        fails_with(
+            "allowed_hosts = [1]",
+            "expected strings in the list, found integer",
+        );
+        fails_with(
+            "allowed_hosts = [\"a b\"]",
+            "\"a b\" is not a host name such as \"files.example.org\", \"*.example.org\" or \"*\"",
+        );
     }
 
     #[test]

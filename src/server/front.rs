@@ -31,6 +31,7 @@ use super::link::{LineError, Link};
 use super::native::{self, hello, Next, Session};
 use super::router::{self, First};
 use super::workers::{Job, Run, Slot, Workers};
+use crate::cidr::address_key;
 use crate::compat;
 use crate::error::{Error, ErrorKind};
 use crate::service::Service;
@@ -309,6 +310,7 @@ impl Front {
             let until = Instant::now() + REFUSAL_SNIFF;
             let mut link = Link::Plain(sock);
             let reply = loop {
+                skip_empty_lines(&mut buf);
                 match router::classify(&buf) {
                     First::More => match link.read_some(&mut buf, until).await {
                         Ok(0) | Err(_) => break None,
@@ -347,14 +349,28 @@ impl Front {
         let mut link = Link::Plain(sock);
         let mut buf = Vec::new();
         let ended = loop {
+            let mut skipped = false;
             let first = loop {
-                match router::classify(&buf) {
-                    First::More => match link.read_some(&mut buf, deadline).await {
-                        Ok(0) => return self.ended(peer, Ended::Closed),
-                        Ok(_) => {}
-                        Err(e) => return self.ended(peer, late_or_closed(&e)),
-                    },
-                    first => break first,
+                skipped |= skip_empty_lines(&mut buf);
+                let first = router::classify(&buf);
+                if first != First::More {
+                    break first;
+                }
+                // Only empty lines, then quiet (or the end): the classroom dialect's empty
+                // request, answered in its words as the old server did.
+                let only_empty = skipped && buf.is_empty();
+                let wait = match only_empty {
+                    true => (Instant::now() + self.limits.quiet).min(deadline),
+                    false => deadline,
+                };
+                match link.read_some(&mut buf, wait).await {
+                    Ok(0) if only_empty => break empty_request(&mut buf),
+                    Ok(0) => return self.ended(peer, Ended::Closed),
+                    Ok(_) => {}
+                    Err(e) if only_empty && is_timeout(&e) && Instant::now() < deadline => {
+                        break empty_request(&mut buf)
+                    }
+                    Err(e) => return self.ended(peer, late_or_closed(&e)),
                 }
             };
             match first {
@@ -487,10 +503,12 @@ impl Front {
             Ok(line) => line,
             Err(e) => return self.bad_head(link, peer, e, "hello").await,
         };
-        let reply = match hello::hello(&line, &self.svc.settings) {
+        let reply = match hello::hello(&line, &self.svc, peer.ip()) {
             Ok(reply) => reply,
             Err(refused) => {
-                self.log_refusal(peer, refused.step, &refused.error);
+                if refused.log {
+                    self.log_refusal(peer, refused.step, &refused.error);
+                }
                 link.close_with(&router::native_refusal(&refused.error)).await;
                 return Ended::Closed;
             }
@@ -857,22 +875,22 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
     })
 }
 
-/// The key a connection counts under for the per-address limit: its IPv4 address, or the /64
-/// of its IPv6 address (one host usually holds a whole /64).
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
+/// The first line of `buf` (without its `\n`), once it is complete.
+/// Drops the empty lines a client sent before its first bytes (bounded by the handshake's
+/// deadline, as every byte of it is): they say nothing of the dialect. True when there were.
+fn skip_empty_lines(buf: &mut Vec<u8>) -> bool {
+    let n = router::empty_lines(buf);
+    buf.drain(..n);
+    n > 0
 }
 
-/// The first line of `buf` (without its `\n`), once it is complete.
+/// An empty line in `buf` (which holds nothing else): the request of a client that sent only
+/// empty lines and went quiet, for the old dialects to answer.
+fn empty_request(buf: &mut Vec<u8>) -> First {
+    buf.extend_from_slice(b"\r\n");
+    First::Text
+}
+
 fn first_line(buf: &[u8]) -> Option<&[u8]> {
     buf.iter().position(|&b| b == b'\n').map(|end| &buf[..end])
 }
@@ -902,21 +920,5 @@ fn late_or_closed(e: &io::Error) -> Ended {
         Ended::Late
     } else {
         Ended::Closed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(address_key(a), address_key(b));
-        assert_ne!(address_key(a), address_key(c));
-        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
-        assert_eq!(address_key(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
     }
 }

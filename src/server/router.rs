@@ -2,7 +2,8 @@
 //! words. Pure functions over byte slices: the accept loop ([`super::front`]) reads, this
 //! module decides. Dialects: native (`NF/`), TLS (a ClientHello record), HTTP (a request line
 //! ending in ` HTTP/1.0` or ` HTTP/1.1`), the old text dialects (words in plain text), and
-//! garbage (anything else).
+//! garbage (anything else). Empty lines before the first bytes are skipped in every dialect
+//! ([`empty_lines`]), as RFC 9112 §2.2 asks of HTTP.
 
 use crate::error::{Error, ErrorKind};
 use crate::protocol::{self, ErrorReply, MAGIC};
@@ -19,11 +20,28 @@ pub enum First {
     Garbage,
 }
 
-/// Classifies the first bytes of a connection.
+/// How many bytes at the start of `seen` are whole empty lines (`\r\n` or `\n`), which the
+/// front door drops before it classifies what follows.
+pub fn empty_lines(seen: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match &seen[at..] {
+            [b'\n', ..] => at += 1,
+            [b'\r', b'\n', ..] => at += 2,
+            _ => return at,
+        }
+    }
+}
+
+/// Classifies the first bytes of a connection (after [`empty_lines`]).
 pub fn classify(seen: &[u8]) -> First {
     let Some(&b0) = seen.first() else {
         return First::More;
     };
+    // A `\r` alone may begin an empty line.
+    if seen == b"\r" {
+        return First::More;
+    }
     if seen.starts_with(MAGIC) {
         return First::Native;
     }
@@ -139,6 +157,18 @@ mod tests {
         assert_eq!(classify(b"LIST\x7f"), First::Garbage);
         // A control character in a name is the old dialect's to refuse, in its own words.
         assert_eq!(classify(b"GET a\x1bb\r\n\r\n"), First::Text);
+    }
+
+    #[test]
+    fn empty_lines_before_the_first_bytes_are_counted_to_be_skipped() {
+        assert_eq!(empty_lines(b""), 0);
+        assert_eq!(empty_lines(b"GET / HTTP/1.1\r\n"), 0);
+        assert_eq!(empty_lines(b"\r\nGET / HTTP/1.1\r\n"), 2);
+        assert_eq!(empty_lines(b"\n\r\n\nNF/1\n"), 4);
+        assert_eq!(empty_lines(b"\r\n\r"), 2);
+        assert_eq!(empty_lines(b"\rlist"), 0);
+        assert_eq!(classify(b"\r"), First::More);
+        assert_eq!(classify(b"\rx"), First::Text);
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! depend on this module and never on each other or on the accept loop; it knows nothing of
 //! sockets.
 
+pub mod guess;
 mod log;
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::config::Config;
 use crate::error::Result;
@@ -14,6 +17,7 @@ use crate::name::{FileName, Limits};
 use crate::protocol::{EntryType, FileInfo};
 use crate::store::{Entry, Kind, Store};
 
+pub use guess::Guesses;
 pub use log::Logger;
 
 /// The state every connection of one server shares.
@@ -22,7 +26,22 @@ pub struct Service {
     /// The limits and behaviour of this server.
     pub settings: Config,
     pub log: Logger,
+    /// Wrong secrets per address, to slow guessing ([`guess`]).
+    pub guesses: Guesses,
     stopping: AtomicBool,
+}
+
+/// How a token a client presented fared ([`Service::check_token`]).
+#[derive(Debug)]
+pub enum TokenCheck {
+    /// The right one, or the server has none.
+    Fine,
+    /// None was presented.
+    Missing,
+    /// A wrong one (counted against its address).
+    Wrong,
+    /// Its address must wait after too many wrong ones: not checked, and not logged per try.
+    Wait(guess::Wait),
 }
 
 impl Service {
@@ -31,7 +50,33 @@ impl Service {
             store,
             settings,
             log,
+            guesses: Guesses::default(),
             stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// Checks the token `peer` presented (`None`: none) against this server's, slowing an
+    /// address that sends wrong ones ([`guess`]). Every dialect that takes a token asks here.
+    pub fn check_token(&self, peer: IpAddr, given: Option<&str>) -> TokenCheck {
+        let Some(expected) = &self.settings.token else {
+            return TokenCheck::Fine;
+        };
+        let now = Instant::now();
+        if let Err((wait, note)) = self.guesses.admit(peer, now) {
+            if let Some(line) = note {
+                self.log.line(&line);
+            }
+            return TokenCheck::Wait(wait);
+        }
+        match given {
+            None => TokenCheck::Missing,
+            Some(given) if token_matches(expected, given) => TokenCheck::Fine,
+            Some(_) => {
+                if let Some(line) = self.guesses.failed(peer, now) {
+                    self.log.line(&line);
+                }
+                TokenCheck::Wrong
+            }
         }
     }
 
@@ -124,6 +169,19 @@ pub fn token_matches(expected: &str, given: &str) -> bool {
         diff |= x ^ b.get(i).copied().unwrap_or(0);
     }
     diff == 0
+}
+
+/// A service over a temporary directory with `settings`, for unit tests.
+#[cfg(test)]
+pub fn for_tests(settings: Config) -> (Service, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let partials = crate::store::Partials::unlogged(std::time::Duration::from_secs(3600), 1 << 30);
+    let store = crate::store::Store::open(&crate::store::StoreKind::Local, dir.path(), partials).unwrap();
+    let log = Logger {
+        quiet: true,
+        verbose: false,
+    };
+    (Service::new(store, settings, log), dir)
 }
 
 #[cfg(test)]

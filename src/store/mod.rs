@@ -114,6 +114,19 @@ pub struct Attrs {
     pub mode: Option<u32>,
 }
 
+/// The earliest and latest modification times a file may be given, in seconds since the
+/// epoch: 1901-12-13T20:45:53Z to 2446-05-10T22:38:55Z, what ext4 keeps exactly (Linux clamps
+/// a time to the file system's range and drops the fraction of a second at either end, so
+/// its first second is left out and its last is kept only at its start). A time outside is
+/// refused, never silently changed.
+pub const TIMES: std::ops::RangeInclusive<i64> = -(1 << 31) + 1..=(1 << 34) - (1 << 31) - 1;
+
+/// True when `t` is within [`TIMES`].
+pub fn time_kept(t: SystemTime) -> bool {
+    let (secs, nanos) = crate::human::unix_nanos(t);
+    TIMES.contains(&secs) && (secs < *TIMES.end() || nanos == 0)
+}
+
 /// The mode of a file whose uploader sent none.
 pub const DEFAULT_FILE_MODE: u32 = 0o644;
 /// The mode of a directory nf creates.
@@ -233,6 +246,15 @@ impl Store {
         match self {
             Store::Local(s) => s.read(name, offset).map(|(f, i)| (Content::File(f), i)),
             Store::S3(s) => s.read(name, offset).map(|(r, i)| (Content::Remote(r), i)),
+        }
+    }
+
+    /// The bytes a new upload can still take, when the store knows (its file system's free
+    /// space); `None` for a bucket, whose room is not known.
+    pub fn free_bytes(&self) -> Option<u64> {
+        match self {
+            Store::Local(s) => s.free_bytes(),
+            Store::S3(_) => None,
         }
     }
 

@@ -149,6 +149,13 @@ impl Trust {
     }
 }
 
+/// The line of the known-servers file `known` that records a key for `server` (`HOST:PORT`),
+/// if one does: such a server is always reached over TLS and checked.
+pub fn recorded_line(known: &Path, server: &str) -> Option<usize> {
+    let text = fs::read_to_string(known).ok()?;
+    recorded(&text, server).map(|(_, line)| line)
+}
+
 /// The fingerprint recorded for `server` in the known-servers text, and its line.
 fn recorded(text: &str, server: &str) -> Option<(String, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {

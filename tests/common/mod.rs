@@ -596,6 +596,43 @@ pub fn tls_run() -> bool {
     std::env::var("NF_TEST_TLS").is_ok_and(|v| v == "1")
 }
 
+/// The bytes an unprivileged writer may still store on the file system of `path` (`df`).
+fn free_bytes(path: &Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .expect("run df");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("df said {text:?}"))
+}
+
+impl Server {
+    /// A server with the default limits (`max_file_size` kept above the size, see
+    /// [`beyond_free_space`]) and, in its work directory, a sparse file `name` larger than its
+    /// free space (nothing on disk). A file-size limit of 64 MiB on the server process keeps a
+    /// regression from filling the disk.
+    pub fn with_a_file_beyond_its_free_space(name: &str) -> (Server, PathBuf) {
+        let (size, within_limit) = beyond_free_space();
+        let s = Server::with_file_size_limit(&within_limit, 64 << 10);
+        let path = s.work.join(name);
+        std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+        (s, path)
+    }
+}
+
+/// A put size 64 GiB beyond the free space where test servers store (the temporary
+/// directory; the margin outlasts other work freeing space meanwhile), and the config line
+/// that keeps it within `max_file_size` (the default, 1 TiB, unless the disk is larger), so
+/// that the free space is what refuses it.
+pub fn beyond_free_space() -> (u64, String) {
+    let size = free_bytes(&std::env::temp_dir()) + (64 << 30);
+    (size, format!("max_file_size = {}", size.max(1 << 40)))
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }

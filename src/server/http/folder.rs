@@ -114,7 +114,9 @@ impl Session<'_> {
         self.done(Some(200), shown, 0, sent, keep)
     }
 
-    /// The folder and everything below it as one tar archive, paths relative to the folder:
+    /// The folder and everything below it as one tar archive whose top level is the folder's
+    /// name (`www/sub/index.md`, as `tar -c www` writes it; the top folder's is `files/`, the
+    /// archive's name), so that unpacking it makes one folder and scatters nothing:
     /// each directory an entry (so empty ones arrive too), each file opened, its header written
     /// from the version opened, its content sent as downloads are. The store's walk hands over
     /// one entry at a time, so the archive never holds the listing. A file removed since it was
@@ -124,7 +126,7 @@ impl Session<'_> {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         let chunked = head.minor >= 1;
         let keep = chunked && self.keep(head);
-        let archive = dir.map_or("files", |d| d.leaf());
+        let archive = dir.map_or(TOP_ARCHIVE, |d| d.leaf());
         let fields = [
             ("Content-Type", "application/x-tar".to_string()),
             (
@@ -150,15 +152,23 @@ impl Session<'_> {
         let mut out = Out::new(&mut self.stream, chunked);
         let zeros = [0u8; 512];
         let io = |e: std::io::Error| crate::server::body::peer_error("the archive was cut", &e);
+        // The folder itself first, with its own time and mode (the top folder has none: tar
+        // makes `files/` as it unpacks the first entry below it).
+        let started = match dir.map(|d| svc.store.stat(d)) {
+            Some(Ok((Some(e), _))) => {
+                let mtime = crate::human::unix_nanos(e.modified).0;
+                out.write(&tar::dir_header(archive, mtime, e.mode)).map_err(io)
+            }
+            _ => Ok(()),
+        };
         let mut visit = |e: store::Entry| -> Result<(), Error> {
-            let Some(path) = e.name.below(dir) else {
+            let Some(below) = e.name.below(dir) else {
                 return Ok(());
             };
+            let path = format!("{archive}/{below}");
             let mtime = crate::human::unix_nanos(e.modified).0;
             if e.is_dir() {
-                return out
-                    .write(&tar::dir_header(path.as_str(), mtime, e.mode))
-                    .map_err(io);
+                return out.write(&tar::dir_header(&path, mtime, e.mode)).map_err(io);
             }
             let (content, info) = match svc.store.read(&e.name, 0) {
                 Ok(x) => x,
@@ -166,14 +176,13 @@ impl Session<'_> {
                 Err(err) => return Err(err),
             };
             let mtime = crate::human::unix_nanos(info.modified).0;
-            out.write(&tar::file_header(path.as_str(), info.size, mtime, info.mode))
+            out.write(&tar::file_header(&path, info.size, mtime, info.mode))
                 .map_err(io)?;
             out.send(content, info.size)?;
             out.write(&zeros[..tar::padding(info.size)]).map_err(io)
         };
-        let result = svc
-            .store
-            .walk(dir, true, &mut visit)
+        let result = started
+            .and_then(|()| svc.store.walk(dir, true, &mut visit))
             .and_then(|_| out.write(&tar::END).map_err(io));
         let sent_before_end = out.sent;
         match result.and_then(|()| {
@@ -191,6 +200,9 @@ impl Session<'_> {
         }
     }
 }
+
+/// The name of the top folder's archive, and the folder its entries unpack into.
+const TOP_ARCHIVE: &str = "files";
 
 /// True when the client asks for JSON rather than HTML (`Accept: application/json`).
 fn wants_json(head: &Head) -> bool {

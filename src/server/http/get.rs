@@ -115,14 +115,18 @@ impl Session<'_> {
     }
 
     /// A GET of a folder's name without the final `/` is sent to the folder (301, as web
-    /// servers do, so that the page's relative links work); any other failure is answered.
+    /// servers do, so that the page's relative links work), query and all (`/www?tar` to
+    /// `/www/?tar`, so `curl -L` gets the archive); any other failure is answered.
     fn folder_or_fail(&mut self, head: &Head, name: &FileName, shown: Option<String>, err: Error) -> Done {
         let is_dir = matches!(self.svc.store.stat(name), Ok((Some(e), _)) if e.is_dir());
         if !is_dir {
             return self.fail(head, shown, err);
         }
         let keep = self.keep(head);
-        let location = format!("{}/", super::target::href_path(name));
+        let location = match head.target.split_once('?') {
+            Some((_, query)) => format!("{}/?{query}", super::target::href_path(name)),
+            None => format!("{}/", super::target::href_path(name)),
+        };
         let sent = write_head(
             &mut self.stream,
             head.minor,

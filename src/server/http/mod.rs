@@ -17,6 +17,7 @@ mod delete;
 mod digest;
 mod folder;
 mod get;
+mod guard;
 pub mod head;
 mod mime;
 mod page;
@@ -26,6 +27,7 @@ mod tar;
 mod target;
 
 use std::io::{self, BufRead, Read, Write};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
 use self::head::{Body, Head, Method, Refusal};
@@ -68,6 +70,9 @@ struct Done {
 pub struct Session<'a> {
     svc: &'a Service,
     peer: String,
+    peer_ip: IpAddr,
+    /// The request just served is not to be logged on its own line.
+    unlogged: bool,
     stream: Stream,
     /// The current request's body, as far as it has not been read.
     unread: Body,
@@ -77,13 +82,13 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     pub fn new(transport: Transport, svc: &'a Service) -> Session<'a> {
-        let peer = transport
-            .peer()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "?".into());
+        let addr = transport.peer();
+        let peer = addr.map(|a| a.to_string()).unwrap_or_else(|| "?".into());
         Session {
             svc,
             peer,
+            peer_ip: addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+            unlogged: false,
             stream: Stream::new(transport, CHUNK, 64 * 1024),
             unread: Body::None,
             continued: false,
@@ -134,14 +139,16 @@ impl<'a> Session<'a> {
                 Some(status) => format!("{} {status}", head.method.as_str()),
                 None => format!("{} -", head.method.as_str()),
             };
-            self.svc.log.request(
-                &self.peer,
-                &op,
-                done.name.as_deref(),
-                done.bytes,
-                started,
-                done.result.as_ref().err(),
-            );
+            if !std::mem::take(&mut self.unlogged) {
+                self.svc.log.request(
+                    &self.peer,
+                    &op,
+                    done.name.as_deref(),
+                    done.bytes,
+                    started,
+                    done.result.as_ref().err(),
+                );
+            }
             if !done.keep || self.svc.is_stopping() {
                 return Next::Close;
             }
@@ -191,8 +198,19 @@ impl<'a> Session<'a> {
 
     /// Routes one request; the response is written (or the connection broke) when it returns.
     fn handle(&mut self, head: &Head) -> Done {
-        if let Err(err) = auth::check(&self.svc.settings, head) {
-            return self.fail(head, None, err);
+        let tls = self.stream.transport_ref().is_tls();
+        if let Err(refused) = guard::check(&self.svc.settings, head, tls) {
+            return self.fail_with(head, refused.status, &[], None, refused.error);
+        }
+        match auth::check(self.svc, head, self.peer_ip) {
+            Ok(()) => {}
+            Err(auth::Refused::Auth(err)) => return self.fail(head, None, err),
+            Err(auth::Refused::Wait(wait)) => {
+                // Logged by the service once a minute per address, not once per try.
+                self.unlogged = true;
+                let retry = [("Retry-After", wait.secs().to_string())];
+                return self.fail_with(head, 429, &retry, None, wait.error());
+            }
         }
         if head.target == "*" {
             return match head.method {
@@ -208,6 +226,9 @@ impl<'a> Session<'a> {
             Ok(t) => t,
             Err(err) => return self.fail(head, Some(head.target.clone()), err),
         };
+        if let Err(err) = self.not_a_file(&target.path) {
+            return self.fail(head, Some(head.target.clone()), err);
+        }
         match (&head.method, &target.path) {
             (Method::Options, _) => self.options(head),
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
@@ -230,6 +251,25 @@ impl<'a> Session<'a> {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
                 self.not_allowed(head, ALLOW, &why)
             }
+        }
+    }
+
+    /// A folder's path (`/a.txt/`) that names a file is not found, whatever the method: the
+    /// file is neither listed, archived, replaced nor deleted through it (as a file system
+    /// answers `cat a.txt/`).
+    fn not_a_file(&self, path: &Path) -> Result<(), Error> {
+        let Path::Folder(Some(name)) = path else {
+            return Ok(());
+        };
+        match self.svc.store.stat(name) {
+            Ok((Some(e), _)) if !e.is_dir() => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{} is a file, not a folder; its URL has no final `/`",
+                    crate::name::quote(name.as_str())
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -273,11 +313,23 @@ impl<'a> Session<'a> {
         if status == 401 {
             fields.push(("WWW-Authenticate", auth::CHALLENGE.to_string()));
         }
+        self.fail_with(head, status, &fields, name, err)
+    }
+
+    /// Answers `err` with `status`, `fields` and a short text body.
+    fn fail_with(
+        &mut self,
+        head: &Head,
+        status: u16,
+        fields: &[(&str, String)],
+        name: Option<String>,
+        err: Error,
+    ) -> Done {
         let keep = self.keep(head);
         let sent = self.send_text(
             head.minor,
             status,
-            &fields,
+            fields,
             &response::error_text(&err),
             keep,
             head.method == Method::Head,

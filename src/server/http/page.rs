@@ -4,7 +4,10 @@
 //! need JavaScript and stay hidden without it: the script streams each chosen file as the body
 //! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
 //! file, and deletes with DELETE. Every name is escaped twice over: for the screen
-//! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The page's own
+//! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The script's dialogs
+//! (its confirmations and status line) show names by the same rule, through its own `shown`,
+//! whose class of hidden characters is generated from [`crate::name::hidden_ranges`]; the
+//! server's words go through its `printable`. The page's own
 //! script and style are allowed by their hashes in a strict Content-Security-Policy.
 
 use base64::Engine;
@@ -24,8 +27,27 @@ a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
 footer{margin-top:1rem;color:#555}
 ";
 
-const SCRIPT: &str = "
+/// The page's script; `HIDDEN_CLASS` is replaced by [`hidden_class`].
+const SCRIPT_SOURCE: &str = "
 (() => {
+  const hidden = /HIDDEN_CLASS/u;
+  const esc = (c) => {
+    const u = c.codePointAt(0);
+    return {9: '\\\\t', 10: '\\\\n', 13: '\\\\r'}[u] || '\\\\u{' + u.toString(16) + '}';
+  };
+  // A name as the listing shows it (name::shown): hidden characters escaped, and in a name
+  // not in NFC those normalization would change (a combining mark, one that composes).
+  const shown = (name) => {
+    const cs = Array.from(name);
+    const nfc = name === name.normalize('NFC');
+    let marks = cs.map((c, i) => !nfc && c.codePointAt(0) > 127 && (/\\p{Mn}/u.test(c)
+      || (i > 0 && (cs[i - 1] + c).normalize('NFC') !== cs[i - 1] + c)
+      || c.normalize('NFC') !== c));
+    if (!nfc && !marks.includes(true)) marks = cs.map((c) => c.codePointAt(0) > 127);
+    return cs.map((c, i) => (hidden.test(c) || marks[i] ? esc(c) : c)).join('');
+  };
+  // The server's words (an error), with hidden characters escaped (name::printable).
+  const printable = (text) => Array.from(text).map((c) => (hidden.test(c) ? esc(c) : c)).join('');
   const status = document.getElementById('status');
   const input = document.getElementById('files');
   const say = (text) => { status.textContent = text; };
@@ -36,25 +58,44 @@ const SCRIPT: &str = "
   document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
   input.addEventListener('change', async () => {
     for (const file of input.files) {
-      say('Uploading ' + file.name + '…');
+      const name = shown(file.name);
+      say('Uploading ' + name + '…');
       let r = await put(file, false);
-      if (r.status === 412 && confirm(file.name + ' is already here. Replace it?')) {
+      if (r.status === 412 && confirm(name + ' is already here. Replace it?')) {
         r = await put(file, true);
       }
-      if (!r.ok && r.status !== 412) { say(file.name + ': ' + (await r.text())); return; }
+      if (!r.ok && r.status !== 412) { say(name + ': ' + printable(await r.text())); return; }
     }
     say('Uploaded.');
     location.reload();
   });
   document.querySelectorAll('button.delete').forEach((b) => b.addEventListener('click', async () => {
-    const name = b.dataset.name;
+    const name = shown(b.dataset.name);
     if (!confirm('Delete ' + name + '?')) return;
-    const r = await fetch(encodeURIComponent(name), {method: 'DELETE'});
+    const r = await fetch(encodeURIComponent(b.dataset.name), {method: 'DELETE'});
     if (r.ok) { b.closest('tr').remove(); say('Deleted ' + name + '.'); }
-    else say(name + ': ' + (await r.text()));
+    else say(name + ': ' + printable(await r.text()));
   }));
 })();
 ";
+
+/// The page's script, with the hidden characters' class made from [`crate::name::hidden_ranges`]
+/// (the one list), so that every dialog shows a name as the listing does.
+fn script() -> &'static str {
+    static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| SCRIPT_SOURCE.replacen("HIDDEN_CLASS", &hidden_class(), 1))
+}
+
+/// `[\u{0}-\u{1f}…]`: a regular expression class (with the `u` flag) of every hidden character.
+fn hidden_class() -> String {
+    let ranges: String = crate::name::hidden_ranges()
+        .map(|(lo, hi)| match lo == hi {
+            true => format!("\\u{{{lo:x}}}"),
+            false => format!("\\u{{{lo:x}}}-\\u{{{hi:x}}}"),
+        })
+        .collect();
+    format!("[{ranges}]")
+}
 
 /// The page of the folder at `folder` (segments from the root) listing `entries`.
 pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
@@ -96,7 +137,7 @@ pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
         human::size(total)
     ));
     if writable {
-        html.push_str(&format!("<script>{SCRIPT}</script>\n"));
+        html.push_str(&format!("<script>{}</script>\n", script()));
     }
     html.push_str("</body></html>\n");
     html
@@ -109,7 +150,7 @@ pub fn policy() -> String {
         "default-src 'none'; style-src '{}'; script-src '{}'; connect-src 'self'; \
          img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         hash(STYLE),
-        hash(SCRIPT)
+        hash(script())
     )
 }
 
@@ -228,8 +269,8 @@ mod tests {
         assert!(!read_only.contains("button"));
         let writable = render(&[], &[file("a.txt")], true);
         assert!(writable.contains("type=\"file\"") && writable.contains("class=\"delete\""));
-        assert!(writable.contains(&format!("<script>{SCRIPT}</script>")));
+        assert!(writable.contains(&format!("<script>{}</script>", script())));
         let policy = policy();
-        assert!(policy.contains(&hash(SCRIPT)) && policy.contains(&hash(STYLE)));
+        assert!(policy.contains(&hash(script())) && policy.contains(&hash(STYLE)));
     }
 }

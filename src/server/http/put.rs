@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::{quote, FileName};
 use crate::protocol::{read_line_by, LineError};
-use crate::server::body::cut_error;
+use crate::server::body::{cut_error, needs_free_check, refuse_before_body};
 use crate::store::Upload;
 
 /// The longest chunk-size line (with its extensions) accepted.
@@ -67,14 +67,14 @@ impl Session<'_> {
                 ))
             }
         };
-        if let Some(size) = size.filter(|&s| s > settings.max_file_size) {
-            return Err(Error::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "{size} bytes is over this server's limit of {} bytes",
-                    settings.max_file_size
-                ),
-            ));
+        // Too large for the limit or for the free space: answered before the body (413,
+        // 507), which a client waiting for 100 Continue then never sends.
+        let free = match size {
+            Some(s) if needs_free_check(s) => self.svc.store.free_bytes(),
+            _ => None,
+        };
+        if let Some(err) = refuse_before_body(size, 0, settings.max_file_size, free) {
+            return Err(err);
         }
         let expected = match head.all("content-digest").next() {
             Some(value) => digest::parse(value)?,

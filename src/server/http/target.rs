@@ -123,17 +123,9 @@ pub fn href_path(name: &FileName) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::service::Logger;
 
     fn svc() -> (Service, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let partials = crate::store::Partials::unlogged(std::time::Duration::from_secs(3600), 1 << 30);
-        let store = crate::store::Store::open(&crate::store::StoreKind::Local, dir.path(), partials).unwrap();
-        let log = Logger {
-            quiet: true,
-            verbose: false,
-        };
-        (Service::new(store, Config::defaults(), log), dir)
+        crate::service::for_tests(Config::defaults())
     }
 
     #[test]

@@ -1,20 +1,28 @@
 //! The native handshake: the greeting line `NF/<version>` and the `hello` message, checked by
-//! the accept loop before the connection gets a worker. Pure: lines in, a reply or a refusal
-//! out. A refusal says which step refused, for the log.
+//! the accept loop before the connection gets a worker. Lines in, a reply or a refusal out; the
+//! token is checked by the service, which slows an address that guesses. A refusal says which
+//! step refused, for the log.
 
-use crate::config::Config;
+use std::net::IpAddr;
+
 use crate::error::{Error, ErrorKind};
 use crate::protocol::{self, HelloReply, Request};
-use crate::service::token_matches;
+use crate::service::{Service, TokenCheck};
 
-/// Why a handshake was refused, and at which step (`greeting` or `hello`).
+/// Why a handshake was refused, and at which step (`greeting` or `hello`); `log`: false for a
+/// try refused because its address must wait (the service logs those once a minute).
 pub struct Refused {
     pub step: &'static str,
     pub error: Error,
+    pub log: bool,
 }
 
 fn refused(step: &'static str, error: Error) -> Refused {
-    Refused { step, error }
+    Refused {
+        step,
+        error,
+        log: true,
+    }
 }
 
 /// Checks the greeting line (without its `\n`).
@@ -39,8 +47,9 @@ pub fn greeting(line: &[u8]) -> Result<(), Refused> {
     Ok(())
 }
 
-/// Checks the hello line (without its `\n`) against this server's token; the reply to send.
-pub fn hello(line: &[u8], settings: &Config) -> Result<HelloReply, Refused> {
+/// Checks the hello line (without its `\n`) from `peer` against this server's token; the
+/// reply to send.
+pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<HelloReply, Refused> {
     let request: Request = serde_json::from_slice(line).map_err(|e| {
         refused(
             "hello",
@@ -56,22 +65,30 @@ pub fn hello(line: &[u8], settings: &Config) -> Result<HelloReply, Refused> {
             ),
         ));
     };
-    if let Some(expected) = &settings.token {
-        if !token_matches(expected, token.as_deref().unwrap_or("")) {
+    match svc.check_token(peer, token.as_deref()) {
+        TokenCheck::Fine => {}
+        TokenCheck::Wait(wait) => {
+            return Err(Refused {
+                step: "hello",
+                error: wait.error(),
+                log: false,
+            })
+        }
+        TokenCheck::Missing | TokenCheck::Wrong => {
             return Err(refused(
                 "hello",
                 Error::new(
                     ErrorKind::Auth,
                     "this server needs a token: set the same `token` (or NF_TOKEN) on the client",
                 ),
-            ));
+            ))
         }
     }
     Ok(HelloReply {
         ok: true,
         version: protocol::VERSION,
         server: protocol::software(),
-        max_file_size: Some(settings.max_file_size),
+        max_file_size: Some(svc.settings.max_file_size),
     })
 }
 
@@ -84,13 +101,39 @@ mod tests {
         assert!(greeting(b"NF/1").is_ok());
         assert_eq!(greeting(b"NF/2").err().unwrap().error.kind, ErrorKind::Version);
         assert_eq!(greeting(b"HELLO").err().unwrap().step, "greeting");
-        let mut settings = Config::defaults();
-        assert!(hello(br#"{"op":"hello","client":"x"}"#, &settings).is_ok());
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let (open, _dir) = crate::service::for_tests(crate::config::Config::defaults());
+        assert!(hello(br#"{"op":"hello","client":"x"}"#, &open, peer).is_ok());
+        let mut settings = crate::config::Config::defaults();
         settings.token = Some("t".into());
-        let refused = hello(br#"{"op":"hello","client":"x"}"#, &settings).err().unwrap();
+        let (svc, _dir) = crate::service::for_tests(settings);
+        let refused = hello(br#"{"op":"hello","client":"x"}"#, &svc, peer)
+            .err()
+            .unwrap();
         assert_eq!(refused.error.kind, ErrorKind::Auth);
-        assert!(hello(br#"{"op":"hello","token":"t"}"#, &settings).is_ok());
-        let refused = hello(br#"{"op":"list"}"#, &settings).err().unwrap();
+        assert!(hello(br#"{"op":"hello","token":"t"}"#, &svc, peer).is_ok());
+        let refused = hello(br#"{"op":"list"}"#, &svc, peer).err().unwrap();
         assert_eq!(refused.error.kind, ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn wrong_tokens_make_their_address_wait_and_are_logged_once() {
+        let mut settings = crate::config::Config::defaults();
+        settings.token = Some("t".into());
+        let (svc, _dir) = crate::service::for_tests(settings);
+        let guesser: IpAddr = "127.0.0.9".parse().unwrap();
+        for _ in 0..crate::service::guess::FREE {
+            let refused = hello(br#"{"op":"hello","token":"x"}"#, &svc, guesser)
+                .err()
+                .unwrap();
+            assert!(refused.log);
+        }
+        let refused = hello(br#"{"op":"hello","token":"t"}"#, &svc, guesser)
+            .err()
+            .unwrap();
+        assert!(!refused.log, "a try while waiting is not logged on its own");
+        assert!(refused.error.message.contains("wait 2 s"), "{}", refused.error);
+        let other: IpAddr = "127.0.0.10".parse().unwrap();
+        assert!(hello(br#"{"op":"hello","token":"t"}"#, &svc, other).is_ok());
     }
 }

@@ -11,6 +11,7 @@ use super::{cut_error, read_only_error, Next, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::{self, LineError, Trailer};
+use crate::server::body::{needs_free_check, refuse_before_body};
 use crate::store::{Attrs, Upload, Verified};
 
 /// The time and mode a put asks to keep, checked: a malformed one refuses the put (before its
@@ -18,7 +19,7 @@ use crate::store::{Attrs, Upload, Verified};
 fn attrs(modified: Option<&str>, mode: Option<&str>) -> Result<Attrs, Error> {
     let modified = modified
         .map(|m| {
-            crate::human::parse_rfc3339(m).ok_or_else(|| {
+            let t = crate::human::parse_rfc3339(m).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Protocol,
                     format!(
@@ -26,7 +27,20 @@ fn attrs(modified: Option<&str>, mode: Option<&str>) -> Result<Attrs, Error> {
                         quote(m)
                     ),
                 )
-            })
+            })?;
+            if !crate::store::time_kept(t) {
+                let (earliest, latest) = crate::store::TIMES.into_inner();
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "\"modified\" must be between {} and {} (the times a stored file keeps), not {}",
+                        crate::human::rfc3339(crate::human::from_unix(earliest, 0)),
+                        crate::human::rfc3339(crate::human::from_unix(latest, 0)),
+                        quote(m)
+                    ),
+                ));
+            }
+            Ok(t)
         })
         .transpose()?;
     let mode = mode
@@ -84,26 +98,13 @@ impl Session<'_> {
         mode: Option<&str>,
     ) -> Outcome {
         let limits = &self.svc.settings;
-        let refused = match size {
-            Some(size) if offset > size => Some(Error::new(
-                ErrorKind::Protocol,
-                format!("offset {offset} is past the end of a {size}-byte file"),
-            )),
-            Some(size) if size > limits.max_file_size => Some(Error::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "{size} bytes is over this server's limit of {} bytes",
-                    limits.max_file_size
-                ),
-            )),
-            None if offset > 0 => Some(Error::new(
-                ErrorKind::Protocol,
-                "a streamed upload (no size) cannot continue from an offset",
-            )),
+        let free = match size {
+            Some(s) if needs_free_check(s.saturating_sub(offset)) => self.svc.store.free_bytes(),
             _ => None,
         };
-        if let Some(err) = refused {
-            // The body cannot be trusted or skipped: answer and close.
+        if let Some(err) = refuse_before_body(size, offset, limits.max_file_size, free) {
+            // Answered before the body, which is not read: the connection closes (politely,
+            // so the client reads the answer; nf's client stops sending when it arrives).
             return Outcome::Refused(Next::Close, 0, err);
         }
         let body = match size {

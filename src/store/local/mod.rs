@@ -146,6 +146,11 @@ impl Store {
         &self.inner.root
     }
 
+    /// The free space of the storage directory's file system (`None` when it cannot be read).
+    pub fn free_bytes(&self) -> Option<u64> {
+        crate::sys::free_bytes(&self.inner.root_fd).ok()
+    }
+
     fn check_xattrs(&self) -> Result<()> {
         let probe = self
             .inner

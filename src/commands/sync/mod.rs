@@ -25,8 +25,12 @@ use crate::client::{same_content, Client, GetJob, Progress, PutJob, Sink};
 use crate::commands::{interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::localtree::{self, Found, Rules};
-use crate::name::{printable, quote, FileName};
+use crate::name::{quote, FileName};
 use crate::progress::Report;
+
+mod shown;
+
+use shown::{print_plan, tail, Itemize, Links, Listed};
 
 /// What a path of one side is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,34 +355,6 @@ fn refuse_delete(unreadable: usize, failed: usize) -> Option<String> {
     }
 }
 
-/// The plan as `-n` prints it: one line per action.
-fn print_plan(plan: &Plan, dst: &Tree, delete_refused: Option<&str>) -> Result<()> {
-    let dir = |rel: &FileName, items: &Tree| {
-        if items.items.get(rel).is_some_and(|i| i.kind == Kind::Dir) {
-            "/"
-        } else {
-            ""
-        }
-    };
-    let mut out = String::new();
-    for rel in &plan.clear {
-        out.push_str(&format!("- {}{}\n", rel.as_str(), dir(rel, dst)));
-    }
-    for rel in &plan.dirs {
-        out.push_str(&format!("+ {}/\n", rel.as_str()));
-    }
-    for (rel, new) in &plan.send {
-        out.push_str(&format!("{} {}\n", if *new { '+' } else { '~' }, rel.as_str()));
-    }
-    if delete_refused.is_none() {
-        for rel in &plan.delete {
-            out.push_str(&format!("- {}{}\n", rel.as_str(), dir(rel, dst)));
-        }
-    }
-    let shown: String = out.lines().map(|l| format!("{}\n", printable(l))).collect();
-    crate::output::print(&shown)
-}
-
 /// The report of a sync: the files to send are items `0..`, then one per error met reading
 /// or comparing the trees (already reported), then one for everything else, whose index is
 /// returned with it.
@@ -429,16 +405,6 @@ fn no_empty_source(args: &SyncArgs, src: &Tree) -> Result<()> {
     Ok(())
 }
 
-/// The line after the transfers' summary.
-fn tail(ctx: &Context, unchanged: usize, made: usize, deleted: usize) {
-    if !ctx.quiet {
-        eprintln!(
-            "{unchanged} unchanged, {made} director{} made, {deleted} deleted",
-            if made == 1 { "y" } else { "ies" }
-        );
-    }
-}
-
 /// The report index of everything that is not one file's transfer nor one error met reading
 /// SRC (the last in order, so that its kind decides the exit code only when nothing else
 /// failed).
@@ -478,6 +444,8 @@ struct Scanned {
     local: Tree,
     cleared: HashSet<FileName>,
     unchanged: usize,
+    /// Symbolic links skipped (without `-L`), said once at the end.
+    links: Vec<PathBuf>,
 }
 
 /// The metadata of a local tree's top, which must be a directory.
@@ -508,6 +476,7 @@ fn scan(
         local: Tree::default(),
         cleared: HashSet::new(),
         unchanged: 0,
+        links: Vec::new(),
     };
     let open = std::cell::Cell::new(true);
     let send = |step: Step| open.set(open.get() && out.send(step).is_ok());
@@ -515,6 +484,9 @@ fn scan(
         let (rel, item) = match found {
             Found::File { path, name, md } => (name, Item::local(Kind::File, path, Some(&md))),
             Found::Dir { path, name, .. } => (name, Item::local(Kind::Dir, path, None)),
+            Found::Skipped { path, .. } if !rules.follow && is_link(&path) => {
+                return scanned.links.push(path);
+            }
             Found::Skipped { why, .. } => return send(Step::Note(format!("warning: {why}"))),
             Found::Failed { error, .. } => {
                 scanned.local.unreadable += 1;
@@ -561,6 +533,10 @@ fn scan(
     scanned
 }
 
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// Hands on what arrives on `rx` in batches until the sending side is done or `each` returns
 /// false: all the steps that are waiting when the previous batch is done (at most `max`), so
 /// that the sender waits for the scan only when it has nothing else to send, and a scan that
@@ -589,26 +565,47 @@ struct Upload<'a> {
     next: usize,
     /// Directories made (or asked to be).
     made: usize,
+    itemize: &'a Itemize<'a>,
 }
 
 impl Upload<'_> {
-    /// The server's names of paths below the tree (one too long there is reported).
-    fn names(&self, rels: &[FileName]) -> Vec<FileName> {
+    /// The server's names of paths below the tree, each with its path (one too long there is
+    /// reported and left out).
+    fn names(&self, rels: &[FileName]) -> (Vec<FileName>, Vec<FileName>) {
         rels.iter()
             .filter_map(|rel| {
                 FileName::join(self.dst, rel)
+                    .map(|name| (name, rel.clone()))
                     .map_err(|e| self.report.fail(OTHER, &e))
                     .ok()
             })
-            .collect()
+            .unzip()
+    }
+
+    /// Removes the paths `rels` (and what they hold) on the server; returns how many went.
+    fn remove(&mut self, rels: &[FileName], dirs: &Tree) -> Result<usize> {
+        let (names, rels) = self.names(rels);
+        let mut removed = 0;
+        for (r, rel) in self.client.remove(&names, true)?.into_iter().zip(&rels) {
+            match r {
+                Ok(()) => {
+                    removed += 1;
+                    let dir = dirs.items.get(rel).is_some_and(|i| i.kind == Kind::Dir);
+                    self.itemize.done('-', rel, dir);
+                }
+                Err(e) => self.report.fail(OTHER, &e),
+            }
+        }
+        Ok(removed)
     }
 
     /// Does what one batch of steps asks, in order: what is in the way is removed, then the
     /// directories made, then the files sent over one pipelined `put`. An error of the
     /// connection itself ends the sync.
-    fn run(&mut self, steps: Vec<Step>) -> Result<()> {
+    fn run(&mut self, steps: Vec<Step>, remote: &Tree) -> Result<()> {
         let report = self.report;
         let (mut clear, mut dirs, mut jobs, mut items) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut marks = Vec::new();
         let mut bytes = 0;
         for step in steps {
             match step {
@@ -619,13 +616,14 @@ impl Upload<'_> {
                 }
                 Step::Clear(rel) => clear.push(rel),
                 Step::Mkdir(rel) => dirs.push(rel),
-                Step::Send { rel, path, size, .. } => {
+                Step::Send { rel, path, size, new } => {
                     let k = self.next;
                     self.next += 1;
                     match FileName::join(self.dst, &rel) {
                         Ok(name) => {
                             jobs.push(PutJob { path, name });
                             items.push(k);
+                            marks.push((if new { '+' } else { '~' }, rel));
                             bytes += size;
                         }
                         Err(e) => report.fail(k, &e),
@@ -635,22 +633,25 @@ impl Upload<'_> {
         }
         report.grow(jobs.len(), bytes);
         if !clear.is_empty() {
-            for r in self.client.remove(&self.names(&clear), true)? {
-                if let Err(e) = r {
-                    report.fail(OTHER, &e);
-                }
-            }
+            self.remove(&clear, remote)?;
         }
         if !dirs.is_empty() {
             self.made += dirs.len();
-            for r in self.client.mkdir(&self.names(&dirs))? {
-                if let Err(e) = r {
-                    report.fail(OTHER, &e);
+            let (names, rels) = self.names(&dirs);
+            for (r, rel) in self.client.mkdir(&names)?.into_iter().zip(&rels) {
+                match r {
+                    Ok(()) => self.itemize.done('+', rel, true),
+                    Err(e) => report.fail(OTHER, &e),
                 }
             }
         }
         if !jobs.is_empty() {
-            self.client.put(&jobs, true, false, &Items { report, items });
+            let listed = Listed {
+                items: Items { report, items },
+                marks,
+                itemize: self.itemize,
+            };
+            self.client.put(&jobs, true, false, &listed);
         }
         Ok(())
     }
@@ -686,12 +687,14 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     if !args.dry_run {
         on_interrupt();
     }
+    let itemize = Itemize::new(ctx, &report);
     let mut upload = Upload {
         client,
         report: &report,
         dst,
         next: 0,
         made: 0,
+        itemize: &itemize,
     };
     let mut plan = Plan::default();
     let mut broken = None;
@@ -704,7 +707,7 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
                 gather(&mut plan, &report, &mut upload.next, steps);
                 return true;
             }
-            if let Err(e) = upload.run(steps) {
+            if let Err(e) = upload.run(steps, remote) {
                 broken = Some(e);
                 return false;
             }
@@ -724,29 +727,23 @@ fn up(ctx: &Context, args: &SyncArgs, rules: &Rules, src_dir: &Path, dst: Option
     } else {
         Vec::new()
     };
+    let links = Links(scanned.links);
     if args.dry_run {
         plan.clear.sort();
         plan.dirs.sort();
         plan.send.sort();
         plan.delete = delete;
+        links.note(ctx);
         return dry_run(&report, OTHER, &plan, &remote, args, scanned.local.unreadable);
     }
     let mut deleted = 0;
     if !delete.is_empty() {
         match refuse_delete(scanned.local.unreadable, report.failed()) {
             Some(why) => report.fail(OTHER, &Error::new(ErrorKind::Usage, why)),
-            None => {
-                let names = upload.names(&delete);
-                for r in upload.client.remove(&names, true)? {
-                    match r {
-                        Ok(()) => deleted += 1,
-                        Err(e) => report.fail(OTHER, &e),
-                    }
-                }
-            }
+            None => deleted = upload.remove(&delete, &remote)?,
         }
     }
-    tail(ctx, scanned.unchanged, upload.made, deleted);
+    tail(ctx, scanned.unchanged, upload.made, deleted, &links);
     report.finish("sent")
 }
 
@@ -783,30 +780,36 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
         return dry_run(&report, other, &plan, &local, args, local.unreadable);
     }
     on_interrupt();
+    let itemize = Itemize::new(ctx, &report);
     let path_of = |rel: &FileName| dst_dir.join(rel.as_str());
+    let is_dir = |rel: &FileName| local.items.get(rel).is_some_and(|i| i.kind == Kind::Dir);
     std::fs::create_dir_all(dst_dir)
         .map_err(|e| Error::io(format!("cannot create the directory {}", dst_dir.display()), &e))?;
     for rel in &plan.clear {
-        if let Err(e) = remove_local(&path_of(rel)) {
-            report.fail(other, &e);
+        match remove_local(&path_of(rel)) {
+            Ok(()) => itemize.done('-', rel, is_dir(rel)),
+            Err(e) => report.fail(other, &e),
         }
     }
     for rel in &plan.dirs {
         let path = path_of(rel);
-        if let Err(e) = std::fs::create_dir_all(&path) {
-            report.fail(
+        match std::fs::create_dir_all(&path) {
+            Ok(()) => itemize.done('+', rel, true),
+            Err(e) => report.fail(
                 other,
                 &Error::io(format!("cannot create the directory {}", path.display()), &e),
-            );
+            ),
         }
     }
     // With -c, the local files of the same size are hashed on a thread of their own while the
     // files known to be new or changed are fetched; those whose content differs follow.
     let check = std::mem::take(&mut plan.check);
-    let fetch = |client: &mut Client, rels: &[FileName], first: usize| {
+    // Each path with `true` when DST lacks it (else it changed).
+    let fetch = |client: &mut Client, rels: &[(FileName, bool)], first: usize| {
         let mut jobs = Vec::with_capacity(rels.len());
         let mut items = Vec::with_capacity(rels.len());
-        for (k, rel) in rels.iter().enumerate() {
+        let mut marks = Vec::with_capacity(rels.len());
+        for (k, (rel, new)) in rels.iter().enumerate() {
             match FileName::join(src, rel) {
                 Ok(name) => {
                     jobs.push(GetJob {
@@ -817,22 +820,24 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
                         },
                     });
                     items.push(first + k);
+                    marks.push((if *new { '+' } else { '~' }, rel.clone()));
                 }
                 Err(e) => report.fail(first + k, &e),
             }
         }
         if !jobs.is_empty() {
-            client.get(
-                &jobs,
-                false,
-                &Items {
+            let listed = Listed {
+                items: Items {
                     report: &report,
                     items,
                 },
-            );
+                marks,
+                itemize: &itemize,
+            };
+            client.get(&jobs, false, &listed);
         }
     };
-    let known: Vec<FileName> = plan.send.iter().map(|(rel, _)| rel.clone()).collect();
+    let known = plan.send.clone();
     let changed = std::thread::scope(|scope| {
         let hasher = scope.spawn(|| changed_content(&check, &remote, dst_dir));
         fetch(&mut client, &known, 0);
@@ -845,6 +850,7 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
             changed.iter().map(|rel| remote.items[rel].size).sum(),
         );
         // After every item the report knew of when it began.
+        let changed: Vec<(FileName, bool)> = changed.into_iter().map(|rel| (rel, false)).collect();
         fetch(&mut client, &changed, other + 1);
     }
     report.cut_short(interrupted(
@@ -857,14 +863,17 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
             None => {
                 for rel in &plan.delete {
                     match remove_local(&path_of(rel)) {
-                        Ok(()) => deleted += 1,
+                        Ok(()) => {
+                            deleted += 1;
+                            itemize.done('-', rel, is_dir(rel));
+                        }
                         Err(e) => report.fail(other, &e),
                     }
                 }
             }
         }
     }
-    tail(ctx, plan.unchanged, plan.dirs.len(), deleted);
+    tail(ctx, plan.unchanged, plan.dirs.len(), deleted, &Links::default());
     report.finish("fetched")
 }
 
