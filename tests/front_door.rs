@@ -134,12 +134,12 @@ fn a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_
     let attack_started = Instant::now();
     let siege = Siege::start(server_addr, &plans);
     let progress = Arc::clone(&siege.progress);
-    let opened_all = wait_for(Duration::from_secs(60), || {
+    let opened_all = wait_until(Duration::from_secs(60), || {
         progress.settled.load(Ordering::SeqCst) == total
     });
     let open_secs = attack_started.elapsed().as_secs_f64();
     let settled = progress.settled.load(Ordering::SeqCst);
-    let abandoned_all = wait_for(Duration::from_secs(15), || {
+    let abandoned_all = wait_until(Duration::from_secs(15), || {
         progress.abandoned.load(Ordering::SeqCst) >= progress.opened_of(Class::SeedDownload)
     });
     let held = progress.open();
@@ -487,20 +487,6 @@ fn sample(s: &Server) -> Sample {
     }
 }
 
-/// Polls `done` every 10 ms until it holds or `limit` passes; returns whether it held.
-fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// What the server's log showed, as it arrived.
 #[derive(Clone, Default)]
 struct Seen {
@@ -560,7 +546,7 @@ impl LogWatch {
             let seen = seen.lock().unwrap();
             peers.iter().all(|p| seen.downloads.contains_key(p))
         };
-        wait_for(until.saturating_duration_since(Instant::now()), all);
+        wait_until(until.saturating_duration_since(Instant::now()), all);
     }
 
     fn stop(self) -> Seen {
