@@ -1699,51 +1699,53 @@ class Bench:
 
     # -- 6. the front door under siege ---------------------------------------------------------
     FRONT_TEST = "a_default_server_under_siege_serves_a_normal_client_and_closes_every_hostile_connection_in_time"
+    SLOW_READERS_TEST = "three_hundred_slow_readers_of_every_dialect_give_way_to_a_normal_put_get_and_ls"
 
-    def front_door_test(self) -> Path:
-        """Builds tests/front_door.rs in release (with the nf it starts) and returns the test
+    def release_test(self, target: str) -> Path:
+        """Builds tests/TARGET.rs in release (with the nf it starts) and returns the test
         executable."""
-        progress("front: cargo test --release --test front_door --no-run (builds the test and nf)")
+        progress(f"front: cargo test --release --test {target} --no-run (builds the test and nf)")
         try:
-            r = subprocess.run(["cargo", "test", "--release", "--test", "front_door", "--no-run",
+            r = subprocess.run(["cargo", "test", "--release", "--test", target, "--no-run",
                                 "--message-format=json-render-diagnostics"],
                                cwd=REPO, capture_output=True, text=True, timeout=3600)
         except subprocess.TimeoutExpired:
-            raise BenchError("cargo test --release --test front_door --no-run took over an hour")
+            raise BenchError(f"cargo test --release --test {target} --no-run took over an hour")
         for line in r.stdout.splitlines():
             try:
                 m = json.loads(line)
             except ValueError:
                 continue
             if (m.get("reason") == "compiler-artifact" and m.get("executable")
-                    and m["target"]["name"] == "front_door"):
+                    and m["target"]["name"] == target):
                 return Path(m["executable"])
-        raise BenchError(f"cargo did not build the front_door test (exit {r.returncode}): {r.stderr[-800:]}")
+        raise BenchError(f"cargo did not build the {target} test (exit {r.returncode}): {r.stderr[-800:]}")
 
-    def front_run(self, exe: Path, d: Path, i: int) -> dict:
-        """One run of the siege test; its FRONT_DOOR_REPORT, whether the test passed or not."""
-        out, err = d / f"run{i}.out", d / f"run{i}.err"
+    def report_run(self, exe: Path, test: str, marker: str, d: Path, run: str) -> dict:
+        """One run of the test TEST in EXE; the JSON it printed after MARKER, whether the test
+        passed or not."""
+        out, err = d / f"{run}.out", d / f"{run}.err"
         with open(out, "wb") as fo, open(err, "wb") as fe:
-            p = popen([str(exe), "--exact", self.FRONT_TEST, "--nocapture", "--test-threads", "1"],
+            p = popen([str(exe), "--exact", test, "--nocapture", "--test-threads", "1"],
                       guard=True, stdout=fo, stderr=fe, cwd=REPO, env=self.env)
             self.groups.append(p)
             self._write_pids()
             try:
-                rc = finish(p, time.monotonic() + 600, "the front_door test")
+                rc = finish(p, time.monotonic() + 600, f"the test {test}")
             finally:
                 kill_group(p)  # the nf serve it started, if it did not get to stop it
                 self.groups.remove(p)
                 self._write_pids()
         for line in out.read_text(errors="replace").splitlines():
             # libtest may have written "test NAME ... " on the same line before it.
-            if "FRONT_DOOR_REPORT {" in line:
-                report = json.loads(line.split("FRONT_DOOR_REPORT ", 1)[1])
+            if f"{marker} {{" in line:
+                report = json.loads(line.split(f"{marker} ", 1)[1])
                 report["exit"] = rc
                 return report
-        text = err.read_text(errors="replace")
+        text = err.read_text(errors="replace") + out.read_text(errors="replace")
         panic = re.search(r"panicked at .*?(?=\nstack backtrace:|\nnote: |\Z)", text, re.S)
         why = ": " + panic.group(0)[:600] if panic else err_text(err)
-        raise BenchError(f"the front_door test exited with {rc} without its report{why}")
+        raise BenchError(f"the test {test} exited with {rc} without its report{why}")
 
     # -- 7. HTTP -------------------------------------------------------------------------------
     def section_http(self) -> str:
@@ -1897,28 +1899,76 @@ class Bench:
 
     def section_front(self) -> str:
         d = self.section_dir("front")
-        exe = self.front_door_test()
+
+        def siege_summary(r: dict) -> str:
+            n = r["normal"]
+            return (f"put {fmt_t(n['put']['secs'])} ({'ok' if n['put']['ok'] else 'FAILED'}), "
+                    f"get {fmt_t(n['get']['secs'])} ({'ok' if n['get']['ok'] else 'FAILED'}), "
+                    f"ls {fmt_t(n['ls']['secs'])} ({'ok' if n['ls']['ok'] else 'FAILED'}); "
+                    f"peak {r['server']['peak_kib'] / 1024:.1f} MiB, CPU {r['server']['cpu_percent']:.1f} %; "
+                    f"{len(r['failures'])} failure(s)")
+
+        def slow_summary(r: dict) -> str:
+            return (", ".join(f"{k} {fmt_t(v)}" for k, v in r["normal_secs"].items()) + " (idle: "
+                    + ", ".join(f"{k} {fmt_t(v)}" for k, v in r["idle_secs"].items())
+                    + f"); {r['cuts_logged']} readers cut")
+
+        reports, errors = self.report_runs("front_door", self.FRONT_TEST, "FRONT_DOOR_REPORT", d,
+                                           "the siege, about 45 s", siege_summary)
+        # The slow-reader class (issue 23): tests/slow_readers.rs's 300 readers.
+        slow, slow_errors = self.report_runs("slow_readers", self.SLOW_READERS_TEST, "SLOW_READERS_REPORT",
+                                             d, "slow readers, about 20 s", slow_summary)
+        self.end_section(d)
+        slow_text = self.slow_readers_table(slow, slow_errors)
+        if not reports:
+            return "Not measured: " + "; ".join(errors) + "\n" + slow_text
+        return self.front_table(reports, errors) + slow_text
+
+    def report_runs(self, target: str, test: str, marker: str, d: Path, what: str,
+                    summary) -> tuple[list[dict], list[str]]:
+        """Builds tests/TARGET.rs in release and runs TEST once per measured run: the reports it
+        printed (after MARKER), and the errors of the runs that printed none."""
+        exe = self.release_test(target)
         reports: list[dict] = []
         errors: list[str] = []
         for i in range(1, self.runs + 1):
-            progress(f"front: run {i}/{self.runs} (the siege takes about 45 s)")
+            progress(f"front: {target} run {i}/{self.runs} ({what})")
             try:
-                r = self.front_run(exe, d, i)
+                r = self.report_run(exe, test, marker, d, f"{target}{i}")
             except BenchError as e:
                 errors.append(f"run {i}: {e}")
                 progress(f"  FAILED: {e}")
                 continue
             reports.append(r)
-            n = r["normal"]
-            progress(f"  put {fmt_t(n['put']['secs'])} ({'ok' if n['put']['ok'] else 'FAILED'}), "
-                     f"get {fmt_t(n['get']['secs'])} ({'ok' if n['get']['ok'] else 'FAILED'}), "
-                     f"ls {fmt_t(n['ls']['secs'])} ({'ok' if n['ls']['ok'] else 'FAILED'}); "
-                     f"peak {r['server']['peak_kib'] / 1024:.1f} MiB, CPU {r['server']['cpu_percent']:.1f} %; "
-                     f"{len(r['failures'])} failure(s)")
-        self.end_section(d)
+            progress("  " + summary(r))
+        return reports, errors
+
+    @staticmethod
+    def slow_readers_table(reports: list[dict], errors: list[str]) -> str:
+        text = ["", "### Slow readers (issue 23)", "",
+                "`tests/slow_readers.rs` in release (`cargo test --release --test slow_readers -- --nocapture`, "
+                "one `SLOW_READERS_REPORT` JSON line): 300 downloads of a 64 MiB file (seed `download`, native "
+                "`get`, HTTP `GET`, in turn), each from its own loopback address with `SO_RCVBUF` 4096 and "
+                "reading 2 KiB/s, above `min_body_rate`; once every worker is held, a normal client on 127.0.0.1 "
+                "runs `nf put`, `nf get` and `nf ls --json` of a 1 MiB file. The same three commands on the idle "
+                "server, just before, are the baseline. The server cuts the reader whose peer took least over the "
+                "last 10 s (at most 64 KiB/s, after 1 s) to make room for each request.", ""]
         if not reports:
-            return "Not measured: " + "; ".join(errors) + "\n"
-        return self.front_table(reports, errors)
+            return "\n".join(text + ["Not measured: " + "; ".join(errors), ""])
+        rows = []
+        for key in ("put", "get", "ls"):
+            busy = [r["normal_secs"][key] for r in reports]
+            idle = [r["idle_secs"][key] for r in reports]
+            mb, mi = statistics.median(busy), statistics.median(idle)
+            rows.append([f"normal `nf {key}`", fmt_t(mb), ", ".join(fmt_t(x) for x in busy), fmt_t(mi),
+                         f"{mb / mi:.1f}×" if mi else "–", "PASS" if max(busy) < 2 else "FAIL (≥ 2 s)"])
+        text.append(md_table(["command", "median, 300 slow readers", "each run", "median, idle server",
+                              "ratio", "target: < 2 s"], rows))
+        text += ["", "Readers being served when the normal client started: "
+                 + ", ".join(str(r["serving_when_normal_client_started"]) for r in reports)
+                 + "; readers cut to make room (log lines): " + ", ".join(str(r["cuts_logged"]) for r in reports)
+                 + "." + (" Failed runs: " + "; ".join(errors) if errors else ""), ""]
+        return "\n".join(text)
 
     @staticmethod
     def front_table(reports: list[dict], errors: list[str]) -> str:
@@ -1954,7 +2004,7 @@ class Bench:
             "seed_upload_drip": "seed `upload x.txt ` + base64 dripped 1 char/s",
         }
         deadlines = {"silent": "handshake deadline 10 s", "greeting_stalled": "handshake deadline 10 s",
-                     "native_drip": "handshake deadline 10 s", "seed_upload_drip": "body rate over 30 s"}
+                     "native_drip": "handshake deadline 10 s", "seed_upload_drip": "body rate over 10 s"}
         for key, label in labels.items():
             cs = [r["classes"][key] for r in reports]
             n, bound = cs[0]["count"], cs[0]["bound_secs"]

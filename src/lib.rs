@@ -22,6 +22,7 @@ pub mod localtree;
 pub mod man;
 pub mod name;
 pub mod output;
+pub mod pace;
 pub mod progress;
 pub mod protocol;
 pub mod server;

@@ -186,12 +186,56 @@ pub fn poll_one(fd: RawFd, read: bool, write: bool, timeout: Duration) -> io::Re
 /// 5.4 added it), `max` once everything earlier is acknowledged. `None` if the kernel answers
 /// neither.
 pub fn tcp_send_room(fd: RawFd, max: usize) -> Option<usize> {
+    let queued = usize::try_from(tcp_queued(fd)?).unwrap_or(usize::MAX);
+    let has_window = std::mem::offset_of!(libc::tcp_info, tcpi_snd_wnd) + 4;
+    match tcp_info(fd) {
+        Some((info, len)) if len >= has_window => {
+            let cwnd = info.tcpi_snd_cwnd as usize * info.tcpi_snd_mss as usize;
+            Some((info.tcpi_snd_wnd as usize).min(cwnd).saturating_sub(queued))
+        }
+        _ => Some(if queued == 0 { max } else { 0 }),
+    }
+}
+
+/// Sets `TCP_NOTSENT_LOWAT` on the TCP socket `fd`: the kernel takes more to send only while
+/// fewer than `bytes` of what it holds are not yet sent. What is in flight is not limited.
+pub fn set_notsent_lowat(fd: RawFd, bytes: u32) -> io::Result<()> {
+    let value = bytes as libc::c_int;
+    // SAFETY: one int, passed by pointer with its size.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+}
+
+/// Bytes the kernel still holds to send on the TCP socket `fd`, sent or not, that the peer
+/// has not acknowledged (`SIOCOUTQ`); `None` if the kernel does not say.
+pub fn tcp_queued(fd: RawFd) -> Option<u64> {
     let mut queued: libc::c_int = 0;
     // SAFETY: TIOCOUTQ (SIOCOUTQ) writes one int through the pointer, which is valid.
     if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) } != 0 {
         return None;
     }
-    let queued = usize::try_from(queued).unwrap_or(0);
+    Some(u64::try_from(queued).unwrap_or(0))
+}
+
+/// Bytes the peer of the TCP socket `fd` has acknowledged over the connection's life
+/// (`TCP_INFO`'s `tcpi_bytes_acked`, Linux 4.1 and later); `None` if the kernel does not say.
+pub fn tcp_bytes_acked(fd: RawFd) -> Option<u64> {
+    let has_acked = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + 8;
+    match tcp_info(fd) {
+        Some((info, len)) if len >= has_acked => Some(info.tcpi_bytes_acked),
+        _ => None,
+    }
+}
+
+/// The kernel's `TCP_INFO` for `fd` and how many of its bytes the kernel filled in.
+fn tcp_info(fd: RawFd) -> Option<(libc::tcp_info, usize)> {
     // SAFETY: tcp_info is plain old data; all zeroes is a valid value.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
@@ -205,12 +249,7 @@ pub fn tcp_send_room(fd: RawFd, max: usize) -> Option<usize> {
             &mut len,
         )
     };
-    let has_window = std::mem::offset_of!(libc::tcp_info, tcpi_snd_wnd) + 4;
-    if rc != 0 || (len as usize) < has_window {
-        return Some(if queued == 0 { max } else { 0 });
-    }
-    let cwnd = info.tcpi_snd_cwnd as usize * info.tcpi_snd_mss as usize;
-    Some((info.tcpi_snd_wnd as usize).min(cwnd).saturating_sub(queued))
+    (rc == 0).then_some((info, len as usize))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,24 +4,31 @@
 //! reads and writes over one [`Transport`].
 //!
 //! On the server a transport also keeps the deadlines of a request in progress ([`Pace`]): the
-//! idle timeout, and a minimum rate averaged over a window, checked whenever a read or write
-//! has waited a tick (the socket timeouts are one tick). It reports what it moves to an
-//! [`Activity`] that the server's slot table reads, to cut the slowest transfer when every
-//! worker is taken. Bytes the accept loop read ahead (the request head) come out first.
+//! idle timeout, and a minimum rate of what the peer took over the last 10 s, checked as bytes
+//! move and whenever a read or write has waited a tick (the socket timeouts are one tick). It
+//! reports what it moves, and whether it waits on its peer, to an [`Activity`] that the
+//! server's slot table reads, to cut the slowest transfer when every worker is taken. Bytes the
+//! accept loop read ahead (the request head) come out first. It also tells a peer that hung up
+//! from a failure ([`peer_error`]).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, ErrorKind};
+use crate::pace::SAMPLE_EVERY;
+pub use crate::pace::{Activity, Pace, Rate, RATE_WINDOW};
 use crate::tls::stream::TlsStream;
 
 /// How long a server-side read or write waits before it checks its deadlines again.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// The window over which the minimum rate of a body is averaged.
-pub const RATE_WINDOW: Duration = Duration::from_secs(30);
+/// At most this much of a served connection's output waits unsent in the kernel (what is in
+/// flight, up to the peer's window, is not limited): without it the kernel takes up to 4 MiB
+/// per connection from a reader that takes 2 KiB/s, a gigabyte for 256 of them.
+const NOTSENT_LOWAT: u32 = 256 * 1024;
 
 /// What a connection is carried over.
 pub enum Io {
@@ -83,132 +90,6 @@ impl Io {
     /// True for a TLS session.
     pub fn is_tls(&self) -> bool {
         !matches!(self, Io::Plain(_))
-    }
-}
-
-/// Bytes moved by a request in progress and whether it waits on the socket now, for the
-/// server's slot table (which may cut the slowest transfer to make room).
-#[derive(Default)]
-pub struct Activity {
-    moved: AtomicU64,
-    /// Milliseconds since `EPOCH` when the current request began.
-    began_ms: AtomicU64,
-    waiting: AtomicBool,
-    /// Set when the server cut the connection to make room (see [`Activity::mark_cut`]).
-    cut: AtomicBool,
-}
-
-fn epoch() -> Instant {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_ms() -> u64 {
-    epoch().elapsed().as_millis() as u64
-}
-
-impl Activity {
-    /// Starts counting for a new request.
-    pub fn begin(&self) {
-        self.moved.store(0, Ordering::Relaxed);
-        self.began_ms.store(now_ms(), Ordering::Relaxed);
-    }
-
-    /// Notes that the server is about to shut the connection down to make room, so that the
-    /// transfer's error says so rather than blaming the peer.
-    pub fn mark_cut(&self) {
-        self.cut.store(true, Ordering::Relaxed);
-    }
-
-    /// True once [`Activity::mark_cut`] was called.
-    pub fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::Relaxed)
-    }
-
-    /// Bytes moved since the request began, and how long ago it began; `None` unless the
-    /// transfer is waiting on the socket right now.
-    pub fn waiting_rate(&self) -> Option<(u64, Duration)> {
-        if !self.waiting.load(Ordering::Relaxed) {
-            return None;
-        }
-        let began = self.began_ms.load(Ordering::Relaxed);
-        Some((
-            self.moved.load(Ordering::Relaxed),
-            Duration::from_millis(now_ms().saturating_sub(began)),
-        ))
-    }
-}
-
-/// The deadlines of a server-side connection while a request is served.
-#[derive(Clone, Debug)]
-pub struct Pace {
-    /// Longest silence (no byte either way) before the connection is cut.
-    pub idle: Duration,
-    /// The least bytes per second, averaged over [`RATE_WINDOW`] (0: no minimum).
-    pub min_rate: u64,
-    last_io: Instant,
-    window_start: Instant,
-    window_bytes: u64,
-}
-
-impl Pace {
-    /// Deadlines for a request whose head was complete at `since` (its rate is counted from
-    /// then, not from when a worker took it).
-    pub fn new(idle: Duration, min_rate: u64, since: Instant) -> Pace {
-        Pace {
-            idle,
-            min_rate,
-            last_io: since,
-            window_start: since,
-            window_bytes: 0,
-        }
-    }
-
-    /// Counts `n` bytes moved; a window that ran out below the minimum rate ends the
-    /// connection even while bytes trickle in (one a second keeps no socket timeout from firing).
-    fn moved(&mut self, n: usize) -> io::Result<()> {
-        let now = Instant::now();
-        self.last_io = now;
-        self.window_bytes += n as u64;
-        self.rate_check(now)
-    }
-
-    /// After a tick without progress: the error that ends the connection, if a deadline passed.
-    fn check(&mut self) -> io::Result<()> {
-        let now = Instant::now();
-        if now.duration_since(self.last_io) >= self.idle {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
-        }
-        self.rate_check(now)
-    }
-
-    fn rate_check(&mut self, now: Instant) -> io::Result<()> {
-        if self.min_rate == 0 || now.duration_since(self.window_start) < RATE_WINDOW {
-            return Ok(());
-        }
-        let floor = self.min_rate * RATE_WINDOW.as_secs();
-        if self.window_bytes < floor {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "too slow: {} bytes in {} s, under the minimum of {} bytes per second",
-                    self.window_bytes,
-                    RATE_WINDOW.as_secs(),
-                    self.min_rate
-                ),
-            ));
-        }
-        self.window_start = now;
-        self.window_bytes = 0;
-        Ok(())
-    }
-
-    /// Starts the rate window afresh (a new request or body).
-    pub fn restart(&mut self) {
-        let now = Instant::now();
-        self.last_io = now;
-        self.window_start = now;
-        self.window_bytes = 0;
     }
 }
 
@@ -277,8 +158,10 @@ impl Transport {
         sock.set_nodelay(true)?;
         sock.set_read_timeout(Some(TICK))?;
         sock.set_write_timeout(Some(TICK))?;
+        // A slow reader's replies wait in the server, not in megabytes of kernel buffer.
+        let _ = crate::sys::set_notsent_lowat(std::os::unix::io::AsRawFd::as_raw_fd(sock), NOTSENT_LOWAT);
         let peer = sock.peer_addr().ok();
-        Ok(Transport {
+        let t = Transport {
             io,
             ahead,
             at: 0,
@@ -286,7 +169,9 @@ impl Transport {
             activity: Arc::default(),
             peer,
             requests: 0,
-        })
+        };
+        t.activity.begin(t.raw_fd());
+        Ok(t)
     }
 
     /// The peer's address, if known.
@@ -328,16 +213,16 @@ impl Transport {
         self.ahead.len() - self.at
     }
 
-    /// Starts the deadlines of a new request (idle time, rate window, the activity counters).
-    /// The first request keeps the window the front door started when its head was complete.
+    /// Starts the deadlines of a new request (idle time, rate window). The first request keeps
+    /// the idle time the front door started when its head was complete.
     pub fn begin_request(&mut self) {
         if self.requests > 0 {
             if let Some(p) = &mut self.pace {
                 p.restart();
             }
+            self.activity.begin(self.raw_fd());
         }
         self.requests += 1;
-        self.activity.begin();
     }
 
     /// Reads once, waiting at most `wait` (not less than the socket's own timeout allows):
@@ -354,23 +239,27 @@ impl Transport {
             .set_read_timeout(Some(if self.pace.is_some() { TICK } else { wait }))?;
         match got {
             Ok(n) => Ok(Some(n)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                if let Some(p) = &mut self.pace {
-                    p.check()?;
-                }
+            Err(e) if is_tick(&e) => {
+                self.waited(Duration::ZERO)?;
                 Ok(None)
             }
             Err(e) => Err(e),
         }
     }
 
-    /// Checks the deadlines after a wait that did not touch the socket (the seed dialect's
-    /// paced writer, waiting for the peer's window): the idle time counts from the last byte.
-    pub fn check_deadlines(&mut self) -> io::Result<()> {
-        match &mut self.pace {
-            Some(p) => p.check(),
-            None => Ok(()),
+    /// Waits up to `pause` for the peer to take what was sent (the seed dialect's paced
+    /// writer, which writes only what the peer's window takes at once). Like a blocked write,
+    /// this counts as waiting on the peer, so the slot table may cut it; a hang-up ends it at
+    /// once; the deadlines apply (the idle time counts from the last byte).
+    pub fn wait_for_peer(&mut self, pause: Duration) -> io::Result<()> {
+        self.activity.waiting.store(true, Ordering::Relaxed);
+        let seen = crate::sys::poll_one(self.raw_fd(), false, false, pause);
+        self.activity.waiting.store(false, Ordering::Relaxed);
+        self.check_cut()?;
+        if seen?.hangup {
+            return Err(hung_up());
         }
+        self.waited(SAMPLE_EVERY)
     }
 
     /// Shuts down the connection (a TLS session says close_notify first when writing ends).
@@ -388,30 +277,69 @@ impl Transport {
             self.activity.waiting.store(true, Ordering::Relaxed);
             let got = self.io.read(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
-            if self.activity.cut.load(Ordering::Relaxed) {
-                return Err(cut_to_make_room());
-            }
+            self.check_cut()?;
             match got {
                 Ok(n) => {
-                    self.moved(n)?;
+                    self.activity.read.fetch_add(n as u64, Ordering::Relaxed);
+                    self.moved()?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if retry && is_tick(&e) && self.pace.is_some() => {
-                    self.pace.as_mut().expect("checked").check()?;
+                    self.waited(Duration::ZERO)?;
                 }
                 Err(e) => return Err(e),
             }
         }
     }
 
-    fn moved(&mut self, n: usize) -> io::Result<()> {
-        self.activity.moved.fetch_add(n as u64, Ordering::Relaxed);
+    /// After bytes moved: the idle time starts again, and the rate is checked now and then.
+    fn moved(&mut self) -> io::Result<()> {
         match &mut self.pace {
-            Some(p) => p.moved(n),
-            None => Ok(()),
+            Some(p) => p.last_io = Instant::now(),
+            None => return Ok(()),
+        }
+        self.check_rate(SAMPLE_EVERY)
+    }
+
+    /// After a wait in which nothing moved: the idle time and the rate (sampled if the last
+    /// sample is older than `every`).
+    fn waited(&mut self, every: Duration) -> io::Result<()> {
+        match &self.pace {
+            Some(p) => p.check_idle()?,
+            None => return Ok(()),
+        }
+        self.check_rate(every)
+    }
+
+    fn check_rate(&self, every: Duration) -> io::Result<()> {
+        match (&self.pace, self.activity.sample(self.raw_fd(), every)) {
+            (Some(p), Some(rate)) => p.check_rate(&rate),
+            _ => Ok(()),
         }
     }
+
+    /// The error of a connection the server cut to make room.
+    fn check_cut(&self) -> io::Result<()> {
+        if self.activity.is_cut() {
+            return Err(cut_to_make_room());
+        }
+        Ok(())
+    }
+
+    /// After a write that waited a whole tick with nothing taken: a peer that has also shut
+    /// its side (FIN) is gone. A client stopped by Ctrl-C shuts its socket down with its
+    /// window full; no reset ever comes, and only the idle timeout would end the connection.
+    fn check_peer_gone(&self) -> io::Result<()> {
+        match crate::sys::poll_one(self.raw_fd(), false, false, Duration::ZERO) {
+            Ok(seen) if seen.hangup => Err(hung_up()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn hung_up() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionReset, "the client hung up")
 }
 
 fn cut_to_make_room() -> io::Error {
@@ -447,17 +375,17 @@ impl Write for Transport {
             self.activity.waiting.store(true, Ordering::Relaxed);
             let sent = self.io.write(buf);
             self.activity.waiting.store(false, Ordering::Relaxed);
-            if self.activity.cut.load(Ordering::Relaxed) {
-                return Err(cut_to_make_room());
-            }
+            self.check_cut()?;
             match sent {
                 Ok(n) => {
-                    self.moved(n)?;
+                    self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
+                    self.moved()?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_tick(&e) && self.pace.is_some() => {
-                    self.pace.as_mut().expect("checked").check()?;
+                    self.check_peer_gone()?;
+                    self.waited(Duration::ZERO)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -564,24 +492,69 @@ impl Stream {
     }
 }
 
+/// Classifies a failure of the connection while doing `what`: the client hanging up (reset,
+/// closed, broken pipe) is [`ErrorKind::Hangup`], logged as such rather than as an error.
+pub fn peer_error(what: &str, e: &io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::UnexpectedEof => {
+            Error::new(ErrorKind::Hangup, format!("{what}: the client hung up"))
+        }
+        _ => Error::io(what, e),
+    }
+}
+
+/// A writer that counts the bytes it passed on, so that a download cut off can be logged with
+/// the bytes that really went out.
+pub struct Counting<W> {
+    inner: W,
+    pub sent: u64,
+}
+
+impl<W: Write> Counting<W> {
+    pub fn new(inner: W) -> Counting<W> {
+        Counting { inner, sent: 0 }
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sent += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_rate_window_cuts_a_dripping_peer_and_keeps_a_steady_one() {
-        let mut slow = Pace::new(Duration::from_secs(60), 1024, Instant::now());
-        slow.window_start -= RATE_WINDOW;
-        let err = slow.moved(30).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert!(err.to_string().starts_with("too slow: 30 bytes in 30 s"), "{err}");
-        let mut steady = Pace::new(Duration::from_secs(60), 1024, Instant::now());
-        steady.window_start -= RATE_WINDOW;
-        steady.moved(30 * 1024).unwrap();
-        // A new window starts after a good one.
-        assert_eq!(steady.window_bytes, 0);
-        let mut idle = Pace::new(Duration::from_secs(5), 0, Instant::now());
-        idle.last_io -= Duration::from_secs(5);
-        assert_eq!(idle.check().unwrap_err().kind(), io::ErrorKind::TimedOut);
+    fn a_reader_is_measured_by_what_it_acknowledged_not_by_what_the_kernel_swallowed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let pace = Pace::new(Duration::from_secs(60), 0, Instant::now());
+        let mut t = Transport::served(Io::Plain(server), Vec::new(), pace).unwrap();
+        t.io.socket().set_nonblocking(true).unwrap();
+        // Fill the kernel's buffers: the client reads nothing.
+        let chunk = vec![7u8; 64 * 1024];
+        let mut written = 0u64;
+        for _ in 0..1024 {
+            match t.io.write(&chunk) {
+                Ok(n) => written += n as u64,
+                Err(_) => break,
+            }
+        }
+        t.activity.written.store(written, Ordering::Relaxed);
+        let acked = t.activity.progress(t.raw_fd());
+        assert!(written > 256 * 1024, "the kernel took {written} bytes");
+        assert!(acked < written / 2, "acknowledged {acked} of {written}");
+        drop(client);
     }
 }

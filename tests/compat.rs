@@ -655,7 +655,7 @@ fn old_and_native_clients_are_served_at_the_same_time() {
 #[test]
 fn silent_and_stalled_old_clients_are_closed_by_the_default_deadlines() {
     // The defaults: a request head must arrive within handshake_timeout_secs (10 s), and a
-    // body that stops moving falls under min_body_rate over its 30 s window.
+    // body that stops moving falls under min_body_rate over its 10 s window.
     let s = server();
     let started = Instant::now();
     let mut silent = Raw::connect(&s.addr);
@@ -678,7 +678,7 @@ fn silent_and_stalled_old_clients_are_closed_by_the_default_deadlines() {
     assert!(stopped.closed());
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_secs(25) && waited < Duration::from_secs(45),
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(25),
         "the stopped upload closed after {waited:?}"
     );
     // The cut upload left nothing behind.

@@ -149,8 +149,8 @@ fn a_server_killed_mid_put_restarts_cleanly_with_the_old_version_intact() {
 }
 
 /// A peer that asks for a big file and never reads is dropped with the default limits: its
-/// download stops moving, and it falls under `min_body_rate` (1 KiB/s by default) over the
-/// 30 s window (or `idle_timeout_secs`, 60 s, would end it).
+/// download stops moving, and what it takes falls under `min_body_rate` (1 KiB/s by default)
+/// over the 10 s window (or `idle_timeout_secs`, 60 s, would end it).
 #[test]
 fn a_peer_that_stops_reading_is_dropped_by_the_default_limits() {
     let s = Server::start();
@@ -166,7 +166,7 @@ fn a_peer_that_stops_reading_is_dropped_by_the_default_limits() {
     let waited = started.elapsed();
     assert!(line.contains("too slow") || line.contains("timed out"), "{line}");
     assert!(
-        waited >= Duration::from_secs(25) && waited < Duration::from_secs(70),
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(70),
         "{waited:?}"
     );
     s.assert_serving();

@@ -173,6 +173,19 @@ pub fn copy_encoded(src: &mut impl Read, layout: Layout, dst: &mut impl Write) -
     }
 }
 
+/// How many input bytes the first `text` characters of an encoding in `layout` carry (whole
+/// quanta only): what a client that received that much of a download was sent of the file.
+pub fn decoded_len(text: u64, layout: Layout) -> u64 {
+    let quanta = match layout {
+        Layout::OneLine => text / 4,
+        Layout::Mime => {
+            let line = LINE_CHARS as u64 + 1;
+            text / line * (LINE_CHARS as u64 / 4) + (text % line).min(LINE_CHARS as u64) / 4
+        }
+    };
+    quanta * 3
+}
+
 /// Fills `buf` from `src`; returns less than its length only at the end of `src`.
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -196,6 +209,23 @@ pub fn encoded_len(bytes: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bytes_a_cut_download_carried_are_counted_from_its_text() {
+        for layout in [Layout::OneLine, Layout::Mime] {
+            for len in [0, 3, 57, 300, 3 * 1000] {
+                let mut text = Vec::new();
+                encode_into(&vec![9u8; len], layout, &mut text);
+                assert_eq!(
+                    decoded_len(text.len() as u64, layout),
+                    len as u64,
+                    "{layout:?} {len}"
+                );
+            }
+        }
+        // A MIME line cut after 10 characters carries 2 whole quanta.
+        assert_eq!(decoded_len(77 + 10, Layout::Mime), 57 + 6);
+    }
 
     fn sample(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + i / 13) as u8).collect()

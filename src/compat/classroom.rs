@@ -100,16 +100,17 @@ fn get(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let sent = wire
         .send(prefix.as_bytes())
         .map_err(|e| Error::io("cannot send the reply", &e))
+        .map_err(|e| (0, e))
         .and_then(|()| super::send_file(wire.output(), file, &info, Layout::OneLine))
         .and_then(|sent| {
             wire.send(b"\"}\r\n\r\n")
                 .map(|()| sent)
-                .map_err(|e| Error::io("cannot send the reply", &e))
+                .map_err(|e| (sent, Error::io("cannot send the reply", &e)))
         });
     match sent {
         Ok(sent) => Done::new(op, Some(name), sent, Ok(())),
         // Part of the reply is out: all that is left is to close the connection.
-        Err(e) => Done::new(op, Some(name), 0, Err(e)),
+        Err((sent, e)) => Done::new(op, Some(name), sent, Err(e)),
     }
 }
 

@@ -27,6 +27,7 @@ use crate::service::Service;
 use crate::store::Content;
 use crate::store::Entry;
 use crate::transport::Transport;
+use crate::transport::{peer_error, Counting};
 
 use wire::Wire;
 
@@ -383,14 +384,18 @@ fn send_file(
     file: Content,
     info: &Entry,
     layout: b64::Layout,
-) -> Result<u64, Error> {
+) -> Result<u64, (u64, Error)> {
     use std::io::Read;
-    let sent = b64::copy_encoded(&mut file.take(info.size), layout, out)
-        .map_err(|e| Error::io("download interrupted", &e))?;
+    let mut counted = Counting::new(out);
+    let sent = b64::copy_encoded(&mut file.take(info.size), layout, &mut counted).map_err(|e| {
+        // The file's bytes the client was sent, and a client that went away is logged as such.
+        let sent = b64::decoded_len(counted.sent, layout).min(info.size);
+        (sent, peer_error("download interrupted", &e))
+    })?;
     if sent < info.size {
-        return Err(Error::new(
-            ErrorKind::Other,
-            "the stored file shrank while it was being sent",
+        return Err((
+            sent,
+            Error::new(ErrorKind::Other, "the stored file shrank while it was being sent"),
         ));
     }
     Ok(sent)

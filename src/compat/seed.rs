@@ -75,7 +75,7 @@ fn download(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     // The client stops at its first short read: pace the writes (see `Paced`).
     match super::send_file(&mut wire.paced(), file, &info, Layout::Mime) {
         Ok(sent) => Done::new("seed:download", Some(name), sent, Ok(())),
-        Err(e) => Done::new("seed:download", Some(name), 0, Err(e)),
+        Err((sent, e)) => Done::new("seed:download", Some(name), sent, Err(e)),
     }
 }
 

@@ -137,7 +137,8 @@ impl Wire {
 /// 1024-byte boundary and its next read waits for the next write instead of returning short.
 /// While the windows are full it waits on the socket with growing pauses (so a stalled peer
 /// costs almost no CPU), and it stops at once when the peer hangs up; the transport's
-/// deadlines (idle time, minimum rate) bound the wait.
+/// deadlines (idle time, minimum rate of what the peer took) bound the wait, and the server
+/// may cut it to make room like any transfer that waits on its peer.
 pub struct Paced<'a> {
     t: &'a mut Transport,
 }
@@ -163,15 +164,9 @@ impl Write for Paced<'_> {
                 let n = if room >= want { want } else { room / unit * unit };
                 return self.t.write(&buf[..n]);
             }
-            // Wait for the peer: a hang-up ends the download now, not at the idle timeout.
-            let seen = crate::sys::poll_one(fd, false, false, pause)?;
-            if seen.hangup {
-                return Err(io::Error::new(
-                    io::ErrorKind::ConnectionReset,
-                    "the client hung up",
-                ));
-            }
-            self.t.check_deadlines()?;
+            // Wait for the peer: a hang-up ends the download now, not at the idle timeout, and
+            // the wait counts as waiting on the peer (the slot table may cut it).
+            self.t.wait_for_peer(pause)?;
             pause = (pause * 2).min(PACED_PAUSE_MAX);
         }
     }

@@ -173,8 +173,9 @@ pub const KEYS: &[Key] = &[
         name: "max_workers",
         kind: Kind::Count { min: 1, max: 65536 },
         doc: "Most requests served at once, each on a thread of its own. When all are taken, the\n\
-              slowest transfer (under 64 KiB/s for 1 s or more) is cut to make room; otherwise a\n\
-              new request waits in line (first come, first served) up to `queue_wait_secs`.",
+              slowest transfer (its peer took under 64 KiB/s over the last 10 s, after 1 s) is cut\n\
+              to make room; otherwise a new request waits in line (first come, first served) up\n\
+              to `queue_wait_secs`.",
         default: Initial::Int(256),
         flag: None,
         read_by: ReadBy::Server,
@@ -251,8 +252,9 @@ pub const KEYS: &[Key] = &[
             min: 0,
             max: u64::MAX,
         },
-        doc: "Least bytes per second a request body or reply must move, averaged over 30 s; a\n\
-              slower transfer is cut (an upload cut this way is kept for --resume). 0 turns it off.",
+        doc: "Least bytes per second the client must take of a reply (what it acknowledged) or send\n\
+              of a body, over the last 10 s; a slower transfer is cut (an upload cut this way is\n\
+              kept for --resume). 0 turns it off.",
         default: Initial::Int(1024),
         flag: None,
         read_by: ReadBy::Server,

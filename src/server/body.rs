@@ -3,7 +3,8 @@
 //! straight to the connection), telling a client that hung up from a failure, and closing
 //! politely, and the refusals of an upload decided before its body is read (too large for the
 //! limit or for the free space). Shared by the native protocol and HTTP, so a download takes
-//! the same path in both.
+//! the same path in both (`peer_error` and `Counting` live in the transport, which the old text
+//! dialects use too).
 
 use std::io::{self, BufReader, Read, Write};
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind};
 use crate::hashpipe::CHUNK;
 use crate::transport::Stream;
+pub use crate::transport::{peer_error, Counting};
 
 /// Bodies up to this size are copied through the reply buffer (so many small files share
 /// packets); larger ones go from the file to the socket directly (see [`send`]).
@@ -91,20 +93,6 @@ pub fn send(stream: &mut Stream, content: impl Read, body: u64) -> Result<u64, (
     }
 }
 
-/// Classifies a failure of the connection while doing `what`: the client hanging up (reset,
-/// closed, broken pipe) is [`ErrorKind::Hangup`], logged as such rather than as an error.
-pub fn peer_error(what: &str, e: &io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::BrokenPipe
-        | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::UnexpectedEof => {
-            Error::new(ErrorKind::Hangup, format!("{what}: the client hung up"))
-        }
-        _ => Error::io(what, e),
-    }
-}
-
 /// The error for an upload body cut off after `got` bytes (of `want`, if known) by `e`.
 pub fn cut_error(got: u64, want: Option<u64>, e: &io::Error) -> Error {
     let of = want.map(|w| format!(" of {w}")).unwrap_or_default();
@@ -126,30 +114,6 @@ pub fn linger(mut stream: Stream) {
             Ok(Some(0)) | Ok(None) | Err(_) => break,
             Ok(Some(n)) => left = left.saturating_sub(n),
         }
-    }
-}
-
-/// A writer that counts the bytes it passed on, so that a download cut off can be logged with
-/// the bytes that really went out.
-pub struct Counting<W> {
-    inner: W,
-    pub sent: u64,
-}
-
-impl<W: Write> Counting<W> {
-    pub fn new(inner: W) -> Counting<W> {
-        Counting { inner, sent: 0 }
-    }
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.sent += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 

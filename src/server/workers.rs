@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::io::AsRawFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -22,7 +23,8 @@ const STACK: usize = 256 * 1024;
 
 /// A transfer is cut to make room only if it has run this long…
 pub const SLOW_AFTER: Duration = Duration::from_secs(1);
-/// …and moved fewer bytes per second than this.
+/// …and its peer took fewer bytes per second than this over the last
+/// [`RATE_WINDOW`](crate::transport::RATE_WINDOW) (or since it began, if that is sooner).
 pub const SLOW_RATE: u64 = 64 * 1024;
 
 /// Work for a thread; it owns its [`Slot`]. It is called with [`Run::Serve`] on a worker, or
@@ -179,9 +181,10 @@ impl Workers {
         running.values().filter(|r| r.activity.is_cut()).count()
     }
 
-    /// Cuts the transfer that moves slowest, if one is waiting on its peer, has run for
-    /// [`SLOW_AFTER`] and moves under [`SLOW_RATE`]: room for a new request when all workers
-    /// are taken (a dripping or stalled peer gives way to one that has work). True if one was.
+    /// Cuts the slowest transfer, if one is waiting on its peer, has run for [`SLOW_AFTER`]
+    /// and its peer took under [`SLOW_RATE`] lately (what it read or acknowledged, not what the
+    /// kernel buffered): room for a new request when all workers are taken (a dripping or
+    /// stalled peer gives way to one that has work). True if one was.
     pub fn cut_slowest(&self) -> bool {
         let running = self.running.lock().unwrap();
         let slowest = running
@@ -191,9 +194,8 @@ impl Workers {
                 if r.activity.is_cut() {
                     return None;
                 }
-                let (moved, ran) = r.activity.waiting_rate()?;
-                let rate = moved as f64 / ran.as_secs_f64().max(1e-3);
-                (ran >= SLOW_AFTER && rate < SLOW_RATE as f64).then_some((rate, r))
+                let rate = r.activity.waiting_rate(r.socket.as_raw_fd())?;
+                (rate.ran >= SLOW_AFTER && rate.per_sec() < SLOW_RATE as f64).then_some((rate.per_sec(), r))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0));
         match slowest {
@@ -220,11 +222,47 @@ mod tests {
         let (server, _) = listener.accept().unwrap();
         let slot = workers.try_slot().unwrap();
         let activity = Arc::new(Activity::default());
-        activity.begin();
+        activity.begin(server.as_raw_fd());
         workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
         // Not waiting on its peer (working, or just started): never cut.
         assert!(!workers.cut_slowest());
         drop((client, server, slot));
+    }
+
+    #[test]
+    fn the_transfer_whose_peer_took_little_lately_is_cut_and_a_fast_one_is_not() {
+        use std::io::Read;
+        let workers = Workers::new(2);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        let mut open = || {
+            let client = TcpStream::connect(addr).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            let slot = workers.try_slot().unwrap();
+            let activity = Arc::new(Activity::default());
+            activity.begin(server.as_raw_fd());
+            // Blocked in a write or a read, as the transport marks it.
+            activity.waiting.store(true, Ordering::Relaxed);
+            workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
+            held.push((server, slot));
+            (client, activity)
+        };
+        let (mut slow_client, slow) = open();
+        let (_fast_client, fast) = open();
+        // Both have run long enough to be judged; the fast one's peer sent a megabyte meanwhile.
+        std::thread::sleep(SLOW_AFTER);
+        fast.read.fetch_add(1 << 20, Ordering::Relaxed);
+        assert!(workers.cut_slowest());
+        assert!(slow.is_cut() && !fast.is_cut());
+        // The slow one's socket was shut down: its client sees the end.
+        slow_client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(slow_client.read(&mut [0u8; 1]).unwrap(), 0);
+        // The fast one is not cut, even when room is asked for again.
+        assert!(!workers.cut_slowest());
+        assert!(!fast.is_cut());
     }
 
     #[test]

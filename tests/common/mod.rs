@@ -229,15 +229,7 @@ impl Server {
             .args([&format!("-{sig}"), &c.id().to_string()])
             .status()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = c.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = c.kill();
-        None
+        wait_exit(&mut c, Duration::from_secs(10))
     }
 
     /// True while the server process runs.
@@ -518,13 +510,49 @@ impl Raw {
 
 /// A TCP connection to `addr` whose local end is bound to `source` (any port).
 pub fn connect_from(addr: &str, source: &str) -> TcpStream {
+    connect_with_window(addr, source, None)
+}
+
+/// [`connect_from`], with the receive buffer set to `rcvbuf` bytes before connecting (a small
+/// window, as a slow reader on a small device has).
+pub fn connect_with_window(addr: &str, source: &str, rcvbuf: Option<usize>) -> TcpStream {
     let to: std::net::SocketAddr = addr.parse().expect("an IP address and port");
     let from: std::net::SocketAddr = format!("{source}:0").parse().expect("an IP address");
     let sock =
         socket2::Socket::new(socket2::Domain::for_address(to), socket2::Type::STREAM, None).expect("socket");
+    if let Some(bytes) = rcvbuf {
+        sock.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+    }
     sock.bind(&from.into()).expect("bind the client's address");
     sock.connect(&to.into()).expect("connect");
     sock.into()
+}
+
+/// Waits up to `limit` for `child` to exit and returns its status; kills it if it has not.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let mut status = None;
+    wait_until(limit, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    status
+}
+
+/// Waits up to `limit` for `done` to hold, looking every 10 ms; whether it did.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// This process's hard limit on open files (which a server it starts inherits).
