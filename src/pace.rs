@@ -2,6 +2,9 @@
 //! it acknowledged, as the kernel reports them) sampled over the last [`RATE_WINDOW`]
 //! ([`Activity`], shared with the server's slot table, which cuts the slowest transfer to make
 //! room), and the deadlines a request must keep ([`Pace`]: the idle time and the minimum rate).
+//! The window is measured in time spent waiting on the peer, not in wall time: while the server
+//! itself works (a store that takes 20 s to answer, a batch being committed), the peer is not
+//! the one that is slow.
 //! No socket I/O here beyond asking the kernel for its counters (through `sys`).
 
 use std::collections::VecDeque;
@@ -27,7 +30,9 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// acknowledged (`TCP_INFO`, or bytes written less what the kernel still queues), never what
 /// the kernel accepted into its send buffer (some megabytes at once, which a reader that took a
 /// few kilobytes would otherwise seem to have moved). It is sampled into a window of the last
-/// [`RATE_WINDOW`], so the rate is a recent one, not an average since the request began.
+/// [`RATE_WINDOW`], so the rate is a recent one, not an average since the request began. The
+/// window's clock runs only while the transfer waits on the socket ([`Activity::enter_wait`]):
+/// the rate is what the peer took per second the server spent waiting for it.
 #[derive(Default)]
 pub struct Activity {
     /// Bytes read off the connection, over its life.
@@ -37,13 +42,19 @@ pub struct Activity {
     /// True while the transfer waits on the socket (a blocked read or write, or the seed
     /// dialect's wait for the peer's window).
     pub(crate) waiting: AtomicBool,
+    /// Microseconds spent waiting on the socket, over the connection's life, not counting the
+    /// wait in progress…
+    waited_us: AtomicU64,
+    /// …which began at this many microseconds since `EPOCH` (when `waiting`).
+    wait_since_us: AtomicU64,
     /// Set when the server cut the connection to make room (see [`Activity::mark_cut`]).
     cut: AtomicBool,
     samples: Mutex<Samples>,
 }
 
-/// Progress samples of the current request: (milliseconds since `EPOCH`, progress), oldest
-/// first, the oldest at or just before the start of the window.
+/// Progress samples of the current request: (milliseconds waited on the socket, progress),
+/// oldest first, the oldest at or just before the start of the window; and when the request
+/// began (milliseconds since `EPOCH`, wall time).
 #[derive(Default)]
 struct Samples {
     began_ms: u64,
@@ -55,7 +66,8 @@ struct Samples {
 pub struct Rate {
     /// Bytes the peer took (sent or acknowledged) over `over`.
     pub took: u64,
-    /// The span measured: the last [`RATE_WINDOW`], or less while the request is younger.
+    /// The time spent waiting on the peer that was measured: the last [`RATE_WINDOW`] of it,
+    /// or less while the request is younger.
     pub over: Duration,
     /// How long ago the request began.
     pub ran: Duration,
@@ -77,15 +89,43 @@ fn now_ms() -> u64 {
     epoch().elapsed().as_millis() as u64
 }
 
+fn now_us() -> u64 {
+    epoch().elapsed().as_micros() as u64
+}
+
 impl Activity {
     /// Starts measuring a new request on the socket `fd`.
     pub fn begin(&self, fd: RawFd) {
-        let now = now_ms();
+        let waited = self.waited_ms();
         let progress = self.progress(fd);
         let mut s = self.samples.lock().unwrap();
-        s.began_ms = now;
+        s.began_ms = now_ms();
         s.at.clear();
-        s.at.push_back((now, progress));
+        s.at.push_back((waited, progress));
+    }
+
+    /// The transfer starts to wait on the socket (a blocking read or write, a poll for the
+    /// peer's window): the slot table may judge it, and the rate's clock runs.
+    pub(crate) fn enter_wait(&self) {
+        self.wait_since_us.store(now_us(), Ordering::Relaxed);
+        self.waiting.store(true, Ordering::Relaxed);
+    }
+
+    /// The wait on the socket is over.
+    pub(crate) fn leave_wait(&self) {
+        self.waiting.store(false, Ordering::Relaxed);
+        let since = self.wait_since_us.load(Ordering::Relaxed);
+        self.waited_us
+            .fetch_add(now_us().saturating_sub(since), Ordering::Relaxed);
+    }
+
+    /// Milliseconds spent waiting on the socket so far, the wait in progress included.
+    fn waited_ms(&self) -> u64 {
+        let mut us = self.waited_us.load(Ordering::Relaxed);
+        if self.waiting.load(Ordering::Relaxed) {
+            us += now_us().saturating_sub(self.wait_since_us.load(Ordering::Relaxed));
+        }
+        us / 1000
     }
 
     /// Notes that the server is about to shut the connection down to make room, so that the
@@ -122,14 +162,16 @@ impl Activity {
     /// kernel costs a system call), and returns the rate over the window; `None` when skipped
     /// or before [`Activity::begin`].
     pub(crate) fn sample(&self, fd: RawFd, every: Duration) -> Option<Rate> {
-        let now = now_ms();
+        let now = self.waited_ms();
         let mut s = self.samples.lock().unwrap();
         let &(last_ms, _) = s.at.back()?;
         if now < last_ms + every.as_millis() as u64 {
             return None;
         }
         let progress = self.progress(fd);
-        s.at.push_back((now, progress));
+        if now > last_ms {
+            s.at.push_back((now, progress));
+        }
         let window_start = now.saturating_sub(RATE_WINDOW.as_millis() as u64);
         while s.at.len() > 2 && s.at[1].0 <= window_start {
             s.at.pop_front();
@@ -138,7 +180,7 @@ impl Activity {
         Some(Rate {
             took: progress.saturating_sub(from),
             over: Duration::from_millis(now - from_ms),
-            ran: Duration::from_millis(now.saturating_sub(s.began_ms)),
+            ran: Duration::from_millis(now_ms().saturating_sub(s.began_ms)),
         })
     }
 }
@@ -205,6 +247,29 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rates_clock_runs_only_while_the_transfer_waits_on_its_peer() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let fd = std::os::unix::io::AsRawFd::as_raw_fd(&a);
+        let activity = Activity::default();
+        activity.begin(fd);
+        // The server works (a slow store, a commit): the peer is not waited on, so this time
+        // is no part of its rate.
+        std::thread::sleep(Duration::from_millis(30));
+        let rate = activity.sample(fd, Duration::ZERO).unwrap();
+        assert_eq!(rate.over, Duration::ZERO);
+        assert!(rate.ran >= Duration::from_millis(30), "{rate:?}");
+        // Waiting on the peer: the clock runs, the wait in progress included.
+        activity.enter_wait();
+        std::thread::sleep(Duration::from_millis(30));
+        let during = activity.waiting_rate(fd).unwrap();
+        assert!(during.over >= Duration::from_millis(30), "{during:?}");
+        activity.leave_wait();
+        assert!(activity.waiting_rate(fd).is_none(), "judged only while it waits");
+        let after = activity.sample(fd, Duration::ZERO).unwrap();
+        assert!(after.over >= during.over, "{after:?} {during:?}");
+    }
 
     #[test]
     fn the_rate_rule_cuts_a_peer_that_took_too_little_over_a_whole_window() {

@@ -252,9 +252,9 @@ impl Transport {
     /// this counts as waiting on the peer, so the slot table may cut it; a hang-up ends it at
     /// once; the deadlines apply (the idle time counts from the last byte).
     pub fn wait_for_peer(&mut self, pause: Duration) -> io::Result<()> {
-        self.activity.waiting.store(true, Ordering::Relaxed);
+        self.activity.enter_wait();
         let seen = crate::sys::poll_one(self.raw_fd(), false, false, pause);
-        self.activity.waiting.store(false, Ordering::Relaxed);
+        self.activity.leave_wait();
         self.check_cut()?;
         if seen?.hangup {
             return Err(hung_up());
@@ -274,9 +274,9 @@ impl Transport {
     /// waits again.
     fn read_io(&mut self, buf: &mut [u8], retry: bool) -> io::Result<usize> {
         loop {
-            self.activity.waiting.store(true, Ordering::Relaxed);
+            self.activity.enter_wait();
             let got = self.io.read(buf);
-            self.activity.waiting.store(false, Ordering::Relaxed);
+            self.activity.leave_wait();
             self.check_cut()?;
             match got {
                 Ok(n) => {
@@ -372,9 +372,9 @@ impl Read for Transport {
 impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
-            self.activity.waiting.store(true, Ordering::Relaxed);
+            self.activity.enter_wait();
             let sent = self.io.write(buf);
-            self.activity.waiting.store(false, Ordering::Relaxed);
+            self.activity.leave_wait();
             self.check_cut()?;
             match sent {
                 Ok(n) => {

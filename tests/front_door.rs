@@ -55,6 +55,11 @@ const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 const BODY_RATE_WINDOW: Duration = Duration::from_secs(10);
 /// What the issue allows beyond a deadline.
 const SLACK: Duration = Duration::from_secs(2);
+/// How long a dripped seed upload may wait in line before a worker takes it: the 500 drips
+/// outnumber the 256 workers, and the first 256 are cut to make room once they have run
+/// `SLOW_AFTER` (1 s). The rate's window starts when a worker takes the request (time in line
+/// is not the peer's doing, so it is no part of the peer's rate).
+const LINE_WAIT: Duration = Duration::from_secs(1);
 /// How much longer than its bound a connection is watched, to see how late it closes.
 const WATCH_MORE: Duration = Duration::from_secs(3);
 
@@ -103,7 +108,7 @@ fn plans(big_b64_prefix: &[u8]) -> Vec<Plan> {
             500,
             b"upload x.txt ",
             b64_line.as_bytes(),
-            BODY_RATE_WINDOW + SLACK,
+            LINE_WAIT + BODY_RATE_WINDOW + SLACK,
         ),
         Plan {
             expect: big_b64_prefix.to_vec(),
@@ -627,7 +632,8 @@ impl Relay {
             for (n, client) in listener.incoming().take(8).enumerate() {
                 let Ok(mut client) = client else { return };
                 if n == 0 && mode == Mode::BusyFirst {
-                    let busy = b"{\"ok\":false,\"code\":\"busy\",\"message\":\"the relay is full\"}\n";
+                    // A refusal of the whole connection, as the server's front door words it.
+                    let busy = b"{\"ok\":false,\"code\":\"busy\",\"message\":\"the relay is full\",\"closing\":true}\n";
                     let _ = std::io::Write::write_all(&mut client, busy);
                     count.fetch_add(1, Ordering::SeqCst);
                     continue;

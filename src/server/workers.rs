@@ -243,7 +243,7 @@ mod tests {
             let activity = Arc::new(Activity::default());
             activity.begin(server.as_raw_fd());
             // Blocked in a write or a read, as the transport marks it.
-            activity.waiting.store(true, Ordering::Relaxed);
+            activity.enter_wait();
             workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
             held.push((server, slot));
             (client, activity)
