@@ -80,7 +80,7 @@ async def main():
     ap.add_argument("--uploads", type=int, default=300)
     ap.add_argument("--rate", type=int, default=100 * 1024)
     ap.add_argument("--secs", type=float, default=60)
-    ap.add_argument("--workers", type=int, default=256)
+    ap.add_argument("--workers", type=int, default=1024)
     ap.add_argument("--probe", type=float, default=2)
     ap.add_argument("--size", type=int, default=1 << 30,
                     help="largest body declared; with a high --rate, FAST uploads of this size")
