@@ -7,7 +7,7 @@ N loopback addresses (127.0.8.1 ...), each sending its body at RATE bytes a seco
 PROBE seconds from 127.0.0.1. Prints one JSON line: how many probes were served, their times,
 and the server's threads and resident memory while every upload runs.
 
-    bench/slow_uploads.py NF_BINARY [--uploads 300] [--rate 102400] [--secs 60] [--workers 1024]
+    bench/slow_uploads.py NF_BINARY [--uploads 300] [--rate 102400] [--secs 60] [--workers 512]
 
 With a --rate far above what loopback carries (e.g. --rate 1000000000 --size 67108864), the
 uploads are fast ones of --size bytes each: the worst case of a worker's memory (the hashing
@@ -80,7 +80,7 @@ async def main():
     ap.add_argument("--uploads", type=int, default=300)
     ap.add_argument("--rate", type=int, default=100 * 1024)
     ap.add_argument("--secs", type=float, default=60)
-    ap.add_argument("--workers", type=int, default=1024)
+    ap.add_argument("--workers", type=int, default=512)
     ap.add_argument("--probe", type=float, default=2)
     ap.add_argument("--size", type=int, default=1 << 30,
                     help="largest body declared; with a high --rate, FAST uploads of this size")

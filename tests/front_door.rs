@@ -81,8 +81,8 @@ const NATIVE_SESSION: &[u8] = b"NF/1\n{\"op\":\"hello\",\"client\":\"x\"}\n{\"op
 /// so that the normal client, which waits for them to be abandoned, runs while everything else
 /// is held (and so that the server of issue 14, which spent its 256 slots on the first
 /// connections, showed the lockout by idle sockets rather than by downloads). The counts are
-/// issue 14's: with the default `max_workers` (1024) the seed uploads and downloads all get a
-/// worker; the tests of the waiting line below take every worker.
+/// issue 14's, whatever the default `max_workers`; the tests of the waiting line below take
+/// every worker, however many.
 fn plans(big_b64_prefix: &[u8]) -> Vec<Plan> {
     let head_bound = HANDSHAKE_DEADLINE + SLACK;
     let plan = |class, count, head: &[u8], drip: &[u8], bound: Duration| Plan {

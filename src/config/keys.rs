@@ -175,7 +175,7 @@ pub const KEYS: &[Key] = &[
         doc: "Most requests served at once, each on a thread of its own. When all are taken, the\n\
               slowest transfer (under 64 KiB/s for 1 s or more) is cut to make room; otherwise a\n\
               new request waits in line (first come, first served) up to `queue_wait_secs`.",
-        default: Initial::Int(1024),
+        default: Initial::Int(512),
         flag: None,
         read_by: ReadBy::Server,
         get: |c| Val::Int(c.max_workers as u64),
