@@ -7,7 +7,11 @@ N loopback addresses (127.0.8.1 ...), each sending its body at RATE bytes a seco
 PROBE seconds from 127.0.0.1. Prints one JSON line: how many probes were served, their times,
 and the server's threads and resident memory while every upload runs.
 
-    bench/slow_uploads.py NF_BINARY [--uploads 300] [--rate 102400] [--secs 60] [--workers 256]
+    bench/slow_uploads.py NF_BINARY [--uploads 300] [--rate 102400] [--secs 60] [--workers 512]
+
+With a --rate far above what loopback carries (e.g. --rate 1000000000 --size 67108864), the
+uploads are fast ones of --size bytes each: the worst case of a worker's memory (the hashing
+buffers of a large body).
 
 Loopback only; every wait is bounded.
 """
@@ -29,24 +33,26 @@ def status(pid, field):
     return 0
 
 
-async def upload(port, i, rate, until, started):
+async def upload(port, i, rate, until, started, size):
     src = f"127.0.{8 + i // 250}.{1 + i % 250}"
     sock = socket.socket()
     sock.bind((src, 0))
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, ("127.0.0.1", port))
-    size = 1 << 40
     head = b'NF/1\n{"op":"hello","client":"bench"}\n' + json.dumps(
         {"op": "put", "name": f"slow{i}.bin", "size": size}).encode() + b"\n"
     await loop.sock_sendall(sock, head)
-    chunk = b"x" * (rate // 10)
-    while time.monotonic() < until:
+    paced = rate // 10 <= 1 << 20
+    chunk = b"x" * min(rate // 10, 1 << 20)
+    sent = 0
+    while time.monotonic() < until and sent + len(chunk) < size:
         try:
             await asyncio.wait_for(loop.sock_sendall(sock, chunk), 5)
         except (OSError, asyncio.TimeoutError):
             return False
-        await asyncio.sleep(0.1)
+        sent += len(chunk)
+        await asyncio.sleep(0.1 if paced else 0)
     started.append(i)
     sock.close()
     return True
@@ -74,8 +80,10 @@ async def main():
     ap.add_argument("--uploads", type=int, default=300)
     ap.add_argument("--rate", type=int, default=100 * 1024)
     ap.add_argument("--secs", type=float, default=60)
-    ap.add_argument("--workers", type=int, default=256)
+    ap.add_argument("--workers", type=int, default=512)
     ap.add_argument("--probe", type=float, default=2)
+    ap.add_argument("--size", type=int, default=1 << 30,
+                    help="largest body declared; with a high --rate, FAST uploads of this size")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         s = socket.socket()
@@ -96,7 +104,11 @@ async def main():
                     time.sleep(0.05)
             until = time.monotonic() + a.secs
             done, probes = [], []
-            tasks = [asyncio.create_task(upload(port, i, a.rate, until, done)) for i in range(a.uploads)]
+            # A size the server can hold (it refuses a body beyond its free space before reading
+            # it): what RATE sends in SECS, and no more than --size.
+            size = min(a.size, int(a.rate * (a.secs + 10)))
+            tasks = [asyncio.create_task(upload(port, i, a.rate, until, done, size))
+                     for i in range(a.uploads)]
             await asyncio.sleep(3)
             held = {"threads": status(server.pid, "Threads"), "rss_kib": status(server.pid, "VmRSS")}
             await probe(a.nf, f"127.0.0.1:{port}", a.probe, until, probes)

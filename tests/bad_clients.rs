@@ -236,15 +236,15 @@ fn at_the_default_connection_limit_the_longest_waiting_idle_connection_makes_roo
     assert_eq!(newest.read(&mut first).unwrap(), 1);
 }
 
-/// With every one of the default `max_workers` (256) held by an upload whose body never
+/// With every one of the default `max_workers` held by an upload whose body never
 /// comes, a new request is served within 2 s (it waits in line meanwhile): a transfer that
 /// has run a second at almost nothing is cut to make room.
 #[test]
 fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
-    const WORKERS: usize = 256;
-    raise_fd_limit(2 * WORKERS as u64 + 128);
+    let workers = default_workers();
+    raise_fd_limit(2 * workers as u64 + 128);
     let s = Server::start();
-    let mut stalled: Vec<Raw> = (0..WORKERS)
+    let mut stalled: Vec<Raw> = (0..workers)
         .map(|i| {
             let mut raw = s.raw();
             raw.send(format!("{{\"op\":\"put\",\"name\":\"slow{i}.bin\",\"size\":1000000}}\nabc").as_bytes());
@@ -254,7 +254,7 @@ fn when_every_worker_is_taken_a_stalled_transfer_gives_way_to_a_new_request() {
     // Every worker busy with one (a thread each), then the second a transfer must run before
     // it may be cut.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while s.status_field("Threads") < WORKERS as u64 {
+    while s.status_field("Threads") < workers as u64 {
         assert!(Instant::now() < deadline, "{} threads", s.status_field("Threads"));
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -408,7 +408,8 @@ fn a_relay_between_client_and_server_sees_neither_the_token_nor_the_files_conten
     assert!(contains(&c.up, token.as_bytes()) && contains(&c.up, marker.as_bytes()));
 }
 
-/// The native error line a plaintext client gets from outside `allow_plaintext_from`.
+/// The native error line a plaintext client gets from outside `allow_plaintext_from` (the
+/// connection then closes).
 fn plaintext_refusal(why: &str) -> serde_json::Value {
     serde_json::json!({
         "ok": false,
@@ -417,6 +418,7 @@ fn plaintext_refusal(why: &str) -> serde_json::Value {
             "{why}: connect with TLS (nf --tls always; nf uses TLS by itself for servers not on \
              loopback); plaintext is allowed only from allow_plaintext_from"
         ),
+        "closing": true,
     })
 }
 

@@ -176,7 +176,7 @@ pub const KEYS: &[Key] = &[
               slowest transfer (its peer took under 64 KiB/s over the last 10 s, after 1 s) is cut\n\
               to make room; otherwise a new request waits in line (first come, first served) up\n\
               to `queue_wait_secs`.",
-        default: Initial::Int(256),
+        default: Initial::Int(512),
         flag: None,
         read_by: ReadBy::Server,
         get: |c| Val::Int(c.max_workers as u64),

@@ -508,6 +508,28 @@ impl Raw {
     }
 }
 
+/// The default `max_workers`, as `nf config` shows it: tests that take every worker take this
+/// many, so they test the default configuration whatever it is.
+pub fn default_workers() -> usize {
+    let out = Command::new(NF)
+        .arg("config")
+        .env("NF_CONFIG", "/dev/null")
+        .output()
+        .expect("run nf config");
+    assert!(out.status.success(), "nf config: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("max_workers = "))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("max_workers in the output of nf config")
+}
+
+/// The loopback source address number `i` under `127.0.FIRST.0`: 250 to a /24, so that many
+/// clients each have an address of their own.
+pub fn loopback_source(first: usize, i: usize) -> String {
+    format!("127.0.{}.{}", first + i / 250, 1 + i % 250)
+}
+
 /// A TCP connection to `addr` whose local end is bound to `source` (any port).
 pub fn connect_from(addr: &str, source: &str) -> TcpStream {
     connect_with_window(addr, source, None)
