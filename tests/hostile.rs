@@ -98,15 +98,24 @@ fn escape_targets(s: &Server) -> Vec<PathBuf> {
 /// disk has the listed size and BLAKE3 (nothing half-written is visible), and the storage
 /// directory holds exactly the listed names besides `.nf`.
 fn check_store(s: &Server) -> Result<usize, String> {
-    let out = s.nf(&["ls", "--json"]);
+    let out = s.nf(&["ls", "-r", "--json"]);
     if !out.status.success() {
-        return Err(format!("nf ls --json failed: {}", stderr(&out)));
+        return Err(format!("nf ls -r --json failed: {}", stderr(&out)));
     }
     let listed: Vec<serde_json::Value> =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("ls --json is not JSON: {e}"))?;
     let mut names = Vec::new();
+    let mut files = 0;
     for f in &listed {
         let name = f["name"].as_str().ok_or("an entry without a name")?;
+        names.push(name.to_string());
+        // A put of `a/b` makes the directory `a` (folders are real directories).
+        if f["type"] == "dir" {
+            if !s.root.join(name).is_dir() {
+                return Err(format!("{name:?} is listed as a directory but is none on disk"));
+            }
+            continue;
+        }
         let content = std::fs::read(s.root.join(name)).map_err(|e| format!("listed {name:?}: {e}"))?;
         if Some(content.len() as u64) != f["size"].as_u64() {
             return Err(format!(
@@ -118,16 +127,38 @@ fn check_store(s: &Server) -> Result<usize, String> {
         if f["blake3"].as_str() != Some(blake3_hex(&content).as_str()) {
             return Err(format!("{name:?}: the content does not match the listed BLAKE3"));
         }
-        names.push(name.to_string());
+        files += 1;
     }
     names.sort();
-    let stored = s.stored();
+    let stored = stored_tree(&s.root);
     if stored != names {
         return Err(format!(
-            "the storage directory holds {stored:?} but ls lists {names:?}"
+            "the storage directory holds {stored:?} but ls -r lists {names:?}"
         ));
     }
-    Ok(names.len())
+    Ok(files)
+}
+
+/// Every name under `root` (files and directories, `a/b` for nested ones), sorted, without
+/// nf's own `.nf`.
+fn stored_tree(root: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut dirs = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            if name == ".nf" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push((entry.path(), format!("{name}/")));
+            }
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
 }
 
 /// Sends `input` on a fresh connection (then half-closes), and reads every reply until the
