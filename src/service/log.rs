@@ -9,6 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::{printable, quote};
 
+use super::Principal;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Logger {
     pub quiet: bool,
@@ -29,10 +31,11 @@ impl Logger {
     }
 
     /// The line for one request: peer, operation, quoted name (or `-`), body bytes, duration,
-    /// and `ok` or the error's code and message. Every dialect logs through this.
+    /// the principal (`anonymous`, `token`), and `ok` or the error's code and message. Every
+    /// dialect logs through this.
     pub fn request(
         &self,
-        peer: &str,
+        (peer, who): (&str, &Principal),
         op: &str,
         name: Option<&str>,
         bytes: u64,
@@ -46,7 +49,7 @@ impl Logger {
             Some(e) => format!("error {}: {}", e.kind.code(), e.message),
         };
         self.line(&format!(
-            "{peer} {op} {} {bytes} {} {outcome}",
+            "{peer} {op} {} {bytes} {} {who} {outcome}",
             name.map(quote).unwrap_or_else(|| "-".into()),
             human::duration(started.elapsed())
         ));
