@@ -13,7 +13,7 @@
 //!                                                └─> garbage, busy: refused in the peer's words
 //! ```
 
-pub(crate) mod body;
+mod body;
 mod front;
 mod http;
 mod link;

@@ -8,6 +8,7 @@ pub mod guess;
 mod log;
 mod ops;
 pub mod policy;
+mod room;
 
 use std::io::Write;
 use std::net::IpAddr;

@@ -8,6 +8,7 @@ use crate::name::{quote, FileName};
 use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
 
 use super::policy::{Principal, Right};
+use super::room::{needs_free_check, refuse_before_body};
 use super::Service;
 
 impl Service {
@@ -56,7 +57,6 @@ impl Service {
     /// Whether a body of `size` bytes (if known) from `offset` may be received at all: within
     /// `max_file_size` and the store's free space. Asked before the body is read.
     pub fn room(&self, size: Option<u64>, offset: u64) -> Result<()> {
-        use crate::server::body::{needs_free_check, refuse_before_body};
         let free = match size {
             Some(s) if needs_free_check(s.saturating_sub(offset)) => self.store.free_bytes(),
             _ => None,
