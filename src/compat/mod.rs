@@ -353,7 +353,7 @@ pub fn serve(mut transport: Transport, shared: &Service, end: Option<Got>) {
     let error = done.result.as_ref().err();
     shared
         .log
-        .request((peer, &WHO), done.op, name.as_deref(), done.bytes, started, error);
+        .request_by((peer, &WHO), done.op, name.as_deref(), done.bytes, started, error);
     wire.close();
 }
 

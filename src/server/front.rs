@@ -39,7 +39,7 @@ use crate::cidr::address_key;
 use crate::compat;
 use crate::error::{Error, ErrorKind};
 use crate::protocol;
-use crate::service::{Principal, Service};
+use crate::service::Service;
 use crate::transport::{Pace, Transport};
 
 /// How often the loop looks for a transfer to cut while a request waits in line: a transfer
@@ -411,14 +411,10 @@ impl Front {
                 }
             };
             if let Some(reply) = reply {
-                front.svc.log.request(
-                    (&peer.to_string(), &Principal::Anonymous),
-                    "connect",
-                    None,
-                    0,
-                    Instant::now(),
-                    Some(&err),
-                );
+                front
+                    .svc
+                    .log
+                    .request(&peer.to_string(), "connect", None, 0, Instant::now(), Some(&err));
                 link.close_with(&reply).await;
             }
             front.refusing.fetch_sub(1, Ordering::AcqRel);
@@ -564,14 +560,9 @@ impl Front {
     }
 
     fn log_refusal(&self, peer: SocketAddr, op: &str, err: &Error) {
-        self.svc.log.request(
-            (&peer.to_string(), &Principal::Anonymous),
-            op,
-            None,
-            0,
-            Instant::now(),
-            Some(err),
-        );
+        self.svc
+            .log
+            .request(&peer.to_string(), op, None, 0, Instant::now(), Some(err));
     }
 
     /// The native handshake (greeting and hello, answered here), then the first request.

@@ -30,10 +30,25 @@ impl Logger {
         let _ = writeln!(lock, "{} {text}", human::rfc3339(SystemTime::now()));
     }
 
+    /// The line for a request of a connection nobody has identified yet (one refused at the
+    /// front door): [`Logger::request_by`] as `anonymous`.
+    pub fn request(
+        &self,
+        peer: &str,
+        op: &str,
+        name: Option<&str>,
+        bytes: u64,
+        started: Instant,
+        error: Option<&Error>,
+    ) {
+        let by = (peer, &Principal::Anonymous);
+        self.request_by(by, op, name, bytes, started, error);
+    }
+
     /// The line for one request: peer, operation, quoted name (or `-`), body bytes, duration,
     /// the principal (`anonymous`, `token`), and `ok` or the error's code and message. Every
     /// dialect logs through this.
-    pub fn request(
+    pub fn request_by(
         &self,
         (peer, who): (&str, &Principal),
         op: &str,

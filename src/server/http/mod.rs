@@ -120,7 +120,7 @@ impl<'a> Session<'a> {
                 Ok(head) => head,
                 Err(refusal) => {
                     let err = Error::new(ErrorKind::Protocol, refusal.reason.clone());
-                    self.svc.log.request(
+                    self.svc.log.request_by(
                         (&self.peer, &self.who),
                         &format!("HTTP {}", refusal.status),
                         None,
@@ -143,7 +143,7 @@ impl<'a> Session<'a> {
                 None => format!("{} -", head.method.as_str()),
             };
             if !std::mem::take(&mut self.unlogged) {
-                self.svc.log.request(
+                self.svc.log.request_by(
                     (&self.peer, &self.who),
                     &op,
                     done.name.as_deref(),

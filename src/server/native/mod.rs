@@ -219,7 +219,7 @@ impl<'a> Session<'a> {
     }
 
     fn log(&self, op: &str, name: Option<&str>, bytes: u64, started: Instant, result: &Result<(), Error>) {
-        self.svc.log.request(
+        self.svc.log.request_by(
             (&self.peer, &self.who),
             op,
             name,
