@@ -244,8 +244,8 @@ fn a_read_only_server_refuses_classroom_uploads_posts_and_deletes_and_keeps_the_
 
 #[test]
 fn the_log_line_names_the_principal() {
-    // Without a token everyone is anonymous; with one, a native client that presented it
-    // acts as `token`.
+    // Without a token everyone is anonymous; with one, a client that presented it acts as
+    // `token`.
     let open = Server::start();
     assert!(open.nf(&["ls"]).status.success());
     let line = open.log_line_within(Duration::from_secs(30), |l| l.contains(" list - "));
@@ -259,5 +259,15 @@ fn the_log_line_names_the_principal() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let line = locked.log_line_within(Duration::from_secs(30), |l| l.contains(" list - "));
+    assert!(line.ends_with(" token ok"), "{line}");
+    // HTTP with the token as Bearer acts as `token` too; the old dialects are anonymous.
+    locked.place_by_hand("a.txt", b"A");
+    let (status, body) = curl(
+        &locked,
+        "/a.txt",
+        &["-H", "Authorization: Bearer s3cret-token-for-tests"],
+    );
+    assert_eq!((status, body.as_str()), (200, "A"));
+    let line = locked.log_line_within(Duration::from_secs(30), |l| l.contains(" GET 200 \"a.txt\" "));
     assert!(line.ends_with(" token ok"), "{line}");
 }
