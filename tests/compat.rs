@@ -77,27 +77,6 @@ fn classroom(s: &Server, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Sends `request` on a new connection without closing the sending side (like the old
-/// clients) and returns everything the server sends before it closes the connection.
-fn talk(addr: &str, request: &[u8]) -> Vec<u8> {
-    let mut raw = Raw::connect(addr);
-    raw.send(request);
-    let mut reply = Vec::new();
-    raw.reader
-        .read_to_end(&mut reply)
-        .expect("the server replies and closes");
-    reply
-}
-
-/// A classroom reply: JSON ended by `\r\n\r\n`.
-fn json_reply(reply: &[u8]) -> serde_json::Value {
-    let text = String::from_utf8(reply.to_vec()).unwrap();
-    let json = text
-        .strip_suffix("\r\n\r\n")
-        .unwrap_or_else(|| panic!("the reply does not end with \\r\\n\\r\\n: {text:?}"));
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json:?}: {e}"))
-}
-
 fn assert_error(reply: &serde_json::Value, needle: &str) {
     assert_eq!(reply["status"], "ERROR", "{reply}");
     let data = reply["data"].as_str().unwrap_or_default();

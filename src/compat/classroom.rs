@@ -3,7 +3,7 @@
 //! with a `status` of `OK` or `ERROR`, followed by `\r\n\r\n`, and then the connection closes.
 //! `GET` streams its base64 inside the JSON string; uploads are decoded as they arrive and
 //! overwrite, as the old server did. It reads only through [`Wire`] and stores only through
-//! [`Intake`] and the store.
+//! [`Intake`] and the operations layer ([`Service`]), as `anonymous`.
 
 use super::b64::Layout;
 use super::intake::Intake;
@@ -79,7 +79,7 @@ fn send(wire: &mut Wire, json: &str) -> Result<(), Error> {
 }
 
 fn list(wire: &mut Wire, shared: &Service) -> Done {
-    let result = match shared.store.list(None, None).map(super::files_only) {
+    let result = match shared.list(&super::WHO, None, None).map(super::files_only) {
         Ok(files) => ok(wire, &pyjson::string_list(files.iter().map(|f| f.name.as_str()))),
         Err(e) => fail(wire, e),
     };
@@ -117,7 +117,7 @@ fn get(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
 fn delete(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
     let removed = shared
         .top_name(name)
-        .and_then(|n| shared.store.remove(&n, false).map(|_| n));
+        .and_then(|n| shared.remove(&super::WHO, &n, false).map(|_| n));
     let result = match removed {
         Ok(n) => ok(wire, &pyjson::string(&format!("{} deleted", n.as_str()))),
         Err(e) => fail(wire, e),

@@ -33,7 +33,7 @@ impl Intake {
         let limit = settings.compat_max_bytes.min(settings.max_file_size);
         let started = shared
             .top_name(raw_name)
-            .and_then(|n| shared.store.begin_upload(&n, 0, None, false, Default::default()));
+            .and_then(|n| shared.begin_upload(&super::WHO, &n, (0, None), true, Default::default()));
         let (upload, failed) = match started {
             Ok(u) => (Some(u), None),
             Err(e) => (None, Some(e)),

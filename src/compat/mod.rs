@@ -23,13 +23,17 @@ use std::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
-use crate::service::Service;
+use crate::service::{Principal, Service};
 use crate::store::Content;
 use crate::store::Entry;
 use crate::transport::Transport;
 use crate::transport::{peer_error, Counting};
 
 use wire::Wire;
+
+/// Who an old-dialect request acts for: these dialects cannot authenticate, so always
+/// `anonymous`, with exactly its rights.
+const WHO: Principal = Principal::Anonymous;
 
 pub use wire::Got;
 
@@ -349,7 +353,7 @@ pub fn serve(mut transport: Transport, shared: &Service, end: Option<Got>) {
     let error = done.result.as_ref().err();
     shared
         .log
-        .request(peer, done.op, name.as_deref(), done.bytes, started, error);
+        .request_by((peer, &WHO), done.op, name.as_deref(), done.bytes, started, error);
     wire.close();
 }
 
@@ -362,7 +366,7 @@ fn files_only(entries: Vec<Entry>) -> Vec<Entry> {
 
 fn open_for_download(shared: &Service, raw: &[u8]) -> Result<(Content, Entry), Error> {
     let name = shared.top_name(raw)?;
-    let (file, info) = shared.store.read(&name, 0)?;
+    let (file, info) = shared.read(&WHO, &name, 0)?;
     let limit = shared.settings.compat_max_bytes;
     if info.size > limit {
         return Err(Error::new(

@@ -2,7 +2,8 @@
 //! `upload NAME BASE64`, with no terminator. Replies are bare: a Python-style JSON listing,
 //! the file's MIME base64 followed by the end of the connection, `OK`/`ERROR` for every piece
 //! of an upload, `ERRCMD` for anything else. Uploads overwrite, as the old server did.
-//! It reads only through [`Wire`] and stores only through [`Intake`] and the store.
+//! It reads only through [`Wire`] and reaches the store only through [`Intake`] and the
+//! operations layer ([`Service`]), as `anonymous`.
 
 use super::b64::Layout;
 use super::intake::Intake;
@@ -52,7 +53,7 @@ fn reply(wire: &mut Wire, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn list(wire: &mut Wire, shared: &Service) -> Done {
-    let result = match shared.store.list(None, None).map(super::files_only) {
+    let result = match shared.list(&super::WHO, None, None).map(super::files_only) {
         Ok(files) => {
             let names = pyjson::string_list(files.iter().map(|f| f.name.as_str()));
             // "succes" is the old server's spelling; its clients print the reply as it is.

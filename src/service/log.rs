@@ -9,6 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::{printable, quote};
 
+use super::Principal;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Logger {
     pub quiet: bool,
@@ -28,11 +30,27 @@ impl Logger {
         let _ = writeln!(lock, "{} {text}", human::rfc3339(SystemTime::now()));
     }
 
-    /// The line for one request: peer, operation, quoted name (or `-`), body bytes, duration,
-    /// and `ok` or the error's code and message. Every dialect logs through this.
+    /// The line for a request of a connection nobody has identified yet (one refused at the
+    /// front door): [`Logger::request_by`] as `anonymous`.
     pub fn request(
         &self,
         peer: &str,
+        op: &str,
+        name: Option<&str>,
+        bytes: u64,
+        started: Instant,
+        error: Option<&Error>,
+    ) {
+        let by = (peer, &Principal::Anonymous);
+        self.request_by(by, op, name, bytes, started, error);
+    }
+
+    /// The line for one request: peer, operation, quoted name (or `-`), body bytes, duration,
+    /// the principal (`anonymous`, `token`), and `ok` or the error's code and message. Every
+    /// dialect logs through this.
+    pub fn request_by(
+        &self,
+        (peer, who): (&str, &Principal),
         op: &str,
         name: Option<&str>,
         bytes: u64,
@@ -46,7 +64,7 @@ impl Logger {
             Some(e) => format!("error {}: {}", e.kind.code(), e.message),
         };
         self.line(&format!(
-            "{peer} {op} {} {bytes} {} {outcome}",
+            "{peer} {op} {} {bytes} {} {who} {outcome}",
             name.map(quote).unwrap_or_else(|| "-".into()),
             human::duration(started.elapsed())
         ));

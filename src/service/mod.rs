@@ -1,10 +1,14 @@
-//! What every dialect shares: the store, the settings, the log, name validation from the wire,
+//! What every dialect shares: the operations layer ([`ops`]: the only way to the store, asking
+//! the [`Policy`] for each operation), the settings, the log, name validation from the wire,
 //! and whether the server is stopping. The native handlers, the old text dialects (and HTTP)
 //! depend on this module and never on each other or on the accept loop; it knows nothing of
 //! sockets.
 
 pub mod guess;
 mod log;
+mod ops;
+pub mod policy;
+mod room;
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -19,10 +23,14 @@ use crate::store::{Entry, Kind, Store};
 
 pub use guess::Guesses;
 pub use log::Logger;
+pub use policy::{Policy, Principal, Right};
 
 /// The state every connection of one server shares.
 pub struct Service {
-    pub store: Store,
+    /// Reached only through the operations ([`ops`]).
+    store: Store,
+    /// Who may do what ([`policy`]).
+    policy: Policy,
     /// The limits and behaviour of this server.
     pub settings: Config,
     pub log: Logger,
@@ -46,8 +54,12 @@ pub enum TokenCheck {
 
 impl Service {
     pub fn new(store: Store, settings: Config, log: Logger) -> Service {
+        let policy = Policy {
+            read_only: settings.read_only,
+        };
         Service {
             store,
+            policy,
             settings,
             log,
             guesses: Guesses::default(),
@@ -87,6 +99,15 @@ impl Service {
             component_bytes: self.settings.max_name_bytes,
             path_bytes: self.settings.max_path_bytes,
             components: self.settings.max_path_components,
+        }
+    }
+
+    /// The principal of a connection that was let in: whoever passed the token check holds
+    /// the token when the server has one; on a server without one, everyone is anonymous.
+    pub fn admitted(&self) -> Principal {
+        match self.settings.token {
+            Some(_) => Principal::Token,
+            None => Principal::Anonymous,
         }
     }
 

@@ -530,6 +530,27 @@ pub fn loopback_source(first: usize, i: usize) -> String {
     format!("127.0.{}.{}", first + i / 250, 1 + i % 250)
 }
 
+/// Sends `request` on a new connection without closing the sending side (like the old
+/// clients) and returns everything the server sends before it closes the connection.
+pub fn talk(addr: &str, request: &[u8]) -> Vec<u8> {
+    let mut raw = Raw::connect(addr);
+    raw.send(request);
+    let mut reply = Vec::new();
+    raw.reader
+        .read_to_end(&mut reply)
+        .expect("the server replies and closes");
+    reply
+}
+
+/// A classroom reply: JSON ended by `\r\n\r\n`.
+pub fn json_reply(reply: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8(reply.to_vec()).unwrap();
+    let json = text
+        .strip_suffix("\r\n\r\n")
+        .unwrap_or_else(|| panic!("the reply does not end with \\r\\n\\r\\n: {text:?}"));
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json:?}: {e}"))
+}
+
 /// A TCP connection to `addr` whose local end is bound to `source` (any port).
 pub fn connect_from(addr: &str, source: &str) -> TcpStream {
     connect_with_window(addr, source, None)

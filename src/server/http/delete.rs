@@ -3,17 +3,13 @@
 
 use super::head::Head;
 use super::response::{write_head, Framing};
-use super::{read_only_error, Done, Session};
+use super::{Done, Session};
 use crate::name::FileName;
 
 impl Session<'_> {
     pub(super) fn delete(&mut self, head: &Head, name: &FileName, recursive: bool) -> Done {
         let shown = Some(name.as_str().to_string());
-        let removed = if self.svc.settings.read_only {
-            Err(read_only_error())
-        } else {
-            self.svc.store.remove(name, recursive).map(|_| ())
-        };
+        let removed = self.svc.remove(&self.who, name, recursive).map(|_| ());
         if let Err(err) = removed {
             return self.fail(head, shown, err);
         }

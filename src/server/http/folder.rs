@@ -10,6 +10,7 @@ use super::{page, tar, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::FileName;
 use crate::protocol::ListingJson;
+use crate::service::Right;
 use crate::store;
 
 /// What a folder page shows of one entry.
@@ -56,7 +57,7 @@ impl Session<'_> {
     pub(super) fn folder(&mut self, head: &Head, target: &Target, dir: Option<&FileName>) -> Done {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         // Also what says the folder exists, before a 200 (of the archive, too) goes out.
-        let listed = match self.svc.store.list(dir, None) {
+        let listed = match self.svc.list(&self.who, dir, None) {
             Ok(listed) => listed,
             Err(err) => return self.fail(head, shown, err),
         };
@@ -74,7 +75,7 @@ impl Session<'_> {
             text.extend_from_slice(json.end());
             ("application/json", text)
         } else {
-            let writable = !self.svc.settings.read_only;
+            let writable = self.svc.allowed(&self.who, Right::Write, dir).is_ok();
             let segments: Vec<String> = dir
                 .iter()
                 .flat_map(|d| d.components())
@@ -148,13 +149,13 @@ impl Session<'_> {
         if head.method == Method::Head {
             return self.done(Some(200), shown, 0, Ok(()), keep);
         }
-        let svc = self.svc;
+        let (svc, who) = (self.svc, &self.who);
         let mut out = Out::new(&mut self.stream, chunked);
         let zeros = [0u8; 512];
         let io = |e: std::io::Error| crate::server::body::peer_error("the archive was cut", &e);
         // The folder itself first, with its own time and mode (the top folder has none: tar
         // makes `files/` as it unpacks the first entry below it).
-        let started = match dir.map(|d| svc.store.stat(d)) {
+        let started = match dir.map(|d| svc.stat(who, d)) {
             Some(Ok((Some(e), _))) => {
                 let mtime = crate::human::unix_nanos(e.modified).0;
                 out.write(&tar::dir_header(archive, mtime, e.mode)).map_err(io)
@@ -170,7 +171,7 @@ impl Session<'_> {
             if e.is_dir() {
                 return out.write(&tar::dir_header(&path, mtime, e.mode)).map_err(io);
             }
-            let (content, info) = match svc.store.read(&e.name, 0) {
+            let (content, info) = match svc.read(who, &e.name, 0) {
                 Ok(x) => x,
                 Err(err) if err.kind == ErrorKind::NotFound => return Ok(()),
                 Err(err) => return Err(err),
@@ -182,7 +183,7 @@ impl Session<'_> {
             out.write(&zeros[..tar::padding(info.size)]).map_err(io)
         };
         let result = started
-            .and_then(|()| svc.store.walk(dir, true, &mut visit))
+            .and_then(|()| svc.walk(who, dir, true, &mut visit))
             .and_then(|_| out.write(&tar::END).map_err(io));
         let sent_before_end = out.sent;
         match result.and_then(|()| {

@@ -25,7 +25,7 @@ impl Session<'_> {
     pub(super) fn get(&mut self, head: &Head, name: &FileName) -> Done {
         let shown = Some(name.as_str().to_string());
         for _ in 0..REOPENS {
-            let (content, entry) = match self.svc.store.read(name, 0) {
+            let (content, entry) = match self.svc.read(&self.who, name, 0) {
                 Ok(x) => x,
                 Err(err) => return self.folder_or_fail(head, name, shown, err),
             };
@@ -118,7 +118,7 @@ impl Session<'_> {
     /// servers do, so that the page's relative links work), query and all (`/www?tar` to
     /// `/www/?tar`, so `curl -L` gets the archive); any other failure is answered.
     fn folder_or_fail(&mut self, head: &Head, name: &FileName, shown: Option<String>, err: Error) -> Done {
-        let is_dir = matches!(self.svc.store.stat(name), Ok((Some(e), _)) if e.is_dir());
+        let is_dir = matches!(self.svc.stat(&self.who, name), Ok((Some(e), _)) if e.is_dir());
         if !is_dir {
             return self.fail(head, shown, err);
         }
@@ -181,7 +181,7 @@ fn at_offset(
             Ok(Some(Content::File(f)))
         }
         Content::Remote(_) => {
-            let (again, now) = s.svc.store.read(name, start)?;
+            let (again, now) = s.svc.read(&s.who, name, start)?;
             Ok((now.blake3 == pinned).then_some(again))
         }
     }

@@ -36,7 +36,7 @@ use self::target::Path;
 use crate::error::{Error, ErrorKind};
 use crate::hashpipe::CHUNK;
 use crate::server::body;
-use crate::service::Service;
+use crate::service::{Principal, Service};
 use crate::transport::{Stream, Transport};
 
 /// What to do after the requests in hand.
@@ -71,6 +71,8 @@ pub struct Session<'a> {
     svc: &'a Service,
     peer: String,
     peer_ip: IpAddr,
+    /// Who this connection acts for, carried into every operation.
+    who: Principal,
     /// The request just served is not to be logged on its own line.
     unlogged: bool,
     stream: Stream,
@@ -88,6 +90,7 @@ impl<'a> Session<'a> {
             svc,
             peer,
             peer_ip: addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+            who: svc.admitted(),
             unlogged: false,
             stream: Stream::new(transport, CHUNK, 64 * 1024),
             unread: Body::None,
@@ -117,8 +120,8 @@ impl<'a> Session<'a> {
                 Ok(head) => head,
                 Err(refusal) => {
                     let err = Error::new(ErrorKind::Protocol, refusal.reason.clone());
-                    self.svc.log.request(
-                        &self.peer,
+                    self.svc.log.request_by(
+                        (&self.peer, &self.who),
                         &format!("HTTP {}", refusal.status),
                         None,
                         0,
@@ -140,8 +143,8 @@ impl<'a> Session<'a> {
                 None => format!("{} -", head.method.as_str()),
             };
             if !std::mem::take(&mut self.unlogged) {
-                self.svc.log.request(
-                    &self.peer,
+                self.svc.log.request_by(
+                    (&self.peer, &self.who),
                     &op,
                     done.name.as_deref(),
                     done.bytes,
@@ -261,7 +264,7 @@ impl<'a> Session<'a> {
         let Path::Folder(Some(name)) = path else {
             return Ok(());
         };
-        match self.svc.store.stat(name) {
+        match self.svc.stat(&self.who, name) {
             Ok((Some(e), _)) if !e.is_dir() => Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
@@ -411,14 +414,6 @@ impl<'a> Session<'a> {
             keep,
         }
     }
-}
-
-/// The refusal of a write on a read-only server.
-fn read_only_error() -> Error {
-    Error::new(
-        ErrorKind::Denied,
-        "this server is read-only: PUT and DELETE are refused",
-    )
 }
 
 /// For the fuzz targets: the request-head parser as the server runs it.

@@ -15,12 +15,13 @@ use std::time::Instant;
 use super::conditional::{self, etag, Validators, Verdict};
 use super::head::{Body, Head};
 use super::response::{write_head, Framing};
-use super::{digest, read_only_error, target, Done, Session};
+use super::{digest, target, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::human;
 use crate::name::{quote, FileName};
 use crate::protocol::{read_line_by, LineError};
-use crate::server::body::{cut_error, needs_free_check, refuse_before_body};
+use crate::server::body::cut_error;
+use crate::service::Right;
 use crate::store::Upload;
 
 /// The longest chunk-size line (with its extensions) accepted.
@@ -53,10 +54,8 @@ impl Session<'_> {
         head: &Head,
         name: &FileName,
     ) -> Result<(Upload, bool, bool, Option<String>), Error> {
-        let settings = &self.svc.settings;
-        if settings.read_only {
-            return Err(read_only_error());
-        }
+        // Refused before anything else, as before the layer asks again.
+        self.svc.allowed(&self.who, Right::Write, Some(name))?;
         let size = match self.unread {
             Body::Length(n) => Some(n),
             Body::Chunked => None,
@@ -69,18 +68,12 @@ impl Session<'_> {
         };
         // Too large for the limit or for the free space: answered before the body (413,
         // 507), which a client waiting for 100 Continue then never sends.
-        let free = match size {
-            Some(s) if needs_free_check(s) => self.svc.store.free_bytes(),
-            _ => None,
-        };
-        if let Some(err) = refuse_before_body(size, 0, settings.max_file_size, free) {
-            return Err(err);
-        }
+        self.svc.room(size, 0)?;
         let expected = match head.all("content-digest").next() {
             Some(value) => digest::parse(value)?,
             None => None,
         };
-        let (current, _) = self.svc.store.stat(name)?;
+        let (current, _) = self.svc.stat(&self.who, name)?;
         let tag = current.as_ref().map(etag);
         let validators = current.as_ref().zip(tag.as_deref()).map(|(e, tag)| Validators {
             etag: tag,
@@ -90,11 +83,9 @@ impl Session<'_> {
             return Err(precondition_failed(name, current.is_some()));
         }
         let create_only = head.has("if-none-match", "*");
-        let resumable = size.is_some_and(|s| s >= settings.resume_min_bytes);
-        let upload = self
-            .svc
-            .store
-            .begin_upload(name, 0, size, resumable, crate::store::Attrs::default())?;
+        let upload =
+            self.svc
+                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
         Ok((upload, create_only, current.is_some(), expected))
     }
 
@@ -141,7 +132,6 @@ impl Session<'_> {
         };
         let committed = upload.finish(expected.as_deref()).and_then(|verified| {
             self.svc
-                .store
                 .commit(vec![(verified, !create_only)])
                 .pop()
                 .expect("one result per upload")

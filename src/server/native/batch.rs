@@ -62,8 +62,7 @@ impl Pending {
             .into_iter()
             .map(|w| ((*w.verified, w.force), (w.name, w.bytes, w.started)))
             .unzip();
-        svc.store
-            .commit(batch)
+        svc.commit(batch)
             .into_iter()
             .zip(info)
             .map(|(result, (name, bytes, started))| (result, name, bytes, started))

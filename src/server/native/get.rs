@@ -9,7 +9,9 @@ use crate::server::body;
 
 impl Session<'_> {
     pub(super) fn get(&mut self, name: String, offset: u64) -> Handled {
-        let opened = self.name(&name).and_then(|n| self.svc.store.read(&n, offset));
+        let opened = self
+            .name(&name)
+            .and_then(|n| self.svc.read(&self.who, &n, offset));
         let (content, info) = match opened {
             Ok((content, entry)) => (content, crate::service::wire(&entry)),
             Err(e) => return Handled::new(Some(name), 0, self.reply_error(e)),

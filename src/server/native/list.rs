@@ -21,12 +21,12 @@ impl Session<'_> {
             Ok(g) => g,
             Err(e) => return Handled::new(shown, 0, self.reply_error(e)),
         };
-        let store = self.svc.store.clone();
+        let (svc, who) = (self.svc, &self.who);
         let mut sent = 0u64;
         let mut lost: Option<Error> = None;
         let stream = &mut self.stream;
         let mut line = Vec::with_capacity(256);
-        let walked = store.walk(from.as_ref(), recursive, &mut |entry| {
+        let walked = svc.walk(who, from.as_ref(), recursive, &mut |entry| {
             if glob.as_ref().is_some_and(|g| !g.matches(entry.name.leaf())) {
                 return Ok(());
             }

@@ -1,17 +1,12 @@
 //! `mkdir`: creates a directory and the missing ones above it (one that exists is fine),
-//! unless the server is read-only.
+//! if the policy allows (not on a read-only server).
 
-use super::{read_only_error, Handled, Session};
+use super::{Handled, Session};
 use crate::protocol::RmReply;
 
 impl Session<'_> {
     pub(super) fn mkdir(&mut self, name: String) -> Handled {
-        let made = self.name(&name).and_then(|n| {
-            if self.svc.settings.read_only {
-                return Err(read_only_error());
-            }
-            self.svc.store.mkdir(&n)
-        });
+        let made = self.name(&name).and_then(|n| self.svc.mkdir(&self.who, &n));
         let result = match made {
             Ok(_) => self.reply(&RmReply {
                 ok: true,

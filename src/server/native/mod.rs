@@ -24,7 +24,7 @@ use crate::hashpipe::CHUNK;
 use crate::name::FileName;
 use crate::protocol::{self, ErrorReply, LineError, Request};
 use crate::server::body::{self, cut_error, peer_error};
-use crate::service::Service;
+use crate::service::{Principal, Service};
 use crate::transport::{Stream, Transport};
 
 /// What to do after a request.
@@ -68,6 +68,8 @@ impl Handled {
 pub struct Session<'a> {
     svc: &'a Service,
     peer: String,
+    /// Who this connection acts for: settled by the hello, carried into every operation.
+    who: Principal,
     stream: Stream,
     line: Vec<u8>,
     pending: batch::Pending,
@@ -82,6 +84,7 @@ impl<'a> Session<'a> {
         Session {
             svc,
             peer,
+            who: svc.admitted(),
             stream: Stream::new(transport, CHUNK, 64 * 1024),
             line: Vec::new(),
             pending: batch::Pending::default(),
@@ -216,9 +219,14 @@ impl<'a> Session<'a> {
     }
 
     fn log(&self, op: &str, name: Option<&str>, bytes: u64, started: Instant, result: &Result<(), Error>) {
-        self.svc
-            .log
-            .request(&self.peer, op, name, bytes, started, result.as_ref().err());
+        self.svc.log.request_by(
+            (&self.peer, &self.who),
+            op,
+            name,
+            bytes,
+            started,
+            result.as_ref().err(),
+        );
     }
 
     /// Answers a header that could not be read, then the connection closes.
@@ -263,14 +271,6 @@ impl<'a> Session<'a> {
         }
         Ok(())
     }
-}
-
-/// The refusal of a write on a read-only server.
-fn read_only_error() -> Error {
-    Error::new(
-        ErrorKind::Denied,
-        "this server is read-only: put, rm, mkdir and mv are refused",
-    )
 }
 
 /// Writes a refusal line to a native client that has not been served (busy, or the old

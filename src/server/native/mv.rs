@@ -1,17 +1,14 @@
 //! `mv`: renames a file or a directory (creating the directories above the new name),
-//! replacing a file only with `force`, unless the server is read-only.
+//! replacing a file only with `force`, if the policy allows (not on a read-only server).
 
-use super::{read_only_error, Handled, Session};
+use super::{Handled, Session};
 use crate::protocol::MvReply;
 
 impl Session<'_> {
     pub(super) fn mv(&mut self, from: String, to: String, force: bool) -> Handled {
         let moved = self.name(&from).and_then(|f| {
             let t = self.name(&to)?;
-            if self.svc.settings.read_only {
-                return Err(read_only_error());
-            }
-            self.svc.store.rename(&f, &t, force)
+            self.svc.rename(&self.who, &f, &t, force)
         });
         let result = match moved {
             Ok(()) => self.reply(&MvReply {

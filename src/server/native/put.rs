@@ -7,11 +7,10 @@
 use std::io;
 use std::time::Instant;
 
-use super::{cut_error, read_only_error, Next, Session};
+use super::{cut_error, Next, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::quote;
 use crate::protocol::{self, LineError, Trailer};
-use crate::server::body::{needs_free_check, refuse_before_body};
 use crate::store::{Attrs, Upload, Verified};
 
 /// The time and mode a put asks to keep, checked: a malformed one refuses the put (before its
@@ -97,12 +96,7 @@ impl Session<'_> {
         modified: Option<&str>,
         mode: Option<&str>,
     ) -> Outcome {
-        let limits = &self.svc.settings;
-        let free = match size {
-            Some(s) if needs_free_check(s.saturating_sub(offset)) => self.svc.store.free_bytes(),
-            _ => None,
-        };
-        if let Some(err) = refuse_before_body(size, offset, limits.max_file_size, free) {
+        if let Err(err) = self.svc.room(size, offset) {
             // Answered before the body, which is not read: the connection closes (politely,
             // so the client reads the answer; nf's client stops sending when it arrives).
             return Outcome::Refused(Next::Close, 0, err);
@@ -111,19 +105,10 @@ impl Session<'_> {
             Some(size) => Body::Sized(size - offset),
             None => Body::Stream,
         };
-        let store = &self.svc.store;
-        let read_only = self.svc.settings.read_only;
-        // A stream cannot be resumed: its partial is never kept.
-        let resumable = size.is_some_and(|s| s >= limits.resume_min_bytes);
         let prepared = self.name(raw_name).and_then(|name| {
             let attrs = attrs(modified, mode)?;
-            if read_only {
-                return Err(read_only_error());
-            }
-            if !force && store.exists(&name) {
-                return Err(Error::exists(quote(name.as_str())));
-            }
-            store.begin_upload(&name, offset, size, resumable, attrs)
+            self.svc
+                .begin_upload(&self.who, &name, (offset, size), force, attrs)
         });
         let mut upload = match prepared {
             Ok(u) => u,

@@ -1,17 +1,14 @@
 //! `rm`: deletes a stored file (and its interrupted uploads), or with `recursive` a directory
-//! and everything in it, unless the server is read-only.
+//! and everything in it, if the policy allows (not on a read-only server).
 
-use super::{read_only_error, Handled, Session};
+use super::{Handled, Session};
 use crate::protocol::RmReply;
 
 impl Session<'_> {
     pub(super) fn rm(&mut self, name: String, recursive: bool) -> Handled {
-        let removed = self.name(&name).and_then(|n| {
-            if self.svc.settings.read_only {
-                return Err(read_only_error());
-            }
-            self.svc.store.remove(&n, recursive)
-        });
+        let removed = self
+            .name(&name)
+            .and_then(|n| self.svc.remove(&self.who, &n, recursive));
         let result = match removed {
             Ok(_) => self.reply(&RmReply {
                 ok: true,

@@ -6,7 +6,7 @@ use crate::protocol::StatReply;
 
 impl Session<'_> {
     pub(super) fn stat(&mut self, name: String) -> Handled {
-        let held = self.name(&name).and_then(|n| self.svc.store.stat(&n));
+        let held = self.name(&name).and_then(|n| self.svc.stat(&self.who, &n));
         let result = match held {
             Ok((entry, partial)) => self.reply(&StatReply {
                 ok: true,

@@ -1,0 +1,170 @@
+//! The operations layer: the one way to the store. Every dialect (native, HTTP, seed,
+//! classroom) parses a request, calls one of these with its connection's [`Principal`] and
+//! validated names, and replies; here each operation asks the [`Policy`] for the right it
+//! needs, applies the server's limits, and calls the store. Policy is written once.
+
+use crate::error::{Error, Result};
+use crate::name::{quote, FileName};
+use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
+
+use super::policy::{Principal, Right};
+use super::room::{needs_free_check, refuse_before_body};
+use super::Service;
+
+impl Service {
+    /// `Ok` when `who` may use `right` on `path` (`None`: the top), else the policy's refusal.
+    /// A dialect may ask first to refuse before it reads a body; the operations ask again.
+    pub fn allowed(&self, who: &Principal, right: Right, path: Option<&FileName>) -> Result<()> {
+        if self.policy.allows(who, right, path) {
+            Ok(())
+        } else {
+            Err(self.policy.refusal(right))
+        }
+    }
+
+    /// Visits the entries under `from` as [`Store::walk`](crate::store::Store::walk) does:
+    /// streamed, nothing gathered.
+    pub fn walk(
+        &self,
+        who: &Principal,
+        from: Option<&FileName>,
+        recursive: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<u64> {
+        self.allowed(who, Right::List, from)?;
+        self.store.walk(from, recursive, visit)
+    }
+
+    /// The entries of the directory `dir` (none: the top), one level, in byte order; only
+    /// those whose last component matches `pattern`, if given.
+    pub fn list(&self, who: &Principal, dir: Option<&FileName>, pattern: Option<&str>) -> Result<Vec<Entry>> {
+        self.allowed(who, Right::List, dir)?;
+        self.store.list(dir, pattern)
+    }
+
+    /// The entry under `name` (if any) and the bytes of a resumable partial upload of it.
+    pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
+        self.allowed(who, Right::Read, Some(name))?;
+        self.store.stat(name)
+    }
+
+    /// Opens the file `name` for download from `offset`.
+    pub fn read(&self, who: &Principal, name: &FileName, offset: u64) -> Result<(Content, Entry)> {
+        self.allowed(who, Right::Read, Some(name))?;
+        self.store.read(name, offset)
+    }
+
+    /// Whether a body of `size` bytes (if known) from `offset` may be received at all: within
+    /// `max_file_size` and the store's free space. Asked before the body is read.
+    pub fn room(&self, size: Option<u64>, offset: u64) -> Result<()> {
+        let free = match size {
+            Some(s) if needs_free_check(s.saturating_sub(offset)) => self.store.free_bytes(),
+            _ => None,
+        };
+        match refuse_before_body(size, offset, self.settings.max_file_size, free) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts an upload of `name` (`size` bytes if known, continuing from `offset`): a new
+    /// name needs `write`; an existing file is replaced only with `force`, which needs
+    /// `overwrite`. Large enough uploads keep their partial for a resume
+    /// (`resume_min_bytes`). It becomes visible with [`Service::commit`] or its own commit.
+    pub fn begin_upload(
+        &self,
+        who: &Principal,
+        name: &FileName,
+        (offset, size): (u64, Option<u64>),
+        force: bool,
+        attrs: Attrs,
+    ) -> Result<Upload> {
+        self.allowed(who, Right::Write, Some(name))?;
+        // `exists` is asked only when the answer matters: no extra look-up where overwriting
+        // is allowed anyway.
+        if !force && self.store.exists(name) {
+            return Err(Error::exists(quote(name.as_str())));
+        }
+        if force && !self.policy.allows(who, Right::Overwrite, Some(name)) && self.store.exists(name) {
+            return Err(self.policy.refusal(Right::Overwrite));
+        }
+        let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
+        self.store.begin_upload(name, offset, size, resumable, attrs)
+    }
+
+    /// Makes verified uploads visible (`force`: replace an existing file); one result each,
+    /// in order. Each was allowed when it began ([`Service::begin_upload`]).
+    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
+        self.store.commit(batch)
+    }
+
+    /// Deletes the file `name`, or with `recursive` a directory and all in it.
+    pub fn remove(&self, who: &Principal, name: &FileName, recursive: bool) -> Result<u64> {
+        self.allowed(who, Right::Delete, Some(name))?;
+        self.store.remove(name, recursive)
+    }
+
+    /// Creates the directory `name` and the missing ones above it.
+    pub fn mkdir(&self, who: &Principal, name: &FileName) -> Result<Entry> {
+        self.allowed(who, Right::Write, Some(name))?;
+        self.store.mkdir(name)
+    }
+
+    /// Moves `from` to `to`: `delete` on the source, `write` on the target, and `overwrite`
+    /// too with `force`.
+    pub fn rename(&self, who: &Principal, from: &FileName, to: &FileName, force: bool) -> Result<()> {
+        self.allowed(who, Right::Delete, Some(from))?;
+        self.allowed(who, Right::Write, Some(to))?;
+        if force {
+            self.allowed(who, Right::Overwrite, Some(to))?;
+        }
+        self.store.rename(from, to, force)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::error::ErrorKind;
+
+    /// On a read-only server every change is refused with the policy's one error and
+    /// nothing reaches the store; reads still work.
+    #[test]
+    fn a_read_only_service_refuses_every_change_and_serves_reads() {
+        let settings = Config {
+            read_only: true,
+            ..Config::default()
+        };
+        let (svc, dir) = super::super::for_tests(settings);
+        std::fs::write(dir.path().join("a.txt"), b"AAA").unwrap();
+        let who = Principal::Anonymous;
+        let a = FileName::parse("a.txt").unwrap();
+        let b = FileName::parse("b").unwrap();
+        let refusals = [
+            svc.begin_upload(&who, &b, (0, Some(3)), false, Attrs::default())
+                .err(),
+            svc.begin_upload(&who, &a, (0, Some(3)), true, Attrs::default())
+                .err(),
+            svc.remove(&who, &a, false).err(),
+            svc.mkdir(&who, &b).err(),
+            svc.rename(&who, &a, &b, true).err(),
+        ];
+        for err in refusals {
+            let err = err.expect("refused");
+            assert_eq!(err.kind, ErrorKind::Denied);
+            assert!(err.message.contains("read-only"), "{}", err.message);
+        }
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.txt"]);
+        let listed = svc.list(&who, None, None).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(svc.stat(&who, &a).unwrap().0.unwrap().size, 3);
+        assert_eq!(svc.read(&who, &a, 0).unwrap().1.size, 3);
+    }
+}
