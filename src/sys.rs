@@ -139,14 +139,21 @@ pub fn set_backlog(fd: RawFd, backlog: i32) -> io::Result<()> {
 pub struct Events {
     pub readable: bool,
     pub writable: bool,
-    /// The peer shut down its sending side (FIN), or the connection failed or hung up.
+    /// The connection failed or hung up (or, when watched, the peer shut its sending side).
     pub hangup: bool,
 }
 
 /// Waits up to `timeout` for `fd` to become readable (`read`), writable (`write`), or to be
-/// hung up (always watched); returns what happened (all false: timed out).
-pub fn poll_one(fd: RawFd, read: bool, write: bool, timeout: Duration) -> io::Result<Events> {
-    let mut events = libc::POLLRDHUP;
+/// hung up (always watched: a reset or both sides shut); with `half_close`, the peer shutting
+/// its sending side counts as a hang-up too. Returns what happened (all false: timed out).
+pub fn poll_one(
+    fd: RawFd,
+    read: bool,
+    write: bool,
+    half_close: bool,
+    timeout: Duration,
+) -> io::Result<Events> {
+    let mut events = if half_close { libc::POLLRDHUP } else { 0 };
     if read {
         events |= libc::POLLIN;
     }

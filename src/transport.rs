@@ -105,6 +105,9 @@ pub struct Transport {
     peer: Option<SocketAddr>,
     /// Requests begun on this transport (by this worker).
     requests: u64,
+    /// While [`Transport::wait_for_peer`] waits: the peer's progress when it last changed, and
+    /// since when it has stood still.
+    stalled: Option<(u64, Instant)>,
 }
 
 impl Transport {
@@ -123,6 +126,7 @@ impl Transport {
             activity: Arc::default(),
             peer,
             requests: 0,
+            stalled: None,
         })
     }
 
@@ -142,6 +146,7 @@ impl Transport {
             activity: Arc::default(),
             peer,
             requests: 0,
+            stalled: None,
         })
     }
 
@@ -169,6 +174,7 @@ impl Transport {
             activity: Arc::default(),
             peer,
             requests: 0,
+            stalled: None,
         };
         t.activity.begin(t.raw_fd());
         Ok(t)
@@ -252,12 +258,26 @@ impl Transport {
     /// this counts as waiting on the peer, so the slot table may cut it; a hang-up ends it at
     /// once; the deadlines apply (the idle time counts from the last byte).
     pub fn wait_for_peer(&mut self, pause: Duration) -> io::Result<()> {
+        let fd = self.raw_fd();
         self.activity.enter_wait();
-        let seen = crate::sys::poll_one(self.raw_fd(), false, false, pause);
+        // A half-close does not wake this wait: a client that sent its request and shut its
+        // side (`nc -N`) still reads the download.
+        let seen = crate::sys::poll_one(fd, false, false, false, pause);
         self.activity.leave_wait();
         self.check_cut()?;
         if seen?.hangup {
             return Err(hung_up());
+        }
+        // As for a blocked write: a peer that took nothing for a whole tick and has shut its
+        // side is gone (a client stopped by Ctrl-C never resets the connection).
+        let took = self.activity.progress(fd);
+        match self.stalled {
+            Some((before, since)) if before == took => {
+                if since.elapsed() >= TICK {
+                    self.check_peer_gone()?;
+                }
+            }
+            _ => self.stalled = Some((took, Instant::now())),
         }
         self.waited(SAMPLE_EVERY)
     }
@@ -331,7 +351,7 @@ impl Transport {
     /// its side (FIN) is gone. A client stopped by Ctrl-C shuts its socket down with its
     /// window full; no reset ever comes, and only the idle timeout would end the connection.
     fn check_peer_gone(&self) -> io::Result<()> {
-        match crate::sys::poll_one(self.raw_fd(), false, false, Duration::ZERO) {
+        match crate::sys::poll_one(self.raw_fd(), false, false, true, Duration::ZERO) {
             Ok(seen) if seen.hangup => Err(hung_up()),
             _ => Ok(()),
         }

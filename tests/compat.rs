@@ -778,3 +778,35 @@ fn the_dialect_examples_in_protocol_md_are_what_the_server_does() {
     assert_stored(&s, "pesan.txt", b"hello\n");
     assert_eq!(s.names(), vec!["corona.jpg", "pesan.txt"]);
 }
+
+#[test]
+fn a_seed_download_whose_client_shuts_its_side_after_the_command_is_sent_whole() {
+    // `printf 'download big.bin' | nc -N host port` ends the command by a half-close, which
+    // PROTOCOL.md allows; the client still reads the whole reply.
+    let s = server();
+    let content = random_bytes(2 << 20, 31);
+    s.file("big.bin", &content);
+    assert!(s.nf(&["put", "big.bin"]).status.success());
+    // A small receive window, so that the server waits for the peer to take its download.
+    let mut sock = connect_with_window(&s.addr, "127.0.0.1", Some(4096));
+    std::io::Write::write_all(&mut sock, b"download big.bin").unwrap();
+    sock.shutdown(Shutdown::Write).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match sock.read(&mut chunk).expect("the server replies and closes") {
+            0 => break,
+            n => reply.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text: Vec<u8> = reply.into_iter().filter(|b| !b.is_ascii_whitespace()).collect();
+    let decoded = <base64::engine::GeneralPurpose as base64::Engine>::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &text,
+    )
+    .unwrap_or_else(|e| panic!("{} bytes of base64: {e}", text.len()));
+    assert!(decoded == content, "{} of {} bytes", decoded.len(), content.len());
+    let line = s.log_line(|l| l.contains(" seed:download \"big.bin\""));
+    assert!(line.ends_with(" ok"), "{line}");
+}

@@ -605,7 +605,7 @@ impl Client {
         let transport = self.conn.transport_ref();
         !self.conn.buffered().is_empty()
             || transport.has_ahead()
-            || crate::sys::poll_one(transport.raw_fd(), true, false, std::time::Duration::ZERO)
+            || crate::sys::poll_one(transport.raw_fd(), true, false, true, std::time::Duration::ZERO)
                 .is_ok_and(|e| e.readable || e.hangup)
     }
 
