@@ -660,7 +660,11 @@ impl Server {
     /// regression from filling the disk.
     pub fn with_a_file_beyond_its_free_space(name: &str) -> (Server, PathBuf) {
         let (size, within_limit) = beyond_free_space();
-        let s = Server::with_file_size_limit(&within_limit, 64 << 10);
+        // Free space belongs to a storage directory: this server stores locally whatever
+        // `NF_TEST_STORE` says (a bucket has no free space to ask for).
+        let mut s = Server::unstarted_on(&within_limit, None);
+        s.fsize_kib = Some(64 << 10);
+        s.spawn();
         let path = s.work.join(name);
         std::fs::File::create(&path).unwrap().set_len(size).unwrap();
         (s, path)
