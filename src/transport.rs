@@ -105,8 +105,8 @@ pub struct Transport {
     peer: Option<SocketAddr>,
     /// Requests begun on this transport (by this worker).
     requests: u64,
-    /// While [`Transport::wait_for_peer`] waits: the peer's progress when it last changed, and
-    /// since when it has stood still.
+    /// While the server waits to send: the peer's progress when it was last seen to change,
+    /// and since when it has stood still ([`Transport::check_peer_gone`]).
     stalled: Option<(u64, Instant)>,
 }
 
@@ -268,17 +268,7 @@ impl Transport {
         if seen?.hangup {
             return Err(hung_up());
         }
-        // As for a blocked write: a peer that took nothing for a whole tick and has shut its
-        // side is gone (a client stopped by Ctrl-C never resets the connection).
-        let took = self.activity.progress(fd);
-        match self.stalled {
-            Some((before, since)) if before == took => {
-                if since.elapsed() >= TICK {
-                    self.check_peer_gone()?;
-                }
-            }
-            _ => self.stalled = Some((took, Instant::now())),
-        }
+        self.check_peer_gone()?;
         self.waited(SAMPLE_EVERY)
     }
 
@@ -347,14 +337,25 @@ impl Transport {
         Ok(())
     }
 
-    /// After a write that waited a whole tick with nothing taken: a peer that has also shut
-    /// its side (FIN) is gone. A client stopped by Ctrl-C shuts its socket down with its
-    /// window full; no reset ever comes, and only the idle timeout would end the connection.
-    fn check_peer_gone(&self) -> io::Result<()> {
-        match crate::sys::poll_one(self.raw_fd(), false, false, true, Duration::ZERO) {
-            Ok(seen) if seen.hangup => Err(hung_up()),
-            _ => Ok(()),
+    /// While the server waits to send (a blocked write, the paced writer's wait): a peer that
+    /// has taken nothing for a whole tick and has shut its side (FIN) is gone. A client stopped
+    /// by Ctrl-C shuts its socket down with its window full; no reset ever comes, and only the
+    /// idle timeout would end the connection. A peer that shut its side but still reads (`nc
+    /// -N`) is not gone.
+    fn check_peer_gone(&mut self) -> io::Result<()> {
+        let took = self.activity.progress(self.raw_fd());
+        match self.stalled {
+            Some((before, since)) if before == took => {
+                let gone = since.elapsed() >= TICK
+                    && crate::sys::poll_one(self.raw_fd(), false, false, true, Duration::ZERO)
+                        .is_ok_and(|seen| seen.hangup);
+                if gone {
+                    return Err(hung_up());
+                }
+            }
+            _ => self.stalled = Some((took, Instant::now())),
         }
+        Ok(())
     }
 }
 
