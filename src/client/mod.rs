@@ -406,8 +406,11 @@ impl Client {
         };
         self.handshake()?;
         self.hello = Hello::Pending(before_hello);
-        let again = self.replay.clone().unwrap_or_default();
-        self.conn.write_all(&again).map_err(|e| self.lost(&e))?;
+        // The same bytes again, still kept for another try (written past the recording).
+        let again = self.replay.take().unwrap_or_default();
+        let sent = self.conn.write_all(&again);
+        self.replay = Some(again);
+        sent.map_err(|e| self.lost(&e))?;
         self.flush()?;
         Ok(true)
     }
