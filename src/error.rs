@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Auth,
     /// The operation is not allowed (for example a read-only server).
     Denied,
+    /// The principal (a user, or anonymous) lacks the right this operation needs on its path
+    /// (the access file's rules).
+    Forbidden,
     /// No space left (or a file-size limit) on the receiving side.
     NoSpace,
     /// The server is at its connection limit.
@@ -64,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Version => "version",
             ErrorKind::Auth => "auth",
             ErrorKind::Denied => "denied",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::NoSpace => "no_space",
             ErrorKind::Busy => "busy",
             ErrorKind::Connect => "connect",
@@ -78,7 +82,7 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::NotFound,
         ErrorKind::Exists,
         ErrorKind::Conflict,
@@ -88,6 +92,7 @@ impl ErrorKind {
         ErrorKind::Version,
         ErrorKind::Auth,
         ErrorKind::Denied,
+        ErrorKind::Forbidden,
         ErrorKind::NoSpace,
         ErrorKind::Busy,
         ErrorKind::Connect,
@@ -116,7 +121,7 @@ impl ErrorKind {
             ErrorKind::Exists | ErrorKind::Conflict => 4,
             ErrorKind::Connect | ErrorKind::Hangup | ErrorKind::Busy | ErrorKind::Unavailable => 5,
             ErrorKind::HashMismatch => 6,
-            ErrorKind::Auth | ErrorKind::Denied => 7,
+            ErrorKind::Auth | ErrorKind::Denied | ErrorKind::Forbidden => 7,
             ErrorKind::Interrupted => 130,
             ErrorKind::PipeClosed => 0,
             _ => 1,

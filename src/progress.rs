@@ -376,6 +376,7 @@ fn reason(kind: ErrorKind, n: usize, to_server: bool) -> &'static str {
         ErrorKind::BadName => "invalid name",
         ErrorKind::HashMismatch => "content did not match its BLAKE3 hash",
         ErrorKind::Denied => "not allowed",
+        ErrorKind::Forbidden => "no right to do this there",
         ErrorKind::Auth => "the token was refused",
         ErrorKind::Busy => "the server was busy",
         ErrorKind::Connect | ErrorKind::Hangup => "the connection was lost",

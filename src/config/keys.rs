@@ -507,6 +507,25 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.compat_allow_without_token = v.bool(),
     },
     Key {
+        name: "access_file",
+        kind: Kind::Path,
+        doc: "The users and rules of `nf serve` (written by `nf user`; README, \"Users and rights\").\n\
+              Without this file nothing changes: an open server stays open and the token gives\n\
+              every right. Set explicitly, it must exist.",
+        default: Initial::Computed {
+            shown: "~/.config/nf/access.toml",
+            value: || {
+                Val::Path(
+                    crate::service::access::default_file().unwrap_or_else(|| PathBuf::from("access.toml")),
+                )
+            },
+        },
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Path(c.access_file.clone()),
+        set: |c, v| c.access_file = v.path(),
+    },
+    Key {
         name: "read_only",
         kind: Kind::Bool,
         doc: "Serve files but refuse put, rm, mkdir and mv.",

@@ -86,6 +86,7 @@ pub struct Config {
     pub tls: TlsMode,
     pub fingerprint: Option<String>,
     pub known_servers: PathBuf,
+    pub access_file: PathBuf,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub allow_plaintext_from: Vec<crate::cidr::Cidr>,

@@ -91,7 +91,9 @@ impl Server {
             crate::tls::identity::default_dir().as_deref(),
         )?;
         let tls = identity.server_config()?;
+        let access = crate::service::access::configured(&settings)?;
         let mut server = Server::new(listener, store, settings, log, fd_limit);
+        server.handle.svc.set_access(access);
         server.tls = Some(tls);
         server.fingerprint = Some(identity.fingerprint);
         Ok(server)

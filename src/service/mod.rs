@@ -4,6 +4,7 @@
 //! depend on this module and never on each other or on the accept loop; it knows nothing of
 //! sockets.
 
+pub mod access;
 pub mod guess;
 mod log;
 mod ops;
@@ -54,9 +55,7 @@ pub enum TokenCheck {
 
 impl Service {
     pub fn new(store: Store, settings: Config, log: Logger) -> Service {
-        let policy = Policy {
-            read_only: settings.read_only,
-        };
+        let policy = Policy::new(settings.read_only, None);
         Service {
             store,
             policy,
@@ -65,6 +64,17 @@ impl Service {
             guesses: Guesses::default(),
             stopping: AtomicBool::new(false),
         }
+    }
+
+    /// Puts the access file's users and rules in force (`None`: no access file); a running
+    /// server's next operations follow them.
+    pub fn set_access(&self, access: Option<access::Access>) {
+        self.policy.set_access(access);
+    }
+
+    /// The policy every operation asks.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Checks the token `peer` presented (`None`: none) against this server's, slowing an

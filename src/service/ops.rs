@@ -15,11 +15,7 @@ impl Service {
     /// `Ok` when `who` may use `right` on `path` (`None`: the top), else the policy's refusal.
     /// A dialect may ask first to refuse before it reads a body; the operations ask again.
     pub fn allowed(&self, who: &Principal, right: Right, path: Option<&FileName>) -> Result<()> {
-        if self.policy.allows(who, right, path) {
-            Ok(())
-        } else {
-            Err(self.policy.refusal(right))
-        }
+        self.policy.check(who, right, path)
     }
 
     /// Visits the entries under `from` as [`Store::walk`](crate::store::Store::walk) does:
@@ -85,8 +81,12 @@ impl Service {
         if !force && self.store.exists(name) {
             return Err(Error::exists(quote(name.as_str())));
         }
-        if force && !self.policy.allows(who, Right::Overwrite, Some(name)) && self.store.exists(name) {
-            return Err(self.policy.refusal(Right::Overwrite));
+        if force {
+            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
+                if self.store.exists(name) {
+                    return Err(refused);
+                }
+            }
         }
         let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
         self.store.begin_upload(name, offset, size, resumable, attrs)

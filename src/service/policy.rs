@@ -1,30 +1,36 @@
 //! Who is asking ([`Principal`]), what they ask to do ([`Right`]) and whether they may
 //! ([`Policy`]): a pure decision, asked by the operations layer ([`super::ops`]) before every
-//! operation, for every dialect. Today's policy is the server's `read_only` switch; the access
-//! file's rules plug in here later.
+//! operation, for every dialect: the server's `read_only` switch, then the access file's rules
+//! ([`super::access`]), which a running server may swap ([`Policy::set_access`]).
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
-use crate::error::{Error, ErrorKind};
-use crate::name::FileName;
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{quote, FileName};
+
+use super::access::Access;
 
 /// Who a connection acts for, settled once when it is accepted (the hello, HTTP's credentials)
 /// and carried into every operation. Users and share links join as further variants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
-    /// Nobody in particular: a server without a token, and the old dialects, which cannot
-    /// present one.
+    /// Nobody in particular: whoever did not log in, and the old dialects, which cannot.
     Anonymous,
-    /// Whoever presented the server's token.
+    /// Whoever presented the server's token: every right.
     Token,
+    /// A user of the access file, by the name they logged in with (their groups and rights
+    /// are looked up in the file as it is now, so a reload applies at once).
+    User(Arc<str>),
 }
 
 impl Principal {
-    /// The word the log line shows.
-    pub fn as_str(&self) -> &'static str {
+    /// The word the log line shows (a user's name).
+    pub fn as_str(&self) -> &str {
         match self {
             Principal::Anonymous => "anonymous",
             Principal::Token => "token",
+            Principal::User(name) => name,
         }
     }
 }
@@ -58,26 +64,130 @@ impl Right {
 }
 
 /// Decides who may do what where.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Policy {
     /// Nobody may change anything (`read_only`).
     pub read_only: bool,
+    /// The access file's users and rules; `None`: no access file, so whoever is let in (by
+    /// the token, or on an open server) may do everything.
+    access: RwLock<Option<Arc<Access>>>,
 }
 
 impl Policy {
-    /// True when `who` may use `right` on `path` (`None`: the top of the tree).
-    pub fn allows(&self, who: &Principal, right: Right, path: Option<&FileName>) -> bool {
-        let _ = (who, path);
-        !(self.read_only && right.changes())
+    pub fn new(read_only: bool, access: Option<Access>) -> Policy {
+        Policy {
+            read_only,
+            access: RwLock::new(access.map(Arc::new)),
+        }
     }
 
-    /// Why `right` on `path` is refused: the one message every dialect answers with.
-    pub fn refusal(&self, right: Right) -> Error {
-        let _ = right;
-        Error::new(
-            ErrorKind::Denied,
-            "this server is read-only: uploads, deletions, new folders and moves are refused",
-        )
+    /// The access file in force (`None`: none).
+    pub fn access(&self) -> Option<Arc<Access>> {
+        self.access.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Puts a newly read access file in force; operations that already asked keep the answer
+    /// they got.
+    pub fn set_access(&self, access: Option<Access>) {
+        *self.access.write().unwrap_or_else(|e| e.into_inner()) = access.map(Arc::new);
+    }
+
+    /// True when `who` may use `right` on `path` (`None`: the top of the tree).
+    pub fn allows(&self, who: &Principal, right: Right, path: Option<&FileName>) -> bool {
+        self.check(who, right, path).is_ok()
+    }
+
+    /// `Ok` when `who` may use `right` on `path` (`None`: the top); else the one refusal every
+    /// dialect answers with: `denied` on a read-only server, `not_found` for a name `who` may
+    /// not know exists, `forbidden` for a right `who` lacks on a name it may see.
+    pub fn check(&self, who: &Principal, right: Right, path: Option<&FileName>) -> Result<()> {
+        if self.read_only && right.changes() {
+            return Err(read_only());
+        }
+        let Some(access) = self.access() else {
+            return Ok(());
+        };
+        if *who == Principal::Token || access.rights(who, path).has(right) {
+            return Ok(());
+        }
+        // A folder above a grant may be listed: its listing shows only the way there.
+        if right == Right::List && access.leads_to_grant(who, path) {
+            return Ok(());
+        }
+        match path {
+            Some(name) if !access.shows(who, name) => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no file named {}", quote(name.as_str())),
+            )),
+            _ => Err(forbidden(who, right, path)),
+        }
+    }
+
+    /// What `who` may see of the names in a listing: [`View::shows`] for each.
+    pub fn view(&self, who: &Principal) -> View {
+        View {
+            access: match who {
+                Principal::Token => None,
+                _ => self.access(),
+            },
+            who: who.clone(),
+        }
+    }
+}
+
+/// What one principal may see of the names in listings, fixed when the listing starts.
+pub struct View {
+    access: Option<Arc<Access>>,
+    who: Principal,
+}
+
+impl View {
+    /// True when every name shows (no access file, or the token): no check per entry.
+    pub fn shows_all(&self) -> bool {
+        self.access.is_none()
+    }
+
+    /// True when `name` may appear in a listing: `list` on its folder, or a right on or
+    /// below it.
+    pub fn shows(&self, name: &FileName) -> bool {
+        match &self.access {
+            None => true,
+            Some(access) => access.shows(&self.who, name),
+        }
+    }
+}
+
+/// The refusal on a read-only server.
+fn read_only() -> Error {
+    Error::new(
+        ErrorKind::Denied,
+        "this server is read-only: uploads, deletions, new folders and moves are refused",
+    )
+}
+
+/// The refusal of `right` on `path` to `who`, naming what is missing.
+fn forbidden(who: &Principal, right: Right, path: Option<&FileName>) -> Error {
+    let at = path.map_or_else(|| "the top folder".to_string(), |p| quote(p.as_str()));
+    let word = right.word();
+    let message = match who {
+        Principal::Anonymous => format!(
+            "anonymous users have no {word} right on {at}: log in (nf --user NAME, or curl -u              NAME) if you have an account"
+        ),
+        _ => format!("{who} has no {word} right on {at}; the server's admin can grant it"),
+    };
+    Error::new(ErrorKind::Forbidden, message)
+}
+
+impl Right {
+    /// The right's word in the access file.
+    pub fn word(self) -> &'static str {
+        match self {
+            Right::List => "list",
+            Right::Read => "read",
+            Right::Write => "write",
+            Right::Overwrite => "overwrite",
+            Right::Delete => "delete",
+        }
     }
 }
 
@@ -108,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_read_only_server_allows_only_list_and_read() {
-        let policy = Policy { read_only: true };
+        let policy = Policy::new(true, None);
         let path = FileName::parse("x").unwrap();
         // (right, allowed)
         let table = [
@@ -125,7 +235,9 @@ mod tests {
                 }
             }
         }
-        let err = policy.refusal(Right::Write);
+        let err = policy
+            .check(&Principal::Anonymous, Right::Write, None)
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Denied);
         assert!(err.message.contains("read-only"), "{}", err.message);
     }

@@ -169,6 +169,8 @@ impl Server {
             .env_remove("NF_LISTEN")
             // The server's TLS identity is made in its own data directory.
             .env("XDG_DATA_HOME", self.dir.path().join("server-data"))
+            // Nor is the access file of whoever runs the tests read (`access_file`).
+            .env("XDG_CONFIG_HOME", self.dir.path().join("server-config"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -68,7 +68,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::BadName | ErrorKind::Protocol | ErrorKind::HashMismatch | ErrorKind::Usage => 400,
         ErrorKind::TooLarge => 413,
         ErrorKind::Auth => 401,
-        ErrorKind::Denied => 403,
+        ErrorKind::Denied | ErrorKind::Forbidden => 403,
         ErrorKind::NoSpace => 507,
         ErrorKind::Busy | ErrorKind::Unavailable => 503,
         ErrorKind::Connect | ErrorKind::Interrupted => 408,
