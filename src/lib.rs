@@ -24,6 +24,7 @@ pub mod name;
 pub mod output;
 pub mod pace;
 pub mod progress;
+pub mod prompt;
 pub mod protocol;
 pub mod server;
 pub mod service;

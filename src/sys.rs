@@ -644,6 +644,61 @@ pub fn read_dir(dir: &File) -> io::Result<std::fs::ReadDir> {
     std::fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd()))
 }
 
+/// A terminal's settings, as they were before [`echo_off`].
+pub struct TermSettings(libc::termios);
+
+/// The terminal whose echo is off (-1: none) and its settings before, for the SIGINT handler.
+static ECHO_OFF_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static ECHO_BEFORE: std::sync::OnceLock<std::sync::Mutex<Option<libc::termios>>> = std::sync::OnceLock::new();
+
+/// Turns the echo of the terminal `fd` off (keeping the line end's echo), and makes SIGINT
+/// put it back before the process dies of it; returns the settings to give [`echo_restore`].
+pub fn echo_off(fd: RawFd) -> io::Result<TermSettings> {
+    // SAFETY: termios is plain data, filled by tcgetattr before it is read.
+    let mut before: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `before` is a valid termios to write; a bad fd is an error, not UB.
+    if unsafe { libc::tcgetattr(fd, &mut before) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut quiet = before;
+    quiet.c_lflag &= !libc::ECHO;
+    quiet.c_lflag |= libc::ECHONL;
+    *ECHO_BEFORE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(before);
+    ECHO_OFF_FD.store(fd, std::sync::atomic::Ordering::SeqCst);
+    extern "C" fn on_sigint(_: libc::c_int) {
+        let fd = ECHO_OFF_FD.load(std::sync::atomic::Ordering::SeqCst);
+        if let (true, Some(saved)) = (fd >= 0, ECHO_BEFORE.get()) {
+            if let Ok(Some(before)) = saved.try_lock().as_deref() {
+                // SAFETY: tcsetattr is async-signal-safe; `before` is a valid termios.
+                unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, before) };
+            }
+        }
+        // SAFETY: resetting the action and raising again are async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::raise(libc::SIGINT);
+        }
+    }
+    // SAFETY: the handler calls only async-signal-safe functions.
+    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+    // SAFETY: `quiet` is a valid termios.
+    if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
+        ECHO_OFF_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    Ok(TermSettings(before))
+}
+
+/// Puts back the settings [`echo_off`] returned.
+pub fn echo_restore(fd: RawFd, settings: &TermSettings) {
+    // SAFETY: `settings.0` is a valid termios read from this terminal.
+    unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &settings.0) };
+    ECHO_OFF_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -238,12 +238,13 @@ impl Access {
                     format!("user {name} has no password: set one with `nf user passwd {name}`"),
                 )
             })?;
-            if !password.starts_with("$argon2id$") {
+            if let Some(why) = super::password::unusable(&password) {
                 return Err(at(
                     span,
                     format!(
-                        "the password of user {name} is not an argon2id hash (a plaintext \
-                         password never belongs here): set it with `nf user passwd {name}`"
+                        "the password of user {name} is not a usable argon2id hash: {why} (a \
+                         plaintext password never belongs here); set it with `nf user passwd \
+                         {name}`"
                     ),
                 ));
             }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod guess;
 mod log;
 mod ops;
+pub mod password;
 pub mod policy;
 mod room;
 
