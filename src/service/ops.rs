@@ -3,7 +3,7 @@
 //! validated names, and replies; here each operation asks the [`Policy`] for the right it
 //! needs, applies the server's limits, and calls the store. Policy is written once.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
 
@@ -19,7 +19,11 @@ impl Service {
     }
 
     /// Visits the entries under `from` as [`Store::walk`](crate::store::Store::walk) does:
-    /// streamed, nothing gathered.
+    /// streamed, nothing gathered; only those `who` may see ([`Policy::view`]), so every
+    /// dialect's listing (native, `?json`, the page, `?tar`, the old dialects') shows the
+    /// same names. Returns how many were visited.
+    ///
+    /// [`Policy::view`]: super::Policy::view
     pub fn walk(
         &self,
         who: &Principal,
@@ -28,20 +32,50 @@ impl Service {
         visit: &mut Visit<'_>,
     ) -> Result<u64> {
         self.allowed(who, Right::List, from)?;
-        self.store.walk(from, recursive, visit)
+        let view = self.policy.view(who);
+        if view.shows_all() {
+            return self.store.walk(from, recursive, visit);
+        }
+        let mut shown = 0;
+        self.store.walk(from, recursive, &mut |entry| {
+            if !view.shows(&entry.name) {
+                return Ok(());
+            }
+            shown += 1;
+            visit(entry)
+        })?;
+        Ok(shown)
     }
 
-    /// The entries of the directory `dir` (none: the top), one level, in byte order; only
-    /// those whose last component matches `pattern`, if given.
+    /// The entries of the directory `dir` (none: the top) that `who` may see, one level, in
+    /// byte order; only those whose last component matches `pattern`, if given.
     pub fn list(&self, who: &Principal, dir: Option<&FileName>, pattern: Option<&str>) -> Result<Vec<Entry>> {
         self.allowed(who, Right::List, dir)?;
-        self.store.list(dir, pattern)
+        let mut entries = self.store.list(dir, pattern)?;
+        let view = self.policy.view(who);
+        if !view.shows_all() {
+            entries.retain(|e| view.shows(&e.name));
+        }
+        Ok(entries)
     }
 
-    /// The entry under `name` (if any) and the bytes of a resumable partial upload of it.
+    /// Whether a file or folder is stored under `name`, asked by a principal that may know:
+    /// one with `list` on its folder or a right on or below it (else `not_found`, as for any
+    /// name it may not see). An HTTP PUT into a drop folder (`write` without `read`) asks
+    /// this rather than [`Service::stat`].
+    pub fn exists(&self, who: &Principal, name: &FileName) -> Result<bool> {
+        self.policy.check_known(who, name)?;
+        Ok(self.store.exists(name))
+    }
+
+    /// The entry under `name` (if any) and the bytes of a resumable partial upload of it. A
+    /// name `who` may not see is answered as one that does not exist: no entry, no partial.
     pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
-        self.allowed(who, Right::Read, Some(name))?;
-        self.store.stat(name)
+        match self.allowed(who, Right::Read, Some(name)) {
+            Err(hidden) if hidden.kind == ErrorKind::NotFound => Ok((None, 0)),
+            Err(refused) => Err(refused),
+            Ok(()) => self.store.stat(name),
+        }
     }
 
     /// Opens the file `name` for download from `offset`.
@@ -111,12 +145,19 @@ impl Service {
     }
 
     /// Moves `from` to `to`: `delete` on the source, `write` on the target, and `overwrite`
-    /// too with `force`.
+    /// too when `force` would replace a file there. Without `overwrite`, `force` is dropped,
+    /// so a target that appears meanwhile is refused by the store, not replaced.
     pub fn rename(&self, who: &Principal, from: &FileName, to: &FileName, force: bool) -> Result<()> {
         self.allowed(who, Right::Delete, Some(from))?;
         self.allowed(who, Right::Write, Some(to))?;
+        let mut force = force;
         if force {
-            self.allowed(who, Right::Overwrite, Some(to))?;
+            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(to)) {
+                if self.store.exists(to) {
+                    return Err(refused);
+                }
+                force = false;
+            }
         }
         self.store.rename(from, to, force)
     }
@@ -126,7 +167,6 @@ impl Service {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::error::ErrorKind;
 
     /// On a read-only server every change is refused with the policy's one error and
     /// nothing reaches the store; reads still work.

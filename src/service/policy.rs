@@ -115,11 +115,17 @@ impl Policy {
             return Ok(());
         }
         match path {
-            Some(name) if !access.shows(who, name) => Err(Error::new(
-                ErrorKind::NotFound,
-                format!("no file named {}", quote(name.as_str())),
-            )),
+            Some(name) if !access.shows(who, name) => Err(hidden(name)),
             _ => Err(forbidden(who, right, path)),
+        }
+    }
+
+    /// `Ok` when `who` may know whether `name` exists (`list` on its folder, or a right on
+    /// or below it); else the `not_found` a name it may not see gets, whether or not it exists.
+    pub fn check_known(&self, who: &Principal, name: &FileName) -> Result<()> {
+        match self.view(who).shows(name) {
+            true => Ok(()),
+            false => Err(hidden(name)),
         }
     }
 
@@ -155,6 +161,14 @@ impl View {
             Some(access) => access.shows(&self.who, name),
         }
     }
+}
+
+/// The refusal of a name the principal may not see: the words of a name that does not exist.
+fn hidden(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no file named {}", quote(name.as_str())),
+    )
 }
 
 /// The refusal on a read-only server.

@@ -73,6 +73,32 @@ impl Session<'_> {
             Some(value) => digest::parse(value)?,
             None => None,
         };
+        let existed = self.preconditions(head, name)?;
+        let create_only = head.has("if-none-match", "*");
+        let upload =
+            self.svc
+                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
+        Ok((upload, create_only, existed, expected))
+    }
+
+    /// Checks the request's preconditions on `name`; whether a file is there. Only conditions
+    /// on the file's validators (its entity-tag, its time) read them, which needs `read`: a
+    /// drop folder (`write` without `read`) takes plain PUTs and `If-None-Match: *`, which
+    /// ask only whether the name is taken.
+    fn preconditions(&self, head: &Head, name: &FileName) -> Result<bool, Error> {
+        if !conditional::needs_validators(head) {
+            let existed = self.svc.exists(&self.who, name)?;
+            // Without validators' conditions only `If-None-Match: *` is left to evaluate, and
+            // it looks at nothing but whether there is a file.
+            let taken = Validators {
+                etag: "",
+                modified: None,
+            };
+            return match conditional::evaluate(head, existed.then_some(taken), false) {
+                Verdict::Failed => Err(precondition_failed(name, existed)),
+                _ => Ok(existed),
+            };
+        }
         let (current, _) = self.svc.stat(&self.who, name)?;
         let tag = current.as_ref().map(etag);
         let validators = current.as_ref().zip(tag.as_deref()).map(|(e, tag)| Validators {
@@ -82,11 +108,7 @@ impl Session<'_> {
         if conditional::evaluate(head, validators, false) == Verdict::Failed {
             return Err(precondition_failed(name, current.is_some()));
         }
-        let create_only = head.has("if-none-match", "*");
-        let upload =
-            self.svc
-                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
-        Ok((upload, create_only, current.is_some(), expected))
+        Ok(current.is_some())
     }
 
     fn receive_put(
