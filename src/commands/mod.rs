@@ -346,7 +346,15 @@ pub fn other_spelling(client: &mut Client, name: &FileName) -> Result<Option<Fil
     let pattern = (pattern.len() <= crate::glob::MAX_PATTERN_BYTES).then_some(pattern.as_str());
     let listed = match client.list(name.parent().as_ref(), pattern) {
         Ok(l) => l,
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Conflict) => return Ok(None),
+        // A folder that may not be listed (a drop folder) has no other spelling to offer.
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::Forbidden
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let mut found: Vec<FileName> = listed

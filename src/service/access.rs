@@ -338,6 +338,19 @@ impl Access {
             || !self.rights(who, Some(name)).is_empty()
             || self.leads_to_grant(who, Some(name))
     }
+
+    /// True when `name` appears in `who`'s listings: `list` on its folder, or a rule giving
+    /// `who` a right on `name` itself or below it (the way to a grant). Stricter than
+    /// [`Access::shows`]: a right inherited from a folder above (a drop folder's `write`) lets
+    /// `who` name what is there, not list it.
+    pub fn listed(&self, who: &Principal, name: &FileName) -> bool {
+        self.rights(who, name.parent().as_ref()).has(Right::List)
+            || self.rules.iter().any(|rule| {
+                !rule.rights.is_empty()
+                    && rule.names(who, &self.users)
+                    && matches!(rule.path_for(who), Some(Some(at)) if name.contains(&at))
+            })
+    }
 }
 
 /// The access file when none is configured: `~/.config/nf/access.toml` on Linux.
@@ -521,6 +534,33 @@ rights = ["all"]
         assert!(access.shows(&alice, &name("pub")));
         assert!(!access.shows(&Principal::Anonymous, &name("submissions")));
         assert!(access.shows(&Principal::Anonymous, &name("pub/x")));
+    }
+
+    #[test]
+    fn listings_show_the_way_to_a_grant_and_listable_folders_but_not_what_a_drop_holds() {
+        let text = format!(
+            "{}\n[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n",
+            "[[allow]]\nwho = [\"@students\"]\npath = \"/submissions/{user}\"\nrights = [\"list\", \"read\"]\n\n[users.alice]\npassword = \"HASH\"\ngroups = [\"students\"]\n"
+                .replace("HASH", HASH)
+        );
+        let access = Access::parse(&text, Path::new("access.toml")).unwrap();
+        let alice = user("alice");
+        // (name, listed, shown: may be named in a request without not_found)
+        let table = [
+            ("submissions", true, true),
+            ("submissions/alice", true, true),
+            ("submissions/alice/essay.txt", true, true),
+            ("submissions/bob", false, false),
+            ("drop", true, true),
+            ("drop/old.txt", false, true),
+            ("secret.txt", false, false),
+        ];
+        for (path, listed, shown) in table {
+            assert_eq!(access.listed(&alice, &name(path)), listed, "{path} listed");
+            assert_eq!(access.shows(&alice, &name(path)), shown, "{path} shown");
+        }
+        assert!(!access.listed(&Principal::Anonymous, &name("submissions")));
+        assert!(access.listed(&Principal::Anonymous, &name("drop")));
     }
 
     #[test]

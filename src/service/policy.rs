@@ -123,9 +123,9 @@ impl Policy {
     /// `Ok` when `who` may know whether `name` exists (`list` on its folder, or a right on
     /// or below it); else the `not_found` a name it may not see gets, whether or not it exists.
     pub fn check_known(&self, who: &Principal, name: &FileName) -> Result<()> {
-        match self.view(who).shows(name) {
-            true => Ok(()),
-            false => Err(hidden(name)),
+        match self.access() {
+            Some(access) if *who != Principal::Token && !access.shows(who, name) => Err(hidden(name)),
+            _ => Ok(()),
         }
     }
 
@@ -153,12 +153,12 @@ impl View {
         self.access.is_none()
     }
 
-    /// True when `name` may appear in a listing: `list` on its folder, or a right on or
-    /// below it.
+    /// True when `name` may appear in a listing: `list` on its folder, or a rule on or below
+    /// it ([`Access::listed`]).
     pub fn shows(&self, name: &FileName) -> bool {
         match &self.access {
             None => true,
-            Some(access) => access.shows(&self.who, name),
+            Some(access) => access.listed(&self.who, name),
         }
     }
 }

@@ -176,9 +176,7 @@ impl Session<'_> {
             let (content, info) = match svc.read(who, &e.name, 0) {
                 Ok(x) => x,
                 // Removed since it was listed, or a file `who` may see but not read: left out.
-                Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
-                    return Ok(())
-                }
+                Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => return Ok(()),
                 Err(err) => return Err(err),
             };
             let mtime = crate::human::unix_nanos(info.modified).0;
