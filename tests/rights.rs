@@ -385,6 +385,7 @@ const LAYOUT: &[(&str, &str)] = &[
     ("pub/sub/b.txt", "PUB-SUB-B"),
     ("drop/old.txt", "DROP-OLD"),
     ("drop/rm.txt", "DROP-RM"),
+    ("drop/in/x.txt", "DROP-IN-X"),
     ("names/n.txt", "NAMES-N"),
     ("hidden/h.txt", "HIDDEN-H"),
     ("hidden/rm.txt", "HIDDEN-RM"),
@@ -398,6 +399,7 @@ const LAYOUT: &[(&str, &str)] = &[
     ("a/b/c/mv2.txt", "DEEP-MV2"),
     ("a/b/c/mv3.txt", "DEEP-MV3"),
     ("a/b/c/mv4.txt", "DEEP-MV4"),
+    ("a/b/c/d/in.txt", "DEEP-D-IN"),
     ("top-read.txt", "TOP-READ"),
     ("top-listed.txt", "TOP-LISTED"),
     ("top-rw.txt", "TOP-RW"),
@@ -411,6 +413,8 @@ const VISIBLE: &[&str] = &[
     "a/",
     "a/b/",
     "a/b/c/",
+    "a/b/c/d/",
+    "a/b/c/d/in.txt",
     "a/b/c/deep.txt",
     "a/b/c/keep.txt",
     "a/b/c/mv1.txt",
@@ -507,6 +511,8 @@ enum Op {
     PutOver(&'static str),
     Mkdir(&'static str),
     Rm(&'static str),
+    /// `rm -r` of a folder.
+    RmR(&'static str),
     Mv(&'static str, &'static str),
 }
 
@@ -515,9 +521,13 @@ impl Op {
     fn at_top(self) -> bool {
         match self {
             Op::List(dir) => dir.is_empty(),
-            Op::Stat(n) | Op::Get(n) | Op::PutNew(n) | Op::PutOver(n) | Op::Mkdir(n) | Op::Rm(n) => {
-                !n.contains('/')
-            }
+            Op::Stat(n)
+            | Op::Get(n)
+            | Op::PutNew(n)
+            | Op::PutOver(n)
+            | Op::Mkdir(n)
+            | Op::Rm(n)
+            | Op::RmR(n) => !n.contains('/'),
             Op::Mv(a, b) => !a.contains('/') && !b.contains('/'),
         }
     }
@@ -599,6 +609,10 @@ const CASES: &[(Op, Expect)] = &[
     (Op::Rm("top-listed.txt"), Forbidden),
     (Op::Rm("hidden/rm.txt"), Hidden),
     (Op::Rm("secret.txt"), Hidden),
+    (Op::RmR("a/b/c/d"), Allowed),
+    (Op::RmR("pub/sub"), Forbidden),
+    (Op::RmR("drop/in"), Forbidden),
+    (Op::RmR("hidden"), Hidden),
 ];
 
 /// How a row's client speaks to the server.
@@ -664,6 +678,7 @@ impl Row {
             Op::PutOver(n) => vec!["put", "-f", local, "--as", n],
             Op::Mkdir(n) => vec!["mkdir", n],
             Op::Rm(n) => vec!["rm", n],
+            Op::RmR(n) => vec!["rm", "-r", n],
             Op::Mv(from, to) => vec!["mv", from, to],
         };
         let mut cmd = self.s.cmd_in(&self.work, &args);
@@ -708,6 +723,7 @@ impl Row {
             Op::Get(n) => (format!("/{n}"), vec![]),
             Op::PutNew(n) | Op::PutOver(n) => (format!("/{n}"), vec!["-T".into(), local]),
             Op::Rm(n) => (format!("/{n}"), vec!["-X".into(), "DELETE".into()]),
+            Op::RmR(n) => (format!("/{n}/?recursive"), vec!["-X".into(), "DELETE".into()]),
             // Folders are made by the PUTs below them; HTTP moves nothing.
             Op::Mkdir(_) | Op::Mv(..) => return None,
         };
@@ -937,6 +953,11 @@ fn expected_after(before: &Tree, op: Op) -> Tree {
         Op::Rm(n) => {
             after.remove(n).unwrap_or_else(|| panic!("{n} was not there"));
         }
+        Op::RmR(n) => {
+            let gone = after.remove(&format!("{n}/"));
+            assert!(gone.is_some(), "{n}/ was not there");
+            after.retain(|name, _| !name.starts_with(&format!("{n}/")));
+        }
         Op::Mv(from, to) => {
             let content = after
                 .remove(from)
@@ -1001,11 +1022,11 @@ macro_rules! rows {
 rows! {
     the_matrix_holds_for_anonymous_over_native: Dialect::Native(Native::Plain), Login::Anonymous, Rights::Rules, CASES.len();
     the_matrix_holds_for_anonymous_over_native_tls: Dialect::Native(Native::Tls), Login::Anonymous, Rights::Rules, CASES.len();
-    the_matrix_holds_for_anonymous_over_http: Dialect::Http, Login::Anonymous, Rights::Rules, 47;
+    the_matrix_holds_for_anonymous_over_http: Dialect::Http, Login::Anonymous, Rights::Rules, 51;
     the_matrix_holds_for_anonymous_over_seed: Dialect::Seed, Login::Anonymous, Rights::Rules, 9;
     the_matrix_holds_for_anonymous_over_classroom: Dialect::Classroom, Login::Anonymous, Rights::Rules, 12;
     the_matrix_holds_for_the_token_over_native: Dialect::Native(Native::Plain), Login::Token, Rights::All, CASES.len();
-    the_matrix_holds_for_the_token_over_http: Dialect::Http, Login::Token, Rights::All, 47;
+    the_matrix_holds_for_the_token_over_http: Dialect::Http, Login::Token, Rights::All, 51;
 }
 
 /// The names a principal may not see are in no kind of listing: native `ls` (one level, and
@@ -1094,4 +1115,83 @@ fn hidden_names_are_in_no_kind_of_listing() {
         files,
         "classroom LIST"
     );
+}
+
+/// Whatever a principal asks about a name it may not see, the answer is the one it gets for
+/// a name that does not exist there, byte for byte but the name: every native command (put,
+/// put -f and --resume, get, stat, rm, mv either way), every HTTP method and precondition
+/// (GET and HEAD with and without conditions and ranges, PUT with `If-None-Match: *` and
+/// `If-Match`, DELETE), and the old dialects' requests. The store is unchanged after all.
+#[test]
+fn a_hidden_name_answers_exactly_as_a_missing_one_in_every_dialect() {
+    let (s, _rules) = layout_server(None);
+    let before = tree(&s);
+    let upload = s.file("probe.bin", &random_bytes(2 << 20, 24));
+    let upload = upload.to_str().unwrap();
+    let native = |name: &str| -> Vec<(Option<i32>, String)> {
+        let runs: [Vec<&str>; 8] = [
+            vec!["put", upload, "--as", name],
+            vec!["put", "-f", upload, "--as", name],
+            vec!["put", "--resume", upload, "--as", name],
+            vec!["get", "-o", "-", name],
+            vec!["stat", "--json", name],
+            vec!["rm", name],
+            vec!["mv", name, "a/b/c/probe.txt"],
+            vec!["mv", "a/b/c/keep.txt", name],
+        ];
+        runs.iter()
+            .map(|args| {
+                let out = s.nf(args);
+                let errors: Vec<&str> = std::str::from_utf8(&out.stderr)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| l.starts_with("nf: error:"))
+                    .collect();
+                (out.status.code(), errors.join("\n").replace(name, "NAME"))
+            })
+            .collect()
+    };
+    let http = |name: &str| -> Vec<(u16, String)> {
+        let runs: [&[&str]; 9] = [
+            &[],
+            &["-I"],
+            &["-H", "If-None-Match: *"],
+            &["-H", "Range: bytes=1-2"],
+            &["-H", "If-Match: \"x\"", "-H", "Range: bytes=1-2"],
+            &["-T", upload],
+            &["-T", upload, "-H", "If-None-Match: *"],
+            &["-T", upload, "-H", "If-Match: \"x\""],
+            &["-X", "DELETE"],
+        ];
+        runs.iter()
+            .map(|args| {
+                let (status, body) = curl(&s, &format!("/{name}"), args);
+                // The names compared are of one length: so are the bodies.
+                let body: Vec<&str> = body.lines().filter(|l| !l.starts_with("Date: ")).collect();
+                (status, body.join("\n").replace(name, "NAME"))
+            })
+            .collect()
+    };
+    let old = |name: &str| -> Vec<String> {
+        let requests = [
+            format!("download {name}"),
+            format!("GET {name}\r\n\r\n"),
+            format!("DELETE {name}\r\n\r\n"),
+            format!("UPLOAD {name} QUFBQQ==\r\n\r\n"),
+        ];
+        requests
+            .iter()
+            .map(|r| String::from_utf8_lossy(&talk(&s.addr, r.as_bytes())).replace(name, "NAME"))
+            .collect()
+    };
+    for (hidden, missing) in [("hidden/h.txt", "hidden/x.txt"), ("a/side.txt", "a/none.txt")] {
+        let (a, b) = (native(hidden), native(missing));
+        assert_eq!(a, b, "native: {hidden} and {missing}");
+        assert!(a.iter().all(|(code, _)| *code == Some(3)), "{a:?}");
+        let (a, b) = (http(hidden), http(missing));
+        assert_eq!(a, b, "HTTP: {hidden} and {missing}");
+        assert!(a.iter().all(|(status, _)| *status == 404), "{a:?}");
+    }
+    assert_eq!(old("secret.txt"), old("absent.txt"), "the old dialects");
+    assert_unchanged(&s, &before, "the probes");
 }

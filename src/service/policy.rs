@@ -185,7 +185,7 @@ fn forbidden(who: &Principal, right: Right, path: Option<&FileName>) -> Error {
     let word = right.word();
     let message = match who {
         Principal::Anonymous => format!(
-            "anonymous users have no {word} right on {at}: log in (nf --user NAME, or curl -u              NAME) if you have an account"
+            "anonymous users have no {word} right on {at}: log in (nf --user NAME, or curl -u NAME) if you have an account"
         ),
         _ => format!("{who} has no {word} right on {at}; the server's admin can grant it"),
     };
