@@ -324,53 +324,27 @@ fn the_log_line_names_the_principal() {
 // checked by its content (the bytes read, the names listed, the store after the change); a
 // refused one by its exact error in the dialect's words and a store left exactly as it was.
 
-/// What the rules give everyone (`*`: anonymous, and any user without rules of their own).
-const RULES: &str = r#"
-[[allow]]
-who = ["*"]
-path = "/pub"
-rights = ["list", "read"]
+/// What the rules give everyone (`*`: anonymous, and any user without rules of their own):
+/// each path and its rights, one `[[allow]]` rule each.
+const GRANTS: &[(&str, &[&str])] = &[
+    ("/pub", &["list", "read"]),
+    ("/drop", &["write"]),
+    ("/names", &["list"]),
+    ("/a/b/c", &["all"]),
+    ("/top-read.txt", &["list", "read"]),
+    ("/top-listed.txt", &["list"]),
+    ("/top-rw.txt", &["list", "read", "write", "overwrite"]),
+    ("/top-rm.txt", &["list", "delete"]),
+    ("/top-new.txt", &["write"]),
+];
 
-[[allow]]
-who = ["*"]
-path = "/drop"
-rights = ["write"]
-
-[[allow]]
-who = ["*"]
-path = "/names"
-rights = ["list"]
-
-[[allow]]
-who = ["*"]
-path = "/a/b/c"
-rights = ["all"]
-
-[[allow]]
-who = ["*"]
-path = "/top-read.txt"
-rights = ["list", "read"]
-
-[[allow]]
-who = ["*"]
-path = "/top-listed.txt"
-rights = ["list"]
-
-[[allow]]
-who = ["*"]
-path = "/top-rw.txt"
-rights = ["list", "read", "write", "overwrite"]
-
-[[allow]]
-who = ["*"]
-path = "/top-rm.txt"
-rights = ["list", "delete"]
-
-[[allow]]
-who = ["*"]
-path = "/top-new.txt"
-rights = ["write"]
-"#;
+/// The access file of [`GRANTS`].
+fn access_file() -> String {
+    GRANTS
+        .iter()
+        .map(|(path, rights)| format!("[[allow]]\nwho = [\"*\"]\npath = {path:?}\nrights = {rights:?}\n\n"))
+        .collect()
+}
 
 /// The store every row starts from: a readable folder (`pub`), a drop folder (`drop`: write
 /// only), a folder whose names may be listed but not read (`names`), a hidden one (`hidden`),
@@ -479,11 +453,11 @@ fn in_folder(all: &[String], dir: &str) -> Vec<String> {
     names
 }
 
-/// The server of one row: [`LAYOUT`] under [`RULES`], and the token if the row uses it.
+/// The server of one row: [`LAYOUT`] under [`GRANTS`], and the token if the row uses it.
 fn layout_server(token: Option<&str>) -> (Server, tempfile::TempDir) {
     let rules = tempfile::tempdir().unwrap();
     let file = rules.path().join("access.toml");
-    std::fs::write(&file, RULES).unwrap();
+    std::fs::write(&file, access_file()).unwrap();
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut config = format!("access_file = {:?}\n", file.to_str().unwrap());
     if let Some(token) = token {
@@ -550,7 +524,7 @@ enum Expect {
 
 use Expect::{Allowed, Forbidden, Hidden};
 
-/// Every case, in the order a row runs them (reads before changes), with what [`RULES`] say.
+/// Every case, in the order a row runs them (reads before changes), with what [`GRANTS`] say.
 const CASES: &[(Op, Expect)] = &[
     (Op::List(""), Allowed),
     (Op::List("pub"), Allowed),
@@ -632,7 +606,7 @@ enum Login {
     Token,
 }
 
-/// What a row's principal may do: what [`RULES`] give everyone, or everything.
+/// What a row's principal may do: what [`GRANTS`] give everyone, or everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rights {
     Rules,
