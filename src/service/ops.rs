@@ -36,8 +36,11 @@ impl Service {
         if view.shows_all() {
             return self.store.walk(from, recursive, visit);
         }
+        // Nothing below a folder the view hides shows (whatever shows is under a listable
+        // folder or on the way to a grant, and so is each folder above it): not gone into.
+        let into = |dir: &FileName| recursive && view.shows(dir);
         let mut shown = 0;
-        self.store.walk(from, recursive, &mut |entry| {
+        self.store.walk_into(from, &into, &mut |entry| {
             if !view.shows(&entry.name) {
                 return Ok(());
             }

@@ -135,6 +135,20 @@ pub const DEFAULT_DIR_MODE: u32 = 0o755;
 /// What `walk` hands each entry to; an error stops the walk and is returned by it.
 pub type Visit<'a> = dyn FnMut(Entry) -> Result<()> + 'a;
 
+/// Which directories a walk goes into, by name ([`Store::walk_into`]): none (one level), all
+/// (the whole tree), or those whose entries a listing may show.
+pub type Descend<'a> = dyn Fn(&FileName) -> bool + 'a;
+
+/// Going into every directory, or none: what `recursive` asks of a walk.
+pub fn descend(recursive: bool) -> &'static Descend<'static> {
+    static ALL: fn(&FileName) -> bool = |_| true;
+    static NONE: fn(&FileName) -> bool = |_| false;
+    match recursive {
+        true => &ALL,
+        false => &NONE,
+    }
+}
+
 /// The store of one server process. Cheap to clone: clones share one backend.
 #[derive(Clone)]
 pub enum Store {
@@ -210,9 +224,21 @@ impl Store {
     /// file alone. Nothing is gathered: a listing of any size costs the memory of the
     /// directories on the current path. Returns how many entries were visited.
     pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
+        self.walk_into(from, descend(recursive), visit)
+    }
+
+    /// [`Store::walk`], going into only the directories `into` accepts: a listing skips the
+    /// subtrees its principal may not see, which cost a read of each directory (two requests
+    /// each in a bucket) for nothing.
+    pub fn walk_into(
+        &self,
+        from: Option<&FileName>,
+        into: &Descend<'_>,
+        visit: &mut Visit<'_>,
+    ) -> Result<u64> {
         match self {
-            Store::Local(s) => s.walk(from, recursive, visit),
-            Store::S3(s) => s.walk(from, recursive, visit),
+            Store::Local(s) => s.walk_into(from, into, visit),
+            Store::S3(s) => s.walk_into(from, into, visit),
         }
     }
 
