@@ -230,12 +230,7 @@ impl Store {
     /// [`Store::walk`], going into only the directories `into` accepts: a listing skips the
     /// subtrees its principal may not see, which cost a read of each directory (two requests
     /// each in a bucket) for nothing.
-    pub fn walk_into(
-        &self,
-        from: Option<&FileName>,
-        into: &Descend<'_>,
-        visit: &mut Visit<'_>,
-    ) -> Result<u64> {
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         match self {
             Store::Local(s) => s.walk_into(from, into, visit),
             Store::S3(s) => s.walk_into(from, into, visit),

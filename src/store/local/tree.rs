@@ -204,18 +204,8 @@ impl Store {
         Ok(meta.entry(name, md.permissions().mode()))
     }
 
-    /// [`crate::store::Store::walk`] on the local tree.
-    pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
-        self.walk_into(from, crate::store::descend(recursive), visit)
-    }
-
     /// [`crate::store::Store::walk_into`] on the local tree.
-    pub fn walk_into(
-        &self,
-        from: Option<&FileName>,
-        into: &Descend<'_>,
-        visit: &mut Visit<'_>,
-    ) -> Result<u64> {
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         let mut count = 0;
         let Some(name) = from else {
             let root = self.root_dir()?;

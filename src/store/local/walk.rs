@@ -360,7 +360,7 @@ mod tests {
             NO_HELPER.set(alone);
             let mut seen = Vec::new();
             let count = store
-                .walk(None, true, &mut |e| {
+                .walk_into(None, crate::store::descend(true), &mut |e| {
                     assert_eq!(e.kind == Kind::Dir, e.blake3.is_none(), "{}", e.name.as_str());
                     seen.push((e.name.as_str().to_string(), e.blake3));
                     Ok(())
@@ -375,7 +375,7 @@ mod tests {
         let mut short = Vec::new();
         let name = FileName::parse("big/zz").unwrap();
         store
-            .walk(Some(&name), false, &mut |e| {
+            .walk_into(Some(&name), crate::store::descend(false), &mut |e| {
                 short.push(e.name.as_str().to_string());
                 Ok(())
             })
@@ -419,7 +419,7 @@ mod tests {
         }
         let mut visited = 0;
         let err = store
-            .walk(None, true, &mut |_| {
+            .walk_into(None, crate::store::descend(true), &mut |_| {
                 visited += 1;
                 if visited == CHUNK + 3 {
                     return Err(Error::new(crate::error::ErrorKind::PipeClosed, "gone"));

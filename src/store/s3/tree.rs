@@ -91,19 +91,9 @@ impl Store {
         self.check_above(name)
     }
 
-    /// [`crate::store::Store::walk`] on the bucket: one directory at a time, two listings each
-    /// (its hash entries, then its objects and subdirectories with the delimiter).
-    pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
-        self.walk_into(from, crate::store::descend(recursive), visit)
-    }
-
-    /// [`crate::store::Store::walk_into`] on the bucket.
-    pub fn walk_into(
-        &self,
-        from: Option<&FileName>,
-        into: &Descend<'_>,
-        visit: &mut Visit<'_>,
-    ) -> Result<u64> {
+    /// [`crate::store::Store::walk_into`] on the bucket: one directory at a time, two listings
+    /// each (its hash entries, then its objects and subdirectories with the delimiter).
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         let mut count = 0;
         if let Some(name) = from {
             let key = self.key(name)?;
@@ -521,7 +511,7 @@ impl Store {
         // A directory: every entry below it, then each file copied (a few at once) and each
         // empty directory marked at its new place, then the old keys removed.
         let mut entries = Vec::new();
-        self.walk(Some(from), true, &mut |e| {
+        self.walk_into(Some(from), crate::store::descend(true), &mut |e| {
             entries.push(e);
             Ok(())
         })?;
