@@ -102,7 +102,8 @@ impl Service {
 
     /// Starts an upload of `name` (`size` bytes if known, continuing from `offset`): a new
     /// name needs `write`; an existing file is replaced only with `force`, which needs
-    /// `overwrite`. Large enough uploads keep their partial for a resume
+    /// `overwrite` where a file is (where none is, the upload will not replace one that
+    /// appears before its commit). Large enough uploads keep their partial for a resume
     /// (`resume_min_bytes`). It becomes visible with [`Service::commit`] or its own commit.
     pub fn begin_upload(
         &self,
@@ -118,15 +119,23 @@ impl Service {
         if !force && self.store.exists(name) {
             return Err(Error::exists(quote(name.as_str())));
         }
+        let mut replaces = true;
         if force {
             if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
                 if self.store.exists(name) {
                     return Err(refused);
                 }
+                // Free now: it must still be at the commit, which `force` cannot change.
+                replaces = false;
             }
         }
         let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
-        self.store.begin_upload(name, offset, size, resumable, attrs)
+        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
+        Ok(if replaces {
+            upload
+        } else {
+            upload.never_replacing()
+        })
     }
 
     /// Makes verified uploads visible (`force`: replace an existing file); one result each,
@@ -170,6 +179,42 @@ impl Service {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    /// In a drop folder (`write` without `overwrite`) a forced upload of a free name begins,
+    /// but a file that takes the name before its commit is kept: the commit is `exists`.
+    /// Listings there show nothing of what the folder holds, and a name in it is known to
+    /// exist only by whoever may name it.
+    #[test]
+    fn a_drop_folder_upload_never_replaces_a_file_that_appeared_meanwhile() {
+        let (svc, dir) = super::super::for_tests(Config::default());
+        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
+        svc.set_access(Some(
+            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
+        ));
+        let who = Principal::Anonymous;
+        let name = FileName::parse("drop/a.txt").unwrap();
+        std::fs::create_dir(dir.path().join("drop")).unwrap();
+        let mut upload = svc
+            .begin_upload(&who, &name, (0, Some(3)), true, Attrs::default())
+            .unwrap();
+        upload.write(b"NEW").unwrap();
+        let verified = upload.finish(None).unwrap();
+        std::fs::write(dir.path().join("drop/a.txt"), b"OLD").unwrap();
+        let err = svc.commit(vec![(verified, true)]).pop().unwrap().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Exists, "{}", err.message);
+        assert_eq!(std::fs::read(dir.path().join("drop/a.txt")).unwrap(), b"OLD");
+        // Now that it exists, a forced upload is refused before it begins.
+        let err = svc
+            .begin_upload(&who, &name, (0, Some(3)), true, Attrs::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{}", err.message);
+        let top = svc.list(&who, None, None).unwrap();
+        assert_eq!(top.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["drop"]);
+        assert!(svc.exists(&who, &name).unwrap());
+        let hidden = FileName::parse("elsewhere.txt").unwrap();
+        assert_eq!(svc.exists(&who, &hidden).unwrap_err().kind, ErrorKind::NotFound);
+    }
 
     /// On a read-only server every change is refused with the policy's one error and
     /// nothing reaches the store; reads still work.

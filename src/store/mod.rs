@@ -163,6 +163,8 @@ pub struct Upload {
     name: FileName,
     store: Store,
     backend: Backend,
+    /// False: committed only under a free name, whatever `force` says ([`Upload::never_replacing`]).
+    replaces: bool,
 }
 
 enum Backend {
@@ -171,7 +173,13 @@ enum Backend {
 }
 
 /// An upload whose content matched its hash, waiting for [`Store::commit`].
-pub enum Verified {
+pub struct Verified {
+    backend: VerifiedIn,
+    /// See [`Upload::never_replacing`].
+    replaces: bool,
+}
+
+enum VerifiedIn {
     Local(local::Verified),
     S3(s3::Verified),
 }
@@ -345,6 +353,7 @@ impl Store {
             name: name.clone(),
             store: self.clone(),
             backend,
+            replaces: true,
         })
     }
 
@@ -355,18 +364,18 @@ impl Store {
             Store::Local(s) => s.commit(
                 batch
                     .into_iter()
-                    .map(|(v, force)| match v {
-                        Verified::Local(v) => (v, force),
-                        Verified::S3(_) => unreachable!("an S3 upload in a local store"),
+                    .map(|(v, force)| match v.backend {
+                        VerifiedIn::Local(local) => (local, force && v.replaces),
+                        VerifiedIn::S3(_) => unreachable!("an S3 upload in a local store"),
                     })
                     .collect(),
             ),
             Store::S3(s) => s.commit(
                 batch
                     .into_iter()
-                    .map(|(v, force)| match v {
-                        Verified::S3(v) => (v, force),
-                        Verified::Local(_) => unreachable!("a local upload in an S3 store"),
+                    .map(|(v, force)| match v.backend {
+                        VerifiedIn::S3(s3) => (s3, force && v.replaces),
+                        VerifiedIn::Local(_) => unreachable!("a local upload in an S3 store"),
                     })
                     .collect(),
             ),
@@ -487,10 +496,22 @@ impl Upload {
                 ),
             ));
         }
-        match self.backend {
-            Backend::Local(u) => u.finish(actual).map(Verified::Local),
-            Backend::S3(u) => Ok(Verified::S3(u.finish(actual))),
-        }
+        let backend = match self.backend {
+            Backend::Local(u) => VerifiedIn::Local(u.finish(actual)?),
+            Backend::S3(u) => VerifiedIn::S3(u.finish(actual)),
+        };
+        Ok(Verified {
+            backend,
+            replaces: self.replaces,
+        })
+    }
+
+    /// This upload will never replace a file, even committed with `force`: a name taken
+    /// since it began is an `exists` error then (an uploader who may create names but not
+    /// replace files).
+    pub fn never_replacing(mut self) -> Upload {
+        self.replaces = false;
+        self
     }
 
     /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
