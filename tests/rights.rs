@@ -1169,3 +1169,31 @@ fn a_hidden_name_answers_exactly_as_a_missing_one_in_every_dialect() {
     assert_eq!(old("secret.txt"), old("absent.txt"), "the old dialects");
     assert_unchanged(&s, &before, "the probes");
 }
+
+/// A folder's name without its final `/` is sent to the folder (301) for whoever may list it,
+/// `read` or not; a hidden folder's name is answered as a missing name.
+#[test]
+fn a_folder_that_may_be_listed_is_reached_without_its_slash_and_a_hidden_one_is_not_found() {
+    let (s, _rules) = layout_server(None);
+    for (path, status, location) in [
+        ("/names", 301, Some("/names/")),
+        ("/pub", 301, Some("/pub/")),
+        ("/a", 301, Some("/a/")),
+        ("/hidden", 404, None),
+        ("/hiddex", 404, None),
+    ] {
+        let (got, head) = curl(&s, path, &["-I"]);
+        assert_eq!(got, status, "{path}: {head}");
+        let found = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .map(str::trim_end);
+        assert_eq!(found, location, "{path}: {head}");
+    }
+    let (_, hidden) = curl(&s, "/hidden", &[]);
+    let (_, missing) = curl(&s, "/hiddex", &[]);
+    assert_eq!(
+        hidden.replace("hidden", "NAME"),
+        missing.replace("hiddex", "NAME")
+    );
+}

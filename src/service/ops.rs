@@ -81,6 +81,13 @@ impl Service {
         }
     }
 
+    /// True when `name` is a folder `who` may list: what an HTTP GET of a folder's name without
+    /// its final `/` needs to know to send the client there (`read` is not needed).
+    pub fn is_folder(&self, who: &Principal, name: &FileName) -> bool {
+        self.allowed(who, Right::List, Some(name)).is_ok()
+            && matches!(self.store.stat(name), Ok((Some(e), _)) if e.is_dir())
+    }
+
     /// Opens the file `name` for download from `offset`.
     pub fn read(&self, who: &Principal, name: &FileName, offset: u64) -> Result<(Content, Entry)> {
         self.allowed(who, Right::Read, Some(name))?;
