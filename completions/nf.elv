@@ -38,6 +38,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand stat 'Show stored files by exact name'
             cand config 'Show, locate or create the config file'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;serve'= {
@@ -279,6 +280,40 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'nf;receipt'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;verify'= {
+            cand --fingerprint 'The fingerprint of the server that must have signed (sha256//BASE64, from `nf serve --fingerprint`); without it, any key recorded in known_servers'
+            cand --file 'Also check that this local file is the content the receipt states (size and BLAKE3)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;receipt;help'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;help;verify'= {
+        }
+        &'nf;receipt;help;help'= {
+        }
         &'nf;help'= {
             cand serve 'Run the file server'
             cand put 'Upload files and directory trees'
@@ -291,6 +326,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand stat 'Show stored files by exact name'
             cand config 'Show, locate or create the config file'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;help;serve'= {
@@ -320,6 +356,11 @@ set edit:completion:arg-completer[nf] = {|@words|
         &'nf;help;config;init'= {
         }
         &'nf;help;completions'= {
+        }
+        &'nf;help;receipt'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+        }
+        &'nf;help;receipt;verify'= {
         }
         &'nf;help;help'= {
         }

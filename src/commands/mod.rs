@@ -8,6 +8,7 @@ mod ls;
 mod mkdir;
 mod mv;
 mod put;
+mod receipt;
 mod rm;
 mod serve;
 mod stat;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stat(args) => stat::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Config(_) => config::show(&ctx),
+        Command::Receipt(args) => receipt::run(&ctx, &args),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
@@ -143,7 +145,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
         }
-        Command::Completions(_) => {}
+        Command::Completions(_) | Command::Receipt(_) => {}
     }
     flags
 }

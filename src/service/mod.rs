@@ -10,6 +10,7 @@ mod log;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipts;
 mod room;
 
 use std::io::Write;
@@ -38,6 +39,8 @@ pub struct Service {
     pub log: Logger,
     /// Wrong secrets per address, to slow guessing ([`guess`]).
     pub guesses: Guesses,
+    /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
+    signer: std::sync::OnceLock<crate::receipt::Signer>,
     stopping: AtomicBool,
 }
 
@@ -63,6 +66,7 @@ impl Service {
             settings,
             log,
             guesses: Guesses::default(),
+            signer: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
         }
     }
