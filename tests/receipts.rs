@@ -155,3 +155,61 @@ fn without_the_field_a_put_answers_the_entry_as_before() {
     assert_eq!(entry["name"], "a.txt");
     assert!(entry.get("signature").is_none(), "{entry}");
 }
+
+/// The code block that follows `marker` in docs/PROTOCOL.md.
+fn doc_block(marker: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let at = doc
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in PROTOCOL.md"));
+    let rest = &doc[at..];
+    let open = rest.find("```").unwrap();
+    let body = &rest[open..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_worked_example_in_protocol_md_verifies_and_its_signed_text_is_exact() {
+    let json = doc_block("<!-- receipt-example -->");
+    let receipt: nf::receipt::Receipt = serde_json::from_str(json.trim()).unwrap();
+    receipt
+        .verify(&receipt.server.clone())
+        .expect("the documented receipt verifies");
+    assert_eq!(receipt.blake3, blake3_hex(b"My essay, final version.\n"));
+    assert_eq!(receipt.size, 25);
+    let text = doc_block("<!-- receipt-text -->");
+    assert_eq!(
+        text,
+        format!(
+            "nf receipt 1\nserver: {}\npath: {}\nsize: {}\nblake3: {}\ncommitted: {}\nprincipal: {}\n",
+            receipt.server, receipt.path, receipt.size, receipt.blake3, receipt.committed, receipt.principal
+        )
+    );
+    // One changed field and it no longer verifies.
+    let changed = nf::receipt::Receipt {
+        principal: "bob".into(),
+        ..receipt.clone()
+    };
+    assert!(changed.verify(&receipt.server).is_err());
+}
+
+#[test]
+fn receipts_still_verify_after_the_server_restarts_with_the_same_identity() {
+    let mut s = Server::start();
+    let text = put_with_receipt(&s, "a.txt", b"first");
+    let before = s.fingerprint.clone();
+    s.kill();
+    s.spawn();
+    assert_eq!(s.fingerprint, before, "same identity after a restart");
+    let again = put_with_receipt(&s, "b.txt", b"second");
+    let dir = s.dir.path();
+    for (name, text) in [("1.json", &text), ("2.json", &again)] {
+        let file = write(dir, name, text);
+        let out = verify(
+            &dir.join("none"),
+            &[file.to_str().unwrap(), "--fingerprint", &before],
+        );
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+}
