@@ -74,12 +74,18 @@ pub struct StopSignals(libc::sigset_t);
 
 /// Blocks SIGINT and SIGTERM in this thread (and the threads it starts from now on).
 pub fn block_stop_signals() -> StopSignals {
+    block_signals(&[libc::SIGINT, libc::SIGTERM])
+}
+
+/// Blocks `signals` in this thread (and the threads it starts from now on).
+pub fn block_signals(signals: &[i32]) -> StopSignals {
     // SAFETY: plain libc calls on a local sigset.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
+        for &sig in signals {
+            libc::sigaddset(&mut set, sig);
+        }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         StopSignals(set)
     }

@@ -5,11 +5,13 @@
 //! sockets.
 
 pub mod access;
+pub mod access_edit;
 pub mod guess;
 mod log;
 mod ops;
 pub mod password;
 pub mod policy;
+pub mod reload;
 mod room;
 
 use std::io::Write;
