@@ -49,7 +49,8 @@ pub enum Command {
     #[command(
         long_about = "Run the file server: listen on an address and keep files in a storage \
                       directory. Logs one line per request to stderr. Stops cleanly on Ctrl-C or \
-                      SIGTERM; an upload cut off by the stop is kept as a partial for --resume.",
+                      SIGTERM; an upload cut off by the stop is kept as a partial for --resume. \
+                      The access file (users and rules) is re-read on SIGHUP and when it changes.",
         after_help = "Examples:\n  nf serve\n  nf serve --listen 0.0.0.0:8889 --root /srv/files"
     )]
     Serve(ServeCommand),

@@ -1,6 +1,7 @@
 //! The access file in a running server: what start-up says of it, and reloading it on SIGHUP
 //! or when it changes (a small thread looks at its modification time, size and inode every
-//! second). A good file is put in force at once ([`super::Service::set_access`]); a bad one,
+//! second, and reads it once it has stayed the same for one look: a file being written is read
+//! whole). A good file is put in force at once ([`super::Service::set_access`]); a bad one,
 //! or a file that is gone, is logged and the rules read before stay. Connections are never
 //! touched: each operation asks the policy as it is when it runs.
 
@@ -20,8 +21,15 @@ pub struct Reloader {
     file: PathBuf,
     svc: Arc<Service>,
     log: Logger,
-    /// What the file looked like when last read (`None`: there was none).
-    seen: Mutex<Option<Stamp>>,
+    /// What the file looked like when last read, and at the last look.
+    seen: Mutex<Seen>,
+}
+
+/// What the file looked like (`None`: there was none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seen {
+    read: Option<Stamp>,
+    looked: Option<Stamp>,
 }
 
 /// What tells a changed file from the same one without reading it.
@@ -54,15 +62,22 @@ impl Reloader {
             file: file.to_path_buf(),
             svc,
             log,
-            seen: Mutex::new(Stamp::of(file)),
+            seen: Mutex::new(Seen {
+                read: Stamp::of(file),
+                looked: Stamp::of(file),
+            }),
         })
     }
 
     /// Re-reads the file now (SIGHUP).
     pub fn reload(&self) {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        *seen = Stamp::of(&self.file);
-        self.read(seen.is_some());
+        let now = Stamp::of(&self.file);
+        *seen = Seen {
+            read: now,
+            looked: now,
+        };
+        self.read(now.is_some());
     }
 
     /// Starts the thread that re-reads the file when it changes.
@@ -76,14 +91,17 @@ impl Reloader {
             });
     }
 
-    /// Re-reads the file if it changed since it was last read.
+    /// Re-reads the file if it changed since it was last read and has stayed the same since
+    /// the last look (so that a file being written in place is read once it is whole).
     fn poll(&self) {
         let now = Stamp::of(&self.file);
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if now == *seen {
+        let settled = now == seen.looked;
+        seen.looked = now;
+        if !settled || now == seen.read {
             return;
         }
-        *seen = now;
+        seen.read = now;
         self.read(now.is_some());
     }
 
