@@ -184,7 +184,7 @@ pub enum Command {
                       comments, rules and order; it is checked before it is written, written \
                       atomically with mode 0600, and created (with its directory) by the first \
                       `nf user add`. A running `nf serve` picks the change up by itself.",
-        after_help = "Examples:\n  nf user add alice --group students\n  echo \"$PASS\" | nf user passwd alice\n  nf user add teacher --generate\n  nf user ls --json"
+        after_help = "Examples:\n  nf user add alice --group students\n  echo \"$PASS\" | nf user passwd alice\n  nf user ls --json"
     )]
     User(UserArgs),
 
@@ -523,7 +523,7 @@ pub enum UserAction {
     #[command(
         long_about = "Remove a user's table from the access file. Rules that name the user stay \
                       (they give nothing to nobody until a user of that name is added again).",
-        after_help = "Examples:\n  nf user rm alice"
+        after_help = "Examples:\n  nf user rm alice\n  nf --config /etc/nf/serve.toml user rm alice"
     )]
     Rm(UserNameArg),
 
