@@ -34,7 +34,8 @@ fn nf_admin(file: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run nf");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // nf may end before it reads (a refusal): a closed pipe is no failure of the test.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().expect("wait for nf")
 }
 

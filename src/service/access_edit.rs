@@ -4,9 +4,8 @@
 //! written, atomically (a temporary file in the same directory, fsync, rename) with mode 0600.
 //! No rights are decided here.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -230,17 +229,8 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
         .file_name()
         .map_or_else(|| "access.toml".into(), |n| n.to_string_lossy().to_string());
     let temp = dir.join(format!(".{leaf}.{}.tmp", std::process::id()));
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(e) = written {
+    crate::fsutil::write_private_new(&temp, text.as_bytes()).map_err(|e| cannot("write", &e))?;
+    if let Err(e) = fs::rename(&temp, path) {
         let _ = fs::remove_file(&temp);
         return Err(cannot("write", &e));
     }
