@@ -133,6 +133,18 @@ pub fn hostname() -> Option<String> {
 // ---------------------------------------------------------------------------------------
 // Sockets
 
+/// Takes an exclusive advisory lock on `file` (`flock`), waiting for it; it is released when
+/// the file is closed.
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: flock on a descriptor the File owns.
+        match check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Sets the accept queue of the listening socket `fd` to `backlog` (Linux applies a second
 /// `listen` to a listening socket as a new backlog).
 pub fn set_backlog(fd: RawFd, backlog: i32) -> io::Result<()> {

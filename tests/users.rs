@@ -157,6 +157,26 @@ fn the_first_user_add_makes_an_owner_only_file_and_a_generated_password_is_shown
 }
 
 #[test]
+fn users_added_at_the_same_time_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.toml");
+    let names: Vec<String> = (0..6).map(|i| format!("student{i}")).collect();
+    let adds: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let file = file.clone();
+            let name = name.clone();
+            std::thread::spawn(move || nf_admin(&file, &["user", "add", &name], "pw\n"))
+        })
+        .collect();
+    for add in adds {
+        assert_ok(&add.join().unwrap());
+    }
+    let kept: Vec<String> = Access::load(&file).unwrap().users.into_keys().collect();
+    assert_eq!(kept, names);
+}
+
+#[test]
 fn a_file_that_does_not_parse_is_refused_with_its_line_and_left_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("access.toml");

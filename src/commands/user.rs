@@ -10,7 +10,7 @@ use crate::commands::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output;
 use crate::service::access::check_name;
-use crate::service::access_edit::AccessText;
+use crate::service::access_edit::{self, AccessText};
 use crate::service::password;
 
 pub fn run(ctx: &Context, action: &UserAction) -> Result<()> {
@@ -21,22 +21,20 @@ pub fn run(ctx: &Context, action: &UserAction) -> Result<()> {
             for group in &args.groups {
                 checked(group, "group")?;
             }
-            let mut access = AccessText::load(file, true)?;
-            // Refused before a password is asked for.
-            access.check_new(name)?;
+            // Refused before a password is asked for (and again under the lock).
+            AccessText::load(file, true)?.check_new(name)?;
             let secret = new_password(name, args.generate)?;
-            access.add(name, &password::hash(&secret)?, &args.groups)?;
-            access.save()?;
+            let phc = password::hash(&secret)?;
+            access_edit::change(file, true, |a| a.add(name, &phc, &args.groups))?;
             done(ctx, &format!("added user {name} to {}", file.display()));
             show_generated(args.generate, &secret)
         }
         UserAction::Passwd(args) => {
             let name = &args.user.name;
-            let mut access = AccessText::load(file, false)?;
-            access.user(name)?;
+            AccessText::load(file, false)?.user(name)?;
             let secret = new_password(name, args.generate)?;
-            access.set_password(name, &password::hash(&secret)?)?;
-            access.save()?;
+            let phc = password::hash(&secret)?;
+            access_edit::change(file, false, |a| a.set_password(name, &phc))?;
             done(
                 ctx,
                 &format!("changed the password of {name} in {}", file.display()),
@@ -44,9 +42,7 @@ pub fn run(ctx: &Context, action: &UserAction) -> Result<()> {
             show_generated(args.generate, &secret)
         }
         UserAction::Rm(args) => {
-            let mut access = AccessText::load(file, false)?;
-            access.remove(&args.name)?;
-            access.save()?;
+            access_edit::change(file, false, |a| a.remove(&args.name))?;
             done(
                 ctx,
                 &format!("removed user {} from {}", args.name, file.display()),

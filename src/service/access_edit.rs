@@ -210,21 +210,49 @@ impl AccessText {
     }
 }
 
+/// Reads the file at `path` (a missing one is empty when `or_empty`), lets `change` edit it,
+/// and writes the result, holding a lock on the file's directory throughout so that two
+/// `nf user` at once cannot lose one's change.
+pub fn change(path: &Path, or_empty: bool, change: impl FnOnce(&mut AccessText) -> Result<()>) -> Result<()> {
+    let dir = dir_of(path);
+    if or_empty {
+        private_dir(dir)?;
+    }
+    let lock = fs::File::open(dir).ok();
+    if let Some(lock) = &lock {
+        crate::sys::lock_exclusive(lock)
+            .map_err(|e| Error::io(format!("cannot lock {}", dir.display()), &e))?;
+    }
+    let mut text = AccessText::load(path, or_empty)?;
+    change(&mut text)?;
+    text.save()
+}
+
+/// The directory `path` is in.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Creates `dir` (owner-only) and the directories above it, if missing.
+fn private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))
+}
+
 /// Writes `text` to `path` with mode 0600: a temporary file in the same directory (created,
 /// owner-only, if missing), fsync, rename over `path`, fsync of the directory. Refuses text
 /// that is not a valid access file (the error names `file:line`).
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     Access::parse(text, path)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     let cannot = |what: &str, e: &std::io::Error| Error::io(format!("cannot {what} {}", path.display()), e);
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;
+    private_dir(dir)?;
     let leaf = path
         .file_name()
         .map_or_else(|| "access.toml".into(), |n| n.to_string_lossy().to_string());
