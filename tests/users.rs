@@ -398,3 +398,17 @@ fn an_access_file_others_can_read_is_warned_about_at_start() {
         )
     );
 }
+
+#[test]
+fn start_up_says_when_no_access_file_is_in_force() {
+    let s = Server::start();
+    let line = s.log_line(|l| l.contains("access file"));
+    let none = s.dir.path().join("server-config/nf/access.toml");
+    assert!(
+        line.ends_with(&format!(
+            " no access file ({} does not exist): whoever is let in may do everything",
+            none.display()
+        )),
+        "{line}"
+    );
+}
