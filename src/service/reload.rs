@@ -118,12 +118,14 @@ impl Reloader {
                 if let Some(warning) = exposed(&self.file) {
                     self.log.line(&format!("WARNING: {warning}"));
                 }
-                self.log.line(&format!(
+                let line = format!(
                     "access file {} reloaded: {}",
                     self.file.display(),
                     summary(&access)
-                ));
+                );
+                // In force before it is said to be.
                 self.svc.set_access(Some(access));
+                self.log.line(&line);
             }
             Err(e) => self.log.line(&format!(
                 "access file not reloaded, the rules read before stay in force: {}",
