@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Add, change, remove and list the users of the access file')
             [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Explain what a user may do at a path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check receipts: what a server signed that it accepted')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -433,6 +434,45 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'nf;receipt' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that receipts were signed by a server you trust and were not changed')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'nf;receipt;verify' {
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint of the server that must have signed (sha256//BASE64, from `nf serve --fingerprint`); without it, any key recorded in known_servers')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Also check that this local file is the content the receipt states (size and BLAKE3)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;receipt;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that receipts were signed by a server you trust and were not changed')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'nf;receipt;help;verify' {
+            break
+        }
+        'nf;receipt;help;help' {
+            break
+        }
         'nf;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the file server')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees')
@@ -447,6 +487,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Add, change, remove and list the users of the access file')
             [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Explain what a user may do at a path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check receipts: what a server signed that it accepted')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -515,6 +556,13 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;help;completions' {
+            break
+        }
+        'nf;help;receipt' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that receipts were signed by a server you trust and were not changed')
+            break
+        }
+        'nf;help;receipt;verify' {
             break
         }
         'nf;help;help' {

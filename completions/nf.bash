@@ -43,6 +43,9 @@ _nf() {
             nf,put)
                 cmd="nf__subcmd__put"
                 ;;
+            nf,receipt)
+                cmd="nf__subcmd__receipt"
+                ;;
             nf,rm)
                 cmd="nf__subcmd__rm"
                 ;;
@@ -115,6 +118,9 @@ _nf() {
             nf__subcmd__help,put)
                 cmd="nf__subcmd__help__subcmd__put"
                 ;;
+            nf__subcmd__help,receipt)
+                cmd="nf__subcmd__help__subcmd__receipt"
+                ;;
             nf__subcmd__help,rm)
                 cmd="nf__subcmd__help__subcmd__rm"
                 ;;
@@ -139,6 +145,9 @@ _nf() {
             nf__subcmd__help__subcmd__config,path)
                 cmd="nf__subcmd__help__subcmd__config__subcmd__path"
                 ;;
+            nf__subcmd__help__subcmd__receipt,verify)
+                cmd="nf__subcmd__help__subcmd__receipt__subcmd__verify"
+                ;;
             nf__subcmd__help__subcmd__user,add)
                 cmd="nf__subcmd__help__subcmd__user__subcmd__add"
                 ;;
@@ -150,6 +159,18 @@ _nf() {
                 ;;
             nf__subcmd__help__subcmd__user,rm)
                 cmd="nf__subcmd__help__subcmd__user__subcmd__rm"
+                ;;
+            nf__subcmd__receipt,help)
+                cmd="nf__subcmd__receipt__subcmd__help"
+                ;;
+            nf__subcmd__receipt,verify)
+                cmd="nf__subcmd__receipt__subcmd__verify"
+                ;;
+            nf__subcmd__receipt__subcmd__help,help)
+                cmd="nf__subcmd__receipt__subcmd__help__subcmd__help"
+                ;;
+            nf__subcmd__receipt__subcmd__help,verify)
+                cmd="nf__subcmd__receipt__subcmd__help__subcmd__verify"
                 ;;
             nf__subcmd__user,add)
                 cmd="nf__subcmd__user__subcmd__add"
@@ -188,7 +209,7 @@ _nf() {
 
     case "${cmd}" in
         nf)
-            opts="-q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config user access completions help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config user access completions receipt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,7 +616,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__help)
-            opts="serve put get ls rm mkdir mv sync stat config user access completions help"
+            opts="serve put get ls rm mkdir mv sync stat config user access completions receipt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,6 +786,34 @@ _nf() {
         nf__subcmd__help__subcmd__put)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__help__subcmd__receipt)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__help__subcmd__receipt__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1086,6 +1135,125 @@ _nf() {
                     ;;
                 --fingerprint)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipt)
+            opts="-q -v -h -V --config --quiet --verbose --help --version verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipt__subcmd__help)
+            opts="verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipt__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipt__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipt__subcmd__verify)
+            opts="-q -v -h -V --fingerprint --file --config --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --config)

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand user 'Add, change, remove and list the users of the access file'
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;serve'= {
@@ -396,6 +397,40 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'nf;receipt'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;verify'= {
+            cand --fingerprint 'The fingerprint of the server that must have signed (sha256//BASE64, from `nf serve --fingerprint`); without it, any key recorded in known_servers'
+            cand --file 'Also check that this local file is the content the receipt states (size and BLAKE3)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;receipt;help'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;help;verify'= {
+        }
+        &'nf;receipt;help;help'= {
+        }
         &'nf;help'= {
             cand serve 'Run the file server'
             cand put 'Upload files and directory trees'
@@ -410,6 +445,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand user 'Add, change, remove and list the users of the access file'
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;help;serve'= {
@@ -458,6 +494,11 @@ set edit:completion:arg-completer[nf] = {|@words|
         &'nf;help;access;check'= {
         }
         &'nf;help;completions'= {
+        }
+        &'nf;help;receipt'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+        }
+        &'nf;help;receipt;verify'= {
         }
         &'nf;help;help'= {
         }

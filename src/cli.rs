@@ -207,6 +207,19 @@ pub enum Command {
         after_help = "Examples:\n  nf completions bash > ~/.local/share/bash-completion/completions/nf\n  nf completions zsh > ~/.zfunc/_nf\n  nf completions fish > ~/.config/fish/completions/nf.fish"
     )]
     Completions(CompletionsArgs),
+
+    /// Check receipts: what a server signed that it accepted.
+    #[command(
+        long_about = "Check receipts offline. A receipt (`curl -H 'NF-Receipt: 1' -T FILE URL`) \
+                      states a file's name, size, BLAKE3, commit time and who sent it, signed \
+                      with the server's identity key. `nf receipt verify` checks the signature \
+                      against the fingerprint given with --fingerprint, or else the key recorded \
+                      for a server in known_servers; a receipt signed by any other key proves \
+                      nothing and is refused. With --file, it also checks that a local file is \
+                      the content the receipt states.",
+        after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify r.json --fingerprint sha256//… --file essay.pdf"
+    )]
+    Receipt(ReceiptArgs),
 }
 
 /// Flags every client command shares.
@@ -606,6 +619,42 @@ pub struct AccessCheckArgs {
     /// Print a JSON object {user, path, rights, hidden, traversable, rules}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    #[command(subcommand)]
+    pub action: ReceiptAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptAction {
+    /// Check that receipts were signed by a server you trust and were not changed.
+    #[command(
+        long_about = "Check each receipt's signature against the fingerprint given with \
+                      --fingerprint, or else the key recorded for a server in known_servers, \
+                      and print what it proves. Exit 0 when every receipt verifies; otherwise \
+                      each failure says why (a changed field, another server's key, a key with \
+                      no reason to be trusted) and the exit code is 6.",
+        after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify receipts/*.json --fingerprint sha256//…"
+    )]
+    Verify(ReceiptVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptVerifyArgs {
+    /// Receipt files (JSON, as the server answered).
+    #[arg(required = true, value_name = "RECEIPT", value_hint = ValueHint::FilePath)]
+    pub receipts: Vec<PathBuf>,
+
+    /// The fingerprint of the server that must have signed (sha256//BASE64, from
+    /// `nf serve --fingerprint`); without it, any key recorded in known_servers.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+
+    /// Also check that this local file is the content the receipt states (size and BLAKE3).
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

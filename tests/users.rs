@@ -268,6 +268,22 @@ fn access_check_explains_the_class_example() {
     );
     let out = nf_admin(&file, &["access", "check", "mallory", "/"], "");
     assert_fails(&out, 3, "no user named mallory in");
+
+    // A hand-in whose deadline passed: the rule is shown with what it gives now.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(
+        "\n[[allow]]\nwho = [\"@students\"]\npath = \"/hand-in\"\nrights = [\"list\", \"write\"]\n\
+         until = \"2020-01-01T00:00:00Z\"\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = nf_admin(&file, &["access", "check", "alice", "/hand-in"], "");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "alice at /hand-in: list\n  {f}:23: @students on /hand-in gave list, write until \
+             2020-01-01T00:00:00Z; now list\n"
+        )
+    );
 }
 
 /// Waits until the server has logged `n` lines holding `needle`.

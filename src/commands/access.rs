@@ -1,7 +1,9 @@
 //! `nf access check USER PATH`: what the access file gives a user (or anonymous) at a path,
 //! which rules give it (as `file:line`), and whether the path is hidden from them or only
 //! traversable. It reads the file as `nf serve` would and asks the same [`Access`] the policy
-//! asks; no server is involved.
+//! asks (a rule's deadline, `until`, judged now); no server is involved.
+
+use std::time::SystemTime;
 
 use crate::cli::AccessAction;
 use crate::commands::Context;
@@ -51,6 +53,17 @@ fn principal(access: &Access, user: &str) -> Result<Principal> {
     Ok(Principal::User(user.into()))
 }
 
+/// What a rule gives at `now`, with its deadline if it has one.
+fn gives(rule: &Rule, now: SystemTime) -> String {
+    match &rule.until {
+        None => format!("gives {}", rule.rights),
+        Some((_, until)) if rule.rights_at(now) == rule.rights => {
+            format!("gives {} until {until}", rule.rights)
+        }
+        Some((_, until)) => format!("gave {} until {until}; now {}", rule.rights, rule.rights_at(now)),
+    }
+}
+
 /// What `who` has at a path.
 struct Check<'a> {
     access: &'a Access,
@@ -61,12 +74,15 @@ struct Check<'a> {
     rights: access::Rights,
     hidden: bool,
     traversable: bool,
+    now: SystemTime,
 }
 
 impl<'a> Check<'a> {
     fn new(access: &'a Access, who: &'a Principal, path: Option<&'a FileName>) -> Check<'a> {
-        let rights = access.rights(who, path);
+        let now = SystemTime::now();
+        let rights = access.rights_at(who, path, now);
         Check {
+            now,
             access,
             who,
             shown: format!("/{}", path.map_or("", |p| p.as_str())),
@@ -81,7 +97,7 @@ impl<'a> Check<'a> {
         let mut out = format!("{} at {}: {}\n", self.who, self.shown, self.rights);
         for rule in &self.rules {
             out.push_str(&format!(
-                "  {}:{}: {} on {} gives {}\n",
+                "  {}:{}: {} on {} {}\n",
                 self.access.file.display(),
                 rule.line,
                 rule.who
@@ -90,7 +106,7 @@ impl<'a> Check<'a> {
                     .collect::<Vec<_>>()
                     .join(", "),
                 shown_path(rule),
-                rule.rights
+                gives(rule, self.now)
             ));
         }
         if self.hidden {
@@ -118,7 +134,8 @@ impl<'a> Check<'a> {
                     "line": rule.line,
                     "who": rule.who.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
                     "path": shown_path(rule),
-                    "rights": rule.rights.words(),
+                    "rights": rule.rights_at(self.now).words(),
+                    "until": rule.until.as_ref().map(|(_, text)| text),
                 })
             })
             .collect();

@@ -9,6 +9,7 @@ mod ls;
 mod mkdir;
 mod mv;
 mod put;
+mod receipt;
 mod rm;
 mod serve;
 mod stat;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config(_) => config::show(&ctx),
         Command::User(args) => user::run(&ctx, &args.action),
         Command::Access(args) => access::run(&ctx, &args.action),
+        Command::Receipt(args) => receipt::run(&ctx, &args),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
@@ -148,7 +150,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
         }
-        Command::Completions(_) | Command::User(_) | Command::Access(_) => {}
+        Command::Completions(_) | Command::User(_) | Command::Access(_) | Command::Receipt(_) => {}
     }
     flags
 }

@@ -190,11 +190,15 @@ impl AccessText {
                 ),
             )
         })?;
-        let others_kept = access.rules.iter().map(|r| (&r.who, &r.path, r.rights)).eq(self
-            .access
+        let others_kept = access
             .rules
             .iter()
-            .map(|r| (&r.who, &r.path, r.rights)));
+            .map(|r| (&r.who, &r.path, r.rights, &r.until))
+            .eq(self
+                .access
+                .rules
+                .iter()
+                .map(|r| (&r.who, &r.path, r.rights, &r.until)));
         if !meant(&access) || !others_kept {
             return Err(Error::new(
                 ErrorKind::Other,
