@@ -132,6 +132,11 @@ impl Server {
         self.handle.clone()
     }
 
+    /// The operations layer it serves (to put a re-read access file in force).
+    pub fn service(&self) -> Arc<Service> {
+        Arc::clone(&self.handle.svc)
+    }
+
     /// Serves until stopped, then waits (bounded) for the requests in progress to end.
     pub fn run(self) -> Result<()> {
         let StopHandle { svc, workers, stop } = self.handle;

@@ -5,12 +5,14 @@
 //! sockets.
 
 pub mod access;
+pub mod access_edit;
 pub mod guess;
 mod log;
 mod ops;
 pub mod password;
 pub mod policy;
 mod receipts;
+pub mod reload;
 mod room;
 
 use std::io::Write;
