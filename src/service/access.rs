@@ -174,7 +174,8 @@ impl Rule {
         self.who.iter().any(|w| match (w, who) {
             (Who::Everyone, _) => true,
             (Who::Anonymous, Principal::Anonymous) => true,
-            (Who::User(n), Principal::User(u)) => n.as_str() == &**u,
+            // A user removed from the file (on a connection opened before) is nobody's name.
+            (Who::User(n), Principal::User(u)) => n.as_str() == &**u && users.contains_key(&**u),
             (Who::Group(g), Principal::User(u)) => users
                 .get(&**u)
                 .is_some_and(|user| user.groups.iter().any(|ug| ug == g)),
@@ -605,6 +606,16 @@ rights = ["all"]
         assert!(access.leads_to_grant(&alice, Some(&name("submissions"))));
         assert!(!access.leads_to_grant(&alice, Some(&name("submissions/alice"))));
         assert!(!access.leads_to_grant(&alice, Some(&name("submissions/bob"))));
+        // A user removed from the file (still connected) gets only what `*` gives, even where
+        // a rule still names them.
+        let mut removed = access.clone();
+        removed.users.remove("teacher");
+        let gone = user("teacher");
+        assert_eq!(removed.rights(&gone, None), Rights::NONE);
+        assert_eq!(
+            removed.rights(&gone, Some(&name("pub/x"))).to_string(),
+            "list, read"
+        );
         assert!(access.shows(&alice, &name("submissions")));
         assert!(access.shows(&alice, &name("submissions/alice")));
         assert!(access.shows(&alice, &name("submissions/alice/a.txt")));
