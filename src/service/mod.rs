@@ -5,11 +5,14 @@
 //! sockets.
 
 pub mod access;
+pub mod access_edit;
 pub mod guess;
 mod log;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipts;
+pub mod reload;
 mod room;
 
 use std::io::Write;
@@ -38,6 +41,8 @@ pub struct Service {
     pub log: Logger,
     /// Wrong secrets per address, to slow guessing ([`guess`]).
     pub guesses: Guesses,
+    /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
+    signer: std::sync::OnceLock<crate::receipt::Signer>,
     stopping: AtomicBool,
 }
 
@@ -63,6 +68,7 @@ impl Service {
             settings,
             log,
             guesses: Guesses::default(),
+            signer: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
         }
     }

@@ -5,11 +5,12 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 
-use super::access::Access;
+use super::access::{Access, Rule};
 
 /// Who a connection acts for, settled once when it is accepted (the hello, HTTP's credentials)
 /// and carried into every operation. Users and share links join as further variants.
@@ -114,6 +115,10 @@ impl Policy {
         if right == Right::List && access.leads_to_grant(who, path) {
             return Ok(());
         }
+        // A hand-in's deadline passed: say so, before a drop folder's name turns hidden.
+        if let Some(rule) = access.passed_deadline(who, right, path, SystemTime::now()) {
+            return Err(deadline_passed(rule, right, path));
+        }
         match path {
             Some(name) if !access.shows(who, name) => Err(hidden(name)),
             _ => Err(forbidden(who, right, path)),
@@ -176,6 +181,24 @@ fn read_only() -> Error {
     Error::new(
         ErrorKind::Denied,
         "this server is read-only: uploads, deletions, new folders and moves are refused",
+    )
+}
+
+/// The refusal of `right` on `path` after the deadline of the rule that gave it.
+fn deadline_passed(rule: &Rule, right: Right, path: Option<&FileName>) -> Error {
+    let at = path.map_or_else(|| "the top folder".to_string(), |p| quote(p.as_str()));
+    let (when, written) = rule
+        .until
+        .as_ref()
+        .map_or((SystemTime::UNIX_EPOCH, ""), |(t, w)| (*t, w.as_str()));
+    Error::new(
+        ErrorKind::Forbidden,
+        format!(
+            "the deadline for {} on {at} passed at {written} ({}): {} is no longer allowed",
+            right.word(),
+            crate::human::rfc3339(when),
+            right.word()
+        ),
     )
 }
 
@@ -254,6 +277,30 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Denied);
         assert!(err.message.contains("read-only"), "{}", err.message);
+    }
+
+    #[test]
+    fn after_a_deadline_a_drop_folder_refuses_by_naming_it() {
+        let text = "[[allow]]\nwho = [\"anonymous\"]\npath = \"/drop\"\nrights = [\"write\"]\n\
+                    until = 2000-01-01T00:00:00+01:00\n\n\
+                    [[allow]]\nwho = [\"anonymous\"]\npath = \"/open\"\nrights = [\"write\", \"list\"]\n\
+                    until = 2999-01-01T00:00:00Z\n";
+        let access = Access::parse(text, std::path::Path::new("a.toml")).unwrap();
+        let policy = Policy::new(false, Some(access));
+        let who = Principal::Anonymous;
+        let late = FileName::parse("drop/essay.txt").unwrap();
+        let err = policy.check(&who, Right::Write, Some(&late)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Forbidden);
+        assert_eq!(
+            err.message,
+            "the deadline for write on \"drop/essay.txt\" passed at 2000-01-01T00:00:00+01:00 \
+             (1999-12-31T23:00:00Z): write is no longer allowed"
+        );
+        // Reading was never given: still hidden, as before the deadline.
+        let err = policy.check(&who, Right::Read, Some(&late)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        let early = FileName::parse("open/essay.txt").unwrap();
+        assert!(policy.allows(&who, Right::Write, Some(&early)));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! PUT replaces a file, as HTTP says; `If-None-Match: *` refuses to (412, decided again at the
 //! commit, so two racing creates cannot both win), and `If-Match` replaces only the version
 //! named. `Expect: 100-continue` is answered once the upload has been accepted, so a refused
-//! one costs no body.
+//! one costs no body. `NF-Receipt: 1` asks for the server's signed receipt as the answer's
+//! body instead of the entry.
 
 use std::io::Write;
 use std::time::Instant;
@@ -23,6 +24,15 @@ use crate::protocol::{read_line_by, LineError};
 use crate::server::body::cut_error;
 use crate::service::Right;
 use crate::store::Upload;
+
+/// The request field that asks for a signed receipt instead of the entry (docs/PROTOCOL.md).
+pub const RECEIPT_FIELD: &str = "nf-receipt";
+
+/// True when the request asked for a receipt (`NF-Receipt: 1`, or `yes`, or `true`).
+fn wants_receipt(head: &Head) -> bool {
+    head.field(RECEIPT_FIELD)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "true"))
+}
 
 /// The longest chunk-size line (with its extensions) accepted.
 const MAX_CHUNK_LINE: usize = 4096;
@@ -173,7 +183,17 @@ impl Session<'_> {
         };
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
-        crate::service::write_json(&mut text, &entry);
+        match wants_receipt(head).then(|| self.svc.receipt(&self.who, &entry)) {
+            // What the server signed, instead of the entry it states.
+            Some(Ok(receipt)) => text = serde_json::to_vec(&receipt).expect("receipts serialize"),
+            Some(Err(err)) => {
+                self.svc
+                    .log
+                    .line(&format!("receipt for {}: {}", quote(name.as_str()), err.message));
+                crate::service::write_json(&mut text, &entry);
+            }
+            None => crate::service::write_json(&mut text, &entry),
+        }
         text.push(b'\n');
         let mut fields = vec![
             ("ETag", etag(&entry)),
