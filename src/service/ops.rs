@@ -76,7 +76,12 @@ impl Service {
     pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
         match self.allowed(who, Right::Read, Some(name)) {
             Err(hidden) if hidden.kind == ErrorKind::NotFound => Ok((None, 0)),
-            Err(refused) => Err(refused),
+            // Whoever may write there but not read (a drop folder) learns only how much of an
+            // interrupted upload is kept, so that `nf put --resume` continues it.
+            Err(refused) => match self.allowed(who, Right::Write, Some(name)) {
+                Ok(()) => self.store.stat(name).map(|(_, partial)| (None, partial)),
+                Err(_) => Err(refused),
+            },
             Ok(()) => self.store.stat(name),
         }
     }
@@ -221,6 +226,32 @@ mod tests {
         assert!(svc.exists(&who, &name).unwrap());
         let hidden = FileName::parse("elsewhere.txt").unwrap();
         assert_eq!(svc.exists(&who, &hidden).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    /// In a drop folder, an interrupted upload's kept bytes are told to its writer (to resume
+    /// it), and nothing else of what is there.
+    #[test]
+    fn a_drop_folder_writer_learns_only_the_partial_to_resume() {
+        let (svc, dir) = super::super::for_tests(Config::default());
+        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
+        svc.set_access(Some(
+            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
+        ));
+        let who = Principal::Anonymous;
+        let name = FileName::parse("drop/big.bin").unwrap();
+        std::fs::create_dir(dir.path().join("drop")).unwrap();
+        std::fs::write(dir.path().join("drop/old.txt"), b"OLD").unwrap();
+        let mut upload = svc
+            .begin_upload(&who, &name, (0, Some(4 << 20)), false, Attrs::default())
+            .unwrap();
+        upload.write(&vec![7u8; 2 << 20]).unwrap();
+        drop(upload);
+        let (entry, partial) = svc.stat(&who, &name).unwrap();
+        assert!(entry.is_none());
+        assert!(partial > 0 && partial <= 2 << 20, "{partial}");
+        // An existing file's entry (size, hash) is still not told.
+        let old = FileName::parse("drop/old.txt").unwrap();
+        assert_eq!(svc.stat(&who, &old).unwrap(), (None, 0));
     }
 
     /// On a read-only server every change is refused with the policy's one error and
