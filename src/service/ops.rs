@@ -78,8 +78,12 @@ impl Service {
             Err(hidden) if hidden.kind == ErrorKind::NotFound => Ok((None, 0)),
             // Whoever may write there but not read (a drop folder) learns only how much of an
             // interrupted upload is kept, so that `nf put --resume` continues it.
+            // A stored file's entry stays refused.
             Err(refused) => match self.allowed(who, Right::Write, Some(name)) {
-                Ok(()) => self.store.stat(name).map(|(_, partial)| (None, partial)),
+                Ok(()) => match self.store.stat(name)? {
+                    (None, partial) => Ok((None, partial)),
+                    (Some(_), _) => Err(refused),
+                },
                 Err(_) => Err(refused),
             },
             Ok(()) => self.store.stat(name),
@@ -249,9 +253,9 @@ mod tests {
         let (entry, partial) = svc.stat(&who, &name).unwrap();
         assert!(entry.is_none());
         assert!(partial > 0 && partial <= 2 << 20, "{partial}");
-        // An existing file's entry (size, hash) is still not told.
+        // An existing file's entry (size, hash) is still refused.
         let old = FileName::parse("drop/old.txt").unwrap();
-        assert_eq!(svc.stat(&who, &old).unwrap(), (None, 0));
+        assert_eq!(svc.stat(&who, &old).unwrap_err().kind, ErrorKind::Forbidden);
     }
 
     /// On a read-only server every change is refused with the policy's one error and
