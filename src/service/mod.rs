@@ -7,6 +7,7 @@
 pub mod access;
 pub mod guess;
 mod log;
+pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
@@ -38,6 +39,8 @@ pub struct Service {
     pub log: Logger,
     /// Wrong secrets per address, to slow guessing ([`guess`]).
     pub guesses: Guesses,
+    /// Users logging in: the checkers, remembered logins, guessing per name ([`login`]).
+    pub logins: login::Logins,
     stopping: AtomicBool,
 }
 
@@ -63,6 +66,7 @@ impl Service {
             settings,
             log,
             guesses: Guesses::default(),
+            logins: login::Logins::default(),
             stopping: AtomicBool::new(false),
         }
     }
