@@ -83,6 +83,9 @@ pub struct Config {
     pub partial_max_age: Duration,
     pub max_partial_bytes: u64,
     pub token: Option<String>,
+    /// The user the client logs in as, and their password (`user`, `password`).
+    pub user: Option<String>,
+    pub password: Option<String>,
     pub tls: TlsMode,
     pub fingerprint: Option<String>,
     pub known_servers: PathBuf,
@@ -241,18 +244,22 @@ impl Config {
         }
     }
 
-    /// The warning for a config file at `path` that set the token and that the group or
-    /// others may read.
+    /// The warning for a config file at `path` that set the token or a password and that the
+    /// group or others may read.
     fn exposed_token_warning(&self, path: &Path) -> Option<String> {
         use std::os::unix::fs::PermissionsExt;
-        let from_file = self.origins.get("token") == Some(&Origin::File(path.to_path_buf()));
-        if !from_file || self.token.is_none() {
+        let from_file = |key| self.origins.get(key) == Some(&Origin::File(path.to_path_buf()));
+        let what = if from_file("token") && self.token.is_some() {
+            "a token"
+        } else if from_file("password") && self.password.is_some() {
+            "a password"
+        } else {
             return None;
-        }
+        };
         let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
         (mode & 0o044 != 0).then(|| {
             format!(
-                "config file {} holds a token and others can read it (mode {mode:o}); \
+                "config file {} holds {what} and others can read it (mode {mode:o}); \
                  run: chmod 600 {}",
                 path.display(),
                 path.display()
