@@ -80,7 +80,7 @@ impl Server {
     }
 
     /// The temporary directories and config file of a server not yet started.
-    fn unstarted(extra: &str) -> Server {
+    pub fn unstarted(extra: &str) -> Server {
         let bucket = s3_backend().then(Bucket::fresh);
         let extra = format!(
             "{extra}\n{}",
@@ -340,6 +340,8 @@ impl Server {
             .env_remove("NF_TLS")
             .env_remove("NF_FINGERPRINT")
             .env_remove("NF_TOKEN")
+            .env_remove("NF_USER")
+            .env_remove("NF_PASSWORD")
             .stdin(Stdio::null());
         if tls_run() {
             // The store suites once over TLS: every client pins the server's identity.
