@@ -177,7 +177,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -q -v -h -V --server --tls --fingerprint --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
+            opts="-s -q -v -h -V --server --tls --fingerprint --user --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -202,6 +202,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -367,7 +371,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__get)
-            opts="-r -o -f -s -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -o -f -s -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,6 +404,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -636,7 +644,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__ls)
-            opts="-r -s -q -v -h -V --json --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --json --recursive --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +669,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -687,7 +699,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mkdir)
-            opts="-s -q -v -h -V --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,6 +724,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -738,7 +754,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mv)
-            opts="-f -s -q -v -h -V --force --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-f -s -q -v -h -V --force --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,6 +782,10 @@ _nf() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -789,7 +809,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__put)
-            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,6 +841,10 @@ _nf() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -844,7 +868,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__rm)
-            opts="-r -s -q -v -h -V --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --recursive --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +893,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -949,7 +977,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__stat)
-            opts="-s -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --json --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,6 +1005,10 @@ _nf() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1000,7 +1032,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__sync)
-            opts="-c -n -L -s -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-c -n -L -s -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1029,6 +1061,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
