@@ -621,6 +621,27 @@ mod tests {
     }
 
     #[test]
+    fn a_password_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let text = "user = \"alice\"\npassword = \"s3cret\"\n";
+        std::fs::write(&file, text).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut cfg = Config::defaults();
+        cfg.apply_file(&file, text, ReadBy::Both).unwrap();
+        assert_eq!(
+            cfg.exposed_token_warning(&file),
+            Some(format!(
+                "config file {0} holds a password and others can read it (mode 644); run: chmod 600 {0}",
+                file.display()
+            ))
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(cfg.exposed_token_warning(&file), None);
+    }
+
+    #[test]
     fn a_list_key_takes_a_toml_array_or_one_string_and_shows_an_array() {
         let array = load_text("allowed_hosts = [\"Files.Example.org.\", \"*.lan\"]").unwrap();
         let text = load_text("allowed_hosts = \"files.example.org, *.lan\"").unwrap();
