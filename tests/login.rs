@@ -33,7 +33,11 @@ fn class(args: &[&str]) -> Server {
     std::fs::write(&file, text).unwrap();
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let config = std::fs::read_to_string(&s.config).unwrap();
-    std::fs::write(&s.config, format!("{config}access_file = {:?}\n", file.to_str().unwrap())).unwrap();
+    std::fs::write(
+        &s.config,
+        format!("{config}access_file = {:?}\n", file.to_str().unwrap()),
+    )
+    .unwrap();
     s.args = args.iter().map(|a| a.to_string()).collect();
     s.spawn();
     for dir in ["pub", "submissions/alice", "submissions/bob"] {
@@ -58,32 +62,6 @@ fn nf_as(s: &Server, tls: &str, login: Option<(&str, &str)>, args: &[&str]) -> O
     cmd.output().expect("run nf")
 }
 
-/// `curl -i` of `path` with `args`: the status, the head's fields (lower-case names), the body.
-fn curl(s: &Server, path: &str, args: &[&str]) -> (u16, Vec<(String, String)>, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "-i", "--max-time", "60"])
-        .args(args)
-        .arg(format!("http://{}{path}", s.addr))
-        .stdin(Stdio::null())
-        .output()
-        .expect("curl is installed");
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response in {text:?}: {}", stderr(&out)));
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let fields = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, fields, body.to_string())
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
 /// The hello of a raw native connection from `source` with `user` and `secret`: its reply.
 fn hello_from(s: &Server, source: &str, user: &str, secret: &str) -> serde_json::Value {
     let mut raw = Raw::connect_from(&s.addr, source);
@@ -104,14 +82,23 @@ fn assert_no_secret_logged(s: &Server) {
 fn native_logins_plain_and_over_tls_right_wrong_unknown_and_none() {
     let s = class(&[]);
     for tls in ["never", "always"] {
-        let ok = nf_as(&s, tls, Some(("alice", ALICE)), &["ls", "--json", "submissions/alice"]);
+        let ok = nf_as(
+            &s,
+            tls,
+            Some(("alice", ALICE)),
+            &["ls", "--json", "submissions/alice"],
+        );
         assert!(ok.status.success(), "{tls}: {}", stderr(&ok));
         assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "[]", "{tls}");
         let wrong = nf_as(&s, tls, Some(("alice", WRONG)), &["ls", "submissions/alice"]);
         let unknown = nf_as(&s, tls, Some(("mallory", ALICE)), &["ls", "submissions/alice"]);
         assert_fails(&wrong, 7, MESSAGE);
         assert_fails(&unknown, 7, MESSAGE);
-        assert_eq!(stderr(&wrong), stderr(&unknown), "{tls}: the same answer for both");
+        assert_eq!(
+            stderr(&wrong),
+            stderr(&unknown),
+            "{tls}: the same answer for both"
+        );
         for out in [&wrong, &unknown] {
             assert!(!stderr(out).contains(WRONG) && !stderr(out).contains(ALICE));
         }
@@ -125,9 +112,21 @@ fn native_logins_plain_and_over_tls_right_wrong_unknown_and_none() {
     }
     // Each failure is one line a fail2ban filter can match, with the name and not the secret.
     let line = s.log_line(|l| l.contains(" login failed for \"mallory\": "));
-    assert!(line.contains(" 127.0.0.1 login failed for \"mallory\": wrong user name or password"), "{line}");
-    let failures = s.log.lock().unwrap().lines().filter(|l| l.contains(" login failed for ")).count();
-    assert_eq!(failures, 4, "two wrong passwords and two unknown users, one line each");
+    assert!(
+        line.contains(" 127.0.0.1 login failed for \"mallory\": wrong user name or password"),
+        "{line}"
+    );
+    let failures = s
+        .log
+        .lock()
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(" login failed for "))
+        .count();
+    assert_eq!(
+        failures, 4,
+        "two wrong passwords and two unknown users, one line each"
+    );
     assert_no_secret_logged(&s);
 }
 
@@ -136,8 +135,8 @@ fn http_basic_and_bearer_right_wrong_unknown_and_none() {
     let s = class(&[]);
     std::fs::write(s.root.join("submissions/alice/hw.txt"), b"alice's work\n").unwrap();
     let path = "/submissions/alice/hw.txt";
-    let basic = |user: &str, secret: &str| curl(&s, path, &["-u", &format!("{user}:{secret}")]);
-    let bearer = |value: &str| curl(&s, path, &["-H", &format!("Authorization: Bearer {value}")]);
+    let basic = |user: &str, secret: &str| curl_response(&s, path, &["-u", &format!("{user}:{secret}")]);
+    let bearer = |value: &str| curl_response(&s, path, &["-H", &format!("Authorization: Bearer {value}")]);
 
     let (status, _, body) = basic("alice", ALICE);
     assert_eq!((status, body.as_str()), (200, "alice's work\n"));
@@ -152,26 +151,35 @@ fn http_basic_and_bearer_right_wrong_unknown_and_none() {
         bearer(&format!("mallory:{ALICE}")),
     ] {
         assert_eq!(status, 401, "{body}");
-        assert_eq!(field(&fields, "www-authenticate"), Some("Basic realm=\"nf\", charset=\"UTF-8\""));
-        assert!(body.contains(MESSAGE) && !body.contains(ALICE) && !body.contains(WRONG), "{body}");
+        assert_eq!(
+            field(&fields, "www-authenticate"),
+            Some("Basic realm=\"nf\", charset=\"UTF-8\"")
+        );
+        assert!(
+            body.contains(MESSAGE) && !body.contains(ALICE) && !body.contains(WRONG),
+            "{body}"
+        );
         refusals.push(body);
     }
-    assert!(refusals.windows(2).all(|w| w[0] == w[1]), "one answer: {refusals:?}");
+    assert!(
+        refusals.windows(2).all(|w| w[0] == w[1]),
+        "one answer: {refusals:?}"
+    );
 
     // No credentials: a name hidden from anonymous asks to log in (whether it exists or not).
     for hidden in [path, "/submissions/alice/none.txt"] {
-        let (status, fields, _) = curl(&s, hidden, &[]);
+        let (status, fields, _) = curl_response(&s, hidden, &[]);
         assert_eq!(status, 401, "{hidden}");
         assert!(field(&fields, "www-authenticate").is_some());
     }
-    let (status, _, body) = curl(&s, "/pub/notes.txt", &[]);
+    let (status, _, body) = curl_response(&s, "/pub/notes.txt", &[]);
     assert_eq!((status, body.as_str()), (200, "read me\n"));
     // The page's "log in" link makes the browser ask.
-    let (status, fields, _) = curl(&s, "/pub/?login", &[]);
+    let (status, fields, _) = curl_response(&s, "/pub/?login", &[]);
     assert_eq!(status, 401);
     assert!(field(&fields, "www-authenticate").is_some());
     // A logged-in user who lacks a right is refused, not asked to log in.
-    let (status, fields, body) = curl(
+    let (status, fields, body) = curl_response(
         &s,
         "/pub/new.txt",
         &["-u", &format!("bob:{BOB}"), "-X", "PUT", "--data-binary", "x"],
@@ -186,14 +194,23 @@ fn http_basic_and_bearer_right_wrong_unknown_and_none() {
 #[test]
 fn the_folder_page_says_who_is_logged_in_and_offers_only_what_they_may_do() {
     let s = class(&[]);
-    let (status, _, page) = curl(&s, "/pub/", &[]);
+    let (status, _, page) = curl_response(&s, "/pub/", &[]);
     assert_eq!(status, 200);
-    assert!(page.contains("Not logged in · <a href=\"?login\">Log in</a>"), "{page}");
-    assert!(!page.contains("type=\"file\"") && !page.contains("class=\"delete\""), "{page}");
-    let (status, _, page) = curl(&s, "/submissions/alice/", &["-u", &format!("alice:{ALICE}")]);
+    assert!(
+        page.contains("Not logged in · <a href=\"?login\">Log in</a>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("type=\"file\"") && !page.contains("class=\"delete\""),
+        "{page}"
+    );
+    let (status, _, page) = curl_response(&s, "/submissions/alice/", &["-u", &format!("alice:{ALICE}")]);
     assert_eq!(status, 200);
     assert!(page.contains("Logged in as alice"), "{page}");
-    assert!(page.contains("type=\"file\""), "alice may write in her folder: {page}");
+    assert!(
+        page.contains("type=\"file\""),
+        "alice may write in her folder: {page}"
+    );
     assert!(!page.contains("class=\"delete\""), "but not delete: {page}");
 }
 
@@ -209,11 +226,17 @@ fn the_sixth_wrong_password_waits_and_a_classmate_behind_the_same_address_does_n
     let reply = hello_from(&s, nat, "alice", ALICE);
     assert_eq!(reply["code"], "auth", "{reply}");
     let message = reply["message"].as_str().unwrap();
-    assert!(message.contains("too many wrong passwords") && message.contains("wait"), "{message}");
+    assert!(
+        message.contains("too many wrong passwords") && message.contains("wait"),
+        "{message}"
+    );
     let classmate = hello_from(&s, nat, "bob", BOB);
     assert_eq!(classmate["ok"], true, "bob is not slowed: {classmate}");
     let elsewhere = hello_from(&s, "127.0.0.8", "alice", ALICE);
-    assert_eq!(elsewhere["ok"], true, "another address is not slowed: {elsewhere}");
+    assert_eq!(
+        elsewhere["ok"], true,
+        "another address is not slowed: {elsewhere}"
+    );
     s.log_line(|l| l.contains("127.0.0.7 guessing the password of \"alice\": "));
     assert_no_secret_logged(&s);
 }
@@ -226,11 +249,14 @@ fn a_verified_login_is_remembered_so_short_runs_pay_argon2_once() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     for _ in 0..3 {
-        let (status, _, _) = curl(&s, "/submissions/alice/", &["-u", &format!("alice:{ALICE}")]);
+        let (status, _, _) = curl_response(&s, "/submissions/alice/", &["-u", &format!("alice:{ALICE}")]);
         assert_eq!(status, 200);
     }
     let log = s.log.lock().unwrap().clone();
-    let checked = log.lines().filter(|l| l.contains("checked the password of \"alice\"")).count();
+    let checked = log
+        .lines()
+        .filter(|l| l.contains("checked the password of \"alice\""))
+        .count();
     assert_eq!(checked, 1, "one argon2 check for six logins:\n{log}");
 }
 
@@ -238,14 +264,18 @@ fn a_verified_login_is_remembered_so_short_runs_pay_argon2_once() {
 fn a_student_hands_in_work_only_into_their_own_folder() {
     let s = class(&[]);
     let work = s.file("hw.txt", b"my homework\n");
+    let put_as = |login, name: &str| nf_as(&s, "auto", login, &["put", work.to_str().unwrap(), "--as", name]);
     let alice = Some(("alice", ALICE));
-    let own = nf_as(&s, "auto", alice, &["put", work.to_str().unwrap(), "--as", "submissions/alice/hw.txt"]);
+    let own = put_as(alice, "submissions/alice/hw.txt");
     assert!(own.status.success(), "{}", stderr(&own));
-    assert_eq!(std::fs::read(s.root.join("submissions/alice/hw.txt")).unwrap(), b"my homework\n");
-    let other = nf_as(&s, "auto", alice, &["put", work.to_str().unwrap(), "--as", "submissions/bob/hw.txt"]);
-    assert_fails(&other, 3, "");
+    assert_eq!(
+        std::fs::read(s.root.join("submissions/alice/hw.txt")).unwrap(),
+        b"my homework\n"
+    );
+    // Bob's folder is hidden from alice: not found, as if it did not exist; nothing stored.
+    assert_fails(&put_as(alice, "submissions/bob/hw.txt"), 3, "");
     assert!(!s.root.join("submissions/bob/hw.txt").exists());
-    let anonymous = nf_as(&s, "auto", None, &["put", work.to_str().unwrap(), "--as", "pub/hw.txt"]);
+    let anonymous = put_as(None, "pub/hw.txt");
     assert_fails(&anonymous, 7, "anonymous users have no write right");
     assert!(!s.root.join("pub/hw.txt").exists());
 }

@@ -88,7 +88,11 @@ impl Target {
             TlsMode::Auto => pinned || !loopback || self.has_secret() || self.recorded().is_some(),
         };
         if self.has_secret() && !tls && !loopback {
-            let what = if self.token.is_some() { "the token" } else { "a password" };
+            let what = if self.token.is_some() {
+                "the token"
+            } else {
+                "a password"
+            };
             return Err(Error::new(
                 ErrorKind::Denied,
                 format!(

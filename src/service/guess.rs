@@ -192,7 +192,10 @@ impl Record {
         let (what, whose) = match secret {
             Secret::Token => ("tokens", String::new()),
             Secret::Password if user.is_empty() => ("passwords", String::new()),
-            Secret::Password => ("passwords", format!(" the password of {}", crate::name::quote(user))),
+            Secret::Password => (
+                "passwords",
+                format!(" the password of {}", crate::name::quote(user)),
+            ),
         };
         let line = format!(
             "{address} guessing{whose}: {} wrong {what} and {} tries refused since the last line \

@@ -311,7 +311,8 @@ mod tests {
             let phc = password::hash(secret).unwrap();
             text.push_str(&format!("[users.{name}]\npassword = \"{phc}\"\n\n"));
         }
-        let access = crate::service::access::Access::parse(&text, std::path::Path::new("access.toml")).unwrap();
+        let access =
+            crate::service::access::Access::parse(&text, std::path::Path::new("access.toml")).unwrap();
         svc.set_access(Some(access));
         (svc, dir)
     }
@@ -326,7 +327,10 @@ mod tests {
     fn a_right_password_logs_in_once_then_is_remembered_and_a_change_forgets_it() {
         let (svc, _dir) = with_users(&[("alice", "pw-a")]);
         let peer: IpAddr = "127.0.0.2".parse().unwrap();
-        assert_eq!(svc.login(peer, "alice", "pw-a").unwrap(), Principal::User("alice".into()));
+        assert_eq!(
+            svc.login(peer, "alice", "pw-a").unwrap(),
+            Principal::User("alice".into())
+        );
         assert_eq!(svc.logins.checked(), 1);
         assert!(svc.login(peer, "alice", "pw-a").is_ok());
         assert_eq!(svc.logins.checked(), 1, "remembered: no second argon2");
@@ -353,7 +357,10 @@ mod tests {
             panic!("the sixth try waits, right password or not")
         };
         assert!(wait.error().message.contains("wait"), "{}", wait.error());
-        assert!(svc.login(nat, "bob", "pw-b").is_ok(), "bob behind the same address is not slowed");
+        assert!(
+            svc.login(nat, "bob", "pw-b").is_ok(),
+            "bob behind the same address is not slowed"
+        );
         let other: IpAddr = "127.0.0.4".parse().unwrap();
         assert!(svc.login(other, "alice", "pw-a").is_ok());
     }
@@ -361,7 +368,10 @@ mod tests {
     #[test]
     fn a_server_without_users_refuses_logins_clearly() {
         let (svc, _dir) = crate::service::for_tests(Config::defaults());
-        let err = svc.login("127.0.0.1".parse().unwrap(), "alice", "x").unwrap_err().error();
+        let err = svc
+            .login("127.0.0.1".parse().unwrap(), "alice", "x")
+            .unwrap_err()
+            .error();
         assert_eq!(err.kind, ErrorKind::Auth);
         assert!(err.message.contains("no users"), "{err}");
     }

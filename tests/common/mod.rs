@@ -512,6 +512,32 @@ impl Raw {
     }
 }
 
+/// `curl -i` of `http://ADDR` + `path` with `args`: the status, the head's fields (lower-case names), the body.
+pub fn curl_response(s: &Server, path: &str, args: &[&str]) -> (u16, Vec<(String, String)>, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "60"])
+        .args(args)
+        .arg(format!("http://{}{path}", s.addr))
+        .stdin(Stdio::null())
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response in {text:?}: {}", stderr(&out)));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let fields = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, fields, body.to_string())
+}
+
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
 /// The default `max_workers`, as `nf config` shows it: tests that take every worker take this
 /// many, so they test the default configuration whatever it is.
 pub fn default_workers() -> usize {

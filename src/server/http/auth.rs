@@ -57,7 +57,11 @@ pub fn check(svc: &Service, head: &Head, peer: IpAddr) -> Result<Admitted, Refus
         ))),
         Some(Credentials::Unreadable) => token(svc, peer, None),
         Some(Credentials::Secret { user, secret }) => {
-            let is_token = svc.settings.token.as_deref().is_some_and(|t| token_matches(t, &secret));
+            let is_token = svc
+                .settings
+                .token
+                .as_deref()
+                .is_some_and(|t| token_matches(t, &secret));
             match user {
                 Some(user) if users && !is_token => svc.login(peer, &user, &secret).map_err(|r| match r {
                     login::Refused::Wait(w) => Refused::Wait(w),
@@ -67,10 +71,7 @@ pub fn check(svc: &Service, head: &Head, peer: IpAddr) -> Result<Admitted, Refus
             }
         }
     }?;
-    Ok(Admitted {
-        who,
-        presented: any,
-    })
+    Ok(Admitted { who, presented: any })
 }
 
 /// The principal of a request that presents `given` as the token (or nothing).

@@ -100,7 +100,9 @@ pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<Admit, Refused>
         (None, None) => {}
     }
     match svc.check_token(peer, token.as_deref()) {
-        TokenCheck::Fine if token.is_some() && svc.settings.token.is_some() => Ok(Admit::As(Principal::Token)),
+        TokenCheck::Fine if token.is_some() && svc.settings.token.is_some() => {
+            Ok(Admit::As(Principal::Token))
+        }
         TokenCheck::Fine | TokenCheck::Missing if users => Ok(Admit::As(Principal::Anonymous)),
         TokenCheck::Fine => Ok(Admit::As(svc.admitted())),
         TokenCheck::Wait(wait) => Err(Refused {
@@ -165,7 +167,11 @@ mod tests {
             Ok(Admit::As(Principal::Token))
         ));
         assert!(matches!(
-            hello(br#"{"op":"hello","token":"t","user":"a","secret":"s"}"#, &svc, peer),
+            hello(
+                br#"{"op":"hello","token":"t","user":"a","secret":"s"}"#,
+                &svc,
+                peer
+            ),
             Ok(Admit::Login { .. })
         ));
         let refused = hello(br#"{"op":"list"}"#, &svc, peer).err().unwrap();
