@@ -4,8 +4,10 @@
 //!
 //! - **Off the event loop.** A hash is checked on one of [`CHECKERS`] threads of a small pool
 //!   (memory: at most that many × 19 MiB), never on the front door's loop (which awaits the
-//!   answer) nor on more threads than that (an HTTP worker blocks on it). At most [`QUEUE`]
-//!   checks wait for a checker; beyond, a login is answered `busy` at once.
+//!   answer) nor on more threads than that (an HTTP worker blocks on it). Logins from an
+//!   address where someone logged in lately are checked first: a flood of wrong logins from
+//!   other addresses waits behind them, not in front of a class's next login. At most [`QUEUE`] checks of each kind
+//!   wait for a checker; beyond, a login is answered `busy` at once.
 //! - **One answer for a wrong password and an unknown user**, after the same work: an unknown
 //!   name is checked against a dummy hash with the same parameters.
 //! - **Guessing is slowed per address and user name**, not per address: [`FREE`] wrong
@@ -20,11 +22,10 @@
 //!   short `nf` runs pay argon2 once, and a changed password or a removed user (the access
 //!   file reloaded) no longer matches.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use ring::hmac;
@@ -38,7 +39,8 @@ use crate::name::quote;
 /// Hashes checked at once (each takes about 19 MiB while it runs).
 pub const CHECKERS: usize = 2;
 
-/// Checks that may wait for a checker; beyond, a login is answered `busy`.
+/// Checks of each kind (from addresses where someone logged in lately, from others) that may
+/// wait for a checker; beyond, a login is answered `busy`.
 pub const QUEUE: usize = 64;
 
 /// Wrong passwords one user name may get from one address before that pair waits.
@@ -88,11 +90,47 @@ struct Job {
     answer: tokio::sync::oneshot::Sender<bool>,
 }
 
+/// The checks waiting for a checker: first those from addresses where someone logged in
+/// lately, then the others.
+#[derive(Default)]
+struct Queue {
+    jobs: Mutex<[VecDeque<Job>; 2]>,
+    ready: Condvar,
+}
+
+impl Queue {
+    /// Queues `job` (`first`: from an address where someone logged in lately); false when its
+    /// line is full.
+    fn push(&self, job: Job, first: bool) -> bool {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let line = &mut jobs[usize::from(!first)];
+        if line.len() >= QUEUE {
+            return false;
+        }
+        line.push_back(job);
+        self.ready.notify_one();
+        true
+    }
+
+    /// The next job, waiting for one.
+    fn pop(&self) -> Job {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(job) = jobs.iter_mut().find_map(VecDeque::pop_front) {
+                return job;
+            }
+            jobs = self.ready.wait(jobs).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
 /// The login state of one server: the checkers, the remembered logins, the guess tables.
 pub struct Logins {
-    queue: OnceLock<SyncSender<Job>>,
+    queue: OnceLock<Arc<Queue>>,
     key: hmac::Key,
     remembered: Mutex<HashMap<Vec<u8>, Instant>>,
+    /// The addresses (an IPv6 /64 as one) where someone logged in lately, and when.
+    trusted: Mutex<HashMap<IpAddr, Instant>>,
     per_name: Guesses,
     per_address: Guesses,
     /// Hashes checked with argon2 since start (for tests and the bench).
@@ -106,6 +144,7 @@ impl Default for Logins {
             queue: OnceLock::new(),
             key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system gives random bytes"),
             remembered: Mutex::new(HashMap::new()),
+            trusted: Mutex::new(HashMap::new()),
             per_name: Guesses::new(FREE, Secret::Password),
             per_address: Guesses::new(FREE_PER_ADDRESS, Secret::Password),
             checked: AtomicU64::new(0),
@@ -133,15 +172,35 @@ impl Logins {
         self.checked.load(Ordering::Relaxed)
     }
 
-    /// Queues a check for a checker thread (started on first use).
-    fn submit(&self, job: Job) -> Result<(), Error> {
+    /// Queues a check for a checker thread (started on first use); `first`: from an address
+    /// where someone logged in lately.
+    fn submit(&self, job: Job, first: bool) -> Result<(), Error> {
         let queue = self.queue.get_or_init(start_checkers);
-        match queue.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(Error::new(
+        match queue.push(job, first) {
+            true => Ok(()),
+            false => Err(Error::new(
                 ErrorKind::Busy,
                 "the server is checking too many logins at once; try again in a moment",
             )),
+        }
+    }
+
+    /// True when someone logged in from `peer`'s address within [`super::guess::FORGET`].
+    fn is_trusted(&self, peer: IpAddr, now: Instant) -> bool {
+        let trusted = self.trusted.lock().unwrap();
+        trusted
+            .get(&address_key(peer))
+            .is_some_and(|&at| now.duration_since(at) < super::guess::FORGET)
+    }
+
+    /// Notes that someone logged in from `peer`.
+    fn trust(&self, peer: IpAddr, now: Instant) {
+        let mut trusted = self.trusted.lock().unwrap();
+        if trusted.len() >= MAX_REMEMBERED {
+            trusted.retain(|_, at| now.duration_since(*at) < super::guess::FORGET);
+        }
+        if trusted.len() < MAX_REMEMBERED {
+            trusted.insert(address_key(peer), now);
         }
     }
 
@@ -173,30 +232,22 @@ impl Logins {
     }
 }
 
-/// Starts the checker threads; they end when the server (the queue's sender) goes.
-fn start_checkers() -> SyncSender<Job> {
-    let (send, receive) = sync_channel::<Job>(QUEUE);
-    let receive = Arc::new(Mutex::new(receive));
+/// Starts the checker threads, which live as long as the process.
+fn start_checkers() -> Arc<Queue> {
+    let queue = Arc::new(Queue::default());
     for i in 0..CHECKERS {
-        let receive = Arc::clone(&receive);
+        let queue = Arc::clone(&queue);
         let started = std::thread::Builder::new()
             .name(format!("nf-login-{i}"))
-            .spawn(move || check_forever(&receive));
+            .spawn(move || loop {
+                let job = queue.pop();
+                let ok = password::verify(&job.phc, &job.secret);
+                let _ = job.answer.send(ok);
+            });
         // Without a checker the queue fills and logins are answered `busy`, which says so.
         drop(started);
     }
-    send
-}
-
-fn check_forever(receive: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = match receive.lock().unwrap_or_else(|e| e.into_inner()).recv() {
-            Ok(job) => job,
-            Err(_) => return,
-        };
-        let ok = password::verify(&job.phc, &job.secret);
-        let _ = job.answer.send(ok);
-    }
+    queue
 }
 
 impl Service {
@@ -248,6 +299,7 @@ impl Service {
         let phc = phc.unwrap_or_else(|| DUMMY.to_string());
         let remember = logins.tag(user, secret, &phc);
         if known && logins.is_remembered(&remember, now) {
+            logins.trust(peer, now);
             return Step::Done(Ok(Principal::User(Arc::from(user))));
         }
         let (answer, receive) = tokio::sync::oneshot::channel();
@@ -256,7 +308,7 @@ impl Service {
             secret: secret.to_string(),
             answer,
         };
-        if let Err(busy) = logins.submit(job) {
+        if let Err(busy) = logins.submit(job, logins.is_trusted(peer, now)) {
             return Step::Done(Err(Refused::Error(busy)));
         }
         Step::Check(Pending {
@@ -283,13 +335,11 @@ impl Service {
         let now = Instant::now();
         if ok && known {
             logins.remember(remember, now);
+            logins.trust(peer, now);
             return Ok(Principal::User(Arc::from(user.as_str())));
         }
-        self.log.line(&format!(
-            "{} login failed for {}: {WRONG}",
-            address_key(peer),
-            quote(&user)
-        ));
+        self.log
+            .line(&format!("{peer} login failed for {}: {WRONG}", quote(&user)));
         for (table, name) in [(&logins.per_address, ""), (&logins.per_name, user.as_str())] {
             if let Some(line) = table.failed_as(peer, name, now) {
                 self.log.line(&line);

@@ -155,6 +155,26 @@ mod tests {
     }
 
     #[test]
+    fn bearer_names_its_user_only_on_a_server_with_users() {
+        let user_of = |value: &str, users: bool| match presented(value, users) {
+            Credentials::Secret { user, secret } => Some((user, secret)),
+            Credentials::Unreadable => None,
+        };
+        assert_eq!(
+            user_of("Bearer alice:s3:cret", true),
+            Some((Some("alice".into()), "s3:cret".into()))
+        );
+        assert_eq!(user_of("Bearer tok:en", false), Some((None, "tok:en".into())));
+        assert_eq!(user_of("Bearer token", true), Some((None, "token".into())));
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("bob:pw")
+        );
+        assert_eq!(user_of(&basic, true), Some((Some("bob".into()), "pw".into())));
+        assert!(user_of("Digest x", true).is_none());
+    }
+
+    #[test]
     fn bearer_and_basic_with_the_token_as_password_are_let_in() {
         let (open, _dir) = crate::service::for_tests(Config::defaults());
         assert!(

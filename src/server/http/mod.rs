@@ -213,14 +213,31 @@ impl<'a> Session<'a> {
                 self.who = admitted.who;
                 self.presented = admitted.presented;
             }
-            Err(auth::Refused::Auth(err)) => return self.fail(head, None, err),
-            Err(auth::Refused::Wait(wait)) => {
+            Err(refused) => {
+                // Nobody was logged in by this request: its line says anonymous, not the last one's.
+                self.who = Principal::Anonymous;
+                self.presented = true;
+                return self.refuse_credentials(head, refused);
+            }
+        }
+        self.route(head)
+    }
+
+    /// Answers credentials that were refused: 401, or 429 while the address must wait.
+    fn refuse_credentials(&mut self, head: &Head, refused: auth::Refused) -> Done {
+        match refused {
+            auth::Refused::Auth(err) => self.fail(head, None, err),
+            auth::Refused::Wait(wait) => {
                 // Logged by the service once a minute per address, not once per try.
                 self.unlogged = true;
                 let retry = [("Retry-After", wait.secs().to_string())];
-                return self.fail_with(head, 429, &retry, None, wait.error());
+                self.fail_with(head, 429, &retry, None, wait.error())
             }
         }
+    }
+
+    /// Serves a request whose credentials were accepted.
+    fn route(&mut self, head: &Head) -> Done {
         if head.target == "*" {
             return match head.method {
                 Method::Options => self.options(head),

@@ -179,6 +179,36 @@ mod tests {
     }
 
     #[test]
+    fn with_users_a_hello_without_credentials_is_anonymous_even_with_a_token() {
+        let mut settings = crate::config::Config::defaults();
+        settings.token = Some("t".into());
+        let (svc, _dir) = crate::service::for_tests(settings);
+        let access = crate::service::access::Access::parse("", std::path::Path::new("a.toml")).unwrap();
+        svc.set_access(Some(access));
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let admit = |line: &[u8]| hello(line, &svc, peer);
+        assert!(matches!(
+            admit(br#"{"op":"hello"}"#),
+            Ok(Admit::As(Principal::Anonymous))
+        ));
+        assert!(matches!(
+            admit(br#"{"op":"hello","token":"t"}"#),
+            Ok(Admit::As(Principal::Token))
+        ));
+        let Ok(Admit::Login { user, secret }) = admit(br#"{"op":"hello","user":"al","secret":"pw"}"#) else {
+            panic!("a login")
+        };
+        assert_eq!((user.as_str(), secret.as_str()), ("al", "pw"));
+        let half = admit(br#"{"op":"hello","user":"al"}"#).err().unwrap();
+        assert_eq!(half.error.kind, ErrorKind::Auth);
+        assert_eq!(
+            admit(br#"{"op":"hello","token":"x"}"#).err().unwrap().error.kind,
+            ErrorKind::Auth,
+            "a wrong token is still refused"
+        );
+    }
+
+    #[test]
     fn wrong_tokens_make_their_address_wait_and_are_logged_once() {
         let mut settings = crate::config::Config::defaults();
         settings.token = Some("t".into());
