@@ -368,6 +368,23 @@ mod tests {
     }
 
     #[test]
+    fn checks_from_trusted_addresses_go_first_and_each_line_is_bounded() {
+        let queue = Queue::default();
+        let job = |secret: &str| Job {
+            phc: String::new(),
+            secret: secret.into(),
+            answer: tokio::sync::oneshot::channel().0,
+        };
+        for i in 0..QUEUE {
+            assert!(queue.push(job(&format!("flood{i}")), false));
+        }
+        assert!(!queue.push(job("one too many"), false), "the line is bounded");
+        assert!(queue.push(job("class"), true), "the other line still takes one");
+        assert_eq!(queue.pop().secret, "class");
+        assert_eq!(queue.pop().secret, "flood0");
+    }
+
+    #[test]
     fn the_dummy_hash_is_checkable_and_matches_nothing() {
         assert_eq!(password::unusable(DUMMY), None);
         assert!(!password::verify(DUMMY, ""));
