@@ -47,7 +47,7 @@ fn class(args: &[&str]) -> Server {
     s
 }
 
-/// `nf ARGS` as `user` with `password` (NF_USER, NF_PASSWORD), TLS as `tls` says.
+/// `nf ARGS` as `user` with `password` (`--user`, NF_PASSWORD), TLS as `tls` says.
 fn nf_as(s: &Server, tls: &str, login: Option<(&str, &str)>, args: &[&str]) -> Output {
     let mut cmd = s.cmd_in(&s.work, args);
     cmd.args(["--tls", tls]);
@@ -57,7 +57,7 @@ fn nf_as(s: &Server, tls: &str, login: Option<(&str, &str)>, args: &[&str]) -> O
         cmd.env_remove("NF_FINGERPRINT");
     }
     if let Some((user, password)) = login {
-        cmd.env("NF_USER", user).env("NF_PASSWORD", password);
+        cmd.args(["--user", user]).env("NF_PASSWORD", password);
     }
     cmd.output().expect("run nf")
 }

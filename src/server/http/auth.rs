@@ -155,6 +155,25 @@ mod tests {
     }
 
     #[test]
+    fn with_users_no_credentials_is_anonymous_and_the_token_still_works() {
+        let mut settings = Config::defaults();
+        settings.token = Some("s3cret".into());
+        let (svc, _dir) = crate::service::for_tests(settings);
+        let access = crate::service::access::Access::parse("", std::path::Path::new("a.toml")).unwrap();
+        svc.set_access(Some(access));
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let who = |auth: Option<&str>| check(&svc, &with(auth), peer).ok().map(|a| (a.who, a.presented));
+        assert_eq!(who(None), Some((Principal::Anonymous, false)));
+        assert_eq!(who(Some("Bearer s3cret")), Some((Principal::Token, true)));
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("x:s3cret")
+        );
+        assert_eq!(who(Some(&basic)), Some((Principal::Token, true)));
+        assert_eq!(who(Some("Bearer nope")), None, "a wrong token is refused");
+    }
+
+    #[test]
     fn bearer_names_its_user_only_on_a_server_with_users() {
         let user_of = |value: &str, users: bool| match presented(value, users) {
             Credentials::Secret { user, secret } => Some((user, secret)),
