@@ -37,7 +37,10 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand sync 'Make a tree equal another, sending only what changed'
             cand stat 'Show stored files by exact name'
             cand config 'Show, locate or create the config file'
+            cand user 'Add, change, remove and list the users of the access file'
+            cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;serve'= {
@@ -277,6 +280,121 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;config;help;help'= {
         }
+        &'nf;user'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a user with a password'
+            cand passwd 'Change a user''s password'
+            cand rm 'Remove a user'
+            cand ls 'List the users and their groups'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;user;add'= {
+            cand -g 'A group the user belongs to (rules name it as @GROUP). Repeatable'
+            cand --group 'A group the user belongs to (rules name it as @GROUP). Repeatable'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --generate 'Make a random password and print it once, instead of reading one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;user;passwd'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --generate 'Make a random password and print it once, instead of reading one'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;user;rm'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;user;ls'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --json 'Print a JSON array of {name, groups} objects'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;user;help'= {
+            cand add 'Add a user with a password'
+            cand passwd 'Change a user''s password'
+            cand rm 'Remove a user'
+            cand ls 'List the users and their groups'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;user;help;add'= {
+        }
+        &'nf;user;help;passwd'= {
+        }
+        &'nf;user;help;rm'= {
+        }
+        &'nf;user;help;ls'= {
+        }
+        &'nf;user;help;help'= {
+        }
+        &'nf;access'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Print the rights a user has at a path, and the rules that give them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;access;check'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --json 'Print a JSON object {user, path, rights, hidden, traversable, rules}'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;access;help'= {
+            cand check 'Print the rights a user has at a path, and the rules that give them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;access;help;check'= {
+        }
+        &'nf;access;help;help'= {
+        }
         &'nf;completions'= {
             cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
             cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -287,6 +405,40 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'nf;receipt'= {
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;verify'= {
+            cand --fingerprint 'The fingerprint of the server that must have signed (sha256//BASE64, from `nf serve --fingerprint`); without it, any key recorded in known_servers'
+            cand --file 'Also check that this local file is the content the receipt states (size and BLAKE3)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;receipt;help'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;receipt;help;verify'= {
+        }
+        &'nf;receipt;help;help'= {
         }
         &'nf;help'= {
             cand serve 'Run the file server'
@@ -299,7 +451,10 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand sync 'Make a tree equal another, sending only what changed'
             cand stat 'Show stored files by exact name'
             cand config 'Show, locate or create the config file'
+            cand user 'Add, change, remove and list the users of the access file'
+            cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
+            cand receipt 'Check receipts: what a server signed that it accepted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;help;serve'= {
@@ -328,7 +483,31 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;help;config;init'= {
         }
+        &'nf;help;user'= {
+            cand add 'Add a user with a password'
+            cand passwd 'Change a user''s password'
+            cand rm 'Remove a user'
+            cand ls 'List the users and their groups'
+        }
+        &'nf;help;user;add'= {
+        }
+        &'nf;help;user;passwd'= {
+        }
+        &'nf;help;user;rm'= {
+        }
+        &'nf;help;user;ls'= {
+        }
+        &'nf;help;access'= {
+            cand check 'Print the rights a user has at a path, and the rules that give them'
+        }
+        &'nf;help;access;check'= {
+        }
         &'nf;help;completions'= {
+        }
+        &'nf;help;receipt'= {
+            cand verify 'Check that receipts were signed by a server you trust and were not changed'
+        }
+        &'nf;help;receipt;verify'= {
         }
         &'nf;help;help'= {
         }

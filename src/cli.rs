@@ -49,7 +49,8 @@ pub enum Command {
     #[command(
         long_about = "Run the file server: listen on an address and keep files in a storage \
                       directory. Logs one line per request to stderr. Stops cleanly on Ctrl-C or \
-                      SIGTERM; an upload cut off by the stop is kept as a partial for --resume.",
+                      SIGTERM; an upload cut off by the stop is kept as a partial for --resume. \
+                      The access file (users and rules) is re-read on SIGHUP and when it changes.",
         after_help = "Examples:\n  nf serve\n  nf serve --listen 0.0.0.0:8889 --root /srv/files"
     )]
     Serve(ServeCommand),
@@ -172,6 +173,32 @@ pub enum Command {
     )]
     Config(ConfigArgs),
 
+    /// Add, change, remove and list the users of the access file.
+    #[command(
+        long_about = "Manage the users of the access file (the `access_file` key; README.md, \
+                      \"Users and rights\"): `add` a user with a password and groups, change a \
+                      password with `passwd`, `rm` a user, `ls` the users and their groups (never \
+                      a password's hash). A password is read from standard input when it is not a \
+                      terminal (one line, as htpasswd -i), else asked twice without echo; \
+                      --generate makes a random one and prints it once. The file keeps its \
+                      comments, rules and order; it is checked before it is written, written \
+                      atomically with mode 0600, and created (with its directory) by the first \
+                      `nf user add`. A running `nf serve` picks the change up by itself.",
+        after_help = "Examples:\n  nf user add alice --group students\n  echo \"$PASS\" | nf user passwd alice\n  nf user ls --json"
+    )]
+    User(UserArgs),
+
+    /// Explain what a user may do at a path.
+    #[command(
+        long_about = "Inspect the access file (the `access_file` key). `nf access check USER PATH` \
+                      prints the rights USER (a user's name, or anonymous) has at PATH on the \
+                      server, each rule that gives them as FILE:LINE, and whether PATH is hidden \
+                      from USER (asking for it answers \"no file named\") or only traversable (a \
+                      folder above a grant: listing it shows only the way there).",
+        after_help = "Examples:\n  nf access check alice /submissions/alice\n  nf access check anonymous /pub --json"
+    )]
+    Access(AccessArgs),
+
     /// Print a shell completion script.
     #[command(
         long_about = "Print the completion script for SHELL on standard output, generated from \
@@ -180,6 +207,19 @@ pub enum Command {
         after_help = "Examples:\n  nf completions bash > ~/.local/share/bash-completion/completions/nf\n  nf completions zsh > ~/.zfunc/_nf\n  nf completions fish > ~/.config/fish/completions/nf.fish"
     )]
     Completions(CompletionsArgs),
+
+    /// Check receipts: what a server signed that it accepted.
+    #[command(
+        long_about = "Check receipts offline. A receipt (`curl -H 'NF-Receipt: 1' -T FILE URL`) \
+                      states a file's name, size, BLAKE3, commit time and who sent it, signed \
+                      with the server's identity key. `nf receipt verify` checks the signature \
+                      against the fingerprint given with --fingerprint, or else the key recorded \
+                      for a server in known_servers; a receipt signed by any other key proves \
+                      nothing and is refused. With --file, it also checks that a local file is \
+                      the content the receipt states.",
+        after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify r.json --fingerprint sha256//… --file essay.pdf"
+    )]
+    Receipt(ReceiptArgs),
 }
 
 /// Flags every client command shares.
@@ -468,6 +508,157 @@ pub struct InitArgs {
     /// Overwrite the config file if it already exists.
     #[arg(short, long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user with a password.
+    #[command(
+        long_about = "Add a user to the access file (created with mode 0600 if missing), with a \
+                      password (from standard input when it is not a terminal, else asked twice; \
+                      or --generate) and the groups given with --group.",
+        after_help = "Examples:\n  nf user add alice --group students\n  nf user add teacher --generate\n  printf '%s\\n' \"$PASS\" | nf user add bob"
+    )]
+    Add(UserAddArgs),
+
+    /// Change a user's password.
+    #[command(
+        long_about = "Set a new password for a user of the access file (from standard input when \
+                      it is not a terminal, else asked twice; or --generate). The user's groups \
+                      and the rest of the file stay as they are.",
+        after_help = "Examples:\n  nf user passwd alice\n  nf user passwd alice --generate"
+    )]
+    Passwd(UserPasswdArgs),
+
+    /// Remove a user.
+    #[command(
+        long_about = "Remove a user's table from the access file. Rules that name the user stay \
+                      (they give nothing to nobody until a user of that name is added again).",
+        after_help = "Examples:\n  nf user rm alice\n  nf --config /etc/nf/serve.toml user rm alice"
+    )]
+    Rm(UserNameArg),
+
+    /// List the users and their groups.
+    #[command(
+        long_about = "List the users of the access file with their groups, one per line; with \
+                      --json, a JSON array of {name, groups} objects. Password hashes are never \
+                      shown.",
+        after_help = "Examples:\n  nf user ls\n  nf user ls --json | jq -r '.[].name'"
+    )]
+    Ls(UserLsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArg {
+    /// The user's name (letters, digits, `.`, `_`, `-`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    #[command(flatten)]
+    pub user: UserNameArg,
+
+    /// A group the user belongs to (rules name it as @GROUP). Repeatable.
+    #[arg(short, long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+
+    /// Make a random password and print it once, instead of reading one.
+    #[arg(long)]
+    pub generate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPasswdArgs {
+    #[command(flatten)]
+    pub user: UserNameArg,
+
+    /// Make a random password and print it once, instead of reading one.
+    #[arg(long)]
+    pub generate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserLsArgs {
+    /// Print a JSON array of {name, groups} objects.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    #[command(subcommand)]
+    pub action: AccessAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessAction {
+    /// Print the rights a user has at a path, and the rules that give them.
+    #[command(
+        long_about = "Print the rights USER has at PATH (and everything below it), each rule that \
+                      gives them as FILE:LINE, and whether PATH is hidden from USER or only \
+                      traversable. Reads the access file only: no server is asked.",
+        after_help = "Examples:\n  nf access check alice /submissions/alice\n  nf access check anonymous /pub --json"
+    )]
+    Check(AccessCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccessCheckArgs {
+    /// A user's name, or anonymous (whoever did not log in, and the old dialects).
+    #[arg(value_name = "USER")]
+    pub user: String,
+
+    /// A path on the server (/ is the top).
+    #[arg(value_name = "PATH")]
+    pub path: String,
+
+    /// Print a JSON object {user, path, rights, hidden, traversable, rules}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    #[command(subcommand)]
+    pub action: ReceiptAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptAction {
+    /// Check that receipts were signed by a server you trust and were not changed.
+    #[command(
+        long_about = "Check each receipt's signature against the fingerprint given with \
+                      --fingerprint, or else the key recorded for a server in known_servers, \
+                      and print what it proves. Exit 0 when every receipt verifies; otherwise \
+                      each failure says why (a changed field, another server's key, a key with \
+                      no reason to be trusted) and the exit code is 6.",
+        after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify receipts/*.json --fingerprint sha256//…"
+    )]
+    Verify(ReceiptVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptVerifyArgs {
+    /// Receipt files (JSON, as the server answered).
+    #[arg(required = true, value_name = "RECEIPT", value_hint = ValueHint::FilePath)]
+    pub receipts: Vec<PathBuf>,
+
+    /// The fingerprint of the server that must have signed (sha256//BASE64, from
+    /// `nf serve --fingerprint`); without it, any key recorded in known_servers.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+
+    /// Also check that this local file is the content the receipt states (size and BLAKE3).
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

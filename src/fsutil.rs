@@ -86,6 +86,26 @@ pub fn direct_twin(file: &std::fs::File) -> Option<std::fs::File> {
         .ok()
 }
 
+/// Writes `bytes` to `temp`, a new owner-only (0600) file, and makes them durable (fsync); on
+/// failure the file is removed again. The first half of an atomic replace: rename it next.
+pub fn write_private_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

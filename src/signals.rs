@@ -1,5 +1,6 @@
 //! Ctrl-C and SIGTERM handled on a thread of their own: the stop signals are blocked in every
-//! thread, and one waiter thread receives them with `sigwait` and runs a closure. No async
+//! thread, and one waiter thread receives them with `sigwait` and runs a closure (the server
+//! also takes SIGHUP there: re-read the access file, keep running). No async
 //! signal handlers, so the closure may lock and print freely. A transfer interrupted this way
 //! returns to `main`, which re-raises the signal: only `main` ends the process.
 
@@ -17,7 +18,29 @@ pub fn block() -> Blocked {
     Blocked(crate::sys::block_stop_signals())
 }
 
+/// The stop signals and SIGHUP, for the server; see [`Blocked::serve`].
+pub fn block_with_hangup() -> Blocked {
+    Blocked(crate::sys::block_signals(&[
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+    ]))
+}
+
 impl Blocked {
+    /// Runs `hangup()` on a waiter thread on each SIGHUP, and `stop(signal)` (once, then the
+    /// thread ends) when a stop signal arrives. For a set from [`block_with_hangup`].
+    pub fn serve(self, hangup: impl Fn() + Send + 'static, stop: impl FnOnce(i32) + Send + 'static) {
+        let set = self.0;
+        std::thread::spawn(move || loop {
+            match set.wait() {
+                Some(libc::SIGHUP) => hangup(),
+                Some(sig) => return stop(sig),
+                None => return,
+            }
+        });
+    }
+
     /// Runs `then(signal)` on a waiter thread when a stop signal arrives.
     pub fn then(self, then: impl FnOnce(i32) + Send + 'static) {
         let set = self.0;

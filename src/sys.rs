@@ -74,12 +74,18 @@ pub struct StopSignals(libc::sigset_t);
 
 /// Blocks SIGINT and SIGTERM in this thread (and the threads it starts from now on).
 pub fn block_stop_signals() -> StopSignals {
+    block_signals(&[libc::SIGINT, libc::SIGTERM])
+}
+
+/// Blocks `signals` in this thread (and the threads it starts from now on).
+pub fn block_signals(signals: &[i32]) -> StopSignals {
     // SAFETY: plain libc calls on a local sigset.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
+        for &sig in signals {
+            libc::sigaddset(&mut set, sig);
+        }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         StopSignals(set)
     }
@@ -126,6 +132,18 @@ pub fn hostname() -> Option<String> {
 
 // ---------------------------------------------------------------------------------------
 // Sockets
+
+/// Takes an exclusive advisory lock on `file` (`flock`), waiting for it; it is released when
+/// the file is closed.
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: flock on a descriptor the File owns.
+        match check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
 
 /// Sets the accept queue of the listening socket `fd` to `backlog` (Linux applies a second
 /// `listen` to a listening socket as a new backlog).

@@ -375,7 +375,7 @@ fn nf_without_arguments_prints_a_short_usage_and_exits_2() {
     let text = stderr(&out);
     assert!(text.contains("Usage: nf [OPTIONS] <COMMAND>"), "{text}");
     assert!(
-        text.contains("serve, put, get, ls, rm, mkdir, mv, sync, stat, config, completions"),
+        text.contains("serve, put, get, ls, rm, mkdir, mv, sync, stat, config, user, access, completions"),
         "{text}"
     );
     assert!(text.contains("nf --help"), "{text}");

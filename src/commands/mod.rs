@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns its arguments into client or server calls and the
 //! results into terminal output. No socket code lives here.
 
+mod access;
 mod completions;
 mod config;
 mod get;
@@ -8,10 +9,12 @@ mod ls;
 mod mkdir;
 mod mv;
 mod put;
+mod receipt;
 mod rm;
 mod serve;
 mod stat;
 mod sync;
+mod user;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
 use crate::client::{Client, Done, Login, Progress, Target};
@@ -62,6 +65,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stat(args) => stat::run(&ctx, args),
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Config(_) => config::show(&ctx),
+        Command::User(args) => user::run(&ctx, &args.action),
+        Command::Access(args) => access::run(&ctx, &args.action),
+        Command::Receipt(args) => receipt::run(&ctx, &args),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
@@ -84,7 +90,8 @@ fn tune_allocator() {
 /// The config keys a command reads: a bad value of another key does not stop it.
 fn keys_read_by(command: &Command) -> ReadBy {
     match command {
-        Command::Serve(_) => ReadBy::Server,
+        // The access file is the server's: `nf user` and `nf access` edit and explain it.
+        Command::Serve(_) | Command::User(_) | Command::Access(_) => ReadBy::Server,
         Command::Config(_) => ReadBy::Both,
         _ => ReadBy::Client,
     }
@@ -146,7 +153,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
         }
-        Command::Completions(_) => {}
+        Command::Completions(_) | Command::User(_) | Command::Access(_) | Command::Receipt(_) => {}
     }
     flags
 }
@@ -375,7 +382,15 @@ pub fn other_spelling(client: &mut Client, name: &FileName) -> Result<Option<Fil
     let pattern = (pattern.len() <= crate::glob::MAX_PATTERN_BYTES).then_some(pattern.as_str());
     let listed = match client.list(name.parent().as_ref(), pattern) {
         Ok(l) => l,
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Conflict) => return Ok(None),
+        // A folder that may not be listed (a drop folder) has no other spelling to offer.
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::Forbidden
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let mut found: Vec<FileName> = listed

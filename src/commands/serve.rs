@@ -1,10 +1,12 @@
-//! `nf serve`: open the store, bind, run until Ctrl-C or SIGTERM. The server module binds and
-//! tunes the socket; this command only says what happens.
+//! `nf serve`: open the store, bind, run until Ctrl-C or SIGTERM (SIGHUP re-reads the access
+//! file). The server module binds and tunes the socket; this command only says what happens.
 
 use crate::cli::ServeCommand;
 use crate::commands::Context;
 use crate::error::Result;
 use crate::server::Server;
+use crate::service::access::Access;
+use crate::service::reload::{self, Reloader};
 use crate::service::Logger;
 use crate::signals;
 use crate::store::{Partials, Store};
@@ -19,8 +21,8 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
         )?;
         return crate::output::print(&format!("{}\n", identity.fingerprint));
     }
-    // Before any thread starts, so that only the waiter ever sees a stop signal.
-    let stop = signals::block();
+    // Before any thread starts, so that only the waiter ever sees a stop signal or SIGHUP.
+    let stop = signals::block_with_hangup();
     let log = Logger {
         quiet: ctx.quiet,
         verbose: ctx.verbose,
@@ -39,14 +41,9 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| cfg.listen.clone());
-    let exposed = server.local_addr().map(|a| !a.ip().is_loopback()).unwrap_or(true);
-    if exposed && cfg.token.is_none() {
-        eprintln!(
-            "nf serve: WARNING: listening on {} with no token: anyone who can reach this address \
-             can read, overwrite and delete every file in the storage directory. Set `token` in \
-             the config (or NF_TOKEN) on the server and its clients, or listen on 127.0.0.1.",
-            cfg.listen
-        );
+    let access = server.service().policy().access();
+    for warning in start_warnings(cfg, &server, access.as_deref()) {
+        eprintln!("nf serve: WARNING: {warning}");
     }
     if cfg.require_tls && cfg.compat {
         eprintln!(
@@ -59,19 +56,72 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         server.fingerprint().unwrap_or("none")
     ));
+    log.line(&match &access {
+        Some(a) => format!(
+            "access file {} in force: {}",
+            a.file.display(),
+            reload::summary(a)
+        ),
+        None => format!(
+            "no access file ({} does not exist): whoever is let in may do everything",
+            cfg.access_file.display()
+        ),
+    });
     // After the first line: what the store found at start-up (the object store's probe).
     notes.set_log(std::sync::Arc::new(move |line: &str| log.line(line)));
+    let reloader = Reloader::new(&cfg.access_file, server.service(), log);
+    reloader.watch();
     let handle = server.stop_handle();
-    stop.then(move |sig| {
-        log.line(&format!(
-            "{}: stopping (interrupted uploads are kept for --resume)",
-            signals::name(sig)
-        ));
-        handle.stop();
-    });
+    stop.serve(
+        move || reloader.reload(),
+        move |sig| {
+            log.line(&format!(
+                "{}: stopping (interrupted uploads are kept for --resume)",
+                signals::name(sig)
+            ));
+            handle.stop();
+        },
+    );
     server.run()?;
     log.line("stopped");
     Ok(())
+}
+
+/// What start-up warns about: an access file others can read; a server others can reach that
+/// lets anyone change files (no token and no access file, or rules that give `*` or
+/// `anonymous` write, overwrite or delete).
+fn start_warnings(cfg: &crate::config::Config, server: &Server, access: Option<&Access>) -> Vec<String> {
+    let mut warnings: Vec<String> = access
+        .and_then(|a| reload::exposed(&a.file))
+        .into_iter()
+        .collect();
+    let exposed = server.local_addr().map(|a| !a.ip().is_loopback()).unwrap_or(true);
+    if !exposed || cfg.token.is_some() && access.is_none() {
+        return warnings;
+    }
+    match access {
+        None => warnings.push(format!(
+            "listening on {} with no token: anyone who can reach this address can read, \
+             overwrite and delete every file in the storage directory. Set `token` in the config \
+             (or NF_TOKEN) on the server and its clients, add users (`nf user add`), or listen on \
+             127.0.0.1.",
+            cfg.listen
+        )),
+        Some(a) => {
+            let open = reload::anonymous_changes(a);
+            if !open.is_empty() {
+                warnings.push(format!(
+                    "listening on {}: the access file {} lets anyone who can reach this address \
+                     change files without logging in: {}. Give those rights to users or \
+                     @groups, or listen on 127.0.0.1.",
+                    cfg.listen,
+                    a.file.display(),
+                    open.join(", ")
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// Removes partial uploads older than `max_age`, now and then (start-up already did once).

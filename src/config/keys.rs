@@ -534,7 +534,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Path,
         doc: "The users and rules of `nf serve` (written by `nf user`; README, \"Users and rights\").\n\
               Without this file nothing changes: an open server stays open and the token gives\n\
-              every right. Set explicitly, it must exist.",
+              every right. Set explicitly, it must exist. Re-read on SIGHUP and when it changes.",
         default: Initial::Computed {
             shown: "~/.config/nf/access.toml",
             value: || {

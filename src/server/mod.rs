@@ -92,8 +92,10 @@ impl Server {
         )?;
         let tls = identity.server_config()?;
         let access = crate::service::access::configured(&settings)?;
+        let signer = crate::receipt::Signer::new(&identity.certs[0], &identity.key)?;
         let mut server = Server::new(listener, store, settings, log, fd_limit);
         server.handle.svc.set_access(access);
+        server.handle.svc.set_signer(signer);
         server.tls = Some(tls);
         server.fingerprint = Some(identity.fingerprint);
         Ok(server)
@@ -128,6 +130,11 @@ impl Server {
 
     pub fn stop_handle(&self) -> StopHandle {
         self.handle.clone()
+    }
+
+    /// The operations layer it serves (to put a re-read access file in force).
+    pub fn service(&self) -> Arc<Service> {
+        Arc::clone(&self.handle.svc)
     }
 
     /// Serves until stopped, then waits (bounded) for the requests in progress to end.

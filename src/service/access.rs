@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -58,6 +59,11 @@ impl Rights {
 
     pub fn with(self, other: Rights) -> Rights {
         Rights(self.0 | other.0)
+    }
+
+    /// This set without `write`, `overwrite` and `delete`.
+    pub fn without_changes(self) -> Rights {
+        Rights(self.0 & (Rights::bit(Right::List) | Rights::bit(Right::Read)))
     }
 
     /// The words of the rights in this set, in [`Rights::WORDS`] order.
@@ -147,17 +153,29 @@ pub struct Rule {
     /// the whole tree).
     pub path: String,
     pub rights: Rights,
+    /// After this moment the rule's `write`, `overwrite` and `delete` no longer apply
+    /// (`until`, a hand-in's deadline); with its text as written, for messages.
+    pub until: Option<(SystemTime, String)>,
     /// Where the rule starts in the file (1-based).
     pub line: usize,
 }
 
 impl Rule {
+    /// The rights the rule gives at `now`: without the changing ones once its deadline passed.
+    pub fn rights_at(&self, now: SystemTime) -> Rights {
+        match &self.until {
+            Some((until, _)) if now > *until => self.rights.without_changes(),
+            _ => self.rights,
+        }
+    }
+
     /// Whether the rule names `who` (whose groups, if a user, are in `users`).
     fn names(&self, who: &Principal, users: &BTreeMap<String, User>) -> bool {
         self.who.iter().any(|w| match (w, who) {
             (Who::Everyone, _) => true,
             (Who::Anonymous, Principal::Anonymous) => true,
-            (Who::User(n), Principal::User(u)) => n.as_str() == &**u,
+            // A user removed from the file (on a connection opened before) is nobody's name.
+            (Who::User(n), Principal::User(u)) => n.as_str() == &**u && users.contains_key(&**u),
             (Who::Group(g), Principal::User(u)) => users
                 .get(&**u)
                 .is_some_and(|user| user.groups.iter().any(|ug| ug == g)),
@@ -286,10 +304,29 @@ impl Access {
                 rights = rights.with(one);
             }
             let path = tidy_path(rule.path.get_ref()).map_err(|why| at(rule.path.span(), why))?;
+            let until = match rule.until {
+                None => None,
+                Some(raw) => {
+                    let span = raw.span();
+                    let text = time_text(raw.into_inner());
+                    let when = parse_deadline(&text).ok_or_else(|| {
+                        at(
+                            span,
+                            format!(
+                                "`until` {} is not a date and time with a zone, such as \
+                                 2026-12-20T23:59:00Z or 2026-12-20T23:59:00+01:00",
+                                quote(&text)
+                            ),
+                        )
+                    })?;
+                    Some((when, text))
+                }
+            };
             rules.push(Rule {
                 who,
                 path,
                 rights,
+                until,
                 line: line_of(text, span.start),
             });
         }
@@ -311,11 +348,29 @@ impl Access {
         })
     }
 
-    /// The rights `who` has on `path` (`None`: the top): what every rule naming `who` on
+    /// The rights `who` has on `path` (`None`: the top) now: what every rule naming `who` on
     /// `path` or a folder above it gives, added up.
     pub fn rights(&self, who: &Principal, path: Option<&FileName>) -> Rights {
+        self.rights_at(who, path, SystemTime::now())
+    }
+
+    /// [`Access::rights`] at the moment `now` (a rule's deadline may have passed).
+    pub fn rights_at(&self, who: &Principal, path: Option<&FileName>, now: SystemTime) -> Rights {
         self.grants(who, path)
-            .fold(Rights::NONE, |acc, rule| acc.with(rule.rights))
+            .fold(Rights::NONE, |acc, rule| acc.with(rule.rights_at(now)))
+    }
+
+    /// The rule whose deadline, passed at `now`, took `right` on `path` from `who`: why a
+    /// hand-in is refused. `None` when no passed deadline explains it.
+    pub fn passed_deadline<'a>(
+        &'a self,
+        who: &'a Principal,
+        right: Right,
+        path: Option<&'a FileName>,
+        now: SystemTime,
+    ) -> Option<&'a Rule> {
+        self.grants(who, path)
+            .find(|rule| rule.rights.has(right) && !rule.rights_at(now).has(right))
     }
 
     /// True when `path` (`None`: the top) is a folder above a path where a rule gives `who`
@@ -337,6 +392,21 @@ impl Access {
         self.rights(who, name.parent().as_ref()).has(Right::List)
             || !self.rights(who, Some(name)).is_empty()
             || self.leads_to_grant(who, Some(name))
+    }
+
+    /// True when `name` appears in `who`'s listings: `list` on its folder, a rule giving `who`
+    /// a right on `name` itself now, or a grant below it (the way there). Stricter than
+    /// [`Access::shows`], which it implies: a right inherited from a folder above (a drop
+    /// folder's `write`) lets `who` name what is there, not list it.
+    pub fn listed(&self, who: &Principal, name: &FileName) -> bool {
+        let now = SystemTime::now();
+        self.rights(who, name.parent().as_ref()).has(Right::List)
+            || self.leads_to_grant(who, Some(name))
+            || self.rules.iter().any(|rule| {
+                !rule.rights_at(now).is_empty()
+                    && rule.names(who, &self.users)
+                    && matches!(rule.path_for(who), Some(Some(at)) if at == *name)
+            })
     }
 }
 
@@ -380,6 +450,45 @@ struct RawRule {
     who: Vec<Spanned<String>>,
     path: Spanned<String>,
     rights: Vec<Spanned<String>>,
+    until: Option<Spanned<toml::Value>>,
+}
+
+/// A moment as TOML writes it (`until = 2026-12-20T23:59:00Z`), or as a string; other
+/// values as TOML would write them (for the message).
+fn time_text(value: toml::Value) -> String {
+    match value {
+        toml::Value::String(t) => t,
+        other => other.to_string(),
+    }
+}
+
+/// An RFC 3339 moment with its zone (`Z` or `±HH:MM`); `None` for anything else, a local
+/// time without a zone included (whose zone: the server's or the student's?).
+pub fn parse_deadline(text: &str) -> Option<SystemTime> {
+    let text = text.trim().replacen(' ', "T", 1);
+    if let Some(t) = crate::human::parse_rfc3339(&text) {
+        return Some(t);
+    }
+    let split = text.len().checked_sub(6)?;
+    let (base, zone) = text.split_at(split);
+    let sign = match zone.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = zone[1..].split_once(':')?;
+    let (h, m): (u64, u64) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 23 || m > 59 || zone[1..].len() != 5 {
+        return None;
+    }
+    let local = crate::human::parse_rfc3339(&format!("{base}Z"))?;
+    let offset = std::time::Duration::from_secs(h * 3600 + m * 60);
+    // 12:00+01:00 is 11:00Z.
+    if sign > 0 {
+        local.checked_sub(offset)
+    } else {
+        local.checked_add(offset)
+    }
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -512,6 +621,16 @@ rights = ["all"]
         assert!(access.leads_to_grant(&alice, Some(&name("submissions"))));
         assert!(!access.leads_to_grant(&alice, Some(&name("submissions/alice"))));
         assert!(!access.leads_to_grant(&alice, Some(&name("submissions/bob"))));
+        // A user removed from the file (still connected) gets only what `*` gives, even where
+        // a rule still names them.
+        let mut removed = access.clone();
+        removed.users.remove("teacher");
+        let gone = user("teacher");
+        assert_eq!(removed.rights(&gone, None), Rights::NONE);
+        assert_eq!(
+            removed.rights(&gone, Some(&name("pub/x"))).to_string(),
+            "list, read"
+        );
         assert!(access.shows(&alice, &name("submissions")));
         assert!(access.shows(&alice, &name("submissions/alice")));
         assert!(access.shows(&alice, &name("submissions/alice/a.txt")));
@@ -521,6 +640,38 @@ rights = ["all"]
         assert!(access.shows(&alice, &name("pub")));
         assert!(!access.shows(&Principal::Anonymous, &name("submissions")));
         assert!(access.shows(&Principal::Anonymous, &name("pub/x")));
+    }
+
+    #[test]
+    fn listings_show_the_way_to_a_grant_and_listable_folders_but_not_what_a_drop_holds() {
+        let text = format!(
+            "{}\n[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n",
+            "[[allow]]\nwho = [\"@students\"]\npath = \"/submissions/{user}\"\nrights = [\"list\", \"read\"]\n\n[users.alice]\npassword = \"HASH\"\ngroups = [\"students\"]\n"
+                .replace("HASH", HASH)
+        );
+        let access = Access::parse(&text, Path::new("access.toml")).unwrap();
+        let alice = user("alice");
+        // (name, listed, shown: may be named in a request without not_found)
+        let table = [
+            ("submissions", true, true),
+            ("submissions/alice", true, true),
+            ("submissions/alice/essay.txt", true, true),
+            ("submissions/bob", false, false),
+            ("drop", true, true),
+            ("drop/old.txt", false, true),
+            ("secret.txt", false, false),
+        ];
+        for (path, listed, shown) in table {
+            assert_eq!(access.listed(&alice, &name(path)), listed, "{path} listed");
+            assert_eq!(access.shows(&alice, &name(path)), shown, "{path} shown");
+        }
+        assert!(!access.listed(&Principal::Anonymous, &name("submissions")));
+        assert!(access.listed(&Principal::Anonymous, &name("drop")));
+        // A drop folder whose deadline passed gives nothing: neither listed nor shown.
+        let past = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\nuntil = 2000-01-01T00:00:00Z\n";
+        let access = Access::parse(past, Path::new("access.toml")).unwrap();
+        assert!(!access.listed(&Principal::Anonymous, &name("drop")));
+        assert!(!access.shows(&Principal::Anonymous, &name("drop")));
     }
 
     #[test]
@@ -544,7 +695,19 @@ rights = ["all"]
                 ":3: invalid name",
             ),
             (
+                "[[allow]]\nwho = [\"*\"]\npath = \"/\"\nrights = []\nuntil = \"soon\"\n",
+                ":5: `until` \"soon\" is not",
+            ),
+            (
+                "[[allow]]\nwho = [\"*\"]\npath = \"/\"\nrights = []\nuntil = 2026-12-20T23:59:00\n",
+                ":5: `until`",
+            ),
+            (
                 "[[allow]]\nwho = [\"*\"]\npath = \"/\"\nrights = []\nuntil = 3\n",
+                ":5: `until` \"3\" is not",
+            ),
+            (
+                "[[allow]]\nwho = [\"*\"]\npath = \"/\"\nrights = []\nwhen = 3\n",
                 ":5: unknown field",
             ),
             ("[users]\nalice = 3\n", ":2:"),
@@ -558,6 +721,60 @@ rights = ["all"]
                 "{text:?}: {}",
                 err.message
             );
+        }
+    }
+
+    #[test]
+    fn a_passed_deadline_keeps_list_and_read_and_takes_the_rest() {
+        let text = "[users.alice]\npassword = \"HASH\"\ngroups = [\"students\"]\n\n\
+                    [[allow]]\nwho = [\"@students\"]\npath = \"/hw1/{user}\"\n\
+                    rights = [\"all\"]\nuntil = 2026-12-20T23:59:00+01:00\n"
+            .replace("HASH", HASH);
+        let access = Access::parse(&text, Path::new("a.toml")).unwrap();
+        let rule = &access.rules[0];
+        assert_eq!(rule.until.as_ref().unwrap().1, "2026-12-20T23:59:00+01:00");
+        let deadline = crate::human::parse_rfc3339("2026-12-20T22:59:00Z").unwrap();
+        assert_eq!(rule.until.as_ref().unwrap().0, deadline);
+        let alice = user("alice");
+        let path = name("hw1/alice/a.txt");
+        let before = deadline - std::time::Duration::from_secs(1);
+        let after = deadline + std::time::Duration::from_secs(1);
+        assert_eq!(access.rights_at(&alice, Some(&path), before), Rights::ALL);
+        assert_eq!(
+            access.rights_at(&alice, Some(&path), after).to_string(),
+            "list, read"
+        );
+        assert!(access
+            .passed_deadline(&alice, Right::Write, Some(&path), before)
+            .is_none());
+        assert_eq!(
+            access
+                .passed_deadline(&alice, Right::Write, Some(&path), after)
+                .map(|r| r.line),
+            Some(5)
+        );
+        assert!(access
+            .passed_deadline(&alice, Right::Read, Some(&path), after)
+            .is_none());
+    }
+
+    #[test]
+    fn deadlines_need_a_zone() {
+        let z = parse_deadline("2026-12-20T23:59:00Z").unwrap();
+        assert_eq!(parse_deadline("2026-12-20 23:59:00Z"), Some(z));
+        assert_eq!(
+            parse_deadline("2026-12-21T01:29:00+01:30"),
+            Some(z + std::time::Duration::from_secs(0))
+        );
+        assert_eq!(parse_deadline("2026-12-20T18:59:00-05:00"), Some(z));
+        for bad in [
+            "2026-12-20T23:59:00",
+            "2026-12-20",
+            "soon",
+            "2026-12-20T23:59:00+1:00",
+            "",
+        ] {
+            assert_eq!(parse_deadline(bad), None, "{bad}");
         }
     }
 

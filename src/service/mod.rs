@@ -5,12 +5,15 @@
 //! sockets.
 
 pub mod access;
+pub mod access_edit;
 pub mod guess;
 mod log;
 pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipts;
+pub mod reload;
 mod room;
 
 use std::io::Write;
@@ -41,6 +44,8 @@ pub struct Service {
     pub guesses: Guesses,
     /// Users logging in: the checkers, remembered logins, guessing per name ([`login`]).
     pub logins: login::Logins,
+    /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
+    signer: std::sync::OnceLock<crate::receipt::Signer>,
     stopping: AtomicBool,
 }
 
@@ -67,6 +72,7 @@ impl Service {
             log,
             guesses: Guesses::default(),
             logins: login::Logins::default(),
+            signer: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
         }
     }

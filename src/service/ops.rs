@@ -3,7 +3,7 @@
 //! validated names, and replies; here each operation asks the [`Policy`] for the right it
 //! needs, applies the server's limits, and calls the store. Policy is written once.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
 
@@ -19,7 +19,11 @@ impl Service {
     }
 
     /// Visits the entries under `from` as [`Store::walk`](crate::store::Store::walk) does:
-    /// streamed, nothing gathered.
+    /// streamed, nothing gathered; only those `who` may see ([`Policy::view`]), so every
+    /// dialect's listing (native, `?json`, the page, `?tar`, the old dialects') shows the
+    /// same names. Returns how many were visited.
+    ///
+    /// [`Policy::view`]: super::Policy::view
     pub fn walk(
         &self,
         who: &Principal,
@@ -28,20 +32,65 @@ impl Service {
         visit: &mut Visit<'_>,
     ) -> Result<u64> {
         self.allowed(who, Right::List, from)?;
-        self.store.walk(from, recursive, visit)
+        let view = self.policy.view(who);
+        if view.shows_all() {
+            return self.store.walk(from, recursive, visit);
+        }
+        // Nothing below a folder the view hides shows (whatever shows is under a listable
+        // folder or on the way to a grant, and so is each folder above it): not gone into.
+        let into = |dir: &FileName| recursive && view.shows(dir);
+        let mut shown = 0;
+        self.store.walk_into(from, &into, &mut |entry| {
+            if !view.shows(&entry.name) {
+                return Ok(());
+            }
+            shown += 1;
+            visit(entry)
+        })?;
+        Ok(shown)
     }
 
-    /// The entries of the directory `dir` (none: the top), one level, in byte order; only
-    /// those whose last component matches `pattern`, if given.
+    /// The entries of the directory `dir` (none: the top) that `who` may see, one level, in
+    /// byte order; only those whose last component matches `pattern`, if given.
     pub fn list(&self, who: &Principal, dir: Option<&FileName>, pattern: Option<&str>) -> Result<Vec<Entry>> {
         self.allowed(who, Right::List, dir)?;
-        self.store.list(dir, pattern)
+        let mut entries = self.store.list(dir, pattern)?;
+        let view = self.policy.view(who);
+        if !view.shows_all() {
+            entries.retain(|e| view.shows(&e.name));
+        }
+        Ok(entries)
     }
 
-    /// The entry under `name` (if any) and the bytes of a resumable partial upload of it.
+    /// Whether a file or folder is stored under `name`, asked by a principal that may know:
+    /// one with `list` on its folder or a right on or below it (else `not_found`, as for any
+    /// name it may not see). An HTTP PUT into a drop folder (`write` without `read`) asks
+    /// this rather than [`Service::stat`].
+    pub fn exists(&self, who: &Principal, name: &FileName) -> Result<bool> {
+        self.policy.check_known(who, name)?;
+        Ok(self.store.exists(name))
+    }
+
+    /// The entry under `name` (if any) and the bytes of a resumable partial upload of it. A
+    /// name `who` may not see is answered as one that does not exist: no entry, no partial.
     pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
-        self.allowed(who, Right::Read, Some(name))?;
-        self.store.stat(name)
+        match self.allowed(who, Right::Read, Some(name)) {
+            Err(hidden) if hidden.kind == ErrorKind::NotFound => Ok((None, 0)),
+            // Whoever may write there but not read (a drop folder) learns only how much of an
+            // interrupted upload is kept, so that `nf put --resume` continues it.
+            Err(refused) => match self.allowed(who, Right::Write, Some(name)) {
+                Ok(()) => self.store.stat(name).map(|(_, partial)| (None, partial)),
+                Err(_) => Err(refused),
+            },
+            Ok(()) => self.store.stat(name),
+        }
+    }
+
+    /// True when `name` is a folder `who` may list: what an HTTP GET of a folder's name without
+    /// its final `/` needs to know to send the client there (`read` is not needed).
+    pub fn is_folder(&self, who: &Principal, name: &FileName) -> bool {
+        self.allowed(who, Right::List, Some(name)).is_ok()
+            && matches!(self.store.stat(name), Ok((Some(e), _)) if e.is_dir())
     }
 
     /// Opens the file `name` for download from `offset`.
@@ -65,7 +114,8 @@ impl Service {
 
     /// Starts an upload of `name` (`size` bytes if known, continuing from `offset`): a new
     /// name needs `write`; an existing file is replaced only with `force`, which needs
-    /// `overwrite`. Large enough uploads keep their partial for a resume
+    /// `overwrite` where a file is (where none is, the upload will not replace one that
+    /// appears before its commit). Large enough uploads keep their partial for a resume
     /// (`resume_min_bytes`). It becomes visible with [`Service::commit`] or its own commit.
     pub fn begin_upload(
         &self,
@@ -81,15 +131,23 @@ impl Service {
         if !force && self.store.exists(name) {
             return Err(Error::exists(quote(name.as_str())));
         }
+        let mut replaces = true;
         if force {
             if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
                 if self.store.exists(name) {
                     return Err(refused);
                 }
+                // Free now: it must still be at the commit, which `force` cannot change.
+                replaces = false;
             }
         }
         let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
-        self.store.begin_upload(name, offset, size, resumable, attrs)
+        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
+        Ok(if replaces {
+            upload
+        } else {
+            upload.never_replacing()
+        })
     }
 
     /// Makes verified uploads visible (`force`: replace an existing file); one result each,
@@ -111,12 +169,19 @@ impl Service {
     }
 
     /// Moves `from` to `to`: `delete` on the source, `write` on the target, and `overwrite`
-    /// too with `force`.
+    /// too when `force` would replace a file there. Without `overwrite`, `force` is dropped,
+    /// so a target that appears meanwhile is refused by the store, not replaced.
     pub fn rename(&self, who: &Principal, from: &FileName, to: &FileName, force: bool) -> Result<()> {
         self.allowed(who, Right::Delete, Some(from))?;
         self.allowed(who, Right::Write, Some(to))?;
+        let mut force = force;
         if force {
-            self.allowed(who, Right::Overwrite, Some(to))?;
+            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(to)) {
+                if self.store.exists(to) {
+                    return Err(refused);
+                }
+                force = false;
+            }
         }
         self.store.rename(from, to, force)
     }
@@ -126,7 +191,68 @@ impl Service {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::error::ErrorKind;
+
+    /// In a drop folder (`write` without `overwrite`) a forced upload of a free name begins,
+    /// but a file that takes the name before its commit is kept: the commit is `exists`.
+    /// Listings there show nothing of what the folder holds, and a name in it is known to
+    /// exist only by whoever may name it.
+    #[test]
+    fn a_drop_folder_upload_never_replaces_a_file_that_appeared_meanwhile() {
+        let (svc, dir) = super::super::for_tests(Config::default());
+        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
+        svc.set_access(Some(
+            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
+        ));
+        let who = Principal::Anonymous;
+        let name = FileName::parse("drop/a.txt").unwrap();
+        std::fs::create_dir(dir.path().join("drop")).unwrap();
+        let mut upload = svc
+            .begin_upload(&who, &name, (0, Some(3)), true, Attrs::default())
+            .unwrap();
+        upload.write(b"NEW").unwrap();
+        let verified = upload.finish(None).unwrap();
+        std::fs::write(dir.path().join("drop/a.txt"), b"OLD").unwrap();
+        let err = svc.commit(vec![(verified, true)]).pop().unwrap().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Exists, "{}", err.message);
+        assert_eq!(std::fs::read(dir.path().join("drop/a.txt")).unwrap(), b"OLD");
+        // Now that it exists, a forced upload is refused before it begins.
+        let err = svc
+            .begin_upload(&who, &name, (0, Some(3)), true, Attrs::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{}", err.message);
+        let top = svc.list(&who, None, None).unwrap();
+        assert_eq!(top.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["drop"]);
+        assert!(svc.exists(&who, &name).unwrap());
+        let hidden = FileName::parse("elsewhere.txt").unwrap();
+        assert_eq!(svc.exists(&who, &hidden).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    /// In a drop folder, an interrupted upload's kept bytes are told to its writer (to resume
+    /// it), and nothing else of what is there.
+    #[test]
+    fn a_drop_folder_writer_learns_only_the_partial_to_resume() {
+        let (svc, dir) = super::super::for_tests(Config::default());
+        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
+        svc.set_access(Some(
+            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
+        ));
+        let who = Principal::Anonymous;
+        let name = FileName::parse("drop/big.bin").unwrap();
+        std::fs::create_dir(dir.path().join("drop")).unwrap();
+        std::fs::write(dir.path().join("drop/old.txt"), b"OLD").unwrap();
+        let mut upload = svc
+            .begin_upload(&who, &name, (0, Some(4 << 20)), false, Attrs::default())
+            .unwrap();
+        upload.write(&vec![7u8; 2 << 20]).unwrap();
+        drop(upload);
+        let (entry, partial) = svc.stat(&who, &name).unwrap();
+        assert!(entry.is_none());
+        assert!(partial > 0 && partial <= 2 << 20, "{partial}");
+        // An existing file's entry (size, hash) is still not told.
+        let old = FileName::parse("drop/old.txt").unwrap();
+        assert_eq!(svc.stat(&who, &old).unwrap(), (None, 0));
+    }
 
     /// On a read-only server every change is refused with the policy's one error and
     /// nothing reaches the store; reads still work.

@@ -5,11 +5,12 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 
-use super::access::Access;
+use super::access::{Access, Rule};
 
 /// Who a connection acts for, settled once when it is accepted (the hello, HTTP's credentials)
 /// and carried into every operation. Users and share links join as further variants.
@@ -114,12 +115,22 @@ impl Policy {
         if right == Right::List && access.leads_to_grant(who, path) {
             return Ok(());
         }
+        // A hand-in's deadline passed: say so, before a drop folder's name turns hidden.
+        if let Some(rule) = access.passed_deadline(who, right, path, SystemTime::now()) {
+            return Err(deadline_passed(rule, right, path));
+        }
         match path {
-            Some(name) if !access.shows(who, name) => Err(Error::new(
-                ErrorKind::NotFound,
-                format!("no file named {}", quote(name.as_str())),
-            )),
+            Some(name) if !access.shows(who, name) => Err(hidden(name)),
             _ => Err(forbidden(who, right, path)),
+        }
+    }
+
+    /// `Ok` when `who` may know whether `name` exists (`list` on its folder, or a right on
+    /// or below it); else the `not_found` a name it may not see gets, whether or not it exists.
+    pub fn check_known(&self, who: &Principal, name: &FileName) -> Result<()> {
+        match self.access() {
+            Some(access) if *who != Principal::Token && !access.shows(who, name) => Err(hidden(name)),
+            _ => Ok(()),
         }
     }
 
@@ -147,14 +158,22 @@ impl View {
         self.access.is_none()
     }
 
-    /// True when `name` may appear in a listing: `list` on its folder, or a right on or
-    /// below it.
+    /// True when `name` may appear in a listing: `list` on its folder, or a rule on or below
+    /// it ([`Access::listed`]).
     pub fn shows(&self, name: &FileName) -> bool {
         match &self.access {
             None => true,
-            Some(access) => access.shows(&self.who, name),
+            Some(access) => access.listed(&self.who, name),
         }
     }
+}
+
+/// The refusal of a name the principal may not see: the words of a name that does not exist.
+fn hidden(name: &FileName) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no file named {}", quote(name.as_str())),
+    )
 }
 
 /// The refusal on a read-only server.
@@ -165,13 +184,31 @@ fn read_only() -> Error {
     )
 }
 
+/// The refusal of `right` on `path` after the deadline of the rule that gave it.
+fn deadline_passed(rule: &Rule, right: Right, path: Option<&FileName>) -> Error {
+    let at = path.map_or_else(|| "the top folder".to_string(), |p| quote(p.as_str()));
+    let (when, written) = rule
+        .until
+        .as_ref()
+        .map_or((SystemTime::UNIX_EPOCH, ""), |(t, w)| (*t, w.as_str()));
+    Error::new(
+        ErrorKind::Forbidden,
+        format!(
+            "the deadline for {} on {at} passed at {written} ({}): {} is no longer allowed",
+            right.word(),
+            crate::human::rfc3339(when),
+            right.word()
+        ),
+    )
+}
+
 /// The refusal of `right` on `path` to `who`, naming what is missing.
 fn forbidden(who: &Principal, right: Right, path: Option<&FileName>) -> Error {
     let at = path.map_or_else(|| "the top folder".to_string(), |p| quote(p.as_str()));
     let word = right.word();
     let message = match who {
         Principal::Anonymous => format!(
-            "anonymous users have no {word} right on {at}: log in (nf --user NAME, or curl -u              NAME) if you have an account"
+            "anonymous users have no {word} right on {at}: log in (nf --user NAME, or curl -u NAME) if you have an account"
         ),
         _ => format!("{who} has no {word} right on {at}; the server's admin can grant it"),
     };
@@ -240,6 +277,30 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Denied);
         assert!(err.message.contains("read-only"), "{}", err.message);
+    }
+
+    #[test]
+    fn after_a_deadline_a_drop_folder_refuses_by_naming_it() {
+        let text = "[[allow]]\nwho = [\"anonymous\"]\npath = \"/drop\"\nrights = [\"write\"]\n\
+                    until = 2000-01-01T00:00:00+01:00\n\n\
+                    [[allow]]\nwho = [\"anonymous\"]\npath = \"/open\"\nrights = [\"write\", \"list\"]\n\
+                    until = 2999-01-01T00:00:00Z\n";
+        let access = Access::parse(text, std::path::Path::new("a.toml")).unwrap();
+        let policy = Policy::new(false, Some(access));
+        let who = Principal::Anonymous;
+        let late = FileName::parse("drop/essay.txt").unwrap();
+        let err = policy.check(&who, Right::Write, Some(&late)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Forbidden);
+        assert_eq!(
+            err.message,
+            "the deadline for write on \"drop/essay.txt\" passed at 2000-01-01T00:00:00+01:00 \
+             (1999-12-31T23:00:00Z): write is no longer allowed"
+        );
+        // Reading was never given: still hidden, as before the deadline.
+        let err = policy.check(&who, Right::Read, Some(&late)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        let early = FileName::parse("open/essay.txt").unwrap();
+        assert!(policy.allows(&who, Right::Write, Some(&early)));
     }
 
     #[test]

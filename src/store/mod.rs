@@ -135,6 +135,20 @@ pub const DEFAULT_DIR_MODE: u32 = 0o755;
 /// What `walk` hands each entry to; an error stops the walk and is returned by it.
 pub type Visit<'a> = dyn FnMut(Entry) -> Result<()> + 'a;
 
+/// Which directories a walk goes into, by name ([`Store::walk_into`]): none (one level), all
+/// (the whole tree), or those whose entries a listing may show.
+pub type Descend<'a> = dyn Fn(&FileName) -> bool + 'a;
+
+/// Going into every directory, or none: what `recursive` asks of a walk.
+pub fn descend(recursive: bool) -> &'static Descend<'static> {
+    static ALL: fn(&FileName) -> bool = |_| true;
+    static NONE: fn(&FileName) -> bool = |_| false;
+    match recursive {
+        true => &ALL,
+        false => &NONE,
+    }
+}
+
 /// The store of one server process. Cheap to clone: clones share one backend.
 #[derive(Clone)]
 pub enum Store {
@@ -149,6 +163,8 @@ pub struct Upload {
     name: FileName,
     store: Store,
     backend: Backend,
+    /// False: committed only under a free name, whatever `force` says ([`Upload::never_replacing`]).
+    replaces: bool,
 }
 
 enum Backend {
@@ -157,7 +173,13 @@ enum Backend {
 }
 
 /// An upload whose content matched its hash, waiting for [`Store::commit`].
-pub enum Verified {
+pub struct Verified {
+    backend: VerifiedIn,
+    /// See [`Upload::never_replacing`].
+    replaces: bool,
+}
+
+enum VerifiedIn {
     Local(local::Verified),
     S3(s3::Verified),
 }
@@ -210,9 +232,16 @@ impl Store {
     /// file alone. Nothing is gathered: a listing of any size costs the memory of the
     /// directories on the current path. Returns how many entries were visited.
     pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
+        self.walk_into(from, descend(recursive), visit)
+    }
+
+    /// [`Store::walk`], going into only the directories `into` accepts: a listing skips the
+    /// subtrees its principal may not see, which cost a read of each directory (two requests
+    /// each in a bucket) for nothing.
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         match self {
-            Store::Local(s) => s.walk(from, recursive, visit),
-            Store::S3(s) => s.walk(from, recursive, visit),
+            Store::Local(s) => s.walk_into(from, into, visit),
+            Store::S3(s) => s.walk_into(from, into, visit),
         }
     }
 
@@ -324,6 +353,7 @@ impl Store {
             name: name.clone(),
             store: self.clone(),
             backend,
+            replaces: true,
         })
     }
 
@@ -334,18 +364,18 @@ impl Store {
             Store::Local(s) => s.commit(
                 batch
                     .into_iter()
-                    .map(|(v, force)| match v {
-                        Verified::Local(v) => (v, force),
-                        Verified::S3(_) => unreachable!("an S3 upload in a local store"),
+                    .map(|(v, force)| match v.backend {
+                        VerifiedIn::Local(local) => (local, force && v.replaces),
+                        VerifiedIn::S3(_) => unreachable!("an S3 upload in a local store"),
                     })
                     .collect(),
             ),
             Store::S3(s) => s.commit(
                 batch
                     .into_iter()
-                    .map(|(v, force)| match v {
-                        Verified::S3(v) => (v, force),
-                        Verified::Local(_) => unreachable!("a local upload in an S3 store"),
+                    .map(|(v, force)| match v.backend {
+                        VerifiedIn::S3(s3) => (s3, force && v.replaces),
+                        VerifiedIn::Local(_) => unreachable!("a local upload in an S3 store"),
                     })
                     .collect(),
             ),
@@ -466,10 +496,22 @@ impl Upload {
                 ),
             ));
         }
-        match self.backend {
-            Backend::Local(u) => u.finish(actual).map(Verified::Local),
-            Backend::S3(u) => Ok(Verified::S3(u.finish(actual))),
-        }
+        let backend = match self.backend {
+            Backend::Local(u) => VerifiedIn::Local(u.finish(actual)?),
+            Backend::S3(u) => VerifiedIn::S3(u.finish(actual)),
+        };
+        Ok(Verified {
+            backend,
+            replaces: self.replaces,
+        })
+    }
+
+    /// This upload will never replace a file, even committed with `force`: a name taken
+    /// since it began is an `exists` error then (an uploader who may create names but not
+    /// replace files).
+    pub fn never_replacing(mut self) -> Upload {
+        self.replaces = false;
+        self
     }
 
     /// Commits the content as received, recording its BLAKE3 (for the old text dialects).

@@ -64,9 +64,37 @@ pub fn spki(cert: &[u8]) -> Option<&[u8]> {
     (spki.tag == SEQUENCE).then_some(spki.whole)
 }
 
+const BIT_STRING: u8 = 0x03;
+
+/// The key itself in a SubjectPublicKeyInfo (DER): the contents of its BIT STRING, without
+/// the unused-bits byte (an EC point, an Ed25519 key, or an RSAPublicKey), as ring's
+/// signature checks take it.
+pub fn spki_key(spki: &[u8]) -> Option<&[u8]> {
+    let (info, _) = element(spki)?;
+    if info.tag != SEQUENCE {
+        return None;
+    }
+    let (_algorithm, rest) = element(info.contents)?;
+    let (bits, _) = element(rest)?;
+    match bits.contents.split_first()? {
+        (0, key) if bits.tag == BIT_STRING => Some(key),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_of_an_spki_is_its_bit_string() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        let bits = spki_key(&spki).unwrap();
+        assert_eq!(bits, key.public_key_raw());
+        assert_eq!(spki_key(&spki[..spki.len() - 1]), None);
+        assert_eq!(spki_key(b""), None);
+    }
 
     #[test]
     fn the_spki_of_a_generated_certificate_is_the_key_it_was_made_with() {

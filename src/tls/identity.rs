@@ -5,8 +5,7 @@
 //! Deleting `identity.pem` rotates the identity: the next start makes a new one.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -162,19 +161,7 @@ fn make(dir: &Path, path: &Path) -> Result<()> {
         super::pem("CERTIFICATE", cert.der())
     );
     let temp = dir.join(format!("{FILE}.{}.new", std::process::id()));
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(fail(&e));
-    }
+    crate::fsutil::write_private_new(&temp, text.as_bytes()).map_err(|e| fail(&e))?;
     let placed = crate::fsutil::rename_noreplace(&temp, path);
     let _ = fs::remove_file(&temp);
     match placed {

@@ -6,7 +6,7 @@
 //! only, with rustls and ring. No sockets here: the server's front door and the client drive
 //! the sessions.
 
-mod der;
+pub(crate) mod der;
 pub mod identity;
 pub mod stream;
 pub mod trust;

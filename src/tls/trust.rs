@@ -156,6 +156,20 @@ pub fn recorded_line(known: &Path, server: &str) -> Option<usize> {
     recorded(&text, server).map(|(_, line)| line)
 }
 
+/// The servers (`HOST:PORT`) whose recorded key in the known-servers file `known` is
+/// `fingerprint`, with their lines.
+pub fn servers_with(known: &Path, fingerprint: &str) -> Vec<(String, usize)> {
+    let text = fs::read_to_string(known).unwrap_or_default();
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let mut fields = line.split_whitespace();
+            let server = fields.next().filter(|s| !s.starts_with('#'))?;
+            (fields.next() == Some(fingerprint)).then(|| (server.to_string(), i + 1))
+        })
+        .collect()
+}
+
 /// The fingerprint recorded for `server` in the known-servers text, and its line.
 fn recorded(text: &str, server: &str) -> Option<(String, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {

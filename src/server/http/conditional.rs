@@ -67,6 +67,15 @@ pub fn evaluate(head: &Head, current: Option<Validators<'_>>, read: bool) -> Ver
     Verdict::Proceed
 }
 
+/// True when the request's preconditions need the file's validators (`If-Match`,
+/// `If-Unmodified-Since`, an `If-None-Match` with entity-tags), not only whether a file is
+/// there (`If-None-Match: *`, or no condition).
+pub fn needs_validators(head: &Head) -> bool {
+    head.elements("if-match").next().is_some()
+        || head.field("if-unmodified-since").is_some()
+        || head.elements("if-none-match").any(|t| t != "*")
+}
+
 /// What part of a file of `size` bytes a GET sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Range {

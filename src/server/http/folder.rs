@@ -115,7 +115,9 @@ impl Session<'_> {
         self.done(Some(200), shown, 0, sent, keep)
     }
 
-    /// The folder and everything below it as one tar archive whose top level is the folder's
+    /// The folder and everything below it that the principal may see as one tar archive (the
+    /// folders it may list, the files it may also read: a file it may see but not read is
+    /// left out, as one removed meanwhile), whose top level is the folder's
     /// name (`www/sub/index.md`, as `tar -c www` writes it; the top folder's is `files/`, the
     /// archive's name), so that unpacking it makes one folder and scatters nothing:
     /// each directory an entry (so empty ones arrive too), each file opened, its header written
@@ -188,7 +190,8 @@ impl Session<'_> {
             }
             let (content, info) = match svc.read(who, &e.name, 0) {
                 Ok(x) => x,
-                Err(err) if err.kind == ErrorKind::NotFound => return Ok(()),
+                // Removed since it was listed, or a file `who` may see but not read: left out.
+                Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => return Ok(()),
                 Err(err) => return Err(err),
             };
             let mtime = crate::human::unix_nanos(info.modified).0;

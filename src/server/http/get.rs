@@ -118,8 +118,7 @@ impl Session<'_> {
     /// servers do, so that the page's relative links work), query and all (`/www?tar` to
     /// `/www/?tar`, so `curl -L` gets the archive); any other failure is answered.
     fn folder_or_fail(&mut self, head: &Head, name: &FileName, shown: Option<String>, err: Error) -> Done {
-        let is_dir = matches!(self.svc.stat(&self.who, name), Ok((Some(e), _)) if e.is_dir());
-        if !is_dir {
+        if !self.svc.is_folder(&self.who, name) {
             return self.fail(head, shown, err);
         }
         let keep = self.keep(head);

@@ -7,7 +7,8 @@
 //! PUT replaces a file, as HTTP says; `If-None-Match: *` refuses to (412, decided again at the
 //! commit, so two racing creates cannot both win), and `If-Match` replaces only the version
 //! named. `Expect: 100-continue` is answered once the upload has been accepted, so a refused
-//! one costs no body.
+//! one costs no body. `NF-Receipt: 1` asks for the server's signed receipt as the answer's
+//! body instead of the entry.
 
 use std::io::Write;
 use std::time::Instant;
@@ -23,6 +24,15 @@ use crate::protocol::{read_line_by, LineError};
 use crate::server::body::cut_error;
 use crate::service::Right;
 use crate::store::Upload;
+
+/// The request field that asks for a signed receipt instead of the entry (docs/PROTOCOL.md).
+pub const RECEIPT_FIELD: &str = "nf-receipt";
+
+/// True when the request asked for a receipt (`NF-Receipt: 1`, or `yes`, or `true`).
+fn wants_receipt(head: &Head) -> bool {
+    head.field(RECEIPT_FIELD)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "true"))
+}
 
 /// The longest chunk-size line (with its extensions) accepted.
 const MAX_CHUNK_LINE: usize = 4096;
@@ -73,6 +83,32 @@ impl Session<'_> {
             Some(value) => digest::parse(value)?,
             None => None,
         };
+        let existed = self.preconditions(head, name)?;
+        let create_only = head.has("if-none-match", "*");
+        let upload =
+            self.svc
+                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
+        Ok((upload, create_only, existed, expected))
+    }
+
+    /// Checks the request's preconditions on `name`; whether a file is there. Only conditions
+    /// on the file's validators (its entity-tag, its time) read them, which needs `read`: a
+    /// drop folder (`write` without `read`) takes plain PUTs and `If-None-Match: *`, which
+    /// ask only whether the name is taken.
+    fn preconditions(&self, head: &Head, name: &FileName) -> Result<bool, Error> {
+        if !conditional::needs_validators(head) {
+            let existed = self.svc.exists(&self.who, name)?;
+            // Without validators' conditions only `If-None-Match: *` is left to evaluate, and
+            // it looks at nothing but whether there is a file.
+            let taken = Validators {
+                etag: "",
+                modified: None,
+            };
+            return match conditional::evaluate(head, existed.then_some(taken), false) {
+                Verdict::Failed => Err(precondition_failed(name, existed)),
+                _ => Ok(existed),
+            };
+        }
         let (current, _) = self.svc.stat(&self.who, name)?;
         let tag = current.as_ref().map(etag);
         let validators = current.as_ref().zip(tag.as_deref()).map(|(e, tag)| Validators {
@@ -82,11 +118,7 @@ impl Session<'_> {
         if conditional::evaluate(head, validators, false) == Verdict::Failed {
             return Err(precondition_failed(name, current.is_some()));
         }
-        let create_only = head.has("if-none-match", "*");
-        let upload =
-            self.svc
-                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
-        Ok((upload, create_only, current.is_some(), expected))
+        Ok(current.is_some())
     }
 
     fn receive_put(
@@ -151,7 +183,17 @@ impl Session<'_> {
         };
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
-        crate::service::write_json(&mut text, &entry);
+        match wants_receipt(head).then(|| self.svc.receipt(&self.who, &entry)) {
+            // What the server signed, instead of the entry it states.
+            Some(Ok(receipt)) => text = serde_json::to_vec(&receipt).expect("receipts serialize"),
+            Some(Err(err)) => {
+                self.svc
+                    .log
+                    .line(&format!("receipt for {}: {}", quote(name.as_str()), err.message));
+                crate::service::write_json(&mut text, &entry);
+            }
+            None => crate::service::write_json(&mut text, &entry),
+        }
         text.push(b'\n');
         let mut fields = vec![
             ("ETag", etag(&entry)),

@@ -674,7 +674,9 @@ mod tests {
         denied(store.remove(&name("a/passwd"), false).map(|_| ()));
         denied(
             store
-                .walk(Some(&name("a/passwd")), true, &mut |_| Ok(()))
+                .walk_into(Some(&name("a/passwd")), crate::store::descend(true), &mut |_| {
+                    Ok(())
+                })
                 .map(|_| ()),
         );
         let up = store
@@ -691,7 +693,7 @@ mod tests {
         store.rename(&name("x"), &name("d/e/x"), false).unwrap();
         let mut seen = Vec::new();
         store
-            .walk(None, true, &mut |e| {
+            .walk_into(None, crate::store::descend(true), &mut |e| {
                 seen.push(e.name.as_str().to_string());
                 Ok(())
             })

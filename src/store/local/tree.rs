@@ -14,7 +14,7 @@ use super::walk::dir_entry;
 use super::{meta, not_a_file, open_nofollow, Store};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::store::{is_a_dir, is_a_file, not_found, Entry, Visit, DEFAULT_DIR_MODE};
+use crate::store::{is_a_dir, is_a_file, not_found, Descend, Entry, Visit, DEFAULT_DIR_MODE};
 use crate::sys;
 
 /// Open flags of a directory that is read or fsynced, never a symlink.
@@ -204,12 +204,12 @@ impl Store {
         Ok(meta.entry(name, md.permissions().mode()))
     }
 
-    /// [`crate::store::Store::walk`] on the local tree.
-    pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
+    /// [`crate::store::Store::walk_into`] on the local tree.
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         let mut count = 0;
         let Some(name) = from else {
             let root = self.root_dir()?;
-            self.walk_dir(&root, None, recursive, visit, &mut count)?;
+            self.walk_dir(&root, None, into, visit, &mut count)?;
             return Ok(count);
         };
         let parent = self.parent(name)?.ok_or_else(|| not_found(name))?;
@@ -228,7 +228,7 @@ impl Store {
             }
             Node::Dir(_) => {
                 let dir = open_child_dir(&parent, leaf).map_err(|e| self.blocked(&parent, name, name, e))?;
-                self.walk_dir(&dir, Some(name), recursive, visit, &mut count)?;
+                self.walk_dir(&dir, Some(name), into, visit, &mut count)?;
                 Ok(count)
             }
         }

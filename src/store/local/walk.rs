@@ -20,7 +20,7 @@ use super::tree::open_child_dir;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::name::{quote, FileName};
-use crate::store::{Entry, Visit};
+use crate::store::{Descend, Entry, Visit};
 use crate::sys;
 
 /// How many entries of a directory are looked up before any of them is emitted.
@@ -220,14 +220,14 @@ impl Store {
     }
 
     /// Visits the entries of the open directory `dir` (named `name`), sorted, and with
-    /// `recursive` what each subdirectory holds right after it. Iterative: a tree of any depth
+    /// what each subdirectory `into` accepts holds right after it. Iterative: a tree of any depth
     /// costs one frame (an open directory, its sorted names and one looked-up chunk) per
     /// level, never the stack of the worker thread.
     pub(super) fn walk_dir(
         &self,
         dir: &File,
         name: Option<&FileName>,
-        recursive: bool,
+        into: &Descend<'_>,
         visit: &mut Visit<'_>,
         count: &mut u64,
     ) -> Result<()> {
@@ -259,7 +259,7 @@ impl Store {
                         Some(Found::Dir(child, md)) => {
                             *count += 1;
                             visit(dir_entry(child.clone(), &md))?;
-                            if recursive {
+                            if into(&child) {
                                 // Removed, or replaced by a symlink, meanwhile: not followed.
                                 if let Ok(sub) = open_child_dir(&level.dir, &leaf) {
                                     if let Ok(next) = Level::read(sub, Some(child)) {
@@ -360,7 +360,7 @@ mod tests {
             NO_HELPER.set(alone);
             let mut seen = Vec::new();
             let count = store
-                .walk(None, true, &mut |e| {
+                .walk_into(None, crate::store::descend(true), &mut |e| {
                     assert_eq!(e.kind == Kind::Dir, e.blake3.is_none(), "{}", e.name.as_str());
                     seen.push((e.name.as_str().to_string(), e.blake3));
                     Ok(())
@@ -375,12 +375,35 @@ mod tests {
         let mut short = Vec::new();
         let name = FileName::parse("big/zz").unwrap();
         store
-            .walk(Some(&name), false, &mut |e| {
+            .walk_into(Some(&name), crate::store::descend(false), &mut |e| {
                 short.push(e.name.as_str().to_string());
                 Ok(())
             })
             .unwrap();
         assert_eq!(short, ["big/zz/g0", "big/zz/g1", "big/zz/g2"]);
+    }
+
+    /// A walk goes into only the directories it is told to (a listing skips the subtrees its
+    /// principal may not see): each is visited, what it holds is not.
+    #[test]
+    fn a_walk_goes_into_only_the_directories_it_is_told_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let store = Store::open(&root, Partials::unlogged(Duration::from_secs(3600), 1 << 30)).unwrap();
+        for d in ["a/in", "b/in", "c"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+            fs::write(root.join(d).join("f"), d).unwrap();
+        }
+        let into = |d: &FileName| d.as_str() != "b";
+        let mut seen = Vec::new();
+        let count = store
+            .walk_into(None, &into, &mut |e| {
+                seen.push(e.name.as_str().to_string());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["a", "a/in", "a/in/f", "b", "c", "c/f"]);
+        assert_eq!(count, 6);
     }
 
     /// A visitor that stops the walk (the client went away) stops it at once, and the helper
@@ -396,7 +419,7 @@ mod tests {
         }
         let mut visited = 0;
         let err = store
-            .walk(None, true, &mut |_| {
+            .walk_into(None, crate::store::descend(true), &mut |_| {
                 visited += 1;
                 if visited == CHUNK + 3 {
                     return Err(Error::new(crate::error::ErrorKind::PipeClosed, "gone"));

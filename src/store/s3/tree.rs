@@ -19,7 +19,7 @@ use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use super::{adopt, chosen, etag_token, file_entry, keys, Kept, Store, DIR_MODE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::store::{is_a_dir, is_a_file, not_found, Entry, Visit};
+use crate::store::{is_a_dir, is_a_file, not_found, Descend, Entry, Visit};
 
 /// The most directories remembered as such ([`Store::known_dirs`]); then forgotten at once.
 const KNOWN_DIRS: usize = 4096;
@@ -91,9 +91,9 @@ impl Store {
         self.check_above(name)
     }
 
-    /// [`crate::store::Store::walk`] on the bucket: one directory at a time, two listings each
-    /// (its hash entries, then its objects and subdirectories with the delimiter).
-    pub fn walk(&self, from: Option<&FileName>, recursive: bool, visit: &mut Visit<'_>) -> Result<u64> {
+    /// [`crate::store::Store::walk_into`] on the bucket: one directory at a time, two listings
+    /// each (its hash entries, then its objects and subdirectories with the delimiter).
+    pub fn walk_into(&self, from: Option<&FileName>, into: &Descend, visit: &mut Visit<'_>) -> Result<u64> {
         let mut count = 0;
         if let Some(name) = from {
             let key = self.key(name)?;
@@ -107,7 +107,7 @@ impl Store {
                 Err(e) => return Err(self.error(&format!("cannot look up {}", quote(name.as_str())), e)),
             }
         }
-        if !self.walk_dir(from, recursive, visit, &mut count)? {
+        if !self.walk_dir(from, into, visit, &mut count)? {
             let name = from.expect("the top always exists");
             // Under a file, as the local store says it.
             self.check_above(name)?;
@@ -116,12 +116,13 @@ impl Store {
         Ok(count)
     }
 
-    /// Visits the entries of `dir` (and with `recursive`, below); false if it does not exist.
+    /// Visits the entries of `dir` (and below, in the directories `into` accepts); false if it
+    /// does not exist.
     /// Iterative: one listed level per depth, never the stack of the worker thread.
     fn walk_dir(
         &self,
         dir: Option<&FileName>,
-        recursive: bool,
+        into: &Descend<'_>,
         visit: &mut Visit<'_>,
         count: &mut u64,
     ) -> Result<bool> {
@@ -134,7 +135,7 @@ impl Store {
                 stack.pop();
                 continue;
             };
-            let below = match recursive && entry.is_dir() {
+            let below = match entry.is_dir() && into(&entry.name) {
                 // Removed meanwhile: not listed.
                 true => match self.list_level(Some(&entry.name))? {
                     Some(below) => Some(below),
@@ -510,7 +511,7 @@ impl Store {
         // A directory: every entry below it, then each file copied (a few at once) and each
         // empty directory marked at its new place, then the old keys removed.
         let mut entries = Vec::new();
-        self.walk(Some(from), true, &mut |e| {
+        self.walk_into(Some(from), crate::store::descend(true), &mut |e| {
             entries.push(e);
             Ok(())
         })?;

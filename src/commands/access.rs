@@ -1,0 +1,151 @@
+//! `nf access check USER PATH`: what the access file gives a user (or anonymous) at a path,
+//! which rules give it (as `file:line`), and whether the path is hidden from them or only
+//! traversable. It reads the file as `nf serve` would and asks the same [`Access`] the policy
+//! asks (a rule's deadline, `until`, judged now); no server is involved.
+
+use std::time::SystemTime;
+
+use crate::cli::AccessAction;
+use crate::commands::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::FileName;
+use crate::output;
+use crate::service::access::{self, Access, Rule};
+use crate::service::policy::{Principal, Right};
+use crate::service::reload::shown_path;
+
+pub fn run(ctx: &Context, action: &AccessAction) -> Result<()> {
+    let AccessAction::Check(args) = action;
+    let path = match args.path.trim_matches('/') {
+        "" => None,
+        p => Some(FileName::from_user(p)?),
+    };
+    let Some(access) = access::configured(&ctx.config)? else {
+        return output::print(&format!(
+            "no access file ({} does not exist): whoever the server lets in may do everything\n",
+            ctx.config.access_file.display()
+        ));
+    };
+    let who = principal(&access, &args.user)?;
+    let check = Check::new(&access, &who, path.as_ref());
+    output::print(&if args.json {
+        format!("{}\n", check.json())
+    } else {
+        check.text()
+    })
+}
+
+/// The principal `USER` names: anonymous, or a user of the file.
+fn principal(access: &Access, user: &str) -> Result<Principal> {
+    if user == "anonymous" {
+        return Ok(Principal::Anonymous);
+    }
+    if !access.users.contains_key(user) {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "no user named {user} in {} (`nf user ls` lists them; anonymous is whoever did \
+                 not log in)",
+                access.file.display()
+            ),
+        ));
+    }
+    Ok(Principal::User(user.into()))
+}
+
+/// What a rule gives at `now`, with its deadline if it has one.
+fn gives(rule: &Rule, now: SystemTime) -> String {
+    match &rule.until {
+        None => format!("gives {}", rule.rights),
+        Some((_, until)) if rule.rights_at(now) == rule.rights => {
+            format!("gives {} until {until}", rule.rights)
+        }
+        Some((_, until)) => format!("gave {} until {until}; now {}", rule.rights, rule.rights_at(now)),
+    }
+}
+
+/// What `who` has at a path.
+struct Check<'a> {
+    access: &'a Access,
+    who: &'a Principal,
+    /// The path as shown, with its leading `/`.
+    shown: String,
+    rules: Vec<&'a Rule>,
+    rights: access::Rights,
+    hidden: bool,
+    traversable: bool,
+    now: SystemTime,
+}
+
+impl<'a> Check<'a> {
+    fn new(access: &'a Access, who: &'a Principal, path: Option<&'a FileName>) -> Check<'a> {
+        let now = SystemTime::now();
+        let rights = access.rights_at(who, path, now);
+        Check {
+            now,
+            access,
+            who,
+            shown: format!("/{}", path.map_or("", |p| p.as_str())),
+            rules: access.grants(who, path).collect(),
+            rights,
+            hidden: path.is_some_and(|p| !access.shows(who, p)),
+            traversable: !rights.has(Right::List) && access.leads_to_grant(who, path),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!("{} at {}: {}\n", self.who, self.shown, self.rights);
+        for rule in &self.rules {
+            out.push_str(&format!(
+                "  {}:{}: {} on {} {}\n",
+                self.access.file.display(),
+                rule.line,
+                rule.who
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                shown_path(rule),
+                gives(rule, self.now)
+            ));
+        }
+        if self.hidden {
+            out.push_str(&format!(
+                "  hidden: {} is told there is no such file (no rule lets them list its folder)\n",
+                self.who
+            ));
+        }
+        if self.traversable {
+            out.push_str(&format!(
+                "  traversable: {} may list it, seeing only the names that lead to their grants\n",
+                self.who
+            ));
+        }
+        out
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let rules: Vec<serde_json::Value> = self
+            .rules
+            .iter()
+            .map(|rule| {
+                serde_json::json!({
+                    "file": self.access.file.display().to_string(),
+                    "line": rule.line,
+                    "who": rule.who.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                    "path": shown_path(rule),
+                    "rights": rule.rights_at(self.now).words(),
+                    "until": rule.until.as_ref().map(|(_, text)| text),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "user": self.who.as_str(),
+            "path": self.shown,
+            "rights": self.rights.words(),
+            "hidden": self.hidden,
+            "traversable": self.traversable,
+            "rules": rules,
+        })
+    }
+}

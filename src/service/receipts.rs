@@ -1,0 +1,38 @@
+//! Receipts for committed uploads ([`crate::receipt`]): signed with the server's identity key,
+//! stating the principal who sent the file. Every dialect that can return one asks here.
+
+use std::time::SystemTime;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::receipt::{Accepted, Receipt, Signer};
+use crate::store::Entry;
+
+use super::{Principal, Service};
+
+impl Service {
+    /// Gives the server its identity key to sign receipts with (once, when it binds).
+    pub fn set_signer(&self, signer: Signer) {
+        let _ = self.signer.set(signer);
+    }
+
+    /// The signed receipt for `entry`, just committed for `who`.
+    pub fn receipt(&self, who: &Principal, entry: &Entry) -> Result<Receipt> {
+        let signer = self.signer.get().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                "this server has no identity key to sign receipts with",
+            )
+        })?;
+        let blake3 = entry
+            .blake3
+            .map(|h| h.to_hex().to_string())
+            .ok_or_else(|| Error::new(ErrorKind::Other, "a receipt is for a file with its BLAKE3"))?;
+        signer.sign(&Accepted {
+            path: entry.name.as_str().to_string(),
+            size: entry.size,
+            blake3,
+            committed: crate::human::rfc3339_exact(SystemTime::now()),
+            principal: who.as_str().to_string(),
+        })
+    }
+}

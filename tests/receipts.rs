@@ -1,0 +1,215 @@
+//! Receipts: an HTTP PUT with `NF-Receipt: 1` is answered with what the server signed, and
+//! `nf receipt verify` checks it offline against a key the user trusts, refusing a changed
+//! field, another server's key, and a key with no reason to be trusted.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+/// PUTs `content` as `name` asking for a receipt; the receipt's JSON text.
+fn put_with_receipt(s: &Server, name: &str, content: &[u8]) -> String {
+    let local = s.file("upload.bin", content);
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "--max-time",
+            "60",
+            "-H",
+            "NF-Receipt: 1",
+            "-T",
+        ])
+        .arg(&local)
+        .arg(format!("http://{}/{name}", s.addr))
+        .stdin(Stdio::null())
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `nf receipt verify ARGS` with the client settings of `known` (a known-servers file).
+fn verify(known: &Path, args: &[&str]) -> Output {
+    Command::new(NF)
+        .args(["receipt", "verify"])
+        .args(args)
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_KNOWN_SERVERS", known)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nf")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn an_http_put_returns_a_receipt_that_verifies_against_the_servers_key_only() {
+    let s = Server::start();
+    let content = random_bytes(100_000, 7);
+    let text = put_with_receipt(&s, "essay.pdf", &content);
+    let receipt: serde_json::Value = serde_json::from_str(&text).expect("a JSON receipt");
+    assert_eq!(receipt["receipt"], 1);
+    assert_eq!(receipt["server"], s.fingerprint.as_str());
+    assert_eq!(receipt["path"], "essay.pdf");
+    assert_eq!(receipt["size"], 100_000);
+    assert_eq!(receipt["blake3"], blake3_hex(&content).as_str());
+    assert_eq!(receipt["principal"], "anonymous");
+    assert_eq!(receipt["scheme"], "ecdsa-p256-sha256");
+    assert_same(&s.read_stored("essay.pdf"), &content, "stored");
+
+    let dir = s.dir.path();
+    let file = write(dir, "r.json", &text);
+    let r = file.to_str().unwrap();
+    let nobody = dir.join("known-none");
+
+    // Against the fingerprint given: valid, and the local file is that content.
+    let local = s.file("copy.pdf", &content);
+    let out = verify(
+        &nobody,
+        &[
+            r,
+            "--fingerprint",
+            &s.fingerprint,
+            "--file",
+            local.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with(&format!(
+            "{r}: valid: {} (given with --fingerprint) accepted \"essay.pdf\" (100000 bytes, BLAKE3 {})",
+            s.fingerprint,
+            blake3_hex(&content)
+        )),
+        "{said}"
+    );
+
+    // Against the key recorded for a server in known_servers.
+    let known = write(
+        dir,
+        "known",
+        &format!("# servers\n10.0.0.5:8889 {}\n", s.fingerprint),
+    );
+    let out = verify(&known, &[r]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("valid: 10.0.0.5:8889 ("),
+        "{}",
+        stderr(&out)
+    );
+
+    // No reason to trust the key: refused, exit 6.
+    let out = verify(&nobody, &[r]);
+    assert_fails(&out, 6, "a key with no reason to be trusted");
+
+    // Another server's fingerprint.
+    let other = Server::start();
+    let out = verify(&nobody, &[r, "--fingerprint", &other.fingerprint]);
+    assert_fails(&out, 6, "not by the server you trust");
+
+    // A changed field.
+    let changed = text.replace("\"essay.pdf\"", "\"essay2.pdf\"");
+    let tampered = write(dir, "t.json", &changed);
+    let out = verify(
+        &nobody,
+        &[tampered.to_str().unwrap(), "--fingerprint", &s.fingerprint],
+    );
+    assert_fails(&out, 6, "the signature does not match");
+
+    // A local file that is not the content.
+    let wrong = s.file("wrong.pdf", b"not the essay");
+    let out = verify(
+        &nobody,
+        &[
+            r,
+            "--fingerprint",
+            &s.fingerprint,
+            "--file",
+            wrong.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 6, "is not the content it states");
+}
+
+#[test]
+fn without_the_field_a_put_answers_the_entry_as_before() {
+    let s = Server::start();
+    let local = s.file("a.txt", b"AAA");
+    let out = Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--max-time", "60", "-T"])
+        .arg(&local)
+        .arg(format!("http://{}/a.txt", s.addr))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entry["name"], "a.txt");
+    assert!(entry.get("signature").is_none(), "{entry}");
+}
+
+/// The code block that follows `marker` in docs/PROTOCOL.md.
+fn doc_block(marker: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let at = doc
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in PROTOCOL.md"));
+    let rest = &doc[at..];
+    let open = rest.find("```").unwrap();
+    let body = &rest[open..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_worked_example_in_protocol_md_verifies_and_its_signed_text_is_exact() {
+    let json = doc_block("<!-- receipt-example -->");
+    let receipt: nf::receipt::Receipt = serde_json::from_str(json.trim()).unwrap();
+    receipt
+        .verify(&receipt.server.clone())
+        .expect("the documented receipt verifies");
+    assert_eq!(receipt.blake3, blake3_hex(b"My essay, final version.\n"));
+    assert_eq!(receipt.size, 25);
+    let text = doc_block("<!-- receipt-text -->");
+    assert_eq!(
+        text,
+        format!(
+            "nf receipt 1\nserver: {}\npath: {}\nsize: {}\nblake3: {}\ncommitted: {}\nprincipal: {}\n",
+            receipt.server, receipt.path, receipt.size, receipt.blake3, receipt.committed, receipt.principal
+        )
+    );
+    // One changed field and it no longer verifies.
+    let changed = nf::receipt::Receipt {
+        principal: "bob".into(),
+        ..receipt.clone()
+    };
+    assert!(changed.verify(&receipt.server).is_err());
+}
+
+#[test]
+fn receipts_still_verify_after_the_server_restarts_with_the_same_identity() {
+    let mut s = Server::start();
+    let text = put_with_receipt(&s, "a.txt", b"first");
+    let before = s.fingerprint.clone();
+    s.kill();
+    s.spawn();
+    assert_eq!(s.fingerprint, before, "same identity after a restart");
+    let again = put_with_receipt(&s, "b.txt", b"second");
+    let dir = s.dir.path();
+    for (name, text) in [("1.json", &text), ("2.json", &again)] {
+        let file = write(dir, name, text);
+        let out = verify(
+            &dir.join("none"),
+            &[file.to_str().unwrap(), "--fingerprint", &before],
+        );
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+}
