@@ -718,7 +718,7 @@ impl Row {
                 self.next_line(" 401 ", asked);
                 let log = self.s.log.lock().unwrap().clone();
                 Err(logged_refusal(
-                    log.lines().filter(|l| l.contains(" 401 ")).last().unwrap(),
+                    log.lines().rfind(|l| l.contains(" 401 ")).unwrap(),
                 ))
             }
             _ => panic!("{op:?}: status {status}: {body}"),
