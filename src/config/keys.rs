@@ -369,9 +369,10 @@ pub const KEYS: &[Key] = &[
         name: "tls",
         kind: Kind::Choice(&["auto", "always", "never"]),
         doc: "When the client commands use TLS: \"auto\" (to every server that is not on loopback,\n\
-              and on loopback too with a token, a pinned fingerprint or a key recorded in\n\
-              known_servers), \"always\" or \"never\". A token is never sent in clear to a server\n\
-              that is not on loopback, whatever this says; on loopback only with \"never\".",
+              and on loopback too with a token, a user to log in as, a pinned fingerprint or a\n\
+              key recorded in known_servers), \"always\" or \"never\". A token or password is never\n\
+              sent in clear to a server that is not on loopback, whatever this says; on loopback\n\
+              only with \"never\".",
         default: Initial::Text("auto"),
         flag: Some("--tls"),
         read_by: ReadBy::Client,
