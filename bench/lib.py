@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree", "auth"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -58,6 +58,7 @@ TITLES = {
     "tls": "7. TLS",
     "http": "8. HTTP on nf's port (curl) against python3 -m http.server and dufs",
     "tree": "9. Directory trees",
+    "auth": "10. Logging in (users of an access file)",
 }
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
@@ -2287,6 +2288,151 @@ class Bench:
             "each, in a bash loop:\n",
             md_table(["case", "median", "µs per get", "runs", "target", "result"], hs_rows),
             "",
+        ])
+
+    # -- 10. logging in -------------------------------------------------------------------------
+    # The password of the bench's users and its argon2id hash (made by nf's password::hash, the
+    # parameters every hash nf writes has: m=19456, t=2, p=1).
+    AUTH_SECRET = "bench-secret-5e1"
+    AUTH_PHC = "$argon2id$v=19$m=19456,t=2,p=1$ScnjfrR1mXx3E4ZpqkDH9g$jg1KC/1W2A3k4huwGA/U8eAonw10ik1QPFqJwEviCXw"
+
+    def auth_server(self, d: Path, users: list[str]) -> tuple[subprocess.Popen, str]:
+        """nf serve with an access file: `users` may do everything, anonymous may list and read."""
+        access = d / "access.toml"
+        access.write_text("".join(f'[users.{u}]\npassword = "{self.AUTH_PHC}"\n\n' for u in users)
+                          + '[[allow]]\nwho = ["*"]\npath = "/"\nrights = ["list", "read"]\n\n'
+                          + f'[[allow]]\nwho = {json.dumps(users)}\npath = "/"\nrights = ["all"]\n')
+        access.chmod(0o600)
+        conf = d / "server.toml"
+        conf.write_text(f"access_file = {json.dumps(str(access))}\n")
+        conf.chmod(0o600)
+        root = d / "store"
+        root.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        p = self.start_server("nf serve", [str(NF), "--config", str(conf), "serve", "-q", "--listen",
+                                           f"127.0.0.1:{port}", "--root", str(root)], port)
+        return p, f"127.0.0.1:{port}"
+
+    def section_auth(self) -> str:
+        """Issue 24: what logging in costs. HTTP GETs over one kept-alive connection with Basic
+        credentials against none; short `nf ls` runs with a user against none (both over TLS,
+        which a login uses by itself on loopback); and a flood of wrong logins from 100 addresses:
+        the server's memory and a user's `nf ls` meanwhile."""
+        d = self.section_dir("auth")
+        users = ["alice", "carol"] + [f"u{i}" for i in range(8)]
+        server, addr = self.auth_server(d, users)
+        small = d / "small.bin"
+        self.random_file(small, 4 * KiB)
+        store = d / "store"
+        shutil.copy(small, store / "small.bin")
+        gets = 200 if self.quick else 1000
+        conf = d / "gets.conf"
+        conf.write_text("".join(f'url = "http://{addr}/small.bin"\noutput = "/dev/null"\n' for _ in range(gets)))
+        env = dict(self.env, NF_KNOWN_SERVERS=str(d / "known_servers"), NF_CONFIG=str(d / "client.toml"))
+        (d / "client.toml").write_text("")
+        login_env = dict(env, NF_USER="alice", NF_PASSWORD=self.AUTH_SECRET)
+
+        def curl_case(key: str, label: str, extra: list[str]) -> Case:
+            return Case(key, label, lambda: self.run(["curl", "-sS", "-f", *extra, "-K", str(conf)], what=label))
+
+        runs = 40 if self.quick else 200
+        ls = [str(NF), "ls", "-q", "-s", addr, "--tls", "always"]
+
+        def ls_case(key: str, label: str, run_env: dict) -> Case:
+            def run() -> float:
+                t0 = time.perf_counter()
+                for _ in range(runs):
+                    self.run(ls, what=label, env=run_env)
+                return time.perf_counter() - t0
+            return Case(key, label, run)
+
+        # One login first, so that trust on first use and the first argon2 are not timed.
+        self.run(ls, what="nf ls (setup)", env=login_env)
+        cases = [
+            curl_case("get-anon", f"{gets} GETs of 4 KiB, one connection, no credentials", []),
+            curl_case("get-basic", f"{gets} GETs of 4 KiB, one connection, Basic alice", ["-u", f"alice:{self.AUTH_SECRET}"]),
+            ls_case("ls-anon", f"{runs} × nf ls --tls always, anonymous", env),
+            ls_case("ls-user", f"{runs} × nf ls --tls always, --user alice", login_env),
+        ]
+        self.measure("auth", cases)
+        get_anon, get_basic, ls_anon, ls_user = cases
+
+        # The flood: wrong logins from 127.0.0.10-109 at about `rate` a second for `secs`, each a
+        # native hello with a wrong password for one of the users; meanwhile a user's `nf ls`.
+        rate, secs = 1000, (3 if self.quick else 10)
+        idle = self.status_kib(server, "VmRSS")
+        self.reset_peak(server)
+        stop = time.monotonic() + secs
+        sent = [0]
+        answers: dict[str, int] = {}
+
+        def flood(i: int) -> None:
+            src = f"127.0.0.{10 + i}"
+            host, port = addr.rsplit(":", 1)
+            per = rate / 100
+            n = 0
+            t0 = time.monotonic()
+            while time.monotonic() < stop:
+                try:
+                    s = socket.create_connection((host, int(port)), timeout=5, source_address=(src, 0))
+                    hello = json.dumps({"op": "hello", "client": "bench", "user": users[n % len(users)],
+                                        "secret": f"wrong-{n}"})
+                    s.sendall(f"NF/1\n{hello}\n".encode())
+                    reply = s.makefile().readline()
+                    s.close()
+                    code = json.loads(reply).get("code", "ok") if reply else "closed"
+                except (OSError, ValueError):
+                    code = "error"
+                answers[code] = answers.get(code, 0) + 1
+                n += 1
+                sent[0] += 1
+                delay = t0 + n / per - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+        import threading
+        threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(100)]
+        for t in threads:
+            t.start()
+        time.sleep(min(1.0, secs / 3))
+        during: list[tuple[str, float]] = []
+        for who, e in (("alice (logged in before)", login_env),
+                       ("carol (her first login, checked with argon2; alice logged in from this address before)", dict(env, NF_USER="carol", NF_PASSWORD=self.AUTH_SECRET)),
+                       ("anonymous", env)):
+            t0 = time.perf_counter()
+            try:
+                self.run(ls, what=f"nf ls during the flood ({who})", env=e, timeout=60)
+                during.append((who, time.perf_counter() - t0))
+            except BenchError as err:
+                during.append((who, -1.0))
+                progress(f"  nf ls during the flood ({who}) failed: {err}")
+        for t in threads:
+            t.join()
+        peak = self.status_kib(server, "VmHWM")
+        self.end_section(d)
+
+        over = (peak - idle) / 1024
+        rows = [
+            [get_basic.label, fmt_t(get_basic.median), fmt_ratio(self.ratio(get_basic, get_anon)), "≤ 1.2× no credentials",
+             self.verdict_ratio(get_basic, get_anon, 1.2, "no credentials")],
+            [get_anon.label, fmt_t(get_anon.median), "1.00×", "baseline", ""],
+            [ls_user.label, fmt_t(ls_user.median), fmt_ratio(self.ratio(ls_user, ls_anon)), "≤ 1.3× anonymous",
+             self.verdict_ratio(ls_user, ls_anon, 1.3, "anonymous")],
+            [ls_anon.label, fmt_t(ls_anon.median), "1.00×", "baseline", ""],
+            [f"server RSS during {sent[0]} wrong logins in {secs} s from 100 addresses (peak over idle {idle / 1024:.1f} MiB)",
+             f"{over:.1f} MiB", "", "< 64 MiB", "PASS" if over < 64 else "FAIL"],
+        ]
+        for who, t in during:
+            rows.append([f"nf ls --tls always during the flood: {who}", "failed" if t < 0 else fmt_t(t), "", "< 1 s",
+                         "PASS" if 0 <= t < 1 else "FAIL"])
+        return "\n".join([
+            "Logging in: HTTP GETs with Basic credentials against none (one curl process, `curl -K`, one kept-alive "
+            "connection); one-process `nf ls` runs with a user against anonymous, both with `--tls always` (a login "
+            "uses TLS by itself, even on loopback); then wrong native logins at about 1,000 a second from "
+            "127.0.0.10–109 while users run `nf ls`.\n",
+            md_table(["case", "median", "ratio", "target", "result"], rows),
+            f"\nAnswers to the flood's hellos: {', '.join(f'{k} {v}' for k, v in sorted(answers.items()))}.\n",
+            "\nErrors: " + self.errors(cases) + "\n",
         ])
 
     # -- table helpers -------------------------------------------------------------------------

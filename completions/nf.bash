@@ -367,7 +367,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__config)
-            opts="-s -q -v -h -V --server --tls --fingerprint --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
+            opts="-s -q -v -h -V --server --tls --fingerprint --user --listen --root --read-only --no-compat --store --s3-endpoint --config --quiet --verbose --help --version path init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,6 +392,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -557,7 +561,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__get)
-            opts="-r -o -f -s -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -o -f -s -q -v -h -V --recursive --output --force --resume --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +594,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -952,7 +960,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__ls)
-            opts="-r -s -q -v -h -V --json --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --json --recursive --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,6 +985,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1003,7 +1015,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mkdir)
-            opts="-s -q -v -h -V --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,6 +1040,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1054,7 +1070,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__mv)
-            opts="-f -s -q -v -h -V --force --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-f -s -q -v -h -V --force --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,6 +1098,10 @@ _nf() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1105,7 +1125,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__put)
-            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1134,6 +1154,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1279,7 +1303,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__rm)
-            opts="-r -s -q -v -h -V --recursive --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-r -s -q -v -h -V --recursive --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1304,6 +1328,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1384,7 +1412,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__stat)
-            opts="-s -q -v -h -V --json --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-s -q -v -h -V --json --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,6 +1440,10 @@ _nf() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1435,7 +1467,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__sync)
-            opts="-c -n -L -s -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --config --quiet --verbose --help --version"
+            opts="-c -n -L -s -q -v -h -V --checksum --delete --dry-run --exclude --dereference --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1464,6 +1496,10 @@ _nf() {
                     return 0
                     ;;
                 --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -62,6 +62,7 @@ complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to 
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand put" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand put" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand put" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand put" -s r -l recursive -d 'Upload directories with everything in them, each under its own name'
 complete -c nf -n "__fish_nf_using_subcommand put" -s L -l dereference -d 'With -r, follow symbolic links (a link to a directory is uploaded as a directory); without it, links are skipped with a warning'
@@ -77,6 +78,7 @@ complete -c nf -n "__fish_nf_using_subcommand get" -l tls -d 'Use TLS: auto (to 
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand get" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand get" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand get" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand get" -s r -l recursive -d 'Download directories with everything in them, each under its own name'
 complete -c nf -n "__fish_nf_using_subcommand get" -s f -l force -d 'Overwrite local files that already exist'
@@ -90,6 +92,7 @@ complete -c nf -n "__fish_nf_using_subcommand ls" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand ls" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand ls" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand ls" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand ls" -l json -d 'Print a JSON array of {name, type, size, modified, mode, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand ls" -s r -l recursive -d 'List the whole tree below PATH'
@@ -102,6 +105,7 @@ complete -c nf -n "__fish_nf_using_subcommand rm" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand rm" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand rm" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand rm" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand rm" -s r -l recursive -d 'Delete directories and everything in them'
 complete -c nf -n "__fish_nf_using_subcommand rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -113,6 +117,7 @@ complete -c nf -n "__fish_nf_using_subcommand mkdir" -l tls -d 'Use TLS: auto (t
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand mkdir" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand mkdir" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
@@ -123,6 +128,7 @@ complete -c nf -n "__fish_nf_using_subcommand mv" -l tls -d 'Use TLS: auto (to e
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand mv" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand mv" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand mv" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand mv" -s f -l force -d 'Replace a file that exists at the destination'
 complete -c nf -n "__fish_nf_using_subcommand mv" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -135,6 +141,7 @@ complete -c nf -n "__fish_nf_using_subcommand sync" -l tls -d 'Use TLS: auto (to
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand sync" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand sync" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand sync" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand sync" -s c -l checksum -d 'Compare files by BLAKE3 instead of size and modification time, as rsync\'s -c (the server keeps each file\'s hash, so it reads nothing)'
 complete -c nf -n "__fish_nf_using_subcommand sync" -l delete -d 'Delete what DST has and SRC lacks (refused when SRC is empty or after any error)'
@@ -149,6 +156,7 @@ complete -c nf -n "__fish_nf_using_subcommand stat" -l tls -d 'Use TLS: auto (to
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand stat" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand stat" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand stat" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
 complete -c nf -n "__fish_nf_using_subcommand stat" -l json -d 'Print a JSON array of {name, size, modified, blake3} objects'
 complete -c nf -n "__fish_nf_using_subcommand stat" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
@@ -160,6 +168,7 @@ complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcom
 always\t''
 never\t''"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
 complete -c nf -n "__fish_nf_using_subcommand config; and not __fish_seen_subcommand_from path init help" -l store -d 'Keep files in a bucket of an S3-compatible object store (s3://BUCKET/PREFIX), or in the local directory (local) [default: local]' -r -f

@@ -236,6 +236,10 @@ pub struct ClientArgs {
     /// The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`).
     #[arg(long, value_name = "SHA256")]
     pub fingerprint: Option<String>,
+
+    /// Log in as this user (password from NF_PASSWORD, or asked on the terminal).
+    #[arg(long, value_name = "NAME", value_hint = ValueHint::Username)]
+    pub user: Option<String>,
 }
 
 /// `nf serve`: its settings, and what only it does.

@@ -705,13 +705,22 @@ impl Row {
             args.extend(["-H".into(), format!("Authorization: Bearer {TOKEN}")]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let asked = self.lines(" 401 ");
         let (status, body) = curl(&self.s, &path, &args);
         Some(match status {
             200..=299 => Ok(Some(body.into_bytes())),
             404 => Err(Hidden),
-            // Where logins exist, an anonymous request lacking a right may be asked for
-            // credentials (401) instead.
             403 => Err(Forbidden),
+            // Where logins exist, an anonymous request without credentials lacking a right (or
+            // asking for a name hidden from anonymous) is asked for them instead; its log line
+            // still says which refusal it is.
+            401 if self.login == Login::Anonymous => {
+                self.next_line(" 401 ", asked);
+                let log = self.s.log.lock().unwrap().clone();
+                Err(logged_refusal(
+                    log.lines().rfind(|l| l.contains(" 401 ")).unwrap(),
+                ))
+            }
             _ => panic!("{op:?}: status {status}: {body}"),
         })
     }
@@ -1164,7 +1173,8 @@ fn a_hidden_name_answers_exactly_as_a_missing_one_in_every_dialect() {
         assert!(a.iter().all(|(code, _)| *code == Some(3)), "{a:?}");
         let (a, b) = (http(hidden), http(missing));
         assert_eq!(a, b, "HTTP: {hidden} and {missing}");
-        assert!(a.iter().all(|(status, _)| *status == 404), "{a:?}");
+        // Without credentials, a name hidden from anonymous asks for them (401), existing or not.
+        assert!(a.iter().all(|(status, _)| *status == 401), "{a:?}");
     }
     assert_eq!(old("secret.txt"), old("absent.txt"), "the old dialects");
     assert_unchanged(&s, &before, "the probes");
@@ -1179,8 +1189,9 @@ fn a_folder_that_may_be_listed_is_reached_without_its_slash_and_a_hidden_one_is_
         ("/names", 301, Some("/names/")),
         ("/pub", 301, Some("/pub/")),
         ("/a", 301, Some("/a/")),
-        ("/hidden", 404, None),
-        ("/hiddex", 404, None),
+        // Hidden from anonymous: asked to log in, whether the name exists or not.
+        ("/hidden", 401, None),
+        ("/hiddex", 401, None),
     ] {
         let (got, head) = curl(&s, path, &["-I"]);
         assert_eq!(got, status, "{path}: {head}");

@@ -27,11 +27,26 @@ pub struct Target {
     pub addr: String,
     pub timeout: Duration,
     pub token: Option<String>,
+    /// A user to log in as, and their secret.
+    pub login: Option<Login>,
     pub tls: TlsMode,
     /// The fingerprint the server must present, if pinned.
     pub fingerprint: Option<String>,
     /// Where servers trusted on first use are recorded.
     pub known_servers: PathBuf,
+}
+
+/// A user name and secret to log in with. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Login {
+    pub user: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login {{ user: {:?}, secret: (set) }}", self.user)
+    }
 }
 
 /// A connection made, and what the user should know about it.
@@ -70,13 +85,18 @@ impl Target {
                 ))
             }
             TlsMode::Never => false,
-            TlsMode::Auto => pinned || !loopback || self.token.is_some() || self.recorded().is_some(),
+            TlsMode::Auto => pinned || !loopback || self.has_secret() || self.recorded().is_some(),
         };
-        if self.token.is_some() && !tls && !loopback {
+        if self.has_secret() && !tls && !loopback {
+            let what = if self.token.is_some() {
+                "the token"
+            } else {
+                "a password"
+            };
             return Err(Error::new(
                 ErrorKind::Denied,
                 format!(
-                    "refusing to send the token in clear to {}, which is not on loopback: use TLS \
+                    "refusing to send {what} in clear to {}, which is not on loopback: use TLS \
                      (--tls auto or always)",
                     self.addr
                 ),
@@ -92,6 +112,11 @@ impl Target {
             });
         }
         self.tls_session(sock)
+    }
+
+    /// True when this client holds a secret to send (the token, or a user's password).
+    fn has_secret(&self) -> bool {
+        self.token.is_some() || self.login.is_some()
     }
 
     fn tcp(&self, addrs: &[SocketAddr]) -> Result<TcpStream> {
@@ -227,6 +252,7 @@ mod tests {
             addr: addr.into(),
             timeout: Duration::from_secs(1),
             token: None,
+            login: None,
             tls: TlsMode::Auto,
             fingerprint: None,
             known_servers: PathBuf::new(),

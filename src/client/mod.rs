@@ -20,7 +20,7 @@ use crate::protocol::{
 };
 use crate::transport::Stream;
 
-pub use connect::{Opened, Target};
+pub use connect::{Login, Opened, Target};
 pub use get::{same_content, GetJob, Sink};
 pub use put::{PutJob, STDIN};
 
@@ -439,6 +439,8 @@ impl Client {
         let hello = Request::Hello {
             client: protocol::software(),
             token: self.target.token.clone(),
+            user: self.target.login.as_ref().map(|l| l.user.clone()),
+            secret: self.target.login.as_ref().map(|l| l.secret.clone()),
             notices: true,
         };
         let queued = self

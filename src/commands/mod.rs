@@ -17,7 +17,7 @@ mod sync;
 mod user;
 
 use crate::cli::{Cli, ClientArgs, Command, ConfigArgs, ServeArgs, StoreArg};
-use crate::client::{Client, Done, Progress, Target};
+use crate::client::{Client, Done, Login, Progress, Target};
 use crate::config::{flag_sets, Config, ReadBy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
@@ -111,6 +111,9 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         if let Some(f) = &c.fingerprint {
             flags.extend(flag_sets("--fingerprint", &[f]));
         }
+        if let Some(u) = &c.user {
+            flags.extend(flag_sets("--user", &[u]));
+        }
     };
     let serve = |a: &ServeArgs, flags: &mut Vec<(&'static str, String)>| {
         if let Some(l) = &a.listen {
@@ -156,23 +159,49 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
 }
 
 impl Context {
-    /// How to reach the configured server.
-    pub fn target(&self) -> Target {
+    /// How to reach the configured server (asking for the password of `user` on the terminal
+    /// when none is set).
+    pub fn target(&self) -> Result<Target> {
         let c = &self.config;
-        Target {
+        Ok(Target {
             addr: c.server.clone(),
             timeout: c.idle_timeout,
             token: c.token.clone(),
+            login: self.login()?,
             tls: c.tls,
             fingerprint: c.fingerprint.clone(),
             known_servers: c.known_servers.clone(),
-        }
+        })
+    }
+
+    /// The user to log in as and their secret: `password` (NF_PASSWORD), or asked without echo.
+    fn login(&self) -> Result<Option<Login>> {
+        let c = &self.config;
+        let Some(user) = c.user.clone() else {
+            return Ok(None);
+        };
+        let secret = match &c.password {
+            Some(p) => p.clone(),
+            None if crate::prompt::can_ask() => {
+                crate::prompt::secret(&format!("password of {user} at {}: ", c.server))?
+            }
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "no password for user {user} and no terminal to ask it on: set NF_PASSWORD \
+                         (or `password` in a config file only you can read)"
+                    ),
+                ))
+            }
+        };
+        Ok(Some(Login { user, secret }))
     }
 
     /// Connects to the configured server (saying so when a server is trusted on first use);
     /// an interrupt shuts the connection down.
     pub fn connect(&self) -> Result<Client> {
-        let target = self.target();
+        let target = self.target()?;
         let (mut client, first_use) = Client::connect(&target)?;
         client.retry_busy_for(self.config.busy_retry);
         if !self.quiet {

@@ -343,12 +343,36 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.token = Some(v.text()).filter(|t| !t.is_empty()),
     },
     Key {
+        name: "user",
+        kind: Kind::Text(|u| Ok(u.to_string())),
+        doc: "User name the client commands log in with, on a server with users (an access\n\
+              file); its password comes from `password`, NF_PASSWORD, or a prompt on a terminal.\n\
+              Empty: no login (anonymous, or the token).",
+        default: Initial::Text(""),
+        flag: Some("--user"),
+        read_by: ReadBy::Client,
+        get: |c| Val::Text(c.user.clone().unwrap_or_default()),
+        set: |c, v| c.user = Some(v.text()).filter(|u| !u.is_empty()),
+    },
+    Key {
+        name: "password",
+        kind: Kind::Secret,
+        doc: "Password (or generated secret) of `user`. Prefer NF_PASSWORD, the prompt, or a\n\
+              file readable only by you (mode 0600); sent only over TLS or to loopback.",
+        default: Initial::Text(""),
+        flag: None,
+        read_by: ReadBy::Client,
+        get: |c| Val::Text(c.password.clone().unwrap_or_default()),
+        set: |c, v| c.password = Some(v.text()).filter(|t| !t.is_empty()),
+    },
+    Key {
         name: "tls",
         kind: Kind::Choice(&["auto", "always", "never"]),
         doc: "When the client commands use TLS: \"auto\" (to every server that is not on loopback,\n\
-              and on loopback too with a token, a pinned fingerprint or a key recorded in\n\
-              known_servers), \"always\" or \"never\". A token is never sent in clear to a server\n\
-              that is not on loopback, whatever this says; on loopback only with \"never\".",
+              and on loopback too with a token, a user to log in as, a pinned fingerprint or a\n\
+              key recorded in known_servers), \"always\" or \"never\". A token or password is never\n\
+              sent in clear to a server that is not on loopback, whatever this says; on loopback\n\
+              only with \"never\".",
         default: Initial::Text("auto"),
         flag: Some("--tls"),
         read_by: ReadBy::Client,

@@ -83,6 +83,9 @@ pub struct Config {
     pub partial_max_age: Duration,
     pub max_partial_bytes: u64,
     pub token: Option<String>,
+    /// The user the client logs in as, and their password (`user`, `password`).
+    pub user: Option<String>,
+    pub password: Option<String>,
     pub tls: TlsMode,
     pub fingerprint: Option<String>,
     pub known_servers: PathBuf,
@@ -241,18 +244,22 @@ impl Config {
         }
     }
 
-    /// The warning for a config file at `path` that set the token and that the group or
-    /// others may read.
+    /// The warning for a config file at `path` that set the token or a password and that the
+    /// group or others may read.
     fn exposed_token_warning(&self, path: &Path) -> Option<String> {
         use std::os::unix::fs::PermissionsExt;
-        let from_file = self.origins.get("token") == Some(&Origin::File(path.to_path_buf()));
-        if !from_file || self.token.is_none() {
+        let from_file = |key| self.origins.get(key) == Some(&Origin::File(path.to_path_buf()));
+        let what = if from_file("token") && self.token.is_some() {
+            "a token"
+        } else if from_file("password") && self.password.is_some() {
+            "a password"
+        } else {
             return None;
-        }
+        };
         let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
         (mode & 0o044 != 0).then(|| {
             format!(
-                "config file {} holds a token and others can read it (mode {mode:o}); \
+                "config file {} holds {what} and others can read it (mode {mode:o}); \
                  run: chmod 600 {}",
                 path.display(),
                 path.display()
@@ -610,6 +617,27 @@ mod tests {
         let mut cfg = Config::defaults();
         cfg.apply_file(&file, "server = \"h:1\"\n", ReadBy::Both).unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(cfg.exposed_token_warning(&file), None);
+    }
+
+    #[test]
+    fn a_password_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let text = "user = \"alice\"\npassword = \"s3cret\"\n";
+        std::fs::write(&file, text).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut cfg = Config::defaults();
+        cfg.apply_file(&file, text, ReadBy::Both).unwrap();
+        assert_eq!(
+            cfg.exposed_token_warning(&file),
+            Some(format!(
+                "config file {0} holds a password and others can read it (mode 644); run: chmod 600 {0}",
+                file.display()
+            ))
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(cfg.exposed_token_warning(&file), None);
     }
 

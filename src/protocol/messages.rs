@@ -13,6 +13,12 @@ pub enum Request {
         client: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
+        /// A user of the server's access file logging in, with [`Request::Hello::secret`]
+        /// (their password or generated secret); sent only over TLS or to loopback.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
         /// The client understands a [`Notice`] line before a reply (a server that does not
         /// know the field ignores it, and an old client never gets one).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -39,7 +39,7 @@ use crate::cidr::address_key;
 use crate::compat;
 use crate::error::{Error, ErrorKind};
 use crate::protocol;
-use crate::service::Service;
+use crate::service::{Principal, Service};
 use crate::transport::{Pace, Transport};
 
 /// How often the loop looks for a transfer to cut while a request waits in line: a transfer
@@ -65,6 +65,8 @@ pub struct Parked {
     ahead: Vec<u8>,
     conn: Counted,
     dialect: Dialect,
+    /// Who the connection acts for (settled by the native hello).
+    who: Principal,
 }
 
 /// One connection counted against `max_connections`, uncounted when dropped.
@@ -478,17 +480,12 @@ impl Front {
                     buf.clear();
                     continue;
                 }
-                First::Native | First::Text if !link.is_tls() && !self.plaintext_allowed(peer) => {
+                First::Native | First::Text
+                    if !link.is_tls() && !self.plaintext_allowed(peer, first == First::Native) =>
+                {
                     let http = first_line(&buf).is_some_and(router::is_http_request_line);
-                    let err = Error::new(ErrorKind::Denied, self.plaintext_refusal(http));
-                    self.log_refusal(peer, "connect", &err);
-                    let reply = if http {
-                        router::http_response(403, "Forbidden", &[], &format!("{}\n", err.message))
-                    } else {
-                        router::native_refusal(&err)
-                    };
-                    link.close_with(&reply).await;
-                    return self.ended(peer, Ended::Closed);
+                    let ended = self.refuse_plaintext(link, peer, http).await;
+                    return self.ended(peer, ended);
                 }
                 // Boxed: what a connection holds while it waits for its first bytes stays small
                 // (thousands may wait at once); the later phases are allocated when reached.
@@ -528,21 +525,40 @@ impl Front {
     }
 
     /// True when `peer` may speak nf or HTTP without TLS: always without a token (the server is
-    /// open to all anyway) unless `require_tls`; else only from `allow_plaintext_from`.
-    fn plaintext_allowed(&self, peer: SocketAddr) -> bool {
+    /// open to all anyway) unless `require_tls`; else only from `allow_plaintext_from`. Users
+    /// (an access file) count like a token for the dialects that log in (`logs_in`: nf and
+    /// HTTP); the old dialects, which cannot, act as anonymous.
+    fn plaintext_allowed(&self, peer: SocketAddr, logs_in: bool) -> bool {
         let s = &self.svc.settings;
-        if s.token.is_none() && !s.require_tls {
+        let users = logs_in && self.svc.policy().access().is_some();
+        // A password sent to loopback crosses no network.
+        if s.token.is_none() && !s.require_tls && (!users || peer.ip().is_loopback()) {
             return true;
         }
         s.allow_plaintext_from.iter().any(|net| net.contains(peer.ip()))
+    }
+
+    /// Refuses a plaintext client (in nf's terms or HTTP's) and closes.
+    async fn refuse_plaintext(&self, link: Link, peer: SocketAddr, http: bool) -> Ended {
+        let err = Error::new(ErrorKind::Denied, self.plaintext_refusal(http));
+        self.log_refusal(peer, "connect", &err);
+        let reply = if http {
+            router::http_response(403, "Forbidden", &[], &format!("{}\n", err.message))
+        } else {
+            router::native_refusal(&err)
+        };
+        link.close_with(&reply).await;
+        Ended::Closed
     }
 
     /// Why a plaintext client is refused, and what to do, in nf's terms or HTTP's.
     fn plaintext_refusal(&self, http: bool) -> String {
         let why = if self.svc.settings.require_tls {
             "this server requires TLS"
-        } else {
+        } else if self.svc.settings.token.is_some() {
             "this server has a token, which must not cross a network in clear"
+        } else {
+            "this server has users, whose passwords must not cross a network in clear"
         };
         let how = if http {
             "use https://"
@@ -589,8 +605,20 @@ impl Front {
             Ok(line) => line,
             Err(e) => return self.bad_head(link, peer, e, "hello").await,
         };
-        let reply = match hello::hello(&line, &self.svc, peer.ip()) {
-            Ok(reply) => reply,
+        let admitted = match hello::hello(&line, &self.svc, peer.ip()) {
+            Ok(hello::Admit::As(who)) => Ok(who),
+            Ok(hello::Admit::Login { user, secret }) => {
+                // Checked on the login pool; this loop only waits, within the handshake's time.
+                let check = self.svc.login_async(peer.ip(), &user, &secret);
+                match tokio::time::timeout_at(deadline.into(), check).await {
+                    Ok(checked) => checked.map_err(hello::login_refused),
+                    Err(_) => return Ended::Late,
+                }
+            }
+            Err(refused) => Err(refused),
+        };
+        let who = match admitted {
+            Ok(who) => who,
             Err(refused) => {
                 if refused.log {
                     self.log_refusal(peer, refused.step, &refused.error);
@@ -599,14 +627,14 @@ impl Front {
                 return Ended::Closed;
             }
         };
-        let mut out = serde_json::to_vec(&reply).expect("replies serialize");
+        let mut out = serde_json::to_vec(&hello::reply(&self.svc)).expect("replies serialize");
         out.push(b'\n');
         if link.write_all(&out, deadline).await.is_err() {
             return Ended::Closed;
         }
         drop(starting);
         let notices = hello::wants_notices(&line);
-        self.next_request(Dialect::Native { notices }, link, peer, buf, conn, held)
+        self.next_request(Dialect::Native { notices }, who, link, peer, buf, conn, held)
             .await
     }
 
@@ -649,9 +677,11 @@ impl Front {
     /// Waits for a connection's next request head (the first byte within the idle timeout,
     /// the whole head within the handshake timeout after it: a native request line, or an
     /// HTTP request head), then hands it to a worker.
+    #[allow(clippy::too_many_arguments)]
     async fn next_request(
         self: Arc<Self>,
         dialect: Dialect,
+        who: Principal,
         mut link: Link,
         peer: SocketAddr,
         mut buf: Vec<u8>,
@@ -676,7 +706,7 @@ impl Front {
             }
         }
         drop(held);
-        Box::pin(self.dispatch(dialect, link, peer, buf, conn)).await;
+        Box::pin(self.dispatch(dialect, who, link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -693,6 +723,9 @@ impl Front {
         } = opening;
         let end = loop {
             if first_line(&buf).is_some_and(router::is_http_request_line) {
+                if !link.is_tls() && !self.plaintext_allowed(peer, true) {
+                    return self.refuse_plaintext(link, peer, true).await;
+                }
                 return Box::pin(self.http(Opening {
                     link,
                     peer,
@@ -742,7 +775,7 @@ impl Front {
         }
         drop(starting);
         drop(held);
-        Box::pin(self.dispatch(Dialect::Old(end), link, peer, buf, conn)).await;
+        Box::pin(self.dispatch(Dialect::Old(end), Principal::Anonymous, link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -770,7 +803,7 @@ impl Front {
         }
         drop(starting);
         drop(held);
-        Box::pin(self.dispatch(Dialect::Http, link, peer, buf, conn)).await;
+        Box::pin(self.dispatch(Dialect::Http, Principal::Anonymous, link, peer, buf, conn)).await;
         Ended::Closed
     }
 
@@ -801,6 +834,7 @@ impl Front {
     async fn dispatch(
         self: Arc<Self>,
         dialect: Dialect,
+        who: Principal,
         mut link: Link,
         peer: SocketAddr,
         buf: Vec<u8>,
@@ -844,7 +878,7 @@ impl Front {
         if let Ok(handle) = transport.shutdown_handle() {
             self.workers.register(&slot, handle, transport.activity());
         }
-        let job = work(Arc::clone(&self), dialect, transport, slot, conn);
+        let job = work(Arc::clone(&self), (dialect, who), transport, slot, conn);
         if let Err(job) = self.workers.submit(job) {
             self.svc
                 .log
@@ -948,10 +982,10 @@ impl Front {
             return;
         };
         let front = Arc::clone(self);
-        let (ahead, conn, dialect) = (p.ahead, p.conn, p.dialect);
+        let (ahead, conn, dialect, who) = (p.ahead, p.conn, p.dialect, p.who);
         self.hold(move |held| async move {
             let ended = Arc::clone(&front)
-                .next_request(dialect, link, peer, ahead, conn, held)
+                .next_request(dialect, who, link, peer, ahead, conn, held)
                 .await;
             front.ended(peer, ended);
         });
@@ -988,7 +1022,13 @@ enum Dialect {
 }
 
 /// The job a worker runs for one connection.
-fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, conn: Counted) -> Job {
+fn work(
+    front: Arc<Front>,
+    (dialect, who): (Dialect, Principal),
+    transport: Transport,
+    slot: Slot,
+    conn: Counted,
+) -> Job {
     Box::new(move |run| {
         let _slot = slot;
         let svc = &front.svc;
@@ -1007,9 +1047,10 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
         }
         match dialect {
             Dialect::Native { .. } => {
-                let mut session = Session::new(transport, svc);
+                let mut session = Session::new(transport, svc, who);
                 match session.serve() {
                     Next::Park if !svc.is_stopping() => {
+                        let who = session.who().clone();
                         let (io, ahead) = session.into_transport().into_parts();
                         // A loop that has stopped drops it: the connection closes.
                         let _ = front.back.send(Parked {
@@ -1017,6 +1058,7 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
                             ahead,
                             conn,
                             dialect,
+                            who,
                         });
                     }
                     _ => session.linger(),
@@ -1032,6 +1074,7 @@ fn work(front: Arc<Front>, dialect: Dialect, transport: Transport, slot: Slot, c
                             ahead,
                             conn,
                             dialect,
+                            who: Principal::Anonymous,
                         });
                     }
                     _ => session.linger(),

@@ -6,8 +6,9 @@
 //! more wrong secret: a client that keeps trying instead of waiting waits longer. Other
 //! addresses are not affected. An address is forgotten [`FORGET`] after its last wrong
 //! secret. The log gets one line per address per [`SAY_EVERY`], not one per try. Knows
-//! nothing of dialects or of what the secret is (the token now; passwords later): callers say
-//! what failed.
+//! nothing of dialects: callers say what failed. A table counts per address (the token) or per
+//! address and user name (passwords, [`Guesses::for_passwords`], see [`super::login`]: one
+//! user's typos behind a shared address do not slow the others).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -32,7 +33,14 @@ pub const SAY_EVERY: Duration = Duration::from_secs(60);
 /// At most this many addresses are remembered; beyond, the one quiet longest is forgotten.
 const MAX_ADDRESSES: usize = 4096;
 
-/// What one address has done.
+/// What a table counts: the token per address, or passwords per address and user name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    Token,
+    Password,
+}
+
+/// What one address (or address and user name) has done.
 struct Record {
     /// Wrong secrets since it was last forgotten.
     fails: u32,
@@ -49,6 +57,7 @@ struct Record {
 #[derive(Debug)]
 pub struct Wait {
     pub left: Duration,
+    pub secret: Secret,
 }
 
 impl Wait {
@@ -59,50 +68,91 @@ impl Wait {
 
     /// The refusal, worded for people: what happened and how long to wait.
     pub fn error(&self) -> Error {
-        Error::new(
-            ErrorKind::Auth,
-            format!(
+        let message = match self.secret {
+            Secret::Token => format!(
                 "too many wrong tokens from this address: wait {} s before trying again (check the \
                  token: NF_TOKEN or `token` in the config)",
                 self.secs()
             ),
-        )
+            Secret::Password => format!(
+                "too many wrong passwords for this user name from this address: wait {} s before \
+                 trying again (check the user name and NF_PASSWORD)",
+                self.secs()
+            ),
+        };
+        Error::new(ErrorKind::Auth, message)
     }
 }
 
-/// The wrong secrets of every address that sent some lately.
-#[derive(Default)]
+/// What a table is keyed by: an address (its /64 for IPv6), and a user name or "".
+type Key = (IpAddr, Box<str>);
+
+/// The wrong secrets of every address (or address and user name) that sent some lately.
 pub struct Guesses {
-    records: Mutex<HashMap<IpAddr, Record>>,
+    records: Mutex<HashMap<Key, Record>>,
+    /// Wrong secrets a key may send before it has to wait.
+    free: u32,
+    secret: Secret,
+}
+
+impl Default for Guesses {
+    /// The token's table: per address, [`FREE`] free tries.
+    fn default() -> Guesses {
+        Guesses::new(FREE, Secret::Token)
+    }
 }
 
 impl Guesses {
+    /// A table that lets each key send `free` wrong secrets of the kind `secret` before it
+    /// waits.
+    pub fn new(free: u32, secret: Secret) -> Guesses {
+        Guesses {
+            records: Mutex::new(HashMap::new()),
+            free: free.max(1),
+            secret,
+        }
+    }
+
     /// `Err` when `peer` must wait before trying again; the second part is a line to log, at
     /// most one per address per [`SAY_EVERY`].
     pub fn admit(&self, peer: IpAddr, now: Instant) -> Result<(), (Wait, Option<String>)> {
+        self.admit_as(peer, "", now)
+    }
+
+    /// [`Guesses::admit`] for the user name `user` from `peer` ("": any).
+    pub fn admit_as(&self, peer: IpAddr, user: &str, now: Instant) -> Result<(), (Wait, Option<String>)> {
         let mut records = self.records.lock().unwrap();
-        let Some(r) = records.get_mut(&address_key(peer)) else {
+        let key = (address_key(peer), Box::from(user));
+        let Some(r) = records.get_mut(&key) else {
             return Ok(());
         };
         if r.until <= now {
             return Ok(());
         }
         r.refused += 1;
-        r.wrong(now);
-        let wait = Wait { left: r.until - now };
-        let note = r.note(peer, now);
+        r.wrong(now, self.free);
+        let wait = Wait {
+            left: r.until - now,
+            secret: self.secret,
+        };
+        let note = r.note(&key, self.secret, now);
         Err((wait, note))
     }
 
     /// Records a wrong secret from `peer`; a line to log, at most one per address per
     /// [`SAY_EVERY`].
     pub fn failed(&self, peer: IpAddr, now: Instant) -> Option<String> {
+        self.failed_as(peer, "", now)
+    }
+
+    /// [`Guesses::failed`] for the user name `user` from `peer` ("": any).
+    pub fn failed_as(&self, peer: IpAddr, user: &str, now: Instant) -> Option<String> {
         let mut records = self.records.lock().unwrap();
-        let key = address_key(peer);
+        let key = (address_key(peer), Box::from(user));
         if !records.contains_key(&key) && records.len() >= MAX_ADDRESSES {
             make_room(&mut records, now);
         }
-        let r = records.entry(key).or_insert(Record {
+        let r = records.entry(key.clone()).or_insert(Record {
             fails: 0,
             last: now,
             until: now,
@@ -114,35 +164,42 @@ impl Guesses {
             r.fails = 0;
         }
         r.unsaid += 1;
-        r.wrong(now);
-        if r.fails >= FREE {
-            return r.note(peer, now);
+        r.wrong(now, self.free);
+        if r.fails >= self.free {
+            return r.note(&key, self.secret, now);
         }
         None
     }
 }
 
 impl Record {
-    /// Counts one more wrong secret at `now`, and from the [`FREE`]th on sets the wait.
-    fn wrong(&mut self, now: Instant) {
+    /// Counts one more wrong secret at `now`, and from the `free`th on sets the wait.
+    fn wrong(&mut self, now: Instant, free: u32) {
         self.fails = self.fails.saturating_add(1);
         self.last = now;
-        if self.fails >= FREE {
-            let wait = Duration::from_secs(1u64 << (self.fails - FREE).min(16)).min(MAX_WAIT);
+        if self.fails >= free {
+            let wait = Duration::from_secs(1u64 << (self.fails - free).min(16)).min(MAX_WAIT);
             self.until = now + wait;
         }
     }
 
-    /// The log line about this address, if one is due.
-    fn note(&mut self, peer: IpAddr, now: Instant) -> Option<String> {
+    /// The log line about this key, if one is due.
+    fn note(&mut self, (address, user): &Key, secret: Secret, now: Instant) -> Option<String> {
         if self.said.is_some_and(|at| now.duration_since(at) < SAY_EVERY) {
             return None;
         }
         self.said = Some(now);
+        let (what, whose) = match secret {
+            Secret::Token => ("tokens", String::new()),
+            Secret::Password if user.is_empty() => ("passwords", String::new()),
+            Secret::Password => (
+                "passwords",
+                format!(" the password of {}", crate::name::quote(user)),
+            ),
+        };
         let line = format!(
-            "{} guessing: {} wrong tokens and {} tries refused since the last line about it; \
-             tries from it now wait {} s (it is forgotten after 10 minutes without a wrong token)",
-            address_key(peer),
+            "{address} guessing{whose}: {} wrong {what} and {} tries refused since the last line \
+             about it; tries now wait {} s (forgotten after 10 minutes without a wrong one)",
             self.unsaid,
             self.refused,
             self.until.saturating_duration_since(now).as_secs_f64().ceil() as u64,
@@ -153,11 +210,11 @@ impl Record {
     }
 }
 
-/// Forgets the addresses past [`FORGET`], or else the one quiet longest.
-fn make_room(records: &mut HashMap<IpAddr, Record>, now: Instant) {
+/// Forgets the keys past [`FORGET`], or else the one quiet longest.
+fn make_room(records: &mut HashMap<Key, Record>, now: Instant) {
     records.retain(|_, r| now.duration_since(r.last) < FORGET);
     if records.len() >= MAX_ADDRESSES {
-        if let Some(oldest) = records.iter().min_by_key(|(_, r)| r.last).map(|(k, _)| *k) {
+        if let Some(oldest) = records.iter().min_by_key(|(_, r)| r.last).map(|(k, _)| k.clone()) {
             records.remove(&oldest);
         }
     }

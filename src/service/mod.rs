@@ -8,6 +8,7 @@ pub mod access;
 pub mod access_edit;
 pub mod guess;
 mod log;
+pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
@@ -41,6 +42,8 @@ pub struct Service {
     pub log: Logger,
     /// Wrong secrets per address, to slow guessing ([`guess`]).
     pub guesses: Guesses,
+    /// Users logging in: the checkers, remembered logins, guessing per name ([`login`]).
+    pub logins: login::Logins,
     /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
     signer: std::sync::OnceLock<crate::receipt::Signer>,
     stopping: AtomicBool,
@@ -68,6 +71,7 @@ impl Service {
             settings,
             log,
             guesses: Guesses::default(),
+            logins: login::Logins::default(),
             signer: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
         }

@@ -80,7 +80,7 @@ impl Server {
     }
 
     /// The temporary directories and config file of a server not yet started.
-    fn unstarted(extra: &str) -> Server {
+    pub fn unstarted(extra: &str) -> Server {
         let bucket = s3_backend().then(Bucket::fresh);
         let extra = format!(
             "{extra}\n{}",
@@ -340,6 +340,8 @@ impl Server {
             .env_remove("NF_TLS")
             .env_remove("NF_FINGERPRINT")
             .env_remove("NF_TOKEN")
+            .env_remove("NF_USER")
+            .env_remove("NF_PASSWORD")
             .stdin(Stdio::null());
         if tls_run() {
             // The store suites once over TLS: every client pins the server's identity.
@@ -508,6 +510,32 @@ impl Raw {
             Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
         }
     }
+}
+
+/// `curl -i` of `http://ADDR` + `path` with `args`: the status, the head's fields (lower-case names), the body.
+pub fn curl_response(s: &Server, path: &str, args: &[&str]) -> (u16, Vec<(String, String)>, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "60"])
+        .args(args)
+        .arg(format!("http://{}{path}", s.addr))
+        .stdin(Stdio::null())
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response in {text:?}: {}", stderr(&out)));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let fields = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, fields, body.to_string())
+}
+
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 /// The default `max_workers`, as `nf config` shows it: tests that take every worker take this

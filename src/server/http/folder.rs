@@ -10,7 +10,7 @@ use super::{page, tar, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::FileName;
 use crate::protocol::ListingJson;
-use crate::service::Right;
+use crate::service::{Principal, Right};
 use crate::store;
 
 /// What a folder page shows of one entry.
@@ -75,7 +75,7 @@ impl Session<'_> {
             text.extend_from_slice(json.end());
             ("application/json", text)
         } else {
-            let writable = self.svc.allowed(&self.who, Right::Write, dir).is_ok();
+            let controls = self.controls(dir);
             let segments: Vec<String> = dir
                 .iter()
                 .flat_map(|d| d.components())
@@ -83,7 +83,7 @@ impl Session<'_> {
                 .collect();
             (
                 "text/html; charset=utf-8",
-                page::render(&segments, &entries(&listed), writable).into_bytes(),
+                page::render(&segments, &entries(&listed), &controls).into_bytes(),
             )
         };
         let mut fields = vec![
@@ -125,6 +125,21 @@ impl Session<'_> {
     /// one entry at a time, so the archive never holds the listing. A file removed since it was
     /// listed is left out; any other failure cuts the archive short (the client sees an
     /// unfinished body).
+    /// What the page of `dir` offers this request's principal, and who it is.
+    fn controls(&self, dir: Option<&FileName>) -> page::Controls {
+        let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
+        let who = self.svc.policy().access().map(|_| match &self.who {
+            Principal::Anonymous => page::Who::Anonymous,
+            Principal::Token => page::Who::Token,
+            Principal::User(name) => page::Who::User(name.to_string()),
+        });
+        page::Controls {
+            upload: may(Right::Write),
+            delete: may(Right::Delete),
+            who,
+        }
+    }
+
     fn tar(&mut self, head: &Head, dir: Option<&FileName>) -> Done {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         let chunked = head.minor >= 1;

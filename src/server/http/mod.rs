@@ -71,8 +71,10 @@ pub struct Session<'a> {
     svc: &'a Service,
     peer: String,
     peer_ip: IpAddr,
-    /// Who this connection acts for, carried into every operation.
+    /// Who the current request acts for (its credentials), carried into every operation.
     who: Principal,
+    /// The current request presented credentials (without, a refusal asks for them: 401).
+    presented: bool,
     /// The request just served is not to be logged on its own line.
     unlogged: bool,
     stream: Stream,
@@ -91,6 +93,7 @@ impl<'a> Session<'a> {
             peer,
             peer_ip: addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
             who: svc.admitted(),
+            presented: false,
             unlogged: false,
             stream: Stream::new(transport, CHUNK, 64 * 1024),
             unread: Body::None,
@@ -206,15 +209,35 @@ impl<'a> Session<'a> {
             return self.fail_with(head, refused.status, &[], None, refused.error);
         }
         match auth::check(self.svc, head, self.peer_ip) {
-            Ok(()) => {}
-            Err(auth::Refused::Auth(err)) => return self.fail(head, None, err),
-            Err(auth::Refused::Wait(wait)) => {
+            Ok(admitted) => {
+                self.who = admitted.who;
+                self.presented = admitted.presented;
+            }
+            Err(refused) => {
+                // Nobody was logged in by this request: its line says anonymous, not the last one's.
+                self.who = Principal::Anonymous;
+                self.presented = true;
+                return self.refuse_credentials(head, refused);
+            }
+        }
+        self.route(head)
+    }
+
+    /// Answers credentials that were refused: 401, or 429 while the address must wait.
+    fn refuse_credentials(&mut self, head: &Head, refused: auth::Refused) -> Done {
+        match refused {
+            auth::Refused::Auth(err) => self.fail(head, None, err),
+            auth::Refused::Wait(wait) => {
                 // Logged by the service once a minute per address, not once per try.
                 self.unlogged = true;
                 let retry = [("Retry-After", wait.secs().to_string())];
-                return self.fail_with(head, 429, &retry, None, wait.error());
+                self.fail_with(head, 429, &retry, None, wait.error())
             }
         }
+    }
+
+    /// Serves a request whose credentials were accepted.
+    fn route(&mut self, head: &Head) -> Done {
         if head.target == "*" {
             return match head.method {
                 Method::Options => self.options(head),
@@ -229,6 +252,11 @@ impl<'a> Session<'a> {
             Ok(t) => t,
             Err(err) => return self.fail(head, Some(head.target.clone()), err),
         };
+        if target.has("login") && self.who == Principal::Anonymous && self.svc.policy().access().is_some() {
+            // The page's "log in" link: a browser answers the challenge with its login prompt.
+            let err = Error::new(ErrorKind::Auth, "log in with your user name and password");
+            return self.fail(head, None, err);
+        }
         if let Err(err) = self.not_a_file(&target.path) {
             return self.fail(head, Some(head.target.clone()), err);
         }
@@ -311,12 +339,35 @@ impl<'a> Session<'a> {
 
     /// Answers `err` with its status and a short text body.
     fn fail(&mut self, head: &Head, name: Option<String>, err: Error) -> Done {
-        let status = response::status_of(err.kind);
+        let status = match self.asks_to_log_in(head, &err) {
+            true => 401,
+            false => response::status_of(err.kind),
+        };
         let mut fields = Vec::new();
         if status == 401 {
             fields.push(("WWW-Authenticate", auth::CHALLENGE.to_string()));
         }
         self.fail_with(head, status, &fields, name, err)
+    }
+
+    /// True when a refusal is to ask for credentials (401) rather than refuse (403, 404): the
+    /// request came without any, on a server with users, and anonymous lacks a right
+    /// (`forbidden`) or may not see the name (`not_found` for a name hidden from anonymous,
+    /// whether it exists or not, so the answer tells nothing of what is there).
+    fn asks_to_log_in(&self, head: &Head, err: &Error) -> bool {
+        if self.presented || self.who != Principal::Anonymous || self.svc.policy().access().is_none() {
+            return false;
+        }
+        match err.kind {
+            ErrorKind::Forbidden => true,
+            ErrorKind::NotFound => match target::parse(self.svc, &head.target).map(|t| t.path) {
+                Ok(Path::File(name) | Path::Folder(Some(name))) => {
+                    !self.svc.policy().view(&Principal::Anonymous).shows(&name)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     /// Answers `err` with `status`, `fields` and a short text body.

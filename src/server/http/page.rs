@@ -1,6 +1,8 @@
 //! The HTML page of a folder: a breadcrumb, a table of entries (folders first; name, size,
 //! time in UTC; links that work without JavaScript), links to the JSON and the tar of the
-//! folder, and, on a server that takes writes, an upload control and delete buttons. Those
+//! folder, who is logged in (with a "log in" link for anonymous on a server with users), and
+//! the controls the principal's rights allow in the folder ([`Controls`]): an upload control
+//! (`write`) and delete buttons (`delete`). Those
 //! need JavaScript and stay hidden without it: the script streams each chosen file as the body
 //! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
 //! file, and deletes with DELETE. Every name is escaped twice over: for the screen
@@ -51,12 +53,12 @@ const SCRIPT_SOURCE: &str = "
   const status = document.getElementById('status');
   const input = document.getElementById('files');
   const say = (text) => { status.textContent = text; };
+  document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
   const put = (file, replace) => fetch(encodeURIComponent(file.name), {
     method: 'PUT', body: file, headers: replace ? {} : {'If-None-Match': '*'}
   });
-  document.getElementById('controls').hidden = false;
-  document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
-  input.addEventListener('change', async () => {
+  if (input) document.getElementById('controls').hidden = false;
+  if (input) input.addEventListener('change', async () => {
     for (const file of input.files) {
       const name = shown(file.name);
       say('Uploading ' + name + '…');
@@ -97,8 +99,30 @@ fn hidden_class() -> String {
     format!("[{ranges}]")
 }
 
+/// What the page offers, from the principal's rights in the folder, and who they are.
+#[derive(Clone, Debug, Default)]
+pub struct Controls {
+    /// An upload control (`write`).
+    pub upload: bool,
+    /// Delete buttons (`delete`).
+    pub delete: bool,
+    /// The line saying who is logged in (`None`: a server without users says nothing).
+    pub who: Option<Who>,
+}
+
+/// Who the page is for, on a server with users.
+#[derive(Clone, Debug)]
+pub enum Who {
+    /// Not logged in: a "log in" link (`?login`, which makes the browser ask).
+    Anonymous,
+    /// Logged in with the token.
+    Token,
+    User(String),
+}
+
 /// The page of the folder at `folder` (segments from the root) listing `entries`.
-pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
+pub fn render(folder: &[String], entries: &[Entry], controls: &Controls) -> String {
+    let (upload, delete) = (controls.upload, controls.delete);
     let title = format!("/{}", folder.iter().map(|s| format!("{s}/")).collect::<String>());
     let mut html = String::with_capacity(2048 + entries.len() * 256);
     html.push_str(&format!(
@@ -109,19 +133,25 @@ pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
     ));
     html.push_str(&breadcrumb(folder));
     html.push_str(&format!("<h1>Index of {}</h1>\n", escape(&shown(&title))));
-    if writable {
+    if let Some(who) = &controls.who {
+        html.push_str(&who_line(who));
+    }
+    if upload {
         html.push_str(
             "<form id=\"controls\" hidden><label>Upload files: <input type=\"file\" id=\"files\" \
-             multiple></label><span id=\"status\" role=\"status\"></span></form>\n",
+             multiple></label></form>\n",
         );
     }
+    if upload || delete {
+        html.push_str("<p id=\"status\" role=\"status\"></p>\n");
+    }
     html.push_str("<table><thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th>");
-    if writable {
+    if delete {
         html.push_str("<th></th>");
     }
     html.push_str("</tr></thead>\n<tbody>\n");
     for e in entries {
-        html.push_str(&row(e, writable));
+        html.push_str(&row(e, delete));
     }
     html.push_str("</tbody></table>\n");
     let total: u64 = entries
@@ -136,7 +166,7 @@ pub fn render(folder: &[String], entries: &[Entry], writable: bool) -> String {
         if files == 1 { "" } else { "s" },
         human::size(total)
     ));
-    if writable {
+    if upload || delete {
         html.push_str(&format!("<script>{}</script>\n", script()));
     }
     html.push_str("</body></html>\n");
@@ -178,7 +208,17 @@ fn breadcrumb(folder: &[String]) -> String {
     nav
 }
 
-fn row(e: &Entry, writable: bool) -> String {
+/// Who is logged in, or a link to log in.
+fn who_line(who: &Who) -> String {
+    let text = match who {
+        Who::Anonymous => "Not logged in · <a href=\"?login\">Log in</a>".to_string(),
+        Who::Token => "Logged in with the server's token".to_string(),
+        Who::User(name) => format!("Logged in as {}", escape(&shown(name))),
+    };
+    format!("<p class=\"who\">{text}</p>\n")
+}
+
+fn row(e: &Entry, delete: bool) -> String {
     let (link, size) = match e.kind {
         Kind::Folder => (format!("{}/", href(&e.name)), "—".to_string()),
         Kind::File => (href(&e.name), human::size(e.size)),
@@ -200,7 +240,7 @@ fn row(e: &Entry, writable: bool) -> String {
         escape(&e.modified),
         escape(&time)
     );
-    if writable {
+    if delete {
         match e.kind {
             Kind::File => row.push_str(&format!(
                 "<td><button class=\"delete\" data-name=\"{}\" hidden>Delete</button></td>",
@@ -233,6 +273,35 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn all() -> Controls {
+        Controls {
+            upload: true,
+            delete: true,
+            who: None,
+        }
+    }
+
+    #[test]
+    fn each_control_follows_its_right_and_the_page_says_who_is_logged_in() {
+        let upload_only = Controls {
+            upload: true,
+            delete: false,
+            who: Some(Who::User("al<i>ce".into())),
+        };
+        let page = render(&[], &[file("a.txt")], &upload_only);
+        assert!(page.contains("type=\"file\"") && !page.contains("class=\"delete\""));
+        assert!(page.contains("Logged in as al&lt;i&gt;ce"), "{page}");
+        let delete_only = Controls {
+            upload: false,
+            delete: true,
+            who: Some(Who::Anonymous),
+        };
+        let page = render(&[], &[file("a.txt")], &delete_only);
+        assert!(!page.contains("type=\"file\"") && page.contains("class=\"delete\""));
+        assert!(page.contains("<a href=\"?login\">Log in</a>"), "{page}");
+        assert!(page.contains(&format!("<script>{}</script>", script())));
+    }
+
     fn file(name: &str) -> Entry {
         Entry {
             name: name.into(),
@@ -244,7 +313,7 @@ mod tests {
 
     #[test]
     fn names_are_escaped_for_html_and_links_are_percent_encoded() {
-        let page = render(&[], &[file("<script>alert(1)</script>\".txt")], true);
+        let page = render(&[], &[file("<script>alert(1)</script>\".txt")], &all());
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(
             page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;.txt"),
@@ -254,7 +323,7 @@ mod tests {
             page.contains("href=\"%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22.txt\""),
             "{page}"
         );
-        let page = render(&[], &[file("invoice_\u{202e}txt.exe")], false);
+        let page = render(&[], &[file("invoice_\u{202e}txt.exe")], &Controls::default());
         assert!(
             page.contains("invoice_\\u{202e}txt.exe"),
             "bidi controls never reach the page raw"
@@ -264,10 +333,10 @@ mod tests {
 
     #[test]
     fn write_controls_appear_only_on_a_writable_server() {
-        let read_only = render(&[], &[file("a.txt")], false);
+        let read_only = render(&[], &[file("a.txt")], &Controls::default());
         assert!(!read_only.contains("<script>") && !read_only.contains("type=\"file\""));
         assert!(!read_only.contains("button"));
-        let writable = render(&[], &[file("a.txt")], true);
+        let writable = render(&[], &[file("a.txt")], &all());
         assert!(writable.contains("type=\"file\"") && writable.contains("class=\"delete\""));
         assert!(writable.contains(&format!("<script>{}</script>", script())));
         let policy = policy();

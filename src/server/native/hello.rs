@@ -1,13 +1,15 @@
 //! The native handshake: the greeting line `NF/<version>` and the `hello` message, checked by
 //! the accept loop before the connection gets a worker. Lines in, a reply or a refusal out; the
-//! token is checked by the service, which slows an address that guesses. A refusal says which
-//! step refused, for the log.
+//! token is checked by the service, which slows an address that guesses. A hello with `user`
+//! and `secret` asks for a login, which the accept loop awaits off its thread
+//! ([`crate::service::login`]). A refusal says which step refused, for the log.
 
 use std::net::IpAddr;
 
 use crate::error::{Error, ErrorKind};
 use crate::protocol::{self, HelloReply, Request};
-use crate::service::{Service, TokenCheck};
+use crate::service::login;
+use crate::service::{Principal, Service, TokenCheck};
 
 /// Why a handshake was refused, and at which step (`greeting` or `hello`); `log`: false for a
 /// try refused because its address must wait (the service logs those once a minute).
@@ -56,16 +58,28 @@ pub fn wants_notices(line: &[u8]) -> bool {
     )
 }
 
-/// Checks the hello line (without its `\n`) from `peer` against this server's token; the
-/// reply to send.
-pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<HelloReply, Refused> {
+/// What a hello that was not refused asks for.
+#[derive(Debug)]
+pub enum Admit {
+    /// The connection acts for this principal (the token, or nobody in particular).
+    As(Principal),
+    /// A user logs in: the service checks the secret ([`Service::login_async`]).
+    Login { user: String, secret: String },
+}
+
+/// Checks the hello line (without its `\n`) from `peer` against this server's token and
+/// users: who the connection acts for, or the login to check.
+pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<Admit, Refused> {
     let request: Request = serde_json::from_slice(line).map_err(|e| {
         refused(
             "hello",
             Error::new(ErrorKind::Protocol, format!("malformed message: {e}")),
         )
     })?;
-    let Request::Hello { token, .. } = request else {
+    let Request::Hello {
+        token, user, secret, ..
+    } = request
+    else {
         return Err(refused(
             "hello",
             Error::new(
@@ -74,31 +88,56 @@ pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<HelloReply, Ref
             ),
         ));
     };
-    match svc.check_token(peer, token.as_deref()) {
-        TokenCheck::Fine => {}
-        TokenCheck::Wait(wait) => {
-            return Err(Refused {
-                step: "hello",
-                error: wait.error(),
-                log: false,
-            })
-        }
-        TokenCheck::Missing | TokenCheck::Wrong => {
+    let users = svc.policy().access().is_some();
+    match (user, secret) {
+        (Some(user), Some(secret)) => return Ok(Admit::Login { user, secret }),
+        (Some(_), None) | (None, Some(_)) => {
             return Err(refused(
                 "hello",
-                Error::new(
-                    ErrorKind::Auth,
-                    "this server needs a token: set the same `token` (or NF_TOKEN) on the client",
-                ),
+                Error::new(ErrorKind::Auth, "a login needs both a user name and a secret"),
             ))
         }
+        (None, None) => {}
     }
-    Ok(HelloReply {
+    match svc.check_token(peer, token.as_deref()) {
+        TokenCheck::Fine if token.is_some() && svc.settings.token.is_some() => {
+            Ok(Admit::As(Principal::Token))
+        }
+        TokenCheck::Fine | TokenCheck::Missing if users => Ok(Admit::As(Principal::Anonymous)),
+        TokenCheck::Fine => Ok(Admit::As(svc.admitted())),
+        TokenCheck::Wait(wait) => Err(Refused {
+            step: "hello",
+            error: wait.error(),
+            log: false,
+        }),
+        TokenCheck::Missing | TokenCheck::Wrong => Err(refused(
+            "hello",
+            Error::new(
+                ErrorKind::Auth,
+                "this server needs a token: set the same `token` (or NF_TOKEN) on the client",
+            ),
+        )),
+    }
+}
+
+/// The refusal of a login (logged by the service: a wrong one on its own line for fail2ban,
+/// a try while waiting once a minute).
+pub fn login_refused(why: login::Refused) -> Refused {
+    Refused {
+        step: "hello",
+        error: why.error(),
+        log: false,
+    }
+}
+
+/// The reply to a hello that was let in.
+pub fn reply(svc: &Service) -> HelloReply {
+    HelloReply {
         ok: true,
         version: protocol::VERSION,
         server: protocol::software(),
         max_file_size: Some(svc.settings.max_file_size),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -112,7 +151,10 @@ mod tests {
         assert_eq!(greeting(b"HELLO").err().unwrap().step, "greeting");
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let (open, _dir) = crate::service::for_tests(crate::config::Config::defaults());
-        assert!(hello(br#"{"op":"hello","client":"x"}"#, &open, peer).is_ok());
+        assert!(matches!(
+            hello(br#"{"op":"hello","client":"x"}"#, &open, peer),
+            Ok(Admit::As(Principal::Anonymous))
+        ));
         let mut settings = crate::config::Config::defaults();
         settings.token = Some("t".into());
         let (svc, _dir) = crate::service::for_tests(settings);
@@ -120,9 +162,50 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(refused.error.kind, ErrorKind::Auth);
-        assert!(hello(br#"{"op":"hello","token":"t"}"#, &svc, peer).is_ok());
+        assert!(matches!(
+            hello(br#"{"op":"hello","token":"t"}"#, &svc, peer),
+            Ok(Admit::As(Principal::Token))
+        ));
+        assert!(matches!(
+            hello(
+                br#"{"op":"hello","token":"t","user":"a","secret":"s"}"#,
+                &svc,
+                peer
+            ),
+            Ok(Admit::Login { .. })
+        ));
         let refused = hello(br#"{"op":"list"}"#, &svc, peer).err().unwrap();
         assert_eq!(refused.error.kind, ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn with_users_a_hello_without_credentials_is_anonymous_even_with_a_token() {
+        let mut settings = crate::config::Config::defaults();
+        settings.token = Some("t".into());
+        let (svc, _dir) = crate::service::for_tests(settings);
+        let access = crate::service::access::Access::parse("", std::path::Path::new("a.toml")).unwrap();
+        svc.set_access(Some(access));
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let admit = |line: &[u8]| hello(line, &svc, peer);
+        assert!(matches!(
+            admit(br#"{"op":"hello"}"#),
+            Ok(Admit::As(Principal::Anonymous))
+        ));
+        assert!(matches!(
+            admit(br#"{"op":"hello","token":"t"}"#),
+            Ok(Admit::As(Principal::Token))
+        ));
+        let Ok(Admit::Login { user, secret }) = admit(br#"{"op":"hello","user":"al","secret":"pw"}"#) else {
+            panic!("a login")
+        };
+        assert_eq!((user.as_str(), secret.as_str()), ("al", "pw"));
+        let half = admit(br#"{"op":"hello","user":"al"}"#).err().unwrap();
+        assert_eq!(half.error.kind, ErrorKind::Auth);
+        assert_eq!(
+            admit(br#"{"op":"hello","token":"x"}"#).err().unwrap().error.kind,
+            ErrorKind::Auth,
+            "a wrong token is still refused"
+        );
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(transport: Transport, svc: &'a Service) -> Session<'a> {
+    /// A session acting for `who` (settled by the hello).
+    pub fn new(transport: Transport, svc: &'a Service, who: Principal) -> Session<'a> {
         let peer = transport
             .peer()
             .map(|a| a.to_string())
@@ -84,11 +85,16 @@ impl<'a> Session<'a> {
         Session {
             svc,
             peer,
-            who: svc.admitted(),
+            who,
             stream: Stream::new(transport, CHUNK, 64 * 1024),
             line: Vec::new(),
             pending: batch::Pending::default(),
         }
+    }
+
+    /// Who this connection acts for.
+    pub fn who(&self) -> &Principal {
+        &self.who
     }
 
     /// Serves every request in hand; returns [`Next::Park`] when the next is not complete yet,
