@@ -338,13 +338,28 @@ const GRANTS: &[(&str, &[&str])] = &[
     ("/top-new.txt", &["write"]),
 ];
 
-/// The access file of [`GRANTS`].
-fn access_file() -> String {
-    GRANTS
-        .iter()
-        .map(|(path, rights)| format!("[[allow]]\nwho = [\"*\"]\npath = {path:?}\nrights = {rights:?}\n\n"))
-        .collect()
+/// The access file of [`GRANTS`]: given to everyone, or for a user's row to the group
+/// `class` that [`USER`] belongs to (so that everyone else, anonymous included, has nothing).
+fn access_file(login: Login) -> String {
+    let who = match login {
+        Login::User => "@class",
+        _ => "*",
+    };
+    let mut text = format!(
+        "[users.{USER}]\npassword = {:?}\ngroups = [\"class\"]\n\n",
+        nf::service::password::hash(PASSWORD).unwrap()
+    );
+    for (path, rights) in GRANTS {
+        text.push_str(&format!(
+            "[[allow]]\nwho = [\"{who}\"]\npath = {path:?}\nrights = {rights:?}\n\n"
+        ));
+    }
+    text
 }
+
+/// The user of a user's row, and its password.
+const USER: &str = "student";
+const PASSWORD: &str = "correct horse battery staple";
 
 /// The store every row starts from: a readable folder (`pub`), a drop folder (`drop`: write
 /// only), a folder whose names may be listed but not read (`names`), a hidden one (`hidden`),
@@ -454,10 +469,11 @@ fn in_folder(all: &[String], dir: &str) -> Vec<String> {
 }
 
 /// The server of one row: [`LAYOUT`] under [`GRANTS`], and the token if the row uses it.
-fn layout_server(token: Option<&str>) -> (Server, tempfile::TempDir) {
+fn layout_server(login: Login) -> (Server, tempfile::TempDir) {
+    let token = (login == Login::Token).then_some(TOKEN);
     let rules = tempfile::tempdir().unwrap();
     let file = rules.path().join("access.toml");
-    std::fs::write(&file, access_file()).unwrap();
+    std::fs::write(&file, access_file(login)).unwrap();
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut config = format!("access_file = {:?}\n", file.to_str().unwrap());
     if let Some(token) = token {
@@ -598,12 +614,13 @@ enum Dialect {
     Classroom,
 }
 
-/// Who a row's client is. (A user joins as `User(name)` once logins exist: its credentials
-/// go where `Token` puts the token in [`Row::run`].)
+/// Who a row's client is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Login {
     Anonymous,
     Token,
+    /// [`USER`], given [`GRANTS`] through its group; it logs in with its password.
+    User,
 }
 
 /// What a row's principal may do: what [`GRANTS`] give everyone, or everything.
@@ -662,8 +679,14 @@ impl Row {
                 .env("NF_TLS", "always")
                 .env("NF_FINGERPRINT", &self.s.fingerprint),
         };
-        if self.login == Login::Token {
-            cmd.env("NF_TOKEN", TOKEN);
+        match self.login {
+            Login::Token => {
+                cmd.env("NF_TOKEN", TOKEN);
+            }
+            Login::User => {
+                cmd.env("NF_USER", USER).env("NF_PASSWORD", PASSWORD);
+            }
+            Login::Anonymous => {}
         }
         let out = cmd.output().expect("run nf");
         if out.status.success() {
@@ -701,8 +724,10 @@ impl Row {
             // Folders are made by the PUTs below them; HTTP moves nothing.
             Op::Mkdir(_) | Op::Mv(..) => return None,
         };
-        if self.login == Login::Token {
-            args.extend(["-H".into(), format!("Authorization: Bearer {TOKEN}")]);
+        match self.login {
+            Login::Token => args.extend(["-H".into(), format!("Authorization: Bearer {TOKEN}")]),
+            Login::User => args.extend(["-u".into(), format!("{USER}:{PASSWORD}")]),
+            Login::Anonymous => {}
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let asked = self.lines(" 401 ");
@@ -887,7 +912,7 @@ fn listed_names(answer: &[u8]) -> Vec<String> {
 /// Runs every case of [`CASES`] a row's dialect has, checking each answer against the rules
 /// (or against everything being allowed) and the store after it. Returns how many ran.
 fn matrix(how: Dialect, login: Login, rights: Rights) -> usize {
-    let (s, _rules) = layout_server((login == Login::Token).then_some(TOKEN));
+    let (s, _rules) = layout_server(login);
     let work = s.work.clone();
     let row = Row { s, how, login, work };
     let seen: Vec<String> = match rights {
@@ -1010,6 +1035,9 @@ rows! {
     the_matrix_holds_for_anonymous_over_classroom: Dialect::Classroom, Login::Anonymous, Rights::Rules, 12;
     the_matrix_holds_for_the_token_over_native: Dialect::Native(Native::Plain), Login::Token, Rights::All, CASES.len();
     the_matrix_holds_for_the_token_over_http: Dialect::Http, Login::Token, Rights::All, 51;
+    the_matrix_holds_for_a_user_by_group_over_native: Dialect::Native(Native::Plain), Login::User, Rights::Rules, CASES.len();
+    the_matrix_holds_for_a_user_by_group_over_native_tls: Dialect::Native(Native::Tls), Login::User, Rights::Rules, CASES.len();
+    the_matrix_holds_for_a_user_by_group_over_http: Dialect::Http, Login::User, Rights::Rules, 51;
 }
 
 /// The names a principal may not see are in no kind of listing: native `ls` (one level, and
@@ -1019,7 +1047,7 @@ rows! {
 /// [`VISIBLE`].
 #[test]
 fn hidden_names_are_in_no_kind_of_listing() {
-    let (s, _rules) = layout_server(None);
+    let (s, _rules) = layout_server(Login::Anonymous);
     let visible: Vec<String> = VISIBLE.iter().map(|n| n.to_string()).collect();
     let below = |dir: &str| -> Vec<String> {
         visible
@@ -1107,7 +1135,7 @@ fn hidden_names_are_in_no_kind_of_listing() {
 /// `If-Match`, DELETE), and the old dialects' requests. The store is unchanged after all.
 #[test]
 fn a_hidden_name_answers_exactly_as_a_missing_one_in_every_dialect() {
-    let (s, _rules) = layout_server(None);
+    let (s, _rules) = layout_server(Login::Anonymous);
     let before = tree(&s);
     let upload = s.file("probe.bin", &random_bytes(2 << 20, 24));
     let upload = upload.to_str().unwrap();
@@ -1184,7 +1212,7 @@ fn a_hidden_name_answers_exactly_as_a_missing_one_in_every_dialect() {
 /// `read` or not; a hidden folder's name is answered as a missing name.
 #[test]
 fn a_folder_that_may_be_listed_is_reached_without_its_slash_and_a_hidden_one_is_not_found() {
-    let (s, _rules) = layout_server(None);
+    let (s, _rules) = layout_server(Login::Anonymous);
     for (path, status, location) in [
         ("/names", 301, Some("/names/")),
         ("/pub", 301, Some("/pub/")),
