@@ -119,8 +119,11 @@ impl Policy {
         if let Some(rule) = access.passed_deadline(who, right, path, SystemTime::now()) {
             return Err(deadline_passed(rule, right, path));
         }
+        // Asking to see a name it may not know of is answered as for a name that does not
+        // exist. A change there is refused for the missing right, the same answer whether the
+        // name exists or not: clearer than "no file named" for an upload, and no probe.
         match path {
-            Some(name) if !access.shows(who, name) => Err(hidden(name)),
+            Some(name) if !right.changes() && !access.shows(who, name) => Err(hidden(name)),
             _ => Err(forbidden(who, right, path)),
         }
     }
