@@ -293,10 +293,16 @@ enum Hello {
     Refused(Error),
 }
 
-/// A put sends at most this many body bytes before it has read the hello's reply. Files this
-/// small then cost one round trip, not two (hello, then put); for larger ones the client first
-/// learns the server's size limit, so it never streams a body the server must refuse.
+/// A put body of at most this many bytes may go out before the hello's reply is read. Files
+/// this small then cost one round trip, not two (hello, then put); for a larger one the client
+/// first learns the server's size limit, so it never streams a large body the server must
+/// refuse.
 const BEFORE_HELLO_MAX: u64 = 64 * 1024;
+
+/// The most body bytes sent in all before the hello's reply is read: about what a long link
+/// (50 ms at 100 Mbit/s, 200 ms at 20 Mbit/s) carries in the round trip the reply takes, so
+/// many small files do not wait for it, while a server that refuses the hello was sent little.
+const BEFORE_HELLO_TOTAL: u64 = 1 << 20;
 
 /// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
 pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
@@ -459,17 +465,23 @@ impl Client {
         Ok(())
     }
 
-    /// Lets a put body of `len` bytes go out: while the hello's reply is unread, at once if
-    /// the bodies sent so far stay within [`BEFORE_HELLO_MAX`], else after reading that reply
-    /// (whose size limit the caller then checks).
+    /// Lets a put body of `len` bytes go out: while the hello's reply is unread, at once if it
+    /// is at most [`BEFORE_HELLO_MAX`] and the bodies sent so far stay within
+    /// [`BEFORE_HELLO_TOTAL`], else after reading that reply (whose size limit the caller then
+    /// checks).
     fn before_body(&mut self, len: u64) -> Result<()> {
         match &mut self.hello {
-            Hello::Pending(sent) if *sent + len <= BEFORE_HELLO_MAX => {
+            Hello::Pending(sent) if len <= BEFORE_HELLO_MAX && *sent + len <= BEFORE_HELLO_TOTAL => {
                 *sent += len;
                 Ok(())
             }
             _ => self.ensure_hello(),
         }
+    }
+
+    /// True while the hello's reply is not read yet.
+    fn hello_pending(&self) -> bool {
+        matches!(self.hello, Hello::Pending(_))
     }
 
     /// Reads and checks the server's answer to the hello, once; a refusal is returned again on

@@ -223,11 +223,21 @@ impl Client {
         }
     }
 
-    /// Before the next put: reads the replies that have arrived (without waiting), then, while
-    /// the window is full, waits for the oldest.
+    /// Before the next put: reads the replies that have arrived (the hello's first: a put's
+    /// reply may not be there yet), without waiting, then, while the window is full, waits for
+    /// the oldest.
     fn make_room(&mut self, pipe: &mut Pipe) {
-        while !pipe.waiting.is_empty() && pipe.broken.is_none() && self.has_input() {
-            self.receive_put(pipe);
+        while pipe.broken.is_none() && self.has_input() {
+            if self.hello_pending() {
+                if self.ensure_hello().is_err() {
+                    // Refused: each put awaiting a reply gets the refusal in turn.
+                    break;
+                }
+            } else if pipe.waiting.is_empty() {
+                break;
+            } else {
+                self.receive_put(pipe);
+            }
         }
         while !pipe.window.has_room(0) && pipe.broken.is_none() {
             self.receive_put(pipe);
