@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::{Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -66,6 +67,21 @@ fn line(input: &mut BufReader<TcpStream>) -> String {
     }
 }
 
+/// Runs `nf ARGS` against the stand-in at `addr`; returns what the stand-in saw (it must have
+/// read every request before answering any) and the command's output once it ends.
+fn run_against<T>(s: &Server, addr: &str, args: &[&str], stand_in: JoinHandle<T>) -> (T, Output) {
+    let mut child = s
+        .cmd_via(addr, &s.work, args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = stand_in
+        .join()
+        .expect("the stand-in read every request before answering");
+    wait_exit(&mut child, Duration::from_secs(60)).expect("nf ends once answered");
+    (seen, child.wait_with_output().unwrap())
+}
+
 fn exists_reply(name: &str) -> serde_json::Value {
     serde_json::json!({"ok": false, "code": "exists", "message": format!("\"{name}\" already exists")})
 }
@@ -109,16 +125,7 @@ fn a_put_of_many_small_files_sends_every_one_before_reading_a_reply() {
     });
     let mut args = vec!["put"];
     args.extend(names.iter().map(String::as_str));
-    let mut child = s
-        .cmd_via(&addr, &s.work, &args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let got = server
-        .join()
-        .expect("the stand-in read every put before answering");
-    wait_exit(&mut child, Duration::from_secs(60)).expect("nf put ends once answered");
-    let out = child.wait_with_output().unwrap();
+    let (got, out) = run_against(&s, &addr, &args, server);
     assert_eq!(got.len(), FILES);
     for (i, (n, body)) in got.iter().enumerate() {
         assert_eq!(n, &name(i));
@@ -164,16 +171,7 @@ fn a_get_of_many_names_sends_every_request_before_reading_a_reply() {
     let mut args = vec!["get"];
     args.extend(names.iter().map(String::as_str));
     args.extend(["-o", &target]);
-    let mut child = s
-        .cmd_via(&addr, &s.work, &args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let asked = server
-        .join()
-        .expect("the stand-in read every get before answering");
-    wait_exit(&mut child, Duration::from_secs(60)).expect("nf get ends once answered");
-    let out = child.wait_with_output().unwrap();
+    let (asked, out) = run_against(&s, &addr, &args, server);
     assert_eq!(asked, names);
     assert_fails(&out, 3, "f150");
     for (i, n) in names.iter().enumerate() {
