@@ -23,6 +23,16 @@ fn name(i: usize) -> String {
     format!("f{i:03}")
 }
 
+/// A server, and the files to upload written in its work directory.
+fn with_files() -> (Server, Vec<String>) {
+    let s = Server::start();
+    let names: Vec<String> = (0..FILES).map(name).collect();
+    for (i, n) in names.iter().enumerate() {
+        s.file(n, &content(i));
+    }
+    (s, names)
+}
+
 fn content(i: usize) -> Vec<u8> {
     format!("file {i}\n")
         .into_bytes()
@@ -96,11 +106,7 @@ fn file_info(name: &str, body: &[u8]) -> serde_json::Value {
 
 #[test]
 fn a_put_of_many_small_files_sends_every_one_before_reading_a_reply() {
-    let s = Server::start();
-    let names: Vec<String> = (0..FILES).map(name).collect();
-    for (i, n) in names.iter().enumerate() {
-        s.file(n, &content(i));
-    }
+    let (s, names) = with_files();
     // The stand-in reads every put (header, body, trailer) before it answers any: with a
     // stop-and-wait client it would wait in vain for the rest, and fail on its read deadline.
     let (addr, server) = stand_in(|input, out| {
@@ -186,11 +192,7 @@ fn a_get_of_many_names_sends_every_request_before_reading_a_reply() {
 
 #[test]
 fn a_failed_put_in_the_middle_of_a_deep_window_fails_alone() {
-    let s = Server::start();
-    let names: Vec<String> = (0..FILES).map(name).collect();
-    for (i, n) in names.iter().enumerate() {
-        s.file(n, &content(i));
-    }
+    let (s, names) = with_files();
     s.file("earlier", b"stored earlier\n");
     let first = s.nf(&["put", "--as", &name(FAILING), "earlier"]);
     assert!(first.status.success(), "{}", stderr(&first));
