@@ -213,3 +213,45 @@ fn a_failed_put_in_the_middle_of_a_deep_window_fails_alone() {
     }
     assert!(s.partials().is_empty(), "{:?}", s.partials());
 }
+
+#[test]
+fn a_get_of_a_glob_lists_at_once_and_sends_every_get_before_reading_a_body() {
+    let s = Server::start();
+    let (addr, server) = stand_in(|input, out| {
+        // The first request is the listing: no `stat` of the pattern first (a round trip).
+        let list: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
+        assert_eq!(list["op"], "list", "{list}");
+        assert_eq!(list["pattern"], "f*", "{list}");
+        for i in 0..FILES {
+            writeln!(out, "{}", file_info(&name(i), &content(i))).unwrap();
+        }
+        // The end of a listing starts with `"ok"`, as nf writes it.
+        writeln!(out, "{{\"ok\":true,\"count\":{FILES}}}").unwrap();
+        out.flush().unwrap();
+        let mut asked = Vec::new();
+        for _ in 0..FILES {
+            let req: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
+            assert_eq!(req["op"], "get", "{req}");
+            asked.push(req["name"].as_str().unwrap().to_string());
+        }
+        for (i, n) in asked.iter().enumerate() {
+            let body = content(i);
+            let mut reply = file_info(n, &body);
+            reply["ok"] = true.into();
+            reply["offset"] = 0.into();
+            writeln!(out, "{reply}").unwrap();
+            out.write_all(&body).unwrap();
+        }
+        out.flush().unwrap();
+        asked
+    });
+    let dest = s.work.join("out");
+    std::fs::create_dir(&dest).unwrap();
+    let target = format!("{}/", dest.display());
+    let (asked, out) = run_against(&s, &addr, &["get", "f*", "-o", &target], server);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(asked, (0..FILES).map(name).collect::<Vec<_>>());
+    for i in 0..FILES {
+        assert_eq!(std::fs::read(dest.join(name(i))).unwrap(), content(i));
+    }
+}
