@@ -92,6 +92,32 @@ fn run_against<T>(s: &Server, addr: &str, args: &[&str], stand_in: JoinHandle<T>
     (seen, child.wait_with_output().unwrap())
 }
 
+/// Reads [`FILES`] get requests, then answers each with its file (or `not_found` for
+/// `failing`); returns the names asked for.
+fn serve_gets(input: &mut BufReader<TcpStream>, out: &mut TcpStream, failing: Option<usize>) -> Vec<String> {
+    let mut asked = Vec::new();
+    for _ in 0..FILES {
+        let req: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
+        assert_eq!(req["op"], "get", "{req}");
+        asked.push(req["name"].as_str().unwrap().to_string());
+    }
+    for (i, n) in asked.iter().enumerate() {
+        if Some(i) == failing {
+            let reply = serde_json::json!({"ok": false, "code": "not_found", "message": format!("no file named \"{n}\"")});
+            writeln!(out, "{reply}").unwrap();
+            continue;
+        }
+        let body = content(i);
+        let mut reply = file_info(n, &body);
+        reply["ok"] = true.into();
+        reply["offset"] = 0.into();
+        writeln!(out, "{reply}").unwrap();
+        out.write_all(&body).unwrap();
+    }
+    out.flush().unwrap();
+    asked
+}
+
 fn exists_reply(name: &str) -> serde_json::Value {
     serde_json::json!({"ok": false, "code": "exists", "message": format!("\"{name}\" already exists")})
 }
@@ -148,29 +174,7 @@ fn a_put_of_many_small_files_sends_every_one_before_reading_a_reply() {
 fn a_get_of_many_names_sends_every_request_before_reading_a_reply() {
     let s = Server::start();
     let names: Vec<String> = (0..FILES).map(name).collect();
-    let (addr, server) = stand_in(|input, out| {
-        let mut asked = Vec::new();
-        for _ in 0..FILES {
-            let req: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
-            assert_eq!(req["op"], "get", "{req}");
-            asked.push(req["name"].as_str().unwrap().to_string());
-        }
-        for (i, n) in asked.iter().enumerate() {
-            if i == FAILING {
-                let reply = serde_json::json!({"ok": false, "code": "not_found", "message": format!("no file named \"{n}\"")});
-                writeln!(out, "{reply}").unwrap();
-                continue;
-            }
-            let body = content(i);
-            let mut reply = file_info(n, &body);
-            reply["ok"] = true.into();
-            reply["offset"] = 0.into();
-            writeln!(out, "{reply}").unwrap();
-            out.write_all(&body).unwrap();
-        }
-        out.flush().unwrap();
-        asked
-    });
+    let (addr, server) = stand_in(|input, out| serve_gets(input, out, Some(FAILING)));
     let dest = s.work.join("out");
     std::fs::create_dir(&dest).unwrap();
     let target = format!("{}/", dest.display());
@@ -228,22 +232,7 @@ fn a_get_of_a_glob_lists_at_once_and_sends_every_get_before_reading_a_body() {
         // The end of a listing starts with `"ok"`, as nf writes it.
         writeln!(out, "{{\"ok\":true,\"count\":{FILES}}}").unwrap();
         out.flush().unwrap();
-        let mut asked = Vec::new();
-        for _ in 0..FILES {
-            let req: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
-            assert_eq!(req["op"], "get", "{req}");
-            asked.push(req["name"].as_str().unwrap().to_string());
-        }
-        for (i, n) in asked.iter().enumerate() {
-            let body = content(i);
-            let mut reply = file_info(n, &body);
-            reply["ok"] = true.into();
-            reply["offset"] = 0.into();
-            writeln!(out, "{reply}").unwrap();
-            out.write_all(&body).unwrap();
-        }
-        out.flush().unwrap();
-        asked
+        serve_gets(input, out, None)
     });
     let dest = s.work.join("out");
     std::fs::create_dir(&dest).unwrap();
