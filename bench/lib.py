@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree", "auth"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree", "auth", "wan"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -59,7 +59,13 @@ TITLES = {
     "http": "8. HTTP on nf's port (curl) against python3 -m http.server and dufs",
     "tree": "9. Directory trees",
     "auth": "10. Logging in (users of an access file)",
+    "wan": "11. Across a long link (a delay proxy on loopback)",
 }
+# Section wan: the links (round trip in ms, Mbit/s each way) of bench/delayproxy.py, and sizes.
+WAN_LINKS = [(50, 100), (200, 20)]
+WAN_TREE = (2000, 100)  # files of 1-16 KiB, directories: what crosses 20 Mbit/s in seconds
+WAN_BIG = 64 * MiB  # one file, on the first link only (1 GiB takes 7 minutes at 20 Mbit/s)
+PROXY = Path(__file__).resolve().parent / "delayproxy.py"
 T0 = time.monotonic()
 DEVNULL = subprocess.DEVNULL
 TIMEOUT = 900  # seconds; the limit of any one timed command
@@ -707,6 +713,14 @@ class Bench:
         dst.mkdir(parents=True, exist_ok=True)
         for n in os.listdir(src):
             os.link(src / n, dst / rename(n))
+
+    def proxy(self, target: int, rtt: int, mbit: int, log: Path) -> int:
+        """bench/delayproxy.py in front of 127.0.0.1:target; returns the port it listens on."""
+        port = free_port()
+        self.start_server("delay proxy", [sys.executable, str(PROXY), "--listen", str(port), "--to",
+                                          f"127.0.0.1:{target}", "--rtt-ms", str(rtt), "--mbit", str(mbit),
+                                          "--log", str(log)], port)
+        return port
 
     # -- servers -------------------------------------------------------------------------------
     def nf_server(self, root: Path) -> tuple[subprocess.Popen, str]:
@@ -2651,6 +2665,260 @@ class Bench:
             "\nErrors: " + self.errors(up + down + [sync_nf, sync_rs, ls_nf, ls_find]) + "\n",
         ])
 
+    # -- 10. across a long link ----------------------------------------------------------------
+    def small_tree(self, root: Path, n: int, dirs: int) -> list[str]:
+        """n files of 1-16 KiB over `dirs` directories two levels deep (section wan's tree)."""
+        names = []
+        for i in range(n):
+            dd = i % dirs
+            rel = f"d{dd // 25:03d}/s{dd % 25:02d}/f{i:05d}"
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self.rng.randbytes(self.rng.randint(KiB, 16 * KiB)))
+            names.append(rel)
+        return names
+
+    def section_wan(self) -> str:
+        d = self.section_dir("wan")
+        data, out, recv = d / "data", d / "out", d / "recv"
+        n, size = self.sizes.small_n, self.sizes.small_size
+        tn, tdirs = (200, 10) if self.quick else WAN_TREE
+        big_n = 8 * MiB if self.quick else WAN_BIG
+        progress(f"wan: making {n} files of {human(size)}, a tree of {tn} files, a {human(big_n)} file")
+        names = self.random_dir(data / "small", n, size, "f")
+        tree_names = self.small_tree(data / "tree", tn, tdirs)
+        big = self.random_file(data / "big.bin", big_n)
+        store = d / "nf-store"
+        store.mkdir()
+        serve_env = dict(self.env, XDG_DATA_HOME=str(d / "nf-data"))
+        nf_port = free_port()
+        self.start_server("nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{nf_port}",
+                                       "--root", str(store)], nf_port, env=serve_env)
+        fp = subprocess.run([str(NF), "serve", "--fingerprint"], env=serve_env, capture_output=True, text=True,
+                            check=True).stdout.strip()
+        client_env = dict(self.env, NF_KNOWN_SERVERS=str(d / "known_servers"))
+        direct = f"127.0.0.1:{nf_port}"
+        # What the downloads fetch: copies stored beforehand (untimed, not through the proxy).
+        self.run(self.nf(direct, "put", "-r", "small", "--as", "dl"), cwd=data, what="nf put -r (setup)")
+        self.run(self.nf(direct, "put", "-r", "tree", "--as", "dltree"), cwd=data, what="nf put -r (setup)")
+        self.run(self.nf(direct, "put", "big.bin", "--as", "dlbig.bin"), cwd=data, what="nf put (setup)")
+        rs = d / "rs"
+        for x in ("small", "tree"):
+            shutil.copytree(data / x, rs / "src" / x, copy_function=os.link)
+        (rs / "up").mkdir(parents=True)
+        rs_port = self.rsyncd(rs)
+        for x in (out, recv):
+            x.mkdir()
+        md = [f"Every tool crosses the same `bench/delayproxy.py` (bench/README.md): each direction gets half "
+              f"the round trip as delay and the rate as its bandwidth; TCP's handshake costs its round trip. "
+              f"Sizes: {count_label(n)} files of {human(size)}; a tree of {count_label(tn)} files of 1–16 KiB "
+              f"in {tdirs} directories (the 10,000-file tree of section 9 holds 2 GB of larger files, hours at "
+              f"20 Mbit/s); one {human(big_n)} file on the first link only. nf rows pin the server with "
+              f"`--tls never` or `--tls always --fingerprint`; rsync runs against its daemon."]
+        for i, (rtt, mbit) in enumerate(WAN_LINKS if not self.quick else WAN_LINKS[:1]):
+            md.append(self.wan_link(d, rtt, mbit, nf_port, rs_port, fp, client_env,
+                                    names, tree_names, big if i == 0 else None))
+        self.end_section(d)
+        return "\n".join(md)
+
+    def wan_link(self, d: Path, rtt: int, mbit: int, nf_port: int, rs_port: int | None,
+                 fp: str, client_env: dict, names: list[str], tree_names: list[str], big: Path | None) -> str:
+        data, out, recv, store, rs = d / "data", d / "out", d / "recv", d / "nf-store", d / "rs"
+        logs = self.work / "logs"
+        link = f"{rtt} ms, {mbit} Mbit/s"
+        nf_p = self.proxy(nf_port, rtt, mbit, logs / f"proxy-nf-{rtt}.log")
+        pair_port = free_port()
+        pair_p = self.proxy(pair_port, rtt, mbit, logs / f"proxy-pair-{rtt}.log")
+        rs_p = self.proxy(rs_port, rtt, mbit, logs / f"proxy-rsync-{rtt}.log") if rs_port else None
+        direct = f"127.0.0.1:{nf_port}"
+
+        def nf(tls: bool, *args: str) -> list[str]:
+            mode = ["--tls", "always", "--fingerprint", fp] if tls else ["--tls", "never"]
+            return [str(NF), args[0], "-q", "-s", f"127.0.0.1:{nf_p}", *mode, *args[1:]]
+
+        def timed(argv, what, cwd=data):
+            return lambda: self.run(argv, what=f"{what} ({link})", cwd=cwd, env=client_env)
+
+        def fresh(p: Path):
+            def reset():
+                shutil.rmtree(p, ignore_errors=True)
+                p.mkdir(parents=True)
+            return reset
+
+        def nf_rm(name: str):
+            def reset():
+                if (store / name).exists():
+                    self.run(self.nf(direct, "rm", "-r", name), what="nf rm -r (reset)")
+            return reset
+
+        def pair(key, label, listener_cmd, connector_cmd, reset, check) -> Case:
+            def run() -> float:
+                listen = f"TCP-LISTEN:{pair_port},bind=127.0.0.1,reuseaddr"
+                connect = f"TCP:127.0.0.1:{pair_p}"
+                return self.run_pair(self.bash(listener_cmd(listen)), self.bash(connector_cmd(connect)), pair_port,
+                                     what=f"{label} ({link})")
+            return Case(key, label, run, reset=reset, check=check)
+
+        def tar_case(key, src: Path, dst: Path, download: bool, deep: bool) -> Case:
+            same = same_deep_tree if deep else same_tree
+            send, rcv = f"tar -C {src} -cf - .", f"tar -xf - -C {dst}"
+            if download:
+                return pair(key, "tar | socat → socat | tar (receiver connects)",
+                            lambda l: f"{send} | socat -u -b 131072 - {l}", lambda c: f"socat -u -b 131072 {c} - | {rcv}",
+                            fresh(dst), lambda full: same(src, dst, full))
+            return pair(key, "tar | socat → socat | tar", lambda l: f"socat -u -b 131072 {l} - | {rcv}",
+                        lambda c: f"{send} | socat -u -b 131072 - {c}", fresh(dst), lambda full: same(src, dst, full))
+
+        def rsync_case(key, src: str, dst: Path, check, flags="-r") -> Case:
+            if not rs_p:
+                return skipped_case(key, f"rsync daemon (rsync {flags})", "rsync is not installed")
+            return Case(key, f"rsync daemon (rsync {flags})", timed(["rsync", flags, *src.split("|")], "rsync"),
+                        reset=lambda: shutil.rmtree(dst, ignore_errors=True), check=check)
+
+        def scp_case(key) -> Case:
+            # Measured once (quick run, 200 files of 1-16 KiB, 50 ms): scp -r down took 44.9 s.
+            return skipped_case(key, "scp -r", "not run: OpenSSH's scp (SFTP) waits at least a round trip per "
+                                "file (200 files took 44.9 s at 50 ms), so 2,000 files would take minutes a run")
+
+        rsurl = f"rsync://127.0.0.1:{rs_p}/m"
+        small_up = lambda full: same_tree(data / "small", store / "up", full)
+        small_dn = lambda dst: (lambda full: same_tree(data / "small", dst, full))
+        up_paths = [f"small/{x}" for x in names]
+        small = [
+            tar_case("tar-up", data / "small", recv / "tar", False, False),
+            Case("nf-put", "nf put, one command", timed(nf(False, "put", *up_paths, "--as", "up/"), "nf put"),
+                 reset=nf_rm("up"), check=small_up),
+            Case("nf-put-tls", "nf put over TLS", timed(nf(True, "put", *up_paths, "--as", "up/"), "nf put TLS"),
+                 reset=nf_rm("up"), check=small_up),
+            rsync_case("rsync-up", f"{data}/small/|{rsurl}/up/small/", rs / "up" / "small",
+                       lambda full: same_tree(data / "small", rs / "up" / "small", full)),
+            tar_case("tar-down", rs / "src" / "small", out / "tar", True, False),
+            Case("nf-get", "nf get, one command (a glob)", timed(nf(False, "get", "dl/f*", "-o", f"{out}/nf/"), "nf get"),
+                 reset=fresh(out / "nf"), check=small_dn(out / "nf")),
+            Case("nf-get-tls", "nf get over TLS (a glob)", timed(nf(True, "get", "dl/f*", "-o", f"{out}/nft/"), "nf get TLS"),
+                 reset=fresh(out / "nft"), check=small_dn(out / "nft")),
+            rsync_case("rsync-down", f"{rsurl}/src/small/|{out}/rsync/", out / "rsync", small_dn(out / "rsync")),
+        ]
+        tree_up = lambda dst: (lambda full: same_deep_tree(data / "tree", dst, full))
+        tree = [
+            tar_case("tar-up", data / "tree", recv / "tart", False, True),
+            Case("nf-put-r", "nf put -r", timed(nf(False, "put", "-r", "tree"), "nf put -r"), reset=nf_rm("tree"),
+                 check=tree_up(store / "tree")),
+            rsync_case("rsync-up", f"{data}/tree/|{rsurl}/up/tree/", rs / "up" / "tree", tree_up(rs / "up" / "tree")),
+            scp_case("scp-up"),
+            tar_case("tar-down", rs / "src" / "tree", out / "tart", True, True),
+            Case("nf-get-r", "nf get -r", timed(nf(False, "get", "-r", "dltree", "-o", str(out / "nfr")), "nf get -r"),
+                 reset=fresh(out / "nfr"), check=tree_up(out / "nfr" / "dltree")),
+            rsync_case("rsync-down", f"{rsurl}/src/tree/|{out}/rsr/", out / "rsr", tree_up(out / "rsr")),
+            scp_case("scp-down"),
+        ]
+        self.measure(f"wan {link}: {len(names)} small files", small)
+        self.measure(f"wan {link}: tree", tree)
+
+        # The update: 10 touched files, nf sync against rsync -a; round trips from the proxy's log.
+        self.run(self.nf(direct, "sync", "tree", ":synced"), cwd=data, what="nf sync (setup)")
+        if rs_port:
+            self.run(["rsync", "-a", f"{data}/tree/", f"rsync://127.0.0.1:{rs_port}/m/up/synced/"], what="rsync -a (setup)")
+        touched = tree_names[:: max(1, len(tree_names) // 10)][:10]
+        stamp = [2_000_000_000 + rtt]
+
+        def touch():
+            stamp[0] += 1
+            for rel in touched:
+                os.utime(data / "tree" / rel, (stamp[0], stamp[0]))
+
+        def counted(c: Case, log: Path) -> Case:
+            inner = c.run
+
+            def run() -> float:
+                before = log.read_text().count("\n") if log.exists() else 0
+                t = inner()
+                new = wait_lines(log, before)
+                c.record("conns", len(new))
+                c.record("turns", sum(int(x.split("turns_client=")[1].split()[0]) for x in new))
+                return t
+            c.run = run
+            return c
+
+        sync = [counted(Case("nf-sync", "nf sync (10 touched files)", timed(nf(False, "sync", "tree", ":synced"), "nf sync"),
+                             reset=touch, check=tree_up(store / "synced")), logs / f"proxy-nf-{rtt}.log")]
+        sync.append(counted(rsync_case("rsync-a", f"{data}/tree/|{rsurl}/up/synced/", rs / "nonexistent",
+                                       tree_up(rs / "up" / "synced"), flags="-a"), logs / f"proxy-rsync-{rtt}.log")
+                    if rs_p else skipped_case("rsync-a", "rsync -a", "rsync is not installed"))
+        sync[1].reset = touch
+        self.measure(f"wan {link}: sync after touching 10 files", sync)
+
+        bigc: list[Case] = []
+        if big:
+            raw_up = pair("raw-up", "raw pipe: socat -u -b 131072", lambda l: f"socat -u -b 131072 {l} CREATE:{recv}/raw.bin",
+                          lambda c: f"socat -u -b 131072 OPEN:{big},rdonly {c}",
+                          lambda: (recv / "raw.bin").unlink(missing_ok=True), lambda full: same_file(big, recv / "raw.bin", full))
+            raw_dn = pair("raw-down", "raw pipe: socat (receiver connects)", lambda l: f"socat -u -b 131072 OPEN:{big},rdonly {l}",
+                          lambda c: f"socat -u -b 131072 {c} CREATE:{out}/raw.bin",
+                          lambda: (out / "raw.bin").unlink(missing_ok=True), lambda full: same_file(big, out / "raw.bin", full))
+            rm_big = nf_rm("big.bin")
+            stored = lambda full: same_file(big, store / "big.bin", full)
+            got = lambda p: (lambda full: same_file(big, p, full))
+            unlink = lambda p: (lambda: p.unlink(missing_ok=True))
+            url = f"http://127.0.0.1:{nf_p}"
+            bigc = [
+                raw_up,
+                Case("nf-put", "nf put", timed(nf(False, "put", "big.bin"), "nf put big"), reset=rm_big, check=stored),
+                Case("nf-put-tls", "nf put over TLS", timed(nf(True, "put", "big.bin"), "nf put big TLS"), reset=rm_big, check=stored),
+                Case("curl-put", "nf serve + curl -T", timed(["curl", "-sS", "-f", "-T", str(big), f"{url}/big.bin"], "curl -T"),
+                     reset=rm_big, check=stored),
+                raw_dn,
+                Case("nf-get", "nf get", timed(nf(False, "get", "dlbig.bin", "-o", str(out / "nf.bin")), "nf get big"),
+                     reset=unlink(out / "nf.bin"), check=got(out / "nf.bin")),
+                Case("nf-get-tls", "nf get over TLS", timed(nf(True, "get", "dlbig.bin", "-o", str(out / "nft.bin")), "nf get big TLS"),
+                     reset=unlink(out / "nft.bin"), check=got(out / "nft.bin")),
+                Case("curl-get", "nf serve + curl", timed(["curl", "-sS", "-f", "-o", str(out / "curl.bin"), f"{url}/dlbig.bin"], "curl"),
+                     reset=unlink(out / "curl.bin"), check=got(out / "curl.bin")),
+            ]
+            self.measure(f"wan {link}: one {human(big.stat().st_size)} file", bigc)
+
+        def table(cases: list[Case], nbytes: int, raw: Case, nf_cases: list[Case], rsync: Case | None, limit: float,
+                  raw_name: str) -> str:
+            rows = []
+            for c in cases:
+                verdict = ""
+                if c in nf_cases:
+                    verdict = self.verdict_fastest(c, [rsync] if rsync else [], raw, limit, raw_name)
+                rows.append(self.row(c, nbytes, raw) + [verdict])
+            return md_table(["tool", "median", "MB/s", f"× {raw_name}", "runs", "target"], rows)
+
+        small_bytes = len(names) * self.sizes.small_size
+        tree_bytes = sum((data / "tree" / r).stat().st_size for r in tree_names)
+        md = [f"\n### {link}\n",
+              f"{count_label(len(names))} × {human(self.sizes.small_size)}, upload (target: faster than rsync, "
+              f"≤ 1.2× tar|socat):\n", table(small[:4], small_bytes, small[0], small[1:3], small[3], 1.2, "tar pipe"),
+              "\nDownload:\n", table(small[4:], small_bytes, small[4], small[5:7], small[7], 1.2, "tar pipe"),
+              f"\nTree of {count_label(len(tree_names))} files, upload:\n",
+              table(tree[:4], tree_bytes, tree[0], tree[1:2], tree[2], 1.2, "tar pipe"),
+              "\nDownload:\n", table(tree[4:], tree_bytes, tree[4], tree[5:6], tree[6], 1.2, "tar pipe")]
+        rows = []
+        for c in sync:
+            if c.skipped or c.error:
+                rows.append([c.label, c.skipped or "FAILED", "–", "–", (c.error or "")[:300]])
+                continue
+            turns, conns = c.extra.get("turns", []), c.extra.get("conns", [])
+            rows.append([c.label, fmt_t(c.median), ", ".join(fmt_t(t) for t in c.times),
+                         f"{statistics.median(conns):.0f}" if conns else "–",
+                         f"{statistics.median(turns):.0f}" if turns else "–"])
+        md += ["\n`nf sync` after touching 10 files (target: fewer round trips than rsync). Connections and the "
+               "client's turns (times it sent again after waiting at least half a round trip for the server) "
+               "come from the proxy's log; each connection costs one more round trip for TCP's handshake:\n",
+               md_table(["tool", "median", "runs", "connections", "client turns"], rows)]
+        if bigc:
+            nbytes = big.stat().st_size
+            md += [f"\nOne {human(nbytes)} file, upload (target: ≤ 1.05× raw socat through the same proxy):\n",
+                   table(bigc[:4], nbytes, bigc[0], bigc[1:3], None, 1.05, "raw socat"),
+                   "\nDownload:\n", table(bigc[4:], nbytes, bigc[4], bigc[5:7], None, 1.05, "raw socat")]
+        for p in [x for x in self.section_servers if self.server_info.get(x.pid, ("",))[0] == "delay proxy"]:
+            self.stop_server(p)
+            self.section_servers.remove(p)
+        return "\n".join(md)
+
     def row(self, c: Case, nbytes: int, raw: Case) -> list[str]:
         if c.skipped:
             return [c.label, "skipped", "–", "–", c.skipped]
@@ -2693,6 +2961,17 @@ def sh(argv: list[str]) -> str:
         return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def wait_lines(log: Path, before: int, limit: float = 10) -> list[str]:
+    """The lines the delay proxy appended to `log` after its first `before` (it writes one when
+    a connection's both sides have closed, just after the client exits)."""
+    deadline = time.monotonic() + limit
+    while True:
+        lines = log.read_text().splitlines() if log.exists() else []
+        if len(lines) > before or time.monotonic() > deadline:
+            return lines[before:]
+        time.sleep(0.05)
 
 
 def machine_line() -> str:

@@ -7,7 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{settle, with_restart, Client, Done, Progress, Slot};
+use super::{settle, with_restart, Ahead, Client, Done, Progress, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, pump};
 use crate::name::{quote, FileName};
@@ -114,9 +114,9 @@ impl Client {
         results: &mut [Slot],
         progress: &dyn Progress,
     ) {
-        let mut sent = 0;
+        let mut ahead = Ahead::default();
         let mut broken: Option<Error> = None;
-        for (k, &i) in todo.iter().enumerate() {
+        for &i in todo {
             if let Some(e) = &broken {
                 results[i] = Some(Err(e.clone()));
                 continue;
@@ -125,7 +125,7 @@ impl Client {
                 name: jobs[todo[s]].name.to_string(),
                 offset: offsets[todo[s]],
             };
-            if let Err(e) = self.top_up(&mut sent, k, todo.len(), request) {
+            if let Err(e) = self.top_up(&mut ahead, todo.len(), request) {
                 broken = Some(e);
             }
             if let Some(e) = &broken {
@@ -133,6 +133,7 @@ impl Client {
                 continue;
             }
             let result = self.receive_get(i, &jobs[i], offsets[i], progress);
+            ahead.window.answered();
             settle(i, result, offsets[i] > 0, &mut broken, progress, results);
         }
     }

@@ -6,6 +6,7 @@
 mod connect;
 mod get;
 mod put;
+mod window;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -23,17 +24,7 @@ use crate::transport::Stream;
 pub use connect::{Login, Opened, Target};
 pub use get::{same_content, GetJob, Sink};
 pub use put::{PutJob, STDIN};
-
-/// Requests sent ahead of the replies read; bounded so neither side's socket buffer fills
-/// with unread replies.
-const WINDOW: usize = 64;
-
-/// Whether to send more pipelined requests, given how many were sent and answered: only once
-/// the window has drained to half, so that one flush (one packet) carries up to half a window
-/// of requests instead of one per reply (1000 small gets: 937 sends before, 31 after).
-fn time_to_top_up(sent: usize, answered: usize, total: usize) -> bool {
-    sent < total && sent <= answered + WINDOW / 2
-}
+use window::Window;
 
 /// Longest reply line the client accepts.
 const MAX_REPLY: usize = 1 << 20;
@@ -100,6 +91,22 @@ impl Done {
 
 /// The outcome of a transfer, `None` while it is still to be attempted.
 type Slot = Option<Result<Done>>;
+
+/// Small requests of one batch on the wire: how many were sent, and the window of those not
+/// answered yet.
+struct Ahead {
+    sent: usize,
+    window: Window,
+}
+
+impl Default for Ahead {
+    fn default() -> Ahead {
+        Ahead {
+            sent: 0,
+            window: Window::requests(),
+        }
+    }
+}
 
 /// Runs `pass(offsets, todo, results)` over the jobs that have no result yet, then once more
 /// from offset 0 over those whose resumed transfer failed its whole-file check (the partial
@@ -286,10 +293,16 @@ enum Hello {
     Refused(Error),
 }
 
-/// A put sends at most this many body bytes before it has read the hello's reply. Files this
-/// small then cost one round trip, not two (hello, then put); for larger ones the client first
-/// learns the server's size limit, so it never streams a body the server must refuse.
+/// A put body of at most this many bytes may go out before the hello's reply is read. Files
+/// this small then cost one round trip, not two (hello, then put); for a larger one the client
+/// first learns the server's size limit, so it never streams a large body the server must
+/// refuse.
 const BEFORE_HELLO_MAX: u64 = 64 * 1024;
+
+/// The most body bytes sent in all before the hello's reply is read: about what a long link
+/// (50 ms at 100 Mbit/s, 200 ms at 20 Mbit/s) carries in the round trip the reply takes, so
+/// many small files do not wait for it, while a server that refuses the hello was sent little.
+const BEFORE_HELLO_TOTAL: u64 = 1 << 20;
 
 /// Resolves `addr` (`HOST:PORT`, `[V6]:PORT`, or `HOST` for the default port).
 pub fn resolve(addr: &str) -> Result<Vec<SocketAddr>> {
@@ -454,17 +467,23 @@ impl Client {
         Ok(())
     }
 
-    /// Lets a put body of `len` bytes go out: while the hello's reply is unread, at once if
-    /// the bodies sent so far stay within [`BEFORE_HELLO_MAX`], else after reading that reply
-    /// (whose size limit the caller then checks).
+    /// Lets a put body of `len` bytes go out: while the hello's reply is unread, at once if it
+    /// is at most [`BEFORE_HELLO_MAX`] and the bodies sent so far stay within
+    /// [`BEFORE_HELLO_TOTAL`], else after reading that reply (whose size limit the caller then
+    /// checks).
     fn before_body(&mut self, len: u64) -> Result<()> {
         match &mut self.hello {
-            Hello::Pending(sent) if *sent + len <= BEFORE_HELLO_MAX => {
+            Hello::Pending(sent) if len <= BEFORE_HELLO_MAX && *sent + len <= BEFORE_HELLO_TOTAL => {
                 *sent += len;
                 Ok(())
             }
             _ => self.ensure_hello(),
         }
+    }
+
+    /// True while the hello's reply is not read yet.
+    fn hello_pending(&self) -> bool {
+        matches!(self.hello, Hello::Pending(_))
     }
 
     /// Reads and checks the server's answer to the hello, once; a refusal is returned again on
@@ -716,22 +735,22 @@ impl Client {
         }
     }
 
-    /// Sends pipelined requests `sent..` (made by `request`), up to `WINDOW` past the
-    /// `answered` ones, in one flush, once the window has drained to half
-    /// ([`time_to_top_up`]); `sent` counts them.
-    fn top_up(
-        &mut self,
-        sent: &mut usize,
-        answered: usize,
-        total: usize,
-        request: impl Fn(usize) -> Request,
-    ) -> Result<()> {
-        if !time_to_top_up(*sent, answered, total) {
+    /// Sends pipelined requests `ahead.sent..` (made by `request`) while the window has room,
+    /// in one flush, once it is half empty ([`Window::half_empty`]).
+    fn top_up(&mut self, ahead: &mut Ahead, total: usize, request: impl Fn(usize) -> Request) -> Result<()> {
+        if ahead.sent >= total || !ahead.window.half_empty() {
             return Ok(());
         }
-        while *sent < total && *sent < answered + WINDOW {
-            self.send(&request(*sent))?;
-            *sent += 1;
+        let mut line = Vec::new();
+        while ahead.sent < total {
+            line.clear();
+            protocol::write_message(&mut line, &request(ahead.sent)).map_err(|e| self.lost(&e))?;
+            if !ahead.window.has_room(line.len() as u64) {
+                break;
+            }
+            self.out().write_all(&line).map_err(|e| self.lost(&e))?;
+            ahead.window.sent(line.len() as u64);
+            ahead.sent += 1;
         }
         self.flush()
     }
@@ -743,10 +762,11 @@ impl Client {
         request: impl Fn(usize) -> Request,
     ) -> Result<Vec<Result<T>>> {
         let mut results = Vec::with_capacity(count);
-        let mut sent = 0;
+        let mut ahead = Ahead::default();
         while results.len() < count {
-            self.top_up(&mut sent, results.len(), count, &request)?;
+            self.top_up(&mut ahead, count, &request)?;
             let reply = self.read_reply::<T>();
+            ahead.window.answered();
             if let Err(e) = &reply {
                 if matches!(e.kind, ErrorKind::Connect | ErrorKind::Protocol) {
                     return Err(e.clone());
@@ -887,31 +907,33 @@ mod tests {
     }
 
     /// Replays the pipelining loop: before reply k is read, its request has gone out (so the
-    /// client never waits for a reply it has not asked for), at most WINDOW requests are
-    /// unanswered, and the flushes come once per half window.
+    /// client never waits for a reply it has not asked for), the window bounds what is
+    /// unanswered, and a top-up comes only once the window is half empty.
     #[test]
     fn top_up_keeps_every_awaited_request_sent_with_one_flush_per_half_window() {
-        for total in [0, 1, 31, 32, 33, 64, 65, 1000] {
-            let (mut sent, mut flushes) = (0, 0);
+        let max = window::REQUEST_COUNT;
+        for total in [0, 1, max / 2, max, max + 1, 10_000] {
+            let (mut ahead, mut flushes) = (Ahead::default(), 0);
             for answered in 0..total {
-                if time_to_top_up(sent, answered, total) {
-                    while sent < total && sent < answered + WINDOW {
-                        sent += 1;
+                if ahead.sent < total && ahead.window.half_empty() {
+                    while ahead.sent < total && ahead.window.has_room(60) {
+                        ahead.window.sent(60);
+                        ahead.sent += 1;
                     }
                     flushes += 1;
                 }
                 assert!(
-                    sent > answered,
+                    ahead.sent > answered,
                     "reply {answered} of {total} awaited before its request"
                 );
-                assert!(sent - answered <= WINDOW);
+                assert!(ahead.sent - answered <= max);
+                ahead.window.answered();
             }
-            assert_eq!(sent, total);
-            // One flush fills the window; then one per half window drained.
-            let expected = if total <= WINDOW {
+            assert_eq!(ahead.sent, total);
+            let expected = if total <= max {
                 usize::from(total > 0)
             } else {
-                1 + (total - WINDOW).div_ceil(WINDOW / 2)
+                1 + (total - max).div_ceil(max / 2)
             };
             assert_eq!(flushes, expected, "{total}");
         }

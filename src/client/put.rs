@@ -1,6 +1,7 @@
 //! Uploads: many files over one connection, each streamed as raw bytes and hashed while it is
-//! read, with up to `WINDOW` uploads awaiting their reply so that small files do not each cost
-//! a round trip. A regular file goes as one body of its declared size; anything else (a pipe,
+//! read, while what awaits its reply stays within the put [`Window`] (replies are read as they
+//! arrive, between files and between a large body's chunks), so that small files do not each
+//! cost a round trip and a long fat link stays full. A regular file goes as one body of its declared size; anything else (a pipe,
 //! a FIFO, standard input, a character device) is read to its end and sent as a stream of
 //! chunks, since its length is known only then.
 
@@ -10,7 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
-use super::{settle, with_restart, Client, Done, Progress, Slot, WINDOW};
+use super::{settle, with_restart, Client, Done, Progress, Slot, Window};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hashpipe::{hash_prefix, Hashing};
 use crate::name::{quote, FileName};
@@ -171,6 +172,7 @@ impl Client {
     ) {
         let mut pipe = Pipe {
             waiting: VecDeque::new(),
+            window: Window::puts(),
             results,
             broken: None,
             progress,
@@ -181,8 +183,12 @@ impl Client {
                 pipe.results[i] = Some(Err(e.clone()));
                 continue;
             }
+            self.make_room(&mut pipe);
             match self.send_one(i, job, force, offsets[i], progress, &mut pipe) {
-                Ok(sent) => pipe.waiting.push_back(sent),
+                Ok(sent) => {
+                    pipe.window.sent(sent.moved);
+                    pipe.waiting.push_back(sent);
+                }
                 Err(Sent::Nothing(e)) => {
                     let result = Err(e);
                     progress.end(i, &result);
@@ -211,15 +217,30 @@ impl Client {
                     ));
                 }
             }
-            if pipe.waiting.len() > WINDOW {
-                // Collect replies in a batch, so the server can commit a batch at a time.
-                while pipe.waiting.len() > WINDOW / 2 && pipe.broken.is_none() {
-                    self.receive_put(&mut pipe);
-                }
-            }
         }
         while !pipe.waiting.is_empty() {
             self.receive_put(&mut pipe);
+        }
+    }
+
+    /// Before the next put: reads the replies that have arrived (the hello's first: a put's
+    /// reply may not be there yet), without waiting, then, while the window is full, waits for
+    /// the oldest.
+    fn make_room(&mut self, pipe: &mut Pipe) {
+        while pipe.broken.is_none() && self.has_input() {
+            if self.hello_pending() {
+                if self.ensure_hello().is_err() {
+                    // Refused: each put awaiting a reply gets the refusal in turn.
+                    break;
+                }
+            } else if pipe.waiting.is_empty() {
+                break;
+            } else {
+                self.receive_put(pipe);
+            }
+        }
+        while !pipe.window.has_room(0) && pipe.broken.is_none() {
+            self.receive_put(pipe);
         }
     }
 
@@ -228,6 +249,7 @@ impl Client {
         let Some(sent) = pipe.waiting.pop_front() else {
             return;
         };
+        pipe.window.answered();
         let reply = match &pipe.broken {
             Some(e) => Err(e.clone()),
             None => match self.flush() {
@@ -489,6 +511,8 @@ enum Ended {
 /// far, the error that ended the connection, if one did, and where progress goes.
 struct Pipe<'a> {
     waiting: VecDeque<Waiting>,
+    /// The sizes of the bodies in `waiting`.
+    window: Window,
     results: &'a mut [Slot],
     broken: Option<Error>,
     progress: &'a dyn Progress,

@@ -318,42 +318,37 @@ pub fn parse_names(args: &[String], report: &Report) -> Vec<(usize, FileName)> {
 /// there is one. Bad arguments are reported on `report` and left out.
 pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Result<Vec<(usize, FileName)>> {
     let named = parse_names(args, report);
+    // A pattern that matches its own spelling is listed at once (its listing shows an exact
+    // name too): across a long link that saves the `stat`'s round trip.
+    let listed_at_once = |n: &FileName| has_glob(n.leaf()) && matches_itself(n.leaf());
     let asked_at: Vec<usize> = (0..named.len())
-        .filter(|&k| has_glob(named[k].1.leaf()) || !named[k].1.as_str().is_ascii())
+        .filter(|&k| {
+            let n = &named[k].1;
+            !listed_at_once(n) && (has_glob(n.leaf()) || !n.as_str().is_ascii())
+        })
         .collect();
-    if asked_at.is_empty() {
+    if asked_at.is_empty() && !named.iter().any(|(_, n)| listed_at_once(n)) {
         return Ok(named);
     }
     let asked: Vec<FileName> = asked_at.iter().map(|&k| named[k].1.clone()).collect();
-    let held = client.stat(&asked)?;
+    let held = if asked.is_empty() {
+        Vec::new()
+    } else {
+        client.stat(&asked)?
+    };
     let mut out = Vec::with_capacity(named.len());
     let mut asked_now = asked_at.iter().zip(held).peekable();
     for (k, (i, name)) in named.into_iter().enumerate() {
         let Some((_, stat)) = asked_now.next_if(|(&a, _)| a == k) else {
-            out.push((i, name));
+            if listed_at_once(&name) {
+                expand_glob(client, i, &name, report, &mut out)?;
+            } else {
+                out.push((i, name));
+            }
             continue;
         };
         match stat {
-            Ok((None, _)) if has_glob(name.leaf()) => {
-                let matched = match client.list(name.parent().as_ref(), Some(name.leaf())) {
-                    Ok(m) => m,
-                    Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
-                    Err(e) => return Err(e),
-                };
-                if matched.is_empty() {
-                    let err = Error::new(
-                        ErrorKind::NotFound,
-                        format!("no file named or matching {} on the server", quote(name.as_str())),
-                    );
-                    report.fail(i, &err);
-                }
-                for file in matched {
-                    match FileName::parse(&file.name) {
-                        Ok(n) => out.push((i, n)),
-                        Err(e) => report.fail(i, &e),
-                    }
-                }
-            }
+            Ok((None, _)) if has_glob(name.leaf()) => expand_glob(client, i, &name, report, &mut out)?,
             // Not there: the request itself reports it, unless another spelling is.
             Ok((None, _)) => {
                 let found = other_spelling(client, &name)?;
@@ -367,6 +362,46 @@ pub fn expand_names(client: &mut Client, args: &[String], report: &Report) -> Re
     let mut seen = std::collections::HashSet::new();
     out.retain(|(_, name)| seen.insert(name.clone()));
     Ok(out)
+}
+
+/// True when the glob `leaf` matches its own spelling: no class (`[a]` does not match `[a]`)
+/// and no escape.
+fn matches_itself(leaf: &str) -> bool {
+    !leaf.contains(['[', '\\'])
+}
+
+/// Adds the names the glob `name` matches in its directory (only `name` itself when it is
+/// also an exact name: an exact name always wins); none is a not-found error on `report`.
+fn expand_glob(
+    client: &mut Client,
+    i: usize,
+    name: &FileName,
+    report: &Report,
+    out: &mut Vec<(usize, FileName)>,
+) -> Result<()> {
+    let matched = match client.list(name.parent().as_ref(), Some(name.leaf())) {
+        Ok(m) => m,
+        Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    if matched.iter().any(|f| f.name == name.as_str()) {
+        out.push((i, name.clone()));
+        return Ok(());
+    }
+    if matched.is_empty() {
+        let err = Error::new(
+            ErrorKind::NotFound,
+            format!("no file named or matching {} on the server", quote(name.as_str())),
+        );
+        report.fail(i, &err);
+    }
+    for file in matched {
+        match FileName::parse(&file.name) {
+            Ok(n) => out.push((i, n)),
+            Err(e) => report.fail(i, &e),
+        }
+    }
+    Ok(())
 }
 
 /// The stored name that is `name` (in NFC) spelled in another normalization form, when there

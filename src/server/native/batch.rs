@@ -1,6 +1,8 @@
 //! Verified uploads waiting to be committed together: a pipelined batch of small files costs
 //! one `syncfs` instead of one fsync each. They are committed (and answered, in order) when
-//! the batch is full, before any other reply, and whenever no further request is in hand.
+//! the batch is full (in files or bytes), before any other reply, before the next put's body
+//! once the oldest has waited [`BATCH_WAIT`], and whenever no further request is in hand: a
+//! batch never waits for the client, however many uploads the client keeps in flight.
 
 use std::time::Instant;
 
@@ -14,6 +16,10 @@ use crate::store::Verified;
 const BATCH_FILES: usize = 64;
 const BATCH_BYTES: u64 = 32 << 20;
 
+/// The longest a verified upload waits for others to join its batch while further requests
+/// keep arriving (a link slower than the disk: each body arrives over a while).
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A verified upload awaiting the batch commit, with what its log line needs.
 struct Waiting {
     verified: Box<Verified>,
@@ -26,6 +32,8 @@ struct Waiting {
 #[derive(Default)]
 pub struct Pending {
     waiting: Vec<Waiting>,
+    /// When the oldest waiting upload was verified.
+    since: Option<Instant>,
 }
 
 /// One committed (or refused) upload: the reply, the name, its body bytes and when its
@@ -42,6 +50,7 @@ impl Pending {
         bytes: u64,
         started: Instant,
     ) -> bool {
+        self.since.get_or_insert_with(Instant::now);
         self.waiting.push(Waiting {
             verified,
             force,
@@ -53,8 +62,15 @@ impl Pending {
         self.waiting.len() >= BATCH_FILES || held >= BATCH_BYTES
     }
 
+    /// True when the oldest waiting upload has waited [`BATCH_WAIT`]: commit before reading
+    /// another body.
+    pub fn due(&self) -> bool {
+        self.since.is_some_and(|t| t.elapsed() >= BATCH_WAIT)
+    }
+
     /// Commits every waiting upload; one result each, in order.
     pub fn commit(&mut self, svc: &Service) -> Vec<Committed> {
+        self.since = None;
         if self.waiting.is_empty() {
             return Vec::new();
         }

@@ -129,8 +129,9 @@ impl<'a> Session<'a> {
             self.stream.transport().begin_request();
             let started = Instant::now();
             let op = request.op();
-            if !matches!(request, Request::Put { .. }) {
-                // Replies go out in request order: answer the waiting puts first.
+            if !matches!(request, Request::Put { .. }) || self.pending.due() {
+                // Replies go out in request order: answer the waiting puts first (and do not
+                // keep them waiting behind another body for long).
                 self.commit_pending();
             }
             let handled = match request {
@@ -212,6 +213,7 @@ impl<'a> Session<'a> {
 
     fn commit_pending(&mut self) {
         let answered = self.pending.commit(self.svc);
+        let answered_any = !answered.is_empty();
         for (reply, name, bytes, started) in answered {
             let result = match reply {
                 Ok(entry) => self.reply(&protocol::PutReply {
@@ -221,6 +223,10 @@ impl<'a> Session<'a> {
                 Err(e) => self.reply_error(e),
             };
             self.log("put", Some(&name), bytes, started, &result);
+        }
+        if answered_any {
+            // Stream the replies: the client may be waiting on them to send more.
+            let _ = self.stream.flush();
         }
     }
 
