@@ -274,7 +274,11 @@ fn a_student_hands_in_work_only_into_their_own_folder() {
     );
     // Bob's folder is hidden from alice: a put there is refused for the right, as it would be
     // if the folder did not exist; nothing stored.
-    assert_fails(&put_as(alice, "submissions/bob/hw.txt"), 7, "alice has no write right on \"submissions/bob/hw.txt\"");
+    assert_fails(
+        &put_as(alice, "submissions/bob/hw.txt"),
+        7,
+        "alice has no write right on \"submissions/bob/hw.txt\"",
+    );
     assert!(!s.root.join("submissions/bob/hw.txt").exists());
     let anonymous = put_as(None, "pub/hw.txt");
     assert_fails(&anonymous, 7, "anonymous users have no write right");
