@@ -326,6 +326,13 @@ pub struct PutArgs {
     #[arg(long)]
     pub resume: bool,
 
+    /// Write the server's signed receipt of the upload to this file (one file uploaded); with a
+    /// trailing slash, or an existing directory, one receipt per upload inside it, named after
+    /// the uploaded name with / as %2F and % as %25, plus .receipt.json. Check them with
+    /// `nf receipt verify`.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub receipt: Option<PathBuf>,
+
     #[command(flatten)]
     pub client: ClientArgs,
 }
