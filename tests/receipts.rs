@@ -4,9 +4,11 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::stand_in::{file_info, line, run_against, stand_in};
 use common::*;
 
 /// PUTs `content` as `name` asking for a receipt; the receipt's JSON text.
@@ -271,7 +273,7 @@ fn nf_put_with_receipt_writes_one_that_verifies_against_the_servers_key() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"from a pipe\n").unwrap();
+    child.stdin.take().unwrap().write_all(b"from a pipe\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_receipt(
@@ -392,4 +394,26 @@ fn a_logged_in_users_receipt_names_the_user() {
         b"carol's essay\n",
         "carol",
     );
+}
+
+#[test]
+fn a_server_that_answers_without_a_receipt_fails_the_put_clearly_and_writes_none() {
+    let s = Server::start();
+    s.file("a.txt", b"AAA");
+    // An older server: it ignores the put's "receipt" field and answers with the entry alone.
+    let (addr, server) = stand_in(|input, out| {
+        let header: serde_json::Value = serde_json::from_str(&line(input)).unwrap();
+        let mut body = vec![0; header["size"].as_u64().unwrap() as usize];
+        input.read_exact(&mut body).unwrap();
+        line(input);
+        let mut reply = file_info("a.txt", &body);
+        reply["ok"] = true.into();
+        writeln!(out, "{reply}").unwrap();
+        out.flush().unwrap();
+        header
+    });
+    let (header, out) = run_against(&s, &addr, &["put", "a.txt", "--receipt", "r.json"], server);
+    assert_eq!(header["receipt"], true, "{header}");
+    assert_fails(&out, 1, "\"a.txt\" was uploaded, but the server sent no receipt");
+    assert!(!s.work.join("r.json").exists());
 }
