@@ -5,11 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Output, Stdio};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
 
 use common::stand_in::{file_info, line, run_against, stand_in};
 use common::{assert_fails, stderr, Server};
