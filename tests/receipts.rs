@@ -357,7 +357,11 @@ fn a_refused_put_writes_no_receipt() {
     // Already there whole: --resume sends nothing, so the server signs nothing.
     s.file("a.txt", b"the first");
     let out = s.nf(&["put", "a.txt", "--resume", "--receipt", "r.json"]);
-    assert_fails(&out, 4, "\"a.txt\" is already on the server whole, so nothing was uploaded");
+    assert_fails(
+        &out,
+        4,
+        "\"a.txt\" is already on the server whole, so nothing was uploaded",
+    );
     assert!(!s.work.join("r.json").exists());
     let mut left: Vec<_> = std::fs::read_dir(&s.work)
         .unwrap()
