@@ -68,6 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
         }
         'nf;put' {
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Write the server''s signed receipt of the upload to this file (one file uploaded); with a trailing slash, or an existing directory, one receipt per upload inside it, named after the uploaded name with / as %2F and % as %25, plus .receipt.json. Check them with `nf receipt verify`')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')

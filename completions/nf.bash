@@ -1125,13 +1125,17 @@ _nf() {
             return 0
             ;;
         nf__subcmd__put)
-            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --server --tls --fingerprint --user --config --quiet --verbose --help --version"
+            opts="-r -L -f -s -q -v -h -V --recursive --dereference --as --force --resume --receipt --server --tls --fingerprint --user --config --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

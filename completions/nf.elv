@@ -63,6 +63,7 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;put'= {
             cand --as 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do'
+            cand --receipt 'Write the server''s signed receipt of the upload to this file (one file uploaded); with a trailing slash, or an existing directory, one receipt per upload inside it, named after the uploaded name with / as %2F and % as %25, plus .receipt.json. Check them with `nf receipt verify`'
             cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
             cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'

@@ -57,6 +57,7 @@ complete -c nf -n "__fish_nf_using_subcommand serve" -s v -l verbose -d 'Print m
 complete -c nf -n "__fish_nf_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nf -n "__fish_nf_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand put" -l as -d 'Store the file (or with -r the directory) under this name (only with one FILE); with a trailing slash (`--as docs/`), store each FILE under its own name inside that directory, as cp and scp do' -r
+complete -c nf -n "__fish_nf_using_subcommand put" -l receipt -d 'Write the server\'s signed receipt of the upload to this file (one file uploaded); with a trailing slash, or an existing directory, one receipt per upload inside it, named after the uploaded name with / as %2F and % as %25, plus .receipt.json. Check them with `nf receipt verify`' -r -F
 complete -c nf -n "__fish_nf_using_subcommand put" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand put" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
 always\t''

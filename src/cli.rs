@@ -68,7 +68,9 @@ pub enum Command {
                       needs --as) or anything else that is not a regular file (a pipe, a FIFO, \
                       <(command), a character device): it is read to its end and stored whole. \
                       Such a stream cannot be resumed. Every FILE is tried: each failure gets its \
-                      own error line and the summary comes last.",
+                      own error line and the summary comes last. With --receipt, the server's \
+                      signed receipt of each upload is written as it is committed (check it with \
+                      nf receipt verify).",
         after_help = "Examples:\n  nf put -r photos -s fileserver:8889\n  nf put big.iso --resume\n  tar c photos | nf put - --as photos.tar"
     )]
     Put(PutArgs),
@@ -325,6 +327,13 @@ pub struct PutArgs {
     /// whole is done at once. Streams (-, pipes) cannot be resumed.
     #[arg(long)]
     pub resume: bool,
+
+    /// Write the server's signed receipt of the upload to this file (one file uploaded); with a
+    /// trailing slash, or an existing directory, one receipt per upload inside it, named after
+    /// the uploaded name with / as %2F and % as %25, plus .receipt.json. Check them with
+    /// `nf receipt verify`.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub receipt: Option<PathBuf>,
 
     #[command(flatten)]
     pub client: ClientArgs,

@@ -106,6 +106,24 @@ pub fn write_private_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Replaces `path` with a new owner-only file holding `bytes`, atomically: a temporary file in
+/// the same directory ([`write_private_new`]), renamed over `path`, then the directory fsynced.
+/// A reader sees the old file or the whole new one, never part of it.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let leaf = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let temp = dir.join(format!(".{leaf}.{}.tmp", std::process::id()));
+    write_private_new(&temp, bytes)?;
+    if let Err(e) = std::fs::rename(&temp, path) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

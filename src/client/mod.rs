@@ -23,7 +23,7 @@ use crate::transport::Stream;
 
 pub use connect::{Login, Opened, Target};
 pub use get::{same_content, GetJob, Sink};
-pub use put::{PutJob, STDIN};
+pub use put::{PutJob, PutOptions, STDIN};
 use window::Window;
 
 /// Longest reply line the client accepts.
@@ -69,6 +69,8 @@ pub struct Done {
     pub moved: u64,
     /// The other side already held exactly this content (same BLAKE3): nothing was sent.
     pub already: bool,
+    /// The server's signed receipt for a put that asked for one (and a server that gave it).
+    pub receipt: Option<crate::receipt::Receipt>,
 }
 
 impl Done {
@@ -77,6 +79,7 @@ impl Done {
             file,
             moved,
             already: false,
+            receipt: None,
         }
     }
 
@@ -85,6 +88,7 @@ impl Done {
             file,
             moved: 0,
             already: true,
+            receipt: None,
         }
     }
 }

@@ -26,6 +26,15 @@ struct Kept {
     mode: String,
 }
 
+/// How the puts of one call go: overwrite existing names, continue partials, ask the server
+/// for a signed receipt of each upload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PutOptions {
+    pub force: bool,
+    pub resume: bool,
+    pub receipt: bool,
+}
+
 /// One file to upload: the local path (`-`: standard input) and the name to store it under.
 #[derive(Debug, Clone)]
 pub struct PutJob {
@@ -99,13 +108,8 @@ impl Client {
     /// Uploads every job; one result per job, in order. With `resume`, each upload continues
     /// the server's partial of that name (and starts over if the partial turns out not to be a
     /// prefix of the file), and a name that already holds exactly this content is done at once.
-    pub fn put(
-        &mut self,
-        jobs: &[PutJob],
-        force: bool,
-        resume: bool,
-        progress: &dyn Progress,
-    ) -> Vec<Result<Done>> {
+    pub fn put(&mut self, jobs: &[PutJob], opts: PutOptions, progress: &dyn Progress) -> Vec<Result<Done>> {
+        let PutOptions { force, resume, .. } = opts;
         let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         // Ask first only where it saves something: a resume offset, or a large body that would
@@ -156,7 +160,7 @@ impl Client {
             }
         }
         with_restart(results, &offsets, |offsets, todo, results| {
-            self.put_pass(jobs, force, offsets, todo, results, progress)
+            self.put_pass(jobs, opts, offsets, todo, results, progress)
         })
     }
 
@@ -164,7 +168,7 @@ impl Client {
     fn put_pass(
         &mut self,
         jobs: &[PutJob],
-        force: bool,
+        opts: PutOptions,
         offsets: &[u64],
         todo: &[usize],
         results: &mut [Slot],
@@ -184,7 +188,7 @@ impl Client {
                 continue;
             }
             self.make_room(&mut pipe);
-            match self.send_one(i, job, force, offsets[i], progress, &mut pipe) {
+            match self.send_one(i, job, opts, offsets[i], progress, &mut pipe) {
                 Ok(sent) => {
                     pipe.window.sent(sent.moved);
                     pipe.waiting.push_back(sent);
@@ -253,7 +257,7 @@ impl Client {
         let reply = match &pipe.broken {
             Some(e) => Err(e.clone()),
             None => match self.flush() {
-                Ok(()) => self.read_reply::<PutReply>().map(|r| r.file),
+                Ok(()) => self.read_reply::<PutReply>().map(|r| (r.file, r.receipt)),
                 Err(e) => Err(e),
             },
         };
@@ -267,7 +271,10 @@ impl Client {
                 }),
                 Some(why),
             ) => Err(why),
-            (reply, _) => reply.map(|file| Done::moved(file, sent.moved)),
+            (reply, _) => reply.map(|(file, receipt)| Done {
+                receipt,
+                ..Done::moved(file, sent.moved)
+            }),
         };
         settle(
             sent.index,
@@ -308,14 +315,14 @@ impl Client {
         &mut self,
         index: usize,
         job: &PutJob,
-        force: bool,
+        opts: PutOptions,
         offset: u64,
         progress: &dyn Progress,
         pipe: &mut Pipe,
     ) -> Result<Waiting, Sent> {
         let (mut file, size, kept) = job.open().map_err(Sent::Nothing)?;
         let (Some(size), Some(kept)) = (size, kept) else {
-            return self.send_stream(index, job, file, force, progress);
+            return self.send_stream(index, job, file, opts, progress);
         };
         let offset = if offset <= size { offset } else { 0 };
         // Small bodies go out with the hello; a larger one waits for the server's limit.
@@ -342,9 +349,10 @@ impl Client {
             name: job.name.to_string(),
             size: Some(size),
             offset,
-            force,
+            force: opts.force,
             modified: kept.modified,
             mode: Some(kept.mode),
+            receipt: opts.receipt,
         };
         self.send(&header).map_err(Sent::Partly)?;
         let body = size - offset;
@@ -365,7 +373,7 @@ impl Client {
         index: usize,
         job: &PutJob,
         mut source: File,
-        force: bool,
+        opts: PutOptions,
         progress: &dyn Progress,
     ) -> Result<Waiting, Sent> {
         // The body may be of any length: learn the server's limit first.
@@ -376,9 +384,10 @@ impl Client {
             name: job.name.to_string(),
             size: None,
             offset: 0,
-            force,
+            force: opts.force,
             modified: None,
             mode: None,
+            receipt: opts.receipt,
         };
         self.send(&header).map_err(Sent::Partly)?;
         // Of unknown length, so possibly long: hash on a helper thread.

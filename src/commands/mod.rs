@@ -9,6 +9,7 @@ mod ls;
 mod mkdir;
 mod mv;
 mod put;
+mod put_receipts;
 mod receipt;
 mod rm;
 mod serve;

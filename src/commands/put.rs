@@ -7,7 +7,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::cli::PutArgs;
-use crate::client::{Progress, PutJob, STDIN};
+use crate::client::{Progress, PutJob, PutOptions, STDIN};
+use crate::commands::put_receipts::{Receipts, Writing};
 use crate::commands::{interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::localtree::{self, Found, Rules};
@@ -52,6 +53,11 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
     if jobs.is_empty() && plan.dirs.is_empty() {
         return report.finish("uploaded");
     }
+    let receipts = args
+        .receipt
+        .as_deref()
+        .map(|path| Receipts::of(path, jobs.len()))
+        .transpose()?;
     on_interrupt();
     let mut client = ctx.connect()?;
     if !plan.dirs.is_empty() {
@@ -62,15 +68,27 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
             }
         }
     }
-    client.put(
-        &jobs,
-        args.force,
-        args.resume,
-        &Items {
-            report: &report,
-            items,
-        },
-    );
+    let opts = PutOptions {
+        force: args.force,
+        resume: args.resume,
+        receipt: receipts.is_some(),
+    };
+    let items = Items {
+        report: &report,
+        items,
+    };
+    match receipts {
+        Some(receipts) => {
+            let names = jobs.iter().map(|j| j.name.clone()).collect();
+            let writing = Writing {
+                inner: &items,
+                receipts,
+                names,
+            };
+            client.put(&jobs, opts, &writing)
+        }
+        None => client.put(&jobs, opts, &items),
+    };
     report.cut_short(interrupted(
         "uploads cut off are kept on the server (files of 1 MiB or more); run the same \
          command with --resume to continue",

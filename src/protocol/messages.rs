@@ -43,6 +43,10 @@ pub enum Request {
         /// it, `0644`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mode: Option<String>,
+        /// Asks for the server's signed receipt in the reply ([`PutReply::receipt`]); a server
+        /// that does not know the field ignores it and answers without one.
+        #[serde(default, skip_serializing_if = "is_false")]
+        receipt: bool,
     },
     /// Download from `offset`: answered by a [`GetReply`] and `size - offset` raw bytes.
     Get {
@@ -242,12 +246,15 @@ pub struct HelloReply {
     pub max_file_size: Option<u64>,
 }
 
-/// The answer to a `put`, after its body and trailer: the file as committed.
+/// The answer to a `put`, after its body and trailer: the file as committed, and the server's
+/// signed receipt for it when the put asked for one (an old client ignores the field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutReply {
     pub ok: bool,
     #[serde(flatten)]
     pub file: FileInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::receipt::Receipt>,
 }
 
 /// The answer to a `get`: followed by `size - offset` raw bytes.
@@ -327,6 +334,7 @@ mod tests {
             force: false,
             modified: None,
             mode: None,
+            receipt: false,
         };
         assert_eq!(
             serde_json::to_string(&put).unwrap(),

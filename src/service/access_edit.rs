@@ -254,21 +254,9 @@ fn private_dir(dir: &Path) -> Result<()> {
 /// that is not a valid access file (the error names `file:line`).
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     Access::parse(text, path)?;
-    let dir = dir_of(path);
-    let cannot = |what: &str, e: &std::io::Error| Error::io(format!("cannot {what} {}", path.display()), e);
-    private_dir(dir)?;
-    let leaf = path
-        .file_name()
-        .map_or_else(|| "access.toml".into(), |n| n.to_string_lossy().to_string());
-    let temp = dir.join(format!(".{leaf}.{}.tmp", std::process::id()));
-    crate::fsutil::write_private_new(&temp, text.as_bytes()).map_err(|e| cannot("write", &e))?;
-    if let Err(e) = fs::rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(cannot("write", &e));
-    }
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| cannot("make lasting the write of", &e))
+    private_dir(dir_of(path))?;
+    crate::fsutil::replace_private(path, text.as_bytes())
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), &e))
 }
 
 /// A user's name as a key of a table header (quoted when it holds a `.`).

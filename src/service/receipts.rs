@@ -35,4 +35,15 @@ impl Service {
             principal: who.as_str().to_string(),
         })
     }
+
+    /// [`Service::receipt`], or `None` with a log line when the server cannot sign: the file is
+    /// committed all the same, and the dialect answers without a receipt (the client says so).
+    pub fn receipt_or_log(&self, who: &Principal, entry: &Entry) -> Option<Receipt> {
+        self.receipt(who, entry)
+            .map_err(|err| {
+                let name = crate::name::quote(entry.name.as_str());
+                self.log.line(&format!("receipt for {name}: {}", err.message));
+            })
+            .ok()
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod bucket;
 pub mod relay;
+pub mod stand_in;
 pub mod tap;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -651,7 +651,14 @@ impl Upload<'_> {
                 marks,
                 itemize: self.itemize,
             };
-            self.client.put(&jobs, true, false, &listed);
+            self.client.put(
+                &jobs,
+                crate::client::PutOptions {
+                    force: true,
+                    ..Default::default()
+                },
+                &listed,
+            );
         }
         Ok(())
     }

@@ -183,15 +183,12 @@ impl Session<'_> {
         };
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
-        match wants_receipt(head).then(|| self.svc.receipt(&self.who, &entry)) {
+        match wants_receipt(head)
+            .then(|| self.svc.receipt_or_log(&self.who, &entry))
+            .flatten()
+        {
             // What the server signed, instead of the entry it states.
-            Some(Ok(receipt)) => text = serde_json::to_vec(&receipt).expect("receipts serialize"),
-            Some(Err(err)) => {
-                self.svc
-                    .log
-                    .line(&format!("receipt for {}: {}", quote(name.as_str()), err.message));
-                crate::service::write_json(&mut text, &entry);
-            }
+            Some(receipt) => text = serde_json::to_vec(&receipt).expect("receipts serialize"),
             None => crate::service::write_json(&mut text, &entry),
         }
         text.push(b'\n');

@@ -24,6 +24,8 @@ const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
 struct Waiting {
     verified: Box<Verified>,
     force: bool,
+    /// The put asked for a signed receipt.
+    receipt: bool,
     name: String,
     bytes: u64,
     started: Instant,
@@ -36,16 +38,16 @@ pub struct Pending {
     since: Option<Instant>,
 }
 
-/// One committed (or refused) upload: the reply, the name, its body bytes and when its
-/// request began, for the reply and the log line.
-pub type Committed = (Result<Entry>, String, u64, Instant);
+/// One committed (or refused) upload: the reply, whether it asked for a receipt, the name, its
+/// body bytes and when its request began, for the reply and the log line.
+pub type Committed = (Result<Entry>, bool, String, u64, Instant);
 
 impl Pending {
     /// Adds a verified upload; true when the batch is full and should be committed now.
     pub fn add(
         &mut self,
         verified: Box<Verified>,
-        force: bool,
+        (force, receipt): (bool, bool),
         name: String,
         bytes: u64,
         started: Instant,
@@ -54,6 +56,7 @@ impl Pending {
         self.waiting.push(Waiting {
             verified,
             force,
+            receipt,
             name,
             bytes,
             started,
@@ -76,12 +79,12 @@ impl Pending {
         }
         let (batch, info): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
             .into_iter()
-            .map(|w| ((*w.verified, w.force), (w.name, w.bytes, w.started)))
+            .map(|w| ((*w.verified, w.force), (w.receipt, w.name, w.bytes, w.started)))
             .unzip();
         svc.commit(batch)
             .into_iter()
             .zip(info)
-            .map(|(result, (name, bytes, started))| (result, name, bytes, started))
+            .map(|(result, (receipt, name, bytes, started))| (result, receipt, name, bytes, started))
             .collect()
     }
 }

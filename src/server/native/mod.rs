@@ -142,6 +142,7 @@ impl<'a> Session<'a> {
                     force,
                     modified,
                     mode,
+                    receipt,
                 } => match self.put(&name, size, offset, force, modified.as_deref(), mode.as_deref()) {
                     put::Outcome::Refused(next, bytes, err) => {
                         self.commit_pending();
@@ -158,7 +159,7 @@ impl<'a> Session<'a> {
                         Handled::new(Some(name), bytes, Err(err)).closing()
                     }
                     put::Outcome::Deferred(verified, force, bytes) => {
-                        if self.pending.add(verified, force, name, bytes, started) {
+                        if self.pending.add(verified, (force, receipt), name, bytes, started) {
                             self.commit_pending();
                         }
                         continue;
@@ -214,12 +215,18 @@ impl<'a> Session<'a> {
     fn commit_pending(&mut self) {
         let answered = self.pending.commit(self.svc);
         let answered_any = !answered.is_empty();
-        for (reply, name, bytes, started) in answered {
+        for (reply, receipt, name, bytes, started) in answered {
             let result = match reply {
-                Ok(entry) => self.reply(&protocol::PutReply {
-                    ok: true,
-                    file: crate::service::wire(&entry),
-                }),
+                Ok(entry) => {
+                    let receipt = receipt
+                        .then(|| self.svc.receipt_or_log(&self.who, &entry))
+                        .flatten();
+                    self.reply(&protocol::PutReply {
+                        ok: true,
+                        file: crate::service::wire(&entry),
+                        receipt,
+                    })
+                }
                 Err(e) => self.reply_error(e),
             };
             self.log("put", Some(&name), bytes, started, &result);
