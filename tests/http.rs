@@ -1243,6 +1243,67 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     &text[from..from + len]
 }
 
+/// Runs the script of `page` under node (tests/browser/dialogs.js) through `cases`: what it
+/// showed and asked, in order (`[kind, text…]`).
+fn run_page_script(s: &Server, page: &str, cases: &serde_json::Value) -> Vec<Vec<String>> {
+    let work = s.work.join("dialogs");
+    std::fs::create_dir_all(&work).unwrap();
+    let script = work.join("page.js");
+    std::fs::write(&script, between(page, "<script>", "</script>")).unwrap();
+    let cases_file = work.join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
+    let out = Command::new("node")
+        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
+        .output()
+        .expect("node runs the page's script (.ci/run installs nodejs)");
+    assert!(out.status.success(), "node: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_folder_page_asks_for_a_receipt_and_shows_it_after_the_upload() {
+    let s = Server::start();
+    let name = "essay \u{202e}fdp.exe";
+    let content = vec![7u8; 1536];
+    let path = format!("/{}", percent_encoded(name));
+    let (status, receipt) = put_with(&s, &path, &content, "NF-Receipt: 1");
+    assert_eq!(status, 201, "{receipt}");
+    let (status, _, page) = fetch(&s, "/", &[]);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("<ul id=\"receipts\" hidden></ul>"), "{page}");
+    // The page's script, given the server's answer to that PUT as its own upload's.
+    let cases = serde_json::json!({
+        "buttons": [], "uploads": [], "error": "", "receipts": [[name, receipt]],
+    });
+    let shown = run_page_script(&s, &page, &cases);
+    let put = shown.iter().find(|d| d[0] == "fetch").expect("the upload");
+    let headers: serde_json::Value = serde_json::from_str(&put[3]).unwrap();
+    assert_eq!(headers["NF-Receipt"], "1", "{put:?}");
+    let lines: Vec<_> = shown.iter().filter(|d| d[0] == "receipt").collect();
+    assert_eq!(lines.len(), 1, "one receipt line after the reload: {shown:?}");
+    let parsed: serde_json::Value = serde_json::from_str(&receipt).unwrap();
+    let blake3 = blake3::hash(&content).to_hex().to_string();
+    assert_eq!(parsed["blake3"], blake3.as_str());
+    let committed = parsed["committed"].as_str().unwrap();
+    let label = nf::name::shown(name);
+    let time = committed.split(['.', 'Z']).next().unwrap().replacen('T', " ", 1);
+    assert_eq!(
+        lines[0][1],
+        format!(
+            "{label}: received: 1.5 KiB, BLAKE3 {}…, {time} UTC — download receipt",
+            &blake3[..16]
+        )
+    );
+    assert_eq!(lines[0][2], blake3, "the whole hash on hover");
+    assert_eq!(lines[0][3], format!("{label}.receipt.json"));
+    assert_eq!(
+        lines[0][4], receipt,
+        "the link saves the server's answer byte for byte"
+    );
+}
+
 #[test]
 fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
     let s = Server::start();
@@ -1275,25 +1336,13 @@ fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
     for (name, label) in &rows {
         assert_eq!(label, &nf::name::shown(name), "the listing escapes {name:?}");
     }
-    let work = s.work.join("dialogs");
-    std::fs::create_dir_all(&work).unwrap();
-    let script = work.join("page.js");
-    std::fs::write(&script, between(&page, "<script>", "</script>")).unwrap();
     let error = "refused: \u{202e}gnp.exe";
     let cases = serde_json::json!({
         "buttons": rows.iter().map(|(name, _)| name).collect::<Vec<_>>(),
         "uploads": names,
         "error": error,
     });
-    let cases_file = work.join("cases.json");
-    std::fs::write(&cases_file, cases.to_string()).unwrap();
-    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
-    let out = Command::new("node")
-        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
-        .output()
-        .expect("node runs the page's script (.ci/run installs nodejs)");
-    assert!(out.status.success(), "node: {}", stderr(&out));
-    let shown: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = run_page_script(&s, &page, &cases);
     let said = |kind: &str, text: &str| shown.iter().any(|d| d[0] == kind && d[1] == text);
     let error_shown = nf::name::printable(error);
     // Each name is a button (its label checked above) and an upload.

@@ -5,7 +5,10 @@
 //! (`write`) and delete buttons (`delete`). Those
 //! need JavaScript and stay hidden without it: the script streams each chosen file as the body
 //! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
-//! file, and deletes with DELETE. Every name is escaped twice over: for the screen
+//! file, and deletes with DELETE. Each upload asks for the server's signed receipt
+//! (`NF-Receipt: 1`) and the page then lists, for this tab's uploads to the folder, `NAME:
+//! received: SIZE, BLAKE3 <16 hex>…, TIME — download receipt` (the link saves the receipt
+//! exactly as the server sent it, for `nf receipt verify`). Every name is escaped twice over: for the screen
 //! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The script's dialogs
 //! (its confirmations and status line) show names by the same rule, through its own `shown`,
 //! whose class of hidden characters is generated from [`crate::name::hidden_ranges`]; the
@@ -26,7 +29,7 @@ table{border-collapse:collapse;width:100%}th,td{padding:.3rem .6rem;text-align:l
 td.size,th.size{text-align:right;white-space:nowrap}td.time{white-space:nowrap;color:#555}
 a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
 #controls{margin:1rem 0;padding:.6rem;background:#f4f4f4}#status{margin-left:1rem}
-footer{margin-top:1rem;color:#555}
+footer{margin-top:1rem;color:#555}.blake3{font-family:ui-monospace,monospace}
 ";
 
 /// The page's script; `HIDDEN_CLASS` is replaced by [`hidden_class`].
@@ -55,8 +58,45 @@ const SCRIPT_SOURCE: &str = "
   const say = (text) => { status.textContent = text; };
   document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
   const put = (file, replace) => fetch(encodeURIComponent(file.name), {
-    method: 'PUT', body: file, headers: replace ? {} : {'If-None-Match': '*'}
+    method: 'PUT', body: file,
+    headers: replace ? {'NF-Receipt': '1'} : {'NF-Receipt': '1', 'If-None-Match': '*'}
   });
+  // Sizes as the listing shows them (human::size), times to the second in UTC.
+  const human = (n) => {
+    if (n < 1024) return n + ' B';
+    const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+    let v = n / 1024, u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+    return (v < 10 ? v.toFixed(1) : v.toFixed(0)) + ' ' + units[u];
+  };
+  const when = (t) => String(t).split(/[.Z]/)[0].replace('T', ' ') + ' UTC';
+  // The receipts of this tab's uploads to this folder (they outlive the reload that lists
+  // the files), each the server's answer exactly as sent, so that it still verifies.
+  const receipts = document.getElementById('receipts');
+  const key = 'nf-receipts ' + location.pathname;
+  const kept = () => { try { return JSON.parse(sessionStorage.getItem(key)) || []; } catch (e) { return []; } };
+  const keep = (name, text) => {
+    try { sessionStorage.setItem(key, JSON.stringify(kept().concat([{name, text}]))); } catch (e) { /* not kept */ }
+  };
+  const showReceipt = ({name, text}) => {
+    let r;
+    try { r = JSON.parse(text); } catch (e) { return; }
+    if (!receipts || !r || r.receipt !== 1 || typeof r.blake3 !== 'string') return;
+    const hash = document.createElement('span');
+    hash.className = 'blake3';
+    hash.title = r.blake3;
+    hash.textContent = r.blake3.slice(0, 16) + '…';
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([text], {type: 'application/json'}));
+    link.download = shown(name) + '.receipt.json';
+    link.textContent = 'download receipt';
+    const item = document.createElement('li');
+    item.append(shown(name) + ': received: ' + human(r.size) + ', BLAKE3 ', hash,
+      ', ' + when(r.committed) + ' — ', link);
+    receipts.append(item);
+    receipts.hidden = false;
+  };
+  kept().forEach(showReceipt);
   if (input) document.getElementById('controls').hidden = false;
   if (input) input.addEventListener('change', async () => {
     for (const file of input.files) {
@@ -67,6 +107,7 @@ const SCRIPT_SOURCE: &str = "
         r = await put(file, true);
       }
       if (!r.ok && r.status !== 412) { say(name + ': ' + printable(await r.text())); return; }
+      if (r.ok) keep(file.name, await r.text());
     }
     say('Uploaded.');
     location.reload();
@@ -144,6 +185,9 @@ pub fn render(folder: &[String], entries: &[Entry], controls: &Controls) -> Stri
     }
     if upload || delete {
         html.push_str("<p id=\"status\" role=\"status\"></p>\n");
+    }
+    if upload {
+        html.push_str("<ul id=\"receipts\" hidden></ul>\n");
     }
     html.push_str("<table><thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th>");
     if delete {
