@@ -379,9 +379,12 @@ mod tests {
     fn write_controls_appear_only_on_a_writable_server() {
         let read_only = render(&[], &[file("a.txt")], &Controls::default());
         assert!(!read_only.contains("<script>") && !read_only.contains("type=\"file\""));
-        assert!(!read_only.contains("button"));
+        assert!(!read_only.contains("button") && !read_only.contains("id=\"receipts\""));
         let writable = render(&[], &[file("a.txt")], &all());
         assert!(writable.contains("type=\"file\"") && writable.contains("class=\"delete\""));
+        assert!(
+            writable.contains("<ul id=\"receipts\" hidden></ul>") && script().contains("'NF-Receipt': '1'")
+        );
         assert!(writable.contains(&format!("<script>{}</script>", script())));
         let policy = policy();
         assert!(policy.contains(&hash(script())) && policy.contains(&hash(STYLE)));
