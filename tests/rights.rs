@@ -1239,3 +1239,65 @@ fn a_folder_that_may_be_listed_is_reached_without_its_slash_and_a_hidden_one_is_
         missing.replace("hiddex", "NAME")
     );
 }
+
+/// A rule's `max_file_size` and `quota` refuse uploads over them with their figures, in the
+/// native protocol and HTTP, sized or streamed, and nothing is stored; within them uploads go.
+#[test]
+fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
+    let rules = tempfile::tempdir().unwrap();
+    let file = rules.path().join("access.toml");
+    std::fs::write(
+        &file,
+        "[[allow]]\nwho = [\"*\"]\npath = \"/hw\"\nrights = [\"list\", \"read\", \"write\"]\n\
+         max_file_size = \"1 KiB\"\nquota = \"2 KiB\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let s = Server::with_config(&format!("access_file = {:?}\n", file.to_str().unwrap()));
+    let big = s.file("big.bin", &random_bytes(1025, 1));
+    let kib = s.file("kib.bin", &random_bytes(1024, 2));
+    let big = big.to_str().unwrap();
+    let kib = kib.to_str().unwrap();
+
+    // Over the per-file limit: native sized, native stream, HTTP sized, HTTP chunked.
+    let out = s.nf(&["put", big, "--as", "hw/big.bin"]);
+    assert_fails(&out, 1, "is over the limit of 1.0 KiB per file under \"hw\"");
+    let out = s
+        .cmd_in(&s.work, &["put", "-", "--as", "hw/stream.bin"])
+        .stdin(std::fs::File::open(big).unwrap())
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "the stream is over the limit of 1.0 KiB per file");
+    let (status, body) = curl(&s, "/hw/big.bin", &["-T", big]);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("per file under \"hw\""), "{body}");
+    let (status, body) = curl(
+        &s,
+        "/hw/chunked.bin",
+        &["-T", big, "-H", "Transfer-Encoding: chunked"],
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("the body is over the limit of 1.0 KiB"), "{body}");
+    assert!(!s.root.join("hw").exists() || std::fs::read_dir(s.root.join("hw")).unwrap().count() == 0);
+
+    // Within: two of 1 KiB fill the 2 KiB quota; a third byte is over it (507 over HTTP).
+    let out = s.nf(&["put", kib, "--as", "hw/one.bin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, body) = curl(&s, "/hw/two.bin", &["-T", kib]);
+    assert_eq!(status, 201, "{body}");
+    let one = s.file("one-byte.bin", b"x");
+    let out = s.nf(&["put", one.to_str().unwrap(), "--as", "hw/three.bin"]);
+    assert_fails(
+        &out,
+        1,
+        "the quota of 2.0 KiB under \"hw\" (2.0 KiB used there, 0 B left)",
+    );
+    let (status, body) = curl(&s, "/hw/three.bin", &["-T", one.to_str().unwrap()]);
+    assert_eq!(status, 507, "{body}");
+    let mut stored: Vec<String> = std::fs::read_dir(s.root.join("hw"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["one.bin", "two.bin"]);
+}

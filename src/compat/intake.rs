@@ -29,11 +29,11 @@ pub struct Intake {
 impl Intake {
     /// Starts an upload of `raw_name` (raw bytes from the wire); a bad name fails it at once.
     pub fn begin(shared: &Service, raw_name: &[u8]) -> Intake {
-        let settings = &shared.settings;
-        let limit = settings.compat_max_bytes.min(settings.max_file_size);
-        let started = shared
-            .top_name(raw_name)
-            .and_then(|n| shared.begin_upload(&super::WHO, &n, (0, None), true, Default::default()));
+        let mut limit = shared.settings.compat_max_bytes;
+        let started = shared.top_name(raw_name).and_then(|n| {
+            limit = limit.min(shared.upload_limit(&super::WHO, &n)?.bytes);
+            shared.begin_upload(&super::WHO, &n, (0, None), true, Default::default())
+        });
         let (upload, failed) = match started {
             Ok(u) => (Some(u), None),
             Err(e) => (None, Some(e)),

@@ -156,6 +156,11 @@ pub struct Rule {
     /// After this moment the rule's `write`, `overwrite` and `delete` no longer apply
     /// (`until`, a hand-in's deadline); with its text as written, for messages.
     pub until: Option<(SystemTime, String)>,
+    /// The largest file its `write` takes (`max_file_size`).
+    pub max_file_size: Option<u64>,
+    /// The most bytes stored under its path, as it applies to the principal (`quota`: per
+    /// user with `{user}`, the folder's total otherwise).
+    pub quota: Option<u64>,
     /// Where the rule starts in the file (1-based).
     pub line: usize,
 }
@@ -185,7 +190,7 @@ impl Rule {
 
     /// The rule's path for `who`, `{user}` expanded (`None` when the rule has `{user}` and
     /// `who` is not a user); `Some(None)` is the whole tree.
-    fn path_for(&self, who: &Principal) -> Option<Option<FileName>> {
+    pub fn path_for(&self, who: &Principal) -> Option<Option<FileName>> {
         if self.path.is_empty() {
             return Some(None);
         }
@@ -322,11 +327,30 @@ impl Access {
                     Some((when, text))
                 }
             };
+            let size = |raw: Option<Spanned<toml::Value>>, key: &str| -> Result<Option<u64>> {
+                let Some(raw) = raw else { return Ok(None) };
+                let span = raw.span();
+                let bytes = match raw.into_inner() {
+                    toml::Value::Integer(n) => u64::try_from(n).ok(),
+                    toml::Value::String(t) => crate::human::parse_size(&t),
+                    _ => None,
+                };
+                bytes.map(Some).ok_or_else(|| {
+                    at(
+                        span,
+                        format!("`{key}` is not a size: write bytes, or text such as \"10 MiB\""),
+                    )
+                })
+            };
+            let max_file_size = size(rule.max_file_size, "max_file_size")?;
+            let quota = size(rule.quota, "quota")?;
             rules.push(Rule {
                 who,
                 path,
                 rights,
                 until,
+                max_file_size,
+                quota,
                 line: line_of(text, span.start),
             });
         }
@@ -451,6 +475,8 @@ struct RawRule {
     path: Spanned<String>,
     rights: Vec<Spanned<String>>,
     until: Option<Spanned<toml::Value>>,
+    max_file_size: Option<Spanned<toml::Value>>,
+    quota: Option<Spanned<toml::Value>>,
 }
 
 /// A moment as TOML writes it (`until = 2026-12-20T23:59:00Z`), or as a string; other

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod access_edit;
 pub mod guess;
+mod limits;
 mod log;
 pub mod login;
 mod ops;
@@ -28,6 +29,7 @@ use crate::protocol::{EntryType, FileInfo};
 use crate::store::{Entry, Kind, Store};
 
 pub use guess::Guesses;
+pub use limits::Limit;
 pub use log::Logger;
 pub use policy::{Policy, Principal, Right};
 

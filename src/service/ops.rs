@@ -145,6 +145,12 @@ impl Service {
                 replaces = false;
             }
         }
+        if let Some(size) = size {
+            let limit = self.upload_limit(who, name)?;
+            if size > limit.bytes {
+                return Err(limit.refusal(size));
+            }
+        }
         let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
         let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
         Ok(if replaces {
@@ -202,7 +208,7 @@ mod tests {
     /// exist only by whoever may name it.
     #[test]
     fn a_drop_folder_upload_never_replaces_a_file_that_appeared_meanwhile() {
-        let (svc, dir) = super::super::for_tests(Config::default());
+        let (svc, dir) = super::super::for_tests(Config::defaults());
         let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
         svc.set_access(Some(
             super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
@@ -236,7 +242,7 @@ mod tests {
     /// it), and nothing else of what is there.
     #[test]
     fn a_drop_folder_writer_learns_only_the_partial_to_resume() {
-        let (svc, dir) = super::super::for_tests(Config::default());
+        let (svc, dir) = super::super::for_tests(Config::defaults());
         let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
         svc.set_access(Some(
             super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),

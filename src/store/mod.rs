@@ -449,6 +449,13 @@ pub fn listing_glob(pattern: Option<&str>) -> Result<Option<glob::Glob>> {
 }
 
 impl Upload {
+    /// The name it will be stored under.
+    pub fn name(&self) -> &FileName {
+        &self.name
+    }
+}
+
+impl Upload {
     /// Appends `data`.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
         match &mut self.backend {

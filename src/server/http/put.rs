@@ -234,7 +234,11 @@ impl Session<'_> {
     /// Receives a chunked body (RFC 9112 §7.1) within `max_file_size`, then its trailer
     /// section within `max_header_bytes`.
     fn receive_chunks(&mut self, upload: &mut Upload) -> Result<u64, Received> {
-        let max = self.svc.settings.max_file_size;
+        let limit = self
+            .svc
+            .upload_limit(&self.who, upload.name())
+            .map_err(|err| Received::Store(0, err))?;
+        let max = limit.bytes;
         let mut got = 0u64;
         let mut line = Vec::new();
         loop {
@@ -258,10 +262,7 @@ impl Session<'_> {
                 break;
             }
             if got.saturating_add(len) > max {
-                let err = Error::new(
-                    ErrorKind::TooLarge,
-                    format!("the body is over this server's limit of {max} bytes; nothing was stored"),
-                );
+                let err = limit.stream_refusal("the body");
                 return Err(Received::Fatal(got, err));
             }
             match upload.receive(&mut self.stream, len) {

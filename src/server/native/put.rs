@@ -177,9 +177,15 @@ impl Session<'_> {
         }
     }
 
-    /// Receives a streamed body chunk by chunk, within `max_file_size`.
+    /// Receives a streamed body chunk by chunk, within its limit ([`Service::upload_limit`]).
+    ///
+    /// [`Service::upload_limit`]: crate::service::Service::upload_limit
     fn receive_stream(&mut self, upload: &mut Upload) -> Result<u64, Received> {
-        let max = self.svc.settings.max_file_size;
+        let limit = match self.svc.upload_limit(&self.who, upload.name()) {
+            Ok(limit) => limit,
+            Err(err) => return Err(Received::Store(0, Some(Body::Stream), err)),
+        };
+        let max = limit.bytes;
         let mut got = 0u64;
         loop {
             let len = match self.read_chunk_header() {
@@ -195,10 +201,7 @@ impl Session<'_> {
                 }
             };
             if got + len > max {
-                let err = Error::new(
-                    ErrorKind::TooLarge,
-                    format!("the stream is over this server's limit of {max} bytes; nothing was stored"),
-                );
+                let err = limit.stream_refusal("the stream");
                 return Err(Received::Fatal(got, err));
             }
             match upload.receive(&mut self.stream, len) {
