@@ -1258,6 +1258,7 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
     let kib = s.file("kib.bin", &random_bytes(1024, 2));
     let big = big.to_str().unwrap();
     let kib = kib.to_str().unwrap();
+    let before = tree(&s);
 
     // Over the per-file limit: native sized, native stream, HTTP sized, HTTP chunked.
     let out = s.nf(&["put", big, "--as", "hw/big.bin"]);
@@ -1278,7 +1279,7 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
     );
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("the body is over the limit of 1.0 KiB"), "{body}");
-    assert!(!s.root.join("hw").exists() || std::fs::read_dir(s.root.join("hw")).unwrap().count() == 0);
+    assert_eq!(tree(&s), before, "nothing stored by the refusals");
 
     // Within: two of 1 KiB fill the 2 KiB quota; a third byte is over it (507 over HTTP).
     let out = s.nf(&["put", kib, "--as", "hw/one.bin"]);
@@ -1294,10 +1295,13 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
     );
     let (status, body) = curl(&s, "/hw/three.bin", &["-T", one.to_str().unwrap()]);
     assert_eq!(status, 507, "{body}");
-    let mut stored: Vec<String> = std::fs::read_dir(s.root.join("hw"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
+    let stored: Vec<(String, usize)> = tree(&s)
+        .into_iter()
+        .filter_map(|(name, content)| Some((name, content?.len())))
+        .filter(|(name, _)| name.starts_with("hw/"))
         .collect();
-    stored.sort();
-    assert_eq!(stored, ["one.bin", "two.bin"]);
+    assert_eq!(
+        stored,
+        [("hw/one.bin".to_string(), 1024), ("hw/two.bin".to_string(), 1024)]
+    );
 }
