@@ -202,20 +202,27 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
+    /// A service whose only rule makes `drop` a drop folder for everyone (`write` only), with
+    /// that folder made.
+    fn drop_folder() -> (Service, tempfile::TempDir) {
+        let (svc, dir) = super::super::for_tests(Config::defaults());
+        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
+        svc.set_access(Some(
+            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
+        ));
+        std::fs::create_dir(dir.path().join("drop")).unwrap();
+        (svc, dir)
+    }
+
     /// In a drop folder (`write` without `overwrite`) a forced upload of a free name begins,
     /// but a file that takes the name before its commit is kept: the commit is `exists`.
     /// Listings there show nothing of what the folder holds, and a name in it is known to
     /// exist only by whoever may name it.
     #[test]
     fn a_drop_folder_upload_never_replaces_a_file_that_appeared_meanwhile() {
-        let (svc, dir) = super::super::for_tests(Config::defaults());
-        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
-        svc.set_access(Some(
-            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
-        ));
+        let (svc, dir) = drop_folder();
         let who = Principal::Anonymous;
         let name = FileName::parse("drop/a.txt").unwrap();
-        std::fs::create_dir(dir.path().join("drop")).unwrap();
         let mut upload = svc
             .begin_upload(&who, &name, (0, Some(3)), true, Attrs::default())
             .unwrap();
@@ -242,14 +249,9 @@ mod tests {
     /// it), and nothing else of what is there.
     #[test]
     fn a_drop_folder_writer_learns_only_the_partial_to_resume() {
-        let (svc, dir) = super::super::for_tests(Config::defaults());
-        let rules = "[[allow]]\nwho = [\"*\"]\npath = \"/drop\"\nrights = [\"write\"]\n";
-        svc.set_access(Some(
-            super::super::access::Access::parse(rules, "access.toml".as_ref()).unwrap(),
-        ));
+        let (svc, dir) = drop_folder();
         let who = Principal::Anonymous;
         let name = FileName::parse("drop/big.bin").unwrap();
-        std::fs::create_dir(dir.path().join("drop")).unwrap();
         std::fs::write(dir.path().join("drop/old.txt"), b"OLD").unwrap();
         let mut upload = svc
             .begin_upload(&who, &name, (0, Some(4 << 20)), false, Attrs::default())
