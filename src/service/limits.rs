@@ -15,14 +15,23 @@ use super::{Principal, Right, Service};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limit {
     pub bytes: u64,
-    /// Says which bound: "this server's limit of …", "the limit of … per file under …", "the
-    /// quota of … under …".
-    pub what: String,
+    /// Says which bound when a rule sets it ("the limit of … per file under …", "the quota of
+    /// … under …"); `None`: the server's own `max_file_size`, said only when refusing, so an
+    /// upload within it costs no message.
+    pub what: Option<String>,
     /// `too_large` for a size limit, `no_space` for a quota.
     pub kind: ErrorKind,
 }
 
 impl Limit {
+    /// Which bound this is, in words.
+    fn what(&self) -> String {
+        match &self.what {
+            Some(what) => what.clone(),
+            None => format!("this server's limit of {} bytes", self.bytes),
+        }
+    }
+
     /// The refusal of an upload of `size` bytes over this limit.
     pub fn refusal(&self, size: u64) -> Error {
         Error::new(
@@ -30,7 +39,7 @@ impl Limit {
             format!(
                 "{} is over {}; nothing was stored",
                 crate::human::size(size),
-                self.what
+                self.what()
             ),
         )
     }
@@ -40,7 +49,7 @@ impl Limit {
     pub fn stream_refusal(&self, noun: &str) -> Error {
         Error::new(
             self.kind,
-            format!("{noun} is over {}; nothing was stored", self.what),
+            format!("{noun} is over {}; nothing was stored", self.what()),
         )
     }
 }
@@ -56,7 +65,7 @@ impl Service {
         let max = self.settings.max_file_size;
         let mut limit = Limit {
             bytes: max,
-            what: format!("this server's limit of {max} bytes"),
+            what: None,
             kind: ErrorKind::TooLarge,
         };
         let Some(access) = self.policy.access() else {
@@ -84,13 +93,13 @@ impl Service {
             if bytes < limit.bytes {
                 limit = Limit {
                     bytes,
-                    what: format!(
+                    what: Some(format!(
                         "the limit of {} per file under {} ({}:{})",
                         crate::human::size(bytes),
                         shown(rule.path_for(who).flatten().as_ref()),
                         access.file.display(),
                         rule.line
-                    ),
+                    )),
                     kind: ErrorKind::TooLarge,
                 };
             }
@@ -101,13 +110,13 @@ impl Service {
                 (Some(entry), _) if !entry.is_dir() => entry.size,
                 _ => 0,
             };
-            let mut best: Option<(u64, Limit)> = None;
+            let mut best: Option<Limit> = None;
             for rule in writers {
                 let quota = rule.quota.unwrap_or(u64::MAX);
                 let at = rule.path_for(who).flatten();
                 let used = self.stored_under(at.as_ref())?.saturating_sub(replaced);
                 let left = quota.saturating_sub(used);
-                if best.as_ref().is_none_or(|(l, _)| left > *l) {
+                if best.as_ref().is_none_or(|b| left > b.bytes) {
                     let what = format!(
                         "the quota of {} under {} ({} used there, {} left)",
                         crate::human::size(quota),
@@ -115,20 +124,15 @@ impl Service {
                         crate::human::size(used),
                         crate::human::size(left)
                     );
-                    best = Some((
-                        left,
-                        Limit {
-                            bytes: left,
-                            what,
-                            kind: ErrorKind::NoSpace,
-                        },
-                    ));
+                    best = Some(Limit {
+                        bytes: left,
+                        what: Some(what),
+                        kind: ErrorKind::NoSpace,
+                    });
                 }
             }
-            if let Some((left, quota)) = best {
-                if left < limit.bytes {
-                    limit = quota;
-                }
+            if let Some(quota) = best.filter(|q| q.bytes < limit.bytes) {
+                limit = quota;
             }
         }
         Ok(limit)
