@@ -15,6 +15,7 @@
 //! the store says in the server's log what it dropped.
 
 pub mod local;
+pub mod records;
 pub mod s3;
 
 use std::fs::File;
@@ -275,6 +276,38 @@ impl Store {
         match self {
             Store::Local(s) => s.read(name, offset).map(|(f, i)| (Content::File(f), i)),
             Store::S3(s) => s.read(name, offset).map(|(r, i)| (Content::Remote(r), i)),
+        }
+    }
+
+    /// Writes the record `key` of `kind` ([`records`]), replacing it atomically and durably.
+    pub fn record_put(&self, kind: records::Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(s) => s.record_put(kind, key, bytes),
+            Store::S3(s) => s.record_put(kind, key, bytes),
+        }
+    }
+
+    /// The record `key` of `kind`, if there is one.
+    pub fn record_get(&self, kind: records::Kind, key: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Store::Local(s) => s.record_get(kind, key),
+            Store::S3(s) => s.record_get(kind, key),
+        }
+    }
+
+    /// The keys of the records of `kind`, in byte order.
+    pub fn record_keys(&self, kind: records::Kind) -> Result<Vec<String>> {
+        match self {
+            Store::Local(s) => s.record_keys(kind),
+            Store::S3(s) => s.record_keys(kind),
+        }
+    }
+
+    /// Removes the record `key` of `kind`; false if there was none.
+    pub fn record_remove(&self, kind: records::Kind, key: &str) -> Result<bool> {
+        match self {
+            Store::Local(s) => s.record_remove(kind, key),
+            Store::S3(s) => s.record_remove(kind, key),
         }
     }
 
