@@ -1040,6 +1040,36 @@ rows! {
     the_matrix_holds_for_a_user_by_group_over_http: Dialect::Http, Login::User, Rights::Rules, 51;
 }
 
+/// The member names (below `files/`, sorted) of the tar at `path`, fetched with curl and
+/// listed with the real tar.
+fn tar_members(s: &Server, path: &str) -> Vec<String> {
+    let archive = s.work.join("members.tar");
+    let got = Command::new("curl")
+        .args(["-sSf", "--max-time", "60", "-o"])
+        .arg(&archive)
+        .arg(format!("http://{}{path}", s.addr))
+        .status()
+        .expect("curl is installed (.ci/run installs it)");
+    assert!(got.success(), "curl {path}: {got}");
+    let out = Command::new("tar")
+        .arg("-tf")
+        .arg(&archive)
+        .output()
+        .expect("tar is installed (.ci/run installs it)");
+    assert!(out.status.success(), "tar -t: {}", stderr(&out));
+    let mut members: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.strip_prefix("files/")
+                .unwrap_or_else(|| panic!("{l}"))
+                .to_string()
+        })
+        .collect();
+    members.sort();
+    members
+}
+
 /// The names a principal may not see are in no kind of listing: native `ls` (one level, and
 /// recursive from the top and from a folder that only leads to a grant), HTTP `?json`, the
 /// folder page, the member names of `?tar` (which also leaves out the files that may be
@@ -1085,36 +1115,25 @@ fn hidden_names_are_in_no_kind_of_listing() {
         .collect();
     linked.sort();
     assert_eq!(linked, in_folder(&visible, ""), "the folder page");
-    let archive = s.work.join("all.tar");
-    let got = Command::new("curl")
-        .args(["-sSf", "--max-time", "60", "-o"])
-        .arg(&archive)
-        .arg(format!("http://{}/?tar", s.addr))
-        .status()
-        .expect("curl is installed (.ci/run installs it)");
-    assert!(got.success(), "curl ?tar: {got}");
-    let out = Command::new("tar")
-        .arg("-tf")
-        .arg(&archive)
-        .output()
-        .expect("tar is installed (.ci/run installs it)");
-    assert!(out.status.success(), "tar -t: {}", stderr(&out));
-    let mut members: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            l.strip_prefix("files/")
-                .unwrap_or_else(|| panic!("{l}"))
-                .to_string()
-        })
-        .collect();
-    members.sort();
+    let members = tar_members(&s, "/?tar");
     let readable: Vec<String> = visible
         .iter()
         .filter(|n| !UNREADABLE.contains(&n.as_str()))
         .cloned()
         .collect();
     assert_eq!(members, readable, "the members of ?tar");
+    // The page's pick of names for a tar (`?tar&name=…`) is the same walk: a hidden name
+    // picked adds nothing, the visible ones picked bring what is below them.
+    let picked = tar_members(&s, "/?tar&name=hidden&name=pub&name=names&name=nothing");
+    let want: Vec<String> = readable
+        .iter()
+        .filter(|n| n.starts_with("pub/") || n.starts_with("names/"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        picked, want,
+        "the members of ?tar&name=hidden&name=pub&name=names"
+    );
     let files: Vec<String> = in_folder(&visible, "")
         .into_iter()
         .filter(|n| !n.ends_with('/'))

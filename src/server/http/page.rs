@@ -474,8 +474,15 @@ mod tests {
         assert_eq!((head, tail), ("xxxxxxxxxx", "e\u{301}abcdefghi"));
         let long = "n".repeat(200);
         let row = row(&file(&long), &all());
-        assert!(row.contains(&format!("title=\"{long}\"")), "the whole name on hover: {row}");
-        assert!(row.contains(&format!("<span class=\"h\">{}</span><span class=\"t\">{}</span>", &long[10..], &long[..10])));
+        assert!(
+            row.contains(&format!("title=\"{long}\"")),
+            "the whole name on hover: {row}"
+        );
+        assert!(row.contains(&format!(
+            "<span class=\"h\">{}</span><span class=\"t\">{}</span>",
+            &long[10..],
+            &long[..10]
+        )));
     }
 
     #[test]
@@ -507,7 +514,12 @@ mod tests {
         assert_eq!(names("-time"), "yzacb");
         assert_eq!(Sort::parse("bogus"), Sort::default());
         let page = render(&[], &entries, &all(), Sort::parse("size"));
-        assert!(page.contains("href=\"?sort=-size\" data-key=\"size\" data-label=\"Size\" data-current=\"asc\">Size ▲</a>"), "{page}");
+        assert!(
+            page.contains(
+                "href=\"?sort=-size\" data-key=\"size\" data-label=\"Size\" data-current=\"asc\">Size ▲</a>"
+            ),
+            "{page}"
+        );
         assert!(page.contains("href=\"?sort=name\" data-key=\"name\""), "{page}");
         assert!(page.contains("href=\"?sort=time\" data-key=\"time\""), "{page}");
     }
