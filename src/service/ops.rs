@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
+use crate::store::{Attrs, Content, Entry, Kind, Upload, Verified, Visit};
 
 use super::policy::{Principal, Right};
 use super::room::{needs_free_check, refuse_before_body};
@@ -69,6 +69,14 @@ impl Service {
     pub fn exists(&self, who: &Principal, name: &FileName) -> Result<bool> {
         self.policy.check_known(who, name)?;
         Ok(self.store.exists(name))
+    }
+
+    /// What is stored under `name`: a file, a folder, or nothing; asked by a principal that
+    /// may know (as [`Service::exists`], else `not_found`). WebDAV's MKCOL, MOVE and COPY
+    /// answer by it (a missing parent folder is 409, a taken name 405 or 412).
+    pub fn kind(&self, who: &Principal, name: &FileName) -> Result<Option<Kind>> {
+        self.policy.check_known(who, name)?;
+        Ok(self.store.stat(name)?.0.map(|e| e.kind))
     }
 
     /// The entry under `name` (if any) and the bytes of a resumable partial upload of it. A

@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod relay;
 pub mod stand_in;
 pub mod tap;
+pub mod tree;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

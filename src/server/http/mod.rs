@@ -13,6 +13,7 @@
 mod auth;
 mod conditional;
 mod date;
+mod dav;
 mod delete;
 mod digest;
 mod folder;
@@ -278,6 +279,7 @@ impl<'a> Session<'a> {
                 "GET, HEAD, OPTIONS",
                 "the top folder cannot be deleted; DELETE a file, or a folder with ?recursive",
             ),
+            (Method::Other(m), _) if dav::serves(m) => self.dav(head, m, &target),
             (Method::Other(m), _) => {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
                 self.not_allowed(head, ALLOW, &why)
