@@ -1248,15 +1248,24 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 /// Runs the script of `page` under node (tests/browser/dialogs.js) through `cases`: what it
 /// showed and asked, in order (`[kind, text…]`).
 fn run_page_script(s: &Server, page: &str, cases: &serde_json::Value) -> Vec<Vec<String>> {
-    let work = s.work.join("dialogs");
+    serde_json::from_value(run_under_node(s, "dialogs.js", page, cases)).unwrap()
+}
+
+/// Runs tests/browser/`harness` under node with the script of `page` and `cases`; what it
+/// printed, as JSON.
+fn run_under_node(s: &Server, harness: &str, page: &str, cases: &serde_json::Value) -> serde_json::Value {
+    let work = s.work.join(harness);
     std::fs::create_dir_all(&work).unwrap();
     let script = work.join("page.js");
     std::fs::write(&script, between(page, "<script>", "</script>")).unwrap();
     let cases_file = work.join("cases.json");
     std::fs::write(&cases_file, cases.to_string()).unwrap();
-    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(harness);
     let out = Command::new("node")
-        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
+        .arg(harness)
+        .args([script.to_str().unwrap(), cases_file.to_str().unwrap()])
         .output()
         .expect("node runs the page's script (.ci/run installs nodejs)");
     assert!(out.status.success(), "node: {}", stderr(&out));
@@ -1388,23 +1397,6 @@ fn page_rows(page: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Runs the logic of the script of `page` under node (tests/browser/logic.js) with `cases`.
-fn run_page_logic(s: &Server, page: &str, cases: &serde_json::Value) -> serde_json::Value {
-    let work = s.work.join("logic");
-    std::fs::create_dir_all(&work).unwrap();
-    let script = work.join("page.js");
-    std::fs::write(&script, between(page, "<script>", "</script>")).unwrap();
-    let cases_file = work.join("cases.json");
-    std::fs::write(&cases_file, cases.to_string()).unwrap();
-    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/logic.js");
-    let out = Command::new("node")
-        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
-        .output()
-        .expect("node runs the page's script (.ci/run installs nodejs)");
-    assert!(out.status.success(), "node: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn the_folder_page_sorts_as_the_server_does_filters_and_its_tus_client_resumes() {
     let s = Server::start();
@@ -1433,7 +1425,7 @@ fn the_folder_page_sorts_as_the_server_does_filters_and_its_tus_client_resumes()
     let cases = serde_json::json!({
         "rows": rows, "names": names, "filters": ["CAFE\u{301}", " TXT", "sU", "nothing"],
     });
-    let out = run_page_logic(&s, &page, &cases);
+    let out = run_under_node(&s, "logic.js", &page, &cases);
     // The script orders the rows as `?sort=` does on the server.
     for sort in ["name", "-name", "size", "-size", "time", "-time"] {
         let (status, _, sorted) = fetch(&s, &format!("/?sort={sort}"), &[]);

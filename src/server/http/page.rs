@@ -1,19 +1,26 @@
-//! The HTML page of a folder: a breadcrumb, a table of entries (folders first; name, size,
+//! The HTML page of a folder, a small file manager that works on a desktop and a phone: a
+//! breadcrumb, a table of entries (folders first, sorted by `?sort=` ([`Sort`]); name, size,
 //! time in UTC; links that work without JavaScript), links to the JSON and the tar of the
 //! folder, who is logged in (with a "log in" link for anonymous on a server with users), and
-//! the controls the principal's rights allow in the folder ([`Controls`]): an upload control
-//! (`write`) and delete buttons (`delete`). Those
-//! need JavaScript and stay hidden without it: the script streams each chosen file as the body
-//! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
-//! file, and deletes with DELETE. Each upload asks for the server's signed receipt
-//! (`NF-Receipt: 1`) and the page then lists, for this tab's uploads to the folder, `NAME:
-//! received: SIZE, BLAKE3 <16 hex>…, TIME — download receipt` (the link saves the receipt
-//! exactly as the server sent it, for `nf receipt verify`). Every name is escaped twice over: for the screen
-//! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The script's dialogs
-//! (its confirmations and status line) show names by the same rule, through its own `shown`,
-//! whose class of hidden characters is generated from [`crate::name::hidden_ranges`]; the
-//! server's words go through its `printable`. The page's own
-//! script and style are allowed by their hashes in a strict Content-Security-Policy.
+//! the controls the principal's rights allow in the folder ([`Controls`]). Long names are cut
+//! in the middle by the style ([`halves`]: the head ellipsized, the end always in sight), the
+//! whole name in the link's title; the style (page/page.css) fits a 360-px screen and follows
+//! `prefers-color-scheme`.
+//!
+//! The script (page/page.js) sorts in place, filters, and picks entries for `?tar&name=…`, for
+//! every reader; where the rights allow it uploads files and whole folders (chosen, or dropped,
+//! with their structure: folders by MKCOL) with progress, each file over 8 MiB through tus in
+//! 8 MiB PATCHes that are retried with backoff and resumed after a reload (the upload's URL in
+//! localStorage), the rest as one PUT streamed from the `File`; it asks before replacing a
+//! file, makes folders (MKCOL), renames or moves (MOVE) and deletes (DELETE) after asking.
+//! Each upload asks for the server's signed receipt (`NF-Receipt: 1`) and the page then lists,
+//! for this tab's uploads to the folder, `NAME: received: SIZE, BLAKE3 <16 hex>…, TIME —
+//! download receipt` (the link saves the receipt exactly as the server sent it, for `nf
+//! receipt verify`). Every name is escaped twice over: for the screen ([`crate::name::shown`])
+//! and for HTML; links carry it percent-encoded. The script's dialogs show names by the same
+//! rule, through its own `shown`, whose class of hidden characters is generated from
+//! [`crate::name::hidden_ranges`]; the server's words go through its `printable`. The page's
+//! own script and style are allowed by their hashes in a strict Content-Security-Policy.
 
 use base64::Engine;
 
