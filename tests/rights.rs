@@ -1239,3 +1239,64 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
         [("hw/one.bin".to_string(), 1024), ("hw/two.bin".to_string(), 1024)]
     );
 }
+
+/// The folder page offers exactly the controls the principal's rights in the folder allow
+/// (upload and new folder: `write`; delete: `delete`; rename or move: both), for anonymous
+/// given [`GRANTS`], a user given them through a group, anonymous beside that user (nothing),
+/// and the token (everything); a drop folder (`write` only) shows no page, as it shows no
+/// listing. Every reader gets sorting, the filter and picking for a tar.
+#[test]
+fn the_folder_page_offers_only_the_controls_the_rights_allow() {
+    const NONE: [bool; 4] = [false; 4];
+    const ALL: [bool; 4] = [true; 4];
+    let controls = |page: &str| {
+        [
+            page.contains("id=\"files\""),
+            page.contains("id=\"mkdir\""),
+            page.contains("class=\"delete\""),
+            page.contains("class=\"rename\""),
+        ]
+    };
+    let rows: [(Login, &[&str], &[(&str, Option<[bool; 4]>)]); 4] = [
+        (
+            Login::Anonymous,
+            &[],
+            &[
+                ("/", Some(NONE)),
+                ("/pub/", Some(NONE)),
+                ("/names/", Some(NONE)),
+                ("/a/b/c/", Some(ALL)),
+                ("/drop/", None),
+            ],
+        ),
+        (
+            Login::User,
+            &["-u", "student:correct horse battery staple"],
+            &[("/pub/", Some(NONE)), ("/a/b/c/", Some(ALL)), ("/drop/", None)],
+        ),
+        (Login::User, &[], &[("/pub/", None), ("/a/b/c/", None)]),
+        (
+            Login::Token,
+            &["-H", "Authorization: Bearer s3cret-token-for-the-matrix"],
+            &[("/", Some(ALL)), ("/pub/", Some(ALL)), ("/drop/", Some(ALL))],
+        ),
+    ];
+    for (login, args, folders) in rows {
+        let (s, _rules) = layout_server(login);
+        for (dir, want) in folders {
+            let (status, page) = curl(&s, dir, args);
+            let what = format!("{login:?} {args:?} {dir}");
+            match want {
+                None => assert!(matches!(status, 401 | 403 | 404), "{what}: {status} {page}"),
+                Some(want) => {
+                    assert_eq!(status, 200, "{what}: {page}");
+                    assert_eq!(controls(&page), *want, "{what}: upload, mkdir, delete, rename");
+                    assert!(
+                        page.contains("id=\"filter\"") && page.contains("class=\"sel\""),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+}
