@@ -1257,7 +1257,9 @@ fn the_folder_page_offers_only_the_controls_the_rights_allow() {
             page.contains("class=\"rename\""),
         ]
     };
-    let rows: [(Login, &[&str], &[(&str, Option<[bool; 4]>)]); 4] = [
+    // Each folder's page: its controls (upload, mkdir, delete, rename), or `None`: no page.
+    type Pages<'a> = &'a [(&'a str, Option<[bool; 4]>)];
+    let rows: [(Login, &[&str], Pages); 4] = [
         (
             Login::Anonymous,
             &[],
