@@ -171,6 +171,14 @@ def check_layout(driver, wait, base: str, out: Path) -> None:
     assert link.get_attribute("title") == LONG, "the whole name on hover"
     shown_width = driver.execute_script("return arguments[0].getBoundingClientRect().right", link)
     assert shown_width <= inner, f"the long name's link ends at {shown_width} px"
+    # A tap on the row (its size) shows the whole name, still within the screen.
+    row = link.find_element(By.XPATH, "./ancestor::tr")
+    cut = row.size["height"]
+    row.find_element(By.CSS_SELECTOR, "td.size").click()
+    wait.until(lambda d: "full" in row.get_attribute("class").split())
+    assert row.size["height"] > cut, f"the tapped row shows the whole name ({row.size['height']} px high)"
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= inner, f"with the whole name shown the page is {width} px wide"
     shot = out / "nf-folder-page-phone.png"
     driver.save_screenshot(str(shot))
     print(f"phone ({PHONE[0]}x{PHONE[1]}): scrollWidth {width} <= innerWidth {inner}; screenshot: {shot}")

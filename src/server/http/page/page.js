@@ -194,6 +194,11 @@
     picked.href = '?tar&' + names.map((n) => 'name=' + encodeURIComponent(n)).join('&');
   };
   document.querySelectorAll('input.sel').forEach((c) => c.addEventListener('change', repick));
+  // A tap on a row, off its link and buttons, shows its whole name (a phone has no hover).
+  if (body) body.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr');
+    if (tr && !e.target.closest('a, button, input')) tr.classList.toggle('full');
+  });
 
   // The receipts of this tab's uploads to this folder (they outlive the reload that lists
   // the files), each the server's answer exactly as sent, so that it still verifies.
