@@ -298,6 +298,7 @@ def check_resumable(driver, wait, nf: str, tmp: Path, base: str, addr: str, serv
         f"the page's tus upload never passed 16 MiB (offset {offset}; is tus served?)"
     server.kill()
     server.wait(timeout=30)
+    before_restart = (tmp / "server.log").stat().st_size
     print(f"resumable: the server killed at offset {offset}")
     server, again, _ = start_server(nf, tmp, addr)
     assert again == addr, f"restarted on {again}, not {addr}"
@@ -307,12 +308,17 @@ def check_resumable(driver, wait, nf: str, tmp: Path, base: str, addr: str, serv
     assert status == 200 and hashlib.sha256(stored).digest() == hashlib.sha256(content).digest(), \
         f"the server holds {len(stored)} bytes that are not the {len(content)} chosen"
     log = (tmp / "server.log").read_text(errors="replace")
-    patches = [l for l in log.splitlines() if " PATCH " in l]
-    assert patches, f"no PATCH in the log: the upload did not go through tus:\n{log[-4000:]}"
+    posts = [l for l in log.splitlines() if ' POST 201 "big upload.bin" ' in l]
+    assert len(posts) == 1, f"one tus upload, continued after the restart, not begun again:\n{log[-4000:]}"
+    after = (tmp / "server.log").read_bytes()[before_restart:].decode(errors="replace")
+    patches = [l for l in after.splitlines() if ' PATCH 20' in l and '"big upload.bin"' in l]
+    sent_after = sum(int(l.split('"big upload.bin" ', 1)[1].split()[0]) for l in patches)
+    assert patches and sent_after <= BIG_SIZE - offset, \
+        f"after the restart {sent_after} bytes were sent: it did not continue from {offset}:\n{after}"
     item = wait.until(EC.presence_of_element_located(
         (By.XPATH, "//ul[@id='receipts']/li[starts-with(., 'big upload.bin: received: 64 MiB, BLAKE3 ')]")))
     blake3 = item.find_element(By.CSS_SELECTOR, "span.blake3").get_attribute("title")
-    print(f"resumable: 64 MiB arrived byte for byte after the restart ({len(patches)} PATCHes), "
+    print(f"resumable: 64 MiB arrived byte for byte, {sent_after} bytes in {len(patches)} PATCHes after the restart, "
           f"receipt BLAKE3 {blake3[:16]}…")
     local.unlink()
     return server
