@@ -11,6 +11,8 @@ and uses it as a person would:
   chromedriver) and one dropped on the page (a drop event whose items are folder entries, built
   by script), and the server's tree holds both with their structure;
 - makes a new folder, renames (moves) a file into it, and deletes another, confirming;
+- reloads the page during a 24 MiB tus upload, chooses the file again, and the upload goes on
+  from where it stood (one upload; only the rest is sent);
 - uploads a 64 MiB file, which goes through tus in 8 MiB chunks, while the server is killed
   (SIGKILL) once the upload's offset passes 16 MiB and started again on the same port and
   storage: the page retries, continues from the server's offset, and the file arrives byte for
@@ -324,6 +326,39 @@ def check_resumable(driver, wait, nf: str, tmp: Path, base: str, addr: str, serv
     return server
 
 
+def check_reload(driver, wait, tmp: Path, base: str) -> None:
+    """A tus upload cut by a page reload continues when the same file is chosen again."""
+    size = 24 * 1024 * 1024
+    content = random.Random(2626).randbytes(size)
+    local = tmp / "local" / "reloaded.bin"
+    local.write_bytes(content)
+    driver.get(base)
+    wait.until(EC.visibility_of_element_located((By.ID, "files"))).send_keys(str(local))
+    deadline = time.monotonic() + 300
+    offset = None
+    while time.monotonic() < deadline:
+        offset = tus_offset(driver, base)
+        if offset is not None and offset >= 8 * 1024 * 1024:
+            break
+        time.sleep(0.02)
+    assert offset is not None and offset >= 8 * 1024 * 1024, f"the upload never passed 8 MiB ({offset})"
+    log_file = tmp / "server.log"
+    before = log_file.stat().st_size
+    driver.refresh()
+    wait.until(EC.visibility_of_element_located((By.ID, "files"))).send_keys(str(local))
+    WebDriverWait(driver, 300).until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.n[data-name='reloaded.bin']")))
+    assert http("GET", base + "reloaded.bin") == (200, content), "reloaded.bin on the server"
+    log = log_file.read_text(errors="replace")
+    posts = [l for l in log.splitlines() if ' POST 201 "reloaded.bin" ' in l]
+    assert len(posts) == 1, f"one upload, continued after the reload:\n{log[-4000:]}"
+    after = log_file.read_bytes()[before:].decode(errors="replace")
+    sent = sum(int(l.split('"reloaded.bin" ', 1)[1].split()[0]) for l in after.splitlines()
+               if ' PATCH 20' in l and '"reloaded.bin"' in l)
+    assert 0 < sent <= size - offset, f"after the reload {sent} bytes were sent, not the rest from {offset}"
+    local.unlink()
+    print(f"reload: the page reloaded at offset {offset}; the same file chosen again sent the other {sent} bytes")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nf", required=True)
@@ -377,6 +412,7 @@ def main() -> int:
         check_layout(driver, wait, base, out)
         check_folders(driver, wait, base, tmp)
         check_manage(driver, wait, base)
+        check_reload(driver, wait, tmp, base)
         server = check_resumable(driver, wait, args.nf, tmp, base, addr, server)
         print(f"browser check passed ({driver.capabilities.get('browserVersion', '?')})")
         return 0
