@@ -257,13 +257,21 @@ def check_manage(driver, wait, base: str) -> None:
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.n[data-name='made here']")))
     assert http("GET", path_url(base, "to move.txt"))[0] == 404, "the old name is gone"
     assert http("GET", path_url(base, "made here/moved ü.txt")) == (200, b"moved bytes\n"), "moved"
+    # A folder is renamed with what it holds.
+    row = driver.find_element(By.CSS_SELECTOR, "a.n[data-name='made here']").find_element(By.XPATH, "./ancestor::tr")
+    row.find_element(By.CSS_SELECTOR, "button.rename").click()
+    prompt_answer(wait, "made there")
+    wait.until(EC.staleness_of(row))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.n[data-name='made there']")))
+    assert listing(base, "made there/") == {"made there/moved ü.txt": 12}, f"renamed folder: {listing(base, 'made there/')}"
+    assert http("GET", path_url(base, "made here/"))[0] == 404, "the folder's old name is gone"
     row = driver.find_element(By.CSS_SELECTOR, "a.n[data-name='before.txt']").find_element(By.XPATH, "./ancestor::tr")
     row.find_element(By.CSS_SELECTOR, "button.delete").click()
     wait.until(EC.alert_is_present()).accept()
     wait.until(EC.staleness_of(row))
     status, _ = http("GET", base + "before.txt")
     assert status == 404, f"before.txt after its delete button: {status}"
-    print("manage: new folder made, a file moved into it by rename, another deleted")
+    print("manage: new folder made, a file moved into it by rename, the folder renamed, another file deleted")
 
 
 def tus_offset(driver, base: str) -> int | None:
