@@ -96,6 +96,7 @@ impl Server {
         let mut server = Server::new(listener, store, settings, log, fd_limit);
         server.handle.svc.set_access(access);
         server.handle.svc.set_signer(signer);
+        server.handle.svc.set_upload_key(identity.key.secret_der());
         server.tls = Some(tls);
         server.fingerprint = Some(identity.fingerprint);
         Ok(server)

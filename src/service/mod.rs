@@ -16,6 +16,7 @@ pub mod policy;
 mod receipts;
 pub mod reload;
 mod room;
+pub mod uploads;
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -48,6 +49,8 @@ pub struct Service {
     pub logins: login::Logins,
     /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
     signer: std::sync::OnceLock<crate::receipt::Signer>,
+    /// Uploads that live across requests (tus, [`uploads`]).
+    resumables: uploads::Resumables,
     stopping: AtomicBool,
 }
 
@@ -75,6 +78,7 @@ impl Service {
             guesses: Guesses::default(),
             logins: login::Logins::default(),
             signer: std::sync::OnceLock::new(),
+            resumables: uploads::Resumables::default(),
             stopping: AtomicBool::new(false),
         }
     }

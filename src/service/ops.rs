@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
+use crate::store::{Attrs, Content, Entry, Kind, Upload, Verified, Visit};
 
 use super::policy::{Principal, Right};
 use super::room::{needs_free_check, refuse_before_body};
@@ -71,6 +71,14 @@ impl Service {
         Ok(self.store.exists(name))
     }
 
+    /// What is stored under `name`: a file, a folder, or nothing; asked by a principal that
+    /// may know (as [`Service::exists`], else `not_found`). WebDAV's MKCOL, MOVE and COPY
+    /// answer by it (a missing parent folder is 409, a taken name 405 or 412).
+    pub fn kind(&self, who: &Principal, name: &FileName) -> Result<Option<Kind>> {
+        self.policy.check_known(who, name)?;
+        Ok(self.store.stat(name)?.0.map(|e| e.kind))
+    }
+
     /// The entry under `name` (if any) and the bytes of a resumable partial upload of it. A
     /// name `who` may not see is answered as one that does not exist: no entry, no partial.
     pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
@@ -129,35 +137,61 @@ impl Service {
         force: bool,
         attrs: Attrs,
     ) -> Result<Upload> {
-        self.allowed(who, Right::Write, Some(name))?;
-        // `exists` is asked only when the answer matters: no extra look-up where overwriting
-        // is allowed anyway.
-        if !force && self.store.exists(name) {
-            return Err(Error::exists(quote(name.as_str())));
-        }
-        let mut replaces = true;
-        if force {
-            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
-                if self.store.exists(name) {
-                    return Err(refused);
-                }
-                // Free now: it must still be at the commit, which `force` cannot change.
-                replaces = false;
-            }
-        }
+        let replaces = self.may_upload(who, name, force)?;
+        self.within_limit(who, name, size)?;
+        let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
+        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
+        Ok(replacing(upload, replaces))
+    }
+
+    /// A replacing upload of `name`, `length` bytes, continued from `offset`, whose partial
+    /// is kept whatever its size (a tus upload, which lives across requests).
+    pub(super) fn begin_resumable(
+        &self,
+        who: &Principal,
+        name: &FileName,
+        offset: u64,
+        length: u64,
+    ) -> Result<Upload> {
+        let replaces = self.may_upload(who, name, true)?;
+        self.within_limit(who, name, Some(length))?;
+        let upload = self
+            .store
+            .begin_upload(name, offset, Some(length), true, Attrs::default())?;
+        Ok(replacing(upload, replaces))
+    }
+
+    /// Refuses an upload of `size` bytes (if known) over `who`'s limit for `name`.
+    fn within_limit(&self, who: &Principal, name: &FileName, size: Option<u64>) -> Result<()> {
         if let Some(size) = size {
             let limit = self.upload_limit(who, name)?;
             if size > limit.bytes {
                 return Err(limit.refusal(size));
             }
         }
-        let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
-        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
-        Ok(if replaces {
-            upload
-        } else {
-            upload.never_replacing()
-        })
+        Ok(())
+    }
+
+    /// Whether `who` may upload `name` now: `write`, and, with `force` where a file is,
+    /// `overwrite`. True when the upload may replace a file at its commit (false: only a
+    /// free name, as one appearing meanwhile may not be replaced).
+    pub(super) fn may_upload(&self, who: &Principal, name: &FileName, force: bool) -> Result<bool> {
+        self.allowed(who, Right::Write, Some(name))?;
+        // `exists` is asked only when the answer matters: no extra look-up where overwriting
+        // is allowed anyway.
+        if !force && self.store.exists(name) {
+            return Err(Error::exists(quote(name.as_str())));
+        }
+        if force {
+            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
+                if self.store.exists(name) {
+                    return Err(refused);
+                }
+                // Free now: it must still be at the commit, which `force` cannot change.
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Makes verified uploads visible (`force`: replace an existing file); one result each,
@@ -194,6 +228,15 @@ impl Service {
             }
         }
         self.store.rename(from, to, force)
+    }
+}
+
+/// `upload` as it is when it may replace a file at its commit (`replaces`), else one that
+/// never replaces ([`Upload::never_replacing`]).
+pub(super) fn replacing(upload: Upload, replaces: bool) -> Upload {
+    match replaces {
+        true => upload,
+        false => upload.never_replacing(),
     }
 }
 

@@ -62,7 +62,7 @@ impl Session<'_> {
             Err(err) => return self.fail(head, shown, err),
         };
         if target.has("tar") {
-            return self.tar(head, dir);
+            return self.tar(head, dir, &target.values("name"));
         }
         let (media, text) = if target.has("json") || wants_json(head) {
             // Exactly `nf ls --json DIR`: the wire's entries in ListingJson's array.
@@ -81,9 +81,12 @@ impl Session<'_> {
                 .flat_map(|d| d.components())
                 .map(str::to_string)
                 .collect();
+            let sort = page::Sort::parse(target.value("sort").unwrap_or(""));
+            let mut entries = entries(&listed);
+            sort.apply(&mut entries);
             (
                 "text/html; charset=utf-8",
-                page::render(&segments, &entries(&listed), &controls).into_bytes(),
+                page::render(&segments, &entries, &controls, sort).into_bytes(),
             )
         };
         let mut fields = vec![
@@ -115,6 +118,24 @@ impl Session<'_> {
         self.done(Some(200), shown, 0, sent, keep)
     }
 
+    /// What the page of `dir` offers this request's principal, and who it is.
+    fn controls(&self, dir: Option<&FileName>) -> page::Controls {
+        let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
+        let who = self.svc.policy().access().map(|_| match &self.who {
+            Principal::Anonymous => page::Who::Anonymous,
+            Principal::Token => page::Who::Token,
+            Principal::User(name) => page::Who::User(name.to_string()),
+        });
+        let (write, delete) = (may(Right::Write), may(Right::Delete));
+        page::Controls {
+            upload: write,
+            delete,
+            mkdir: write,
+            rename: write && delete,
+            who,
+        }
+    }
+
     /// The folder and everything below it that the principal may see as one tar archive (the
     /// folders it may list, the files it may also read: a file it may see but not read is
     /// left out, as one removed meanwhile), whose top level is the folder's
@@ -124,23 +145,9 @@ impl Session<'_> {
     /// from the version opened, its content sent as downloads are. The store's walk hands over
     /// one entry at a time, so the archive never holds the listing. A file removed since it was
     /// listed is left out; any other failure cuts the archive short (the client sees an
-    /// unfinished body).
-    /// What the page of `dir` offers this request's principal, and who it is.
-    fn controls(&self, dir: Option<&FileName>) -> page::Controls {
-        let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
-        let who = self.svc.policy().access().map(|_| match &self.who {
-            Principal::Anonymous => page::Who::Anonymous,
-            Principal::Token => page::Who::Token,
-            Principal::User(name) => page::Who::User(name.to_string()),
-        });
-        page::Controls {
-            upload: may(Right::Write),
-            delete: may(Right::Delete),
-            who,
-        }
-    }
-
-    fn tar(&mut self, head: &Head, dir: Option<&FileName>) -> Done {
+    /// unfinished body). With `?tar&name=A&name=B` (the page's selection), only those entries
+    /// of the folder (and everything below the folders among them) are in it.
+    fn tar(&mut self, head: &Head, dir: Option<&FileName>, picked: &[&str]) -> Done {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         let chunked = head.minor >= 1;
         let keep = chunked && self.keep(head);
@@ -183,6 +190,9 @@ impl Session<'_> {
             let Some(below) = e.name.below(dir) else {
                 return Ok(());
             };
+            if !tar::picked(picked, &below) {
+                return Ok(());
+            }
             let path = format!("{archive}/{below}");
             let mtime = crate::human::unix_nanos(e.modified).0;
             if e.is_dir() {

@@ -1,9 +1,10 @@
 //! HTTP/1.1 (and 1.0) on nf's port, for curl, wget, scripts and browsers: GET and HEAD of a
 //! file with ranges and conditions ([`get`]), PUT through the same verified, atomic upload
 //! path as `nf put` ([`put`]), DELETE ([`delete`]), folder pages as HTML, the JSON of
-//! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), and the token as Bearer or Basic
-//! credentials ([`auth`]). The request head is parsed with httparse ([`head`]); the URL
-//! becomes a name in one place ([`target`]); responses are written by [`response`].
+//! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), the token as Bearer or Basic
+//! credentials ([`auth`]), and tus resumable uploads ([`tus`]). The request head is parsed with
+//! httparse ([`head`]); the URL becomes a name in one place ([`target`]); responses are written
+//! by [`response`].
 //!
 //! A [`Session`] runs on a worker like a native one: the front door hands it a connection with
 //! a whole request head in hand; it serves every request in hand (pipelined ones in order,
@@ -13,6 +14,7 @@
 mod auth;
 mod conditional;
 mod date;
+mod dav;
 mod delete;
 mod digest;
 mod folder;
@@ -25,6 +27,7 @@ mod put;
 mod response;
 mod tar;
 mod target;
+mod tus;
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -260,6 +263,9 @@ impl<'a> Session<'a> {
         if let Err(err) = self.not_a_file(&target.path) {
             return self.fail(head, Some(head.target.clone()), err);
         }
+        if let Some(done) = self.tus(head, &target) {
+            return done;
+        }
         match (&head.method, &target.path) {
             (Method::Options, _) => self.options(head),
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
@@ -278,6 +284,7 @@ impl<'a> Session<'a> {
                 "GET, HEAD, OPTIONS",
                 "the top folder cannot be deleted; DELETE a file, or a folder with ?recursive",
             ),
+            (Method::Other(m), _) if dav::serves(m) => self.dav(head, m, &target),
             (Method::Other(m), _) => {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
                 self.not_allowed(head, ALLOW, &why)
@@ -425,6 +432,33 @@ impl<'a> Session<'a> {
             }
         });
         wrote.map_err(|e| body::peer_error("cannot send the response", &e))
+    }
+
+    /// Answers `100 Continue` if the client waits for it before sending its body.
+    fn continue_if_asked(&mut self, head: &Head) -> io::Result<()> {
+        if head.expects_continue() {
+            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            self.stream.flush()?;
+            self.continued = true;
+        }
+        Ok(())
+    }
+
+    /// Writes a complete response of `status` with `fields` (its type among them) and `body`;
+    /// what the log line says of it.
+    fn send_body(
+        &mut self,
+        head: &Head,
+        status: u16,
+        fields: &[(&str, String)],
+        body: &[u8],
+        (name, bytes): (Option<String>, u64),
+    ) -> Done {
+        let keep = self.keep(head);
+        let framing = Framing::Length(body.len() as u64);
+        let sent = write_head(&mut self.stream, head.minor, status, fields, framing, keep)
+            .and_then(|()| self.stream.write_all(body));
+        self.done(Some(status), name, bytes, sent, keep)
     }
 
     /// True when the connection can go on after the response now being written: the client

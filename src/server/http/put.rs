@@ -10,12 +10,10 @@
 //! one costs no body. `NF-Receipt: 1` asks for the server's signed receipt as the answer's
 //! body instead of the entry.
 
-use std::io::Write;
 use std::time::Instant;
 
 use super::conditional::{self, etag, Validators, Verdict};
 use super::head::{Body, Head};
-use super::response::{write_head, Framing};
 use super::{digest, target, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::human;
@@ -29,7 +27,7 @@ use crate::store::Upload;
 pub const RECEIPT_FIELD: &str = "nf-receipt";
 
 /// True when the request asked for a receipt (`NF-Receipt: 1`, or `yes`, or `true`).
-fn wants_receipt(head: &Head) -> bool {
+pub(super) fn wants_receipt(head: &Head) -> bool {
     head.field(RECEIPT_FIELD)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "true"))
 }
@@ -131,16 +129,9 @@ impl Session<'_> {
         expected: Option<String>,
     ) -> Done {
         let shown = Some(name.as_str().to_string());
-        if head.expects_continue() {
-            let said = self
-                .stream
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .and_then(|()| self.stream.flush());
-            if let Err(e) = said {
-                upload.discard();
-                return self.done(None, shown, 0, Err(e), false);
-            }
-            self.continued = true;
+        if let Err(e) = self.continue_if_asked(head) {
+            upload.discard();
+            return self.done(None, shown, 0, Err(e), false);
         }
         let got = match self.receive(&mut upload) {
             Ok(got) => got,
@@ -199,17 +190,7 @@ impl Session<'_> {
         if status == 201 {
             fields.push(("Location", target::href_path(name)));
         }
-        let keep = self.keep(head);
-        let sent = write_head(
-            &mut self.stream,
-            head.minor,
-            status,
-            &fields,
-            Framing::Length(text.len() as u64),
-            keep,
-        )
-        .and_then(|()| self.stream.write_all(&text));
-        self.done(Some(status), shown, got, sent, keep)
+        self.send_body(head, status, &fields, &text, (shown, got))
     }
 
     /// Streams the body into `upload`; the bytes received.
