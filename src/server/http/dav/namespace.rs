@@ -94,6 +94,7 @@ impl Session<'_> {
         } else {
             self.svc.rename(&self.who, &from, &to, taken.is_some())?;
         }
+        self.svc.dav.carry(from.as_str(), to.as_str(), copy);
         Ok(if taken.is_some() { 204 } else { 201 })
     }
 
