@@ -120,9 +120,10 @@ impl Session<'_> {
     }
 
     /// The resource `path` names, if `who` may see it: a file needs `read`; a folder `read`
-    /// or `list`.
+    /// or `list` (the top: `list`).
     fn resource(&self, path: &Path) -> Result<Res, Refused> {
         let (Path::File(name) | Path::Folder(Some(name))) = path else {
+            self.svc.allowed(&self.who, Right::List, None)?;
             return Ok(Res {
                 href: "/".into(),
                 key: String::new(),
@@ -393,10 +394,11 @@ fn bad_body(root: &str) -> Refused {
     )
 }
 
-fn not_found(name: &FileName) -> Refused {
-    refused(
-        404,
+/// `not_found`, answered as HTTP answers it (404, or 401 where anonymous may not see it).
+pub(super) fn not_found(name: &FileName) -> Refused {
+    crate::error::Error::new(
         ErrorKind::NotFound,
         format!("no file or folder named {}", crate::name::quote(name.as_str())),
     )
+    .into()
 }
