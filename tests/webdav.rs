@@ -743,3 +743,34 @@ fn propfind_shows_only_what_the_principal_may_see() {
     let missing = dav_as(&s, Some(READER), "PROPFIND", "/nothing/", &["Depth: 0"], None);
     assert_eq!((hidden.0, missing.0), (404, 404));
 }
+
+#[test]
+fn the_propfind_example_of_docs_protocol_md_is_what_the_server_says() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let block = doc
+        .split("```dav-session\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/PROTOCOL.md has a dav-session block");
+    let unescape = |line: &str| line.replace("\\r", "\r").replace("\\n", "\n");
+    let (mut sent, mut expected) = (String::new(), String::new());
+    for line in block.lines() {
+        if let Some(c) = line.strip_prefix("C: ") {
+            sent.push_str(&unescape(c));
+        } else if let Some(s) = line.strip_prefix("S: ") {
+            expected.push_str(&unescape(s));
+        }
+    }
+    let s = Server::start();
+    place(&s, "docs/notes.txt", b"hello\n");
+    let mut raw = Raw::connect(&s.addr);
+    raw.send(sent.as_bytes());
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut raw.reader, &mut reply).unwrap();
+    // The `Date` and `Server` fields change from run to run.
+    let reply: String = reply
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("Date: ") && !l.starts_with("Server: "))
+        .collect();
+    assert_eq!(reply, expected);
+}
