@@ -997,13 +997,14 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     names.sort();
     assert_eq!(names, ["2020", "empty", "top.txt"]);
 
-    // A folder goes only when asked with ?recursive; an encoded `/` is not a separator.
-    let (status, _) = status_and_body(&s, "/photos/2020/", &["-X", "DELETE"]);
-    assert_eq!(status, 409);
+    // A folder goes with all in it (as WebDAV's DELETE says; `?recursive` is still taken); an
+    // encoded `/` is not a separator.
     let (status, _) = status_and_body(&s, "/photos%2F2020/", &["-X", "DELETE"]);
     assert_eq!(status, 400);
-    let (status, _) = status_and_body(&s, "/photos/2020/?recursive", &["-X", "DELETE"]);
+    let (status, _) = status_and_body(&s, "/photos/2020/", &["-X", "DELETE"]);
     assert_eq!(status, 204);
+    let (status, _) = status_and_body(&s, "/photos/2020/?recursive", &["-X", "DELETE"]);
+    assert_eq!(status, 404);
     let ls = s.nf(&["ls", "--json", "photos"]);
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
     let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod access_edit;
+pub mod davstate;
 pub mod guess;
 mod limits;
 mod log;
@@ -47,6 +48,8 @@ pub struct Service {
     pub guesses: Guesses,
     /// Users logging in: the checkers, remembered logins, guessing per name ([`login`]).
     pub logins: login::Logins,
+    /// WebDAV's locks and dead properties, in this server's memory ([`davstate`]).
+    pub dav: davstate::DavState,
     /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
     signer: std::sync::OnceLock<crate::receipt::Signer>,
     /// Uploads that live across requests (tus, [`uploads`]).
@@ -77,6 +80,7 @@ impl Service {
             log,
             guesses: Guesses::default(),
             logins: login::Logins::default(),
+            dav: davstate::DavState::default(),
             signer: std::sync::OnceLock::new(),
             resumables: uploads::Resumables::default(),
             stopping: AtomicBool::new(false),

@@ -263,6 +263,9 @@ impl<'a> Session<'a> {
         if let Err(err) = self.not_a_file(&target.path) {
             return self.fail(head, Some(head.target.clone()), err);
         }
+        if let Some(refused) = self.dav_gate(head, &target) {
+            return refused;
+        }
         if let Some(done) = self.tus(head, &target) {
             return done;
         }
@@ -271,9 +274,8 @@ impl<'a> Session<'a> {
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
             (Method::Get | Method::Head, Path::Folder(dir)) => self.folder(head, &target, dir.as_ref()),
             (Method::Put, Path::File(name)) => self.put(head, name),
-            (Method::Delete, Path::File(name) | Path::Folder(Some(name))) => {
-                self.delete(head, name, target.has("recursive"))
-            }
+            // A folder goes with all in it, as WebDAV's DELETE says (RFC 4918 §9.6.1).
+            (Method::Delete, Path::File(name) | Path::Folder(Some(name))) => self.delete(head, name),
             (Method::Put, Path::Folder(_)) => self.not_allowed(
                 head,
                 "GET, HEAD, DELETE, OPTIONS",
@@ -282,12 +284,12 @@ impl<'a> Session<'a> {
             (Method::Delete, Path::Folder(None)) => self.not_allowed(
                 head,
                 "GET, HEAD, OPTIONS",
-                "the top folder cannot be deleted; DELETE a file, or a folder with ?recursive",
+                "the top folder cannot be deleted; DELETE a file or a folder in it",
             ),
             (Method::Other(m), _) if dav::serves(m) => self.dav(head, m, &target),
             (Method::Other(m), _) => {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
-                self.not_allowed(head, ALLOW, &why)
+                self.not_allowed(head, &dav::allow(ALLOW), &why)
             }
         }
     }
@@ -317,7 +319,11 @@ impl<'a> Session<'a> {
             &mut self.stream,
             head.minor,
             204,
-            &[("Allow", ALLOW.into())],
+            &[
+                ("Allow", dav::allow(ALLOW)),
+                ("DAV", dav::CLASSES.into()),
+                ("MS-Author-Via", "DAV".into()),
+            ],
             Framing::Empty,
             keep,
         );

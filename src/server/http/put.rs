@@ -8,7 +8,8 @@
 //! commit, so two racing creates cannot both win), and `If-Match` replaces only the version
 //! named. `Expect: 100-continue` is answered once the upload has been accepted, so a refused
 //! one costs no body. `NF-Receipt: 1` asks for the server's signed receipt as the answer's
-//! body instead of the entry.
+//! body instead of the entry. `X-OC-Mtime` gives the file's modification time (WebDAV clients
+//! that keep times send it).
 
 use std::time::Instant;
 
@@ -30,6 +31,34 @@ pub const RECEIPT_FIELD: &str = "nf-receipt";
 pub(super) fn wants_receipt(head: &Head) -> bool {
     head.field(RECEIPT_FIELD)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "true"))
+}
+
+/// The request field giving the file's modification time in seconds since the epoch, as
+/// ownCloud and Nextcloud take it (rclone's WebDAV client sends it with `vendor = owncloud`).
+const MTIME_FIELD: &str = "x-oc-mtime";
+
+/// The time and mode to keep with the upload: the `X-OC-Mtime` sent, if any.
+fn attrs_of(head: &Head) -> Result<crate::store::Attrs, Error> {
+    let Some(value) = head.field(MTIME_FIELD) else {
+        return Ok(crate::store::Attrs::default());
+    };
+    let secs = value.trim().split('.').next().and_then(|s| s.parse::<i64>().ok());
+    let modified = secs
+        .map(|s| human::from_unix(s, 0))
+        .filter(|t| crate::store::time_kept(*t))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "X-OC-Mtime is seconds since 1970 within the store's range, not {}",
+                    quote(value)
+                ),
+            )
+        })?;
+    Ok(crate::store::Attrs {
+        modified: Some(modified),
+        mode: None,
+    })
 }
 
 /// The longest chunk-size line (with its extensions) accepted.
@@ -83,9 +112,9 @@ impl Session<'_> {
         };
         let existed = self.preconditions(head, name)?;
         let create_only = head.has("if-none-match", "*");
-        let upload =
-            self.svc
-                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
+        let upload = self
+            .svc
+            .begin_upload(&self.who, name, (0, size), true, attrs_of(head)?)?;
         Ok((upload, create_only, existed, expected))
     }
 
@@ -189,6 +218,9 @@ impl Session<'_> {
         ];
         if status == 201 {
             fields.push(("Location", target::href_path(name)));
+        }
+        if head.field(MTIME_FIELD).is_some() {
+            fields.push(("X-OC-Mtime", "accepted".to_string()));
         }
         self.send_body(head, status, &fields, &text, (shown, got))
     }

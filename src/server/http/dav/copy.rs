@@ -21,7 +21,7 @@ impl Session<'_> {
         to: &FileName,
     ) -> Result<(), Refused> {
         if kind == Kind::File {
-            return self.copy_file(from, to);
+            return self.copy_file(from, to, None);
         }
         let deep = match head.field("depth").map(str::trim) {
             None => true,
@@ -51,18 +51,23 @@ impl Session<'_> {
             let there = FileName::join(Some(to), &rel)?;
             match entry.kind {
                 Kind::Dir => drop(self.svc.mkdir(&self.who, &there)?),
-                Kind::File => self.copy_file(&entry.name, &there)?,
+                Kind::File => self.copy_file(&entry.name, &there, None)?,
             }
         }
         Ok(())
     }
 
     /// Copies the file `from` to `to` (replacing a file there: the caller checked `Overwrite`
-    /// and the right to), keeping its modification time.
-    fn copy_file(&mut self, from: &FileName, to: &FileName) -> Result<(), Refused> {
+    /// and the right to), keeping its modification time, or giving it `modified`.
+    pub(super) fn copy_file(
+        &mut self,
+        from: &FileName,
+        to: &FileName,
+        modified: Option<std::time::SystemTime>,
+    ) -> Result<(), Refused> {
         let (mut content, entry) = self.svc.read(&self.who, from, 0)?;
         let attrs = Attrs {
-            modified: Some(entry.modified),
+            modified: Some(modified.unwrap_or(entry.modified)),
             mode: Some(entry.mode),
         };
         let mut upload = self

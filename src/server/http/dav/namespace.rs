@@ -64,11 +64,7 @@ impl Session<'_> {
         }
         self.svc.allowed(&self.who, Right::Write, Some(&to))?;
         let Some(kind) = self.svc.kind(&self.who, &from)? else {
-            return Err(refused(
-                404,
-                ErrorKind::NotFound,
-                format!("no file or folder named {}", quote(from.as_str())),
-            ));
+            return Err(super::props::not_found(&from));
         };
         self.parent_is_folder(&to)?;
         let taken = self.svc.kind(&self.who, &to)?;
@@ -94,6 +90,7 @@ impl Session<'_> {
         } else {
             self.svc.rename(&self.who, &from, &to, taken.is_some())?;
         }
+        self.svc.dav.carry(from.as_str(), to.as_str(), copy);
         Ok(if taken.is_some() { 204 } else { 201 })
     }
 
