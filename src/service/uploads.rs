@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ring::hmac;
 
@@ -30,7 +30,10 @@ use super::{Principal, Service};
 
 /// Open uploads held between requests at most; the least recently used one beyond is let go
 /// (its partial stays in the store, reopened by its next request).
-const MAX_HELD: usize = 32;
+const MAX_HELD: usize = 16;
+/// An open upload idle this long is let go at the next tus request (in a bucket, an open
+/// upload holds its part being filled in memory, within the server's upload memory).
+const HELD_IDLE: Duration = Duration::from_secs(60);
 /// Finished or terminated uploads remembered (for their HEAD), at most.
 const MAX_ENDED: usize = 1024;
 /// Most bytes of chunks held in memory at once to check their `Upload-Checksum` before they
@@ -206,7 +209,7 @@ impl Resumables {
     /// Removes and returns the uploads to let go: those idle longer than `max_idle`, the
     /// oldest idle ones beyond [`MAX_HELD`], the oldest ended ones beyond [`MAX_ENDED`]. They
     /// are dropped by the caller, outside the lock (dropping one keeps its partial).
-    fn sweep(held: &mut HashMap<String, Held>, max_idle: std::time::Duration) -> Vec<Held> {
+    fn sweep(held: &mut HashMap<String, Held>, max_idle: Duration) -> Vec<Held> {
         let now = Instant::now();
         let stale: Vec<String> = held
             .iter()
@@ -254,7 +257,7 @@ impl Service {
         let (out, let_go) = {
             let mut held = self.resumables.held.lock().unwrap();
             let out = f(&mut held);
-            let let_go = Resumables::sweep(&mut held, self.settings.partial_max_age);
+            let let_go = Resumables::sweep(&mut held, HELD_IDLE.min(self.settings.partial_max_age));
             (out, let_go)
         };
         drop(let_go);
