@@ -440,6 +440,18 @@ const PASSWORD: &str = "tus tus tus";
 /// `writer` also under `small`, at most 1 KiB a file, and `quota`, 2 KiB in all) and a drop
 /// folder `drop` (write only, for everyone); `up/keep.txt` and `drop/old.txt` are stored.
 fn rights_server() -> (Server, tempfile::TempDir) {
+    let rules = tempfile::tempdir().unwrap();
+    let file = rules.path().join("access.toml");
+    std::fs::write(&file, rules_text(r#""writer", "other""#)).unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let s = Server::with_config(&format!("access_file = {:?}\n", file.to_str().unwrap()));
+    place(&s, "up/keep.txt", b"KEEP");
+    place(&s, "drop/old.txt", b"OLD");
+    (s, rules)
+}
+
+/// The access file of [`rights_server`], with `up_writers` (a TOML list's items) writing in `up`.
+fn rules_text(up_writers: &str) -> String {
     let hash = nf::service::password::hash(PASSWORD).unwrap();
     let mut text = String::new();
     for user in ["reader", "writer", "other"] {
@@ -448,7 +460,7 @@ fn rights_server() -> (Server, tempfile::TempDir) {
     let write = r#"["list", "read", "write", "overwrite", "delete"]"#;
     for (who, path, rights, extra) in [
         (r#""reader""#, "/", r#"["list", "read"]"#, ""),
-        (r#""writer", "other""#, "/up", write, ""),
+        (up_writers, "/up", write, ""),
         (r#""writer""#, "/small", write, "max_file_size = \"1 KiB\"\n"),
         (r#""writer""#, "/quota", write, "quota = \"2 KiB\"\n"),
         (r#""*""#, "/drop", r#"["write"]"#, ""),
@@ -457,14 +469,34 @@ fn rights_server() -> (Server, tempfile::TempDir) {
             "[[allow]]\nwho = [{who}]\npath = {path:?}\nrights = {rights}\n{extra}\n"
         ));
     }
-    let rules = tempfile::tempdir().unwrap();
-    let file = rules.path().join("access.toml");
-    std::fs::write(&file, text).unwrap();
-    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let s = Server::with_config(&format!("access_file = {:?}\n", file.to_str().unwrap()));
-    place(&s, "up/keep.txt", b"KEEP");
-    place(&s, "drop/old.txt", b"OLD");
-    (s, rules)
+    text
+}
+
+/// An upload of 8 bytes of `name` in `up` by `who` (curl's login arguments), holding `1234`.
+fn half_uploaded(s: &Server, name: &str, who: &[String]) -> String {
+    let url = created(s, "/up/", name, 8, who);
+    let (status, _, body) = patch(s, &url, 0, b"1234", who);
+    assert_eq!(status, 204, "{body}");
+    url
+}
+
+/// The rights are asked at every request, as they are then: a writer whose right is taken
+/// away by an edit of the access file mid-upload can neither append nor ask the offset, and
+/// the store keeps nothing of the refused chunk.
+#[test]
+fn an_access_file_reload_mid_upload_applies_to_the_next_request() {
+    let (s, rules) = rights_server();
+    let writer = login(Some("writer"));
+    let url = half_uploaded(&s, "cut.bin", &writer);
+    std::fs::write(rules.path().join("access.toml"), rules_text(r#""other""#)).unwrap();
+    s.log_line_within(Duration::from_secs(30), |l| l.contains("reloaded: 3 users"));
+    let before = tree(&s);
+    let (status, _, body) = patch(&s, &url, 4, b"5678", &writer);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("writer"), "{body}");
+    assert_eq!(offset_of(&s, &url, &writer), Err(403));
+    assert_eq!(tree(&s), before);
+    assert!(!before.contains_key("up/cut.bin"));
 }
 
 /// Creation asks the rights and limits of a PUT: anonymous without a right is asked to log
@@ -499,15 +531,12 @@ fn creation_without_the_right_or_over_a_limit_is_refused_and_nothing_is_stored()
 
 /// An upload's URL is good only for whoever created it: a changed ticket, another user's
 /// URL, anonymous with a user's URL, or the URL of another name are refused (404, or 401 to
-/// ask anonymous to log in) with the upload left as it was; and rights are asked again at
-/// every request, so a user who lost them meanwhile cannot go on.
+/// ask anonymous to log in) with the upload left as it was.
 #[test]
 fn a_forged_or_another_principals_upload_url_is_refused() {
     let (s, _rules) = rights_server();
     let writer = login(Some("writer"));
-    let url = created(&s, "/up/", "mine.bin", 8, &writer);
-    let (status, _, body) = patch(&s, &url, 0, b"1234", &writer);
-    assert_eq!(status, 204, "{body}");
+    let url = half_uploaded(&s, "mine.bin", &writer);
     let before = tree(&s);
     let (path, ticket) = url.split_once("?tus=").unwrap();
     let forged_length = format!("{path}?tus=9{}", ticket);
@@ -565,4 +594,70 @@ fn a_drop_folder_takes_a_tus_upload_that_cannot_be_read_back() {
     let (status, _, body) = create(&s, "/drop/", "old.txt", 3, &[]);
     assert_eq!(status, 401, "no overwrite in a drop folder: {body}");
     assert_unchanged(&s, &before, "a creation over a taken name");
+}
+
+/// The requests and answers of docs/PROTOCOL.md's tus example, in order (`\r\n` unescaped).
+fn documented_exchanges() -> Vec<(String, String)> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let block = doc
+        .split("```tus-session\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/PROTOCOL.md has a tus-session block");
+    let mut exchanges: Vec<(String, String)> = Vec::new();
+    for line in block.lines() {
+        let text = line[3..].replace("\\r", "\r").replace("\\n", "\n");
+        match &line[..3] {
+            "C: " => {
+                if exchanges.last().is_none_or(|(_, answer)| !answer.is_empty()) {
+                    exchanges.push(Default::default());
+                }
+                exchanges.last_mut().unwrap().0.push_str(&text);
+            }
+            "S: " => exchanges.last_mut().expect("a request first").1.push_str(&text),
+            other => panic!("tus-session lines start with `C: ` or `S: `, not {other:?}"),
+        }
+    }
+    exchanges
+}
+
+/// docs/PROTOCOL.md's tus session is what the server answers, field for field (but `Date`
+/// and `Server`, and the ticket and expiry, which differ from run to run).
+#[test]
+fn the_tus_example_of_docs_protocol_md_is_what_the_server_says() {
+    let s = Server::start();
+    let mut raw = Raw::connect(&s.addr);
+    let mut ticket = String::new();
+    for (request, expected) in documented_exchanges() {
+        raw.send(request.replace("TICKET", &ticket).as_bytes());
+        let mut got = String::new();
+        // Bounded: the documented answers have a few fields and no body.
+        for _ in 0..30 {
+            let mut line = String::new();
+            raw.reader.read_line(&mut line).unwrap();
+            if line.starts_with("Date: ") || line.starts_with("Server: ") {
+                continue;
+            }
+            if let Some(location) = line.strip_prefix("Location: ") {
+                ticket = location
+                    .trim_end()
+                    .split_once("?tus=")
+                    .expect("a ticket")
+                    .1
+                    .to_string();
+            }
+            if line.starts_with("Upload-Expires: ") {
+                line = "Upload-Expires: EXPIRES\r\n".into();
+            }
+            match ticket.is_empty() {
+                true => got.push_str(&line),
+                false => got.push_str(&line.replace(&ticket, "TICKET")),
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        assert_eq!(got, expected, "the answer to {request:?}");
+    }
+    assert_eq!(s.read_stored("hello.txt"), b"hello world");
 }

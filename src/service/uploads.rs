@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ring::hmac;
 
@@ -30,7 +30,10 @@ use super::{Principal, Service};
 
 /// Open uploads held between requests at most; the least recently used one beyond is let go
 /// (its partial stays in the store, reopened by its next request).
-const MAX_HELD: usize = 32;
+const MAX_HELD: usize = 16;
+/// An open upload idle this long is let go at the next tus request (in a bucket, an open
+/// upload holds its part being filled in memory, within the server's upload memory).
+const HELD_IDLE: Duration = Duration::from_secs(60);
 /// Finished or terminated uploads remembered (for their HEAD), at most.
 const MAX_ENDED: usize = 1024;
 /// Most bytes of chunks held in memory at once to check their `Upload-Checksum` before they
@@ -167,6 +170,25 @@ fn busy(name: &FileName) -> Error {
 }
 
 /// The refusal of a chunk sent at `offset` when the upload holds `held` bytes.
+/// A request's hold on an upload it appends to ([`Service::resume_upload`]): others are told
+/// it is busy meanwhile. Dropped without being handed back (the request failed, or its
+/// worker panicked), it forgets the hold, and the next request reopens the store's partial.
+pub struct Claim<'a> {
+    svc: &'a Service,
+    ticket: Ticket,
+    armed: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let id = &self.ticket.id;
+            let let_go = self.svc.with_held(|held| held.remove(id));
+            drop(let_go);
+        }
+    }
+}
+
 fn offset_mismatch(offset: u64, held: u64) -> Error {
     Error::new(
         ErrorKind::Conflict,
@@ -187,7 +209,7 @@ impl Resumables {
     /// Removes and returns the uploads to let go: those idle longer than `max_idle`, the
     /// oldest idle ones beyond [`MAX_HELD`], the oldest ended ones beyond [`MAX_ENDED`]. They
     /// are dropped by the caller, outside the lock (dropping one keeps its partial).
-    fn sweep(held: &mut HashMap<String, Held>, max_idle: std::time::Duration) -> Vec<Held> {
+    fn sweep(held: &mut HashMap<String, Held>, max_idle: Duration) -> Vec<Held> {
         let now = Instant::now();
         let stale: Vec<String> = held
             .iter()
@@ -235,7 +257,7 @@ impl Service {
         let (out, let_go) = {
             let mut held = self.resumables.held.lock().unwrap();
             let out = f(&mut held);
-            let let_go = Resumables::sweep(&mut held, self.settings.partial_max_age);
+            let let_go = Resumables::sweep(&mut held, HELD_IDLE.min(self.settings.partial_max_age));
             (out, let_go)
         };
         drop(let_go);
@@ -284,16 +306,7 @@ impl Service {
             id: hex(&id),
         };
         let text = ticket.seal(self.resumables.key(), who);
-        self.with_held(|held| {
-            held.insert(
-                ticket.id.clone(),
-                Held {
-                    name: name.clone(),
-                    state: State::Idle(Box::new(upload), 0),
-                    touched: Instant::now(),
-                },
-            )
-        });
+        self.set_state(&ticket, State::Idle(Box::new(upload), 0));
         Ok((ticket, text))
     }
 
@@ -328,10 +341,27 @@ impl Service {
         }
     }
 
-    /// The upload, to append to from `offset` (which must be what it holds: else `conflict`);
-    /// hand it back with [`Service::hold_upload`], [`Service::complete_upload`] or
-    /// [`Service::release_upload`]. The rights of an upload there are asked again.
-    pub fn resume_upload(&self, who: &Principal, t: &Ticket, offset: u64) -> Result<Upload> {
+    /// Sets what is known of the upload `t`.
+    fn set_state(&self, t: &Ticket, state: State) {
+        let before = self.with_held(|held| {
+            let now = Instant::now();
+            let name = t.name.clone();
+            let entry = Held {
+                name,
+                state,
+                touched: now,
+            };
+            held.insert(t.id.clone(), entry)
+        });
+        // Dropped outside the lock (an open upload's partial is kept).
+        drop(before);
+    }
+
+    /// The upload, to append to from `offset` (which must be what it holds: else `conflict`),
+    /// and the request's claim on it: hand both back with [`Service::hold_upload`] or
+    /// [`Service::complete_upload`]; a claim dropped otherwise (the request failed) lets the
+    /// next request reopen what the store kept. The rights of an upload there are asked again.
+    pub fn resume_upload(&self, who: &Principal, t: &Ticket, offset: u64) -> Result<(Upload, Claim<'_>)> {
         let replaces = self.may_upload(who, &t.name, true)?;
         let taken = self.with_held(|held| {
             let Some(h) = held.get_mut(&t.id) else {
@@ -366,46 +396,29 @@ impl Service {
                     return Err(offset_mismatch(offset, kept));
                 }
                 let upload = self.begin_resumable(who, &t.name, offset, t.length)?;
-                self.with_held(|held| {
-                    held.insert(
-                        t.id.clone(),
-                        Held {
-                            name: t.name.clone(),
-                            state: State::Busy(offset),
-                            touched: Instant::now(),
-                        },
-                    )
-                });
+                self.set_state(t, State::Busy(offset));
                 upload
             }
         };
-        Ok(super::ops::replacing(upload, replaces))
+        let claim = Claim {
+            svc: self,
+            ticket: t.clone(),
+            armed: true,
+        };
+        Ok((super::ops::replacing(upload, replaces), claim))
     }
 
     /// Holds the upload, now of `offset` bytes, for the next request.
-    pub fn hold_upload(&self, t: &Ticket, upload: Upload, offset: u64) {
-        self.with_held(|held| {
-            held.insert(
-                t.id.clone(),
-                Held {
-                    name: t.name.clone(),
-                    state: State::Idle(Box::new(upload), offset),
-                    touched: Instant::now(),
-                },
-            )
-        });
-    }
-
-    /// Forgets a request's hold on the upload after it failed: the upload (dropped by the
-    /// caller) keeps what it received in the store's partial, which the next request reopens.
-    pub fn release_upload(&self, t: &Ticket) {
-        let let_go = self.with_held(|held| held.remove(&t.id));
-        drop(let_go);
+    pub fn hold_upload(&self, mut claim: Claim<'_>, upload: Upload, offset: u64) {
+        claim.armed = false;
+        self.set_state(&claim.ticket, State::Idle(Box::new(upload), offset));
     }
 
     /// Checks the whole upload (its BLAKE3 against the ticket's, if any) and commits it,
     /// replacing a file of its name if the rights allow (as an HTTP PUT).
-    pub fn complete_upload(&self, t: &Ticket, upload: Upload) -> Result<Entry> {
+    pub fn complete_upload(&self, mut claim: Claim<'_>, upload: Upload) -> Result<Entry> {
+        claim.armed = false;
+        let t = &claim.ticket;
         let committed = upload
             .finish(t.digest.as_deref())
             .and_then(|v| self.commit(vec![(v, true)]).pop().expect("one result per upload"));
@@ -414,41 +427,17 @@ impl Service {
             // Refused at the end (a wrong BLAKE3 discards what was received): start again.
             Err(_) => State::Terminated,
         };
-        self.with_held(|held| {
-            held.insert(
-                t.id.clone(),
-                Held {
-                    name: t.name.clone(),
-                    state,
-                    touched: Instant::now(),
-                },
-            )
-        });
+        self.set_state(t, state);
         committed
     }
 
     /// Terminates the upload: what it received is removed from the store.
     pub fn end_upload(&self, who: &Principal, t: &Ticket) -> Result<()> {
         let held = self.upload_offset(who, t)?;
-        let upload = match self.resume_upload(who, t, held) {
-            Ok(upload) => Some(upload),
-            // Nothing kept to remove (never written, or already gone).
-            Err(err) if err.kind == ErrorKind::NotFound && held == 0 => None,
-            Err(err) => return Err(err),
-        };
-        if let Some(upload) = upload {
-            upload.discard();
-        }
-        self.with_held(|h| {
-            h.insert(
-                t.id.clone(),
-                Held {
-                    name: t.name.clone(),
-                    state: State::Terminated,
-                    touched: Instant::now(),
-                },
-            )
-        });
+        let (upload, mut claim) = self.resume_upload(who, t, held)?;
+        claim.armed = false;
+        upload.discard();
+        self.set_state(t, State::Terminated);
         Ok(())
     }
 

@@ -273,8 +273,8 @@ impl Session<'_> {
 
     /// Completes an upload of 0 bytes.
     fn append_nothing(&mut self, t: &Ticket) -> Result<Entry, Refused> {
-        let upload = self.svc.resume_upload(&self.who, t, 0)?;
-        Ok(self.svc.complete_upload(t, upload)?)
+        let (upload, claim) = self.svc.resume_upload(&self.who, t, 0)?;
+        Ok(self.svc.complete_upload(claim, upload)?)
     }
 
     /// Appends the request's body at `offset`: the upload's offset after it, and its entry if
@@ -317,9 +317,8 @@ impl Session<'_> {
             Some(_) => Some(self.svc.stage(len)?),
             None => None,
         };
-        let mut upload = self.svc.resume_upload(&self.who, t, offset)?;
+        let (mut upload, claim) = self.svc.resume_upload(&self.who, t, offset)?;
         if let Err(e) = self.continue_if_asked(head) {
-            self.svc.release_upload(t);
             return Err(Refused::Cut(0, cut_error(0, Some(len), &e)));
         }
         let received = match checksum {
@@ -331,7 +330,7 @@ impl Session<'_> {
             Ok(true) => {}
             Ok(false) => {
                 // The checksum did not match: nothing was appended.
-                self.svc.hold_upload(t, upload, offset);
+                self.svc.hold_upload(claim, upload, offset);
                 return Err(Refused::Answer(
                     Some(CHECKSUM_MISMATCH),
                     Error::new(
@@ -342,17 +341,17 @@ impl Session<'_> {
             }
             Err(refused) => {
                 // Dropped, not discarded: what arrived stays in the partial for the next request.
-                self.svc.release_upload(t);
                 drop(upload);
+                drop(claim);
                 return Err(refused);
             }
         }
         let end = offset + len;
         if end < t.length {
-            self.svc.hold_upload(t, upload, end);
+            self.svc.hold_upload(claim, upload, end);
             return Ok((end, None));
         }
-        Ok((end, Some(self.svc.complete_upload(t, upload)?)))
+        Ok((end, Some(self.svc.complete_upload(claim, upload)?)))
     }
 
     /// Streams `len` bytes of the body into `upload`.
