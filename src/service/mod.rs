@@ -13,6 +13,7 @@ pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipt_store;
 mod receipts;
 pub mod reload;
 mod room;
@@ -32,6 +33,8 @@ pub use guess::Guesses;
 pub use limits::Limit;
 pub use log::Logger;
 pub use policy::{Policy, Principal, Right};
+pub use ops::Commit;
+pub use receipt_store::Wanted;
 
 /// The state every connection of one server shares.
 pub struct Service {
@@ -48,6 +51,8 @@ pub struct Service {
     pub logins: login::Logins,
     /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
     signer: std::sync::OnceLock<crate::receipt::Signer>,
+    /// Names the records of committed uploads ([`receipt_store`]).
+    recorder: receipt_store::Recorder,
     stopping: AtomicBool,
 }
 
@@ -75,6 +80,7 @@ impl Service {
             guesses: Guesses::default(),
             logins: login::Logins::default(),
             signer: std::sync::OnceLock::new(),
+            recorder: receipt_store::Recorder::default(),
             stopping: AtomicBool::new(false),
         }
     }

@@ -162,7 +162,6 @@ pub enum Store {
 /// of its parts); the check against the sender's hash is made here, once, for both.
 pub struct Upload {
     name: FileName,
-    store: Store,
     backend: Backend,
     /// False: committed only under a free name, whatever `force` says ([`Upload::never_replacing`]).
     replaces: bool,
@@ -384,7 +383,6 @@ impl Store {
         };
         Ok(Upload {
             name: name.clone(),
-            store: self.clone(),
             backend,
             replaces: true,
         })
@@ -552,16 +550,6 @@ impl Upload {
     pub fn never_replacing(mut self) -> Upload {
         self.replaces = false;
         self
-    }
-
-    /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
-    pub fn commit_as_received(self, force: bool) -> Result<Entry> {
-        let store = self.store.clone();
-        let verified = self.finish(None)?;
-        store
-            .commit(vec![(verified, force)])
-            .pop()
-            .expect("one result per upload")
     }
 
     /// Abandons the upload for good: nothing is kept for a resume.

@@ -213,13 +213,13 @@ impl<'a> Session<'a> {
     }
 
     fn commit_pending(&mut self) {
-        let answered = self.pending.commit(self.svc);
+        let (at, answered) = self.pending.commit(self.svc, &self.who);
         let answered_any = !answered.is_empty();
         for (reply, receipt, name, bytes, started) in answered {
             let result = match reply {
                 Ok(entry) => {
                     let receipt = receipt
-                        .then(|| self.svc.receipt_or_log(&self.who, &entry))
+                        .then(|| self.svc.receipt_or_log(&self.who, &entry, at))
                         .flatten();
                     self.reply(&protocol::PutReply {
                         ok: true,
