@@ -13,6 +13,7 @@ mod list;
 mod mkdir;
 mod mv;
 mod put;
+mod receipts;
 mod rm;
 mod stat;
 
@@ -175,6 +176,7 @@ impl<'a> Session<'a> {
                 Request::Rm { name, recursive } => self.rm(name, recursive),
                 Request::Mkdir { name } => self.mkdir(name),
                 Request::Mv { from, to, force } => self.mv(from, to, force),
+                Request::Receipts { path, since, who } => self.receipts(path, since, who),
                 Request::Hello { .. } => {
                     let err = Error::new(ErrorKind::Protocol, "hello was already received");
                     Handled::new(None, 0, self.reply_error(err)).closing()
