@@ -650,8 +650,10 @@ pub enum AccessAction {
     /// Print the rights a user has at a path, and the rules that give them.
     #[command(
         long_about = "Print the rights USER has at PATH (and everything below it), each rule that \
-                      gives them as FILE:LINE, and whether PATH is hidden from USER or only \
-                      traversable. Reads the access file only: no server is asked.",
+                      gives them as FILE:LINE, whether PATH is hidden from USER or only \
+                      traversable, and the limits on writing there: the largest file \
+                      (max_file_size), quotas, and deadlines (until) with whether they passed. \
+                      Reads the access file only: no server is asked.",
         after_help = "Examples:\n  nf access check alice /submissions/alice\n  nf access check anonymous /pub --json"
     )]
     Check(AccessCheckArgs),
@@ -667,7 +669,7 @@ pub struct AccessCheckArgs {
     #[arg(value_name = "PATH")]
     pub path: String,
 
-    /// Print a JSON object {user, path, rights, hidden, traversable, rules}.
+    /// Print a JSON object {user, path, rights, hidden, traversable, rules, limits}.
     #[arg(long)]
     pub json: bool,
 }

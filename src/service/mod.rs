@@ -30,7 +30,7 @@ use crate::protocol::{EntryType, FileInfo};
 use crate::store::{Entry, Kind, Store};
 
 pub use guess::Guesses;
-pub use limits::Limit;
+pub use limits::{per_file, quotas_apply, writing_rules, Limit};
 pub use log::Logger;
 pub use policy::{Policy, Principal, Right};
 pub use ops::Commit;
