@@ -350,3 +350,213 @@ fn the_hand_ins_walk_through_in_the_readme_runs_for_a_class_of_three() {
     let out = class.nf("teacher", &["receipts", "submissions/", "--json"]);
     assert_eq!(receipt_lines(&out).len(), 3, "the refused put left no record");
 }
+
+/// `nf access check --json` states the limits: the rule's size limit, the deadline and
+/// whether it passed.
+#[test]
+fn access_check_json_gives_the_drop_folders_limits_and_its_deadline() {
+    let until = moment(-3600);
+    let class = Class::new(&until);
+    let out = Command::new(NF)
+        .args(["access", "check", "alice", "/submissions/alice", "--json"])
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_ACCESS_FILE", &class.access)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out, "nf access check --json");
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule = format!("{}:11", class.access.display());
+    // The deadline passed: the rule gives nothing, and so sets no limit on writing.
+    assert_eq!(check["rights"], serde_json::json!([]));
+    assert_eq!(
+        check["limits"],
+        serde_json::json!({
+            "max_file_size": null,
+            "quotas": [],
+            "deadlines": [{"until": until, "utc": until, "passed": true, "rule": rule}],
+        })
+    );
+    // The teacher writes anywhere, bounded by the server's own limit only.
+    let out = Command::new(NF)
+        .args(["access", "check", "teacher", "/submissions/alice", "--json"])
+        .env("NF_CONFIG", "/dev/null")
+        .env("NF_ACCESS_FILE", &class.access)
+        .env("NF_MAX_FILE_SIZE", "1 GiB")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out, "nf access check --json");
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        check["limits"],
+        serde_json::json!({
+            "max_file_size": {"bytes": 1u64 << 30, "by": "max_file_size of the server"},
+            "quotas": [],
+            "deadlines": [],
+        })
+    );
+}
+
+/// Uploads by three dialects, each recorded with its principal: a native put, an HTTP PUT and
+/// a classroom upload; `nf receipts --json` gives them in order, each verifying.
+#[test]
+fn uploads_by_native_put_http_put_and_the_classroom_dialect_are_recorded() {
+    let s = Server::start();
+    s.file("a.txt", b"native\n");
+    let out = s.nf(&["put", "a.txt"]);
+    assert_ok(&out, "nf put");
+    let b = s.file("b.txt", b"over http\n");
+    let out = Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--max-time", "60", "-T"])
+        .arg(&b)
+        .arg(format!("http://{}/b.txt", s.addr))
+        .stdin(Stdio::null())
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    assert_ok(&out, "curl -T");
+    // "hello" in base64, as an old classroom client sends it.
+    let reply = json_reply(&talk(&s.addr, b"upload c.txt aGVsbG8=\r\n\r\n"));
+    assert_eq!(reply["status"], "OK", "{reply}");
+
+    let receipts = receipt_lines(&s.nf(&["receipts", "--json"]));
+    let got: Vec<(String, String, String)> = receipts
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["blake3"].as_str().unwrap().to_string(),
+                r["principal"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = [
+        ("a.txt", &b"native\n"[..]),
+        ("b.txt", b"over http\n"),
+        ("c.txt", b"hello"),
+    ]
+    .iter()
+    .map(|(n, c)| (n.to_string(), blake3_hex(c), "anonymous".to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert_verify(&s, &receipts);
+    // The table, in the same order.
+    let out = s.nf(&["receipts"]);
+    assert_ok(&out, "nf receipts");
+    let table: Vec<String> = receipts.iter().map(table_line).collect();
+    assert_eq!(stdout(&out), format!("{}\n", table.join("\n")));
+    // A path narrows it; --who and --since too.
+    let only_b = receipt_lines(&s.nf(&["receipts", "b.txt", "--json"]));
+    assert_eq!(only_b.iter().map(stated).collect::<Vec<_>>(), [stated(&receipts[1])]);
+    assert!(receipt_lines(&s.nf(&["receipts", "--who", "alice", "--json"])).is_empty());
+    let since = receipts[2]["committed"].as_str().unwrap();
+    let late = receipt_lines(&s.nf(&["receipts", "--since", since, "--json"]));
+    assert_eq!(late.iter().map(stated).collect::<Vec<_>>(), [stated(&receipts[2])]);
+    let out = s.nf(&["receipts", "--since", "last week"]);
+    assert_fails(&out, 2, "--since \"last week\" is not a time");
+}
+
+/// Who sees which recorded uploads: the teacher everything; a student their own (in a drop
+/// folder they cannot list) and nothing of another's; anonymous nothing.
+#[test]
+fn nf_receipts_shows_each_principal_what_it_may_list_and_its_own_uploads() {
+    let class = Class::new(&moment(86_400));
+    for name in ["alice", "bob"] {
+        std::fs::write(class.home(name).join("essay.pdf"), name.as_bytes()).unwrap();
+        let target = format!("submissions/{name}/essay.pdf");
+        let out = class.nf(name, &["put", "essay.pdf", "--as", &target]);
+        assert_ok(&out, "put");
+    }
+    let (a, b) = ("submissions/alice/essay.pdf", "submissions/bob/essay.pdf");
+    let cases: [(&str, Option<&str>, &[&str]); 9] = [
+        ("teacher", Some("submissions/alice"), &[a]),
+        ("teacher", Some("submissions/bob"), &[b]),
+        ("teacher", None, &[a, b]),
+        ("alice", Some("submissions/alice"), &[a]),
+        ("alice", Some("submissions/bob"), &[]),
+        ("alice", None, &[a]),
+        ("anonymous", Some("submissions/alice"), &[]),
+        ("anonymous", Some("submissions/bob"), &[]),
+        ("anonymous", None, &[]),
+    ];
+    for (who, path, want) in cases {
+        let mut args = vec!["receipts", "--json"];
+        args.extend(path);
+        let seen = receipt_lines(&class.nf(who, &args));
+        let paths: Vec<&str> = seen.iter().map(|r| r["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, want, "{who} at {path:?}");
+    }
+    // The teacher narrows by who sent it.
+    let bobs = receipt_lines(&class.nf("teacher", &["receipts", "--who", "bob", "--json"]));
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0]["principal"], "bob");
+    // Asking for another's by name shows nothing either.
+    assert!(receipt_lines(&class.nf("alice", &["receipts", "--who", "bob", "--json"])).is_empty());
+}
+
+/// The store's records outlive the process: after a restart (same identity) `nf receipts`
+/// gives the same uploads, and their receipts verify.
+#[test]
+fn recorded_uploads_survive_a_restart() {
+    let mut s = Server::start();
+    s.file("a.txt", b"before the restart\n");
+    let out = s.nf(&["put", "a.txt", "--receipt", "r.json"]);
+    assert_ok(&out, "put");
+    let sent: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.work.join("r.json")).unwrap()).unwrap();
+    s.kill();
+    s.spawn();
+    let receipts = receipt_lines(&s.nf(&["receipts", "--json"]));
+    assert_eq!(receipts.iter().map(stated).collect::<Vec<_>>(), [stated(&sent)]);
+    assert_verify(&s, &receipts);
+}
+
+/// Records older than `receipts_max_age_secs` (here 1 s, for this test only) are pruned when
+/// the server starts; newer uploads are recorded as before.
+#[test]
+fn old_records_are_pruned_at_start() {
+    let mut s = Server::with_config("receipts_max_age_secs = 1");
+    s.file("old.txt", b"old\n");
+    let out = s.nf(&["put", "old.txt", "--receipt", "r.json"]);
+    assert_ok(&out, "put");
+    let sent: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.work.join("r.json")).unwrap()).unwrap();
+    let committed = nf::human::parse_rfc3339(sent["committed"].as_str().unwrap()).unwrap();
+    s.kill();
+    // Until the record is older than the age kept (a clock, not the server, is waited on).
+    assert!(wait_until(Duration::from_secs(10), || {
+        committed.elapsed().is_ok_and(|d| d > Duration::from_secs(2))
+    }));
+    s.spawn();
+    s.log_line(|l| l.contains("pruned 1 receipt record(s) older than"));
+    s.file("new.txt", b"new\n");
+    let out = s.nf(&["put", "new.txt"]);
+    assert_ok(&out, "put");
+    let receipts = receipt_lines(&s.nf(&["receipts", "--json"]));
+    let paths: Vec<&str> = receipts.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["new.txt"]);
+    // The file itself stays: only its record went.
+    assert_eq!(s.read_stored("old.txt"), b"old\n");
+}
+
+/// A record that cannot be written does not fail the upload already committed: it is logged.
+#[test]
+fn a_record_that_cannot_be_written_is_logged_and_the_upload_stays() {
+    if !local_store_only("a file planted in the storage directory") {
+        return;
+    }
+    let s = Server::start();
+    // A file where the records' folder was: once the start-up pruning made it (it looks
+    // once a day after that), it is replaced.
+    let records = s.root.join(".nf/receipts");
+    assert!(wait_until(Duration::from_secs(10), || records.is_dir()));
+    std::fs::remove_dir(&records).unwrap();
+    std::fs::write(&records, b"in the way").unwrap();
+    s.file("a.txt", b"kept\n");
+    let out = s.nf(&["put", "a.txt"]);
+    assert_ok(&out, "put");
+    assert_eq!(s.read_stored("a.txt"), b"kept\n");
+    s.log_line(|l| {
+        l.contains("cannot record the receipts of 1 upload(s) by anonymous (they are stored all the same)")
+    });
+}
