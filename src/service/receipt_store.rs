@@ -118,7 +118,7 @@ impl Service {
         };
         let bytes = serde_json::to_vec(&batch).expect("a batch serializes");
         let key = self.recorder.key(at);
-        if let Err(err) = self.store.record_put(Kind::Receipts, &key, &bytes) {
+        if let Err(err) = self.store.record_put_lazy(Kind::Receipts, &key, &bytes) {
             self.log.line(&format!(
                 "cannot record the receipts of {} upload(s) by {who} (they are stored all the same): {}",
                 entries.len(),

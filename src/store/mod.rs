@@ -286,6 +286,16 @@ impl Store {
         }
     }
 
+    /// Writes the record `key` of `kind` atomically, without waiting for the disk (a local
+    /// record is durable after the next batch commit's `syncfs` or the kernel's writeback; a
+    /// bucket's at once): for records a crash may lose, written often (the receipt store's).
+    pub fn record_put_lazy(&self, kind: records::Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(s) => s.record_put_lazy(kind, key, bytes),
+            Store::S3(s) => s.record_put_lazy(kind, key, bytes),
+        }
+    }
+
     /// The record `key` of `kind`, if there is one.
     pub fn record_get(&self, kind: records::Kind, key: &str) -> Result<Option<Vec<u8>>> {
         match self {
