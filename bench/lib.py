@@ -723,11 +723,12 @@ class Bench:
         return port
 
     # -- servers -------------------------------------------------------------------------------
-    def nf_server(self, root: Path) -> tuple[subprocess.Popen, str]:
+    def nf_server(self, root: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
         root.mkdir(parents=True, exist_ok=True)
         port = free_port()
         p = self.start_server(
-            "nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--root", str(root)], port
+            "nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--root", str(root)], port,
+            env=env,
         )
         return p, f"127.0.0.1:{port}"
 
@@ -1000,6 +1001,8 @@ class Bench:
         store = d / "nf-store"
         _, addr = self.nf_server(store)
         self.nf_put_untimed(addr, [f"dl/{x}" for x in dl_names], data, "nf put (setup)")
+        bare_store = d / "nf-store-unrecorded"
+        _, bare_addr = self.nf_server(bare_store, env=dict(self.env, NF_RECEIPTS_STORE="false"))
         rs, out, recv, local = d / "rs", d / "out", d / "recv", d / "local"
         self.link_tree(data / "up", rs / "src" / "small")
         (rs / "up").mkdir(parents=True)
@@ -1058,6 +1061,12 @@ class Bench:
                          lambda: self.run(self.bash('for f in dl/*; do "$NF" get -q -s "$ADDR" "${f#dl/}" -o "$OUT/" || exit 1; done'),
                                           cwd=data, env=loop_env, what="nf get loop", timeout=LOOP_TIMEOUT),
                          reset=fresh(out / "small"), check=dn_check))
+        # The receipt store's cost: the same put to a server that records no uploads.
+        up.append(Case("nf-put-unrecorded", "nf put, one command, to a server with receipts_store = false",
+                       lambda: self.run(self.nf(bare_addr, "put", *up_paths), cwd=data,
+                                        what="nf put (no receipt store)"),
+                       reset=lambda: self.nf_rm_present(bare_addr, bare_store, names),
+                       check=lambda full: [same_file(data / "up" / x, bare_store / x, full) for x in names]))
         cp = Case("cp-loop", "cp, one process per file (a loop; local; the same measurement in both tables)",
                   lambda: self.run(self.bash('for f in up/*; do cp "$f" "$LOCAL/" || exit 1; done'), cwd=data,
                                    env=loop_env, what="cp loop", timeout=LOOP_TIMEOUT),

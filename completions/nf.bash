@@ -46,6 +46,9 @@ _nf() {
             nf,receipt)
                 cmd="nf__subcmd__receipt"
                 ;;
+            nf,receipts)
+                cmd="nf__subcmd__receipts"
+                ;;
             nf,rm)
                 cmd="nf__subcmd__rm"
                 ;;
@@ -120,6 +123,9 @@ _nf() {
                 ;;
             nf__subcmd__help,receipt)
                 cmd="nf__subcmd__help__subcmd__receipt"
+                ;;
+            nf__subcmd__help,receipts)
+                cmd="nf__subcmd__help__subcmd__receipts"
                 ;;
             nf__subcmd__help,rm)
                 cmd="nf__subcmd__help__subcmd__rm"
@@ -209,7 +215,7 @@ _nf() {
 
     case "${cmd}" in
         nf)
-            opts="-q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config user access completions receipt help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version serve put get ls rm mkdir mv sync stat config user access completions receipt receipts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,7 +630,7 @@ _nf() {
             return 0
             ;;
         nf__subcmd__help)
-            opts="serve put get ls rm mkdir mv sync stat config user access completions receipt help"
+            opts="serve put get ls rm mkdir mv sync stat config user access completions receipt receipts help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +828,20 @@ _nf() {
         nf__subcmd__help__subcmd__receipt__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__help__subcmd__receipts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1282,6 +1302,69 @@ _nf() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nf__subcmd__receipts)
+            opts="-s -q -v -h -V --json --since --who --server --tls --fingerprint --user --config --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --who)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
             cand receipt 'Check receipts: what a server signed that it accepted'
+            cand receipts 'List the uploads the server recorded: what arrived when'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;serve'= {
@@ -378,7 +379,7 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;access;check'= {
             cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
-            cand --json 'Print a JSON object {user, path, rights, hidden, traversable, rules}'
+            cand --json 'Print a JSON object {user, path, rights, hidden, traversable, rules, limits}'
             cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand -v 'Print more detail: one line per file transferred; the server logs connections too'
@@ -441,6 +442,25 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;receipt;help;help'= {
         }
+        &'nf;receipts'= {
+            cand --since 'Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d)'
+            cand --who 'Only uploads sent by this user (or anonymous)'
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
+            cand --fingerprint 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)'
+            cand --user 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --json 'Print one signed receipt (a JSON object) per line instead of the table'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'nf;help'= {
             cand serve 'Run the file server'
             cand put 'Upload files and directory trees'
@@ -456,6 +476,7 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
             cand receipt 'Check receipts: what a server signed that it accepted'
+            cand receipts 'List the uploads the server recorded: what arrived when'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;help;serve'= {
@@ -509,6 +530,8 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand verify 'Check that receipts were signed by a server you trust and were not changed'
         }
         &'nf;help;receipt;verify'= {
+        }
+        &'nf;help;receipts'= {
         }
         &'nf;help;help'= {
         }

@@ -222,6 +222,44 @@ pub enum Command {
         after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify r.json --fingerprint sha256//… --file essay.pdf"
     )]
     Receipt(ReceiptArgs),
+
+    /// List the uploads the server recorded: what arrived when.
+    #[command(
+        long_about = "List the uploads the server recorded (its receipt store) under PATH, or \
+                      everywhere: those in folders you may list (a teacher's view of \
+                      submissions/), and your own wherever they are (a student's hand-ins, even \
+                      in a drop folder that cannot be listed), in order of commit time, as a \
+                      table of time (UTC), who sent it, size, the start of its BLAKE3 and path. \
+                      With --json, one signed receipt per line, each exactly what \
+                      nf receipt verify reads (signed now by the server's key: the same fields, \
+                      the same proof). --since keeps those committed at or after a time; --who \
+                      those one user sent.",
+        after_help = "Examples:\n  nf receipts submissions/\n  nf receipts --since 2026-12-01 --who alice\n  nf receipts submissions --json > arrived.jsonl"
+    )]
+    Receipts(ReceiptsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptsArgs {
+    /// A folder or file on the server (default: everywhere).
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Print one signed receipt (a JSON object) per line instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with
+    /// +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only uploads sent by this user (or anonymous).
+    #[arg(long, value_name = "NAME")]
+    pub who: Option<String>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Flags every client command shares.
@@ -612,8 +650,10 @@ pub enum AccessAction {
     /// Print the rights a user has at a path, and the rules that give them.
     #[command(
         long_about = "Print the rights USER has at PATH (and everything below it), each rule that \
-                      gives them as FILE:LINE, and whether PATH is hidden from USER or only \
-                      traversable. Reads the access file only: no server is asked.",
+                      gives them as FILE:LINE, whether PATH is hidden from USER or only \
+                      traversable, and the limits on writing there: the largest file \
+                      (max_file_size), quotas, and deadlines (until) with whether they passed. \
+                      Reads the access file only: no server is asked.",
         after_help = "Examples:\n  nf access check alice /submissions/alice\n  nf access check anonymous /pub --json"
     )]
     Check(AccessCheckArgs),
@@ -629,7 +669,7 @@ pub struct AccessCheckArgs {
     #[arg(value_name = "PATH")]
     pub path: String,
 
-    /// Print a JSON object {user, path, rights, hidden, traversable, rules}.
+    /// Print a JSON object {user, path, rights, hidden, traversable, rules, limits}.
     #[arg(long)]
     pub json: bool,
 }

@@ -706,11 +706,41 @@ impl Client {
         pattern: Option<&str>,
         visit: &mut dyn FnMut(FileInfo) -> Result<()>,
     ) -> Result<u64> {
-        self.send(&Request::List {
+        let request = Request::List {
             path: dir.map(|d| d.to_string()),
             recursive,
             pattern: pattern.map(str::to_string),
-        })?;
+        };
+        self.streamed(&request, visit)
+    }
+
+    /// Hands each recorded upload under `path` (none: everywhere) that the server shows this
+    /// client to `visit`, signed, in order of commit time, as it arrives; only those committed
+    /// at or after `since` (RFC 3339 in UTC) and sent by `who`, if given. Returns the count.
+    pub fn receipts(
+        &mut self,
+        path: Option<&FileName>,
+        since: Option<String>,
+        who: Option<String>,
+        visit: &mut dyn FnMut(crate::receipt::Receipt) -> Result<()>,
+    ) -> Result<u64> {
+        let request = Request::Receipts {
+            path: path.map(|p| p.to_string()),
+            since,
+            who,
+        };
+        self.streamed(&request, visit)
+    }
+
+    /// Sends `request` and hands each line of its streamed answer to `visit`, up to the
+    /// [`ListEnd`]. After an error from `visit` the rest is read and dropped, so the
+    /// connection stays usable (but for `pipe_closed`: then nothing is left to do).
+    fn streamed<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        visit: &mut dyn FnMut(T) -> Result<()>,
+    ) -> Result<u64> {
+        self.send(request)?;
         self.flush()?;
         self.ensure_hello()?;
         let mut stopped: Option<Error> = None;
@@ -728,7 +758,7 @@ impl Client {
             if stopped.is_some() {
                 continue;
             }
-            let entry: FileInfo = serde_json::from_slice(&self.line)
+            let entry: T = serde_json::from_slice(&self.line)
                 .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed entry: {e}")))?;
             match visit(entry) {
                 Ok(()) => {}

@@ -11,6 +11,7 @@ mod mv;
 mod put;
 mod put_receipts;
 mod receipt;
+mod receipts;
 mod rm;
 mod serve;
 mod stat;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::User(args) => user::run(&ctx, &args.action),
         Command::Access(args) => access::run(&ctx, &args.action),
         Command::Receipt(args) => receipt::run(&ctx, &args),
+        Command::Receipts(args) => receipts::run(&ctx, args),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
@@ -150,6 +152,7 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         Command::Mv(a) => client(&a.client, &mut flags),
         Command::Stat(a) => client(&a.client, &mut flags),
         Command::Sync(a) => client(&a.client, &mut flags),
+        Command::Receipts(a) => client(&a.client, &mut flags),
         Command::Config(a) => {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);

@@ -603,6 +603,32 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.max_partial_bytes = v.int(),
     },
     Key {
+        name: "receipts_store",
+        kind: Kind::Bool,
+        doc: "Record every committed upload (path, size, BLAKE3, commit time, who sent it) under\n\
+              `.nf/receipts/` in the store, one record per commit batch, so that `nf receipts` can\n\
+              list what arrived when. A record that cannot be written is logged; the upload stays.",
+        default: Initial::Bool(true),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Bool(c.receipts_store),
+        set: |c, v| c.receipts_store = v.bool(),
+    },
+    Key {
+        name: "receipts_max_age_secs",
+        kind: Kind::Count {
+            min: 1,
+            max: u64::MAX,
+        },
+        doc: "Recorded uploads (`receipts_store`) are kept this many seconds (31536000: 365 days),\n\
+              then pruned, at start and daily.",
+        default: Initial::Int(365 * 86_400),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Int(c.receipts_max_age.as_secs()),
+        set: |c, v| c.receipts_max_age = Duration::from_secs(v.int()),
+    },
+    Key {
         name: "compat",
         kind: Kind::Bool,
         doc: "Answer the old classroom clients (the seed and classroom text dialects) on the same\n\

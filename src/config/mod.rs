@@ -82,6 +82,10 @@ pub struct Config {
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
     pub max_partial_bytes: u64,
+    /// `receipts_store`: every committed upload is recorded for `nf receipts`.
+    pub receipts_store: bool,
+    /// `receipts_max_age_secs`: recorded uploads older than this are pruned.
+    pub receipts_max_age: Duration,
     pub token: Option<String>,
     /// The user the client logs in as, and their password (`user`, `password`).
     pub user: Option<String>,

@@ -83,6 +83,19 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "is_false")]
         force: bool,
     },
+    /// The recorded uploads (the receipt store) under `path` (none: everywhere) in folders
+    /// the principal may list, and a user's own anywhere; only those committed at or after
+    /// `since` (RFC 3339 in UTC) and sent by `who`, if given. Answered by one signed
+    /// [`Receipt`](crate::receipt::Receipt) per line, in order of commit time, then a
+    /// [`ListEnd`].
+    Receipts {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        who: Option<String>,
+    },
 }
 
 impl Request {
@@ -97,6 +110,7 @@ impl Request {
             Request::Rm { .. } => "rm",
             Request::Mkdir { .. } => "mkdir",
             Request::Mv { .. } => "mv",
+            Request::Receipts { .. } => "receipts",
         }
     }
 }

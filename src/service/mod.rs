@@ -14,6 +14,7 @@ pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipt_store;
 mod receipts;
 pub mod reload;
 mod room;
@@ -31,9 +32,11 @@ use crate::protocol::{EntryType, FileInfo};
 use crate::store::{Entry, Kind, Store};
 
 pub use guess::Guesses;
-pub use limits::Limit;
+pub use limits::{per_file, quotas_apply, writing_rules, Limit};
 pub use log::Logger;
 pub use policy::{Policy, Principal, Right};
+pub use ops::Commit;
+pub use receipt_store::Wanted;
 
 /// The state every connection of one server shares.
 pub struct Service {
@@ -54,6 +57,8 @@ pub struct Service {
     signer: std::sync::OnceLock<crate::receipt::Signer>,
     /// Uploads that live across requests (tus, [`uploads`]).
     resumables: uploads::Resumables,
+    /// Names the records of committed uploads ([`receipt_store`]).
+    recorder: receipt_store::Recorder,
     stopping: AtomicBool,
 }
 
@@ -83,6 +88,7 @@ impl Service {
             dav: davstate::DavState::default(),
             signer: std::sync::OnceLock::new(),
             resumables: uploads::Resumables::default(),
+            recorder: receipt_store::Recorder::default(),
             stopping: AtomicBool::new(false),
         }
     }

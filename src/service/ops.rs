@@ -3,6 +3,8 @@
 //! validated names, and replies; here each operation asks the [`Policy`] for the right it
 //! needs, applies the server's limits, and calls the store. Policy is written once.
 
+use std::time::SystemTime;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 use crate::store::{Attrs, Content, Entry, Kind, Upload, Verified, Visit};
@@ -10,6 +12,21 @@ use crate::store::{Attrs, Content, Entry, Kind, Upload, Verified, Visit};
 use super::policy::{Principal, Right};
 use super::room::{needs_free_check, refuse_before_body};
 use super::Service;
+
+/// Uploads committed together ([`Service::commit`]): when, and one result each.
+#[derive(Debug)]
+pub struct Commit {
+    /// The commit time, which their record and receipts state.
+    pub at: SystemTime,
+    pub results: Vec<Result<Entry>>,
+}
+
+impl Commit {
+    /// The result of a batch of one upload.
+    pub fn one(mut self) -> Result<Entry> {
+        self.results.pop().expect("one result per upload")
+    }
+}
 
 impl Service {
     /// `Ok` when `who` may use `right` on `path` (`None`: the top), else the policy's refusal.
@@ -194,10 +211,16 @@ impl Service {
         Ok(true)
     }
 
-    /// Makes verified uploads visible (`force`: replace an existing file); one result each,
-    /// in order. Each was allowed when it began ([`Service::begin_upload`]).
-    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
-        self.store.commit(batch)
+    /// Makes verified uploads `who` sent visible (`force`: replace an existing file); one
+    /// result each, in order, and the commit time. Each was allowed when it began
+    /// ([`Service::begin_upload`]). Those committed are recorded for `nf receipts`, one record
+    /// for the batch ([`super::receipt_store`]), before this returns.
+    pub fn commit(&self, who: &Principal, batch: Vec<(Verified, bool)>) -> Commit {
+        let results = self.store.commit(batch);
+        let at = SystemTime::now();
+        let committed: Vec<&Entry> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        self.record_batch(who, at, &committed);
+        Commit { at, results }
     }
 
     /// Deletes the file `name`, or with `recursive` a directory and all in it.
@@ -272,7 +295,7 @@ mod tests {
         upload.write(b"NEW").unwrap();
         let verified = upload.finish(None).unwrap();
         std::fs::write(dir.path().join("drop/a.txt"), b"OLD").unwrap();
-        let err = svc.commit(vec![(verified, true)]).pop().unwrap().unwrap_err();
+        let err = svc.commit(&who, vec![(verified, true)]).one().unwrap_err();
         assert_eq!(err.kind, ErrorKind::Exists, "{}", err.message);
         assert_eq!(std::fs::read(dir.path().join("drop/a.txt")).unwrap(), b"OLD");
         // Now that it exists, a forced upload is refused before it begins.

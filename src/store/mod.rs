@@ -162,7 +162,6 @@ pub enum Store {
 /// of its parts); the check against the sender's hash is made here, once, for both.
 pub struct Upload {
     name: FileName,
-    store: Store,
     backend: Backend,
     /// False: committed only under a free name, whatever `force` says ([`Upload::never_replacing`]).
     replaces: bool,
@@ -287,6 +286,16 @@ impl Store {
         }
     }
 
+    /// Writes the record `key` of `kind` atomically, without waiting for the disk (a local
+    /// record is durable after the next batch commit's `syncfs` or the kernel's writeback; a
+    /// bucket's at once): for records a crash may lose, written often (the receipt store's).
+    pub fn record_put_lazy(&self, kind: records::Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(s) => s.record_put_lazy(kind, key, bytes),
+            Store::S3(s) => s.record_put_lazy(kind, key, bytes),
+        }
+    }
+
     /// The record `key` of `kind`, if there is one.
     pub fn record_get(&self, kind: records::Kind, key: &str) -> Result<Option<Vec<u8>>> {
         match self {
@@ -384,7 +393,6 @@ impl Store {
         };
         Ok(Upload {
             name: name.clone(),
-            store: self.clone(),
             backend,
             replaces: true,
         })
@@ -552,16 +560,6 @@ impl Upload {
     pub fn never_replacing(mut self) -> Upload {
         self.replaces = false;
         self
-    }
-
-    /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
-    pub fn commit_as_received(self, force: bool) -> Result<Entry> {
-        let store = self.store.clone();
-        let verified = self.finish(None)?;
-        store
-            .commit(vec![(verified, force)])
-            .pop()
-            .expect("one result per upload")
     }
 
     /// Abandons the upload for good: nothing is kept for a resume.

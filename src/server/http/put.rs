@@ -182,11 +182,11 @@ impl Session<'_> {
                 return done;
             }
         };
+        let mut at = std::time::SystemTime::now();
         let committed = upload.finish(expected.as_deref()).and_then(|verified| {
-            self.svc
-                .commit(vec![(verified, !create_only)])
-                .pop()
-                .expect("one result per upload")
+            let commit = self.svc.commit(&self.who, vec![(verified, !create_only)]);
+            at = commit.at;
+            commit.one()
         });
         let entry = match committed {
             Ok(entry) => entry,
@@ -204,7 +204,7 @@ impl Session<'_> {
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
         match wants_receipt(head)
-            .then(|| self.svc.receipt_or_log(&self.who, &entry))
+            .then(|| self.svc.receipt_or_log(&self.who, &entry, at))
             .flatten()
         {
             // What the server signed, instead of the entry it states.

@@ -13,6 +13,7 @@ mod list;
 mod mkdir;
 mod mv;
 mod put;
+mod receipts;
 mod rm;
 mod stat;
 
@@ -175,6 +176,7 @@ impl<'a> Session<'a> {
                 Request::Rm { name, recursive } => self.rm(name, recursive),
                 Request::Mkdir { name } => self.mkdir(name),
                 Request::Mv { from, to, force } => self.mv(from, to, force),
+                Request::Receipts { path, since, who } => self.receipts(path, since, who),
                 Request::Hello { .. } => {
                     let err = Error::new(ErrorKind::Protocol, "hello was already received");
                     Handled::new(None, 0, self.reply_error(err)).closing()
@@ -213,13 +215,13 @@ impl<'a> Session<'a> {
     }
 
     fn commit_pending(&mut self) {
-        let answered = self.pending.commit(self.svc);
+        let (at, answered) = self.pending.commit(self.svc, &self.who);
         let answered_any = !answered.is_empty();
         for (reply, receipt, name, bytes, started) in answered {
             let result = match reply {
                 Ok(entry) => {
                     let receipt = receipt
-                        .then(|| self.svc.receipt_or_log(&self.who, &entry))
+                        .then(|| self.svc.receipt_or_log(&self.who, &entry, at))
                         .flatten();
                     self.reply(&protocol::PutReply {
                         ok: true,

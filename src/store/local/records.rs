@@ -28,16 +28,37 @@ impl Store {
 
     /// Writes the record `key` of `kind`, replacing it atomically and durably.
     pub fn record_put(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        self.write_record(kind, key, bytes, true)
+    }
+
+    /// Writes the record `key` of `kind` atomically, without waiting for the disk: it is
+    /// durable after the next sync of the file system (a batch commit's `syncfs`) or the
+    /// kernel's writeback; a crash before may lose it (or leave it empty).
+    pub fn record_put_lazy(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        self.write_record(kind, key, bytes, false)
+    }
+
+    /// A temporary file (fsynced if `durable`), renamed over the record (and the folder
+    /// fsynced if `durable`).
+    fn write_record(&self, kind: Kind, key: &str, bytes: &[u8], durable: bool) -> Result<()> {
         check_key(key)?;
         let dir = self.records_dir(kind)?;
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let temp = dir.join(format!(".{key}.{}.{n}.tmp", self.inner.pid));
         let path = dir.join(key);
         let fail = |e: io::Error| Error::io(format!("cannot write {}", path.display()), &e);
-        crate::fsutil::write_private_new(&temp, bytes).map_err(fail)?;
+        let written = if durable {
+            crate::fsutil::write_private_new(&temp, bytes)
+        } else {
+            write_new(&temp, bytes)
+        };
+        written.map_err(fail)?;
         if let Err(e) = fs::rename(&temp, &path) {
             let _ = fs::remove_file(&temp);
             return Err(fail(e));
+        }
+        if !durable {
+            return Ok(());
         }
         fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(fail)
     }
@@ -80,6 +101,22 @@ impl Store {
             Err(e) => Err(Error::io(format!("cannot remove {}", path.display()), &e)),
         }
     }
+}
+
+/// Writes `bytes` to the new owner-only file `temp` (removed if that fails), not synced.
+fn write_new(temp: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(temp)
+        .and_then(|mut f| f.write_all(bytes));
+    if written.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    written
 }
 
 #[cfg(test)]

@@ -29,6 +29,11 @@ impl Store {
             .map_err(|e| self.error("writing a record", e))
     }
 
+    /// [`Store::record_put`]: an object's PUT is durable once acknowledged.
+    pub fn record_put_lazy(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        self.record_put(kind, key, bytes)
+    }
+
     /// The record `key` of `kind`, if there is one.
     pub fn record_get(&self, kind: Kind, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.record_path(kind, key)?;
