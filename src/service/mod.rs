@@ -16,6 +16,7 @@ pub mod policy;
 mod receipts;
 pub mod reload;
 mod room;
+mod shares;
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -31,7 +32,8 @@ use crate::store::{Entry, Kind, Store};
 pub use guess::Guesses;
 pub use limits::Limit;
 pub use log::Logger;
-pub use policy::{Policy, Principal, Right};
+pub use policy::{Link, Policy, Principal, Right};
+pub use shares::ShareAsk;
 
 /// The state every connection of one server shares.
 pub struct Service {

@@ -2,7 +2,7 @@
 //! file with ranges and conditions ([`get`]), PUT through the same verified, atomic upload
 //! path as `nf put` ([`put`]), DELETE ([`delete`]), folder pages as HTML, the JSON of
 //! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), and the token as Bearer or Basic
-//! credentials ([`auth`]). The request head is parsed with httparse ([`head`]); the URL
+//! credentials ([`auth`]), and share links' `/s/ID` ([`share`]). The request head is parsed with httparse ([`head`]); the URL
 //! becomes a name in one place ([`target`]); responses are written by [`response`].
 //!
 //! A [`Session`] runs on a worker like a native one: the front door hands it a connection with
@@ -23,6 +23,7 @@ mod mime;
 mod page;
 mod put;
 mod response;
+mod share;
 mod tar;
 mod target;
 
@@ -247,6 +248,9 @@ impl<'a> Session<'a> {
                     Error::new(ErrorKind::Protocol, "`*` is a target for OPTIONS only"),
                 ),
             };
+        }
+        if let Some(rest) = share::rest(&head.target) {
+            return self.share(head, rest);
         }
         let target = match target::parse(self.svc, &head.target) {
             Ok(t) => t,

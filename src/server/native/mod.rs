@@ -1,6 +1,6 @@
 //! The native protocol on the server, after the handshake (which the accept loop answers,
 //! see [`hello`]): a [`Session`] serves the requests that are in hand, one file per operation
-//! ([`put`], [`get`], [`stat`], [`list`], [`rm`], [`mkdir`], [`mv`]), each returning a
+//! ([`put`], [`get`], [`stat`], [`list`], [`rm`], [`mkdir`], [`mv`], [`share`]), each returning a
 //! [`Handled`] for its log line; verified uploads wait in [`batch`] to be committed together. Every request gets
 //! exactly one reply, in order. When no complete request line is buffered, the session hands
 //! its connection back to the accept loop ([`Next::Park`]): a connection waiting for its
@@ -14,6 +14,7 @@ mod mkdir;
 mod mv;
 mod put;
 mod rm;
+mod share;
 mod stat;
 
 use std::io::{self, BufRead, Read, Write};
@@ -175,6 +176,14 @@ impl<'a> Session<'a> {
                 Request::Rm { name, recursive } => self.rm(name, recursive),
                 Request::Mkdir { name } => self.mkdir(name),
                 Request::Mv { from, to, force } => self.mv(from, to, force),
+                Request::Share {
+                    path,
+                    upload,
+                    expires_secs,
+                    max_uses,
+                } => self.share(path, (upload, expires_secs, max_uses)),
+                Request::Shares => self.shares(),
+                Request::Unshare { id } => self.unshare(id),
                 Request::Hello { .. } => {
                     let err = Error::new(ErrorKind::Protocol, "hello was already received");
                     Handled::new(None, 0, self.reply_error(err)).closing()
