@@ -180,6 +180,8 @@ pub struct Client {
     pub server: String,
     /// The largest file the server accepts, if it said.
     pub max_file_size: Option<u64>,
+    /// What the share link this connection acts as shares (from the hello's reply).
+    pub link: Option<protocol::LinkReply>,
     /// Where the hello's reply is: not read yet, read and fine, or an error every later reply
     /// repeats (the server closes the connection after refusing a hello).
     hello: Hello,
@@ -359,6 +361,7 @@ impl Client {
             addr: target.addr.clone(),
             server: String::new(),
             max_file_size: None,
+            link: None,
             hello: Hello::Done,
             on_wait: None,
             target: target.clone(),
@@ -459,6 +462,7 @@ impl Client {
             token: self.target.token.clone(),
             user: self.target.login.as_ref().map(|l| l.user.clone()),
             secret: self.target.login.as_ref().map(|l| l.secret.clone()),
+            link: self.target.link.clone(),
             notices: true,
         };
         let queued = self
@@ -537,6 +541,7 @@ impl Client {
         }
         self.server = reply.server;
         self.max_file_size = reply.max_file_size;
+        self.link = reply.link;
         Ok(())
     }
 

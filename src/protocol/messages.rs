@@ -19,6 +19,10 @@ pub enum Request {
         user: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret: Option<String>,
+        /// The ID of a share link: the connection acts as the link (no token or login needed),
+        /// and the reply says what it shares ([`HelloReply::link`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
         /// The client understands a [`Notice`] line before a reply (a server that does not
         /// know the field ignores it, and an old client never gets one).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -264,6 +268,18 @@ pub struct HelloReply {
     /// The largest file this server accepts, so clients can refuse bigger ones up front.
     #[serde(default)]
     pub max_file_size: Option<u64>,
+    /// For a hello with a share link: what it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkReply>,
+}
+
+/// What a share link a connection acts as shares: `path` (`""`: the top), whether it is a
+/// folder, and `read` or `upload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkReply {
+    pub path: String,
+    pub folder: bool,
+    pub kind: String,
 }
 
 /// The answer to a `put`, after its body and trailer: the file as committed, and the server's

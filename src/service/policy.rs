@@ -39,18 +39,22 @@ pub struct Link {
     pub root: Option<FileName>,
     /// An upload link (new files in the folder), not a read link.
     pub upload: bool,
+    /// Its path names a folder.
+    pub folder: bool,
     /// How the log line and receipts name it: `CREATOR via link ID`.
     word: String,
 }
 
 impl Link {
-    pub fn new(id: &str, creator: Principal, root: Option<FileName>, upload: bool) -> Link {
+    /// `(upload, folder)`: an upload link (else a read link), to a folder (else a file).
+    pub fn new(id: &str, creator: Principal, root: Option<FileName>, (upload, folder): (bool, bool)) -> Link {
         let word = format!("{creator} via link {id}");
         Link {
             id: id.to_string(),
             creator,
             root,
             upload,
+            folder,
             word,
         }
     }

@@ -123,7 +123,7 @@ impl Service {
             path => Some(FileName::parse(path)?),
         };
         let creator = parse_creator(&info.creator)?;
-        let link = Link::new(&info.id, creator, root, info.kind == "upload");
+        let link = Link::new(&info.id, creator, root, (info.kind == "upload", info.folder));
         Ok((info, Principal::Link(Arc::new(link))))
     }
 

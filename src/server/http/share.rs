@@ -35,6 +35,9 @@ impl Session<'_> {
         let Some(target) = below_link(self, &info, after) else {
             return self.fail(head, None, nothing_here());
         };
+        if let Err(err) = self.not_a_file(&target.path) {
+            return self.fail(head, None, err);
+        }
         let top = target.path == Path::Folder(info_root(&info)) && info.folder;
         if top && !after.starts_with('/') && !target.has("json") && !target.has("tar") {
             // The page's links and its uploads are relative to the folder: `/s/ID/`.
@@ -50,7 +53,9 @@ impl Session<'_> {
                 }
                 (self.get(head, name), true)
             }
-            (Method::Get | Method::Head, Path::Folder(_)) if upload && top => (self.upload_page(head), false),
+            (Method::Get | Method::Head, Path::Folder(_)) if upload && top && target.query.is_empty() => {
+                (self.upload_page(head), false)
+            }
             (Method::Get | Method::Head, Path::Folder(dir)) => {
                 (self.folder(head, &target, dir.as_ref()), target.has("tar"))
             }

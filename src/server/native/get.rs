@@ -36,7 +36,11 @@ impl Session<'_> {
             return Handled::new(Some(name), 0, Err(e)).closing();
         }
         match body::send(&mut self.stream, content, body) {
-            Ok(sent) => Handled::new(Some(name), sent, Ok(())),
+            Ok(sent) => {
+                // A file read through a share link is one of its uses.
+                self.svc.share_used(&self.who);
+                Handled::new(Some(name), sent, Ok(()))
+            }
             Err((sent, e)) => Handled::new(Some(name), sent, Err(e)).closing(),
         }
     }

@@ -227,6 +227,8 @@ impl<'a> Session<'a> {
         for (reply, receipt, name, bytes, started) in answered {
             let result = match reply {
                 Ok(entry) => {
+                    // A file committed through an upload link is one of its uses.
+                    self.svc.share_used(&self.who);
                     let receipt = receipt
                         .then(|| self.svc.receipt_or_log(&self.who, &entry))
                         .flatten();
