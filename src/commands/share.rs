@@ -48,7 +48,7 @@ fn make(ctx: &Context, args: &ShareArgs) -> Result<()> {
     }
     output::print(&format!("{url}\n"))?;
     if args.qr {
-        output::print(&crate::qr::terminal(&url, output::color_allowed())?)?;
+        output::print(&crate::qr::terminal(&url, colour_on_stdout())?)?;
     }
     Ok(())
 }
@@ -104,6 +104,12 @@ fn remove(ctx: &Context, links: &[String]) -> Result<()> {
         Some(kind) => Err(Error::reported(kind)),
         None => Ok(()),
     }
+}
+
+/// True when the QR code may be drawn in colour: stdout is a terminal and `NO_COLOR` unset.
+fn colour_on_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
 /// The ID in a link's URL (`…/s/ID[/…]`), or the argument as it is.

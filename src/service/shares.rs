@@ -134,6 +134,9 @@ impl Service {
         let Principal::Link(link) = who else {
             return;
         };
+        // One count at a time in this server (read, add one, write back); across servers of a
+        // bucket two counts at once may make one.
+        let _one = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
         let counted = self.get_share(&link.id).and_then(|found| match found {
             Some(mut info) => {
                 info.uses += 1;
@@ -167,6 +170,9 @@ impl Service {
         self.store.record_put(Kind::Shares, &info.id, &bytes)
     }
 }
+
+/// Serializes the counting of uses in this process.
+static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A fresh identifier: 128 random bits, base64url without padding (22 characters).
 fn new_id() -> Result<String> {

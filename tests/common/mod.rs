@@ -6,6 +6,7 @@
 
 pub mod bucket;
 pub mod relay;
+pub mod snapshot;
 pub mod stand_in;
 pub mod tap;
 

@@ -209,6 +209,10 @@ impl<'a> Session<'a> {
         if let Err(refused) = guard::check(&self.svc.settings, head, tls) {
             return self.fail_with(head, refused.status, &[], None, refused.error);
         }
+        if let Some(rest) = share::rest(&head.target) {
+            // The link is the credential: whatever else the request carries is not looked at.
+            return self.share(head, rest);
+        }
         match auth::check(self.svc, head, self.peer_ip) {
             Ok(admitted) => {
                 self.who = admitted.who;
@@ -248,9 +252,6 @@ impl<'a> Session<'a> {
                     Error::new(ErrorKind::Protocol, "`*` is a target for OPTIONS only"),
                 ),
             };
-        }
-        if let Some(rest) = share::rest(&head.target) {
-            return self.share(head, rest);
         }
         let target = match target::parse(self.svc, &head.target) {
             Ok(t) => t,

@@ -7,7 +7,7 @@
 //! the URL becomes a name below the link's path only through [`target::parse`], so `..` and
 //! encoded slashes are refused (404, as anything outside the link). A removed, expired or
 //! used-up link answers 410 with a small page saying which and since when; an unknown one
-//! 404. Uses are counted after success: files sent (and archives), uploads committed.
+//! 404. Uses: each file sent (counted as it starts to go), archive sent, upload committed.
 
 use super::head::{Head, Method};
 use super::response::{error_text, write_head, Framing};
@@ -16,6 +16,7 @@ use super::{folder, page, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::name::FileName;
 use crate::protocol::ShareInfo;
+use crate::service::Principal;
 
 /// The prefix of share links' URLs.
 pub const PREFIX: &str = "/s/";
@@ -25,6 +26,9 @@ impl Session<'_> {
     pub(super) fn share(&mut self, head: &Head, rest: &str) -> Done {
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (id, after) = rest.split_at(split);
+        // Until the link is open the request is nobody's, and a refusal never asks to log in.
+        self.who = Principal::Anonymous;
+        self.presented = true;
         let (info, who) = match self.svc.open_share(id) {
             Ok(found) => found,
             Err(err) if err.kind == ErrorKind::Gone => return self.gone(head, err),
@@ -51,7 +55,7 @@ impl Session<'_> {
                     let query = after.split_once('?').map_or(String::new(), |(_, q)| format!("?{q}"));
                     return self.redirect(head, format!("{}/{query}", href(name.leaf())));
                 }
-                (self.get(head, name), true)
+                (self.get(head, name), false)
             }
             (Method::Get | Method::Head, Path::Folder(_)) if upload && top && target.query.is_empty() => {
                 (self.upload_page(head), false)
@@ -59,14 +63,15 @@ impl Session<'_> {
             (Method::Get | Method::Head, Path::Folder(dir)) => {
                 (self.folder(head, &target, dir.as_ref()), target.has("tar"))
             }
-            (Method::Put, Path::File(name)) => (self.put(head, name), true),
+            (Method::Put, Path::File(name)) => (self.put(head, name), false),
             (Method::Options, _) => (self.options(head), false),
             _ => {
                 let why = "a share link takes GET and HEAD (and PUT of a file, for an upload link)";
                 return self.not_allowed(head, "GET, HEAD, PUT, OPTIONS", why);
             }
         };
-        if counts && head.method != Method::Head && matches!(done.status, Some(200 | 201 | 204 | 206)) {
+        // Files sent and uploads committed count where they happen (get, put); an archive here.
+        if counts && head.method != Method::Head && done.status == Some(200) {
             self.svc.share_used(&self.who);
         }
         done
