@@ -234,7 +234,7 @@ pub enum Command {
                       you share only what you may read (or write, for --upload). It ends when \
                       it expires, is used up or removed (`nf share rm`), and then answers \
                       410 Gone. `nf share ls` lists your links.",
-        after_help = "Examples:\n  nf share report.pdf --expires 7d\n  nf share photos/2024 --max-uses 10 --qr\n  nf share --upload submissions/week3 --expires 2d\n  nf share ls\n  nf share rm qK3v…",
+        after_help = "Examples:\n  nf share report.pdf --expires 7d\n  nf share photos/2024 --max-uses 10 --qr\n  nf share --upload submissions/week3 --expires 2d\n  nf share ls\n  nf share rm q7mxk2c4vbf5gh7jka3nwe6rtu",
         args_conflicts_with_subcommands = true
     )]
     Share(ShareArgs),
@@ -695,7 +695,7 @@ pub enum ShareAction {
     /// Remove share links: they answer 410 Gone from then on.
     #[command(
         long_about = "Remove share links you made, by ID or URL: from then on they answer 410 Gone.",
-        after_help = "Examples:\n  nf share rm qK3vX0bZ1mQ2c4f5Gh7JkA\n  nf share rm http://host:8889/s/qK3vX0bZ1mQ2c4f5Gh7JkA"
+        after_help = "Examples:\n  nf share rm q7mxk2c4vbf5gh7jka3nwe6rtu\n  nf share rm http://host:8889/s/q7mxk2c4vbf5gh7jka3nwe6rtu"
     )]
     Rm(ShareRmArgs),
 }

@@ -53,7 +53,7 @@ mod tests {
     fn two_rows_of_modules_make_one_line_of_half_blocks() {
         let grid = draw(|x, y| (x + y) % 2 == 0, 2, false);
         assert_eq!(grid, "      \n  ▀▄  \n      \n");
-        let code = terminal("http://127.0.0.1:8889/s/qK3vX0bZ1mQ2c4f5Gh7JkA", false).unwrap();
+        let code = terminal("http://127.0.0.1:8889/s/q7mxk2c4vbf5gh7jka3nwe6rtu", false).unwrap();
         let lines: Vec<&str> = code.lines().collect();
         // Version 4 (33 modules: 46 bytes at level M) with 2 on each side: 37 cells, 19 lines.
         assert_eq!(lines.len(), 19);

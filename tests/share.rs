@@ -39,7 +39,7 @@ fn share(s: &Server, user: Option<&str>, args: &[&str]) -> (String, String) {
         .or_else(|| url.strip_prefix(&format!("https://{}/s/", s.addr)))
         .unwrap_or_else(|| panic!("not a link of this server: {url}"))
         .to_string();
-    assert_eq!(id.len(), 22, "128 bits in base64url: {id}");
+    assert!(id.len() == 26 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7')), "128 bits in base32: {id}");
     (url, id)
 }
 
@@ -260,8 +260,8 @@ fn expired_removed_and_used_up_links_answer_410_and_a_guessed_one_404() {
     assert_fails(&out, 3, "as many as it allowed");
     assert!(!s.work.join("twice.txt").exists());
 
-    let (status, _, body) = link(&s, "AAAAAAAAAAAAAAAAAAAAAA", &[]);
-    assert_eq!((status, body.as_str()), (404, "no share link \"AAAAAAAAAAAAAAAAAAAAAA\"\n"));
+    let (status, _, body) = link(&s, "aaaaaaaaaaaaaaaaaaaaaaaaaa", &[]);
+    assert_eq!((status, body.as_str()), (404, "no share link \"aaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"));
 
     let out = nf_as(&s, None, &["share", "ls", "--json"]);
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();

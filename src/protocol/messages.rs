@@ -338,7 +338,7 @@ pub struct MvReply {
 /// as `share`, `shares` and `unshare` answer it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareInfo {
-    /// 128 random bits, base64url without padding: the `ID` of `/s/ID`.
+    /// 128 random bits, lower-case base32 without padding (26 characters): the `ID` of `/s/ID`.
     pub id: String,
     /// The file or folder shared (`""`: the top).
     pub path: String,

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use base64::Engine;
-
 use crate::error::{Error, ErrorKind, Result};
 use crate::human::rfc3339;
 use crate::name::{quote, FileName};
@@ -174,10 +172,29 @@ impl Service {
 /// Serializes the counting of uses in this process.
 static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A fresh identifier: 128 random bits, base64url without padding (22 characters).
+/// A fresh identifier: 128 random bits in lower-case base32 without padding (26 characters
+/// of `a-z2-7`: safe in a URL, as a file name, and as an argument, which never starts with `-`).
 fn new_id() -> Result<String> {
-    let bytes = super::password::random(16)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(base32(&super::password::random(16)?))
+}
+
+/// RFC 4648 base32, lower case, without padding.
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut acc, mut bits) = (0u32, 0);
+    for &b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize] as char);
+    }
+    out
 }
 
 /// How a link's record names its creator.
@@ -242,6 +259,15 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
+    /// The test vectors of RFC 4648, section 10 (lower case, without padding).
+    #[test]
+    fn base32_is_rfc_4648() {
+        let vectors = [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")];
+        for (plain, coded) in vectors {
+            assert_eq!(base32(plain.as_bytes()), coded, "{plain}");
+        }
+    }
+
     #[test]
     fn a_link_lives_removed_and_counts_its_uses() {
         let (svc, dir) = super::super::for_tests(Config::defaults());
@@ -253,7 +279,7 @@ mod tests {
             ..ShareAsk::default()
         };
         let made = svc.share(&who, Some(&pubdir), ask).unwrap();
-        assert_eq!((made.id.len(), made.folder, made.state.as_str()), (22, true, "active"));
+        assert_eq!((made.id.len(), made.folder, made.state.as_str()), (26, true, "active"));
         let (_, link) = svc.open_share(&made.id).unwrap();
         assert_eq!(link.as_str(), format!("token via link {}", made.id));
         svc.share_used(&link);
@@ -263,7 +289,7 @@ mod tests {
         assert!(svc.shares(&Principal::Anonymous).unwrap().is_empty());
         assert_eq!(svc.unshare(&Principal::Anonymous, &made.id).unwrap_err().kind, ErrorKind::NotFound);
         assert_eq!(svc.unshare(&who, &made.id).unwrap().state, "removed");
-        assert_eq!(svc.open_share("AAAAAAAAAAAAAAAAAAAAAA").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(svc.open_share("aaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap_err().kind, ErrorKind::NotFound);
         assert_eq!(svc.open_share("../x").unwrap_err().kind, ErrorKind::NotFound);
     }
 }
