@@ -59,6 +59,10 @@ mod tests {
         assert_eq!(lines.len(), 19);
         assert!(lines.iter().all(|l| l.chars().count() == 37));
         // The finder pattern's top edge: 7 dark modules from the quiet zone on.
-        assert!(lines[1].chars().skip(2).take(7).all(|c| c == '█' || c == '▀'), "{}", lines[1]);
+        assert!(
+            lines[1].chars().skip(2).take(7).all(|c| c == '█' || c == '▀'),
+            "{}",
+            lines[1]
+        );
     }
 }

@@ -39,7 +39,10 @@ fn share(s: &Server, user: Option<&str>, args: &[&str]) -> (String, String) {
         .or_else(|| url.strip_prefix(&format!("https://{}/s/", s.addr)))
         .unwrap_or_else(|| panic!("not a link of this server: {url}"))
         .to_string();
-    assert!(id.len() == 26 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7')), "128 bits in base32: {id}");
+    assert!(
+        id.len() == 26 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7')),
+        "128 bits in base32: {id}"
+    );
     (url, id)
 }
 
@@ -58,7 +61,11 @@ fn link_bytes(s: &Server, rest: &str) -> (u16, Vec<u8>) {
         .expect("curl");
     let mut body = out.stdout;
     let at = body.iter().rposition(|&b| b == b'\n').unwrap();
-    let status = String::from_utf8(body.split_off(at)).unwrap().trim().parse().unwrap();
+    let status = String::from_utf8(body.split_off(at))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     (status, body)
 }
 
@@ -82,12 +89,18 @@ fn write_rules(file: &std::path::Path, alice_reads: bool) {
     for user in ["alice", "bob", "eve"] {
         text.push_str(&format!("[users.{user}]\npassword = {hash:?}\n\n"));
     }
-    let mut rules = vec![("alice", "/drop", "\"write\""), ("bob", "/pub", "\"list\""), ("bob", "/drop", "\"list\", \"read\"")];
+    let mut rules = vec![
+        ("alice", "/drop", "\"write\""),
+        ("bob", "/pub", "\"list\""),
+        ("bob", "/drop", "\"list\", \"read\""),
+    ];
     if alice_reads {
         rules.push(("alice", "/pub", "\"list\", \"read\""));
     }
     for (who, path, rights) in rules {
-        text.push_str(&format!("[[allow]]\nwho = [\"{who}\"]\npath = \"{path}\"\nrights = [{rights}]\n\n"));
+        text.push_str(&format!(
+            "[[allow]]\nwho = [\"{who}\"]\npath = \"{path}\"\nrights = [{rights}]\n\n"
+        ));
     }
     let next = file.with_extension("next");
     std::fs::write(&next, text).unwrap();
@@ -115,11 +128,18 @@ fn a_read_link_serves_its_file_byte_for_byte_to_curl_and_to_nf_get() {
     let (status, fields, _) = link(&s, &id, &["-r", "10-19"]);
     assert_eq!(status, 206);
     assert_eq!(field(&fields, "content-range"), Some("bytes 10-19/300000"));
-    assert_eq!(field(&fields, "etag"), Some(format!("\"{}\"", blake3_hex(&data)).as_str()));
+    assert_eq!(
+        field(&fields, "etag"),
+        Some(format!("\"{}\"", blake3_hex(&data)).as_str())
+    );
 
     let out = nf_as(&s, None, &["get", &url, "-o", "copy.bin"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_same(&std::fs::read(s.work.join("copy.bin")).unwrap(), &data, "the file by nf get URL");
+    assert_same(
+        &std::fs::read(s.work.join("copy.bin")).unwrap(),
+        &data,
+        "the file by nf get URL",
+    );
 
     // Three files sent (the range counts too): the creator sees the uses.
     let out = nf_as(&s, None, &["share", "ls", "--json"]);
@@ -157,9 +177,15 @@ fn a_folder_link_serves_its_page_json_tar_and_the_files_inside() {
         .args(["-c", &format!("curl -sS 'http://{}/s/{id}?tar' | tar -t", s.addr)])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&tar.stdout), "pub/\npub/a.txt\npub/sub/\npub/sub/b.txt\n");
+    assert_eq!(
+        String::from_utf8_lossy(&tar.stdout),
+        "pub/\npub/a.txt\npub/sub/\npub/sub/b.txt\n"
+    );
 
-    assert_eq!(link_bytes(&s, &format!("{id}/sub/b.txt")), (200, b"PUB-SUB-B".to_vec()));
+    assert_eq!(
+        link_bytes(&s, &format!("{id}/sub/b.txt")),
+        (200, b"PUB-SUB-B".to_vec())
+    );
     // A folder inside without its final `/`: sent there, relative to where it is.
     let (status, fields, _) = link(&s, &format!("{id}/sub"), &[]);
     assert_eq!((status, field(&fields, "location")), (301, Some("sub/")));
@@ -183,7 +209,11 @@ fn an_upload_link_takes_new_files_by_curl_and_nf_put_and_nothing_else() {
     assert!(!page.contains("old.txt"), "{page}");
 
     let essay = s.file("essay.txt", b"MY ESSAY");
-    let (status, _, _) = link(&s, &format!("{id}/essay.txt"), &["-H", "Expect:", "-T", essay.to_str().unwrap()]);
+    let (status, _, _) = link(
+        &s,
+        &format!("{id}/essay.txt"),
+        &["-H", "Expect:", "-T", essay.to_str().unwrap()],
+    );
     assert_eq!(status, 201);
     assert_eq!(s.read_stored("drop/essay.txt"), b"MY ESSAY");
     s.file("second.txt", b"SECOND");
@@ -206,7 +236,11 @@ fn an_upload_link_takes_new_files_by_curl_and_nf_put_and_nothing_else() {
     let statuses: Vec<u16> = refusals.iter().map(|r| r.0).collect();
     assert_eq!(statuses, [403, 403, 403, 403, 403, 405], "{refusals:?}");
     assert!(refusals[0].2.contains("read is not allowed"), "{}", refusals[0].2);
-    assert!(refusals[4].2.contains("overwrite is not allowed"), "{}", refusals[4].2);
+    assert!(
+        refusals[4].2.contains("overwrite is not allowed"),
+        "{}",
+        refusals[4].2
+    );
     let out = nf_as(&s, None, &["get", &format!("{url}/old.txt"), "-o", "got.txt"]);
     assert_fails(&out, 7, "read is not allowed");
     assert!(!s.work.join("got.txt").exists());
@@ -214,7 +248,10 @@ fn an_upload_link_takes_new_files_by_curl_and_nf_put_and_nothing_else() {
 
     let out = nf_as(&s, None, &["share", "ls", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((listed[0]["kind"].as_str(), listed[0]["uses"].as_u64()), (Some("upload"), Some(2)));
+    assert_eq!(
+        (listed[0]["kind"].as_str(), listed[0]["uses"].as_u64()),
+        (Some("upload"), Some(2))
+    );
 }
 
 /// Polls `/s/ID` until it answers 410 (bounded), and returns its text body.
@@ -255,19 +292,30 @@ fn expired_removed_and_used_up_links_answer_410_and_a_guessed_one_404() {
     let out = nf_as(&s, None, &["get", &once_url, "-o", "once.txt"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (status, _, body) = link(&s, &once, &[]);
-    assert_eq!((status, body.as_str()), (410, "this link was used 1 times, as many as it allowed\n"));
+    assert_eq!(
+        (status, body.as_str()),
+        (410, "this link was used 1 times, as many as it allowed\n")
+    );
     let out = nf_as(&s, None, &["get", &once_url, "-o", "twice.txt"]);
     assert_fails(&out, 3, "as many as it allowed");
     assert!(!s.work.join("twice.txt").exists());
 
     let (status, _, body) = link(&s, "aaaaaaaaaaaaaaaaaaaaaaaaaa", &[]);
-    assert_eq!((status, body.as_str()), (404, "no share link \"aaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"));
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "no share link \"aaaaaaaaaaaaaaaaaaaaaaaaaa\"\n")
+    );
 
     let out = nf_as(&s, None, &["share", "ls", "--json"]);
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut states: Vec<(String, String)> = listed
         .iter()
-        .map(|l| (l["id"].as_str().unwrap().to_string(), l["state"].as_str().unwrap().to_string()))
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["state"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     states.sort();
     let mut expected = vec![
@@ -300,7 +348,10 @@ fn a_link_does_not_reach_outside_its_path() {
         assert_eq!(status, 404, "{rest}: {body}");
         assert_eq!(body, "no such file or folder in this share link\n", "{rest}");
     }
-    assert_eq!(link_bytes(&s, &format!("{folder}/b.txt")), (200, b"PUB-SUB-B".to_vec()));
+    assert_eq!(
+        link_bytes(&s, &format!("{folder}/b.txt")),
+        (200, b"PUB-SUB-B".to_vec())
+    );
 }
 
 #[test]
@@ -326,7 +377,11 @@ fn only_what_a_user_may_read_or_write_can_be_shared_and_a_link_acts_as_itself() 
     assert_eq!((status, body.as_str()), (200, "PUB-A"));
     let (status, _, body) = link(&s, &read, &["-u", &format!("bob:{PASSWORD}")]);
     assert_eq!((status, body.as_str()), (200, "PUB-A"));
-    let (status, _, _) = link(&s, &format!("{drop}/old.txt"), &["-u", &format!("bob:{PASSWORD}")]);
+    let (status, _, _) = link(
+        &s,
+        &format!("{drop}/old.txt"),
+        &["-u", &format!("bob:{PASSWORD}")],
+    );
     assert_eq!(status, 403);
     // alice's links are hers: bob neither lists nor removes them.
     let out = nf_as(&s, Some("bob"), &["share", "ls", "--json"]);
@@ -342,7 +397,9 @@ fn a_link_stops_working_when_its_creator_loses_the_right() {
     let (_, id) = share(&s, Some("alice"), &["pub"]);
     assert_eq!(link_bytes(&s, &format!("{id}/a.txt")), (200, b"PUB-A".to_vec()));
     write_rules(&file, false);
-    s.log_line_within(Duration::from_secs(60), |l| l.contains("reloaded: 3 users, 3 rules"));
+    s.log_line_within(Duration::from_secs(60), |l| {
+        l.contains("reloaded: 3 users, 3 rules")
+    });
     let (status, _, body) = link(&s, &format!("{id}/a.txt"), &[]);
     assert_eq!((status, body.as_str()), (404, "no file named \"pub/a.txt\"\n"));
     let (status, _, _) = link(&s, &format!("{id}/?json"), &[]);
@@ -391,5 +448,7 @@ fn the_qr_code_of_a_link_is_drawn_below_its_url() {
     // Not a terminal: plain half blocks, every line as wide as the code is high, halved.
     let width = code[0].chars().count();
     assert_eq!(code.len(), width.div_ceil(2), "{text}");
-    assert!(code.iter().all(|l| l.chars().count() == width && l.chars().all(|c| " ▀▄█".contains(c))));
+    assert!(code
+        .iter()
+        .all(|l| l.chars().count() == width && l.chars().all(|c| " ▀▄█".contains(c))));
 }

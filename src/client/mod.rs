@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::protocol::{
-    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Notice, Request, RmReply, ShareReply,
-    SharesReply, StatReply,
+    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Notice, Request, RmReply,
+    ShareReply, SharesReply, StatReply,
 };
 use crate::transport::Stream;
 
@@ -852,7 +852,12 @@ impl Client {
     /// Makes a share link to `path` (none: the top); the server's `public_url`, if any, comes
     /// with it.
     /// `until`: (seconds it lasts, uses it allows), each if limited.
-    pub fn share(&mut self, path: Option<&FileName>, upload: bool, until: (Option<u64>, Option<u64>)) -> Result<ShareReply> {
+    pub fn share(
+        &mut self,
+        path: Option<&FileName>,
+        upload: bool,
+        until: (Option<u64>, Option<u64>),
+    ) -> Result<ShareReply> {
         self.ask_reply(&Request::Share {
             path: path.map(|p| p.to_string()),
             upload,

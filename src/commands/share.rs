@@ -39,7 +39,11 @@ fn make(ctx: &Context, args: &ShareArgs) -> Result<()> {
     };
     let expires = args.expires.as_deref().map(parse_span).transpose()?;
     let mut client = ctx.connect()?;
-    let reply = client.share(path.as_ref(), args.upload, (expires.map(|d| d.as_secs()), args.max_uses))?;
+    let reply = client.share(
+        path.as_ref(),
+        args.upload,
+        (expires.map(|d| d.as_secs()), args.max_uses),
+    )?;
     let url = url_of(&client, reply.public_url.as_deref(), &reply.share.id);
     if args.json {
         let mut shown = serde_json::to_value(&reply.share).expect("a share serializes");
@@ -71,8 +75,14 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     }
     let mut text = String::from("ID\tURL\tPATH\tKIND\tEXPIRES\tUSES\tSTATE\n");
     for s in &reply.shares {
-        let uses = s.max_uses.map_or(s.uses.to_string(), |max| format!("{}/{max}", s.uses));
-        let path = format!("/{}{}", s.path, if s.folder && !s.path.is_empty() { "/" } else { "" });
+        let uses = s
+            .max_uses
+            .map_or(s.uses.to_string(), |max| format!("{}/{max}", s.uses));
+        let path = format!(
+            "/{}{}",
+            s.path,
+            if s.folder && !s.path.is_empty() { "/" } else { "" }
+        );
         text.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{uses}\t{}\n",
             s.id,
@@ -162,7 +172,9 @@ pub fn link_url(raw: &str) -> Option<Result<LinkUrl>> {
     let below = match below.trim_end_matches('/') {
         "" => Ok(None),
         rel => {
-            let decoded = percent_encoding::percent_decode_str(rel).decode_utf8_lossy().into_owned();
+            let decoded = percent_encoding::percent_decode_str(rel)
+                .decode_utf8_lossy()
+                .into_owned();
             FileName::parse(&decoded).map(Some)
         }
     };
@@ -243,13 +255,18 @@ mod tests {
 
     #[test]
     fn link_urls_name_their_server_id_and_path() {
-        let url = link_url("https://files.example.org/s/AbC_-1/sub/a%20b.txt?x#y").unwrap().unwrap();
+        let url = link_url("https://files.example.org/s/AbC_-1/sub/a%20b.txt?x#y")
+            .unwrap()
+            .unwrap();
         assert_eq!(url.addr, "files.example.org:443");
         assert!(url.tls);
         assert_eq!(url.id, "AbC_-1");
         assert_eq!(url.below.unwrap().as_str(), "sub/a b.txt");
         let url = link_url("http://127.0.0.1:8889/s/Xy").unwrap().unwrap();
-        assert_eq!((url.addr.as_str(), url.tls, url.below), ("127.0.0.1:8889", false, None));
+        assert_eq!(
+            (url.addr.as_str(), url.tls, url.below),
+            ("127.0.0.1:8889", false, None)
+        );
         assert!(link_url("report.pdf").is_none());
         assert!(link_url("http://host/files/x").is_none());
         assert!(link_url("http://host:1/s/Xy/../etc").unwrap().is_err());

@@ -32,7 +32,10 @@ impl Service {
     /// file, or `list` and `read` on a folder; an upload link needs `write` on a folder.
     pub fn share(&self, who: &Principal, path: Option<&FileName>, ask: ShareAsk) -> Result<ShareInfo> {
         if matches!(who, Principal::Link(_)) {
-            return Err(Error::new(ErrorKind::Forbidden, "a share link cannot make share links"));
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                "a share link cannot make share links",
+            ));
         }
         let right = if ask.upload { Right::Write } else { Right::Read };
         self.allowed(who, right, path)?;
@@ -41,7 +44,12 @@ impl Service {
             Some(name) => match self.store.stat(name)?.0 {
                 Some(entry) => entry.is_dir(),
                 None if ask.upload => false,
-                None => return Err(Error::new(ErrorKind::NotFound, format!("no file named {}", quote(name.as_str())))),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("no file named {}", quote(name.as_str())),
+                    ))
+                }
             },
         };
         if ask.upload && !folder {
@@ -143,7 +151,8 @@ impl Service {
             None => Ok(()),
         });
         if let Err(err) = counted {
-            self.log.line(&format!("share {}: use not counted: {}", link.id, err.message));
+            self.log
+                .line(&format!("share {}: use not counted: {}", link.id, err.message));
         }
     }
 
@@ -211,7 +220,10 @@ fn parse_creator(word: &str) -> Result<Principal> {
         "anonymous" => Ok(Principal::Anonymous),
         _ => match word.strip_prefix("user:") {
             Some(name) => Ok(Principal::User(name.into())),
-            None => Err(Error::new(ErrorKind::Other, format!("a share's creator is unreadable: {word:?}"))),
+            None => Err(Error::new(
+                ErrorKind::Other,
+                format!("a share's creator is unreadable: {word:?}"),
+            )),
         },
     }
 }
@@ -262,7 +274,15 @@ mod tests {
     /// The test vectors of RFC 4648, section 10 (lower case, without padding).
     #[test]
     fn base32_is_rfc_4648() {
-        let vectors = [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")];
+        let vectors = [
+            ("", ""),
+            ("f", "my"),
+            ("fo", "mzxq"),
+            ("foo", "mzxw6"),
+            ("foob", "mzxw6yq"),
+            ("fooba", "mzxw6ytb"),
+            ("foobar", "mzxw6ytboi"),
+        ];
         for (plain, coded) in vectors {
             assert_eq!(base32(plain.as_bytes()), coded, "{plain}");
         }
@@ -279,7 +299,10 @@ mod tests {
             ..ShareAsk::default()
         };
         let made = svc.share(&who, Some(&pubdir), ask).unwrap();
-        assert_eq!((made.id.len(), made.folder, made.state.as_str()), (26, true, "active"));
+        assert_eq!(
+            (made.id.len(), made.folder, made.state.as_str()),
+            (26, true, "active")
+        );
         let (_, link) = svc.open_share(&made.id).unwrap();
         assert_eq!(link.as_str(), format!("token via link {}", made.id));
         svc.share_used(&link);
@@ -287,9 +310,15 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Gone, "{}", err.message);
         assert_eq!(svc.shares(&who).unwrap()[0].state, "used up");
         assert!(svc.shares(&Principal::Anonymous).unwrap().is_empty());
-        assert_eq!(svc.unshare(&Principal::Anonymous, &made.id).unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(
+            svc.unshare(&Principal::Anonymous, &made.id).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
         assert_eq!(svc.unshare(&who, &made.id).unwrap().state, "removed");
-        assert_eq!(svc.open_share("aaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(
+            svc.open_share("aaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap_err().kind,
+            ErrorKind::NotFound
+        );
         assert_eq!(svc.open_share("../x").unwrap_err().kind, ErrorKind::NotFound);
     }
 }

@@ -91,7 +91,14 @@ impl Session<'_> {
 
     /// Sends a whole page (`media`: HTML, with the page's security fields, or JSON) with
     /// `status`; the folder's listing and a share link's pages go out here.
-    pub(super) fn send_page(&mut self, head: &Head, status: u16, media: &str, text: &[u8], shown: Option<String>) -> Done {
+    pub(super) fn send_page(
+        &mut self,
+        head: &Head,
+        status: u16,
+        media: &str,
+        text: &[u8],
+        shown: Option<String>,
+    ) -> Done {
         let mut fields = vec![
             ("Content-Type", media.to_string()),
             ("Cache-Control", "no-cache".to_string()),

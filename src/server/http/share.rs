@@ -52,7 +52,9 @@ impl Session<'_> {
         let (done, counts) = match (&head.method, &target.path) {
             (Method::Get | Method::Head, Path::File(name)) => {
                 if info.folder && self.svc.is_folder(&self.who, name) {
-                    let query = after.split_once('?').map_or(String::new(), |(_, q)| format!("?{q}"));
+                    let query = after
+                        .split_once('?')
+                        .map_or(String::new(), |(_, q)| format!("?{q}"));
                     return self.redirect(head, format!("{}/{query}", href(name.leaf())));
                 }
                 (self.get(head, name), false)
@@ -94,7 +96,10 @@ impl Session<'_> {
         let json = head.target.contains("?json") || folder::wants_json(head);
         let browser = head.elements("accept").any(|e| e.contains("text/html"));
         let (media, text) = if json {
-            ("application/json", serde_json::to_string(&crate::protocol::ErrorReply::of(&err)).expect("serializes") + "\n")
+            (
+                "application/json",
+                serde_json::to_string(&crate::protocol::ErrorReply::of(&err)).expect("serializes") + "\n",
+            )
         } else if browser {
             ("text/html; charset=utf-8", gone_page(&err.message))
         } else {
@@ -148,7 +153,10 @@ fn nothing_here() -> Error {
 
 /// The page a browser gets for a link that no longer works.
 fn gone_page(why: &str) -> String {
-    let why = why.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let why = why
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>Link no longer available</title></head>\n<body>\n\

@@ -149,7 +149,10 @@ pub fn link_refused(error: Error) -> Refused {
 pub fn reply(svc: &Service, who: &Principal) -> HelloReply {
     let link = match who {
         Principal::Link(link) => Some(LinkReply {
-            path: link.root.as_ref().map_or(String::new(), |r| r.as_str().to_string()),
+            path: link
+                .root
+                .as_ref()
+                .map_or(String::new(), |r| r.as_str().to_string()),
             folder: link.folder,
             kind: if link.upload { "upload" } else { "read" }.to_string(),
         }),

@@ -18,7 +18,9 @@ impl Session<'_> {
         };
         let made = match path.as_deref() {
             None | Some("") => self.svc.share(&self.who, None, ask),
-            Some(raw) => self.name(raw).and_then(|n| self.svc.share(&self.who, Some(&n), ask)),
+            Some(raw) => self
+                .name(raw)
+                .and_then(|n| self.svc.share(&self.who, Some(&n), ask)),
         };
         let result = self.reply_share(made);
         Handled::new(path, 0, result)
