@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::tree::*;
+use common::snapshot::{assert_unchanged, place, tree, Tree};
 use common::*;
 
 /// A `--read-only` server (default settings otherwise) holding `keep.txt` and `d/in.txt`.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use common::tree::*;
+use common::snapshot::*;
 use common::*;
 
 /// `curl -X METHOD` of `path` with the request fields `fields`: the status and the body.

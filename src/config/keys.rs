@@ -520,6 +520,17 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.allowed_hosts = split_list(&v.text()).map(str::to_string).collect(),
     },
     Key {
+        name: "public_url",
+        kind: Kind::Text(check_public_url),
+        doc: "Where clients reach this server, as share links start: `nf share` prints\n\
+              PUBLIC_URL/s/ID (\"https://files.example.org\"). Empty: the address the client used.",
+        default: Initial::Text(""),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Text(c.public_url.clone().unwrap_or_default()),
+        set: |c, v| c.public_url = Some(v.text()).filter(|t| !t.is_empty()),
+    },
+    Key {
         name: "compat_allow_without_token",
         kind: Kind::Bool,
         doc: "With a token set, the old text dialects (which cannot send one) are refused;\n\
@@ -1153,5 +1164,19 @@ mod tests {
             "\"~/.local/share/nf/files\""
         );
         assert_eq!(key("compat").unwrap().documented_default(), "true");
+    }
+}
+
+/// A `public_url`: empty, or `http://` or `https://` and a host, without a query or fragment
+/// (a final `/` is dropped).
+fn check_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        _ if url.is_empty() => Ok(String::new()),
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(url.to_string()),
+        _ => Err("an http:// or https:// URL such as \"https://files.example.org\"".to_string()),
     }
 }

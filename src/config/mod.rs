@@ -100,6 +100,8 @@ pub struct Config {
     pub require_tls: bool,
     /// `allowed_hosts`: names HTTP requests may give as their Host, in lower case.
     pub allowed_hosts: Vec<String>,
+    /// `public_url`: the start of share links' URLs (`https://files.example.org`).
+    pub public_url: Option<String>,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
     pub compat: bool,

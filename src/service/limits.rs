@@ -96,6 +96,10 @@ fn shown(path: Option<&FileName>) -> String {
 impl Service {
     /// The most bytes an upload of `name` by `who` may hold.
     pub fn upload_limit(&self, who: &Principal, name: &FileName) -> Result<Limit> {
+        if let Principal::Link(link) = who {
+            // An upload link's files count as its creator's.
+            return self.upload_limit(&link.creator, name);
+        }
         let max = self.settings.max_file_size;
         let mut limit = Limit {
             bytes: max,

@@ -19,6 +19,7 @@ mod receipts;
 pub mod reload;
 mod room;
 pub mod uploads;
+mod shares;
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -34,9 +35,10 @@ use crate::store::{Entry, Kind, Store};
 pub use guess::Guesses;
 pub use limits::{per_file, quotas_apply, writing_rules, Limit};
 pub use log::Logger;
-pub use policy::{Policy, Principal, Right};
 pub use ops::Commit;
+pub use policy::{Link, Policy, Principal, Right};
 pub use receipt_store::Wanted;
+pub use shares::ShareAsk;
 
 /// The state every connection of one server shares.
 pub struct Service {

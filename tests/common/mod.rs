@@ -9,7 +9,6 @@ pub mod relay;
 pub mod snapshot;
 pub mod stand_in;
 pub mod tap;
-pub mod tree;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

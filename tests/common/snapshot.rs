@@ -1,5 +1,6 @@
-//! Snapshots of the store a test compares before and after a refusal: every file and folder
-//! with its content, read from the storage directory or the bucket (not through nf).
+//! Snapshots of what a server's store holds (its directory or its bucket prefix, but nf's
+//! own `.nf` entries), for tests that check a refusal changed nothing, and placing files
+//! behind nf's back.
 
 use std::collections::BTreeMap;
 use std::path::Path;

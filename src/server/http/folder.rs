@@ -89,6 +89,19 @@ impl Session<'_> {
                 page::render(&segments, &entries, &controls, sort).into_bytes(),
             )
         };
+        self.send_page(head, 200, media, &text, shown)
+    }
+
+    /// Sends a whole page (`media`: HTML, with the page's security fields, or JSON) with
+    /// `status`; the folder's listing and a share link's pages go out here.
+    pub(super) fn send_page(
+        &mut self,
+        head: &Head,
+        status: u16,
+        media: &str,
+        text: &[u8],
+        shown: Option<String>,
+    ) -> Done {
         let mut fields = vec![
             ("Content-Type", media.to_string()),
             ("Cache-Control", "no-cache".to_string()),
@@ -103,7 +116,7 @@ impl Session<'_> {
         let sent = write_head(
             &mut self.stream,
             head.minor,
-            200,
+            status,
             &fields,
             Framing::Length(text.len() as u64),
             keep,
@@ -112,26 +125,30 @@ impl Session<'_> {
             if head.method == Method::Head {
                 Ok(())
             } else {
-                std::io::Write::write_all(&mut self.stream, &text)
+                std::io::Write::write_all(&mut self.stream, text)
             }
         });
-        self.done(Some(200), shown, 0, sent, keep)
+        self.done(Some(status), shown, 0, sent, keep)
     }
 
     /// What the page of `dir` offers this request's principal, and who it is.
     fn controls(&self, dir: Option<&FileName>) -> page::Controls {
         let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
-        let who = self.svc.policy().access().map(|_| match &self.who {
-            Principal::Anonymous => page::Who::Anonymous,
-            Principal::Token => page::Who::Token,
-            Principal::User(name) => page::Who::User(name.to_string()),
+        let who = self.svc.policy().access().and_then(|_| match &self.who {
+            Principal::Anonymous => Some(page::Who::Anonymous),
+            Principal::Token => Some(page::Who::Token),
+            Principal::User(name) => Some(page::Who::User(name.to_string())),
+            // A link's page says nothing of who made it.
+            Principal::Link(_) => None,
         });
         let (write, delete) = (may(Right::Write), may(Right::Delete));
+        // A share link's page only uploads (its `/s/ID` URLs take GET, HEAD and PUT).
+        let link = matches!(self.who, Principal::Link(_));
         page::Controls {
             upload: write,
-            delete,
-            mkdir: write,
-            rename: write && delete,
+            delete: delete && !link,
+            mkdir: write && !link,
+            rename: write && delete && !link,
             who,
         }
     }
@@ -234,7 +251,7 @@ impl Session<'_> {
 const TOP_ARCHIVE: &str = "files";
 
 /// True when the client asks for JSON rather than HTML (`Accept: application/json`).
-fn wants_json(head: &Head) -> bool {
+pub(super) fn wants_json(head: &Head) -> bool {
     let accepts = |t: &str| {
         head.elements("accept").any(|e| {
             e.split(';')

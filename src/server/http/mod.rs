@@ -2,9 +2,9 @@
 //! file with ranges and conditions ([`get`]), PUT through the same verified, atomic upload
 //! path as `nf put` ([`put`]), DELETE ([`delete`]), folder pages as HTML, the JSON of
 //! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), the token as Bearer or Basic
-//! credentials ([`auth`]), and tus resumable uploads ([`tus`]). The request head is parsed with
-//! httparse ([`head`]); the URL becomes a name in one place ([`target`]); responses are written
-//! by [`response`].
+//! credentials ([`auth`]), tus resumable uploads ([`tus`]), and share links' `/s/ID`
+//! ([`share`]). The request head is parsed with httparse ([`head`]); the URL becomes a name in
+//! one place ([`target`]); responses are written by [`response`].
 //!
 //! A [`Session`] runs on a worker like a native one: the front door hands it a connection with
 //! a whole request head in hand; it serves every request in hand (pipelined ones in order,
@@ -25,6 +25,7 @@ mod mime;
 mod page;
 mod put;
 mod response;
+mod share;
 mod tar;
 mod target;
 mod tus;
@@ -210,6 +211,10 @@ impl<'a> Session<'a> {
         let tls = self.stream.transport_ref().is_tls();
         if let Err(refused) = guard::check(&self.svc.settings, head, tls) {
             return self.fail_with(head, refused.status, &[], None, refused.error);
+        }
+        if let Some(rest) = share::rest(&head.target) {
+            // The link is the credential: whatever else the request carries is not looked at.
+            return self.share(head, rest);
         }
         match auth::check(self.svc, head, self.peer_ip) {
             Ok(admitted) => {

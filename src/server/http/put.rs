@@ -201,6 +201,8 @@ impl Session<'_> {
                 return done;
             }
         };
+        // A file committed through an upload link is one of its uses.
+        self.svc.share_used(&self.who);
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
         match wants_receipt(head)

@@ -39,6 +39,7 @@ pub fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        410 => "Gone",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         409 => "Conflict",
@@ -68,6 +69,7 @@ pub fn reason(status: u16) -> &'static str {
 pub fn status_of(kind: ErrorKind) -> u16 {
     match kind {
         ErrorKind::NotFound => 404,
+        ErrorKind::Gone => 410,
         ErrorKind::Exists => 412,
         ErrorKind::Conflict => 409,
         ErrorKind::BadName | ErrorKind::Protocol | ErrorKind::HashMismatch | ErrorKind::Usage => 400,
