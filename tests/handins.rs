@@ -280,9 +280,17 @@ fn the_hand_ins_walk_through_in_the_readme_runs_for_a_class_of_three() {
         assert_eq!(stdout(&out), format!("{}\n", table_line(&receipt)));
         let mine = receipt_lines(&class.nf(name, &["receipts", "--json"]));
         assert_eq!(mine.len(), 1);
-        assert_eq!(stated(&mine[0]), stated(&receipt), "the recorded upload is the receipt's");
+        assert_eq!(
+            stated(&mine[0]),
+            stated(&receipt),
+            "the recorded upload is the receipt's"
+        );
         let out = class.nf(name, &["ls", &format!("submissions/{name}")]);
-        assert_fails(&out, 7, &format!("{name} has no list right on \"submissions/{name}\""));
+        assert_fails(
+            &out,
+            7,
+            &format!("{name} has no list right on \"submissions/{name}\""),
+        );
 
         let out = class.readme(name, &student[2]);
         assert_ok(&out, "nf receipt verify");
@@ -335,7 +343,11 @@ fn the_hand_ins_walk_through_in_the_readme_runs_for_a_class_of_three() {
     std::fs::write(class.home("alice").join("essay-v2.pdf"), b"too late").unwrap();
     let late = readme_commands("late");
     let out = class.readme("alice", &late[0]);
-    let said = readme_block("late").lines().nth(1).unwrap().replace(README_UNTIL, &passed);
+    let said = readme_block("late")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace(README_UNTIL, &passed);
     assert_fails(&out, 7, said.strip_prefix("nf: error: ").unwrap());
     assert!(stderr(&out).contains(&said), "{}", stderr(&out));
     let out = class.nf("teacher", &["ls", "-r", "--json", "submissions"]);
@@ -447,11 +459,17 @@ fn uploads_by_native_put_http_put_and_the_classroom_dialect_are_recorded() {
     assert_eq!(stdout(&out), format!("{}\n", table.join("\n")));
     // A path narrows it; --who and --since too.
     let only_b = receipt_lines(&s.nf(&["receipts", "b.txt", "--json"]));
-    assert_eq!(only_b.iter().map(stated).collect::<Vec<_>>(), [stated(&receipts[1])]);
+    assert_eq!(
+        only_b.iter().map(stated).collect::<Vec<_>>(),
+        [stated(&receipts[1])]
+    );
     assert!(receipt_lines(&s.nf(&["receipts", "--who", "alice", "--json"])).is_empty());
     let since = receipts[2]["committed"].as_str().unwrap();
     let late = receipt_lines(&s.nf(&["receipts", "--since", since, "--json"]));
-    assert_eq!(late.iter().map(stated).collect::<Vec<_>>(), [stated(&receipts[2])]);
+    assert_eq!(
+        late.iter().map(stated).collect::<Vec<_>>(),
+        [stated(&receipts[2])]
+    );
     let out = s.nf(&["receipts", "--since", "last week"]);
     assert_fails(&out, 2, "--since \"last week\" is not a time");
 }

@@ -10,11 +10,11 @@ use std::time::SystemTime;
 use crate::cli::AccessAction;
 use crate::commands::Context;
 use crate::error::{Error, ErrorKind, Result};
+use crate::human::{rfc3339, size};
 use crate::name::FileName;
 use crate::output;
-use crate::human::{rfc3339, size};
-use crate::service::access::{self, Access, Rule};
 use crate::service;
+use crate::service::access::{self, Access, Rule};
 use crate::service::policy::{Principal, Right};
 use crate::service::reload::shown_path;
 

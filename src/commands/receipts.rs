@@ -47,7 +47,11 @@ pub fn run(ctx: &Context, args: ReceiptsArgs) -> Result<()> {
 
 /// One line of the table: `2026-12-08 01:23:45  alice  12.1 KiB  0123456789abcdef  path`.
 fn row(r: &Receipt) -> String {
-    let time = r.committed.get(..19).unwrap_or(&r.committed).replacen('T', " ", 1);
+    let time = r
+        .committed
+        .get(..19)
+        .unwrap_or(&r.committed)
+        .replacen('T', " ", 1);
     format!(
         "{time}  {}  {:>SIZE_WIDTH$}  {}  {}\n",
         shown(&r.principal),

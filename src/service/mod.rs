@@ -18,8 +18,8 @@ mod receipt_store;
 mod receipts;
 pub mod reload;
 mod room;
-pub mod uploads;
 mod shares;
+pub mod uploads;
 
 use std::io::Write;
 use std::net::IpAddr;

@@ -416,12 +416,20 @@ impl Service {
 
     /// Checks the whole upload (its BLAKE3 against the ticket's, if any) and commits it,
     /// replacing a file of its name if the rights allow (as an HTTP PUT).
-    pub fn complete_upload(&self, mut claim: Claim<'_>, upload: Upload) -> Result<Entry> {
+    /// Returns the entry and its commit time.
+    pub fn complete_upload(
+        &self,
+        who: &Principal,
+        mut claim: Claim<'_>,
+        upload: Upload,
+    ) -> Result<(Entry, SystemTime)> {
         claim.armed = false;
         let t = &claim.ticket;
-        let committed = upload
-            .finish(t.digest.as_deref())
-            .and_then(|v| self.commit(vec![(v, true)]).pop().expect("one result per upload"));
+        let committed = upload.finish(t.digest.as_deref()).and_then(|v| {
+            let commit = self.commit(who, vec![(v, true)]);
+            let at = commit.at;
+            commit.one().map(|e| (e, at))
+        });
         let state = match committed {
             Ok(_) => State::Completed,
             // Refused at the end (a wrong BLAKE3 discards what was received): start again.

@@ -84,9 +84,11 @@ impl Session<'_> {
         let controls = page::Controls {
             upload: true,
             delete: false,
+            mkdir: false,
+            rename: false,
             who: None,
         };
-        let html = page::render(&[], &[], &controls);
+        let html = page::render(&[], &[], &controls, page::Sort::default());
         self.send_page(head, 200, "text/html; charset=utf-8", html.as_bytes(), None)
     }
 

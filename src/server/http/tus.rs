@@ -19,6 +19,9 @@ use crate::server::body::cut_error;
 use crate::service::uploads::Ticket;
 use crate::store::{Entry, Upload};
 
+/// A committed upload and its commit time (which its receipt states).
+type Committed = (Entry, std::time::SystemTime);
+
 /// The protocol version served.
 const VERSION: &str = "1.0.0";
 /// The extensions served.
@@ -243,12 +246,12 @@ impl Session<'_> {
         t: &Ticket,
         status: u16,
         fields: Vec<(&'static str, String)>,
-        entry: Option<Entry>,
+        entry: Option<Committed>,
     ) -> Done {
         let shown = Some(t.name.as_str().to_string());
         let receipt = entry
             .filter(|_| t.receipt || super::put::wants_receipt(head))
-            .and_then(|e| self.svc.receipt_or_log(&self.who, &e));
+            .and_then(|(e, at)| self.svc.receipt_or_log(&self.who, &e, at));
         let Some(receipt) = receipt else {
             return self.tus_reply(head, status, fields, shown);
         };
@@ -272,14 +275,14 @@ impl Session<'_> {
     }
 
     /// Completes an upload of 0 bytes.
-    fn append_nothing(&mut self, t: &Ticket) -> Result<Entry, Refused> {
+    fn append_nothing(&mut self, t: &Ticket) -> Result<Committed, Refused> {
         let (upload, claim) = self.svc.resume_upload(&self.who, t, 0)?;
-        Ok(self.svc.complete_upload(claim, upload)?)
+        Ok(self.svc.complete_upload(&self.who, claim, upload)?)
     }
 
     /// Appends the request's body at `offset`: the upload's offset after it, and its entry if
     /// that completed it.
-    fn append(&mut self, head: &Head, t: &Ticket, offset: u64) -> Result<(u64, Option<Entry>), Refused> {
+    fn append(&mut self, head: &Head, t: &Ticket, offset: u64) -> Result<(u64, Option<Committed>), Refused> {
         if head
             .field("content-type")
             .map(|v| v.split(';').next().unwrap_or("").trim())
@@ -351,7 +354,7 @@ impl Session<'_> {
             self.svc.hold_upload(claim, upload, end);
             return Ok((end, None));
         }
-        Ok((end, Some(self.svc.complete_upload(claim, upload)?)))
+        Ok((end, Some(self.svc.complete_upload(&self.who, claim, upload)?)))
     }
 
     /// Streams `len` bytes of the body into `upload`.

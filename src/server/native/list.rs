@@ -46,7 +46,12 @@ impl Session<'_> {
 
     /// Ends a streamed answer (lines already sent): the [`ListEnd`] with the `count` sent, or
     /// the error that stopped it; nothing when the connection broke (`lost`).
-    pub(super) fn end_stream(&mut self, shown: Option<String>, count: Result<u64, Error>, lost: Option<Error>) -> Handled {
+    pub(super) fn end_stream(
+        &mut self,
+        shown: Option<String>,
+        count: Result<u64, Error>,
+        lost: Option<Error>,
+    ) -> Handled {
         match (count, lost) {
             // The connection broke: nobody to tell.
             (_, Some(err)) => Handled::new(shown, 0, Err(err)).closing(),

@@ -9,7 +9,12 @@ use crate::error::{Error, ErrorKind};
 use crate::service::Wanted;
 
 impl Session<'_> {
-    pub(super) fn receipts(&mut self, path: Option<String>, since: Option<String>, by: Option<String>) -> Handled {
+    pub(super) fn receipts(
+        &mut self,
+        path: Option<String>,
+        since: Option<String>,
+        by: Option<String>,
+    ) -> Handled {
         let shown = path.clone();
         let wanted = match self.wanted(path, since, by) {
             Ok(w) => w,
@@ -33,7 +38,12 @@ impl Session<'_> {
     }
 
     /// What the request asks for, its path and time checked.
-    fn wanted(&self, path: Option<String>, since: Option<String>, by: Option<String>) -> Result<Wanted, Error> {
+    fn wanted(
+        &self,
+        path: Option<String>,
+        since: Option<String>,
+        by: Option<String>,
+    ) -> Result<Wanted, Error> {
         let under = path.as_deref().map(|p| self.name(p)).transpose()?;
         let since = since
             .map(|t| {

@@ -91,10 +91,7 @@ impl Session<'_> {
         }
         let expected = entry.blake3.map(|h| h.to_hex().to_string());
         let verified = upload.finish(expected.as_deref())?;
-        self.svc
-            .commit(vec![(verified, true)])
-            .pop()
-            .expect("one result per upload")?;
+        self.svc.commit(&self.who, vec![(verified, true)]).one()?;
         Ok(())
     }
 }

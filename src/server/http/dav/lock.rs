@@ -153,10 +153,7 @@ impl Session<'_> {
             .svc
             .begin_upload(&self.who, name, (0, Some(0)), false, Attrs::default())?;
         let verified = upload.finish(None)?;
-        self.svc
-            .commit(vec![(verified, false)])
-            .pop()
-            .expect("one result per upload")?;
+        self.svc.commit(&self.who, vec![(verified, false)]).one()?;
         Ok(true)
     }
 
