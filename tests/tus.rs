@@ -196,18 +196,21 @@ fn patched_since_start(s: &Server) -> u64 {
         .sum()
 }
 
-/// How many parts of unfinished uploads the bucket holds (their entries, `N.SIZE.ETAG.CV`).
+/// How many parts of an unfinished upload the bucket holds from the first on without a gap
+/// (their entries, `N.SIZE.ETAG.CV`, numbered from 1): only those count when it is resumed.
+/// Parts go up several at a time and may land out of order.
 fn stored_parts(bucket: &Bucket) -> usize {
-    bucket
+    let numbers: std::collections::BTreeSet<u64> = bucket
         .keys()
         .iter()
         .filter(|k| k.starts_with(".nf/parts/"))
-        .filter(|k| {
-            k.rsplit('/')
-                .next()
-                .is_some_and(|leaf| leaf.split('.').count() == 4)
+        .filter_map(|k| {
+            let leaf = k.rsplit('/').next()?;
+            let words: Vec<&str> = leaf.split('.').collect();
+            (words.len() == 4).then(|| words[0].parse().ok()).flatten()
         })
-        .count()
+        .collect();
+    (1..).take_while(|n| numbers.contains(n)).count()
 }
 
 /// The test: tuspy uploads 64 MiB in 4 MiB chunks; once the server holds 24 MiB of

