@@ -234,7 +234,7 @@ pub enum Command {
                       you share only what you may read (or write, for --upload). It ends when \
                       it expires, is used up or removed (`nf share rm`), and then answers \
                       410 Gone. `nf share ls` lists your links.",
-        after_help = "Examples:\n  nf share report.pdf --expires 7d\n  nf share photos/2024 --max-uses 10 --qr\n  nf share --upload submissions/week3 --expires 2d\n  nf share ls\n  nf share rm q7mxk2c4vbf5gh7jka3nwe6rtu",
+        after_help = "Examples:\n  nf share report.pdf --expires 7d\n  nf share photos/2024 --max-uses 10 --qr\n  nf share --upload submissions/week3 --expires 2d",
         args_conflicts_with_subcommands = true
     )]
     Share(ShareArgs),
