@@ -1104,6 +1104,20 @@ fn bytes(raw: &Raw<'_>) -> Result<u64, String> {
     }
 }
 
+/// A `public_url`: empty, or `http://` or `https://` and a host, without a query or fragment
+/// (a final `/` is dropped).
+fn check_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        _ if url.is_empty() => Ok(String::new()),
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(url.to_string()),
+        _ => Err("an http:// or https:// URL such as \"https://files.example.org\"".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1164,19 +1178,5 @@ mod tests {
             "\"~/.local/share/nf/files\""
         );
         assert_eq!(key("compat").unwrap().documented_default(), "true");
-    }
-}
-
-/// A `public_url`: empty, or `http://` or `https://` and a host, without a query or fragment
-/// (a final `/` is dropped).
-fn check_public_url(text: &str) -> Result<String, String> {
-    let url = text.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        _ if url.is_empty() => Ok(String::new()),
-        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(url.to_string()),
-        _ => Err("an http:// or https:// URL such as \"https://files.example.org\"".to_string()),
     }
 }
