@@ -2371,14 +2371,41 @@ class Bench:
 
         # One login first, so that trust on first use and the first argon2 are not timed.
         self.run(ls, what="nf ls (setup)", env=login_env)
+        # A read link alice makes to the same file (issue 25): its GETs act as the link, with
+        # alice's rights limited to it, and each one counts a use (a record rewritten).
+        made = d / "share.json"
+        with open(made, "wb") as out:
+            self.run([str(NF), "share", "small.bin", "-q", "-s", addr, "--tls", "always", "--json"],
+                     what="nf share small.bin (setup)", env=login_env, stdout=out)
+        link_id = json.loads(made.read_text())["id"]
+        link_url = f"http://{addr}/s/{link_id}"
+        got = d / "via-link.bin"
+        self.run(["curl", "-sS", "-f", "-o", str(got), link_url], what="GET through the link (check)")
+        if got.read_bytes() != small.read_bytes():
+            raise BenchError(f"{link_url} did not serve small.bin byte for byte")
+        link_conf = d / "link-gets.conf"
+        link_conf.write_text("".join(f'url = "{link_url}"\noutput = "/dev/null"\n' for _ in range(gets)))
+        # HEADs count no use: through the link they cost its opening (a record read) and the
+        # policy, without rewriting the record, which tells the two costs apart.
+        heads_conf = d / "heads.conf"
+        heads_conf.write_text("".join(f'url = "http://{addr}/small.bin"\nhead\noutput = "/dev/null"\n' for _ in range(gets)))
+        link_heads_conf = d / "link-heads.conf"
+        link_heads_conf.write_text("".join(f'url = "{link_url}"\nhead\noutput = "/dev/null"\n' for _ in range(gets)))
         cases = [
             curl_case("get-anon", f"{gets} GETs of 4 KiB, one connection, no credentials", []),
             curl_case("get-basic", f"{gets} GETs of 4 KiB, one connection, Basic alice", ["-u", f"alice:{self.AUTH_SECRET}"]),
+            Case("get-link", f"{gets} GETs of 4 KiB, one connection, through alice's read link (/s/ID)",
+                 lambda: self.run(["curl", "-sS", "-f", "-K", str(link_conf)], what="GETs through the link")),
+            Case("head-basic", f"{gets} HEADs, one connection, Basic alice",
+                 lambda: self.run(["curl", "-sS", "-f", "-u", f"alice:{self.AUTH_SECRET}", "-K", str(heads_conf)],
+                                  what="HEADs with Basic")),
+            Case("head-link", f"{gets} HEADs, one connection, through the read link (no use counted)",
+                 lambda: self.run(["curl", "-sS", "-f", "-K", str(link_heads_conf)], what="HEADs through the link")),
             ls_case("ls-anon", f"{runs} × nf ls --tls always, anonymous", env),
             ls_case("ls-user", f"{runs} × nf ls --tls always, --user alice", login_env),
         ]
         self.measure("auth", cases)
-        get_anon, get_basic, ls_anon, ls_user = cases
+        get_anon, get_basic, get_link, head_basic, head_link, ls_anon, ls_user = cases
 
         # The flood: wrong logins from 127.0.0.10-109 at about `rate` a second for `secs`, each a
         # native hello with a wrong password for one of the users; meanwhile a user's `nf ls`.
@@ -2450,6 +2477,11 @@ class Bench:
             [get_basic.label, fmt_t(get_basic.median), fmt_ratio(self.ratio(get_basic, get_anon)), "≤ 1.2× no credentials",
              self.verdict_ratio(get_basic, get_anon, 1.2, "no credentials")],
             [get_anon.label, fmt_t(get_anon.median), "1.00×", "baseline", ""],
+            [get_link.label, fmt_t(get_link.median), fmt_ratio(self.ratio(get_link, get_basic)) + " of Basic",
+             "≤ 1.2× Basic alice", self.verdict_ratio(get_link, get_basic, 1.2, "Basic alice")],
+            [head_link.label, fmt_t(head_link.median), fmt_ratio(self.ratio(head_link, head_basic)) + " of Basic",
+             "(where a link's cost is)", ""],
+            [head_basic.label, fmt_t(head_basic.median), "1.00×", "baseline for HEADs", ""],
             [ls_user.label, fmt_t(ls_user.median), fmt_ratio(self.ratio(ls_user, ls_anon)), "≤ 1.3× anonymous",
              self.verdict_ratio(ls_user, ls_anon, 1.3, "anonymous")],
             [ls_anon.label, fmt_t(ls_anon.median), "1.00×", "baseline", ""],
@@ -2461,7 +2493,11 @@ class Bench:
                          "PASS" if 0 <= t < 1 else "FAIL"])
         return "\n".join([
             "Logging in: HTTP GETs with Basic credentials against none (one curl process, `curl -K`, one kept-alive "
-            "connection); one-process `nf ls` runs with a user against anonymous, both with `--tls always` (a login "
+            "connection), and the same GETs through a read share link alice made to the file (`/s/ID`: no "
+            "credentials, alice's rights limited to the link, a use counted per GET: the link's record rewritten and "
+            "fsynced), and HEADs through the link against HEADs with Basic (a HEAD counts no use: what opening the link "
+            "costs without the count); one-process `nf ls` runs with "
+            "a user against anonymous, both with `--tls always` (a login "
             "uses TLS by itself, even on loopback); then wrong native logins at about 1,000 a second from "
             "127.0.0.10–109 while users run `nf ls`.\n",
             md_table(["case", "median", "ratio", "target", "result"], rows),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The browser check of issues 17 and 26, run by tests/browser/run: a real Chromium (headless,
+"""The browser check of issues 17, 25 and 26, run by tests/browser/run: a real Chromium (headless,
 driven by Selenium and the chromium-driver package) opens the folder page of a fresh `nf serve`
 and uses it as a person would:
 - uploads a file through the page's own control (one PUT, the File as the body), sees it listed,
@@ -11,6 +11,9 @@ and uses it as a person would:
   chromedriver) and one dropped on the page (a drop event whose items are folder entries, built
   by script), and the server's tree holds both with their structure;
 - makes a new folder, renames (moves) a file into it, and deletes another, confirming;
+- opens the page of an upload link (`nf share --upload`, issue 25), uploads a file through its
+  control (one PUT through the link), the file arrives in the link's folder byte for byte, and
+  the page shows nothing of what the folder held, before the upload or after;
 - reloads the page during a 24 MiB tus upload, chooses the file again, and the upload goes on
   from where it stood (one upload; only the rest is sent);
 - uploads a 64 MiB file, which goes through tus in 8 MiB chunks, while the server is killed
@@ -367,6 +370,66 @@ def check_reload(driver, wait, tmp: Path, base: str) -> None:
     print(f"reload: the page reloaded at offset {offset}; the same file chosen again sent the other {sent} bytes")
 
 
+LINK_HELD = "held before the link.txt"
+LINK_UPLOAD = "through the link ü.bin"
+LINK_SIZE = 1024 * 1024 + 17  # under the page's tus threshold: one PUT, as an upload link takes
+
+
+def check_upload_link(nf: str, driver, wait, tmp: Path, base: str, addr: str) -> None:
+    """An upload link's page (`nf share --upload`): its control puts a file into the folder,
+    byte for byte, and the page shows nothing of what the folder held, before or after."""
+    status, _ = http("PUT", path_url(base, f"handin/{LINK_HELD}"), b"already in the folder\n")
+    assert status == 201, f"PUT handin/{LINK_HELD}: {status}"
+    made = subprocess.run([nf, "share", "--upload", "handin", "-s", addr, "--json"], env=nf_env(tmp / "sharer"),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, f"nf share --upload: {made.returncode}\n{made.stderr}"
+    link = json.loads(made.stdout)
+    assert link["kind"] == "upload" and link["path"] == "handin" and link["folder"], f"the link: {link}"
+    url = link["url"]
+    assert url == f"http://{addr}/s/{link['id']}", f"the link's URL {url!r}"
+    content = random.Random(25).randbytes(LINK_SIZE)
+    local = tmp / "local" / LINK_UPLOAD
+    local.write_bytes(content)
+
+    driver.get(url)  # the server sends it on to /s/ID/, where the page's uploads are relative to
+    picker = wait.until(EC.visibility_of_element_located((By.ID, "files")))
+    assert driver.current_url == url + "/", f"the page is at {driver.current_url}, not {url}/"
+
+    def shows_nothing(when: str) -> None:
+        rows = driver.find_elements(By.CSS_SELECTOR, "a.n, tbody tr")
+        page = driver.page_source
+        assert not rows, f"{when}: the upload link's page lists {len(rows)} rows"
+        assert LINK_HELD not in page and "already in the folder" not in page, \
+            f"{when}: the upload link's page shows what the folder held:\n{page}"
+        shown = [e.get_attribute("id") or e.get_attribute("class") for e in
+                 driver.find_elements(By.CSS_SELECTOR, "#mkdir, button.rename, button.delete, input.sel")
+                 if e.is_displayed()]
+        assert not shown, f"{when}: the upload link's page offers more than uploads: {shown}"
+
+    shows_nothing("before the upload")
+    picker.send_keys(str(local))
+    # The page puts the file, keeps the receipt the server answers with, and reloads.
+    item = wait.until(EC.presence_of_element_located(
+        (By.XPATH, f"//ul[@id='receipts']/li[starts-with(., '{LINK_UPLOAD}: received: ')]")))
+    blake3 = item.find_element(By.CSS_SELECTOR, "span.blake3").get_attribute("title")
+    stored = tmp / "store" / "handin" / LINK_UPLOAD
+    assert stored.is_file(), f"nothing stored as handin/{LINK_UPLOAD}: {os.listdir(stored.parent)}"
+    got = stored.read_bytes()
+    assert got == content, f"the folder holds {len(got)} bytes that are not the {len(content)} chosen"
+    assert sorted(os.listdir(stored.parent)) == sorted([LINK_HELD, LINK_UPLOAD]), \
+        f"the folder holds {os.listdir(stored.parent)}"
+    log = (tmp / "server.log").read_text(errors="replace")
+    puts = [l for l in log.splitlines() if " PUT 201 " in l and f"via link {link['id']}" in l]
+    assert len(puts) == 1 and f" {LINK_SIZE} " in puts[0], f"one PUT through the link:\n{log[-4000:]}"
+    shows_nothing("after the upload")
+    # The link takes new files only: reading back through it is refused.
+    status, _ = http("GET", path_url(url + "/", LINK_UPLOAD))
+    assert status == 403, f"GET through the upload link: {status}"
+    print(f"upload link: {LINK_UPLOAD!r} ({LINK_SIZE} bytes) arrived byte for byte through {url}/, "
+          f"receipt BLAKE3 {blake3[:16]}…; the page listed nothing of the folder")
+    local.unlink()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nf", required=True)
@@ -420,6 +483,7 @@ def main() -> int:
         check_layout(driver, wait, base, out)
         check_folders(driver, wait, base, tmp)
         check_manage(driver, wait, base)
+        check_upload_link(args.nf, driver, wait, tmp, base, addr)
         check_reload(driver, wait, tmp, base)
         server = check_resumable(driver, wait, args.nf, tmp, base, addr, server)
         print(f"browser check passed ({driver.capabilities.get('browserVersion', '?')})")
