@@ -417,6 +417,19 @@ fn links_survive_a_server_restart() {
     assert_eq!(link_bytes(&s, &id), (200, b"PUB-A".to_vec()));
     // The count survived too: that was the second and last use.
     assert_eq!(link(&s, &id, &[]).0, 410);
+
+    // A link without a limit has its uses counted in memory a second at a time: a stop
+    // (Ctrl-C) writes them.
+    let (_, free) = share(&s, None, &["pub/a.txt"]);
+    for _ in 0..3 {
+        assert_eq!(link_bytes(&s, &free).0, 200);
+    }
+    assert!(s.signal("INT").is_some(), "the server did not stop on SIGINT");
+    s.spawn();
+    let out = nf_as(&s, None, &["share", "ls", "--json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let uses = listed.iter().find(|l| l["id"] == free.as_str()).unwrap()["uses"].as_u64();
+    assert_eq!(uses, Some(3));
 }
 
 #[test]

@@ -155,6 +155,7 @@ impl Server {
         while workers.taken() > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
+        svc.flush_share_uses();
         Ok(())
     }
 }

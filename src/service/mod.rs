@@ -24,6 +24,7 @@ pub mod uploads;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -59,6 +60,8 @@ pub struct Service {
     signer: std::sync::OnceLock<crate::receipt::Signer>,
     /// Uploads that live across requests (tus, [`uploads`]).
     resumables: uploads::Resumables,
+    /// Share links' uses counted in memory, not yet in their records ([`shares`]).
+    share_uses: Mutex<shares::PendingUses>,
     /// Names the records of committed uploads ([`receipt_store`]).
     recorder: receipt_store::Recorder,
     stopping: AtomicBool,
@@ -90,6 +93,7 @@ impl Service {
             dav: davstate::DavState::default(),
             signer: std::sync::OnceLock::new(),
             resumables: uploads::Resumables::default(),
+            share_uses: Mutex::default(),
             recorder: receipt_store::Recorder::default(),
             stopping: AtomicBool::new(false),
         }

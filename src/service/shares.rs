@@ -6,8 +6,9 @@
 //! the same records; a use is counted by reading and rewriting the record, so two servers
 //! counting at the same moment may count one use once (best effort, docs/SCALING.md).
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::human::rfc3339;
@@ -93,7 +94,10 @@ impl Service {
         let mut found = Vec::new();
         for key in self.store.record_keys(Kind::Shares)? {
             match self.get_share(&key) {
-                Ok(Some(info)) if info.creator == mine => found.push(with_state(info, now)),
+                Ok(Some(mut info)) if info.creator == mine => {
+                    info.uses += self.uses_pending(&info.id);
+                    found.push(with_state(info, now));
+                }
                 _ => {}
             }
         }
@@ -110,6 +114,8 @@ impl Service {
         let now = SystemTime::now();
         if info.removed.is_none() {
             info.removed = Some(rfc3339(now));
+            let mut pending = self.share_uses.lock().unwrap_or_else(|e| e.into_inner());
+            info.uses += pending.remove(id).map_or(0, |(uses, _)| uses);
             self.put_share(&info)?;
             self.log.line(&format!("share {id} removed by {who}"));
         }
@@ -136,24 +142,60 @@ impl Service {
     /// Counts one use of the link `who` acts as (nothing for any other principal): a file
     /// read through a read link, a file committed through an upload link. Best effort: a
     /// failure is logged, never the request's.
+    ///
+    /// A link with `max_uses` has each use written to its record at once (durably: the limit
+    /// holds across a restart). Other links' uses only inform their creator: they are counted
+    /// in memory and written at most once per [`COUNT_EVERY`] per link, and when the server
+    /// stops ([`Service::flush_share_uses`]), so a busy link costs a request no disk write
+    /// (a crash loses at most that second's count).
     pub fn share_used(&self, who: &Principal) {
         let Principal::Link(link) = who else {
             return;
         };
-        // One count at a time in this server (read, add one, write back); across servers of a
+        // One count at a time in this server (read, add, write back); across servers of a
         // bucket two counts at once may make one.
-        let _one = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.share_uses.lock().unwrap_or_else(|e| e.into_inner());
+        let (uses, since) = pending.entry(link.id.to_string()).or_insert((0, Instant::now()));
+        *uses += 1;
+        let due = since.elapsed() >= COUNT_EVERY;
         let counted = self.get_share(&link.id).and_then(|found| match found {
-            Some(mut info) => {
-                info.uses += 1;
-                self.put_share(&info)
-            }
-            None => Ok(()),
+            Some(info) if info.max_uses.is_some() || due => self.add_uses(info, &mut pending),
+            _ => Ok(()),
         });
         if let Err(err) = counted {
             self.log
                 .line(&format!("share {}: use not counted: {}", link.id, err.message));
         }
+    }
+
+    /// Writes the uses counted in memory to their links' records (when the server stops).
+    pub fn flush_share_uses(&self) {
+        let mut pending = self.share_uses.lock().unwrap_or_else(|e| e.into_inner());
+        let ids: Vec<String> = pending.keys().cloned().collect();
+        for id in ids {
+            let counted = self
+                .get_share(&id)
+                .and_then(|found| found.map_or(Ok(()), |info| self.add_uses(info, &mut pending)));
+            if let Err(err) = counted {
+                self.log
+                    .line(&format!("share {id}: uses not counted: {}", err.message));
+            }
+        }
+    }
+
+    /// Adds the uses of `info`'s link counted in `pending` to its record, durably.
+    fn add_uses(&self, mut info: ShareInfo, pending: &mut PendingUses) -> Result<()> {
+        let Some((uses, _)) = pending.remove(&info.id) else {
+            return Ok(());
+        };
+        info.uses += uses;
+        self.put_share(&info)
+    }
+
+    /// The uses of the link `id` counted in memory, not yet in its record.
+    fn uses_pending(&self, id: &str) -> u64 {
+        let pending = self.share_uses.lock().unwrap_or_else(|e| e.into_inner());
+        pending.get(id).map_or(0, |(uses, _)| *uses)
     }
 
     fn get_share(&self, id: &str) -> Result<Option<ShareInfo>> {
@@ -178,8 +220,11 @@ impl Service {
     }
 }
 
-/// Serializes the counting of uses in this process.
-static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// How often at most the uses of a link without `max_uses` are written to its record.
+pub const COUNT_EVERY: Duration = Duration::from_secs(1);
+
+/// Uses counted in memory and not yet written, by link: how many, and since when.
+pub type PendingUses = HashMap<String, (u64, Instant)>;
 
 /// A fresh identifier: 128 random bits in lower-case base32 without padding (26 characters
 /// of `a-z2-7`: safe in a URL, as a file name, and as an argument, which never starts with `-`).
@@ -320,5 +365,55 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(svc.open_share("../x").unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    /// What the record of `id` says of its uses (not what is pending in memory).
+    fn recorded_uses(svc: &Service, id: &str) -> u64 {
+        svc.get_share(id).unwrap().unwrap().uses
+    }
+
+    #[test]
+    fn uses_of_an_unlimited_link_are_written_at_most_once_a_second_and_at_the_stop() {
+        let (svc, dir) = super::super::for_tests(Config::defaults());
+        std::fs::write(dir.path().join("a.txt"), b"A").unwrap();
+        let who = Principal::Token;
+        let file = FileName::parse("a.txt").unwrap();
+        let made = svc.share(&who, Some(&file), ShareAsk::default()).unwrap();
+        let (_, link) = svc.open_share(&made.id).unwrap();
+        for _ in 0..3 {
+            svc.share_used(&link);
+        }
+        // Within the second: in memory only, and shown to the creator.
+        assert_eq!(recorded_uses(&svc, &made.id), 0);
+        assert_eq!(svc.shares(&who).unwrap()[0].uses, 3);
+        svc.flush_share_uses();
+        assert_eq!(recorded_uses(&svc, &made.id), 3);
+        assert_eq!(svc.shares(&who).unwrap()[0].uses, 3);
+        // A use a second after the first pending one writes them all.
+        svc.share_used(&link);
+        std::thread::sleep(COUNT_EVERY);
+        svc.share_used(&link);
+        assert_eq!(recorded_uses(&svc, &made.id), 5);
+        // Removing the link keeps what was pending.
+        svc.share_used(&link);
+        assert_eq!(svc.unshare(&who, &made.id).unwrap().uses, 6);
+        assert_eq!(recorded_uses(&svc, &made.id), 6);
+    }
+
+    #[test]
+    fn each_use_of_a_limited_link_is_written_at_once() {
+        let (svc, dir) = super::super::for_tests(Config::defaults());
+        std::fs::write(dir.path().join("a.txt"), b"A").unwrap();
+        let who = Principal::Token;
+        let file = FileName::parse("a.txt").unwrap();
+        let ask = ShareAsk {
+            max_uses: Some(5),
+            ..ShareAsk::default()
+        };
+        let made = svc.share(&who, Some(&file), ask).unwrap();
+        let (_, link) = svc.open_share(&made.id).unwrap();
+        svc.share_used(&link);
+        svc.share_used(&link);
+        assert_eq!(recorded_uses(&svc, &made.id), 2);
     }
 }
