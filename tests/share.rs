@@ -352,6 +352,14 @@ fn a_link_does_not_reach_outside_its_path() {
         link_bytes(&s, &format!("{folder}/b.txt")),
         (200, b"PUB-SUB-B".to_vec())
     );
+    // A top-level folder `s` is an ordinary folder: only an ID's shape below it is a link.
+    place(&s, "s/notes.txt", b"NOTES");
+    assert_eq!(link_bytes(&s, "notes.txt"), (200, b"NOTES".to_vec()));
+    let (status, _, body) = link(&s, "?json", &[]);
+    assert!(
+        status == 200 && body.contains("\"s/notes.txt\""),
+        "{status} {body}"
+    );
 }
 
 #[test]

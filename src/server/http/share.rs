@@ -167,7 +167,12 @@ fn gone_page(why: &str) -> String {
     )
 }
 
-/// True for a request target under [`PREFIX`], with what follows it.
+/// For a request target under [`PREFIX`] whose next segment has the shape of a link's ID (26
+/// characters of `a-z2-7`), what follows the prefix. Anything else under `/s/` is an ordinary
+/// name (a top-level folder `s` stays reachable, but for names of exactly an ID's shape).
 pub fn rest(target: &str) -> Option<&str> {
-    target.strip_prefix(PREFIX).filter(|_| !matches!(target, "/s/"))
+    let rest = target.strip_prefix(PREFIX)?;
+    let id = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let shaped = id.len() == 26 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'));
+    shaped.then_some(rest)
 }
