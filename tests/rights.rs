@@ -1243,12 +1243,13 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
 /// The folder page offers exactly the controls the principal's rights in the folder allow
 /// (upload and new folder: `write`; delete: `delete`; rename or move: both), for anonymous
 /// given [`GRANTS`], a user given them through a group, anonymous beside that user (nothing),
-/// and the token (everything); a drop folder (`write` only) shows no page, as it shows no
-/// listing. Every reader gets sorting, the filter and picking for a tar.
+/// and the token (everything); a drop folder (`write` only) shows an upload page without its
+/// names (upload and new folder). Every reader gets sorting, the filter and picking for a tar.
 #[test]
 fn the_folder_page_offers_only_the_controls_the_rights_allow() {
     const NONE: [bool; 4] = [false; 4];
     const ALL: [bool; 4] = [true; 4];
+    const DROP: [bool; 4] = [true, true, false, false];
     let controls = |page: &str| {
         [
             page.contains("id=\"files\""),
@@ -1268,13 +1269,13 @@ fn the_folder_page_offers_only_the_controls_the_rights_allow() {
                 ("/pub/", Some(NONE)),
                 ("/names/", Some(NONE)),
                 ("/a/b/c/", Some(ALL)),
-                ("/drop/", None),
+                ("/drop/", Some(DROP)),
             ],
         ),
         (
             Login::User,
             &["-u", "student:correct horse battery staple"],
-            &[("/pub/", Some(NONE)), ("/a/b/c/", Some(ALL)), ("/drop/", None)],
+            &[("/pub/", Some(NONE)), ("/a/b/c/", Some(ALL)), ("/drop/", Some(DROP))],
         ),
         (Login::User, &[], &[("/pub/", None), ("/a/b/c/", None)]),
         (

@@ -473,3 +473,42 @@ fn the_qr_code_of_a_link_is_drawn_below_its_url() {
         .iter()
         .all(|l| l.chars().count() == width && l.chars().all(|c| " ▀▄█".contains(c))));
 }
+
+/// A drop folder (`write` without `list`) has a page too: its upload control and nothing of
+/// what it holds, as an upload link's page; its listing (`?json`, `?tar`) stays refused.
+#[test]
+fn a_drop_folders_own_page_takes_uploads_and_shows_nothing_it_holds() {
+    let (s, _rules, _file) = users_server();
+    let alice = format!("alice:{PASSWORD}");
+    let (status, _, page) = curl_response(&s, "/drop/", &["-u", &alice]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"files\""), "no upload control: {page}");
+    assert!(
+        !page.contains("old.txt") && !page.contains("class=\"delete\""),
+        "{page}"
+    );
+    for refused in ["/drop/?json", "/drop/?tar"] {
+        assert_eq!(curl_response(&s, refused, &["-u", &alice]).0, 403, "{refused}");
+    }
+    // Without `write` there is no such page: eve may do nothing there, nor see it.
+    let eve = format!("eve:{PASSWORD}");
+    assert_eq!(curl_response(&s, "/drop/", &["-u", &eve]).0, 404);
+    // What the page's control sends: a PUT that must not replace anything.
+    let essay = s.file("essay.txt", b"MY ESSAY");
+    let (status, _, _) = curl_response(
+        &s,
+        "/drop/essay.txt",
+        &[
+            "-u",
+            &alice,
+            "-H",
+            "Expect:",
+            "-H",
+            "If-None-Match: *",
+            "-T",
+            essay.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status, 201);
+    assert_eq!(s.read_stored("drop/essay.txt"), b"MY ESSAY");
+}

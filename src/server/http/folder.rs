@@ -59,6 +59,25 @@ impl Session<'_> {
         // Also what says the folder exists, before a 200 (of the archive, too) goes out.
         let listed = match self.svc.list(&self.who, dir, None) {
             Ok(listed) => listed,
+            // A drop folder (`write` without `list`): its page takes uploads and shows nothing
+            // of what it holds, as an upload link's does.
+            Err(err)
+                if err.kind == ErrorKind::Forbidden
+                    && !target.has("json")
+                    && !target.has("tar")
+                    && !wants_json(head)
+                    && self.svc.allowed(&self.who, Right::Write, dir).is_ok() =>
+            {
+                let mut controls = self.controls(dir);
+                (controls.delete, controls.rename) = (false, false);
+                let segments: Vec<String> = dir
+                    .iter()
+                    .flat_map(|d| d.components())
+                    .map(str::to_string)
+                    .collect();
+                let html = page::render(&segments, &[], &controls, page::Sort::default());
+                return self.send_page(head, 200, "text/html; charset=utf-8", html.as_bytes(), shown);
+            }
             Err(err) => return self.fail(head, shown, err),
         };
         if target.has("tar") {
