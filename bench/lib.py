@@ -3114,7 +3114,10 @@ with open(path, "rb", buffering=0) as f:
         )
         up = [put_base,
               cmd_case("dav-put-curl", "WebDAV PUT: curl LOCK, PUT with If: (<token>), UNLOCK (3 processes)",
-                       self.bash(lock_put), store / "up-davcurl.bin", rm_stored("up-davcurl.bin"))]
+                       self.bash(lock_put), store / "up-davcurl.bin", rm_stored("up-davcurl.bin")),
+              cmd_case("dav-put-chunked", "WebDAV PUT: curl -T, chunked without a length (as Finder sends)",
+                       [*curl, "-o", "/dev/null", "-T", str(src), "-H", "Transfer-Encoding: chunked",
+                        f"{url}/up-chunked.bin"], store / "up-chunked.bin", rm_stored("up-chunked.bin"))]
         rc_put_plain = "WebDAV PUT: rclone copyto, vendor=other"
         rc_put_oc = "WebDAV PUT: rclone copyto, vendor=owncloud (hashes; X-OC-Mtime)"
         if rclone:
@@ -3230,7 +3233,7 @@ with open(path, "rb", buffering=0) as f:
         rclone_info = "not judged: rclone's own time (its client CPU)"
         get_rows = rows(down, get_base, "curl GET", {"dav-get-curl": 1.05},
                         {"dav-get-rclone": rclone_info, "dav-get-rclone-oc": rclone_info})
-        put_rows = rows(up, put_base, "curl PUT", {"dav-put-curl": 1.05},
+        put_rows = rows(up, put_base, "curl PUT", {"dav-put-curl": 1.05, "dav-put-chunked": 1.05},
                         {"dav-put-rclone": rclone_info, "dav-put-rclone-oc": rclone_info})
         tus_rows = rows([put_base] + tus, put_base, "curl PUT", {"tus-minimal": 1.2},
                         {"tus-tuspy": "not judged: tuspy's own time (its client CPU)"})
