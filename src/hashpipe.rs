@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{self, BufRead};
-use std::os::unix::fs::FileExt;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -289,13 +288,13 @@ fn write_block(file: &File, direct: &File, use_direct: &mut bool, data: &[u8], p
         0
     };
     if aligned > 0 {
-        match direct.write_all_at(&data[..aligned], pos) {
-            Ok(()) => return file.write_all_at(&data[aligned..], pos + aligned as u64),
+        match crate::sys::write_all_at(direct, &data[..aligned], pos) {
+            Ok(()) => return crate::sys::write_all_at(file, &data[aligned..], pos + aligned as u64),
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => *use_direct = false,
             Err(e) => return Err(e),
         }
     }
-    file.write_all_at(data, pos)
+    crate::sys::write_all_at(file, data, pos)
 }
 
 /// Like [`pump`], for a body that goes into a regular file at offset `start`: the bytes are
@@ -436,7 +435,7 @@ pub fn hash_prefix(file: &File, len: u64) -> io::Result<blake3::Hasher> {
     let mut pos = 0u64;
     while pos < len {
         let want = buf.len().min((len - pos) as usize);
-        match file.read_at(&mut buf[..want], pos) {
+        match crate::sys::read_at(file, &mut buf[..want], pos) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => {
                 hasher.update(&buf[..n]);
@@ -582,6 +581,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn pump_to_file_reads_the_whole_body_after_a_write_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ro");

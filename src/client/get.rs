@@ -243,7 +243,7 @@ fn keep_attrs(written: &File, file: &crate::protocol::FileInfo) -> io::Result<()
         written.set_times(std::fs::FileTimes::new().set_modified(t))?;
     }
     if let Some(mode) = crate::protocol::parse_mode(&file.mode) {
-        written.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+        crate::sys::set_mode(written, mode)?;
     }
     Ok(())
 }

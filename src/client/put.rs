@@ -8,7 +8,6 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use super::{settle, with_restart, Client, Done, Progress, Slot, Window};
@@ -60,11 +59,7 @@ impl PutJob {
     /// modification time and permission bits), or a stream (`None`, `None`).
     fn open(&self) -> Result<(File, Option<u64>, Option<Kept>)> {
         let file = if self.is_stdin() {
-            std::io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(File::from)
-                .map_err(|e| Error::io("cannot read standard input", &e))?
+            crate::sys::stdin_file().map_err(|e| Error::io("cannot read standard input", &e))?
         } else {
             File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}", self.shown()), &e))?
         };
@@ -84,7 +79,7 @@ impl PutJob {
         if md.is_file() && !self.is_stdin() {
             let kept = Kept {
                 modified: md.modified().ok().map(crate::human::rfc3339_exact),
-                mode: protocol::mode_text(std::os::unix::fs::PermissionsExt::mode(&md.permissions())),
+                mode: protocol::mode_text(crate::sys::mode_of(&md)),
             };
             Ok((file, Some(md.len()), Some(kept)))
         } else {

@@ -1,13 +1,24 @@
-//! Every call into libc, each behind a safe function. The rest of nf is `#![deny(unsafe_code)]`
-//! (lib.rs): a reviewer of memory safety reads this file and nothing else. Each function says
-//! what it wraps; none keeps state. Constants (`libc::O_NOFOLLOW`…) may be used anywhere.
-#![allow(unsafe_code)]
+//! Linux and macOS: every call into libc, each behind a safe function. Linux's fast paths
+//! (`openat2`, `renameat2`, `O_TMPFILE`, `getxattrat`, `syncfs`, `TCP_INFO`) have `#[cfg]`
+//! fallbacks for macOS beside them. Each function says what it wraps; none keeps state.
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::io::AsRawFd;
+pub use std::os::unix::io::RawFd;
+
+/// The controlling terminal, for reading and for writing.
+pub const TTY_IN: &str = "/dev/tty";
+pub const TTY_OUT: &str = "/dev/tty";
+
+pub use libc::{O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, SIGHUP};
+
+/// The descriptor of an open file (the terminal, for [`echo_off`]).
+pub fn file_fd(file: &File) -> RawFd {
+    file.as_raw_fd()
+}
 use std::path::Path;
 use std::time::Duration;
 
