@@ -185,7 +185,7 @@ fn walk_dir(
     name: Option<&FileName>,
     rel: &str,
     rules: &Rules,
-    above: &mut Vec<(u64, u64)>,
+    above: &mut Vec<Option<(u64, u64)>>,
     visit: &mut dyn FnMut(Found),
 ) {
     let Some(entries) = children(dir, rel, rules, visit) else {
@@ -199,7 +199,7 @@ fn walk_dir(
             empty: entries.is_empty(),
         });
     }
-    above.push(crate::sys::file_id(&md));
+    above.push(crate::sys::file_id(dir, &md));
     for (path, leaf, md) in entries {
         let child = match FileName::child(name, &crate::name::nfc(&leaf)) {
             Ok(c) => c,
@@ -217,7 +217,8 @@ fn walk_dir(
             format!("{rel}/{leaf}")
         };
         if md.is_dir() {
-            if above.contains(&crate::sys::file_id(&md)) {
+            let id = crate::sys::file_id(&path, &md);
+            if id.is_some() && above.contains(&id) {
                 visit(Found::Skipped {
                     why: format!("skipping {}: a link back to a directory above it", path.display()),
                     path,

@@ -453,7 +453,7 @@ fn on_a_terminal(mut cmd: Command) -> (String, bool) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null_mut(), // *const on Linux, *mut on macOS
+            std::ptr::null_mut(),         // *const on Linux, *mut on macOS
             std::ptr::addr_of_mut!(size), // likewise
         );
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());

@@ -63,9 +63,13 @@ impl PutJob {
         } else {
             File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}", self.shown()), &e))?
         };
-        let md = file
-            .metadata()
-            .map_err(|e| Error::io(format!("cannot read {}", self.shown()), &e))?;
+        let md = match file.metadata() {
+            Ok(md) => md,
+            // A pipe has no file information on Windows; standard input is read as a stream
+            // in any case.
+            Err(_) if self.is_stdin() => return Ok((file, None, None)),
+            Err(e) => return Err(Error::io(format!("cannot read {}", self.shown()), &e)),
+        };
         if md.is_dir() {
             let dir = self.path.display().to_string();
             let dir = dir.trim_end_matches('/');

@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fs::{DirBuilder, Metadata, OpenOptions};
 use std::io;
+use std::path::Path;
 
 /// The bytes of a name the system gave (a file name, a path): as they are on Unix; on
 /// Windows the UTF-8 of its UTF-16, with U+FFFD for what is not valid UTF-16 (so that the
@@ -82,33 +83,37 @@ pub fn dir_mode(builder: &mut DirBuilder, mode: u32) -> &mut DirBuilder {
     }
 }
 
-/// What tells a file apart from every other on this machine: (device, inode) on Unix; on
-/// Windows, which std does not tell, the creation time and size stand in (a directory linked
-/// back above itself is then seen by its name walk, bounded by the depth limit).
-pub fn file_id(md: &Metadata) -> (u64, u64) {
+/// What tells the file or directory at `path` (whose metadata is `md`) apart from every other
+/// on this machine: (device, inode) on Unix; on Windows (volume serial number, file index),
+/// asked of the file itself (`GetFileInformationByHandle`), or `None` when it cannot be
+/// opened: no two `None`s are the same file.
+pub fn file_id(path: &Path, md: &Metadata) -> Option<(u64, u64)> {
     #[cfg(unix)]
-    return (
-        std::os::unix::fs::MetadataExt::dev(md),
-        std::os::unix::fs::MetadataExt::ino(md),
-    );
+    {
+        let _ = path;
+        Some((
+            std::os::unix::fs::MetadataExt::dev(md),
+            std::os::unix::fs::MetadataExt::ino(md),
+        ))
+    }
     #[cfg(windows)]
-    return (
-        std::os::windows::fs::MetadataExt::creation_time(md),
-        std::os::windows::fs::MetadataExt::last_write_time(md),
-    );
+    {
+        let _ = md;
+        file_index(path)
+    }
 }
 
 /// A file's identity, size, and modification and change times (seconds, nanoseconds).
 pub type ChangeStamp = ((u64, u64), u64, (i64, i64), (i64, i64));
 
 /// Changes to a file seen without reading it: its identity, size, modification and change
-/// times (Windows: its last write time twice).
+/// times (Windows: its creation time for its identity, its last write time twice).
 pub fn change_stamp(md: &Metadata) -> ChangeStamp {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         (
-            file_id(md),
+            (md.dev(), md.ino()),
             md.len(),
             (md.mtime(), md.mtime_nsec()),
             (md.ctime(), md.ctime_nsec()),
@@ -116,8 +121,9 @@ pub fn change_stamp(md: &Metadata) -> ChangeStamp {
     }
     #[cfg(windows)]
     {
-        let t = std::os::windows::fs::MetadataExt::last_write_time(md) as i64;
-        (file_id(md), md.len(), (t, 0), (t, 0))
+        use std::os::windows::fs::MetadataExt;
+        let t = md.last_write_time() as i64;
+        ((md.creation_time(), 0), md.len(), (t, 0), (t, 0))
     }
 }
 

@@ -140,6 +140,30 @@ pub fn lock_exclusive(file: &File) -> io::Result<()> {
     }
 }
 
+/// The (volume serial number, file index) of the file or directory at `path`, following a
+/// link as opening it does (`GetFileInformationByHandle`); `None` when it cannot be opened.
+pub fn file_index(path: &Path) -> Option<(u64, u64)> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS,
+    };
+    // No access asked for: the file's attributes are readable through any handle, and a
+    // directory opens only with FILE_FLAG_BACKUP_SEMANTICS.
+    let file = std::fs::OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)
+        .ok()?;
+    // SAFETY: plain data, filled in by the call.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: a handle the File owns, and a struct that outlives the call.
+    if unsafe { GetFileInformationByHandle(handle(&file), &mut info) } == 0 {
+        return None;
+    }
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    Some((u64::from(info.dwVolumeSerialNumber), index))
+}
+
 /// Windows sets the backlog at `listen` only.
 pub fn set_backlog(_fd: RawFd, _backlog: i32) -> io::Result<()> {
     Ok(())
