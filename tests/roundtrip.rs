@@ -198,9 +198,9 @@ fn twenty_concurrent_clients_each_get_their_own_files_back() {
             std::thread::spawn(move || {
                 let (mut cmd_put, mut cmd_get) = (cmd_put, cmd_get);
                 let put = cmd_put.output().unwrap();
-                assert!(put.status.success(), "{}", stderr(&put));
+                assert!(put.status.success(), "put: {}: {}", put.status, stderr(&put));
                 let get = cmd_get.output().unwrap();
-                assert!(get.status.success(), "{}", stderr(&get));
+                assert!(get.status.success(), "get: {}: {}", get.status, stderr(&get));
                 let back = std::fs::read(work.join("back").join(format!("client{i}.bin"))).unwrap();
                 assert_same(&back, &data, "downloaded copy");
             })
