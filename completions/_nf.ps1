@@ -44,6 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Explain what a user may do at a path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check receipts: what a server signed that it accepted')
+            [CompletionResult]::new('share', 'share', [CompletionResultType]::ParameterValue, 'Share a file or folder by a link that needs no account')
+            [CompletionResult]::new('receipts', 'receipts', [CompletionResultType]::ParameterValue, 'List the uploads the server recorded: what arrived when')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -410,7 +412,7 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
         }
         'nf;access;check' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object {user, path, rights, hidden, traversable, rules}')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object {user, path, rights, hidden, traversable, rules, limits}')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
@@ -483,6 +485,101 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
         'nf;receipt;help;help' {
             break
         }
+        'nf;share' {
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'How long the link works: a number and s, m, h, d or w (30m, 7d); none: until removed')
+            [CompletionResult]::new('--max-uses', '--max-uses', [CompletionResultType]::ParameterName, 'How many files may be read (or uploaded) through it')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('--upload', '--upload', [CompletionResultType]::ParameterName, 'An upload link: new files into the folder PATH, nothing else (no list, read or overwrite)')
+            [CompletionResult]::new('--qr', '--qr', [CompletionResultType]::ParameterName, 'Also print the URL as a QR code (for phones)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the link as one JSON object (with its url)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the share links you made')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove share links: they answer 410 Gone from then on')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'nf;share;ls' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array of the links (each with its url)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;share;rm' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'nf;share;help' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the share links you made')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove share links: they answer 410 Gone from then on')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'nf;share;help;ls' {
+            break
+        }
+        'nf;share;help;rm' {
+            break
+        }
+        'nf;share;help;help' {
+            break
+        }
+        'nf;receipts' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d)')
+            [CompletionResult]::new('--who', '--who', [CompletionResultType]::ParameterName, 'Only uploads sent by this user (or anonymous)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address, HOST:PORT [default: 127.0.0.1:8889]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS: auto (to every server not on loopback), always or never [default: auto]')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one signed receipt (a JSON object) per line instead of the table')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but data and errors (no progress, no summary, no server log)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail: one line per file transferred; the server logs connections too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'nf;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the file server')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees')
@@ -498,6 +595,8 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Explain what a user may do at a path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check receipts: what a server signed that it accepted')
+            [CompletionResult]::new('share', 'share', [CompletionResultType]::ParameterValue, 'Share a file or folder by a link that needs no account')
+            [CompletionResult]::new('receipts', 'receipts', [CompletionResultType]::ParameterValue, 'List the uploads the server recorded: what arrived when')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -573,6 +672,20 @@ Register-ArgumentCompleter -Native -CommandName 'nf' -ScriptBlock {
             break
         }
         'nf;help;receipt;verify' {
+            break
+        }
+        'nf;help;share' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the share links you made')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove share links: they answer 410 Gone from then on')
+            break
+        }
+        'nf;help;share;ls' {
+            break
+        }
+        'nf;help;share;rm' {
+            break
+        }
+        'nf;help;receipts' {
             break
         }
         'nf;help;help' {

@@ -41,6 +41,8 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
             cand receipt 'Check receipts: what a server signed that it accepted'
+            cand share 'Share a file or folder by a link that needs no account'
+            cand receipts 'List the uploads the server recorded: what arrived when'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;serve'= {
@@ -378,7 +380,7 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;access;check'= {
             cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
-            cand --json 'Print a JSON object {user, path, rights, hidden, traversable, rules}'
+            cand --json 'Print a JSON object {user, path, rights, hidden, traversable, rules, limits}'
             cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
             cand -v 'Print more detail: one line per file transferred; the server logs connections too'
@@ -441,6 +443,93 @@ set edit:completion:arg-completer[nf] = {|@words|
         }
         &'nf;receipt;help;help'= {
         }
+        &'nf;share'= {
+            cand --expires 'How long the link works: a number and s, m, h, d or w (30m, 7d); none: until removed'
+            cand --max-uses 'How many files may be read (or uploaded) through it'
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
+            cand --fingerprint 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)'
+            cand --user 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --upload 'An upload link: new files into the folder PATH, nothing else (no list, read or overwrite)'
+            cand --qr 'Also print the URL as a QR code (for phones)'
+            cand --json 'Print the link as one JSON object (with its url)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ls 'List the share links you made'
+            cand rm 'Remove share links: they answer 410 Gone from then on'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;share;ls'= {
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
+            cand --fingerprint 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)'
+            cand --user 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --json 'Print a JSON array of the links (each with its url)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;share;rm'= {
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
+            cand --fingerprint 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)'
+            cand --user 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'nf;share;help'= {
+            cand ls 'List the share links you made'
+            cand rm 'Remove share links: they answer 410 Gone from then on'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nf;share;help;ls'= {
+        }
+        &'nf;share;help;rm'= {
+        }
+        &'nf;share;help;help'= {
+        }
+        &'nf;receipts'= {
+            cand --since 'Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d)'
+            cand --who 'Only uploads sent by this user (or anonymous)'
+            cand -s 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --server 'Server address, HOST:PORT [default: 127.0.0.1:8889]'
+            cand --tls 'Use TLS: auto (to every server not on loopback), always or never [default: auto]'
+            cand --fingerprint 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)'
+            cand --user 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)'
+            cand --config 'Read this config file instead of the default one (long form only: -c is sync''s --checksum, as in rsync and rclone)'
+            cand --json 'Print one signed receipt (a JSON object) per line instead of the table'
+            cand -q 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand --quiet 'Print nothing but data and errors (no progress, no summary, no server log)'
+            cand -v 'Print more detail: one line per file transferred; the server logs connections too'
+            cand --verbose 'Print more detail: one line per file transferred; the server logs connections too'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'nf;help'= {
             cand serve 'Run the file server'
             cand put 'Upload files and directory trees'
@@ -456,6 +545,8 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand access 'Explain what a user may do at a path'
             cand completions 'Print a shell completion script'
             cand receipt 'Check receipts: what a server signed that it accepted'
+            cand share 'Share a file or folder by a link that needs no account'
+            cand receipts 'List the uploads the server recorded: what arrived when'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'nf;help;serve'= {
@@ -509,6 +600,16 @@ set edit:completion:arg-completer[nf] = {|@words|
             cand verify 'Check that receipts were signed by a server you trust and were not changed'
         }
         &'nf;help;receipt;verify'= {
+        }
+        &'nf;help;share'= {
+            cand ls 'List the share links you made'
+            cand rm 'Remove share links: they answer 410 Gone from then on'
+        }
+        &'nf;help;share;ls'= {
+        }
+        &'nf;help;share;rm'= {
+        }
+        &'nf;help;receipts'= {
         }
         &'nf;help;help'= {
         }

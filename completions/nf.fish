@@ -43,6 +43,8 @@ complete -c nf -n "__fish_nf_needs_command" -f -a "user" -d 'Add, change, remove
 complete -c nf -n "__fish_nf_needs_command" -f -a "access" -d 'Explain what a user may do at a path'
 complete -c nf -n "__fish_nf_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c nf -n "__fish_nf_needs_command" -f -a "receipt" -d 'Check receipts: what a server signed that it accepted'
+complete -c nf -n "__fish_nf_needs_command" -f -a "share" -d 'Share a file or folder by a link that needs no account'
+complete -c nf -n "__fish_nf_needs_command" -f -a "receipts" -d 'List the uploads the server recorded: what arrived when'
 complete -c nf -n "__fish_nf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand serve" -l listen -d 'Address to listen on [default: 127.0.0.1:8889]' -r -f
 complete -c nf -n "__fish_nf_using_subcommand serve" -l root -d 'Storage directory [default: ~/.local/share/nf/files]' -r -f -a "(__fish_complete_directories)"
@@ -245,7 +247,7 @@ complete -c nf -n "__fish_nf_using_subcommand access; and not __fish_seen_subcom
 complete -c nf -n "__fish_nf_using_subcommand access; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Print the rights a user has at a path, and the rules that give them'
 complete -c nf -n "__fish_nf_using_subcommand access; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
-complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -l json -d 'Print a JSON object {user, path, rights, hidden, traversable, rules}'
+complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -l json -d 'Print a JSON object {user, path, rights, hidden, traversable, rules, limits}'
 complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
 complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
 complete -c nf -n "__fish_nf_using_subcommand access; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -273,21 +275,82 @@ complete -c nf -n "__fish_nf_using_subcommand receipt; and __fish_seen_subcomman
 complete -c nf -n "__fish_nf_using_subcommand receipt; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c nf -n "__fish_nf_using_subcommand receipt; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that receipts were signed by a server you trust and were not changed'
 complete -c nf -n "__fish_nf_using_subcommand receipt; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "serve" -d 'Run the file server'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "put" -d 'Upload files and directory trees'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "get" -d 'Download files and directory trees'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "ls" -d 'List stored files and directories'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "rm" -d 'Delete stored files and directories'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "mkdir" -d 'Create directories'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "mv" -d 'Move or rename a file or directory'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "sync" -d 'Make a tree equal another, sending only what changed'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "stat" -d 'Show stored files by exact name'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "config" -d 'Show, locate or create the config file'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "user" -d 'Add, change, remove and list the users of the access file'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "access" -d 'Explain what a user may do at a path'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "completions" -d 'Print a shell completion script'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "receipt" -d 'Check receipts: what a server signed that it accepted'
-complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l expires -d 'How long the link works: a number and s, m, h, d or w (30m, 7d); none: until removed' -r
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l max-uses -d 'How many files may be read (or uploaded) through it' -r
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l upload -d 'An upload link: new files into the folder PATH, nothing else (no list, read or overwrite)'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l qr -d 'Also print the URL as a QR code (for phones)'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -l json -d 'Print the link as one JSON object (with its url)'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -a "ls" -d 'List the share links you made'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -a "rm" -d 'Remove share links: they answer 410 Gone from then on'
+complete -c nf -n "__fish_nf_using_subcommand share; and not __fish_seen_subcommand_from ls rm help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -l json -d 'Print a JSON array of the links (each with its url)'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the share links you made'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove share links: they answer 410 Gone from then on'
+complete -c nf -n "__fish_nf_using_subcommand share; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l since -d 'Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d)' -r
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l who -d 'Only uploads sent by this user (or anonymous)' -r
+complete -c nf -n "__fish_nf_using_subcommand receipts" -s s -l server -d 'Server address, HOST:PORT [default: 127.0.0.1:8889]' -r -f
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l tls -d 'Use TLS: auto (to every server not on loopback), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l fingerprint -d 'The fingerprint the server must present (sha256//BASE64, from `nf serve --fingerprint`)' -r
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l user -d 'Log in as this user (password from NF_PASSWORD, or asked on the terminal)' -r -f -a "(__fish_complete_users)"
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l config -d 'Read this config file instead of the default one (long form only: -c is sync\'s --checksum, as in rsync and rclone)' -r -F
+complete -c nf -n "__fish_nf_using_subcommand receipts" -l json -d 'Print one signed receipt (a JSON object) per line instead of the table'
+complete -c nf -n "__fish_nf_using_subcommand receipts" -s q -l quiet -d 'Print nothing but data and errors (no progress, no summary, no server log)'
+complete -c nf -n "__fish_nf_using_subcommand receipts" -s v -l verbose -d 'Print more detail: one line per file transferred; the server logs connections too'
+complete -c nf -n "__fish_nf_using_subcommand receipts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nf -n "__fish_nf_using_subcommand receipts" -s V -l version -d 'Print version'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "serve" -d 'Run the file server'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "put" -d 'Upload files and directory trees'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "get" -d 'Download files and directory trees'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "ls" -d 'List stored files and directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "rm" -d 'Delete stored files and directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "mkdir" -d 'Create directories'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "mv" -d 'Move or rename a file or directory'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "sync" -d 'Make a tree equal another, sending only what changed'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "stat" -d 'Show stored files by exact name'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "config" -d 'Show, locate or create the config file'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "user" -d 'Add, change, remove and list the users of the access file'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "access" -d 'Explain what a user may do at a path'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "completions" -d 'Print a shell completion script'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "receipt" -d 'Check receipts: what a server signed that it accepted'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "share" -d 'Share a file or folder by a link that needs no account'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "receipts" -d 'List the uploads the server recorded: what arrived when'
+complete -c nf -n "__fish_nf_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm mkdir mv sync stat config user access completions receipt share receipts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file nf reads'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented config file'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "add" -d 'Add a user with a password'
@@ -296,3 +359,5 @@ complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_f
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "ls" -d 'List the users and their groups'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from access" -f -a "check" -d 'Print the rights a user has at a path, and the rules that give them'
 complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from receipt" -f -a "verify" -d 'Check that receipts were signed by a server you trust and were not changed'
+complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from share" -f -a "ls" -d 'List the share links you made'
+complete -c nf -n "__fish_nf_using_subcommand help; and __fish_seen_subcommand_from share" -f -a "rm" -d 'Remove share links: they answer 410 Gone from then on'

@@ -222,6 +222,59 @@ pub enum Command {
         after_help = "Examples:\n  nf receipt verify essay.receipt.json\n  nf receipt verify r.json --fingerprint sha256//… --file essay.pdf"
     )]
     Receipt(ReceiptArgs),
+
+    /// Share a file or folder by a link that needs no account.
+    #[command(
+        long_about = "Make a share link to PATH and print its URL (http(s)://HOST:PORT/s/ID; the \
+                      host is the server's public_url, else the address nf connected to). \
+                      Whoever holds a read link can download the file, or browse and download \
+                      the folder (its page, ?json, ?tar), with curl, a browser or `nf get URL`; \
+                      an upload link (--upload, to a folder) takes new files only, from its page \
+                      or `nf put FILE URL`. A link does what its creator may do now, no more: \
+                      you share only what you may read (or write, for --upload). It ends when \
+                      it expires, is used up or removed (`nf share rm`), and then answers \
+                      410 Gone. `nf share ls` lists your links.",
+        after_help = "Examples:\n  nf share report.pdf --expires 7d\n  nf share photos/2024 --max-uses 10 --qr\n  nf share --upload submissions/week3 --expires 2d",
+        args_conflicts_with_subcommands = true
+    )]
+    Share(ShareArgs),
+    /// List the uploads the server recorded: what arrived when.
+    #[command(
+        long_about = "List the uploads the server recorded (its receipt store) under PATH, or \
+                      everywhere: those in folders you may list (a teacher's view of \
+                      submissions/), and your own wherever they are (a student's hand-ins, even \
+                      in a drop folder that cannot be listed), in order of commit time, as a \
+                      table of time (UTC), who sent it, size, the start of its BLAKE3 and path. \
+                      With --json, one signed receipt per line, each exactly what \
+                      nf receipt verify reads (signed now by the server's key: the same fields, \
+                      the same proof). --since keeps those committed at or after a time; --who \
+                      those one user sent.",
+        after_help = "Examples:\n  nf receipts submissions/\n  nf receipts --since 2026-12-01 --who alice\n  nf receipts submissions --json > arrived.jsonl"
+    )]
+    Receipts(ReceiptsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptsArgs {
+    /// A folder or file on the server (default: everywhere).
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Print one signed receipt (a JSON object) per line instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only uploads committed at or after TIME: RFC 3339 (2026-12-20T23:59:00Z, or with
+    /// +01:00), a day in UTC (2026-12-20), or an age (30m, 12h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only uploads sent by this user (or anonymous).
+    #[arg(long, value_name = "NAME")]
+    pub who: Option<String>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Flags every client command shares.
@@ -612,8 +665,10 @@ pub enum AccessAction {
     /// Print the rights a user has at a path, and the rules that give them.
     #[command(
         long_about = "Print the rights USER has at PATH (and everything below it), each rule that \
-                      gives them as FILE:LINE, and whether PATH is hidden from USER or only \
-                      traversable. Reads the access file only: no server is asked.",
+                      gives them as FILE:LINE, whether PATH is hidden from USER or only \
+                      traversable, and the limits on writing there: the largest file \
+                      (max_file_size), quotas, and deadlines (until) with whether they passed. \
+                      Reads the access file only: no server is asked.",
         after_help = "Examples:\n  nf access check alice /submissions/alice\n  nf access check anonymous /pub --json"
     )]
     Check(AccessCheckArgs),
@@ -629,9 +684,79 @@ pub struct AccessCheckArgs {
     #[arg(value_name = "PATH")]
     pub path: String,
 
-    /// Print a JSON object {user, path, rights, hidden, traversable, rules}.
+    /// Print a JSON object {user, path, rights, hidden, traversable, rules, limits}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    #[command(subcommand)]
+    pub action: Option<ShareAction>,
+
+    /// The file or folder to share (a folder for --upload); none: the top.
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// An upload link: new files into the folder PATH, nothing else (no list, read or overwrite).
+    #[arg(long)]
+    pub upload: bool,
+
+    /// How long the link works: a number and s, m, h, d or w (30m, 7d); none: until removed.
+    #[arg(long, value_name = "SPAN")]
+    pub expires: Option<String>,
+
+    /// How many files may be read (or uploaded) through it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_uses: Option<u64>,
+
+    /// Also print the URL as a QR code (for phones).
+    #[arg(long)]
+    pub qr: bool,
+
+    /// Print the link as one JSON object (with its url).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShareAction {
+    /// List the share links you made.
+    #[command(
+        long_about = "List the share links you made: ID, URL, path, kind, when it expires, uses \
+                      and its state (active, expired, used up, removed).",
+        after_help = "Examples:\n  nf share ls\n  nf share ls --json"
+    )]
+    Ls(ShareLsArgs),
+    /// Remove share links: they answer 410 Gone from then on.
+    #[command(
+        long_about = "Remove share links you made, by ID or URL: from then on they answer 410 Gone.",
+        after_help = "Examples:\n  nf share rm q7mxk2c4vbf5gh7jka3nwe6rtu\n  nf share rm http://host:8889/s/q7mxk2c4vbf5gh7jka3nwe6rtu"
+    )]
+    Rm(ShareRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShareLsArgs {
+    /// Print a JSON array of the links (each with its url).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareRmArgs {
+    /// Links to remove: their ID or URL.
+    #[arg(required = true, value_name = "ID|URL")]
+    pub links: Vec<String>,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,8 @@ use std::io;
 pub enum ErrorKind {
     /// The named file does not exist.
     NotFound,
+    /// A share link that was removed, expired or used up (HTTP 410).
+    Gone,
     /// The target name already exists and overwriting was not asked for.
     Exists,
     /// A file stands where a directory is needed, or a directory where a file is (which
@@ -59,6 +61,7 @@ impl ErrorKind {
     pub fn code(self) -> &'static str {
         match self {
             ErrorKind::NotFound => "not_found",
+            ErrorKind::Gone => "gone",
             ErrorKind::Exists => "exists",
             ErrorKind::Conflict => "conflict",
             ErrorKind::BadName => "bad_name",
@@ -82,8 +85,9 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::NotFound,
+        ErrorKind::Gone,
         ErrorKind::Exists,
         ErrorKind::Conflict,
         ErrorKind::BadName,
@@ -117,7 +121,7 @@ impl ErrorKind {
     pub fn exit_code(self) -> u8 {
         match self {
             ErrorKind::Usage | ErrorKind::BadName => 2,
-            ErrorKind::NotFound => 3,
+            ErrorKind::NotFound | ErrorKind::Gone => 3,
             ErrorKind::Exists | ErrorKind::Conflict => 4,
             ErrorKind::Connect | ErrorKind::Hangup | ErrorKind::Busy | ErrorKind::Unavailable => 5,
             ErrorKind::HashMismatch => 6,

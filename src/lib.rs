@@ -27,6 +27,7 @@ pub mod pace;
 pub mod progress;
 pub mod prompt;
 pub mod protocol;
+pub mod qr;
 pub mod receipt;
 pub mod server;
 pub mod service;

@@ -578,7 +578,11 @@ mod tests {
                 "nf mkdir",
                 "nf mv",
                 "nf put",
+                "nf receipts",
                 "nf rm",
+                "nf share",
+                "nf share ls",
+                "nf share rm",
                 "nf stat",
                 "nf sync",
             ]

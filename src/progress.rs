@@ -372,6 +372,7 @@ fn reason(kind: ErrorKind, n: usize, to_server: bool) -> &'static str {
         ErrorKind::TooLarge if to_server => "too large for the server",
         ErrorKind::TooLarge => "too large",
         ErrorKind::NotFound => "not found",
+        ErrorKind::Gone => "the share link no longer works",
         ErrorKind::Conflict => "a file where a directory is, or the reverse",
         ErrorKind::BadName => "invalid name",
         ErrorKind::HashMismatch => "content did not match its BLAKE3 hash",

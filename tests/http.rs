@@ -508,7 +508,7 @@ fn the_json_listing_is_exactly_what_nf_ls_json_prints() {
     assert!(field(&fields, "content-type").unwrap().starts_with("text/html"));
     let page = String::from_utf8(page).unwrap();
     assert!(
-        page.contains("<a href=\"a%20b%20%C3%BC.txt\">a b ü.txt</a>"),
+        page.contains("<a href=\"a%20b%20%C3%BC.txt\" class=\"n\" title=\"a b ü.txt\""),
         "{page}"
     );
     assert!(page.contains("?tar") && page.contains("?json"));
@@ -929,9 +929,11 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     assert_eq!(status, 200);
     let page = String::from_utf8(page).unwrap();
     let (d2020, dempty, top) = (
-        page.find("<a href=\"2020/\">2020/</a>").expect("2020/ listed"),
-        page.find("<a href=\"empty/\">empty/</a>").expect("empty/ listed"),
-        page.find("<a href=\"top.txt\">top.txt</a>")
+        page.find("<a href=\"2020/\" class=\"n\" title=\"2020/\"")
+            .expect("2020/ listed"),
+        page.find("<a href=\"empty/\" class=\"n\" title=\"empty/\"")
+            .expect("empty/ listed"),
+        page.find("<a href=\"top.txt\" class=\"n\" title=\"top.txt\"")
             .expect("top.txt listed"),
     );
     assert!(d2020 < dempty && dempty < top, "{page}");
@@ -939,7 +941,7 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     let (_, _, page) = fetch(&s, "/photos/2020/", &[]);
     assert!(String::from_utf8(page)
         .unwrap()
-        .contains("<a href=\"a%20b.jpg\">a b.jpg</a>"));
+        .contains("<a href=\"a%20b.jpg\" class=\"n\" title=\"a b.jpg\""));
     let (status, _, got) = fetch(&s, "/photos/2020/a%20b.jpg", &[]);
     assert_eq!(status, 200);
     assert_same(&got, &jpg, "a b.jpg over HTTP");
@@ -995,13 +997,14 @@ fn folders_are_pages_json_and_tar_and_delete_with_recursive() {
     names.sort();
     assert_eq!(names, ["2020", "empty", "top.txt"]);
 
-    // A folder goes only when asked with ?recursive; an encoded `/` is not a separator.
-    let (status, _) = status_and_body(&s, "/photos/2020/", &["-X", "DELETE"]);
-    assert_eq!(status, 409);
+    // A folder goes with all in it (as WebDAV's DELETE says; `?recursive` is still taken); an
+    // encoded `/` is not a separator.
     let (status, _) = status_and_body(&s, "/photos%2F2020/", &["-X", "DELETE"]);
     assert_eq!(status, 400);
-    let (status, _) = status_and_body(&s, "/photos/2020/?recursive", &["-X", "DELETE"]);
+    let (status, _) = status_and_body(&s, "/photos/2020/", &["-X", "DELETE"]);
     assert_eq!(status, 204);
+    let (status, _) = status_and_body(&s, "/photos/2020/?recursive", &["-X", "DELETE"]);
+    assert_eq!(status, 404);
     let ls = s.nf(&["ls", "--json", "photos"]);
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&ls.stdout).unwrap();
     let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
@@ -1246,15 +1249,24 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 /// Runs the script of `page` under node (tests/browser/dialogs.js) through `cases`: what it
 /// showed and asked, in order (`[kind, text…]`).
 fn run_page_script(s: &Server, page: &str, cases: &serde_json::Value) -> Vec<Vec<String>> {
-    let work = s.work.join("dialogs");
+    serde_json::from_value(run_under_node(s, "dialogs.js", page, cases)).unwrap()
+}
+
+/// Runs tests/browser/`harness` under node with the script of `page` and `cases`; what it
+/// printed, as JSON.
+fn run_under_node(s: &Server, harness: &str, page: &str, cases: &serde_json::Value) -> serde_json::Value {
+    let work = s.work.join(harness);
     std::fs::create_dir_all(&work).unwrap();
     let script = work.join("page.js");
     std::fs::write(&script, between(page, "<script>", "</script>")).unwrap();
     let cases_file = work.join("cases.json");
     std::fs::write(&cases_file, cases.to_string()).unwrap();
-    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dialogs.js");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(harness);
     let out = Command::new("node")
-        .args([harness, script.to_str().unwrap(), cases_file.to_str().unwrap()])
+        .arg(harness)
+        .args([script.to_str().unwrap(), cases_file.to_str().unwrap()])
         .output()
         .expect("node runs the page's script (.ci/run installs nodejs)");
     assert!(out.status.success(), "node: {}", stderr(&out));
@@ -1327,8 +1339,7 @@ fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
         .lines()
         .filter(|l| l.contains("class=\"delete\""))
         .map(|row| {
-            let link = between(row, "<a href=\"", "</a>");
-            let label = html_unescape(link.split_once("\">").unwrap().1);
+            let label = html_unescape(between(row, "title=\"", "\""));
             (html_unescape(between(row, "data-name=\"", "\"")), label)
         })
         .collect();
@@ -1369,4 +1380,171 @@ fn every_dialog_of_the_folder_page_shows_names_as_the_listing_does() {
             "{name:?}: two deletes and two uploads of the name itself"
         );
     }
+}
+
+/// The rows of a folder page as its script reads them: each name link's data attributes.
+fn page_rows(page: &str) -> Vec<serde_json::Value> {
+    page.split("class=\"n\" ")
+        .skip(1)
+        .map(|row| {
+            let data = |key: &str| html_unescape(between(row, &format!("data-{key}=\""), "\""));
+            serde_json::json!({
+                "name": data("name"),
+                "kind": data("kind"),
+                "size": data("size").parse::<u64>().unwrap(),
+                "time": data("time"),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_folder_page_sorts_as_the_server_does_filters_and_its_tus_client_resumes() {
+    let s = Server::start();
+    for (name, size) in [
+        ("b.txt", 30),
+        ("a.txt", 20),
+        ("C.txt", 20),
+        ("sub/x", 1),
+        ("Café.txt", 5),
+    ] {
+        let path: Vec<String> = name.split('/').map(percent_encoded).collect();
+        let (status, text) = put_with(
+            &s,
+            &format!("/{}", path.join("/")),
+            &vec![b'x'; size],
+            "X-Test: 1",
+        );
+        assert_eq!(status, 201, "{name}: {text}");
+    }
+    let (status, _, page) = fetch(&s, "/", &[]);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    let rows = page_rows(&page);
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["sub", "C.txt", "Café.txt", "a.txt", "b.txt"], "{page}");
+    let cases = serde_json::json!({
+        "rows": rows, "names": names, "filters": ["CAFE\u{301}", " TXT", "sU", "nothing"],
+    });
+    let out = run_under_node(&s, "logic.js", &page, &cases);
+    // The script orders the rows as `?sort=` does on the server.
+    for sort in ["name", "-name", "size", "-size", "time", "-time"] {
+        let (status, _, sorted) = fetch(&s, &format!("/?sort={sort}"), &[]);
+        assert_eq!(status, 200);
+        let served: Vec<serde_json::Value> = page_rows(&String::from_utf8(sorted).unwrap())
+            .iter()
+            .map(|r| r["name"].clone())
+            .collect();
+        assert_eq!(
+            out["order"][sort],
+            serde_json::Value::from(served),
+            "?sort={sort}"
+        );
+    }
+    assert_eq!(
+        out["order"]["size"],
+        serde_json::json!(["sub", "Café.txt", "C.txt", "a.txt", "b.txt"])
+    );
+    let filtered = serde_json::json!([["Café.txt"], ["C.txt", "Café.txt", "a.txt", "b.txt"], ["sub"], []]);
+    assert_eq!(out["filters"], filtered, "whatever the case or normalization");
+    let progress = serde_json::json!([
+        "3.0 MiB of 64 MiB · 5.0 MiB/s · 13 s left",
+        "64 MiB of 64 MiB",
+        "0 B of 100 B",
+        "1 h 2 min",
+        "1 min 0 s"
+    ]);
+    assert_eq!(out["progress"], progress);
+    // tus: 8 MiB chunks; the last asks for the receipt, which is what the upload returns.
+    let (chunk, size) = (8u64 << 20, (16u64 << 20) + 5);
+    let url = "http://h/sub/up/1";
+    let patch = |from: u64, to: u64| serde_json::json!(["PATCH", url, from.to_string(), from, to]);
+    let head = serde_json::json!(["HEAD", url, null, null, null]);
+    let post = serde_json::json!(["POST", "sub/", null, null, null]);
+    let straight = &out["straight"];
+    assert_eq!(
+        straight["log"],
+        serde_json::json!([
+            post,
+            patch(0, chunk),
+            patch(chunk, 2 * chunk),
+            patch(2 * chunk, size)
+        ])
+    );
+    assert_eq!(
+        (&straight["status"], &straight["text"]),
+        (&serde_json::json!(200), &serde_json::json!("{\"receipt\":1}"))
+    );
+    assert_eq!(
+        straight["kept"],
+        serde_json::json!([]),
+        "a finished upload is forgotten"
+    );
+    // Dropped after 1 MiB of the second chunk, then away for two HEADs: it backs off, asks
+    // where the upload stands and sends from there.
+    let dropped = &out["dropped"];
+    let resumed_at = chunk + (1 << 20);
+    assert_eq!(
+        dropped["log"],
+        serde_json::json!([
+            post,
+            patch(0, chunk),
+            patch(chunk, 2 * chunk),
+            head,
+            head,
+            head,
+            patch(resumed_at, size)
+        ])
+    );
+    assert_eq!(dropped["waits"], serde_json::json!([500, 1000, 2000]));
+    assert_eq!(dropped["text"], "{\"receipt\":1}");
+    // After a reload the same file continues: HEAD, no new upload.
+    let resumed = &out["resumed"];
+    assert_eq!(resumed["log"], serde_json::json!([head, patch(chunk + 7, size)]));
+    // A refusal ends it at once, for the page to show.
+    assert_eq!(out["refused"]["status"], 403);
+    assert_eq!(out["refused"]["log"], serde_json::json!([post]));
+    // A server that never comes back: twelve tries, then words that say what to do, and the
+    // upload's URL is kept for the next try.
+    assert_eq!(
+        out["gave_up"],
+        serde_json::json!([
+            "the connection failed (network error); choose the file again to continue",
+            url
+        ])
+    );
+}
+
+#[test]
+fn a_tar_of_picked_names_holds_those_entries_and_everything_below_them() {
+    let s = Server::start();
+    for name in ["a/x.txt", "a/b/y.txt", "b/z.txt", "c.txt", "d e.txt"] {
+        let path: Vec<String> = name.split('/').map(percent_encoded).collect();
+        let (status, text) = put_with(&s, &format!("/{}", path.join("/")), name.as_bytes(), "X-Test: 1");
+        assert_eq!(status, 201, "{name}: {text}");
+    }
+    let listed = |path: &str| {
+        let (status, _, archive) = fetch(&s, path, &[]);
+        assert_eq!(status, 200, "{path}");
+        let mut names = tar_list(&s, &archive);
+        names.sort();
+        names
+    };
+    assert_eq!(
+        listed("/?tar&name=a&name=d%20e.txt&name=nothing"),
+        [
+            "files/a/",
+            "files/a/b/",
+            "files/a/b/y.txt",
+            "files/a/x.txt",
+            "files/d e.txt"
+        ]
+    );
+    assert_eq!(listed("/a/?tar&name=x.txt"), ["a/", "a/x.txt"]);
+    assert_eq!(listed("/?tar&name=nothing"), Vec::<String>::new());
+    // And the bytes are the files' own.
+    let (_, _, archive) = fetch(&s, "/?tar&name=c.txt", &[]);
+    let into = s.work.join("picked");
+    untar(&archive, &into);
+    assert_eq!(std::fs::read(into.join("files/c.txt")).unwrap(), b"c.txt");
 }

@@ -5,98 +5,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::Shutdown;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::snapshot::{assert_unchanged, place, tree, Tree};
 use common::*;
-
-/// Every file and directory the store holds (but nf's own `.nf` entries), with each file's
-/// content: what a refusal must leave untouched. A directory is `NAME/`; in a bucket, a
-/// directory is an empty one's marker or what the keys below it imply.
-fn tree(s: &Server) -> Tree {
-    match &s.bucket {
-        Some(bucket) => bucket_tree(bucket),
-        None => dir_tree(&s.root),
-    }
-}
-
-fn dir_tree(root: &Path) -> Tree {
-    let mut seen = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    // Bounded: the tests' trees hold a few dozen entries.
-    for _ in 0..1000 {
-        let Some(dir) = todo.pop() else {
-            return seen;
-        };
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
-            if name == ".nf" {
-                continue;
-            }
-            if path.is_dir() {
-                seen.insert(format!("{name}/"), None);
-                todo.push(path);
-            } else {
-                seen.insert(name, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    panic!("more than 1000 directories under {}", root.display());
-}
-
-fn bucket_tree(bucket: &Bucket) -> Tree {
-    let mut seen = BTreeMap::new();
-    for key in bucket.keys() {
-        if key.starts_with(".nf/") {
-            continue;
-        }
-        let name = match key.strip_suffix(".nf") {
-            // An empty directory's marker: `DIR/.nf`.
-            Some(dir) => dir.to_string(),
-            None => {
-                let content = bucket.read(&key);
-                seen.insert(key.clone(), Some(content));
-                key
-            }
-        };
-        let mut at = name.as_str();
-        while let Some((parent, _)) = at.trim_end_matches('/').rsplit_once('/') {
-            seen.insert(format!("{parent}/"), None);
-            at = parent;
-        }
-        if name.ends_with('/') {
-            seen.insert(name, None);
-        }
-    }
-    seen
-}
-
-type Tree = BTreeMap<String, Option<Vec<u8>>>;
-
-/// Asserts the store still holds `before` and no partial upload, after `what`.
-fn assert_unchanged(s: &Server, before: &Tree, what: impl std::fmt::Debug) {
-    assert_eq!(tree(s), *before, "{what:?} changed the store");
-    assert!(
-        s.partials().is_empty(),
-        "{what:?} left a partial: {:?}",
-        s.partials()
-    );
-}
-
-/// Stores `content` under `name` behind nf's back, making the folders above it (which a
-/// bucket's keys imply).
-fn place(s: &Server, name: &str, content: &[u8]) {
-    if s.bucket.is_none() {
-        if let Some((dir, _)) = name.rsplit_once('/') {
-            std::fs::create_dir_all(s.root.join(dir)).unwrap();
-        }
-    }
-    s.place_by_hand(name, content);
-}
 
 /// A `--read-only` server (default settings otherwise) holding `keep.txt` and `d/in.txt`.
 fn read_only_server() -> Server {
@@ -1040,6 +955,36 @@ rows! {
     the_matrix_holds_for_a_user_by_group_over_http: Dialect::Http, Login::User, Rights::Rules, 51;
 }
 
+/// The member names (below `files/`, sorted) of the tar at `path`, fetched with curl and
+/// listed with the real tar.
+fn tar_members(s: &Server, path: &str) -> Vec<String> {
+    let archive = s.work.join("members.tar");
+    let got = Command::new("curl")
+        .args(["-sSf", "--max-time", "60", "-o"])
+        .arg(&archive)
+        .arg(format!("http://{}{path}", s.addr))
+        .status()
+        .expect("curl is installed (.ci/run installs it)");
+    assert!(got.success(), "curl {path}: {got}");
+    let out = Command::new("tar")
+        .arg("-tf")
+        .arg(&archive)
+        .output()
+        .expect("tar is installed (.ci/run installs it)");
+    assert!(out.status.success(), "tar -t: {}", stderr(&out));
+    let mut members: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.strip_prefix("files/")
+                .unwrap_or_else(|| panic!("{l}"))
+                .to_string()
+        })
+        .collect();
+    members.sort();
+    members
+}
+
 /// The names a principal may not see are in no kind of listing: native `ls` (one level, and
 /// recursive from the top and from a folder that only leads to a grant), HTTP `?json`, the
 /// folder page, the member names of `?tar` (which also leaves out the files that may be
@@ -1085,36 +1030,25 @@ fn hidden_names_are_in_no_kind_of_listing() {
         .collect();
     linked.sort();
     assert_eq!(linked, in_folder(&visible, ""), "the folder page");
-    let archive = s.work.join("all.tar");
-    let got = Command::new("curl")
-        .args(["-sSf", "--max-time", "60", "-o"])
-        .arg(&archive)
-        .arg(format!("http://{}/?tar", s.addr))
-        .status()
-        .expect("curl is installed (.ci/run installs it)");
-    assert!(got.success(), "curl ?tar: {got}");
-    let out = Command::new("tar")
-        .arg("-tf")
-        .arg(&archive)
-        .output()
-        .expect("tar is installed (.ci/run installs it)");
-    assert!(out.status.success(), "tar -t: {}", stderr(&out));
-    let mut members: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            l.strip_prefix("files/")
-                .unwrap_or_else(|| panic!("{l}"))
-                .to_string()
-        })
-        .collect();
-    members.sort();
+    let members = tar_members(&s, "/?tar");
     let readable: Vec<String> = visible
         .iter()
         .filter(|n| !UNREADABLE.contains(&n.as_str()))
         .cloned()
         .collect();
     assert_eq!(members, readable, "the members of ?tar");
+    // The page's pick of names for a tar (`?tar&name=…`) is the same walk: a hidden name
+    // picked adds nothing, the visible ones picked bring what is below them.
+    let picked = tar_members(&s, "/?tar&name=hidden&name=pub&name=names&name=nothing");
+    let want: Vec<String> = readable
+        .iter()
+        .filter(|n| n.starts_with("pub/") || n.starts_with("names/"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        picked, want,
+        "the members of ?tar&name=hidden&name=pub&name=names"
+    );
     let files: Vec<String> = in_folder(&visible, "")
         .into_iter()
         .filter(|n| !n.ends_with('/'))
@@ -1304,4 +1238,68 @@ fn a_rules_size_limit_and_quota_refuse_with_their_figures_in_every_dialect() {
         stored,
         [("hw/one.bin".to_string(), 1024), ("hw/two.bin".to_string(), 1024)]
     );
+}
+
+/// The folder page offers exactly the controls the principal's rights in the folder allow
+/// (upload and new folder: `write`; delete: `delete`; rename or move: both), for anonymous
+/// given [`GRANTS`], a user given them through a group, anonymous beside that user (nothing),
+/// and the token (everything); a drop folder (`write` only) shows an upload page without its
+/// names (upload and new folder). Every reader gets sorting, the filter and picking for a tar.
+#[test]
+fn the_folder_page_offers_only_the_controls_the_rights_allow() {
+    const NONE: [bool; 4] = [false; 4];
+    const ALL: [bool; 4] = [true; 4];
+    const DROP: [bool; 4] = [true, true, false, false];
+    let controls = |page: &str| {
+        [
+            page.contains("id=\"files\""),
+            page.contains("id=\"mkdir\""),
+            page.contains("class=\"delete\""),
+            page.contains("class=\"rename\""),
+        ]
+    };
+    // Each folder's page: its controls (upload, mkdir, delete, rename), or `None`: no page.
+    type Pages<'a> = &'a [(&'a str, Option<[bool; 4]>)];
+    let rows: [(Login, &[&str], Pages); 4] = [
+        (
+            Login::Anonymous,
+            &[],
+            &[
+                ("/", Some(NONE)),
+                ("/pub/", Some(NONE)),
+                ("/names/", Some(NONE)),
+                ("/a/b/c/", Some(ALL)),
+                ("/drop/", Some(DROP)),
+            ],
+        ),
+        (
+            Login::User,
+            &["-u", "student:correct horse battery staple"],
+            &[("/pub/", Some(NONE)), ("/a/b/c/", Some(ALL)), ("/drop/", Some(DROP))],
+        ),
+        (Login::User, &[], &[("/pub/", None), ("/a/b/c/", None)]),
+        (
+            Login::Token,
+            &["-H", "Authorization: Bearer s3cret-token-for-the-matrix"],
+            &[("/", Some(ALL)), ("/pub/", Some(ALL)), ("/drop/", Some(ALL))],
+        ),
+    ];
+    for (login, args, folders) in rows {
+        let (s, _rules) = layout_server(login);
+        for (dir, want) in folders {
+            let (status, page) = curl(&s, dir, args);
+            let what = format!("{login:?} {args:?} {dir}");
+            match want {
+                None => assert!(matches!(status, 401 | 403 | 404), "{what}: {status} {page}"),
+                Some(want) => {
+                    assert_eq!(status, 200, "{what}: {page}");
+                    assert_eq!(controls(&page), *want, "{what}: upload, mkdir, delete, rename");
+                    assert!(
+                        page.contains("id=\"filter\"") && page.contains("class=\"sel\""),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -264,7 +264,8 @@ fn access_check_explains_the_class_example() {
     assert_eq!(
         json,
         serde_json::json!({"user": "alice", "path": "/submissions", "rights": [], "hidden": false,
-                           "traversable": true, "rules": []})
+                           "traversable": true, "rules": [],
+                           "limits": {"max_file_size": null, "quotas": [], "deadlines": []}})
     );
     let out = nf_admin(&file, &["access", "check", "mallory", "/"], "");
     assert_fails(&out, 3, "no user named mallory in");
@@ -281,7 +282,8 @@ fn access_check_explains_the_class_example() {
         stdout(&out),
         format!(
             "alice at /hand-in: list\n  {f}:23: @students on /hand-in gave list, write until \
-             2020-01-01T00:00:00Z; now list\n"
+             2020-01-01T00:00:00Z; now list\n  deadline: 2020-01-01T00:00:00Z \
+             (2020-01-01T00:00:00Z), passed ({f}:23)\n"
         )
     );
 }

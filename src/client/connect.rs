@@ -34,6 +34,8 @@ pub struct Target {
     pub fingerprint: Option<String>,
     /// Where servers trusted on first use are recorded.
     pub known_servers: PathBuf,
+    /// A share link's ID to act as (instead of a token or a login).
+    pub link: Option<String>,
 }
 
 /// A user name and secret to log in with. Its `Debug` never shows the secret.
@@ -256,6 +258,7 @@ mod tests {
             tls: TlsMode::Auto,
             fingerprint: None,
             known_servers: PathBuf::new(),
+            link: None,
         }
         .server_key()
     }

@@ -17,7 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{describe_io, Error, ErrorKind, Result};
 use crate::name::FileName;
 use crate::protocol::{
-    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Notice, Request, RmReply, StatReply,
+    self, ErrorReply, FileInfo, HelloReply, LineError, ListEnd, MvReply, Notice, Request, RmReply,
+    ShareReply, SharesReply, StatReply,
 };
 use crate::transport::Stream;
 
@@ -179,6 +180,8 @@ pub struct Client {
     pub server: String,
     /// The largest file the server accepts, if it said.
     pub max_file_size: Option<u64>,
+    /// What the share link this connection acts as shares (from the hello's reply).
+    pub link: Option<protocol::LinkReply>,
     /// Where the hello's reply is: not read yet, read and fine, or an error every later reply
     /// repeats (the server closes the connection after refusing a hello).
     hello: Hello,
@@ -358,6 +361,7 @@ impl Client {
             addr: target.addr.clone(),
             server: String::new(),
             max_file_size: None,
+            link: None,
             hello: Hello::Done,
             on_wait: None,
             target: target.clone(),
@@ -458,6 +462,7 @@ impl Client {
             token: self.target.token.clone(),
             user: self.target.login.as_ref().map(|l| l.user.clone()),
             secret: self.target.login.as_ref().map(|l| l.secret.clone()),
+            link: self.target.link.clone(),
             notices: true,
         };
         let queued = self
@@ -536,6 +541,7 @@ impl Client {
         }
         self.server = reply.server;
         self.max_file_size = reply.max_file_size;
+        self.link = reply.link;
         Ok(())
     }
 
@@ -706,11 +712,41 @@ impl Client {
         pattern: Option<&str>,
         visit: &mut dyn FnMut(FileInfo) -> Result<()>,
     ) -> Result<u64> {
-        self.send(&Request::List {
+        let request = Request::List {
             path: dir.map(|d| d.to_string()),
             recursive,
             pattern: pattern.map(str::to_string),
-        })?;
+        };
+        self.streamed(&request, visit)
+    }
+
+    /// Hands each recorded upload under `path` (none: everywhere) that the server shows this
+    /// client to `visit`, signed, in order of commit time, as it arrives; only those committed
+    /// at or after `since` (RFC 3339 in UTC) and sent by `who`, if given. Returns the count.
+    pub fn receipts(
+        &mut self,
+        path: Option<&FileName>,
+        since: Option<String>,
+        who: Option<String>,
+        visit: &mut dyn FnMut(crate::receipt::Receipt) -> Result<()>,
+    ) -> Result<u64> {
+        let request = Request::Receipts {
+            path: path.map(|p| p.to_string()),
+            since,
+            who,
+        };
+        self.streamed(&request, visit)
+    }
+
+    /// Sends `request` and hands each line of its streamed answer to `visit`, up to the
+    /// [`ListEnd`]. After an error from `visit` the rest is read and dropped, so the
+    /// connection stays usable (but for `pipe_closed`: then nothing is left to do).
+    fn streamed<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        visit: &mut dyn FnMut(T) -> Result<()>,
+    ) -> Result<u64> {
+        self.send(request)?;
         self.flush()?;
         self.ensure_hello()?;
         let mut stopped: Option<Error> = None;
@@ -728,7 +764,7 @@ impl Client {
             if stopped.is_some() {
                 continue;
             }
-            let entry: FileInfo = serde_json::from_slice(&self.line)
+            let entry: T = serde_json::from_slice(&self.line)
                 .map_err(|e| Error::new(ErrorKind::Protocol, format!("malformed entry: {e}")))?;
             match visit(entry) {
                 Ok(()) => {}
@@ -841,6 +877,49 @@ impl Client {
             .into_iter()
             .map(|r| r.map(|_| ()))
             .collect())
+    }
+
+    /// Makes a share link to `path` (none: the top); the server's `public_url`, if any, comes
+    /// with it.
+    /// `until`: (seconds it lasts, uses it allows), each if limited.
+    pub fn share(
+        &mut self,
+        path: Option<&FileName>,
+        upload: bool,
+        until: (Option<u64>, Option<u64>),
+    ) -> Result<ShareReply> {
+        self.ask_reply(&Request::Share {
+            path: path.map(|p| p.to_string()),
+            upload,
+            expires_secs: until.0,
+            max_uses: until.1,
+        })
+    }
+
+    /// The share links this login made.
+    pub fn shares(&mut self) -> Result<SharesReply> {
+        self.ask_reply(&Request::Shares)
+    }
+
+    /// Removes one of this login's share links.
+    pub fn unshare(&mut self, id: &str) -> Result<ShareReply> {
+        self.ask_reply(&Request::Unshare { id: id.to_string() })
+    }
+
+    /// Whether this connection runs TLS (a link's URL is then `https://`).
+    pub fn is_tls(&self) -> bool {
+        self.conn.transport_ref().is_tls()
+    }
+
+    /// The address this client connected to (HOST:PORT).
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn ask_reply<T: DeserializeOwned>(&mut self, request: &Request) -> Result<T> {
+        self.send(request)?;
+        self.flush()?;
+        self.read_reply::<T>()
     }
 
     /// Moves `from` to `to` (a file or a directory), replacing a file at `to` only with

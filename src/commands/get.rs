@@ -14,7 +14,8 @@ use crate::commands::{expand_names, interrupted, on_interrupt, Context, Items};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::FileName;
 
-pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
+pub fn run(ctx: &Context, mut args: GetArgs) -> Result<()> {
+    let linked = link_arg(ctx, &mut args)?;
     let to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if to_stdout && args.resume {
         return Err(Error::new(
@@ -34,7 +35,10 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
         _ => None,
     };
     let report = ctx.report(args.names.len(), 0);
-    let mut client = ctx.connect()?;
+    let mut client = match linked {
+        Some(client) => client,
+        None => ctx.connect()?,
+    };
     let named = expand_names(&mut client, &args.names, &report)?;
     let mut jobs = Vec::with_capacity(named.len());
     let mut items = Vec::with_capacity(named.len());
@@ -92,6 +96,28 @@ pub fn run(ctx: &Context, args: GetArgs) -> Result<()> {
         ))?;
     }
     report.finish("downloaded")
+}
+
+/// `nf get URL`: a share link's URL as the one NAME. Connects as the link and names what it
+/// shares (a folder link is fetched with `-r`, as a tree under the folder's name).
+fn link_arg(ctx: &Context, args: &mut GetArgs) -> Result<Option<crate::client::Client>> {
+    let url = match args.names.as_slice() {
+        [one] => match super::share::link_url(one) {
+            Some(url) => url?,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let (client, name, top) = super::share::connect_link(ctx, &url)?;
+    let Some(name) = name else {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "this link shares the whole server: nf get takes a name in it (URL/NAME), or fetch URL?tar",
+        ));
+    };
+    args.recursive |= top;
+    args.names = vec![name.to_string()];
+    Ok(Some(client))
 }
 
 /// The downloads of the tree `name` (a directory, or a single file) into `dest`, under the

@@ -11,8 +11,10 @@ mod mv;
 mod put;
 mod put_receipts;
 mod receipt;
+mod receipts;
 mod rm;
 mod serve;
+mod share;
 mod stat;
 mod sync;
 mod user;
@@ -69,6 +71,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::User(args) => user::run(&ctx, &args.action),
         Command::Access(args) => access::run(&ctx, &args.action),
         Command::Receipt(args) => receipt::run(&ctx, &args),
+        Command::Receipts(args) => receipts::run(&ctx, args),
+        Command::Share(args) => share::run(&ctx, args),
         Command::Completions(_) => unreachable!("handled before loading the config"),
     }
 }
@@ -150,6 +154,8 @@ fn flags_of(command: &Command) -> Vec<(&'static str, String)> {
         Command::Mv(a) => client(&a.client, &mut flags),
         Command::Stat(a) => client(&a.client, &mut flags),
         Command::Sync(a) => client(&a.client, &mut flags),
+        Command::Receipts(a) => client(&a.client, &mut flags),
+        Command::Share(a) => client(share::client_args(a), &mut flags),
         Command::Config(a) => {
             client(&a.client, &mut flags);
             serve(&a.serve, &mut flags);
@@ -163,16 +169,25 @@ impl Context {
     /// How to reach the configured server (asking for the password of `user` on the terminal
     /// when none is set).
     pub fn target(&self) -> Result<Target> {
-        let c = &self.config;
         Ok(Target {
+            login: self.login()?,
+            ..self.target_without_login()
+        })
+    }
+
+    /// How to reach the configured server, without a user to log in as (nothing is asked).
+    pub fn target_without_login(&self) -> Target {
+        let c = &self.config;
+        Target {
             addr: c.server.clone(),
             timeout: c.idle_timeout,
             token: c.token.clone(),
-            login: self.login()?,
+            login: None,
             tls: c.tls,
             fingerprint: c.fingerprint.clone(),
             known_servers: c.known_servers.clone(),
-        })
+            link: None,
+        }
     }
 
     /// The user to log in as and their secret: `password` (NF_PASSWORD), or asked without echo.
@@ -202,7 +217,11 @@ impl Context {
     /// Connects to the configured server (saying so when a server is trusted on first use);
     /// an interrupt shuts the connection down.
     pub fn connect(&self) -> Result<Client> {
-        let target = self.target()?;
+        self.connect_to(self.target()?)
+    }
+
+    /// Connects to `target` (the configured server, or the one a share link names).
+    pub fn connect_to(&self, target: Target) -> Result<Client> {
         let (mut client, first_use) = Client::connect(&target)?;
         client.retry_busy_for(self.config.busy_retry);
         if !self.quiet {

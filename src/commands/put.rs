@@ -13,7 +13,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::localtree::{self, Found, Rules};
 use crate::name::{quote, FileName};
 
-pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
+pub fn run(ctx: &Context, mut args: PutArgs) -> Result<()> {
+    let linked = link_arg(ctx, &mut args)?;
     let dest = Dest::of(args.as_name.as_deref())?;
     if matches!(dest, Dest::Named(_)) && args.files.len() > 1 {
         return Err(Error::new(
@@ -58,7 +59,10 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
         .map(|path| Receipts::of(path, jobs.len()))
         .transpose()?;
     on_interrupt();
-    let mut client = ctx.connect()?;
+    let mut client = match linked {
+        Some(client) => client,
+        None => ctx.connect()?,
+    };
     if !plan.dirs.is_empty() {
         let names: Vec<FileName> = plan.dirs.iter().map(|(_, n)| n.clone()).collect();
         for ((i, _), made) in plan.dirs.iter().zip(client.mkdir(&names)?) {
@@ -93,6 +97,27 @@ pub fn run(ctx: &Context, args: PutArgs) -> Result<()> {
          command with --resume to continue",
     ))?;
     report.finish("uploaded")
+}
+
+/// `nf put FILE… URL`: a share link's URL as the last argument. Connects as the link, and
+/// the files go into the folder it names (`--as NAME`: under that name in it).
+fn link_arg(ctx: &Context, args: &mut PutArgs) -> Result<Option<crate::client::Client>> {
+    let url = match args.files.as_slice() {
+        [_, .., last] => match last.to_str().and_then(super::share::link_url) {
+            Some(url) => url?,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    args.files.pop();
+    let (client, folder, _) = super::share::connect_link(ctx, &url)?;
+    let inside = folder.map_or(String::new(), |f| format!("{f}/"));
+    args.as_name = Some(match args.as_name.take() {
+        Some(name) => format!("{inside}{}", name.trim_start_matches('/')),
+        None if inside.is_empty() => "/".to_string(),
+        None => inside,
+    });
+    Ok(Some(client))
 }
 
 /// What the arguments stand for: files to upload (each with its item number in the report),

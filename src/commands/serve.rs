@@ -69,6 +69,7 @@ pub fn run(ctx: &Context, args: &ServeCommand) -> Result<()> {
     });
     // After the first line: what the store found at start-up (the object store's probe).
     notes.set_log(std::sync::Arc::new(move |line: &str| log.line(line)));
+    prune_receipts_periodically(server.service(), cfg.receipts_max_age);
     let reloader = Reloader::new(&cfg.access_file, server.service(), log);
     reloader.watch();
     let handle = server.stop_handle();
@@ -136,5 +137,20 @@ fn clean_partials_periodically(store: &Store, max_age: std::time::Duration) {
         .spawn(move || loop {
             std::thread::sleep(every);
             store.clean_partials(max_age);
+        });
+}
+
+/// Prunes recorded uploads older than `max_age` (`receipts_max_age_secs`) now, then daily (or
+/// more often for a shorter age, but at most once a minute).
+fn prune_receipts_periodically(svc: std::sync::Arc<crate::service::Service>, max_age: std::time::Duration) {
+    let every = (max_age / 4).clamp(
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(86_400),
+    );
+    let _ = std::thread::Builder::new()
+        .name("prune-receipts".into())
+        .spawn(move || loop {
+            svc.prune_receipts(max_age);
+            std::thread::sleep(every);
         });
 }

@@ -169,7 +169,7 @@ pub(super) fn upload(wire: &mut Wire, shared: &Service, word: &[u8], name: &[u8]
         let err = Error::new(ErrorKind::Interrupted, "the server stopped; nothing was stored");
         return Done::new(op, Some(name), bytes, Err(err));
     }
-    let result = match intake.finish() {
+    let result = match intake.finish(shared) {
         Ok(info) => {
             let message = format!("{} stored ({} bytes)", info.name.as_str(), info.size);
             ok(wire, &pyjson::string(&message)).map(|()| info.size)

@@ -101,15 +101,18 @@ impl Intake {
     /// Abandons the upload: nothing becomes visible (dropping does the same).
     pub fn abandon(self) {}
 
-    /// Ends the stream: decodes the last quantum and commits the file, overwriting any file of
-    /// that name (as the old server did).
-    pub fn finish(mut self) -> Result<Entry, Error> {
+    /// Ends the stream: decodes the last quantum and commits the file through the operations
+    /// layer, overwriting any file of that name (as the old server did).
+    pub fn finish(mut self, shared: &Service) -> Result<Entry, Error> {
         self.step(|decoder, out| decoder.finish(out));
         if let Some(err) = self.failed.take() {
             return Err(err);
         }
         match self.upload.take() {
-            Some(upload) => upload.commit_as_received(true),
+            Some(upload) => {
+                let verified = upload.finish(None)?;
+                shared.commit(&super::WHO, vec![(verified, true)]).one()
+            }
             None => Err(Error::new(ErrorKind::Other, "the upload was not started")),
         }
     }

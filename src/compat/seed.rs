@@ -118,7 +118,7 @@ pub(super) fn upload(wire: &mut Wire, shared: &Service, name: &[u8]) -> Done {
         let err = Error::new(ErrorKind::Interrupted, "the server stopped; nothing was stored");
         return Done::new(op, Some(name), bytes, Err(err));
     }
-    match intake.finish() {
+    match intake.finish(shared) {
         Ok(info) => Done::new(op, Some(name), info.size, Ok(())),
         Err(e) => Done::new(op, Some(name), bytes, Err(e)),
     }

@@ -520,6 +520,17 @@ pub const KEYS: &[Key] = &[
         set: |c, v| c.allowed_hosts = split_list(&v.text()).map(str::to_string).collect(),
     },
     Key {
+        name: "public_url",
+        kind: Kind::Text(check_public_url),
+        doc: "Where clients reach this server, as share links start: `nf share` prints\n\
+              PUBLIC_URL/s/ID (\"https://files.example.org\"). Empty: the address the client used.",
+        default: Initial::Text(""),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Text(c.public_url.clone().unwrap_or_default()),
+        set: |c, v| c.public_url = Some(v.text()).filter(|t| !t.is_empty()),
+    },
+    Key {
         name: "compat_allow_without_token",
         kind: Kind::Bool,
         doc: "With a token set, the old text dialects (which cannot send one) are refused;\n\
@@ -601,6 +612,32 @@ pub const KEYS: &[Key] = &[
         read_by: ReadBy::Server,
         get: |c| Val::Int(c.max_partial_bytes),
         set: |c, v| c.max_partial_bytes = v.int(),
+    },
+    Key {
+        name: "receipts_store",
+        kind: Kind::Bool,
+        doc: "Record every committed upload (path, size, BLAKE3, commit time, who sent it) under\n\
+              `.nf/receipts/` in the store, one record per commit batch, so that `nf receipts` can\n\
+              list what arrived when. A record that cannot be written is logged; the upload stays.",
+        default: Initial::Bool(true),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Bool(c.receipts_store),
+        set: |c, v| c.receipts_store = v.bool(),
+    },
+    Key {
+        name: "receipts_max_age_secs",
+        kind: Kind::Count {
+            min: 1,
+            max: u64::MAX,
+        },
+        doc: "Recorded uploads (`receipts_store`) are kept this many seconds (31536000: 365 days),\n\
+              then pruned, at start and daily.",
+        default: Initial::Int(365 * 86_400),
+        flag: None,
+        read_by: ReadBy::Server,
+        get: |c| Val::Int(c.receipts_max_age.as_secs()),
+        set: |c, v| c.receipts_max_age = Duration::from_secs(v.int()),
     },
     Key {
         name: "compat",
@@ -1064,6 +1101,20 @@ fn bytes(raw: &Raw<'_>) -> Result<u64, String> {
         Raw::Text(s) => text(s),
         Raw::Toml(toml::Value::String(s)) => text(s),
         Raw::Toml(v) => Err(format!("expected a size, found {}", v.type_str())),
+    }
+}
+
+/// A `public_url`: empty, or `http://` or `https://` and a host, without a query or fragment
+/// (a final `/` is dropped).
+fn check_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        _ if url.is_empty() => Ok(String::new()),
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(url.to_string()),
+        _ => Err("an http:// or https:// URL such as \"https://files.example.org\"".to_string()),
     }
 }
 

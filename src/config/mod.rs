@@ -82,6 +82,10 @@ pub struct Config {
     pub resume_min_bytes: u64,
     pub partial_max_age: Duration,
     pub max_partial_bytes: u64,
+    /// `receipts_store`: every committed upload is recorded for `nf receipts`.
+    pub receipts_store: bool,
+    /// `receipts_max_age_secs`: recorded uploads older than this are pruned.
+    pub receipts_max_age: Duration,
     pub token: Option<String>,
     /// The user the client logs in as, and their password (`user`, `password`).
     pub user: Option<String>,
@@ -96,6 +100,8 @@ pub struct Config {
     pub require_tls: bool,
     /// `allowed_hosts`: names HTTP requests may give as their Host, in lower case.
     pub allowed_hosts: Vec<String>,
+    /// `public_url`: the start of share links' URLs (`https://files.example.org`).
+    pub public_url: Option<String>,
     pub compat_allow_without_token: bool,
     pub read_only: bool,
     pub compat: bool,

@@ -19,6 +19,10 @@ pub enum Request {
         user: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret: Option<String>,
+        /// The ID of a share link: the connection acts as the link (no token or login needed),
+        /// and the reply says what it shares ([`HelloReply::link`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
         /// The client understands a [`Notice`] line before a reply (a server that does not
         /// know the field ignores it, and an old client never gets one).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -83,6 +87,36 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "is_false")]
         force: bool,
     },
+    /// The recorded uploads (the receipt store) under `path` (none: everywhere) in folders
+    /// the principal may list, and a user's own anywhere; only those committed at or after
+    /// `since` (RFC 3339 in UTC) and sent by `who`, if given. Answered by one signed
+    /// [`Receipt`](crate::receipt::Receipt) per line, in order of commit time, then a
+    /// [`ListEnd`].
+    Receipts {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        who: Option<String>,
+    },
+    /// Make a share link to `path` (none: the top): a read link, or with `upload` an upload
+    /// link to a folder; it ends after `expires_secs` seconds or `max_uses` uses, if given.
+    /// Answered by a [`ShareReply`].
+    Share {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        upload: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_secs: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_uses: Option<u64>,
+    },
+    /// The share links the caller made (removed and ended ones too): a [`SharesReply`].
+    Shares,
+    /// Remove one of the caller's share links: a [`ShareReply`] with the link as it now is.
+    Unshare { id: String },
 }
 
 impl Request {
@@ -97,6 +131,10 @@ impl Request {
             Request::Rm { .. } => "rm",
             Request::Mkdir { .. } => "mkdir",
             Request::Mv { .. } => "mv",
+            Request::Receipts { .. } => "receipts",
+            Request::Share { .. } => "share",
+            Request::Shares => "shares",
+            Request::Unshare { .. } => "unshare",
         }
     }
 }
@@ -244,6 +282,18 @@ pub struct HelloReply {
     /// The largest file this server accepts, so clients can refuse bigger ones up front.
     #[serde(default)]
     pub max_file_size: Option<u64>,
+    /// For a hello with a share link: what it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkReply>,
+}
+
+/// What a share link a connection acts as shares: `path` (`""`: the top), whether it is a
+/// folder, and `read` or `upload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkReply {
+    pub path: String,
+    pub folder: bool,
+    pub kind: String,
 }
 
 /// The answer to a `put`, after its body and trailer: the file as committed, and the server's
@@ -296,6 +346,57 @@ pub struct MvReply {
     pub ok: bool,
     pub from: String,
     pub to: String,
+}
+
+/// A share link as the server keeps it (the JSON of its record under `.nf/shares/ID`) and
+/// as `share`, `shares` and `unshare` answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareInfo {
+    /// 128 random bits, lower-case base32 without padding (26 characters): the `ID` of `/s/ID`.
+    pub id: String,
+    /// The file or folder shared (`""`: the top).
+    pub path: String,
+    /// `read` or `upload`.
+    pub kind: String,
+    /// The path names a folder.
+    #[serde(default)]
+    pub folder: bool,
+    /// Who made it: `token`, `anonymous` or `user:NAME`.
+    pub creator: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    /// Files read through it (a read link) or committed through it (an upload link).
+    #[serde(default)]
+    pub uses: u64,
+    /// When it was removed (it then answers 410, not 404).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
+    /// `active`, `expired`, `used up` or `removed`, as of the answer (not kept in the record).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state: String,
+}
+
+/// The answer to `share` and `unshare`: the link, and the server's `public_url` if it has one
+/// (else the client makes the URL from the address it connected to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareReply {
+    pub ok: bool,
+    pub share: ShareInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// The answer to `shares`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharesReply {
+    pub ok: bool,
+    pub shares: Vec<ShareInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 /// Permission bits as the wire writes them: 4 octal digits (`"0644"`), only `0o777`.

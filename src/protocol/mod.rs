@@ -14,8 +14,9 @@ mod messages;
 pub use chunk::{read_chunk_header, write_chunk_header, MAX_CHUNK};
 pub use line::{read_line, read_line_by, read_message, read_message_by, write_message, LineError};
 pub use messages::{
-    mode_text, parse_mode, EntryType, ErrorReply, FileInfo, GetReply, HelloReply, ListEnd, ListingJson,
-    MvReply, Notice, PutReply, Request, RmReply, StatReply, Trailer,
+    mode_text, parse_mode, EntryType, ErrorReply, FileInfo, GetReply, HelloReply, LinkReply, ListEnd,
+    ListingJson, MvReply, Notice, PutReply, Request, RmReply, ShareInfo, ShareReply, SharesReply, StatReply,
+    Trailer,
 };
 
 /// The protocol version this build speaks.

@@ -615,6 +615,19 @@ impl Front {
                     Err(_) => return Ended::Late,
                 }
             }
+            Ok(hello::Admit::Link(id)) => {
+                // Opened on a blocking thread: it reads the store (a bucket, perhaps).
+                let svc = self.svc.clone();
+                let open = tokio::task::spawn_blocking(move || svc.open_share(&id));
+                match tokio::time::timeout_at(deadline.into(), open).await {
+                    Ok(Ok(opened)) => opened.map(|(_, who)| who).map_err(hello::link_refused),
+                    Ok(Err(_)) => Err(hello::link_refused(Error::new(
+                        ErrorKind::Other,
+                        "the share link could not be opened",
+                    ))),
+                    Err(_) => return Ended::Late,
+                }
+            }
             Err(refused) => Err(refused),
         };
         let who = match admitted {
@@ -627,7 +640,7 @@ impl Front {
                 return Ended::Closed;
             }
         };
-        let mut out = serde_json::to_vec(&hello::reply(&self.svc)).expect("replies serialize");
+        let mut out = serde_json::to_vec(&hello::reply(&self.svc, &who)).expect("replies serialize");
         out.push(b'\n');
         if link.write_all(&out, deadline).await.is_err() {
             return Ended::Closed;

@@ -96,6 +96,7 @@ impl Server {
         let mut server = Server::new(listener, store, settings, log, fd_limit);
         server.handle.svc.set_access(access);
         server.handle.svc.set_signer(signer);
+        server.handle.svc.set_upload_key(identity.key.secret_der());
         server.tls = Some(tls);
         server.fingerprint = Some(identity.fingerprint);
         Ok(server)
@@ -154,6 +155,7 @@ impl Server {
         while workers.taken() > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
+        svc.flush_share_uses();
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
 
-use super::access::Rule;
+use super::access::{Access, Rule};
 use super::{Principal, Right, Service};
 
 /// The most bytes an upload may hold, and what sets that bound (for the refusal).
@@ -54,6 +54,40 @@ impl Limit {
     }
 }
 
+/// The rules that let `who` write at `path` (`None`: the top) at `now`: `write` or
+/// `overwrite`. Their `max_file_size` and `quota` are the limits there.
+pub fn writing_rules<'a>(
+    access: &'a Access,
+    who: &'a Principal,
+    path: Option<&'a FileName>,
+    now: SystemTime,
+) -> Vec<&'a Rule> {
+    access
+        .grants(who, path)
+        .filter(|r| {
+            let rights = r.rights_at(now);
+            rights.has(Right::Write) || rights.has(Right::Overwrite)
+        })
+        .collect()
+}
+
+/// The per-file limit of `writers` and the rule that sets it: the most generous; none when
+/// one of them has no limit (or none writes).
+pub fn per_file<'a>(writers: &[&'a Rule]) -> Option<(u64, &'a Rule)> {
+    if writers.is_empty() || writers.iter().any(|r| r.max_file_size.is_none()) {
+        return None;
+    }
+    writers
+        .iter()
+        .max_by_key(|r| r.max_file_size)
+        .map(|r| (r.max_file_size.unwrap_or(u64::MAX), *r))
+}
+
+/// True when a quota bounds what `writers` store: each has one (one without lifts it).
+pub fn quotas_apply(writers: &[&Rule]) -> bool {
+    !writers.is_empty() && writers.iter().all(|r| r.quota.is_some())
+}
+
 /// Where a rule's path is, as a message says it.
 fn shown(path: Option<&FileName>) -> String {
     path.map_or_else(|| "the top folder".to_string(), |p| quote(p.as_str()))
@@ -62,6 +96,10 @@ fn shown(path: Option<&FileName>) -> String {
 impl Service {
     /// The most bytes an upload of `name` by `who` may hold.
     pub fn upload_limit(&self, who: &Principal, name: &FileName) -> Result<Limit> {
+        if let Principal::Link(link) = who {
+            // An upload link's files count as its creator's.
+            return self.upload_limit(&link.creator, name);
+        }
         let max = self.settings.max_file_size;
         let mut limit = Limit {
             bytes: max,
@@ -74,22 +112,12 @@ impl Service {
         if *who == Principal::Token {
             return Ok(limit);
         }
-        let now = SystemTime::now();
-        let writers: Vec<&Rule> = access
-            .grants(who, Some(name))
-            .filter(|r| {
-                let rights = r.rights_at(now);
-                rights.has(Right::Write) || rights.has(Right::Overwrite)
-            })
-            .collect();
+        let writers = writing_rules(&access, who, Some(name), SystemTime::now());
         if writers.is_empty() {
             // Refused for the right, elsewhere.
             return Ok(limit);
         }
-        // Per file: the most generous rule; one without a limit lifts it.
-        if writers.iter().all(|r| r.max_file_size.is_some()) {
-            let rule = writers.iter().max_by_key(|r| r.max_file_size).expect("not empty");
-            let bytes = rule.max_file_size.unwrap_or(u64::MAX);
+        if let Some((bytes, rule)) = per_file(&writers) {
             if bytes < limit.bytes {
                 limit = Limit {
                     bytes,
@@ -105,7 +133,7 @@ impl Service {
             }
         }
         // Stored bytes: the rule leaving the most room; one without a quota lifts it.
-        if writers.iter().all(|r| r.quota.is_some()) {
+        if quotas_apply(&writers) {
             let replaced = match self.store.stat(name)? {
                 (Some(entry), _) if !entry.is_dir() => entry.size,
                 _ => 0,

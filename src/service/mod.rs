@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod access_edit;
+pub mod davstate;
 pub mod guess;
 mod limits;
 mod log;
@@ -13,13 +14,17 @@ pub mod login;
 mod ops;
 pub mod password;
 pub mod policy;
+mod receipt_store;
 mod receipts;
 pub mod reload;
 mod room;
+mod shares;
+pub mod uploads;
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -29,9 +34,12 @@ use crate::protocol::{EntryType, FileInfo};
 use crate::store::{Entry, Kind, Store};
 
 pub use guess::Guesses;
-pub use limits::Limit;
+pub use limits::{per_file, quotas_apply, writing_rules, Limit};
 pub use log::Logger;
-pub use policy::{Policy, Principal, Right};
+pub use ops::Commit;
+pub use policy::{Link, Policy, Principal, Right};
+pub use receipt_store::Wanted;
+pub use shares::ShareAsk;
 
 /// The state every connection of one server shares.
 pub struct Service {
@@ -46,8 +54,16 @@ pub struct Service {
     pub guesses: Guesses,
     /// Users logging in: the checkers, remembered logins, guessing per name ([`login`]).
     pub logins: login::Logins,
+    /// WebDAV's locks and dead properties, in this server's memory ([`davstate`]).
+    pub dav: davstate::DavState,
     /// Signs receipts with the server's identity key, once the server has one ([`receipts`]).
     signer: std::sync::OnceLock<crate::receipt::Signer>,
+    /// Uploads that live across requests (tus, [`uploads`]).
+    resumables: uploads::Resumables,
+    /// Share links' uses counted in memory, not yet in their records ([`shares`]).
+    share_uses: Mutex<shares::PendingUses>,
+    /// Names the records of committed uploads ([`receipt_store`]).
+    recorder: receipt_store::Recorder,
     stopping: AtomicBool,
 }
 
@@ -74,7 +90,11 @@ impl Service {
             log,
             guesses: Guesses::default(),
             logins: login::Logins::default(),
+            dav: davstate::DavState::default(),
             signer: std::sync::OnceLock::new(),
+            resumables: uploads::Resumables::default(),
+            share_uses: Mutex::default(),
+            recorder: receipt_store::Recorder::default(),
             stopping: AtomicBool::new(false),
         }
     }

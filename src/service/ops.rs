@@ -3,13 +3,30 @@
 //! validated names, and replies; here each operation asks the [`Policy`] for the right it
 //! needs, applies the server's limits, and calls the store. Policy is written once.
 
+use std::time::SystemTime;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{quote, FileName};
-use crate::store::{Attrs, Content, Entry, Upload, Verified, Visit};
+use crate::store::{Attrs, Content, Entry, Kind, Upload, Verified, Visit};
 
 use super::policy::{Principal, Right};
 use super::room::{needs_free_check, refuse_before_body};
 use super::Service;
+
+/// Uploads committed together ([`Service::commit`]): when, and one result each.
+#[derive(Debug)]
+pub struct Commit {
+    /// The commit time, which their record and receipts state.
+    pub at: SystemTime,
+    pub results: Vec<Result<Entry>>,
+}
+
+impl Commit {
+    /// The result of a batch of one upload.
+    pub fn one(mut self) -> Result<Entry> {
+        self.results.pop().expect("one result per upload")
+    }
+}
 
 impl Service {
     /// `Ok` when `who` may use `right` on `path` (`None`: the top), else the policy's refusal.
@@ -71,6 +88,14 @@ impl Service {
         Ok(self.store.exists(name))
     }
 
+    /// What is stored under `name`: a file, a folder, or nothing; asked by a principal that
+    /// may know (as [`Service::exists`], else `not_found`). WebDAV's MKCOL, MOVE and COPY
+    /// answer by it (a missing parent folder is 409, a taken name 405 or 412).
+    pub fn kind(&self, who: &Principal, name: &FileName) -> Result<Option<Kind>> {
+        self.policy.check_known(who, name)?;
+        Ok(self.store.stat(name)?.0.map(|e| e.kind))
+    }
+
     /// The entry under `name` (if any) and the bytes of a resumable partial upload of it. A
     /// name `who` may not see is answered as one that does not exist: no entry, no partial.
     pub fn stat(&self, who: &Principal, name: &FileName) -> Result<(Option<Entry>, u64)> {
@@ -129,41 +154,73 @@ impl Service {
         force: bool,
         attrs: Attrs,
     ) -> Result<Upload> {
-        self.allowed(who, Right::Write, Some(name))?;
-        // `exists` is asked only when the answer matters: no extra look-up where overwriting
-        // is allowed anyway.
-        if !force && self.store.exists(name) {
-            return Err(Error::exists(quote(name.as_str())));
-        }
-        let mut replaces = true;
-        if force {
-            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
-                if self.store.exists(name) {
-                    return Err(refused);
-                }
-                // Free now: it must still be at the commit, which `force` cannot change.
-                replaces = false;
-            }
-        }
+        let replaces = self.may_upload(who, name, force)?;
+        self.within_limit(who, name, size)?;
+        let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
+        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
+        Ok(replacing(upload, replaces))
+    }
+
+    /// A replacing upload of `name`, `length` bytes, continued from `offset`, whose partial
+    /// is kept whatever its size (a tus upload, which lives across requests).
+    pub(super) fn begin_resumable(
+        &self,
+        who: &Principal,
+        name: &FileName,
+        offset: u64,
+        length: u64,
+    ) -> Result<Upload> {
+        let replaces = self.may_upload(who, name, true)?;
+        self.within_limit(who, name, Some(length))?;
+        let upload = self
+            .store
+            .begin_upload(name, offset, Some(length), true, Attrs::default())?;
+        Ok(replacing(upload, replaces))
+    }
+
+    /// Refuses an upload of `size` bytes (if known) over `who`'s limit for `name`.
+    fn within_limit(&self, who: &Principal, name: &FileName, size: Option<u64>) -> Result<()> {
         if let Some(size) = size {
             let limit = self.upload_limit(who, name)?;
             if size > limit.bytes {
                 return Err(limit.refusal(size));
             }
         }
-        let resumable = size.is_some_and(|s| s >= self.settings.resume_min_bytes);
-        let upload = self.store.begin_upload(name, offset, size, resumable, attrs)?;
-        Ok(if replaces {
-            upload
-        } else {
-            upload.never_replacing()
-        })
+        Ok(())
     }
 
-    /// Makes verified uploads visible (`force`: replace an existing file); one result each,
-    /// in order. Each was allowed when it began ([`Service::begin_upload`]).
-    pub fn commit(&self, batch: Vec<(Verified, bool)>) -> Vec<Result<Entry>> {
-        self.store.commit(batch)
+    /// Whether `who` may upload `name` now: `write`, and, with `force` where a file is,
+    /// `overwrite`. True when the upload may replace a file at its commit (false: only a
+    /// free name, as one appearing meanwhile may not be replaced).
+    pub(super) fn may_upload(&self, who: &Principal, name: &FileName, force: bool) -> Result<bool> {
+        self.allowed(who, Right::Write, Some(name))?;
+        // `exists` is asked only when the answer matters: no extra look-up where overwriting
+        // is allowed anyway.
+        if !force && self.store.exists(name) {
+            return Err(Error::exists(quote(name.as_str())));
+        }
+        if force {
+            if let Err(refused) = self.allowed(who, Right::Overwrite, Some(name)) {
+                if self.store.exists(name) {
+                    return Err(refused);
+                }
+                // Free now: it must still be at the commit, which `force` cannot change.
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes verified uploads `who` sent visible (`force`: replace an existing file); one
+    /// result each, in order, and the commit time. Each was allowed when it began
+    /// ([`Service::begin_upload`]). Those committed are recorded for `nf receipts`, one record
+    /// for the batch ([`super::receipt_store`]), before this returns.
+    pub fn commit(&self, who: &Principal, batch: Vec<(Verified, bool)>) -> Commit {
+        let results = self.store.commit(batch);
+        let at = SystemTime::now();
+        let committed: Vec<&Entry> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        self.record_batch(who, at, &committed);
+        Commit { at, results }
     }
 
     /// Deletes the file `name`, or with `recursive` a directory and all in it.
@@ -194,6 +251,15 @@ impl Service {
             }
         }
         self.store.rename(from, to, force)
+    }
+}
+
+/// `upload` as it is when it may replace a file at its commit (`replaces`), else one that
+/// never replaces ([`Upload::never_replacing`]).
+pub(super) fn replacing(upload: Upload, replaces: bool) -> Upload {
+    match replaces {
+        true => upload,
+        false => upload.never_replacing(),
     }
 }
 
@@ -229,7 +295,7 @@ mod tests {
         upload.write(b"NEW").unwrap();
         let verified = upload.finish(None).unwrap();
         std::fs::write(dir.path().join("drop/a.txt"), b"OLD").unwrap();
-        let err = svc.commit(vec![(verified, true)]).pop().unwrap().unwrap_err();
+        let err = svc.commit(&who, vec![(verified, true)]).one().unwrap_err();
         assert_eq!(err.kind, ErrorKind::Exists, "{}", err.message);
         assert_eq!(std::fs::read(dir.path().join("drop/a.txt")).unwrap(), b"OLD");
         // Now that it exists, a forced upload is refused before it begins.

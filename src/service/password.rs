@@ -22,7 +22,7 @@ fn hasher(params: Params) -> Argon2<'static> {
 }
 
 /// `n` random bytes from the system.
-fn random(n: usize) -> Result<Vec<u8>> {
+pub(super) fn random(n: usize) -> Result<Vec<u8>> {
     use ring::rand::SecureRandom;
     let mut bytes = vec![0u8; n];
     ring::rand::SystemRandom::new()

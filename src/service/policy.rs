@@ -23,6 +23,59 @@ pub enum Principal {
     /// A user of the access file, by the name they logged in with (their groups and rights
     /// are looked up in the file as it is now, so a reload applies at once).
     User(Arc<str>),
+    /// Whoever holds a share link: its creator's rights as they are now, limited to the
+    /// link's path and to reading (or, for an upload link, to new files in its folder).
+    Link(Arc<Link>),
+}
+
+/// What a share link lets its holder do, and for whom it acts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The link's identifier (the `ID` of `/s/ID`).
+    pub id: String,
+    /// Who made it: the link never does what its creator may not do now.
+    pub creator: Principal,
+    /// The file or folder shared (`None`: the top).
+    pub root: Option<FileName>,
+    /// An upload link (new files in the folder), not a read link.
+    pub upload: bool,
+    /// Its path names a folder.
+    pub folder: bool,
+    /// How the log line and receipts name it: `CREATOR via link ID`.
+    word: String,
+}
+
+impl Link {
+    /// `(upload, folder)`: an upload link (else a read link), to a folder (else a file).
+    pub fn new(id: &str, creator: Principal, root: Option<FileName>, (upload, folder): (bool, bool)) -> Link {
+        let word = format!("{creator} via link {id}");
+        Link {
+            id: id.to_string(),
+            creator,
+            root,
+            upload,
+            folder,
+            word,
+        }
+    }
+
+    /// True when `path` is the link's path or below it.
+    fn reaches(&self, path: Option<&FileName>) -> bool {
+        match (&self.root, path) {
+            (None, _) => true,
+            (Some(root), Some(path)) => root.contains(path),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// True when the link's kind allows `right` on `path` (within its reach): a read link
+    /// lists and reads; an upload link only creates names strictly inside its folder.
+    fn kind_allows(&self, right: Right, path: Option<&FileName>) -> bool {
+        match self.upload {
+            false => matches!(right, Right::List | Right::Read),
+            true => right == Right::Write && path != self.root.as_ref(),
+        }
+    }
 }
 
 impl Principal {
@@ -32,6 +85,7 @@ impl Principal {
             Principal::Anonymous => "anonymous",
             Principal::Token => "token",
             Principal::User(name) => name,
+            Principal::Link(link) => &link.word,
         }
     }
 }
@@ -105,6 +159,9 @@ impl Policy {
         if self.read_only && right.changes() {
             return Err(read_only());
         }
+        if let Principal::Link(link) = who {
+            return self.check_link(link, right, path);
+        }
         let Some(access) = self.access() else {
             return Ok(());
         };
@@ -128,9 +185,34 @@ impl Policy {
         }
     }
 
+    /// A share link's answer: outside its path, nothing exists; inside, a right its kind does
+    /// not give is `forbidden`; the rest is what its creator may do now.
+    fn check_link(&self, link: &Link, right: Right, path: Option<&FileName>) -> Result<()> {
+        if !link.reaches(path) {
+            return Err(path.map_or_else(outside_link, hidden));
+        }
+        if !link.kind_allows(right, path) {
+            let what = match link.upload {
+                true => "an upload link only takes new files into its folder",
+                false => "a share link only lets its holder read what it shares",
+            };
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                format!("{what}: {} is not allowed", right.word()),
+            ));
+        }
+        self.check(&link.creator, right, path)
+    }
+
     /// `Ok` when `who` may know whether `name` exists (`list` on its folder, or a right on
     /// or below it); else the `not_found` a name it may not see gets, whether or not it exists.
     pub fn check_known(&self, who: &Principal, name: &FileName) -> Result<()> {
+        if let Principal::Link(link) = who {
+            if !link.reaches(Some(name)) {
+                return Err(hidden(name));
+            }
+            return self.check_known(&link.creator, name);
+        }
         match self.access() {
             Some(access) if *who != Principal::Token && !access.shows(who, name) => Err(hidden(name)),
             _ => Ok(()),
@@ -139,6 +221,10 @@ impl Policy {
 
     /// What `who` may see of the names in a listing: [`View::shows`] for each.
     pub fn view(&self, who: &Principal) -> View {
+        if let Principal::Link(link) = who {
+            // What a link lists is under its path already (it may list nothing else).
+            return self.view(&link.creator);
+        }
         View {
             access: match who {
                 Principal::Token => None,
@@ -177,6 +263,11 @@ fn hidden(name: &FileName) -> Error {
         ErrorKind::NotFound,
         format!("no file named {}", quote(name.as_str())),
     )
+}
+
+/// The refusal of the top of the tree to a link to something below it.
+fn outside_link() -> Error {
+    Error::new(ErrorKind::NotFound, "no such file or folder")
 }
 
 /// The refusal on a read-only server.

@@ -15,8 +15,8 @@ impl Service {
         let _ = self.signer.set(signer);
     }
 
-    /// The signed receipt for `entry`, just committed for `who`.
-    pub fn receipt(&self, who: &Principal, entry: &Entry) -> Result<Receipt> {
+    /// The signed receipt for `entry`, committed for `who` at `at`.
+    pub fn receipt(&self, who: &Principal, entry: &Entry, at: SystemTime) -> Result<Receipt> {
         let signer = self.signer.get().ok_or_else(|| {
             Error::new(
                 ErrorKind::Other,
@@ -31,15 +31,15 @@ impl Service {
             path: entry.name.as_str().to_string(),
             size: entry.size,
             blake3,
-            committed: crate::human::rfc3339_exact(SystemTime::now()),
+            committed: crate::human::rfc3339_exact(at),
             principal: who.as_str().to_string(),
         })
     }
 
     /// [`Service::receipt`], or `None` with a log line when the server cannot sign: the file is
     /// committed all the same, and the dialect answers without a receipt (the client says so).
-    pub fn receipt_or_log(&self, who: &Principal, entry: &Entry) -> Option<Receipt> {
-        self.receipt(who, entry)
+    pub fn receipt_or_log(&self, who: &Principal, entry: &Entry, at: SystemTime) -> Option<Receipt> {
+        self.receipt(who, entry, at)
             .map_err(|err| {
                 let name = crate::name::quote(entry.name.as_str());
                 self.log.line(&format!("receipt for {name}: {}", err.message));

@@ -20,6 +20,7 @@ pub mod local;
 #[cfg(windows)]
 #[path = "local_unsupported.rs"]
 pub mod local;
+pub mod records;
 pub mod s3;
 
 use std::fs::File;
@@ -166,7 +167,6 @@ pub enum Store {
 /// of its parts); the check against the sender's hash is made here, once, for both.
 pub struct Upload {
     name: FileName,
-    store: Store,
     backend: Backend,
     /// False: committed only under a free name, whatever `force` says ([`Upload::never_replacing`]).
     replaces: bool,
@@ -285,6 +285,48 @@ impl Store {
         }
     }
 
+    /// Writes the record `key` of `kind` ([`records`]), replacing it atomically and durably.
+    pub fn record_put(&self, kind: records::Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(s) => s.record_put(kind, key, bytes),
+            Store::S3(s) => s.record_put(kind, key, bytes),
+        }
+    }
+
+    /// Writes the record `key` of `kind` atomically, without waiting for the disk (a local
+    /// record is durable after the next batch commit's `syncfs` or the kernel's writeback; a
+    /// bucket's at once): for records a crash may lose, written often (the receipt store's).
+    pub fn record_put_lazy(&self, kind: records::Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(s) => s.record_put_lazy(kind, key, bytes),
+            Store::S3(s) => s.record_put_lazy(kind, key, bytes),
+        }
+    }
+
+    /// The record `key` of `kind`, if there is one.
+    pub fn record_get(&self, kind: records::Kind, key: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Store::Local(s) => s.record_get(kind, key),
+            Store::S3(s) => s.record_get(kind, key),
+        }
+    }
+
+    /// The keys of the records of `kind`, in byte order.
+    pub fn record_keys(&self, kind: records::Kind) -> Result<Vec<String>> {
+        match self {
+            Store::Local(s) => s.record_keys(kind),
+            Store::S3(s) => s.record_keys(kind),
+        }
+    }
+
+    /// Removes the record `key` of `kind`; false if there was none.
+    pub fn record_remove(&self, kind: records::Kind, key: &str) -> Result<bool> {
+        match self {
+            Store::Local(s) => s.record_remove(kind, key),
+            Store::S3(s) => s.record_remove(kind, key),
+        }
+    }
+
     /// The bytes a new upload can still take, when the store knows (its file system's free
     /// space); `None` for a bucket, whose room is not known.
     pub fn free_bytes(&self) -> Option<u64> {
@@ -358,7 +400,6 @@ impl Store {
         };
         Ok(Upload {
             name: name.clone(),
-            store: self.clone(),
             backend,
             replaces: true,
         })
@@ -526,16 +567,6 @@ impl Upload {
     pub fn never_replacing(mut self) -> Upload {
         self.replaces = false;
         self
-    }
-
-    /// Commits the content as received, recording its BLAKE3 (for the old text dialects).
-    pub fn commit_as_received(self, force: bool) -> Result<Entry> {
-        let store = self.store.clone();
-        let verified = self.finish(None)?;
-        store
-            .commit(vec![(verified, force)])
-            .pop()
-            .expect("one result per upload")
     }
 
     /// Abandons the upload for good: nothing is kept for a resume.

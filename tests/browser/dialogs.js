@@ -1,5 +1,6 @@
 // Drives the folder page's script (tests/http.rs, `every_dialog_of_the_folder_page_…`) under
-// node with a stand-in for the few browser objects it touches, and prints every dialog text it
+// node with a stand-in for the few browser objects it touches (no XMLHttpRequest: the script
+// then makes its requests with fetch), and prints every dialog text it
 // shows (`confirm`, the status line), every request it makes (with its header fields) and,
 // after an upload answered with a receipt and the reload that follows, each receipt line it
 // shows (its text, the hash's title, the link's file name and the bytes the link saves), as
@@ -44,12 +45,16 @@ const buttons = cases.buttons.map((name) => Object.assign(element(), {
 let answers = [];
 let replies = [];
 const reply = (code, text) => ({ ok: code < 300, status: code, text: async () => text });
+const uploads = Object.assign(node(), { hidden: true });
 global.document = {
-  getElementById: (id) => ({ status, files, controls, receipts })[id],
-  querySelectorAll: () => buttons,
+  body: { classList: { add() {}, remove() {} } },
+  getElementById: (id) => ({ status, files, controls, receipts, uploads })[id] || null,
+  querySelector: () => null,
+  querySelectorAll: (selector) => (selector === 'button.delete' || selector === 'td.act button' ? buttons : []),
   createElement: node,
+  addEventListener() {},
 };
-global.location = { pathname: '/', reload() {} };
+global.location = { pathname: '/', href: 'http://127.0.0.1/', reload() {} };
 global.confirm = (text) => { shown.push(['confirm', text]); return answers.shift(); };
 global.fetch = async (url, options) => {
   shown.push(['fetch', options.method, decodeURIComponent(url), JSON.stringify(options.headers || {})]);
@@ -68,13 +73,13 @@ global.fetch = async (url, options) => {
   }
   for (const name of cases.uploads) {
     // Already there (412); replacing it is confirmed, and refused by the server.
-    files.files = [{ name }];
+    files.files = [{ name, size: 2 }];
     answers = [true];
     replies = [reply(412, ''), reply(500, cases.error)];
     await files.listeners.change();
   }
   for (const [name, text] of cases.receipts || []) {
-    files.files = [{ name }];
+    files.files = [{ name, size: 2 }];
     replies = [reply(201, text)];
     await files.listeners.change();
   }

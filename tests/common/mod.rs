@@ -6,6 +6,7 @@
 
 pub mod bucket;
 pub mod relay;
+pub mod snapshot;
 pub mod stand_in;
 pub mod tap;
 
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
 pub use bucket::{local_store_only, s3_available, s3_backend, s3_env, Bucket};
+#[allow(unused_imports)]
+pub use snapshot::{assert_unchanged, place, tree, Tree};
 
 pub const NF: &str = env!("CARGO_BIN_EXE_nf");
 

@@ -59,10 +59,29 @@ impl Session<'_> {
         // Also what says the folder exists, before a 200 (of the archive, too) goes out.
         let listed = match self.svc.list(&self.who, dir, None) {
             Ok(listed) => listed,
+            // A drop folder (`write` without `list`): its page takes uploads and shows nothing
+            // of what it holds, as an upload link's does.
+            Err(err)
+                if err.kind == ErrorKind::Forbidden
+                    && !target.has("json")
+                    && !target.has("tar")
+                    && !wants_json(head)
+                    && self.svc.allowed(&self.who, Right::Write, dir).is_ok() =>
+            {
+                let mut controls = self.controls(dir);
+                (controls.delete, controls.rename) = (false, false);
+                let segments: Vec<String> = dir
+                    .iter()
+                    .flat_map(|d| d.components())
+                    .map(str::to_string)
+                    .collect();
+                let html = page::render(&segments, &[], &controls, page::Sort::default());
+                return self.send_page(head, 200, "text/html; charset=utf-8", html.as_bytes(), shown);
+            }
             Err(err) => return self.fail(head, shown, err),
         };
         if target.has("tar") {
-            return self.tar(head, dir);
+            return self.tar(head, dir, &target.values("name"));
         }
         let (media, text) = if target.has("json") || wants_json(head) {
             // Exactly `nf ls --json DIR`: the wire's entries in ListingJson's array.
@@ -81,11 +100,27 @@ impl Session<'_> {
                 .flat_map(|d| d.components())
                 .map(str::to_string)
                 .collect();
+            let sort = page::Sort::parse(target.value("sort").unwrap_or(""));
+            let mut entries = entries(&listed);
+            sort.apply(&mut entries);
             (
                 "text/html; charset=utf-8",
-                page::render(&segments, &entries(&listed), &controls).into_bytes(),
+                page::render(&segments, &entries, &controls, sort).into_bytes(),
             )
         };
+        self.send_page(head, 200, media, &text, shown)
+    }
+
+    /// Sends a whole page (`media`: HTML, with the page's security fields, or JSON) with
+    /// `status`; the folder's listing and a share link's pages go out here.
+    pub(super) fn send_page(
+        &mut self,
+        head: &Head,
+        status: u16,
+        media: &str,
+        text: &[u8],
+        shown: Option<String>,
+    ) -> Done {
         let mut fields = vec![
             ("Content-Type", media.to_string()),
             ("Cache-Control", "no-cache".to_string()),
@@ -100,7 +135,7 @@ impl Session<'_> {
         let sent = write_head(
             &mut self.stream,
             head.minor,
-            200,
+            status,
             &fields,
             Framing::Length(text.len() as u64),
             keep,
@@ -109,10 +144,32 @@ impl Session<'_> {
             if head.method == Method::Head {
                 Ok(())
             } else {
-                std::io::Write::write_all(&mut self.stream, &text)
+                std::io::Write::write_all(&mut self.stream, text)
             }
         });
-        self.done(Some(200), shown, 0, sent, keep)
+        self.done(Some(status), shown, 0, sent, keep)
+    }
+
+    /// What the page of `dir` offers this request's principal, and who it is.
+    fn controls(&self, dir: Option<&FileName>) -> page::Controls {
+        let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
+        let who = self.svc.policy().access().and_then(|_| match &self.who {
+            Principal::Anonymous => Some(page::Who::Anonymous),
+            Principal::Token => Some(page::Who::Token),
+            Principal::User(name) => Some(page::Who::User(name.to_string())),
+            // A link's page says nothing of who made it.
+            Principal::Link(_) => None,
+        });
+        let (write, delete) = (may(Right::Write), may(Right::Delete));
+        // A share link's page only uploads (its `/s/ID` URLs take GET, HEAD and PUT).
+        let link = matches!(self.who, Principal::Link(_));
+        page::Controls {
+            upload: write,
+            delete: delete && !link,
+            mkdir: write && !link,
+            rename: write && delete && !link,
+            who,
+        }
     }
 
     /// The folder and everything below it that the principal may see as one tar archive (the
@@ -124,23 +181,9 @@ impl Session<'_> {
     /// from the version opened, its content sent as downloads are. The store's walk hands over
     /// one entry at a time, so the archive never holds the listing. A file removed since it was
     /// listed is left out; any other failure cuts the archive short (the client sees an
-    /// unfinished body).
-    /// What the page of `dir` offers this request's principal, and who it is.
-    fn controls(&self, dir: Option<&FileName>) -> page::Controls {
-        let may = |right| self.svc.allowed(&self.who, right, dir).is_ok();
-        let who = self.svc.policy().access().map(|_| match &self.who {
-            Principal::Anonymous => page::Who::Anonymous,
-            Principal::Token => page::Who::Token,
-            Principal::User(name) => page::Who::User(name.to_string()),
-        });
-        page::Controls {
-            upload: may(Right::Write),
-            delete: may(Right::Delete),
-            who,
-        }
-    }
-
-    fn tar(&mut self, head: &Head, dir: Option<&FileName>) -> Done {
+    /// unfinished body). With `?tar&name=A&name=B` (the page's selection), only those entries
+    /// of the folder (and everything below the folders among them) are in it.
+    fn tar(&mut self, head: &Head, dir: Option<&FileName>, picked: &[&str]) -> Done {
         let shown = Some(dir.map_or("/".to_string(), |d| format!("{}/", d.as_str())));
         let chunked = head.minor >= 1;
         let keep = chunked && self.keep(head);
@@ -183,6 +226,9 @@ impl Session<'_> {
             let Some(below) = e.name.below(dir) else {
                 return Ok(());
             };
+            if !tar::picked(picked, &below) {
+                return Ok(());
+            }
             let path = format!("{archive}/{below}");
             let mtime = crate::human::unix_nanos(e.modified).0;
             if e.is_dir() {
@@ -224,7 +270,7 @@ impl Session<'_> {
 const TOP_ARCHIVE: &str = "files";
 
 /// True when the client asks for JSON rather than HTML (`Accept: application/json`).
-fn wants_json(head: &Head) -> bool {
+pub(super) fn wants_json(head: &Head) -> bool {
     let accepts = |t: &str| {
         head.elements("accept").any(|e| {
             e.split(';')

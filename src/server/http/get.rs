@@ -87,6 +87,8 @@ impl Session<'_> {
             if head.method == Method::Head {
                 return self.done(Some(status), shown, 0, Ok(()), keep);
             }
+            // A file sent through a share link is one of its uses (counted before it goes).
+            self.svc.share_used(&self.who);
             return match body::send(&mut self.stream, content, len) {
                 Ok(sent) => Done {
                     status: Some(status),

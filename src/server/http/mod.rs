@@ -1,9 +1,10 @@
 //! HTTP/1.1 (and 1.0) on nf's port, for curl, wget, scripts and browsers: GET and HEAD of a
 //! file with ranges and conditions ([`get`]), PUT through the same verified, atomic upload
 //! path as `nf put` ([`put`]), DELETE ([`delete`]), folder pages as HTML, the JSON of
-//! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), and the token as Bearer or Basic
-//! credentials ([`auth`]). The request head is parsed with httparse ([`head`]); the URL
-//! becomes a name in one place ([`target`]); responses are written by [`response`].
+//! `nf ls --json`, or one streamed tar ([`folder`], [`tar`]), the token as Bearer or Basic
+//! credentials ([`auth`]), tus resumable uploads ([`tus`]), and share links' `/s/ID`
+//! ([`share`]). The request head is parsed with httparse ([`head`]); the URL becomes a name in
+//! one place ([`target`]); responses are written by [`response`].
 //!
 //! A [`Session`] runs on a worker like a native one: the front door hands it a connection with
 //! a whole request head in hand; it serves every request in hand (pipelined ones in order,
@@ -13,6 +14,7 @@
 mod auth;
 mod conditional;
 mod date;
+mod dav;
 mod delete;
 mod digest;
 mod folder;
@@ -23,8 +25,10 @@ mod mime;
 mod page;
 mod put;
 mod response;
+mod share;
 mod tar;
 mod target;
+mod tus;
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -208,6 +212,10 @@ impl<'a> Session<'a> {
         if let Err(refused) = guard::check(&self.svc.settings, head, tls) {
             return self.fail_with(head, refused.status, &[], None, refused.error);
         }
+        if let Some(rest) = share::rest(&head.target) {
+            // The link is the credential: whatever else the request carries is not looked at.
+            return self.share(head, rest);
+        }
         match auth::check(self.svc, head, self.peer_ip) {
             Ok(admitted) => {
                 self.who = admitted.who;
@@ -260,14 +268,19 @@ impl<'a> Session<'a> {
         if let Err(err) = self.not_a_file(&target.path) {
             return self.fail(head, Some(head.target.clone()), err);
         }
+        if let Some(refused) = self.dav_gate(head, &target) {
+            return refused;
+        }
+        if let Some(done) = self.tus(head, &target) {
+            return done;
+        }
         match (&head.method, &target.path) {
             (Method::Options, _) => self.options(head),
             (Method::Get | Method::Head, Path::File(name)) => self.get(head, name),
             (Method::Get | Method::Head, Path::Folder(dir)) => self.folder(head, &target, dir.as_ref()),
             (Method::Put, Path::File(name)) => self.put(head, name),
-            (Method::Delete, Path::File(name) | Path::Folder(Some(name))) => {
-                self.delete(head, name, target.has("recursive"))
-            }
+            // A folder goes with all in it, as WebDAV's DELETE says (RFC 4918 §9.6.1).
+            (Method::Delete, Path::File(name) | Path::Folder(Some(name))) => self.delete(head, name),
             (Method::Put, Path::Folder(_)) => self.not_allowed(
                 head,
                 "GET, HEAD, DELETE, OPTIONS",
@@ -276,11 +289,12 @@ impl<'a> Session<'a> {
             (Method::Delete, Path::Folder(None)) => self.not_allowed(
                 head,
                 "GET, HEAD, OPTIONS",
-                "the top folder cannot be deleted; DELETE a file, or a folder with ?recursive",
+                "the top folder cannot be deleted; DELETE a file or a folder in it",
             ),
+            (Method::Other(m), _) if dav::serves(m) => self.dav(head, m, &target),
             (Method::Other(m), _) => {
                 let why = format!("the method {} is not served here", crate::name::quote(m));
-                self.not_allowed(head, ALLOW, &why)
+                self.not_allowed(head, &dav::allow(ALLOW), &why)
             }
         }
     }
@@ -310,7 +324,11 @@ impl<'a> Session<'a> {
             &mut self.stream,
             head.minor,
             204,
-            &[("Allow", ALLOW.into())],
+            &[
+                ("Allow", dav::allow(ALLOW)),
+                ("DAV", dav::CLASSES.into()),
+                ("MS-Author-Via", "DAV".into()),
+            ],
             Framing::Empty,
             keep,
         );
@@ -425,6 +443,33 @@ impl<'a> Session<'a> {
             }
         });
         wrote.map_err(|e| body::peer_error("cannot send the response", &e))
+    }
+
+    /// Answers `100 Continue` if the client waits for it before sending its body.
+    fn continue_if_asked(&mut self, head: &Head) -> io::Result<()> {
+        if head.expects_continue() {
+            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            self.stream.flush()?;
+            self.continued = true;
+        }
+        Ok(())
+    }
+
+    /// Writes a complete response of `status` with `fields` (its type among them) and `body`;
+    /// what the log line says of it.
+    fn send_body(
+        &mut self,
+        head: &Head,
+        status: u16,
+        fields: &[(&str, String)],
+        body: &[u8],
+        (name, bytes): (Option<String>, u64),
+    ) -> Done {
+        let keep = self.keep(head);
+        let framing = Framing::Length(body.len() as u64);
+        let sent = write_head(&mut self.stream, head.minor, status, fields, framing, keep)
+            .and_then(|()| self.stream.write_all(body));
+        self.done(Some(status), name, bytes, sent, keep)
     }
 
     /// True when the connection can go on after the response now being written: the client

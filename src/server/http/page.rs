@@ -1,19 +1,26 @@
-//! The HTML page of a folder: a breadcrumb, a table of entries (folders first; name, size,
+//! The HTML page of a folder, a small file manager that works on a desktop and a phone: a
+//! breadcrumb, a table of entries (folders first, sorted by `?sort=` ([`Sort`]); name, size,
 //! time in UTC; links that work without JavaScript), links to the JSON and the tar of the
 //! folder, who is logged in (with a "log in" link for anonymous on a server with users), and
-//! the controls the principal's rights allow in the folder ([`Controls`]): an upload control
-//! (`write`) and delete buttons (`delete`). Those
-//! need JavaScript and stay hidden without it: the script streams each chosen file as the body
-//! of a PUT (`fetch` with the `File` itself, never read into memory), asks before replacing a
-//! file, and deletes with DELETE. Each upload asks for the server's signed receipt
-//! (`NF-Receipt: 1`) and the page then lists, for this tab's uploads to the folder, `NAME:
-//! received: SIZE, BLAKE3 <16 hex>…, TIME — download receipt` (the link saves the receipt
-//! exactly as the server sent it, for `nf receipt verify`). Every name is escaped twice over: for the screen
-//! ([`crate::name::shown`]) and for HTML; links carry it percent-encoded. The script's dialogs
-//! (its confirmations and status line) show names by the same rule, through its own `shown`,
-//! whose class of hidden characters is generated from [`crate::name::hidden_ranges`]; the
-//! server's words go through its `printable`. The page's own
-//! script and style are allowed by their hashes in a strict Content-Security-Policy.
+//! the controls the principal's rights allow in the folder ([`Controls`]). Long names are cut
+//! in the middle by the style ([`halves`]: the head ellipsized, the end always in sight), the
+//! whole name in the link's title; the style (page/page.css) fits a 360-px screen and follows
+//! `prefers-color-scheme`.
+//!
+//! The script (page/page.js) sorts in place, filters, and picks entries for `?tar&name=…`, for
+//! every reader; where the rights allow it uploads files and whole folders (chosen, or dropped,
+//! with their structure: folders by MKCOL) with progress, each file over 8 MiB through tus in
+//! 8 MiB PATCHes that are retried with backoff and resumed after a reload (the upload's URL in
+//! localStorage), the rest as one PUT streamed from the `File`; it asks before replacing a
+//! file, makes folders (MKCOL), renames or moves (MOVE) and deletes (DELETE) after asking.
+//! Each upload asks for the server's signed receipt (`NF-Receipt: 1`) and the page then lists,
+//! for this tab's uploads to the folder, `NAME: received: SIZE, BLAKE3 <16 hex>…, TIME —
+//! download receipt` (the link saves the receipt exactly as the server sent it, for `nf
+//! receipt verify`). Every name is escaped twice over: for the screen ([`crate::name::shown`])
+//! and for HTML; links carry it percent-encoded. The script's dialogs show names by the same
+//! rule, through its own `shown`, whose class of hidden characters is generated from
+//! [`crate::name::hidden_ranges`]; the server's words go through its `printable`. The page's
+//! own script and style are allowed by their hashes in a strict Content-Security-Policy.
 
 use base64::Engine;
 
@@ -22,105 +29,11 @@ use super::target::href;
 use crate::human;
 use crate::name::shown;
 
-const STYLE: &str = "
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
-nav{margin-bottom:.5rem}h1{font-size:1.3rem;margin:.2rem 0 1rem}
-table{border-collapse:collapse;width:100%}th,td{padding:.3rem .6rem;text-align:left;border-bottom:1px solid #ddd}
-td.size,th.size{text-align:right;white-space:nowrap}td.time{white-space:nowrap;color:#555}
-a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
-#controls{margin:1rem 0;padding:.6rem;background:#f4f4f4}#status{margin-left:1rem}
-footer{margin-top:1rem;color:#555}.blake3{font-family:ui-monospace,monospace}
-";
+/// The page's style (light, and dark where the system prefers it; fits a 360-px screen).
+const STYLE: &str = include_str!("page/page.css");
 
 /// The page's script; `HIDDEN_CLASS` is replaced by [`hidden_class`].
-const SCRIPT_SOURCE: &str = "
-(() => {
-  const hidden = /HIDDEN_CLASS/u;
-  const esc = (c) => {
-    const u = c.codePointAt(0);
-    return {9: '\\\\t', 10: '\\\\n', 13: '\\\\r'}[u] || '\\\\u{' + u.toString(16) + '}';
-  };
-  // A name as the listing shows it (name::shown): hidden characters escaped, and in a name
-  // not in NFC those normalization would change (a combining mark, one that composes).
-  const shown = (name) => {
-    const cs = Array.from(name);
-    const nfc = name === name.normalize('NFC');
-    let marks = cs.map((c, i) => !nfc && c.codePointAt(0) > 127 && (/\\p{Mn}/u.test(c)
-      || (i > 0 && (cs[i - 1] + c).normalize('NFC') !== cs[i - 1] + c)
-      || c.normalize('NFC') !== c));
-    if (!nfc && !marks.includes(true)) marks = cs.map((c) => c.codePointAt(0) > 127);
-    return cs.map((c, i) => (hidden.test(c) || marks[i] ? esc(c) : c)).join('');
-  };
-  // The server's words (an error), with hidden characters escaped (name::printable).
-  const printable = (text) => Array.from(text).map((c) => (hidden.test(c) ? esc(c) : c)).join('');
-  const status = document.getElementById('status');
-  const input = document.getElementById('files');
-  const say = (text) => { status.textContent = text; };
-  document.querySelectorAll('button.delete').forEach((b) => { b.hidden = false; });
-  const put = (file, replace) => fetch(encodeURIComponent(file.name), {
-    method: 'PUT', body: file,
-    headers: replace ? {'NF-Receipt': '1'} : {'NF-Receipt': '1', 'If-None-Match': '*'}
-  });
-  // Sizes as the listing shows them (human::size), times to the second in UTC.
-  const human = (n) => {
-    if (n < 1024) return n + ' B';
-    const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-    let v = n / 1024, u = 0;
-    while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
-    return (v < 10 ? v.toFixed(1) : v.toFixed(0)) + ' ' + units[u];
-  };
-  const when = (t) => String(t).split(/[.Z]/)[0].replace('T', ' ') + ' UTC';
-  // The receipts of this tab's uploads to this folder (they outlive the reload that lists
-  // the files), each the server's answer exactly as sent, so that it still verifies.
-  const receipts = document.getElementById('receipts');
-  const key = 'nf-receipts ' + location.pathname;
-  const kept = () => { try { return JSON.parse(sessionStorage.getItem(key)) || []; } catch (e) { return []; } };
-  const keep = (name, text) => {
-    try { sessionStorage.setItem(key, JSON.stringify(kept().concat([{name, text}]))); } catch (e) { /* not kept */ }
-  };
-  const showReceipt = ({name, text}) => {
-    let r;
-    try { r = JSON.parse(text); } catch (e) { return; }
-    if (!receipts || !r || r.receipt !== 1 || typeof r.blake3 !== 'string') return;
-    const hash = document.createElement('span');
-    hash.className = 'blake3';
-    hash.title = r.blake3;
-    hash.textContent = r.blake3.slice(0, 16) + '…';
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([text], {type: 'application/json'}));
-    link.download = shown(name) + '.receipt.json';
-    link.textContent = 'download receipt';
-    const item = document.createElement('li');
-    item.append(shown(name) + ': received: ' + human(r.size) + ', BLAKE3 ', hash,
-      ', ' + when(r.committed) + ' — ', link);
-    receipts.append(item);
-    receipts.hidden = false;
-  };
-  kept().forEach(showReceipt);
-  if (input) document.getElementById('controls').hidden = false;
-  if (input) input.addEventListener('change', async () => {
-    for (const file of input.files) {
-      const name = shown(file.name);
-      say('Uploading ' + name + '…');
-      let r = await put(file, false);
-      if (r.status === 412 && confirm(name + ' is already here. Replace it?')) {
-        r = await put(file, true);
-      }
-      if (!r.ok && r.status !== 412) { say(name + ': ' + printable(await r.text())); return; }
-      if (r.ok) keep(file.name, await r.text());
-    }
-    say('Uploaded.');
-    location.reload();
-  });
-  document.querySelectorAll('button.delete').forEach((b) => b.addEventListener('click', async () => {
-    const name = shown(b.dataset.name);
-    if (!confirm('Delete ' + name + '?')) return;
-    const r = await fetch(encodeURIComponent(b.dataset.name), {method: 'DELETE'});
-    if (r.ok) { b.closest('tr').remove(); say('Deleted ' + name + '.'); }
-    else say(name + ': ' + printable(await r.text()));
-  }));
-})();
-";
+const SCRIPT_SOURCE: &str = include_str!("page/page.js");
 
 /// The page's script, with the hidden characters' class made from [`crate::name::hidden_ranges`]
 /// (the one list), so that every dialog shows a name as the listing does.
@@ -143,10 +56,14 @@ fn hidden_class() -> String {
 /// What the page offers, from the principal's rights in the folder, and who they are.
 #[derive(Clone, Debug, Default)]
 pub struct Controls {
-    /// An upload control (`write`).
+    /// An upload control, for files and folders, and dropping them on the page (`write`).
     pub upload: bool,
     /// Delete buttons (`delete`).
     pub delete: bool,
+    /// A "new folder" button (`write`).
+    pub mkdir: bool,
+    /// Rename or move buttons (`write` and `delete`: the target is written, the source removed).
+    pub rename: bool,
     /// The line saying who is logged in (`None`: a server without users says nothing).
     pub who: Option<Who>,
 }
@@ -161,11 +78,67 @@ pub enum Who {
     User(String),
 }
 
-/// The page of the folder at `folder` (segments from the root) listing `entries`.
-pub fn render(folder: &[String], entries: &[Entry], controls: &Controls) -> String {
-    let (upload, delete) = (controls.upload, controls.delete);
+/// The order of the rows (`?sort=name`, `size`, `time`; a leading `-` for descending): folders
+/// always first, ties by name. The script sorts the same way in the page without a request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sort {
+    pub key: Key,
+    pub descending: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Key {
+    #[default]
+    Name,
+    Size,
+    Time,
+}
+
+impl Key {
+    const ALL: [(Key, &'static str, &'static str); 3] = [
+        (Key::Name, "name", "Name"),
+        (Key::Size, "size", "Size"),
+        (Key::Time, "time", "Modified (UTC)"),
+    ];
+}
+
+impl Sort {
+    /// The `sort` value of a query; anything else is the default (by name).
+    pub fn parse(value: &str) -> Sort {
+        let (descending, key) = match value.strip_prefix('-') {
+            Some(key) => (true, key),
+            None => (false, value),
+        };
+        match Key::ALL.iter().find(|(_, name, _)| *name == key) {
+            Some((key, _, _)) => Sort {
+                key: *key,
+                descending,
+            },
+            None => Sort::default(),
+        }
+    }
+
+    /// Sorts `entries`: folders first, then by the key, ties by name.
+    pub fn apply(self, entries: &mut [Entry]) {
+        entries.sort_by(|a, b| {
+            let by_key = match self.key {
+                Key::Name => std::cmp::Ordering::Equal,
+                Key::Size => a.size.cmp(&b.size),
+                Key::Time => a.modified.cmp(&b.modified),
+            };
+            let within = by_key.then_with(|| a.name.cmp(&b.name));
+            a.kind
+                .cmp(&b.kind)
+                .then(if self.descending { within.reverse() } else { within })
+        });
+    }
+}
+
+/// The page of the folder at `folder` (segments from the root) listing `entries` (in the
+/// order given: see [`Sort::apply`]), sorted by `sort`.
+pub fn render(folder: &[String], entries: &[Entry], controls: &Controls, sort: Sort) -> String {
     let title = format!("/{}", folder.iter().map(|s| format!("{s}/")).collect::<String>());
-    let mut html = String::with_capacity(2048 + entries.len() * 256);
+    let mut html = String::with_capacity(4096 + entries.len() * 512);
     html.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -177,25 +150,14 @@ pub fn render(folder: &[String], entries: &[Entry], controls: &Controls) -> Stri
     if let Some(who) = &controls.who {
         html.push_str(&who_line(who));
     }
-    if upload {
-        html.push_str(
-            "<form id=\"controls\" hidden><label>Upload files: <input type=\"file\" id=\"files\" \
-             multiple></label></form>\n",
-        );
-    }
-    if upload || delete {
-        html.push_str("<p id=\"status\" role=\"status\"></p>\n");
-    }
-    if upload {
-        html.push_str("<ul id=\"receipts\" hidden></ul>\n");
-    }
-    html.push_str("<table><thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th>");
-    if delete {
-        html.push_str("<th></th>");
-    }
-    html.push_str("</tr></thead>\n<tbody>\n");
+    html.push_str(&control_bar(controls));
+    html.push_str(
+        "<div id=\"tools\"><input type=\"search\" id=\"filter\" placeholder=\"Filter\" \
+         aria-label=\"Filter the names\" hidden><a id=\"picked\" hidden></a></div>\n",
+    );
+    html.push_str(&table_head(controls, sort));
     for e in entries {
-        html.push_str(&row(e, delete));
+        html.push_str(&row(e, controls));
     }
     html.push_str("</tbody></table>\n");
     let total: u64 = entries
@@ -210,10 +172,63 @@ pub fn render(folder: &[String], entries: &[Entry], controls: &Controls) -> Stri
         if files == 1 { "" } else { "s" },
         human::size(total)
     ));
-    if upload || delete {
-        html.push_str(&format!("<script>{}</script>\n", script()));
-    }
+    html.push_str(&format!("<script>{}</script>\n", script()));
     html.push_str("</body></html>\n");
+    html
+}
+
+/// The controls that change the folder, as the rights allow (shown by the script: they need
+/// it), the status line and the uploads' progress and receipts.
+fn control_bar(c: &Controls) -> String {
+    let mut html = String::new();
+    if c.upload || c.mkdir {
+        html.push_str("<div id=\"controls\" hidden>");
+        if c.upload {
+            html.push_str(
+                "<label>Upload files: <input type=\"file\" id=\"files\" multiple></label>\
+                 <label>Upload a folder: <input type=\"file\" id=\"folder\" webkitdirectory>\
+                 </label><span>or drop files and folders here</span>",
+            );
+        }
+        if c.mkdir {
+            html.push_str("<button type=\"button\" id=\"mkdir\">New folder</button>");
+        }
+        html.push_str("</div>\n");
+    }
+    if c.upload || c.delete || c.mkdir || c.rename {
+        html.push_str("<p id=\"status\" role=\"status\"></p>\n");
+    }
+    if c.upload {
+        html.push_str("<ul id=\"uploads\" hidden></ul>\n<ul id=\"receipts\" hidden></ul>\n");
+    }
+    html
+}
+
+/// The table's head: each column's title a link that sorts by it (ascending, or descending
+/// when it already sorts ascending), the sorting one marked.
+fn table_head(c: &Controls, sort: Sort) -> String {
+    let mut html = String::from("<table><thead><tr>");
+    for (key, name, label) in Key::ALL {
+        let class = match key {
+            Key::Name => "name",
+            Key::Size => "size",
+            Key::Time => "time",
+        };
+        let current = key == sort.key;
+        let (mark, state, next) = match (current, sort.descending) {
+            (true, false) => (" ▲", "asc", format!("-{name}")),
+            (true, true) => (" ▼", "desc", name.to_string()),
+            (false, _) => ("", "", name.to_string()),
+        };
+        html.push_str(&format!(
+            "<th class=\"{class}\"><a class=\"sort\" href=\"?sort={next}\" data-key=\"{name}\" \
+             data-label=\"{label}\" data-current=\"{state}\">{label}{mark}</a></th>"
+        ));
+    }
+    if c.delete || c.rename {
+        html.push_str("<th class=\"act\"></th>");
+    }
+    html.push_str("<th class=\"sel\"></th></tr></thead>\n<tbody>\n");
     html
 }
 
@@ -262,39 +277,90 @@ fn who_line(who: &Who) -> String {
     format!("<p class=\"who\">{text}</p>\n")
 }
 
-fn row(e: &Entry, delete: bool) -> String {
-    let (link, size) = match e.kind {
-        Kind::Folder => (format!("{}/", href(&e.name)), "—".to_string()),
-        Kind::File => (href(&e.name), human::size(e.size)),
+/// One entry's row: its name (a link, ellipsized in the middle when the column is narrow, the
+/// whole name in its title), size, time, the buttons the rights allow, and a checkbox to pick
+/// it for a tar of several.
+fn row(e: &Entry, c: &Controls) -> String {
+    let (link, size, kind) = match e.kind {
+        Kind::Folder => (format!("{}/", href(&e.name)), "—".to_string(), "folder"),
+        Kind::File => (href(&e.name), human::size(e.size), "file"),
     };
     let label = match e.kind {
         Kind::Folder => format!("{}/", shown(&e.name)),
         Kind::File => shown(&e.name).into_owned(),
     };
+    let (head, tail) = halves(&label);
     // To the second, as `nf ls` shows it (the JSON keeps the nanoseconds).
     let seconds = e.modified.split(['.', 'Z']).next().unwrap_or(&e.modified);
     let time = seconds.replacen('T', " ", 1);
+    let name = escape(&e.name);
     let mut row = format!(
-        "<tr><td><a href=\"{}\">{}</a></td><td class=\"size\" title=\"{} bytes\">{}</td>\
+        "<tr><td><a href=\"{}\" class=\"n\" title=\"{}\" data-name=\"{name}\" data-kind=\"{kind}\" \
+         data-size=\"{}\" data-time=\"{}\"><span class=\"h\">{}</span><span class=\"t\">{}</span></a>\
+         </td><td class=\"size\" title=\"{} bytes\">{}</td>\
          <td class=\"time\"><time datetime=\"{}\">{}</time></td>",
         escape(&link),
         escape(&label),
+        e.size,
+        escape(&e.modified),
+        escape(head),
+        escape(tail),
         e.size,
         escape(&size),
         escape(&e.modified),
         escape(&time)
     );
-    if delete {
-        match e.kind {
-            Kind::File => row.push_str(&format!(
-                "<td><button class=\"delete\" data-name=\"{}\" hidden>Delete</button></td>",
-                escape(&e.name)
-            )),
-            Kind::Folder => row.push_str("<td></td>"),
+    if c.delete || c.rename {
+        row.push_str("<td class=\"act\">");
+        if c.rename {
+            row.push_str(&format!(
+                "<button class=\"rename\" data-name=\"{name}\" data-kind=\"{kind}\" title=\"Rename or move\" \
+                 aria-label=\"Rename or move\" hidden>✎</button>"
+            ));
         }
+        if c.delete && e.kind == Kind::File {
+            row.push_str(&format!(
+                "<button class=\"delete\" data-name=\"{name}\" title=\"Delete\" aria-label=\"Delete\" \
+                 hidden>✕</button>"
+            ));
+        }
+        row.push_str("</td>");
     }
-    row.push_str("</tr>\n");
+    row.push_str(&format!(
+        "<td class=\"sel\"><input type=\"checkbox\" class=\"sel\" value=\"{name}\" \
+         aria-label=\"Pick for the tar\"></td></tr>\n"
+    ));
     row
+}
+
+/// How many characters a name keeps at its end when the column is too narrow for the whole
+/// (the extension and a little before it stay in sight).
+const TAIL: usize = 10;
+
+/// A label cut in two: the head, which the style ellipsizes, and the last [`TAIL`] characters,
+/// which always show (`very long na…ort 2026.pdf`). The cut never separates a character from a
+/// mark or joiner that belongs with it.
+fn halves(label: &str) -> (&str, &str) {
+    let chars: Vec<(usize, char)> = label.char_indices().collect();
+    if chars.len() <= TAIL {
+        return (label, "");
+    }
+    let mut cut = chars.len() - TAIL;
+    while cut > 0 && joins_previous(chars[cut].1) {
+        cut -= 1;
+    }
+    match cut {
+        0 => (label, ""),
+        _ => label.split_at(chars[cut].0),
+    }
+}
+
+/// True for a character drawn with the one before it: combining marks, variation selectors,
+/// joiners and emoji modifiers.
+fn joins_previous(c: char) -> bool {
+    matches!(c as u32,
+        0x300..=0x36f | 0x1ab0..=0x1aff | 0x1dc0..=0x1dff | 0x20d0..=0x20ff | 0xfe20..=0xfe2f
+        | 0xfe00..=0xfe0f | 0x200c | 0x200d | 0x1f3fb..=0x1f3ff | 0xe0100..=0xe01ef)
 }
 
 /// Text for HTML content and attribute values.
@@ -321,27 +387,36 @@ mod tests {
         Controls {
             upload: true,
             delete: true,
+            mkdir: true,
+            rename: true,
             who: None,
         }
+    }
+
+    fn rendered(entries: &[Entry], controls: &Controls) -> String {
+        render(&[], entries, controls, Sort::default())
     }
 
     #[test]
     fn each_control_follows_its_right_and_the_page_says_who_is_logged_in() {
         let upload_only = Controls {
             upload: true,
-            delete: false,
+            mkdir: true,
             who: Some(Who::User("al<i>ce".into())),
+            ..Controls::default()
         };
-        let page = render(&[], &[file("a.txt")], &upload_only);
+        let page = rendered(&[file("a.txt")], &upload_only);
         assert!(page.contains("type=\"file\"") && !page.contains("class=\"delete\""));
+        assert!(page.contains("id=\"mkdir\"") && !page.contains("class=\"rename\""));
         assert!(page.contains("Logged in as al&lt;i&gt;ce"), "{page}");
         let delete_only = Controls {
-            upload: false,
             delete: true,
             who: Some(Who::Anonymous),
+            ..Controls::default()
         };
-        let page = render(&[], &[file("a.txt")], &delete_only);
+        let page = rendered(&[file("a.txt")], &delete_only);
         assert!(!page.contains("type=\"file\"") && page.contains("class=\"delete\""));
+        assert!(!page.contains("id=\"mkdir\"") && !page.contains("class=\"rename\""));
         assert!(page.contains("<a href=\"?login\">Log in</a>"), "{page}");
         assert!(page.contains(&format!("<script>{}</script>", script())));
     }
@@ -357,7 +432,7 @@ mod tests {
 
     #[test]
     fn names_are_escaped_for_html_and_links_are_percent_encoded() {
-        let page = render(&[], &[file("<script>alert(1)</script>\".txt")], &all());
+        let page = rendered(&[file("<script>alert(1)</script>\".txt")], &all());
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(
             page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;.txt"),
@@ -367,7 +442,7 @@ mod tests {
             page.contains("href=\"%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22.txt\""),
             "{page}"
         );
-        let page = render(&[], &[file("invoice_\u{202e}txt.exe")], &Controls::default());
+        let page = rendered(&[file("invoice_\u{202e}txt.exe")], &Controls::default());
         assert!(
             page.contains("invoice_\\u{202e}txt.exe"),
             "bidi controls never reach the page raw"
@@ -377,16 +452,82 @@ mod tests {
 
     #[test]
     fn write_controls_appear_only_on_a_writable_server() {
-        let read_only = render(&[], &[file("a.txt")], &Controls::default());
-        assert!(!read_only.contains("<script>") && !read_only.contains("type=\"file\""));
-        assert!(!read_only.contains("button") && !read_only.contains("id=\"receipts\""));
-        let writable = render(&[], &[file("a.txt")], &all());
+        let read_only = rendered(&[file("a.txt")], &Controls::default());
+        assert!(!read_only.contains("type=\"file\"") && !read_only.contains("<button"));
+        assert!(!read_only.contains("id=\"receipts\"") && !read_only.contains("id=\"status\""));
+        // Sorting, the filter and picking for a tar are for readers too.
+        assert!(read_only.contains("class=\"sel\"") && read_only.contains("id=\"filter\""));
+        assert!(read_only.contains(&format!("<script>{}</script>", script())));
+        let writable = rendered(&[file("a.txt")], &all());
         assert!(writable.contains("type=\"file\"") && writable.contains("class=\"delete\""));
+        assert!(writable.contains("webkitdirectory") && writable.contains("class=\"rename\""));
         assert!(
             writable.contains("<ul id=\"receipts\" hidden></ul>") && script().contains("'NF-Receipt': '1'")
         );
         assert!(writable.contains(&format!("<script>{}</script>", script())));
         let policy = policy();
         assert!(policy.contains(&hash(script())) && policy.contains(&hash(STYLE)));
+    }
+
+    #[test]
+    fn a_long_name_keeps_its_end_in_sight_and_marks_stay_with_their_letter() {
+        assert_eq!(halves("short.txt"), ("short.txt", ""));
+        assert_eq!(
+            halves("a very long name of a report 2026.pdf"),
+            ("a very long name of a repor", "t 2026.pdf")
+        );
+        // `e` and its combining acute accent are never drawn apart.
+        let (head, tail) = halves("xxxxxxxxxxe\u{301}abcdefghi");
+        assert_eq!((head, tail), ("xxxxxxxxxx", "e\u{301}abcdefghi"));
+        let long = "n".repeat(200);
+        let row = row(&file(&long), &all());
+        assert!(
+            row.contains(&format!("title=\"{long}\"")),
+            "the whole name on hover: {row}"
+        );
+        assert!(row.contains(&format!(
+            "<span class=\"h\">{}</span><span class=\"t\">{}</span>",
+            &long[10..],
+            &long[..10]
+        )));
+    }
+
+    #[test]
+    fn rows_sort_by_name_size_or_time_with_folders_first_and_the_head_links_each_order() {
+        let at = |name: &str, kind, size, minute: u8| Entry {
+            name: name.into(),
+            kind,
+            size,
+            modified: format!("2026-11-24T04:{minute:02}:00.000000000Z"),
+        };
+        let entries = [
+            at("b", Kind::File, 30, 1),
+            at("z", Kind::Folder, 0, 5),
+            at("a", Kind::File, 20, 3),
+            at("c", Kind::File, 20, 2),
+            at("y", Kind::Folder, 0, 9),
+        ];
+        let names = |sort: &str| {
+            let mut e = entries.to_vec();
+            Sort::parse(sort).apply(&mut e);
+            e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join("")
+        };
+        assert_eq!(names(""), "yzabc");
+        assert_eq!(names("name"), "yzabc");
+        assert_eq!(names("-name"), "zycba");
+        assert_eq!(names("size"), "yzacb");
+        assert_eq!(names("-size"), "zybca");
+        assert_eq!(names("time"), "zybca");
+        assert_eq!(names("-time"), "yzacb");
+        assert_eq!(Sort::parse("bogus"), Sort::default());
+        let page = render(&[], &entries, &all(), Sort::parse("size"));
+        assert!(
+            page.contains(
+                "href=\"?sort=-size\" data-key=\"size\" data-label=\"Size\" data-current=\"asc\">Size ▲</a>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("href=\"?sort=name\" data-key=\"name\""), "{page}");
+        assert!(page.contains("href=\"?sort=time\" data-key=\"time\""), "{page}");
     }
 }

@@ -8,14 +8,13 @@
 //! commit, so two racing creates cannot both win), and `If-Match` replaces only the version
 //! named. `Expect: 100-continue` is answered once the upload has been accepted, so a refused
 //! one costs no body. `NF-Receipt: 1` asks for the server's signed receipt as the answer's
-//! body instead of the entry.
+//! body instead of the entry. `X-OC-Mtime` gives the file's modification time (WebDAV clients
+//! that keep times send it).
 
-use std::io::Write;
 use std::time::Instant;
 
 use super::conditional::{self, etag, Validators, Verdict};
 use super::head::{Body, Head};
-use super::response::{write_head, Framing};
 use super::{digest, target, Done, Session};
 use crate::error::{Error, ErrorKind};
 use crate::human;
@@ -29,9 +28,37 @@ use crate::store::Upload;
 pub const RECEIPT_FIELD: &str = "nf-receipt";
 
 /// True when the request asked for a receipt (`NF-Receipt: 1`, or `yes`, or `true`).
-fn wants_receipt(head: &Head) -> bool {
+pub(super) fn wants_receipt(head: &Head) -> bool {
     head.field(RECEIPT_FIELD)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "true"))
+}
+
+/// The request field giving the file's modification time in seconds since the epoch, as
+/// ownCloud and Nextcloud take it (rclone's WebDAV client sends it with `vendor = owncloud`).
+const MTIME_FIELD: &str = "x-oc-mtime";
+
+/// The time and mode to keep with the upload: the `X-OC-Mtime` sent, if any.
+fn attrs_of(head: &Head) -> Result<crate::store::Attrs, Error> {
+    let Some(value) = head.field(MTIME_FIELD) else {
+        return Ok(crate::store::Attrs::default());
+    };
+    let secs = value.trim().split('.').next().and_then(|s| s.parse::<i64>().ok());
+    let modified = secs
+        .map(|s| human::from_unix(s, 0))
+        .filter(|t| crate::store::time_kept(*t))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "X-OC-Mtime is seconds since 1970 within the store's range, not {}",
+                    quote(value)
+                ),
+            )
+        })?;
+    Ok(crate::store::Attrs {
+        modified: Some(modified),
+        mode: None,
+    })
 }
 
 /// The longest chunk-size line (with its extensions) accepted.
@@ -85,9 +112,9 @@ impl Session<'_> {
         };
         let existed = self.preconditions(head, name)?;
         let create_only = head.has("if-none-match", "*");
-        let upload =
-            self.svc
-                .begin_upload(&self.who, name, (0, size), true, crate::store::Attrs::default())?;
+        let upload = self
+            .svc
+            .begin_upload(&self.who, name, (0, size), true, attrs_of(head)?)?;
         Ok((upload, create_only, existed, expected))
     }
 
@@ -131,16 +158,9 @@ impl Session<'_> {
         expected: Option<String>,
     ) -> Done {
         let shown = Some(name.as_str().to_string());
-        if head.expects_continue() {
-            let said = self
-                .stream
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .and_then(|()| self.stream.flush());
-            if let Err(e) = said {
-                upload.discard();
-                return self.done(None, shown, 0, Err(e), false);
-            }
-            self.continued = true;
+        if let Err(e) = self.continue_if_asked(head) {
+            upload.discard();
+            return self.done(None, shown, 0, Err(e), false);
         }
         let got = match self.receive(&mut upload) {
             Ok(got) => got,
@@ -162,11 +182,11 @@ impl Session<'_> {
                 return done;
             }
         };
+        let mut at = std::time::SystemTime::now();
         let committed = upload.finish(expected.as_deref()).and_then(|verified| {
-            self.svc
-                .commit(vec![(verified, !create_only)])
-                .pop()
-                .expect("one result per upload")
+            let commit = self.svc.commit(&self.who, vec![(verified, !create_only)]);
+            at = commit.at;
+            commit.one()
         });
         let entry = match committed {
             Ok(entry) => entry,
@@ -181,10 +201,12 @@ impl Session<'_> {
                 return done;
             }
         };
+        // A file committed through an upload link is one of its uses.
+        self.svc.share_used(&self.who);
         let status = if existed { 200 } else { 201 };
         let mut text = Vec::new();
         match wants_receipt(head)
-            .then(|| self.svc.receipt_or_log(&self.who, &entry))
+            .then(|| self.svc.receipt_or_log(&self.who, &entry, at))
             .flatten()
         {
             // What the server signed, instead of the entry it states.
@@ -199,17 +221,10 @@ impl Session<'_> {
         if status == 201 {
             fields.push(("Location", target::href_path(name)));
         }
-        let keep = self.keep(head);
-        let sent = write_head(
-            &mut self.stream,
-            head.minor,
-            status,
-            &fields,
-            Framing::Length(text.len() as u64),
-            keep,
-        )
-        .and_then(|()| self.stream.write_all(&text));
-        self.done(Some(status), shown, got, sent, keep)
+        if head.field(MTIME_FIELD).is_some() {
+            fields.push(("X-OC-Mtime", "accepted".to_string()));
+        }
+        self.send_body(head, status, &fields, &text, (shown, got))
     }
 
     /// Streams the body into `upload`; the bytes received.

@@ -63,6 +63,12 @@ fn header(path: &str, size: u64, mtime: i64, mode: u32, kind: u8) -> Vec<u8> {
     out
 }
 
+/// True when the entry `below` (relative to the archived folder) is in an archive of the
+/// folder's entries `picked` (all of them when none is picked): one of them, or below one.
+pub fn picked(picked: &[&str], below: &crate::name::FileName) -> bool {
+    picked.is_empty() || below.components().next().is_some_and(|top| picked.contains(&top))
+}
+
 /// Zeros after `size` bytes of content, up to the next block.
 pub fn padding(size: u64) -> usize {
     (BLOCK - (size % BLOCK as u64) as usize) % BLOCK

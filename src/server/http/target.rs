@@ -3,7 +3,8 @@
 //! refused: it would be a separator no one typed), and the segments, as the name a native
 //! client would send, validated by [`Service::file_name`], so `..`, `.` and every other name
 //! rule hold here as on the wire. A path ending in `/` (or just `/`) is a folder. The query
-//! (`?json`, `?tar`, `?recursive`) is read as a set of keys.
+//! (`?json`, `?tar`, `?recursive`) is read as a set of keys, some with values (`?sort=size`,
+//! `?tar&name=a&name=b`).
 //!
 //! [`href`] is the way back: a name as a URL path segment, for links; [`href_path`] a whole
 //! name as a URL path, for `Location`.
@@ -35,6 +36,20 @@ impl Target {
     /// True when the query holds `key` (`?json`, `?tar=1`).
     pub fn has(&self, key: &str) -> bool {
         self.query.iter().any(|(k, _)| k == key)
+    }
+
+    /// The first value of `key` (`?sort=size`).
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values(key).first().copied()
+    }
+
+    /// Every value of `key`, in order (`?tar&name=a&name=b`).
+    pub fn values(&self, key: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 

@@ -4,10 +4,10 @@
 //! once the oldest has waited [`BATCH_WAIT`], and whenever no further request is in hand: a
 //! batch never waits for the client, however many uploads the client keeps in flight.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::error::Result;
-use crate::service::Service;
+use crate::service::{Principal, Service};
 use crate::store::Entry;
 use crate::store::Verified;
 
@@ -71,20 +71,24 @@ impl Pending {
         self.since.is_some_and(|t| t.elapsed() >= BATCH_WAIT)
     }
 
-    /// Commits every waiting upload; one result each, in order.
-    pub fn commit(&mut self, svc: &Service) -> Vec<Committed> {
+    /// Commits every waiting upload `who` sent; one result each, in order, and the commit
+    /// time their receipts state.
+    pub fn commit(&mut self, svc: &Service, who: &Principal) -> (SystemTime, Vec<Committed>) {
         self.since = None;
         if self.waiting.is_empty() {
-            return Vec::new();
+            return (SystemTime::now(), Vec::new());
         }
         let (batch, info): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .map(|w| ((*w.verified, w.force), (w.receipt, w.name, w.bytes, w.started)))
             .unzip();
-        svc.commit(batch)
+        let commit = svc.commit(who, batch);
+        let answered = commit
+            .results
             .into_iter()
             .zip(info)
             .map(|(result, (receipt, name, bytes, started))| (result, receipt, name, bytes, started))
-            .collect()
+            .collect();
+        (commit.at, answered)
     }
 }

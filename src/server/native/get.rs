@@ -28,6 +28,8 @@ impl Session<'_> {
             return Handled::new(Some(name), 0, self.reply_error(err));
         }
         let body = info.size - offset;
+        // A file sent through a share link is one of its uses (counted before it goes).
+        self.svc.share_used(&self.who);
         if let Err(e) = self.reply(&GetReply {
             ok: true,
             file: info,

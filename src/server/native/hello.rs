@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use crate::error::{Error, ErrorKind};
-use crate::protocol::{self, HelloReply, Request};
+use crate::protocol::{self, HelloReply, LinkReply, Request};
 use crate::service::login;
 use crate::service::{Principal, Service, TokenCheck};
 
@@ -65,6 +65,9 @@ pub enum Admit {
     As(Principal),
     /// A user logs in: the service checks the secret ([`Service::login_async`]).
     Login { user: String, secret: String },
+    /// A share link's holder: the service opens the link ([`Service::open_share`]), off the
+    /// event loop (it reads the store).
+    Link(String),
 }
 
 /// Checks the hello line (without its `\n`) from `peer` against this server's token and
@@ -77,7 +80,11 @@ pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<Admit, Refused>
         )
     })?;
     let Request::Hello {
-        token, user, secret, ..
+        token,
+        user,
+        secret,
+        link,
+        ..
     } = request
     else {
         return Err(refused(
@@ -88,6 +95,9 @@ pub fn hello(line: &[u8], svc: &Service, peer: IpAddr) -> Result<Admit, Refused>
             ),
         ));
     };
+    if let Some(id) = link {
+        return Ok(Admit::Link(id));
+    }
     let users = svc.policy().access().is_some();
     match (user, secret) {
         (Some(user), Some(secret)) => return Ok(Admit::Login { user, secret }),
@@ -130,13 +140,30 @@ pub fn login_refused(why: login::Refused) -> Refused {
     }
 }
 
-/// The reply to a hello that was let in.
-pub fn reply(svc: &Service) -> HelloReply {
+/// The refusal of a share link that is unknown or no longer works.
+pub fn link_refused(error: Error) -> Refused {
+    refused("hello", error)
+}
+
+/// The reply to a hello that was let in (as `who`: a link's reply says what it shares).
+pub fn reply(svc: &Service, who: &Principal) -> HelloReply {
+    let link = match who {
+        Principal::Link(link) => Some(LinkReply {
+            path: link
+                .root
+                .as_ref()
+                .map_or(String::new(), |r| r.as_str().to_string()),
+            folder: link.folder,
+            kind: if link.upload { "upload" } else { "read" }.to_string(),
+        }),
+        _ => None,
+    };
     HelloReply {
         ok: true,
         version: protocol::VERSION,
         server: protocol::software(),
         max_file_size: Some(svc.settings.max_file_size),
+        link,
     }
 }
 

@@ -41,14 +41,22 @@ impl Session<'_> {
             sent += 1;
             Ok(())
         });
-        match (walked, lost) {
+        self.end_stream(shown, walked.map(|_| sent), lost)
+    }
+
+    /// Ends a streamed answer (lines already sent): the [`ListEnd`] with the `count` sent, or
+    /// the error that stopped it; nothing when the connection broke (`lost`).
+    pub(super) fn end_stream(
+        &mut self,
+        shown: Option<String>,
+        count: Result<u64, Error>,
+        lost: Option<Error>,
+    ) -> Handled {
+        match (count, lost) {
             // The connection broke: nobody to tell.
             (_, Some(err)) => Handled::new(shown, 0, Err(err)).closing(),
-            (Ok(_), None) => {
-                let result = self.reply(&ListEnd {
-                    ok: true,
-                    count: sent,
-                });
+            (Ok(count), None) => {
+                let result = self.reply(&ListEnd { ok: true, count });
                 Handled::new(shown, 0, result)
             }
             (Err(e), None) => {

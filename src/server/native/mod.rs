@@ -1,6 +1,6 @@
 //! The native protocol on the server, after the handshake (which the accept loop answers,
 //! see [`hello`]): a [`Session`] serves the requests that are in hand, one file per operation
-//! ([`put`], [`get`], [`stat`], [`list`], [`rm`], [`mkdir`], [`mv`]), each returning a
+//! ([`put`], [`get`], [`stat`], [`list`], [`rm`], [`mkdir`], [`mv`], [`share`]), each returning a
 //! [`Handled`] for its log line; verified uploads wait in [`batch`] to be committed together. Every request gets
 //! exactly one reply, in order. When no complete request line is buffered, the session hands
 //! its connection back to the accept loop ([`Next::Park`]): a connection waiting for its
@@ -13,7 +13,9 @@ mod list;
 mod mkdir;
 mod mv;
 mod put;
+mod receipts;
 mod rm;
+mod share;
 mod stat;
 
 use std::io::{self, BufRead, Read, Write};
@@ -175,6 +177,15 @@ impl<'a> Session<'a> {
                 Request::Rm { name, recursive } => self.rm(name, recursive),
                 Request::Mkdir { name } => self.mkdir(name),
                 Request::Mv { from, to, force } => self.mv(from, to, force),
+                Request::Receipts { path, since, who } => self.receipts(path, since, who),
+                Request::Share {
+                    path,
+                    upload,
+                    expires_secs,
+                    max_uses,
+                } => self.share(path, (upload, expires_secs, max_uses)),
+                Request::Shares => self.shares(),
+                Request::Unshare { id } => self.unshare(id),
                 Request::Hello { .. } => {
                     let err = Error::new(ErrorKind::Protocol, "hello was already received");
                     Handled::new(None, 0, self.reply_error(err)).closing()
@@ -213,13 +224,15 @@ impl<'a> Session<'a> {
     }
 
     fn commit_pending(&mut self) {
-        let answered = self.pending.commit(self.svc);
+        let (at, answered) = self.pending.commit(self.svc, &self.who);
         let answered_any = !answered.is_empty();
         for (reply, receipt, name, bytes, started) in answered {
             let result = match reply {
                 Ok(entry) => {
+                    // A file committed through an upload link is one of its uses.
+                    self.svc.share_used(&self.who);
                     let receipt = receipt
-                        .then(|| self.svc.receipt_or_log(&self.who, &entry))
+                        .then(|| self.svc.receipt_or_log(&self.who, &entry, at))
                         .flatten();
                     self.reply(&protocol::PutReply {
                         ok: true,

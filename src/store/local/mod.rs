@@ -17,6 +17,7 @@
 //! them hold more than `max_partial_bytes` ([`Store::bound_partials`]).
 
 mod meta;
+mod records;
 mod tree;
 mod upload;
 mod walk;

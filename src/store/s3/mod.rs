@@ -26,6 +26,7 @@ mod budget;
 mod keys;
 mod probe;
 mod reader;
+mod records;
 mod resume;
 mod signed;
 mod tree;
