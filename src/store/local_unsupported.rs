@@ -11,6 +11,7 @@ use std::io::{self, BufRead};
 use std::path::Path;
 use std::time::Duration;
 
+use super::records::Kind as RecordKind;
 use super::{Attrs, Descend, Entry, Partials, Visit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::FileName;
@@ -49,6 +50,26 @@ impl Store {
     }
 
     pub fn free_bytes(&self) -> Option<u64> {
+        match self.0 {}
+    }
+
+    pub fn record_put(&self, _kind: RecordKind, _key: &str, _bytes: &[u8]) -> Result<()> {
+        match self.0 {}
+    }
+
+    pub fn record_put_lazy(&self, _kind: RecordKind, _key: &str, _bytes: &[u8]) -> Result<()> {
+        match self.0 {}
+    }
+
+    pub fn record_get(&self, _kind: RecordKind, _key: &str) -> Result<Option<Vec<u8>>> {
+        match self.0 {}
+    }
+
+    pub fn record_keys(&self, _kind: RecordKind) -> Result<Vec<String>> {
+        match self.0 {}
+    }
+
+    pub fn record_remove(&self, _kind: RecordKind, _key: &str) -> Result<bool> {
         match self.0 {}
     }
 
