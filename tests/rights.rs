@@ -1275,7 +1275,11 @@ fn the_folder_page_offers_only_the_controls_the_rights_allow() {
         (
             Login::User,
             &["-u", "student:correct horse battery staple"],
-            &[("/pub/", Some(NONE)), ("/a/b/c/", Some(ALL)), ("/drop/", Some(DROP))],
+            &[
+                ("/pub/", Some(NONE)),
+                ("/a/b/c/", Some(ALL)),
+                ("/drop/", Some(DROP)),
+            ],
         ),
         (Login::User, &[], &[("/pub/", None), ("/a/b/c/", None)]),
         (
