@@ -877,7 +877,12 @@ fn a_file_manager_mount_through_rclone_reads_writes_renames_and_deletes() {
     let mut child = Command::new(&bin)
         .args(["--config", "rclone.conf", "mount", &remote])
         .arg(&mnt)
+        // As a file manager uses it: writes go to a local cache first (so programs may seek
+        // and reopen), then up as whole files, at once here (no write-back delay).
         .args(["--dir-cache-time", "0s", "--attr-timeout", "0s"])
+        .args(["--vfs-cache-mode", "writes", "--vfs-write-back", "0s"])
+        .arg("--cache-dir")
+        .arg(s.work.join("rclone-cache"))
         .current_dir(&s.work)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -917,17 +922,30 @@ fn a_file_manager_mount_through_rclone_reads_writes_renames_and_deletes() {
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::create_dir(mnt.join("docs")).unwrap();
     std::fs::write(mnt.join("docs/report.bin"), &data).unwrap();
-    assert_same(
-        &s.read_stored("docs/report.bin"),
-        &data,
-        "written through the mount",
-    );
+    // The upload follows the close: wait (bounded) until the store holds `want`.
+    let settles = |want: &Tree, what: &str| {
+        let start = std::time::Instant::now();
+        while tree(&s) != *want {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what}: the store holds {:?}\nserver log:\n{}",
+                tree(&s).keys().collect::<Vec<_>>(),
+                s.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mut want = tree(&s);
+    want.insert("docs/".to_string(), None);
+    want.insert("docs/report.bin".to_string(), Some(data.clone()));
+    settles(&want, "written through the mount");
     // Rename (MOVE), then remove (DELETE).
     std::fs::rename(mnt.join("docs/report.bin"), mnt.join("docs/final.bin")).unwrap();
     std::fs::remove_file(mnt.join("from-server.bin")).unwrap();
-    let after = tree(&s);
-    let names: Vec<&str> = after.keys().map(String::as_str).collect();
-    assert_eq!(names, ["docs/", "docs/final.bin"]);
-    assert_same(after["docs/final.bin"].as_deref().unwrap(), &data, "renamed");
+    let want = Tree::from([
+        ("docs/".to_string(), None),
+        ("docs/final.bin".to_string(), Some(data)),
+    ]);
+    settles(&want, "renamed and removed through the mount");
     drop(mounted);
 }
