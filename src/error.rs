@@ -214,10 +214,8 @@ pub fn kind_of_io(err: &io::Error) -> ErrorKind {
         | io::ErrorKind::NetworkUnreachable
         | io::ErrorKind::AddrNotAvailable => ErrorKind::Connect,
         io::ErrorKind::Interrupted => ErrorKind::Interrupted,
-        _ => match err.raw_os_error() {
-            Some(libc::EFBIG) | Some(libc::ENOSPC) | Some(libc::EDQUOT) => ErrorKind::NoSpace,
-            _ => ErrorKind::Other,
-        },
+        _ if crate::sys::is_no_space(err) => ErrorKind::NoSpace,
+        _ => ErrorKind::Other,
     }
 }
 

@@ -11,9 +11,8 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     let Err(err) = crate::sys::rename_noreplace(from, to) else {
         return Ok(());
     };
-    match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
-        _ => return Err(err),
+    if !no_such_call(&err) {
+        return Err(err);
     }
     match std::fs::hard_link(from, to) {
         Ok(()) => std::fs::remove_file(from),
@@ -29,9 +28,8 @@ pub fn rename_noreplace_at(from: &Path, dir: &std::fs::File, leaf: &str) -> io::
     let Err(err) = crate::sys::renameat(None, from, dir, leaf, true) else {
         return Ok(());
     };
-    match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
-        _ => return Err(err),
+    if !no_such_call(&err) {
+        return Err(err);
     }
     match crate::sys::linkat(None, from, dir, leaf) {
         Ok(()) => std::fs::remove_file(from),
@@ -43,16 +41,33 @@ pub fn rename_noreplace_at(from: &Path, dir: &std::fs::File, leaf: &str) -> io::
     }
 }
 
+/// True when `err` says the system or file system lacks the call (the caller falls back).
+fn no_such_call(err: &io::Error) -> bool {
+    #[cfg(unix)]
+    if matches!(
+        err.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
+    ) {
+        return true;
+    }
+    err.kind() == io::ErrorKind::Unsupported
+}
+
 /// Creates an anonymous file (O_TMPFILE) in `dir`, mode 0600, readable and writable. It has no
-/// name until [`link_fd`] gives it one, and vanishes if the process dies first.
+/// name until [`link_fd`] gives it one, and vanishes if the process dies first. Linux only
+/// (elsewhere `Unsupported`: callers use a named partial file).
 pub fn anonymous_file(dir: &Path) -> io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_TMPFILE)
-        .open(dir)
+    #[cfg(target_os = "linux")]
+    return std::os::unix::fs::OpenOptionsExt::custom_flags(
+        crate::sys::create_mode(std::fs::OpenOptions::new().read(true).write(true), 0o600),
+        libc::O_TMPFILE,
+    )
+    .open(dir);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// Gives an anonymous file its name `target`; fails with `AlreadyExists` if `target` exists.
@@ -64,6 +79,7 @@ pub fn link_fd(file: &std::fs::File, target: &Path) -> io::Result<()> {
 /// it spares a copy into the page cache and most of the final fsync. Elsewhere (NFS, FUSE,
 /// tmpfs, overlayfs) a direct write can be a synchronous round trip or a plain copy, so the
 /// page cache is kept.
+#[cfg(target_os = "linux")]
 const DIRECT_FS: [i64; 3] = [
     0xEF53,      // ext2/3/4
     0x5846_5342, // xfs
@@ -71,7 +87,15 @@ const DIRECT_FS: [i64; 3] = [
 ];
 
 /// A second descriptor of `file`, opened for writing with O_DIRECT, when `file` lives on one
-/// of the file systems in [`DIRECT_FS`] and opening it that way works; `None` otherwise.
+/// of the file systems in [`DIRECT_FS`] and opening it that way works; `None` otherwise (and
+/// always off Linux).
+#[cfg(not(target_os = "linux"))]
+pub fn direct_twin(_file: &std::fs::File) -> Option<std::fs::File> {
+    None
+}
+
+/// See the other `direct_twin`.
+#[cfg(target_os = "linux")]
 pub fn direct_twin(file: &std::fs::File) -> Option<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
@@ -90,11 +114,7 @@ pub fn direct_twin(file: &std::fs::File) -> Option<std::fs::File> {
 /// failure the file is removed again. The first half of an atomic replace: rename it next.
 pub fn write_private_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
+    let written = crate::sys::create_mode(std::fs::OpenOptions::new().write(true).create_new(true), 0o600)
         .open(temp)
         .and_then(|mut f| {
             f.write_all(bytes)?;
@@ -121,13 +141,12 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&temp);
         return Err(e);
     }
-    std::fs::File::open(dir).and_then(|d| d.sync_all())
+    crate::sys::sync_dir(dir)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::io::AsRawFd;
 
     #[test]
     fn rename_noreplace_moves_or_refuses() {
@@ -144,11 +163,13 @@ mod tests {
         assert!(a.exists());
     }
 
+    #[cfg(target_os = "linux")]
     fn fs_type(path: &Path) -> i64 {
         crate::sys::fs_type(&std::fs::File::open(path).unwrap()).unwrap()
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn direct_twin_is_offered_on_disk_file_systems_only_and_writes_the_same_file() {
         let mut dirs = vec![tempfile::tempdir().unwrap()];
         if let Ok(shm) = tempfile::tempdir_in("/dev/shm") {
@@ -161,6 +182,7 @@ mod tests {
             let on_disk = DIRECT_FS.contains(&fs_type(dir.path()));
             assert_eq!(twin.is_some(), on_disk, "{}", dir.path().display());
             if let Some(twin) = twin {
+                use std::os::unix::io::AsRawFd;
                 let flags =
                     std::fs::read_to_string(format!("/proc/self/fdinfo/{}", twin.as_raw_fd())).unwrap();
                 let octal = flags

@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod glob;
 pub mod hashpipe;
 pub mod human;
+pub mod localname;
 pub mod localtree;
 pub mod man;
 pub mod name;

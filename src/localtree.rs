@@ -8,7 +8,6 @@
 //! deletes nothing). Partial downloads of nf (`.NAME.nf-part`) are never part of a tree.
 
 use std::fs::{self, Metadata};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -121,12 +120,10 @@ fn children(
         };
         let path = entry.path();
         let Some(leaf) = entry.file_name().to_str().map(str::to_string) else {
-            let error = FileName::from_user_bytes(std::os::unix::ffi::OsStrExt::as_bytes(
-                entry.file_name().as_os_str(),
-            ))
-            .err()
-            .map(|e| e.context(format!("cannot send {}", path.display())))
-            .unwrap_or_else(|| Error::new(crate::ErrorKind::BadName, "not UTF-8"));
+            let error = FileName::from_user_bytes(&crate::sys::os_bytes(entry.file_name().as_os_str()))
+                .err()
+                .map(|e| e.context(format!("cannot send {}", path.display())))
+                .unwrap_or_else(|| Error::new(crate::ErrorKind::BadName, "not UTF-8"));
             visit(Found::Failed { path, error });
             continue;
         };
@@ -188,7 +185,7 @@ fn walk_dir(
     name: Option<&FileName>,
     rel: &str,
     rules: &Rules,
-    above: &mut Vec<(u64, u64)>,
+    above: &mut Vec<Option<(u64, u64)>>,
     visit: &mut dyn FnMut(Found),
 ) {
     let Some(entries) = children(dir, rel, rules, visit) else {
@@ -202,7 +199,7 @@ fn walk_dir(
             empty: entries.is_empty(),
         });
     }
-    above.push((md.dev(), md.ino()));
+    above.push(crate::sys::file_id(dir, &md));
     for (path, leaf, md) in entries {
         let child = match FileName::child(name, &crate::name::nfc(&leaf)) {
             Ok(c) => c,
@@ -220,7 +217,8 @@ fn walk_dir(
             format!("{rel}/{leaf}")
         };
         if md.is_dir() {
-            if above.contains(&(md.dev(), md.ino())) {
+            let id = crate::sys::file_id(&path, &md);
+            if id.is_some() && above.contains(&id) {
                 visit(Found::Skipped {
                     why: format!("skipping {}: a link back to a directory above it", path.display()),
                     path,
@@ -258,6 +256,6 @@ pub fn tree_name(path: &Path) -> Result<FileName> {
                 )
             })?,
     };
-    FileName::from_user_bytes(std::os::unix::ffi::OsStrExt::as_bytes(base.as_os_str()))
+    FileName::from_user_bytes(&crate::sys::os_bytes(base.as_os_str()))
         .map_err(|e| e.context(format!("cannot upload {}", path.display())))
 }

@@ -7,9 +7,9 @@
 //! the one that is slow.
 //! No socket I/O here beyond asking the kernel for its counters (through `sys`).
 
+use crate::sys::RawFd;
 use std::collections::VecDeque;
 use std::io;
-use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -249,6 +249,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn the_rates_clock_runs_only_while_the_transfer_waits_on_its_peer() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let fd = std::os::unix::io::AsRawFd::as_raw_fd(&a);

@@ -1,28 +1,38 @@
-//! Asking a person for a secret: from the terminal (`/dev/tty`, so it works while standard
+//! Asking a person for a secret: from the terminal (`/dev/tty`; on Windows the console,
+//! `CONIN$` and `CONOUT$`; so it works while standard
 //! input and output are redirected) without echo, the terminal's settings put back however
 //! the read ends, Ctrl-C included (it ends the program as it would anywhere else, with the
 //! echo restored). Nothing here is used when no terminal is attached.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::io::AsRawFd;
 
 use crate::error::{Error, ErrorKind, Result};
 
 /// True when a person can be asked: the process has a controlling terminal.
 pub fn can_ask() -> bool {
-    OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(crate::sys::TTY_IN)
+        .is_ok()
 }
 
 /// Shows `prompt` on the terminal and reads one line without echo (without its line end).
 pub fn secret(prompt: &str) -> Result<String> {
+    let no_terminal = |e| Error::io("cannot ask for a password: no terminal", &e);
     let tty = OpenOptions::new()
         .read(true)
         .write(true)
-        .open("/dev/tty")
-        .map_err(|e| Error::io("cannot ask for a password: no terminal", &e))?;
-    let fd = tty.as_raw_fd();
-    let mut writer = &tty;
+        .open(crate::sys::TTY_IN)
+        .map_err(no_terminal)?;
+    let out = match crate::sys::TTY_OUT == crate::sys::TTY_IN {
+        true => tty.try_clone(),
+        false => OpenOptions::new().write(true).open(crate::sys::TTY_OUT),
+    }
+    .map_err(no_terminal)?;
+    let fd = crate::sys::file_fd(&tty);
+    let mut writer = &out;
     writer
         .write_all(prompt.as_bytes())
         .and_then(|()| writer.flush())
@@ -53,12 +63,12 @@ fn read_line(tty: &File) -> Result<String> {
 
 /// Echo off on a terminal while it lives.
 struct EchoOff {
-    fd: i32,
+    fd: crate::sys::RawFd,
     before: crate::sys::TermSettings,
 }
 
 impl EchoOff {
-    fn new(fd: i32) -> Result<EchoOff> {
+    fn new(fd: crate::sys::RawFd) -> Result<EchoOff> {
         let before =
             crate::sys::echo_off(fd).map_err(|e| Error::io("cannot turn the terminal's echo off", &e))?;
         Ok(EchoOff { fd, before })

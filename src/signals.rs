@@ -23,7 +23,7 @@ pub fn block_with_hangup() -> Blocked {
     Blocked(crate::sys::block_signals(&[
         libc::SIGINT,
         libc::SIGTERM,
-        libc::SIGHUP,
+        crate::sys::SIGHUP,
     ]))
 }
 
@@ -34,7 +34,7 @@ impl Blocked {
         let set = self.0;
         std::thread::spawn(move || loop {
             match set.wait() {
-                Some(libc::SIGHUP) => hangup(),
+                Some(crate::sys::SIGHUP) => hangup(),
                 Some(sig) => return stop(sig),
                 None => return,
             }

@@ -164,7 +164,7 @@ impl Transport {
         sock.set_read_timeout(Some(TICK))?;
         sock.set_write_timeout(Some(TICK))?;
         // A slow reader's replies wait in the server, not in megabytes of kernel buffer.
-        let _ = crate::sys::set_notsent_lowat(std::os::unix::io::AsRawFd::as_raw_fd(sock), NOTSENT_LOWAT);
+        let _ = crate::sys::set_notsent_lowat(crate::sys::socket_fd(sock), NOTSENT_LOWAT);
         let peer = sock.peer_addr().ok();
         let t = Transport {
             io,
@@ -197,9 +197,8 @@ impl Transport {
     }
 
     /// The socket's descriptor, for waiting on it (the paced writer of the seed dialect).
-    pub fn raw_fd(&self) -> std::os::unix::io::RawFd {
-        use std::os::unix::io::AsRawFd;
-        self.io.socket().as_raw_fd()
+    pub fn raw_fd(&self) -> crate::sys::RawFd {
+        crate::sys::socket_fd(self.io.socket())
     }
 
     /// Takes back the bytes read ahead and not yet used, and the connection itself, for the

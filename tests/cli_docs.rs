@@ -440,7 +440,7 @@ fn on_a_terminal(mut cmd: Command) -> (String, bool) {
     use std::os::fd::{FromRawFd, OwnedFd};
 
     let (mut master, mut slave) = (-1, -1);
-    let size = libc::winsize {
+    let mut size = libc::winsize {
         ws_row: 24,
         ws_col: 100,
         ws_xpixel: 0,
@@ -453,8 +453,8 @@ fn on_a_terminal(mut cmd: Command) -> (String, bool) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
+            std::ptr::null_mut(),         // *const on Linux, *mut on macOS
+            std::ptr::addr_of_mut!(size), // likewise
         );
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
         libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC);

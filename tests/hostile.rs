@@ -803,35 +803,9 @@ fn one_address_at_its_handshake_limit_closes_its_oldest_unfinished_handshake_for
 
 /// A connection to `addr` from the loopback address `source` (127.0.0.0/8 is all ours).
 fn socket_from(source: &str, addr: &str) -> TcpStream {
-    let source: std::net::Ipv4Addr = source.parse().unwrap();
-    let target: std::net::SocketAddrV4 = addr.parse().unwrap();
-    // SAFETY: plain socket calls on a descriptor this function owns until it is wrapped.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        assert!(fd >= 0);
-        let sa = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: port.to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(ip).to_be(),
-            },
-            sin_zero: [0; 8],
-        };
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        let local = sa(source, 0);
-        assert_eq!(
-            libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len),
-            0
-        );
-        let remote = sa(*target.ip(), target.port());
-        assert_eq!(
-            libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len),
-            0
-        );
-        let sock = <TcpStream as std::os::unix::io::FromRawFd>::from_raw_fd(fd);
-        sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        sock
-    }
+    let sock = common::connect_from(addr, source);
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    sock
 }
 
 // ---------------------------------------------------------------------------------------

@@ -409,3 +409,82 @@ fn an_nfd_named_local_file_is_stored_under_its_nfc_name() {
     let out = s.nf_in(&dir, &["put", "a\u{301}", "\u{e1}"]);
     assert_fails(&out, 2, "would be stored as \"\u{e1}\" too");
 }
+
+/// A Linux server holds names Windows cannot: a device name, a trailing dot, two names that
+/// differ only by case. A Windows client's `get -r` refuses each of those items with its reason
+/// and brings the rest; a later `sync` down refuses them again and overwrites nothing. A client
+/// elsewhere brings everything.
+#[test]
+fn names_windows_cannot_hold_are_refused_one_by_one_on_a_windows_client_and_the_rest_arrive() {
+    let s = Server::start();
+    let files: &[(&str, &[u8])] = &[
+        ("d/A.txt", b"upper"),
+        ("d/CON.txt", b"a device on Windows"),
+        ("d/a.", b"trailing dot"),
+        ("d/a.txt", b"lower"),
+        ("d/fine.txt", b"fine"),
+        ("d/sub/keep.txt", b"kept"),
+    ];
+    // Stored by a protocol client (the client under test may not hold these names).
+    for (name, data) in files {
+        let mut raw = s.raw();
+        let header = serde_json::json!({"op": "put", "name": name, "size": data.len()});
+        let trailer = serde_json::json!({"blake3": blake3_hex(data)});
+        raw.send(format!("{header}\n").as_bytes());
+        raw.send(data);
+        raw.send(format!("{trailer}\n").as_bytes());
+        assert_eq!(raw.json()["ok"], true, "{name}");
+    }
+    let local = s.work.join("d");
+    let out = s.nf(&["get", "-r", "d"]);
+    let mut arrived: Vec<String> = std::fs::read_dir(&local)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    arrived.sort();
+    if !windows_client() {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(arrived, ["A.txt", "CON.txt", "a.", "a.txt", "fine.txt", "sub"]);
+        for (name, data) in files {
+            assert_eq!(std::fs::read(s.work.join(name)).unwrap(), *data, "{name}");
+        }
+        return;
+    }
+    // The first failed item's kind sets the exit code: CON.txt's bad_name.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let refused = |out: &std::process::Output| {
+        let err = stderr(out);
+        for (name, why) in [
+            ("CON.txt", "it is a device name on Windows"),
+            ("a.", "Windows drops a trailing dot or space from a name"),
+            ("a.txt", "only by case"),
+        ] {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with("nf: error: not saved as") && l.contains(name) && l.contains(why)),
+                "no refusal of {name} ({why}) in:\n{err}"
+            );
+        }
+        err
+    };
+    let err = refused(&out);
+    assert!(
+        err.lines().last().unwrap().starts_with("downloaded 3 of 6 files"),
+        "{err}"
+    );
+    assert_eq!(arrived, ["A.txt", "fine.txt", "sub"]);
+    assert_eq!(std::fs::read(local.join("A.txt")).unwrap(), b"upper");
+    assert_eq!(std::fs::read(local.join("fine.txt")).unwrap(), b"fine");
+    assert_eq!(std::fs::read(local.join("sub/keep.txt")).unwrap(), b"kept");
+    // `sync` down (which replaces what differs) still refuses them: a.txt would replace A.txt.
+    let out = s.nf(&["sync", ":d", local.to_str().unwrap()]);
+    assert!(!out.status.success());
+    refused(&out);
+    assert_eq!(std::fs::read(local.join("A.txt")).unwrap(), b"upper");
+    let mut after: Vec<String> = std::fs::read_dir(&local)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    after.sort();
+    assert_eq!(after, ["A.txt", "fine.txt", "sub"], "nothing else was made");
+}

@@ -86,8 +86,21 @@ fn odd_tree() -> (Vec<Planted>, Vec<&'static str>, String) {
     (files, vec!["empty", "outer/inner", "[x]/y z"], deep)
 }
 
-/// Every file below `root` with its mode and modification time, and every directory.
+/// Every file below `root` with its mode and modification time, and every directory. For a
+/// Windows client (`NF_TEST_CLIENT`), what Windows keeps: times to 100 ns, and no mode (it
+/// sends 0644, and sets none on what it downloads; README, "Platforms").
 fn inventory(root: &Path) -> Vec<(String, Option<(u32, SystemTime)>)> {
+    let windows = windows_client();
+    let kept = |mode: u32, time: SystemTime| {
+        if !windows {
+            return (mode, time);
+        }
+        let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+        (
+            0,
+            time - Duration::from_nanos(u64::from(since.subsec_nanos() % 100)),
+        )
+    };
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -102,7 +115,7 @@ fn inventory(root: &Path) -> Vec<(String, Option<(u32, SystemTime)>)> {
             } else {
                 out.push((
                     rel,
-                    Some((md.permissions().mode() & 0o777, md.modified().unwrap())),
+                    Some(kept(md.permissions().mode() & 0o777, md.modified().unwrap())),
                 ));
             }
         }

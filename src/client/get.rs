@@ -55,9 +55,14 @@ impl Client {
         let mut results: Vec<Slot> = vec![None; jobs.len()];
         let mut offsets = vec![0u64; jobs.len()];
         let mut present = Vec::new();
+        let mut seen = crate::localname::Seen::new();
         for (i, job) in jobs.iter().enumerate() {
             if let Sink::File { target, force } = &job.sink {
-                if !force && fs::symlink_metadata(target).is_ok() {
+                if let Err(e) = crate::localname::check_target(target, &mut seen, cfg!(windows)) {
+                    let result = Err(e);
+                    progress.end(i, &result);
+                    results[i] = Some(result);
+                } else if !force && fs::symlink_metadata(target).is_ok() {
                     if resume {
                         present.push(i);
                     } else {
@@ -243,7 +248,7 @@ fn keep_attrs(written: &File, file: &crate::protocol::FileInfo) -> io::Result<()
         written.set_times(std::fs::FileTimes::new().set_modified(t))?;
     }
     if let Some(mode) = crate::protocol::parse_mode(&file.mode) {
-        written.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+        crate::sys::set_mode(written, mode)?;
     }
     Ok(())
 }

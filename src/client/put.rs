@@ -8,7 +8,6 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use super::{settle, with_restart, Client, Done, Progress, Slot, Window};
@@ -60,17 +59,17 @@ impl PutJob {
     /// modification time and permission bits), or a stream (`None`, `None`).
     fn open(&self) -> Result<(File, Option<u64>, Option<Kept>)> {
         let file = if self.is_stdin() {
-            std::io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(File::from)
-                .map_err(|e| Error::io("cannot read standard input", &e))?
+            crate::sys::stdin_file().map_err(|e| Error::io("cannot read standard input", &e))?
         } else {
             File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}", self.shown()), &e))?
         };
-        let md = file
-            .metadata()
-            .map_err(|e| Error::io(format!("cannot read {}", self.shown()), &e))?;
+        let md = match file.metadata() {
+            Ok(md) => md,
+            // A pipe has no file information on Windows; standard input is read as a stream
+            // in any case.
+            Err(_) if self.is_stdin() => return Ok((file, None, None)),
+            Err(e) => return Err(Error::io(format!("cannot read {}", self.shown()), &e)),
+        };
         if md.is_dir() {
             let dir = self.path.display().to_string();
             let dir = dir.trim_end_matches('/');
@@ -84,7 +83,7 @@ impl PutJob {
         if md.is_file() && !self.is_stdin() {
             let kept = Kept {
                 modified: md.modified().ok().map(crate::human::rfc3339_exact),
-                mode: protocol::mode_text(std::os::unix::fs::PermissionsExt::mode(&md.permissions())),
+                mode: protocol::mode_text(crate::sys::mode_of(&md)),
             };
             Ok((file, Some(md.len()), Some(kept)))
         } else {

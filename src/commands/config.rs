@@ -5,7 +5,6 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::cli::ConfigAction;
@@ -55,7 +54,7 @@ fn init(path: &Path, force: bool) -> Result<()> {
     }
     let mut options = OpenOptions::new();
     // Owner-only: the file may come to hold secrets (such as an access token).
-    options.write(true).mode(0o600);
+    crate::sys::create_mode(options.write(true), 0o600);
     if force {
         options.create(true).truncate(true);
     } else {

@@ -150,6 +150,7 @@ fn tree(
         .is_some_and(|e| e.is_dir() || e.name != name.as_str());
     if top_is_dir {
         let path = local(name);
+        crate::localname::check_dir(&path, cfg!(windows))?;
         std::fs::create_dir_all(&path)
             .map_err(|e| Error::io(format!("cannot create the directory {}", path.display()), &e))?;
     }
@@ -171,7 +172,10 @@ fn tree(
         };
         let path = local(&entry);
         if e.is_dir() {
-            if let Err(err) = std::fs::create_dir_all(&path) {
+            // A name this system cannot hold is refused, not made under another name.
+            if let Err(err) = crate::localname::check_dir(&path, cfg!(windows)) {
+                failed.get_or_insert(err);
+            } else if let Err(err) = std::fs::create_dir_all(&path) {
                 failed.get_or_insert(Error::io(
                     format!("cannot create the directory {}", path.display()),
                     &err,

@@ -3,7 +3,6 @@
 //! bars on a terminal, each failure on its own line as it happens, and a summary line last.
 
 use std::collections::HashSet;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::cli::PutArgs;
@@ -256,6 +255,6 @@ fn own_name(path: &Path) -> Result<FileName> {
             format!("{} does not name a file", path.display()),
         )
     })?;
-    FileName::from_user_bytes(base.as_bytes())
+    FileName::from_user_bytes(&crate::sys::os_bytes(base))
         .map_err(|e| e.context(format!("cannot upload {}", path.display())))
 }

@@ -3,7 +3,6 @@
 //! A failed upload writes none; an upload the server answered without one is an error that
 //! says the file was stored all the same.
 
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::client::{Done, Progress};
@@ -23,7 +22,7 @@ impl Receipts {
     /// Where `--receipt PATH` writes for `uploads` uploads: a directory when PATH ends with `/`
     /// or is one; else one file, which takes the receipt of one upload only.
     pub fn of(path: &Path, uploads: usize) -> Result<Receipts> {
-        if path.as_os_str().as_bytes().ends_with(b"/") || path.is_dir() {
+        if crate::sys::os_bytes(path.as_os_str()).ends_with(b"/") || path.is_dir() {
             return Ok(Receipts::Dir(path.to_path_buf()));
         }
         if uploads > 1 {

@@ -253,7 +253,6 @@ impl Config {
     /// The warning for a config file at `path` that set the token or a password and that the
     /// group or others may read.
     fn exposed_token_warning(&self, path: &Path) -> Option<String> {
-        use std::os::unix::fs::PermissionsExt;
         let from_file = |key| self.origins.get(key) == Some(&Origin::File(path.to_path_buf()));
         let what = if from_file("token") && self.token.is_some() {
             "a token"
@@ -262,7 +261,7 @@ impl Config {
         } else {
             return None;
         };
-        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        let mode = crate::sys::shared_mode(path)?;
         (mode & 0o044 != 0).then(|| {
             format!(
                 "config file {} holds {what} and others can read it (mode {mode:o}); \
@@ -597,6 +596,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_token_in_a_file_others_can_read_is_warned_about() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -627,6 +627,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_password_in_a_file_others_can_read_is_warned_about() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

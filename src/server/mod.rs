@@ -82,7 +82,7 @@ impl Server {
                 ),
             )
         })?;
-        let _ = crate::sys::set_backlog(std::os::unix::io::AsRawFd::as_raw_fd(&listener), 1024);
+        let _ = crate::sys::set_backlog(crate::sys::listener_fd(&listener), 1024);
         let fd_limit = crate::sys::raise_fd_limit();
         crate::sys::ignore_sigxfsz();
         let identity = crate::tls::identity::Identity::load(

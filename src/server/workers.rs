@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{Shutdown, TcpStream};
-use std::os::unix::io::AsRawFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -194,7 +193,7 @@ impl Workers {
                 if r.activity.is_cut() {
                     return None;
                 }
-                let rate = r.activity.waiting_rate(r.socket.as_raw_fd())?;
+                let rate = r.activity.waiting_rate(crate::sys::socket_fd(&r.socket))?;
                 (rate.ran >= SLOW_AFTER && rate.per_sec() < SLOW_RATE as f64).then_some((rate.per_sec(), r))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0));
@@ -222,7 +221,7 @@ mod tests {
         let (server, _) = listener.accept().unwrap();
         let slot = workers.try_slot().unwrap();
         let activity = Arc::new(Activity::default());
-        activity.begin(server.as_raw_fd());
+        activity.begin(crate::sys::socket_fd(&server));
         workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));
         // Not waiting on its peer (working, or just started): never cut.
         assert!(!workers.cut_slowest());
@@ -241,7 +240,7 @@ mod tests {
             let (server, _) = listener.accept().unwrap();
             let slot = workers.try_slot().unwrap();
             let activity = Arc::new(Activity::default());
-            activity.begin(server.as_raw_fd());
+            activity.begin(crate::sys::socket_fd(&server));
             // Blocked in a write or a read, as the transport marks it.
             activity.enter_wait();
             workers.register(&slot, server.try_clone().unwrap(), Arc::clone(&activity));

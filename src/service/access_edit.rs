@@ -5,7 +5,6 @@
 //! No rights are decided here.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -242,9 +241,7 @@ fn dir_of(path: &Path) -> &Path {
 
 /// Creates `dir` (owner-only) and the directories above it, if missing.
 fn private_dir(dir: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
+    crate::sys::dir_mode(fs::DirBuilder::new().recursive(true), 0o700)
         .create(dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))
 }

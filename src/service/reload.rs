@@ -5,7 +5,6 @@
 //! or a file that is gone, is logged and the rules read before stay. Connections are never
 //! touched: each operation asks the policy as it is when it runs.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,8 +34,7 @@ struct Seen {
 /// What tells a changed file from the same one without reading it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
-    dev: u64,
-    ino: u64,
+    id: (u64, u64),
     len: u64,
     mtime: (i64, i64),
     ctime: (i64, i64),
@@ -44,13 +42,12 @@ struct Stamp {
 
 impl Stamp {
     fn of(file: &Path) -> Option<Stamp> {
-        let m = std::fs::metadata(file).ok()?;
+        let (id, len, mtime, ctime) = crate::sys::change_stamp(&std::fs::metadata(file).ok()?);
         Some(Stamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
+            id,
+            len,
+            mtime,
+            ctime,
         })
     }
 }
@@ -148,8 +145,7 @@ pub fn summary(access: &Access) -> String {
 /// The warning for an access file that its group or others can read (it holds password
 /// hashes, which can be guessed at offline).
 pub fn exposed(file: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(file).ok()?.permissions().mode() & 0o777;
+    let mode = crate::sys::shared_mode(file)?;
     (mode & 0o044 != 0).then(|| {
         format!(
             "access file {} can be read by others (mode {mode:o}): its password hashes can be \

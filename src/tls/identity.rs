@@ -5,7 +5,6 @@
 //! Deleting `identity.pem` rotates the identity: the next start makes a new one.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -144,9 +143,7 @@ fn make(dir: &Path, path: &Path) -> Result<()> {
             e,
         )
     };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
+    crate::sys::dir_mode(fs::DirBuilder::new().recursive(true), 0o700)
         .create(dir)
         .map_err(|e| fail(&e))?;
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(rcgen_error)?;
@@ -187,9 +184,11 @@ mod tests {
         let again = Identity::load(None, None, Some(dir.path())).unwrap();
         assert_eq!(first.fingerprint, again.fingerprint);
         assert!(crate::tls::is_fingerprint(&first.fingerprint));
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        #[cfg(unix)]
+        assert_eq!(
+            crate::sys::mode_of(&fs::metadata(dir.path().join(FILE)).unwrap()) & 0o777,
+            0o600
+        );
         first.server_config().unwrap();
         // Its own certificate and key, given as tls_cert and tls_key, are the same identity.
         let own = dir.path().join(FILE);

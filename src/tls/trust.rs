@@ -11,7 +11,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -112,10 +111,7 @@ impl Trust {
         if let Some(dir) = self.known.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;
         }
-        let mut file = fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
+        let mut file = crate::sys::create_mode(fs::OpenOptions::new().append(true).create(true), 0o600)
             .open(&self.known)
             .map_err(|e| Error::io(format!("cannot write {}", self.known.display()), &e))?;
         file.write_all(format!("{} {fingerprint}\n", self.server).as_bytes())

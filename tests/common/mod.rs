@@ -334,7 +334,7 @@ impl Server {
     /// The command for `nf ARGS -s VIA` in `dir`, with this server's client settings (its
     /// known-servers file among them): for a client that reaches the server through a relay.
     pub fn cmd_via(&self, via: &str, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(NF);
+        let mut cmd = client_command();
         cmd.args(args)
             .args(["-s", via])
             .current_dir(dir)
@@ -540,6 +540,26 @@ pub fn curl_response(s: &Server, path: &str, args: &[&str]) -> (u16, Vec<(String
 
 pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// The client the fixture's commands run: this build's `nf`, or the command line in
+/// `NF_TEST_CLIENT` (`wine64 /path/nf.exe`: the Windows client under Wine, as .ci/platforms
+/// runs the scenarios it lists). Servers are always this build's `nf`.
+pub fn client_command() -> Command {
+    let given = std::env::var("NF_TEST_CLIENT").unwrap_or_default();
+    let mut words = given.split_whitespace();
+    let Some(program) = words.next() else {
+        return Command::new(NF);
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(words);
+    cmd
+}
+
+/// True when the fixture's client is a Windows build (`NF_TEST_CLIENT` names an `.exe`): the
+/// scenarios that behave differently there say so.
+pub fn windows_client() -> bool {
+    std::env::var("NF_TEST_CLIENT").is_ok_and(|c| c.to_ascii_lowercase().contains(".exe"))
 }
 
 /// The default `max_workers`, as `nf config` shows it: tests that take every worker take this

@@ -800,6 +800,11 @@ fn down(ctx: &Context, args: &SyncArgs, rules: &Rules, src: Option<&FileName>, d
     }
     for rel in &plan.dirs {
         let path = path_of(rel);
+        // A name this system cannot hold is refused, not made under another name.
+        if let Err(e) = crate::localname::check_dir(&path, cfg!(windows)) {
+            report.fail(other, &e);
+            continue;
+        }
         match std::fs::create_dir_all(&path) {
             Ok(()) => itemize.done('+', rel, true),
             Err(e) => report.fail(

@@ -1,13 +1,30 @@
-//! Every call into libc, each behind a safe function. The rest of nf is `#![deny(unsafe_code)]`
-//! (lib.rs): a reviewer of memory safety reads this file and nothing else. Each function says
-//! what it wraps; none keeps state. Constants (`libc::O_NOFOLLOW`…) may be used anywhere.
-#![allow(unsafe_code)]
+//! Linux and macOS: every call into libc, each behind a safe function. Linux's fast paths
+//! (`openat2`, `renameat2`, `O_TMPFILE`, `getxattrat`, `syncfs`, `TCP_INFO`) have `#[cfg]`
+//! fallbacks for macOS beside them. Each function says what it wraps; none keeps state.
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::io::AsRawFd;
+pub use std::os::unix::io::RawFd;
+
+/// The controlling terminal, for reading and for writing.
+pub const TTY_IN: &str = "/dev/tty";
+pub const TTY_OUT: &str = "/dev/tty";
+
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::*;
+
+pub use libc::{O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, SIGHUP};
+
+/// The descriptor of an open file (the terminal, for [`echo_off`]).
+pub fn file_fd(file: &File) -> RawFd {
+    file.as_raw_fd()
+}
 use std::path::Path;
 use std::time::Duration;
 
@@ -152,6 +169,12 @@ pub fn set_backlog(fd: RawFd, backlog: i32) -> io::Result<()> {
     check(unsafe { libc::listen(fd, backlog) })
 }
 
+/// The peer shut its sending side (Linux); elsewhere a read of 0 bytes tells it.
+#[cfg(target_os = "linux")]
+use libc::POLLRDHUP;
+#[cfg(not(target_os = "linux"))]
+const POLLRDHUP: libc::c_short = 0;
+
 /// Events [`poll_one`] can report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Events {
@@ -171,7 +194,7 @@ pub fn poll_one(
     half_close: bool,
     timeout: Duration,
 ) -> io::Result<Events> {
-    let mut events = if half_close { libc::POLLRDHUP } else { 0 };
+    let mut events = if half_close { POLLRDHUP } else { 0 };
     if read {
         events |= libc::POLLIN;
     }
@@ -201,10 +224,11 @@ pub fn poll_one(
     Ok(Events {
         readable: r & libc::POLLIN != 0,
         writable: r & libc::POLLOUT != 0,
-        hangup: r & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0,
+        hangup: r & (POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0,
     })
 }
 
+#[cfg(target_os = "linux")]
 /// How many more bytes the kernel can send on the TCP socket `fd` at once: the smaller of the
 /// peer's receive window and the congestion window, less what is already sent and
 /// unacknowledged or queued. On older kernels, whose `TCP_INFO` lacks the peer's window (Linux
@@ -222,6 +246,7 @@ pub fn tcp_send_room(fd: RawFd, max: usize) -> Option<usize> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Sets `TCP_NOTSENT_LOWAT` on the TCP socket `fd`: the kernel takes more to send only while
 /// fewer than `bytes` of what it holds are not yet sent. What is in flight is not limited.
 pub fn set_notsent_lowat(fd: RawFd, bytes: u32) -> io::Result<()> {
@@ -249,6 +274,7 @@ pub fn tcp_queued(fd: RawFd) -> Option<u64> {
     Some(u64::try_from(queued).unwrap_or(0))
 }
 
+#[cfg(target_os = "linux")]
 /// Bytes the peer of the TCP socket `fd` has acknowledged over the connection's life
 /// (`TCP_INFO`'s `tcpi_bytes_acked`, Linux 4.1 and later); `None` if the kernel does not say.
 pub fn tcp_bytes_acked(fd: RawFd) -> Option<u64> {
@@ -259,6 +285,7 @@ pub fn tcp_bytes_acked(fd: RawFd) -> Option<u64> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// The kernel's `TCP_INFO` for `fd` and how many of its bytes the kernel filled in.
 fn tcp_info(fd: RawFd) -> Option<(libc::tcp_info, usize)> {
     // SAFETY: tcp_info is plain old data; all zeroes is a valid value.
@@ -280,6 +307,7 @@ fn tcp_info(fd: RawFd) -> Option<(libc::tcp_info, usize)> {
 // ---------------------------------------------------------------------------------------
 // Files
 
+#[cfg(target_os = "linux")]
 /// `renameat2(from, to, RENAME_NOREPLACE)`.
 pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     let (cf, ct) = (cstring(from)?, cstring(to)?);
@@ -329,6 +357,7 @@ pub fn free_bytes(file: &File) -> io::Result<u64> {
     Ok((fs.f_bavail as u64).saturating_mul(fs.f_frsize as u64))
 }
 
+#[cfg(target_os = "linux")]
 /// Starts write-back of `len` bytes of `file` from `offset` (`sync_file_range` with
 /// `SYNC_FILE_RANGE_WRITE`); failure only loses the optimisation.
 pub fn start_writeback(file: &File, offset: u64, len: u64) {
@@ -343,12 +372,14 @@ pub fn start_writeback(file: &File, offset: u64, len: u64) {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Flushes the whole file system holding `file` to stable storage (`syncfs`).
 pub fn syncfs(file: &File) -> io::Result<()> {
     // SAFETY: plain syscall on an fd we own.
     check(unsafe { libc::syncfs(file.as_raw_fd()) })
 }
 
+#[cfg(target_os = "linux")]
 /// Reads the extended attribute `name` (NUL-terminated) of the file at `path`, not following a
 /// final symlink (`lgetxattr`), into `buf`; returns its length.
 pub fn get_xattr_path(path: &Path, name: &[u8], buf: &mut [u8]) -> io::Result<usize> {
@@ -368,15 +399,15 @@ pub fn get_xattr_path(path: &Path, name: &[u8], buf: &mut [u8]) -> io::Result<us
 
 /// `getxattrat(2)` (Linux 6.13): 464 on x86_64 and aarch64, as on every architecture since the
 /// numbers were unified at 424 (the libc crate defines it for only a few so far).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 const SYS_GETXATTRAT: libc::c_long = 464;
 
 /// Set once `getxattrat` turned out to be missing (`ENOSYS`): an older kernel.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 static NO_GETXATTRAT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `struct xattr_args` of `getxattrat(2)` (its first version, 16 bytes).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[repr(C)]
 struct XattrArgs {
     value: u64,
@@ -384,6 +415,7 @@ struct XattrArgs {
     flags: u32,
 }
 
+#[cfg(target_os = "linux")]
 /// Reads the extended attribute `name` (NUL-terminated) of the entry `leaf` of the open
 /// directory `dir`, not following a final symlink, into `buf`; returns its length. One
 /// `getxattrat` relative to the descriptor where the kernel has it; else `lgetxattr` through
@@ -427,6 +459,7 @@ pub fn get_xattr_at(dir: &File, leaf: &str, name: &[u8], buf: &mut [u8]) -> io::
     get_xattr_path(&path_at(dir, leaf), name, buf)
 }
 
+#[cfg(target_os = "linux")]
 /// Reads the extended attribute `name` (NUL-terminated) of an open file into `buf`.
 pub fn get_xattr(file: &File, name: &[u8], buf: &mut [u8]) -> io::Result<usize> {
     debug_assert!(name.ends_with(b"\0"));
@@ -442,6 +475,7 @@ pub fn get_xattr(file: &File, name: &[u8], buf: &mut [u8]) -> io::Result<usize> 
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
+#[cfg(target_os = "linux")]
 /// Sets the extended attribute `name` (NUL-terminated) of an open file to `value`.
 pub fn set_xattr(file: &File, name: &[u8], value: &[u8]) -> io::Result<()> {
     debug_assert!(name.ends_with(b"\0"));
@@ -464,10 +498,12 @@ fn cname(name: &str) -> io::Result<CString> {
     CString::new(name).map_err(io::Error::other)
 }
 
+#[cfg(target_os = "linux")]
 /// Set once `openat2(2)` turned out to be missing (Linux before 5.6, or a sandbox that filters
 /// it): [`open_beneath`] then walks the components itself.
 static NO_OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+#[cfg(target_os = "linux")]
 /// Opens `path` (a relative path of `/`-separated components, none of them `.` or `..` or
 /// empty) beneath the directory `dir`, never following a symlink at any component and never
 /// leaving `dir`: `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -521,7 +557,7 @@ pub fn open_beneath(dir: &File, path: &str, flags: libc::c_int, mode: u32) -> io
 
 /// Makes [`open_beneath`] walk the components itself from now on, as on a kernel without
 /// `openat2` (for tests of that path).
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub fn disable_openat2() {
     NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
 }
@@ -606,6 +642,7 @@ pub fn unlinkat(dir: &File, name: &str, directory: bool) -> io::Result<()> {
     check(unsafe { libc::unlinkat(dir.as_raw_fd(), c_name.as_ptr(), flags) })
 }
 
+#[cfg(target_os = "linux")]
 /// `renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE or 0)`; `from_dir` `None` means
 /// `from` is a path taken as it is (an absolute path of nf's own, such as a partial upload).
 pub fn renameat(
@@ -648,6 +685,7 @@ pub fn link_fd_at(file: &File, to_dir: &File, to: &str) -> io::Result<()> {
     })
 }
 
+#[cfg(target_os = "linux")]
 /// The path through which the entry `name` of the open directory `dir` can be reached by
 /// calls that take paths (`/proc/self/fd/N/NAME`): the directory is the one the descriptor
 /// holds, whatever happened to its own path. Only for calls that do not follow a final
@@ -656,6 +694,7 @@ pub fn path_at(dir: &File, name: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("/proc/self/fd/{}/{name}", dir.as_raw_fd()))
 }
 
+#[cfg(target_os = "linux")]
 /// The entries of the open directory `dir` (through `/proc/self/fd/N`: std reads directories
 /// by path). `DirEntry::metadata` does not follow symlinks.
 pub fn read_dir(dir: &File) -> io::Result<std::fs::ReadDir> {
@@ -792,6 +831,7 @@ mod tests {
     /// gives; a symlink is not followed (nothing is read through it); a missing one is
     /// `ENODATA`; a buffer too small is `ERANGE`, as with `lgetxattr`.
     #[test]
+    #[cfg(target_os = "linux")]
     fn get_xattr_at_reads_what_the_path_reads_and_follows_no_symlink() {
         let tmp = tempfile::tempdir().unwrap();
         let file = File::create(tmp.path().join("f")).unwrap();
