@@ -265,7 +265,7 @@ fn concurrent_uploads_of_one_name_never_mix() {
         .collect();
     for h in handles {
         let out = h.join().unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
     }
     let stored = s.read_stored("same.bin");
     assert!(
