@@ -46,9 +46,27 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
 UPLOAD_NAME = "from the browser ü.bin"
 UPLOAD_SIZE = 8 * 1024 * 1024
+
+
+def gone(element):
+    """A wait condition: `element` has left the page. Chromium sometimes reports a removed node
+    as an unknown error ("does not belong to the document") rather than a stale element, which
+    Selenium's staleness_of does not catch."""
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return check
 
 
 def nf_env(data: Path) -> dict[str, str]:
@@ -256,7 +274,7 @@ def check_manage(driver, wait, base: str) -> None:
     row = driver.find_element(By.CSS_SELECTOR, "a.n[data-name='to move.txt']").find_element(By.XPATH, "./ancestor::tr")
     row.find_element(By.CSS_SELECTOR, "button.rename").click()
     prompt_answer(wait, "made here/moved ü.txt")
-    wait.until(EC.staleness_of(row))
+    wait.until(gone(row))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.n[data-name='made here']")))
     assert http("GET", path_url(base, "to move.txt"))[0] == 404, "the old name is gone"
     assert http("GET", path_url(base, "made here/moved ü.txt")) == (200, b"moved bytes\n"), "moved"
@@ -264,14 +282,14 @@ def check_manage(driver, wait, base: str) -> None:
     row = driver.find_element(By.CSS_SELECTOR, "a.n[data-name='made here']").find_element(By.XPATH, "./ancestor::tr")
     row.find_element(By.CSS_SELECTOR, "button.rename").click()
     prompt_answer(wait, "made there")
-    wait.until(EC.staleness_of(row))
+    wait.until(gone(row))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.n[data-name='made there']")))
     assert listing(base, "made there/") == {"made there/moved ü.txt": 12}, f"renamed folder: {listing(base, 'made there/')}"
     assert http("GET", path_url(base, "made here/"))[0] == 404, "the folder's old name is gone"
     row = driver.find_element(By.CSS_SELECTOR, "a.n[data-name='before.txt']").find_element(By.XPATH, "./ancestor::tr")
     row.find_element(By.CSS_SELECTOR, "button.delete").click()
     wait.until(EC.alert_is_present()).accept()
-    wait.until(EC.staleness_of(row))
+    wait.until(gone(row))
     status, _ = http("GET", base + "before.txt")
     assert status == 404, f"before.txt after its delete button: {status}"
     print("manage: new folder made, a file moved into it by rename, the folder renamed, another file deleted")
