@@ -841,11 +841,6 @@ fn malformed_oversized_and_dripping_heads_are_refused_and_bounded() {
     assert!(!Path::new(&s.root).join("..").join("etc").exists());
 }
 
-/// Undoes the escapes of the doc's session lines (`\r`, `\n`).
-fn unescape(line: &str) -> String {
-    line.replace("\\r", "\r").replace("\\n", "\n")
-}
-
 /// `text` with what differs from run to run made the same: the value of `Date:` and
 /// `Last-Modified:`, and the `modified` time of the JSON (same lengths, so lengths still match:
 /// a time nf stores has nanoseconds, always 9 digits).
@@ -875,20 +870,7 @@ fn without_times(text: &str) -> String {
 
 #[test]
 fn the_http_example_of_docs_protocol_md_is_what_the_server_says() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
-    let block = doc
-        .split("```http-session\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("docs/PROTOCOL.md has an http-session block");
-    let (mut sent, mut expected) = (String::new(), String::new());
-    for line in block.lines() {
-        if let Some(c) = line.strip_prefix("C: ") {
-            sent.push_str(&unescape(c));
-        } else if let Some(s) = line.strip_prefix("S: ") {
-            expected.push_str(&unescape(s));
-        }
-    }
+    let (sent, expected) = doc_session("http-session");
     let s = Server::start();
     let mut raw = Raw::connect(&s.addr);
     raw.send(sent.as_bytes());

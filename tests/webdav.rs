@@ -747,21 +747,7 @@ fn propfind_shows_only_what_the_principal_may_see() {
 
 #[test]
 fn the_propfind_example_of_docs_protocol_md_is_what_the_server_says() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
-    let block = doc
-        .split("```dav-session\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("docs/PROTOCOL.md has a dav-session block");
-    let unescape = |line: &str| line.replace("\\r", "\r").replace("\\n", "\n");
-    let (mut sent, mut expected) = (String::new(), String::new());
-    for line in block.lines() {
-        if let Some(c) = line.strip_prefix("C: ") {
-            sent.push_str(&unescape(c));
-        } else if let Some(s) = line.strip_prefix("S: ") {
-            expected.push_str(&unescape(s));
-        }
-    }
+    let (sent, expected) = doc_session("dav-session");
     let s = Server::start();
     place(&s, "docs/notes.txt", b"hello\n");
     let mut raw = Raw::connect(&s.addr);

@@ -778,3 +778,25 @@ pub fn assert_same(actual: &[u8], expected: &[u8], what: &str) {
         );
     }
 }
+
+/// The first ```KIND block of docs/PROTOCOL.md as what the client sends (its `C: ` lines) and
+/// what the server answers (its `S: ` lines), with the `\r` and `\n` escapes undone: the
+/// examples the tests replay against a real server.
+pub fn doc_session(kind: &str) -> (String, String) {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let block = doc
+        .split(&format!("```{kind}\n"))
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap_or_else(|| panic!("docs/PROTOCOL.md has no {kind} block"));
+    let unescape = |line: &str| line.replace("\\r", "\r").replace("\\n", "\n");
+    let (mut sent, mut expected) = (String::new(), String::new());
+    for line in block.lines() {
+        if let Some(c) = line.strip_prefix("C: ") {
+            sent.push_str(&unescape(c));
+        } else if let Some(s) = line.strip_prefix("S: ") {
+            expected.push_str(&unescape(s));
+        }
+    }
+    (sent, expected)
+}
