@@ -123,11 +123,16 @@ impl Session<'_> {
         if !self.svc.is_folder(&self.who, name) {
             return self.fail(head, shown, err);
         }
-        let keep = self.keep(head);
         let location = match head.target.split_once('?') {
             Some((_, query)) => format!("{}/?{query}", super::target::href_path(name)),
             None => format!("{}/", super::target::href_path(name)),
         };
+        self.redirect(head, location, shown)
+    }
+
+    /// `301 Moved Permanently` to `location`, without a body.
+    pub(super) fn redirect(&mut self, head: &Head, location: String, shown: Option<String>) -> Done {
+        let keep = self.keep(head);
         let sent = write_head(
             &mut self.stream,
             head.minor,

@@ -364,7 +364,7 @@ fn joins_previous(c: char) -> bool {
 }
 
 /// Text for HTML content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -10,7 +10,7 @@
 //! 404. Uses: each file sent (counted as it starts to go), archive sent, upload committed.
 
 use super::head::{Head, Method};
-use super::response::{error_text, write_head, Framing};
+use super::response::error_text;
 use super::target::{self, href, Path, Target};
 use super::{folder, page, Done, Session};
 use crate::error::{Error, ErrorKind};
@@ -46,7 +46,7 @@ impl Session<'_> {
         if top && !after.starts_with('/') && !target.has("json") && !target.has("tar") {
             // The page's links and its uploads are relative to the folder: `/s/ID/`.
             let query = after.strip_prefix('?').map_or(String::new(), |q| format!("?{q}"));
-            return self.redirect(head, format!("{PREFIX}{id}/{query}"));
+            return self.redirect(head, format!("{PREFIX}{id}/{query}"), None);
         }
         let upload = info.kind == "upload";
         let (done, counts) = match (&head.method, &target.path) {
@@ -55,7 +55,7 @@ impl Session<'_> {
                     let query = after
                         .split_once('?')
                         .map_or(String::new(), |(_, q)| format!("?{q}"));
-                    return self.redirect(head, format!("{}/{query}", href(name.leaf())));
+                    return self.redirect(head, format!("{}/{query}", href(name.leaf())), None);
                 }
                 (self.get(head, name), false)
             }
@@ -111,19 +111,6 @@ impl Session<'_> {
         done.result = done.result.and(Err(err));
         done
     }
-
-    fn redirect(&mut self, head: &Head, location: String) -> Done {
-        let keep = self.keep(head);
-        let sent = write_head(
-            &mut self.stream,
-            head.minor,
-            301,
-            &[("Location", location)],
-            Framing::Length(0),
-            keep,
-        );
-        self.done(Some(301), None, 0, sent, keep)
-    }
 }
 
 /// The target after `/s/ID` as a name below the link's path: `None` when it is no name, or
@@ -155,10 +142,7 @@ fn nothing_here() -> Error {
 
 /// The page a browser gets for a link that no longer works.
 fn gone_page(why: &str) -> String {
-    let why = why
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let why = page::escape(why);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>Link no longer available</title></head>\n<body>\n\

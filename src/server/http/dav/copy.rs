@@ -4,7 +4,7 @@
 //! `Depth: infinity` (the default), everything the principal may see in it copied the same
 //! way (`Depth: 0` copies the folder alone).
 
-use super::{refused, Refused};
+use super::Refused;
 use crate::error::{Error, ErrorKind};
 use crate::name::{quote, FileName};
 use crate::server::http::head::Head;
@@ -23,18 +23,7 @@ impl Session<'_> {
         if kind == Kind::File {
             return self.copy_file(from, to, None);
         }
-        let deep = match head.field("depth").map(str::trim) {
-            None => true,
-            Some(d) if d.eq_ignore_ascii_case("infinity") => true,
-            Some("0") => false,
-            Some(other) => {
-                return Err(refused(
-                    400,
-                    ErrorKind::Protocol,
-                    format!("COPY of a folder takes Depth 0 or infinity, not {other:?}"),
-                ))
-            }
-        };
+        let deep = super::depth_zero_or_infinity(head, "COPY of a folder")?;
         self.svc.mkdir(&self.who, to)?;
         if !deep {
             return Ok(());

@@ -83,18 +83,7 @@ impl Session<'_> {
             o.write_content(&mut v);
             v
         });
-        let deep = match head.field("depth").map(str::trim) {
-            None => true,
-            Some(d) if d.eq_ignore_ascii_case("infinity") => true,
-            Some("0") => false,
-            Some(other) => {
-                return Err(refused(
-                    400,
-                    ErrorKind::Protocol,
-                    format!("LOCK takes Depth 0 or infinity, not {other:?}"),
-                ))
-            }
-        };
+        let deep = super::depth_zero_or_infinity(head, "LOCK")?;
         let lock = self
             .svc
             .dav

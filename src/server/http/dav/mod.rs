@@ -64,6 +64,21 @@ fn refused(status: u16, kind: ErrorKind, why: impl Into<String>) -> Refused {
     }
 }
 
+/// `Depth` of a COPY or LOCK (`what`): `0` (false) or `infinity` (true, also when absent);
+/// anything else is 400.
+fn depth_zero_or_infinity(head: &Head, what: &str) -> Result<bool, Refused> {
+    match head.field("depth").map(str::trim) {
+        None => Ok(true),
+        Some(d) if d.eq_ignore_ascii_case("infinity") => Ok(true),
+        Some("0") => Ok(false),
+        Some(other) => Err(refused(
+            400,
+            ErrorKind::Protocol,
+            format!("{what} takes Depth 0 or infinity, not {other:?}"),
+        )),
+    }
+}
+
 /// The name a WebDAV method acts on; the top folder is refused with `why` (403).
 fn named(path: &Path, why: &str) -> Result<FileName, Refused> {
     match path {
