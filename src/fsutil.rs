@@ -113,12 +113,25 @@ pub fn direct_twin(file: &std::fs::File) -> Option<std::fs::File> {
 /// Writes `bytes` to `temp`, a new owner-only (0600) file, and makes them durable (fsync); on
 /// failure the file is removed again. The first half of an atomic replace: rename it next.
 pub fn write_private_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_private(temp, bytes, true)
+}
+
+/// [`write_private_new`] without the fsync: for what may be lost in a crash (it is durable
+/// after the file system's next sync).
+pub fn write_private_new_unsynced(temp: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_private(temp, bytes, false)
+}
+
+fn write_private(temp: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     use std::io::Write;
     let written = crate::sys::create_mode(std::fs::OpenOptions::new().write(true).create_new(true), 0o600)
         .open(temp)
         .and_then(|mut f| {
             f.write_all(bytes)?;
-            f.sync_all()
+            if sync {
+                f.sync_all()?;
+            }
+            Ok(())
         });
     if written.is_err() {
         let _ = std::fs::remove_file(temp);

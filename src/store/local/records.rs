@@ -50,7 +50,7 @@ impl Store {
         let written = if durable {
             crate::fsutil::write_private_new(&temp, bytes)
         } else {
-            write_new(&temp, bytes)
+            crate::fsutil::write_private_new_unsynced(&temp, bytes)
         };
         written.map_err(fail)?;
         if let Err(e) = fs::rename(&temp, &path) {
@@ -101,22 +101,6 @@ impl Store {
             Err(e) => Err(Error::io(format!("cannot remove {}", path.display()), &e)),
         }
     }
-}
-
-/// Writes `bytes` to the new owner-only file `temp` (removed if that fails), not synced.
-fn write_new(temp: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(temp)
-        .and_then(|mut f| f.write_all(bytes));
-    if written.is_err() {
-        let _ = fs::remove_file(temp);
-    }
-    written
 }
 
 #[cfg(test)]
