@@ -41,6 +41,8 @@ pub struct Link {
     pub upload: bool,
     /// Its path names a folder.
     pub folder: bool,
+    /// It allows so many uses (`max_uses`): each is written to its record at once.
+    pub limited: bool,
     /// How the log line and receipts name it: `CREATOR via link ID`.
     word: String,
 }
@@ -55,6 +57,7 @@ impl Link {
             root,
             upload,
             folder,
+            limited: false,
             word,
         }
     }

@@ -135,7 +135,8 @@ impl Service {
             path => Some(FileName::parse(path)?),
         };
         let creator = parse_creator(&info.creator)?;
-        let link = Link::new(&info.id, creator, root, (info.kind == "upload", info.folder));
+        let mut link = Link::new(&info.id, creator, root, (info.kind == "upload", info.folder));
+        link.limited = info.max_uses.is_some();
         Ok((info, Principal::Link(Arc::new(link))))
     }
 
@@ -157,11 +158,12 @@ impl Service {
         let mut pending = self.share_uses.lock().unwrap_or_else(|e| e.into_inner());
         let (uses, since) = pending.entry(link.id.to_string()).or_insert((0, Instant::now()));
         *uses += 1;
-        let due = since.elapsed() >= COUNT_EVERY;
-        let counted = self.get_share(&link.id).and_then(|found| match found {
-            Some(info) if info.max_uses.is_some() || due => self.add_uses(info, &mut pending),
-            _ => Ok(()),
-        });
+        if !link.limited && since.elapsed() < COUNT_EVERY {
+            return;
+        }
+        let counted = self
+            .get_share(&link.id)
+            .and_then(|found| found.map_or(Ok(()), |info| self.add_uses(info, &mut pending)));
         if let Err(err) = counted {
             self.log
                 .line(&format!("share {}: use not counted: {}", link.id, err.message));
